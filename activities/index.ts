@@ -1,0 +1,18 @@
+// Every activity the worker registers, built from the clients the worker's configuration gives.
+// Workflows import the *type* of this object only.
+import type { AwsClients } from './aws/clients';
+import { createAwsKey } from './aws/createKey';
+import { describeAwsKey } from './aws/describeKey';
+
+export interface ActivityDeps {
+  aws: AwsClients;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    describeKey: describeAwsKey(deps.aws.kms),
+    createKey: createAwsKey(deps.aws.kms),
+  };
+}
+
+export type EkmActivities = ReturnType<typeof createActivities>;

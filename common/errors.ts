@@ -1,0 +1,15 @@
+// The failure types ekm activities and workflows raise (ApplicationFailure `type`). Retry policies name
+// the final ones through `finalErrorTypes`, so a retry never repeats what cannot succeed.
+export const EkmError = {
+  /** Bad input: the message names the field and the fix. */
+  InvalidInput: 'InvalidInput',
+  /** The key does not exist (or this worker's credentials cannot see it). */
+  KeyNotFound: 'KeyNotFound',
+  /** The cloud refused the worker's own credentials: a configuration problem, not a transient one. */
+  CloudAccessDenied: 'CloudAccessDenied',
+} as const;
+
+export type EkmErrorType = (typeof EkmError)[keyof typeof EkmError];
+
+/** Errors no retry can fix. */
+export const finalErrorTypes: EkmErrorType[] = [EkmError.InvalidInput, EkmError.KeyNotFound, EkmError.CloudAccessDenied];

@@ -1,0 +1,54 @@
+// Lint rules the project relies on: no floating promises anywhere, no Node built-ins in workflow code
+// (the workflow sandbox has none), and product code never reaching into the sandbox.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+const sandboxImport = {
+  group: ['**/sandbox', '**/sandbox/**'],
+  message: 'Product code must not depend on the sandbox; pass what it needs through configuration.',
+};
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.tools/**', '.data/**', 'eslint.config.mjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['common/**/*.ts', 'activities/**/*.ts', 'worker/**/*.ts', 'client/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [sandboxImport] }] },
+  },
+  {
+    files: ['workflows/**/*.ts', 'common/**/*.ts', 'test/workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'Workflow code runs in a deterministic sandbox without Node built-ins.',
+          })),
+          patterns: [
+            sandboxImport,
+            {
+              group: ['**/activities/*', '!**/activities/index'],
+              message: 'Workflows import activity types only, through activities/index.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+);

@@ -1,0 +1,53 @@
+// The worker's configuration: what runs may touch is decided here, never by a run's input. Read from the
+// JSON file named by EKM_WORKER_CONFIG (or defaults when unset); secrets are not part of it — AWS
+// credentials come from the default chain of the worker's environment.
+import * as fs from 'node:fs';
+import { z } from 'zod';
+import { describeIssues } from '../common/keys';
+import { defaultTaskQueue } from '../common/taskQueue';
+
+const httpUrl = z
+  .string()
+  .url('must be a URL such as http://127.0.0.1:5000')
+  .refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL');
+
+export const workerConfigSchema = z
+  .object({
+    taskQueue: z.string().min(1, 'must not be empty').default(defaultTaskQueue),
+    /** True only for the local rehearsal sandbox; decides nothing yet but is recorded by every run. */
+    sandbox: z.boolean().default(false),
+    aws: z
+      .object({
+        region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1').default('us-east-1'),
+        endpoint: httpUrl.optional(),
+      })
+      .strict()
+      .prefault({}),
+    /** How long running activities get to finish when the worker is asked to stop. */
+    shutdownGraceSeconds: z.number().int().min(0).max(3600).default(30),
+  })
+  .strict();
+
+export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+
+export class WorkerConfigError extends Error {}
+
+export function parseWorkerConfig(raw: unknown, source = 'worker configuration'): WorkerConfig {
+  const parsed = workerConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new WorkerConfigError(`${source}: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const file = env.EKM_WORKER_CONFIG;
+  if (!file) return parseWorkerConfig({});
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new WorkerConfigError(
+      `EKM_WORKER_CONFIG=${file}: cannot read it as JSON (${(err as Error).message}); fix the file or unset the variable.`,
+    );
+  }
+  return parseWorkerConfig(raw, file);
+}

@@ -1,0 +1,29 @@
+// One place that assembles an ekm worker, used by the worker process and by the tests alike.
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type EkmActivities } from '../activities';
+import { createAwsClients } from '../activities/aws/clients';
+import type { WorkerConfig } from './config';
+
+export interface CreateWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  config: WorkerConfig;
+  /** A prebuilt workflow bundle (tests build one per run); otherwise the workflows are bundled now. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Replaces the activities built from `config` (tests that need a stand-in say so). */
+  activities?: Partial<EkmActivities>;
+}
+
+export async function createEkmWorker(options: CreateWorkerOptions): Promise<Worker> {
+  const activities = { ...createActivities({ aws: createAwsClients(options.config.aws) }), ...options.activities };
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.config.taskQueue,
+    activities,
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows') }),
+    shutdownGraceTime: `${options.config.shutdownGraceSeconds}s`,
+  });
+}

@@ -1,0 +1,2 @@
+// The workflows the ekm worker registers.
+export { inspectKey } from './inspectKey';

@@ -1,0 +1,44 @@
+// "Is this key what we think it is?" — reads the key's state from its cloud, the first thing every
+// lifecycle run does. Read-only, so it can run any time, beside any other run on the same key.
+import {
+  ApplicationFailure,
+  proxyActivities,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { EkmActivities } from '../activities';
+import { EkmError, finalErrorTypes } from '../common/errors';
+import { describeIssues, inspectKeyInput, type InspectKeyInput, type KeyDescription } from '../common/keys';
+import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
+
+const readOnlyCloudCall: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes: finalErrorTypes },
+};
+
+const { describeKey } = proxyActivities<EkmActivities>(readOnlyCloudCall);
+
+export async function inspectKey(rawInput: InspectKeyInput): Promise<KeyDescription> {
+  const parsed = inspectKeyInput.safeParse(rawInput);
+  if (!parsed.success) {
+    throw ApplicationFailure.create({ type: EkmError.InvalidInput, message: describeIssues(parsed.error), nonRetryable: true });
+  }
+  const input = parsed.data;
+  upsertSearchAttributes([
+    { key: EkmProvider, value: input.provider },
+    { key: EkmStage, value: 'inspecting' },
+  ]);
+  setCurrentDetails(`- [ ] describe ${input.key} in AWS KMS`);
+
+  const key = await describeKey.executeWithOptions({ ...readOnlyCloudCall, summary: `describe ${input.key} in AWS KMS` }, [
+    input.key,
+  ]);
+
+  upsertSearchAttributes([
+    { key: EkmKeyId, value: key.keyId },
+    { key: EkmStage, value: 'done' },
+  ]);
+  setCurrentDetails(`- [x] described ${key.keyId}: **${key.state}**, ${key.manager}-managed ${key.keySpec}`);
+  return key;
+}
