@@ -12,4 +12,8 @@ export const EkmError = {
 export type EkmErrorType = (typeof EkmError)[keyof typeof EkmError];
 
 /** Errors no retry can fix. */
-export const finalErrorTypes: EkmErrorType[] = [EkmError.InvalidInput, EkmError.KeyNotFound, EkmError.CloudAccessDenied];
+export const finalErrorTypes: EkmErrorType[] = [
+  EkmError.InvalidInput,
+  EkmError.KeyNotFound,
+  EkmError.CloudAccessDenied,
+];

@@ -30,7 +30,8 @@ const serverTypeName: Record<string, string> = {
 export function searchAttributeDeclarations(): string[] {
   return ekmSearchAttributes.map((key) => {
     const type = serverTypeName[key.type];
-    if (!type) throw new Error(`search attribute ${key.name} has a type the server cannot register: ${key.type}`);
+    if (!type)
+      throw new Error(`search attribute ${key.name} has a type the server cannot register: ${key.type}`);
     return `${key.name}=${type}`;
   });
 }

@@ -9,11 +9,21 @@ export interface ServiceProcess {
   readonly name: string;
   readonly child: ChildProcess;
   readonly logFile: string;
+  /** What the process has written to its log since this start. */
+  output(): string;
   /** Resolves with the exit code (or signal) once the process has exited. */
   readonly exited: Promise<string>;
   hasExited(): boolean;
   /** SIGTERM to the process group, then SIGKILL after the grace period. Safe to call twice. */
   stop(graceMs?: number): Promise<void>;
+}
+
+/** Every process started here that has not exited yet, oldest first: what a shutdown must stop. */
+export const liveServices = new Set<ServiceProcess>();
+
+/** Stops every live service, newest first (the worker before the servers it talks to). */
+export async function stopAll(): Promise<void> {
+  for (const service of [...liveServices].reverse()) await service.stop();
 }
 
 export interface StartOptions {
@@ -22,9 +32,15 @@ export interface StartOptions {
   cwd?: string;
 }
 
-export function startProcess(name: string, command: string, args: string[], options: StartOptions): ServiceProcess {
+export function startProcess(
+  name: string,
+  command: string,
+  args: string[],
+  options: StartOptions,
+): ServiceProcess {
   const log = fs.openSync(options.logFile, 'a');
   fs.writeSync(log, `\n--- ${new Date().toISOString()} ${command} ${args.join(' ')}\n`);
+  const startOffset = fs.fstatSync(log).size;
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: options.env ?? process.env,
@@ -51,10 +67,11 @@ export function startProcess(name: string, command: string, args: string[], opti
       // The group is already gone.
     }
   };
-  return {
+  const service: ServiceProcess = {
     name,
     child,
     logFile: options.logFile,
+    output: () => fs.readFileSync(options.logFile).subarray(startOffset).toString('utf8'),
     exited,
     hasExited: () => exitedFlag,
     async stop(graceMs = 10_000) {
@@ -68,6 +85,9 @@ export function startProcess(name: string, command: string, args: string[], opti
       signalGroup('SIGKILL');
     },
   };
+  liveServices.add(service);
+  void exited.then(() => liveServices.delete(service));
+  return service;
 }
 
 export function logTail(file: string, lines = 20): string {

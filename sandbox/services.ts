@@ -3,7 +3,8 @@
 // and the test fixtures both start them from here.
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { searchAttributeDeclarations } from '../common/searchAttributes';
+import { temporal } from '@temporalio/proto';
+import { ekmSearchAttributes, searchAttributeDeclarations } from '../common/searchAttributes';
 import { logsDir } from './paths';
 import { answersHttp, startProcess, waitUntilReady, type ServiceProcess } from './process';
 import { resolveTools } from './tools/resolve';
@@ -43,7 +44,16 @@ export interface DevServerOptions {
 
 export async function startTemporalDevServer(options: DevServerOptions): Promise<TemporalServer> {
   const { temporal } = resolveTools();
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--log-level',
+    'warn',
+  ];
   if (options.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort), '--ui-disable-news-fetch');
   if (options.dbFile) args.push('--db-filename', options.dbFile);
@@ -59,7 +69,8 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   try {
     await waitUntilReady(
       server,
-      async () => (await temporalAnswers(address, 'default')) && (uiUrl === undefined || (await answersHttp(uiUrl))),
+      async () =>
+        (await temporalAnswers(address, 'default')) && (uiUrl === undefined || (await answersHttp(uiUrl))),
       { timeoutMs: options.timeoutMs ?? 90_000 },
     );
   } catch (err) {
@@ -69,7 +80,36 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   return server;
 }
 
-export async function startTimeSkippingServer(options: { port: number; timeoutMs?: number }): Promise<TemporalServer> {
+const indexedValueType = temporal.api.enums.v1.IndexedValueType;
+const indexedTypeOf: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+  KEYWORD: indexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  KEYWORD_LIST: indexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+  TEXT: indexedValueType.INDEXED_VALUE_TYPE_TEXT,
+  INT: indexedValueType.INDEXED_VALUE_TYPE_INT,
+  DOUBLE: indexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+  BOOL: indexedValueType.INDEXED_VALUE_TYPE_BOOL,
+  DATETIME: indexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+};
+
+/** Registers the ekm search attributes through the operator API (the test server has no start flag for it). */
+export async function registerSearchAttributes(address: string, namespace = 'default'): Promise<void> {
+  const connection = await Connection.connect({ address, connectTimeout: 5000 });
+  try {
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(
+        ekmSearchAttributes.map((key) => [key.name, indexedTypeOf[key.type]!]),
+      ),
+    });
+  } finally {
+    await connection.close();
+  }
+}
+
+export async function startTimeSkippingServer(options: {
+  port: number;
+  timeoutMs?: number;
+}): Promise<TemporalServer> {
   const { temporalTestServer } = resolveTools();
   const proc = startProcess(
     'Temporal time-skipping test server',
@@ -81,6 +121,7 @@ export async function startTimeSkippingServer(options: { port: number; timeoutMs
   const server: TemporalServer = Object.assign(proc, { address });
   try {
     await waitUntilReady(server, () => temporalAnswers(address), { timeoutMs: options.timeoutMs ?? 60_000 });
+    await registerSearchAttributes(address);
   } catch (err) {
     await server.stop();
     throw err;

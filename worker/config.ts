@@ -18,7 +18,10 @@ export const workerConfigSchema = z
     sandbox: z.boolean().default(false),
     aws: z
       .object({
-        region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1').default('us-east-1'),
+        region: z
+          .string()
+          .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1')
+          .default('us-east-1'),
         endpoint: httpUrl.optional(),
       })
       .strict()

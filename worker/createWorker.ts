@@ -12,10 +12,15 @@ export interface CreateWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Replaces the activities built from `config` (tests that need a stand-in say so). */
   activities?: Partial<EkmActivities>;
+  /** Further worker options (tests tune caching for the time-skipping server). */
+  tuning?: Pick<WorkerOptions, 'maxCachedWorkflows'>;
 }
 
 export async function createEkmWorker(options: CreateWorkerOptions): Promise<Worker> {
-  const activities = { ...createActivities({ aws: createAwsClients(options.config.aws) }), ...options.activities };
+  const activities = {
+    ...createActivities({ aws: createAwsClients(options.config.aws) }),
+    ...options.activities,
+  };
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -25,5 +30,6 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
     shutdownGraceTime: `${options.config.shutdownGraceSeconds}s`,
+    ...options.tuning,
   });
 }

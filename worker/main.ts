@@ -21,7 +21,9 @@ export async function runWorker(): Promise<void> {
 
 if (require.main === module) {
   runWorker().catch((err: unknown) => {
-    console.error(`ekm worker: ${err instanceof WorkerConfigError ? err.message : String((err as Error).stack ?? err)}`);
+    console.error(
+      `ekm worker: ${err instanceof WorkerConfigError ? err.message : String((err as Error).stack ?? err)}`,
+    );
     process.exit(1);
   });
 }

@@ -14,7 +14,13 @@ import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
 
 const readOnlyCloudCall: ActivityOptions = {
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes: finalErrorTypes },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: finalErrorTypes,
+  },
 };
 
 const { describeKey } = proxyActivities<EkmActivities>(readOnlyCloudCall);
@@ -22,7 +28,11 @@ const { describeKey } = proxyActivities<EkmActivities>(readOnlyCloudCall);
 export async function inspectKey(rawInput: InspectKeyInput): Promise<KeyDescription> {
   const parsed = inspectKeyInput.safeParse(rawInput);
   if (!parsed.success) {
-    throw ApplicationFailure.create({ type: EkmError.InvalidInput, message: describeIssues(parsed.error), nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: EkmError.InvalidInput,
+      message: describeIssues(parsed.error),
+      nonRetryable: true,
+    });
   }
   const input = parsed.data;
   upsertSearchAttributes([
@@ -31,9 +41,10 @@ export async function inspectKey(rawInput: InspectKeyInput): Promise<KeyDescript
   ]);
   setCurrentDetails(`- [ ] describe ${input.key} in AWS KMS`);
 
-  const key = await describeKey.executeWithOptions({ ...readOnlyCloudCall, summary: `describe ${input.key} in AWS KMS` }, [
-    input.key,
-  ]);
+  const key = await describeKey.executeWithOptions(
+    { ...readOnlyCloudCall, summary: `describe ${input.key} in AWS KMS` },
+    [input.key],
+  );
 
   upsertSearchAttributes([
     { key: EkmKeyId, value: key.keyId },

@@ -9,10 +9,18 @@ export function toAwsFailure(err: unknown, what: string): unknown {
   switch (name) {
     case 'NotFoundException':
     case 'NoSuchEntityException':
-      return ApplicationFailure.create({ type: EkmError.KeyNotFound, message: `${what}: ${message}`, nonRetryable: true });
+      return ApplicationFailure.create({
+        type: EkmError.KeyNotFound,
+        message: `${what}: ${message}`,
+        nonRetryable: true,
+      });
     case 'InvalidArnException':
     case 'ValidationException':
-      return ApplicationFailure.create({ type: EkmError.InvalidInput, message: `${what}: ${message}`, nonRetryable: true });
+      return ApplicationFailure.create({
+        type: EkmError.InvalidInput,
+        message: `${what}: ${message}`,
+        nonRetryable: true,
+      });
     case 'AccessDeniedException':
     case 'AccessDenied':
     case 'UnrecognizedClientException':

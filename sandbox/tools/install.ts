@@ -14,9 +14,13 @@ class ToolInstallError extends Error {}
 
 function findPython(): string {
   for (const candidate of [process.env.EKM_PYTHON, 'python3', 'python'].filter(Boolean) as string[]) {
-    const probe = spawnSync(candidate, ['-c', 'import sys; print(sys.version_info[0], sys.version_info[1])'], {
-      encoding: 'utf8',
-    });
+    const probe = spawnSync(
+      candidate,
+      ['-c', 'import sys; print(sys.version_info[0], sys.version_info[1])'],
+      {
+        encoding: 'utf8',
+      },
+    );
     if (probe.status !== 0) continue;
     const [major, minor] = probe.stdout.trim().split(' ').map(Number);
     if (major === 3 && (minor ?? 0) >= 9) return candidate;
@@ -69,8 +73,15 @@ export function installTools(): void {
     }
   }
   console.log(`ekm: fetching ${requirements.join(', ')} into ${path.relative(process.cwd(), venvDir)} …`);
-  run(venvTool('python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...requirements], 'pip install');
-  fs.writeFileSync(stampFile, JSON.stringify({ requirements, installedAt: new Date().toISOString() }, null, 2));
+  run(
+    venvTool('python'),
+    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...requirements],
+    'pip install',
+  );
+  fs.writeFileSync(
+    stampFile,
+    JSON.stringify({ requirements, installedAt: new Date().toISOString() }, null, 2),
+  );
 }
 
 if (require.main === module) {

@@ -53,7 +53,9 @@ export function venvTool(name: string): string {
 
 function required(file: string | undefined, what: string): string {
   if (file && isExecutable(file)) return file;
-  throw new Error(`${what} is not installed in ${venvDir}: run \`npm run tools\` (npm start and npm test do it for you).`);
+  throw new Error(
+    `${what} is not installed in ${venvDir}: run \`npm run tools\` (npm start and npm test do it for you).`,
+  );
 }
 
 export function resolveTools(): ToolPaths {
