@@ -1,0 +1,137 @@
+// `npm start`'s launcher, run as a user runs it (on ports of its own and a data folder of its own):
+// it comes up and serves a real run, stops every child on SIGTERM, keeps workflows across a restart,
+// and refuses a taken port with a message that names it.
+import assert from 'node:assert/strict';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { projectRoot } from '../../sandbox/paths';
+import { freePort } from '../../sandbox/ports';
+import { runCli } from '../fixtures/cli';
+
+interface Launch {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function launch(env: NodeJS.ProcessEnv): Launch {
+  const child = spawn(process.execPath, [path.join(projectRoot, 'dist/sandbox/start.js')], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function until(
+  what: string,
+  check: () => boolean,
+  launched: Launch,
+  timeoutMs = 180_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (launched.child.exitCode !== null)
+      throw new Error(`launcher exited before ${what}:\n${launched.output()}`);
+    if (Date.now() > deadline)
+      throw new Error(`no ${what} within ${timeoutMs / 1000}s:\n${launched.output()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function childPids(pid: number): number[] {
+  const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).trim();
+  return out ? out.split('\n').map((l) => Number(l.trim())) : [];
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function workflowIds(address: string): Promise<string[]> {
+  const connection = await Connection.connect({ address });
+  try {
+    const client = new Client({ connection });
+    const ids: string[] = [];
+    for await (const wf of client.workflow.list({ query: 'WorkflowType = "inspectKey"' }))
+      ids.push(wf.workflowId);
+    return ids;
+  } finally {
+    await connection.close();
+  }
+}
+
+async function stop(launched: Launch): Promise<void> {
+  const children = childPids(launched.child.pid!);
+  launched.child.kill('SIGTERM');
+  assert.equal(await launched.exited, 0, launched.output());
+  for (const pid of children) assert.equal(isAlive(pid), false, `child ${pid} is still running`);
+}
+
+describe('sandbox launcher (npm start)', function () {
+  let dataDir: string;
+  beforeEach(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-sandbox-test-'));
+  });
+  afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  it('refuses a taken Temporal port with a message naming the port and how to change it', async function () {
+    const blocker = net.createServer();
+    const port = await freePort();
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+    try {
+      const launched = launch({ EKM_TEMPORAL_PORT: String(port), EKM_DATA_DIR: dataDir });
+      assert.equal(await launched.exited, 1);
+      assert.match(launched.output(), new RegExp(`Port ${port} \\(Temporal server\\) is already in use`));
+      assert.match(launched.output(), /EKM_TEMPORAL_PORT=<port> npm start/);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it('comes up, serves a run, stops every child on SIGTERM, and finds the run again after a restart', async function () {
+    const [temporalPort, uiPort, motoPort] = [await freePort(), await freePort(), await freePort()];
+    const env = {
+      EKM_TEMPORAL_PORT: String(temporalPort),
+      EKM_UI_PORT: String(uiPort),
+      EKM_MOTO_PORT: String(motoPort),
+      EKM_DATA_DIR: dataDir,
+    };
+    const address = `127.0.0.1:${temporalPort}`;
+
+    const first = launch(env);
+    await until('"sandbox is up"', () => first.output().includes('ekm sandbox is up'), first);
+    assert.match(first.output(), new RegExp(`Temporal Web UI\\s+http://127\\.0\\.0\\.1:${uiPort}`));
+    const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
+    assert.equal(ui.status, 200);
+    const run = await runCli(['key', 'inspect', '--key', 'alias/ekm-demo', '--json'], {
+      TEMPORAL_ADDRESS: address,
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal((JSON.parse(run.stdout) as { state: string }).state, 'Enabled');
+    let before: string[] = [];
+    for (let i = 0; i < 50 && before.length === 0; i++) {
+      before = await workflowIds(address);
+      if (!before.length) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(before.length, 1);
+    await stop(first);
+
+    const second = launch(env);
+    await until('"sandbox is up" again', () => second.output().includes('ekm sandbox is up'), second);
+    assert.deepEqual(await workflowIds(address), before, 'the earlier run is still there (SQLite)');
+    await stop(second);
+  });
+});
