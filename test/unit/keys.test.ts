@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describeIssues, inspectKeyInput } from '../../common/keys';
+
+const accepted = [
+  'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  'arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab',
+  'arn:aws:kms:eu-west-1:123456789012:alias/ekm-demo',
+  'alias/ekm-demo',
+  '1234abcd-12ab-34cd-56ef-1234567890ab',
+  'mrk-1234abcd12ab34cd56ef1234567890ab',
+];
+const refused: [string, RegExp][] = [
+  ['', /^key: is empty/],
+  ['   ', /^key: is empty/],
+  ['arn:aws:s3:::bucket', /^key: is not an AWS KMS key reference/],
+  ['ekm-demo', /^key: is not an AWS KMS key reference/],
+  ['arn:aws:kms:us-east-1:1234:key/x', /^key: is not an AWS KMS key reference/],
+  ['https://evil.example/key', /^key: is not an AWS KMS key reference/],
+];
+
+describe('key references', function () {
+  for (const key of accepted) {
+    it(`accepts ${key}`, function () {
+      assert.equal(inspectKeyInput.parse({ provider: 'aws', key }).key, key);
+    });
+  }
+  for (const [key, message] of refused) {
+    it(`refuses ${JSON.stringify(key)}, naming the field and the fix`, function () {
+      const parsed = inspectKeyInput.safeParse({ provider: 'aws', key });
+      assert.equal(parsed.success, false);
+      assert.match(describeIssues(parsed.error!), message);
+    });
+  }
+  it('refuses an unknown provider and a missing key in one message', function () {
+    const parsed = inspectKeyInput.safeParse({ provider: 'oracle' });
+    assert.equal(parsed.success, false);
+    const message = describeIssues(parsed.error!);
+    assert.match(message, /provider: must be one of: aws/);
+    assert.match(message, /key: /);
+  });
+});

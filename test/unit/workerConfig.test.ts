@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadWorkerConfig, parseWorkerConfig, WorkerConfigError } from '../../worker/config';
+
+describe('worker configuration', function () {
+  it('defaults to the ekm task queue, us-east-1, real AWS endpoints, not a sandbox', function () {
+    assert.deepEqual(loadWorkerConfig({}), {
+      taskQueue: 'ekm-lifecycle',
+      sandbox: false,
+      aws: { region: 'us-east-1' },
+      shutdownGraceSeconds: 30,
+    });
+  });
+
+  const bad: [string, unknown, RegExp][] = [
+    [
+      'an endpoint that is not a URL',
+      { aws: { endpoint: 'localhost:5000' } },
+      /aws\.endpoint: must be an http:\/\/ or https:\/\/ URL/,
+    ],
+    ['a region that is not one', { aws: { region: 'mars' } }, /aws\.region: must be an AWS region/],
+    ['an unknown setting (a typo must not be ignored)', { taskQueu: 'x' }, /taskQueu/],
+    ['a grace time out of range', { shutdownGraceSeconds: -1 }, /shutdownGraceSeconds/],
+  ];
+  for (const [what, raw, message] of bad) {
+    it(`refuses ${what}, naming the field`, function () {
+      assert.throws(
+        () => parseWorkerConfig(raw, 'cfg.json'),
+        (err: Error) => {
+          assert.ok(err instanceof WorkerConfigError);
+          assert.match(err.message, /^cfg\.json: /);
+          assert.match(err.message, message);
+          return true;
+        },
+      );
+    });
+  }
+
+  it('names the file and the fix when EKM_WORKER_CONFIG is not JSON', function () {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-cfg-')), 'worker.json');
+    fs.writeFileSync(file, '{ taskQueue: ');
+    assert.throws(
+      () => loadWorkerConfig({ EKM_WORKER_CONFIG: file }),
+      /EKM_WORKER_CONFIG=.*worker\.json: cannot read it as JSON/,
+    );
+  });
+
+  it('reads the file EKM_WORKER_CONFIG names', function () {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-cfg-')), 'worker.json');
+    fs.writeFileSync(file, JSON.stringify({ sandbox: true, aws: { endpoint: 'http://127.0.0.1:5050' } }));
+    const config = loadWorkerConfig({ EKM_WORKER_CONFIG: file });
+    assert.equal(config.sandbox, true);
+    assert.equal(config.aws.endpoint, 'http://127.0.0.1:5050');
+  });
+});
