@@ -10,9 +10,9 @@ import { toolPins, type ToolPackage } from './versions';
 
 const stampFile = path.join(toolsDir, 'installed.json');
 
-class ToolInstallError extends Error {}
+export class ToolInstallError extends Error {}
 
-function findPython(): string {
+export function findPython(): string {
   for (const candidate of [process.env.EKM_PYTHON, 'python3', 'python'].filter(Boolean) as string[]) {
     const probe = spawnSync(
       candidate,

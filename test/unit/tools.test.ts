@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { findPython, ToolInstallError } from '../../sandbox/tools/install';
 import { findOnPath, preinstalledTemporal, resolveTools } from '../../sandbox/tools/resolve';
 
 function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T): T {
@@ -49,5 +50,23 @@ describe('tool resolution', function () {
       assert.match(tools.temporalTestServer, /\.tools\/venv\/bin\/temporal-test-server$/);
       assert.match(tools.motoServer, /\.tools\/venv\/bin\/moto_server$/);
     });
+  });
+});
+
+describe('tool installer', function () {
+  it('without Python 3 stops with one sentence saying what to install', function () {
+    withEnv({ PATH: '/nonexistent', EKM_PYTHON: undefined }, () =>
+      assert.throws(
+        () => findPython(),
+        (err: Error) => {
+          assert.ok(err instanceof ToolInstallError);
+          assert.match(
+            err.message,
+            /^Python 3\.9 or newer is needed .*: install it \(e\.g\. `apt-get install python3 python3-venv`/,
+          );
+          return true;
+        },
+      ),
+    );
   });
 });
