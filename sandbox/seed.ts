@@ -29,6 +29,8 @@ export async function seedDemoOrganisation(
       const created = await kms.send(
         new CreateKeyCommand({
           Description: 'ekm sandbox: demo key used by OpenAI EKM',
+          KeySpec: 'SYMMETRIC_DEFAULT',
+          KeyUsage: 'ENCRYPT_DECRYPT',
           Tags: [{ TagKey: 'ekm:sandbox', TagValue: 'demo' }],
         }),
       );
