@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { defaultTaskQueue as builtInTaskQueue } from '../common/taskQueue';
 import { registerCheck } from './commands/check';
 import { registerKeyInspect } from './commands/keyInspect';
+import { registerSandboxDescribe } from './commands/sandboxDescribe';
 import { registerWorker } from './commands/worker';
 import { CliError, ExitCode } from './errors';
 
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerCheck(program, taskQueue);
   const key = program.command('key').description('commands about one key');
   registerKeyInspect(key, taskQueue);
+  registerSandboxDescribe(program.command('sandbox').description('the local rehearsal sandbox'));
   registerWorker(program);
   return program;
 }

@@ -7,7 +7,7 @@ import { temporal } from '@temporalio/proto';
 import type { WorkerConfig } from '../worker/config';
 import { dataDir, logsDir, projectRoot } from './paths';
 import { startProcess, waitUntilReady, type ServiceProcess } from './process';
-import { sandboxAwsCredentials } from './seed';
+import { sandboxAwsCredentials } from './openai/demo';
 
 export interface WorkerProcessOptions {
   temporalAddress: string;

@@ -1,0 +1,62 @@
+// `ekm sandbox describe`: what `npm start` seeded — endpoints, ids and the sandbox's own (fake) keys —
+// read from the description file the launcher writes (the CLI never imports the sandbox itself).
+import type { Command } from 'commander';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CliError } from '../errors';
+import { print } from '../output';
+
+export function sandboxDescriptionFile(env: NodeJS.ProcessEnv = process.env): string {
+  const dataDir = env.EKM_DATA_DIR ?? path.resolve(__dirname, '../../../.data');
+  return path.join(dataDir, 'sandbox.json');
+}
+
+interface Description {
+  temporal?: { address: string; uiUrl?: string };
+  openai: {
+    baseUrl: string;
+    orgId: string;
+    externalKeyId: string;
+    projects: { id: string; probes: Record<string, string> }[];
+  };
+  aws: {
+    endpoint: string;
+    region: string;
+    accountId: string;
+    keyArn: string;
+    keyAlias: string;
+    roleArn: string;
+  };
+}
+
+export function registerSandboxDescribe(sandbox: Command): void {
+  sandbox
+    .command('describe')
+    .description('print what `npm start` seeded: endpoints, ids, the sandbox admin and project keys')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => {
+      const file = sandboxDescriptionFile();
+      let description: Description;
+      try {
+        description = JSON.parse(fs.readFileSync(file, 'utf8')) as Description;
+      } catch {
+        throw new CliError(
+          `no sandbox description at ${file}: start the sandbox with \`npm start\` (or set EKM_DATA_DIR to its data folder).`,
+        );
+      }
+      print(opts, description, () =>
+        [
+          `Temporal       ${description.temporal?.address ?? '?'}  (Web UI ${description.temporal?.uiUrl ?? '?'})`,
+          `OpenAI twin    ${description.openai.baseUrl}  org ${description.openai.orgId}`,
+          `external key   ${description.openai.externalKeyId}`,
+          ...description.openai.projects.map(
+            (p) => `project        ${p.id}  probes: ${Object.values(p.probes).join(', ')}`,
+          ),
+          `AWS (moto)     ${description.aws.endpoint}  ${description.aws.region}  account ${description.aws.accountId}`,
+          `key            ${description.aws.keyArn}  (${description.aws.keyAlias})`,
+          `role           ${description.aws.roleArn}`,
+          `(--json adds the sandbox's admin key and project API keys)`,
+        ].join('\n'),
+      );
+    });
+}
