@@ -11,6 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import { projectRoot } from '../../sandbox/paths';
 import { freePort } from '../../sandbox/ports';
 import { runCli } from '../fixtures/cli';
+import { call } from '../fixtures/twin';
 
 interface Launch {
   child: ChildProcess;
@@ -92,7 +93,11 @@ describe('sandbox launcher (npm start)', function () {
     const port = await freePort();
     await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
     try {
-      const launched = launch({ EKM_TEMPORAL_PORT: String(port), EKM_DATA_DIR: dataDir });
+      const launched = launch({
+        EKM_TEMPORAL_PORT: String(port),
+        EKM_OPENAI_PORT: String(await freePort()),
+        EKM_DATA_DIR: dataDir,
+      });
       assert.equal(await launched.exited, 1);
       assert.match(launched.output(), new RegExp(`Port ${port} \\(Temporal server\\) is already in use`));
       assert.match(launched.output(), /EKM_TEMPORAL_PORT=<port> npm start/);
@@ -102,11 +107,17 @@ describe('sandbox launcher (npm start)', function () {
   });
 
   it('comes up, serves a run, stops every child on SIGTERM, and finds the run again after a restart', async function () {
-    const [temporalPort, uiPort, motoPort] = [await freePort(), await freePort(), await freePort()];
+    const [temporalPort, uiPort, motoPort, openAiPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const env = {
       EKM_TEMPORAL_PORT: String(temporalPort),
       EKM_UI_PORT: String(uiPort),
       EKM_MOTO_PORT: String(motoPort),
+      EKM_OPENAI_PORT: String(openAiPort),
       EKM_DATA_DIR: dataDir,
     };
     const address = `127.0.0.1:${temporalPort}`;
@@ -121,6 +132,23 @@ describe('sandbox launcher (npm start)', function () {
     });
     assert.equal(run.code, 0, run.stderr);
     assert.equal((JSON.parse(run.stdout) as { state: string }).state, 'Enabled');
+    // What was seeded is described, and the demo project's data is readable through the twin.
+    const described = await runCli(['sandbox', 'describe', '--json'], { EKM_DATA_DIR: dataDir });
+    assert.equal(described.code, 0, described.stderr);
+    const demo = JSON.parse(described.stdout) as {
+      openai: { baseUrl: string; projects: { apiKey: string; probes: { responseId: string } }[] };
+    };
+    assert.equal(demo.openai.baseUrl, `http://127.0.0.1:${openAiPort}`);
+    assert.equal(demo.openai.projects.length, 2);
+    const [project] = demo.openai.projects;
+    const probe = await call(
+      demo.openai.baseUrl,
+      'GET',
+      `/v1/responses/${project!.probes.responseId}`,
+      project!.apiKey,
+    );
+    assert.equal(probe.status, 200);
+
     let before: string[] = [];
     for (let i = 0; i < 50 && before.length === 0; i++) {
       before = await workflowIds(address);
