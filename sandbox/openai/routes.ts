@@ -90,6 +90,20 @@ function findProject(store: TwinStore, id: string): Project {
   return project;
 }
 
+/** Archived projects "cannot be used or updated". */
+function findActiveProject(store: TwinStore, id: string): Project {
+  const project = findProject(store, id);
+  if (project.status === 'archived') {
+    throw new HttpError(
+      400,
+      'Archived projects cannot be updated.',
+      'invalid_request_error',
+      'project_archived',
+    );
+  }
+  return project;
+}
+
 function projectKeyView(key: ExternalKey, store: TwinStore) {
   const projects = store.data.projects.filter((p) => p.external_key_id === key.id && p.status === 'active');
   return { ...key, api_project_ids: projects.map((p) => p.id) };
@@ -232,14 +246,7 @@ const archiveProject: Handler = async ({ params, store }) => {
 };
 
 const updateProject: Handler = async ({ params, body, store }) => {
-  const project = findProject(store, params[0]!);
-  if (project.status === 'archived')
-    throw new HttpError(
-      400,
-      'Archived projects cannot be updated.',
-      'invalid_request_error',
-      'project_archived',
-    );
+  const project = findActiveProject(store, params[0]!);
   const b = await body();
   if ('external_key_id' in b) {
     throw new HttpError(
@@ -256,14 +263,7 @@ const updateProject: Handler = async ({ params, body, store }) => {
 };
 
 const createServiceAccount: Handler = async ({ params, body, store }) => {
-  const project = findProject(store, params[0]!);
-  if (project.status === 'archived')
-    throw new HttpError(
-      400,
-      'Archived projects cannot be updated.',
-      'invalid_request_error',
-      'project_archived',
-    );
+  const project = findActiveProject(store, params[0]!);
   const name = requireString(await body(), 'name');
   const value = store.newProjectApiKey(project.id);
   store.save();

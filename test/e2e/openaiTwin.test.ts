@@ -8,6 +8,7 @@ import {
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import {
+  CreateKeyCommand,
   DisableKeyCommand,
   EnableKeyRotationCommand,
   GetKeyPolicyCommand,
@@ -16,6 +17,7 @@ import {
   RevokeGrantCommand,
   RotateKeyOnDemandCommand,
   ScheduleKeyDeletionCommand,
+  UpdateAliasCommand,
 } from '@aws-sdk/client-kms';
 import { kmsPolicyFor } from '../../sandbox/openai/demo';
 import { call, startTwinWorld, testTtlSeconds, type TwinWorld } from '../fixtures/twin';
@@ -185,6 +187,63 @@ describe('OpenAI twin', function () {
     assert.deepEqual(await probe(world), readable);
   });
 
+  it('alias re-pointed to another key: validate still succeeds, yet old data becomes unreadable after the TTL', async function () {
+    world = await startTwinWorld();
+    const { aws, openai } = world.demo;
+    // The role may use any key of the account, so only the alias's target changes.
+    await world.iam.send(
+      new PutRolePolicyCommand({
+        RoleName: roleName(world),
+        PolicyName: 'openai-kms',
+        PolicyDocument: JSON.stringify(kmsPolicyFor(`arn:aws:kms:${aws.region}:${aws.accountId}:key/*`)),
+      }),
+    );
+    const aliasArn = `arn:aws:kms:${aws.region}:${aws.accountId}:${aws.keyAlias}`;
+    const registered = await call(world.twin.url, 'POST', '/v1/organization/external_keys', openai.adminKey, {
+      type: 'aws',
+      name: 'by-alias',
+      role_arn: aws.roleArn,
+      kms_arn: aliasArn,
+      external_id: aws.externalId,
+    });
+    assert.equal(registered.status, 201);
+    const externalKeyId = (registered.body as { id: string }).id;
+    const project = await call(world.twin.url, 'POST', '/v1/organization/projects', openai.adminKey, {
+      name: 'alias-project',
+      external_key_id: externalKeyId,
+    });
+    const projectId = (project.body as { id: string }).id;
+    const stored = await world.twin.ekm.storeObject(
+      projectId,
+      'response',
+      JSON.stringify({ object: 'response' }),
+    );
+    const account = await call(
+      world.twin.url,
+      'POST',
+      `/v1/organization/projects/${projectId}/service_accounts`,
+      openai.adminKey,
+      { name: 'probe' },
+    );
+    const apiKey = (account.body as { api_key: { value: string } }).api_key.value;
+
+    const { KeyMetadata: other } = await world.kms.send(
+      new CreateKeyCommand({ Description: 'the alias’s new target' }),
+    );
+    await world.kms.send(new UpdateAliasCommand({ AliasName: aws.keyAlias, TargetKeyId: other!.KeyId! }));
+    const v = await call(
+      world.twin.url,
+      'POST',
+      `/v1/organization/external_keys/${externalKeyId}/validate`,
+      openai.adminKey,
+    );
+    assert.deepEqual(v.body, { status: 'success' }, 'the new target works, so validate cannot tell');
+    world.advance(testTtlSeconds + 1);
+    const read = await call(world.twin.url, 'GET', `/v1/responses/${stored.id}`, apiKey);
+    assert.equal(read.status, 403);
+    assert.match((read.body as { error: { message: string } }).error.message, /IncorrectKeyException/);
+  });
+
   it('validate can answer failure as 200 {status:"failure"} when configured so', async function () {
     world = await startTwinWorld({ behaviour: { validateFailure: 'status' } });
     await world.kms.send(new DisableKeyCommand({ KeyId: world.demo.aws.keyId }));
@@ -321,6 +380,22 @@ describe('OpenAI twin', function () {
     assert.equal(limited.headers['retry-after'], '2');
     const next = await call(world.twin.url, 'POST', path, adminKey);
     assert.deepEqual(next.body, { status: 'success' });
+  });
+
+  it('drops the connection when asked, for the requests it names, then answers normally', async function () {
+    world = await startTwinWorld();
+    const { adminKey } = world.demo.openai;
+    await call(world.twin.url, 'POST', '/_twin/faults', adminKey, {
+      kind: 'drop',
+      path: '/v1/organization/projects',
+      method: 'GET',
+      count: 1,
+    });
+    await assert.rejects(
+      call(world.twin.url, 'GET', '/v1/organization/projects', adminKey),
+      /socket|other side closed|ECONNRESET/i,
+    );
+    assert.equal((await call(world.twin.url, 'GET', '/v1/organization/projects', adminKey)).status, 200);
   });
 
   it('apply-then-500 on create project: the project exists although the caller saw a 500', async function () {

@@ -25,6 +25,7 @@ describe('tool resolution', function () {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-tools-'));
   const fakeTemporal = path.join(dir, 'temporal');
   fs.writeFileSync(fakeTemporal, '#!/bin/sh\n', { mode: 0o755 });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('prefers the temporal CLI named by EKM_TEMPORAL_BIN', function () {
     withEnv({ EKM_TEMPORAL_BIN: fakeTemporal }, () => assert.equal(preinstalledTemporal(), fakeTemporal));

@@ -5,6 +5,14 @@ import * as path from 'node:path';
 import { loadWorkerConfig, parseWorkerConfig, WorkerConfigError } from '../../worker/config';
 
 describe('worker configuration', function () {
+  const dirs: string[] = [];
+  const tempFile = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-cfg-'));
+    dirs.push(dir);
+    return path.join(dir, 'worker.json');
+  };
+  after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
   it('defaults to the ekm task queue, us-east-1, real AWS endpoints, not a sandbox', function () {
     assert.deepEqual(loadWorkerConfig({}), {
       taskQueue: 'ekm-lifecycle',
@@ -39,7 +47,7 @@ describe('worker configuration', function () {
   }
 
   it('names the file and the fix when EKM_WORKER_CONFIG is not JSON', function () {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-cfg-')), 'worker.json');
+    const file = tempFile();
     fs.writeFileSync(file, '{ taskQueue: ');
     assert.throws(
       () => loadWorkerConfig({ EKM_WORKER_CONFIG: file }),
@@ -48,7 +56,7 @@ describe('worker configuration', function () {
   });
 
   it('reads the file EKM_WORKER_CONFIG names', function () {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-cfg-')), 'worker.json');
+    const file = tempFile();
     fs.writeFileSync(file, JSON.stringify({ sandbox: true, aws: { endpoint: 'http://127.0.0.1:5050' } }));
     const config = loadWorkerConfig({ EKM_WORKER_CONFIG: file });
     assert.equal(config.sandbox, true);

@@ -22,12 +22,16 @@ export interface AwsProviderOptions {
 export function createAwsKeyProvider(options: AwsProviderOptions): KeyProvider {
   const credentials = { accessKeyId: 'openai-twin-sandbox', secretAccessKey: 'openai-twin-sandbox' };
   const iam = new IAMClient({ endpoint: options.endpoint, region: options.region, credentials });
-  const kmsFor = (keyArn: string) =>
-    new KMSClient({
-      endpoint: options.endpoint,
-      region: keyArn.split(':')[3] || options.region,
-      credentials,
-    });
+  const kmsByRegion = new Map<string, KMSClient>();
+  const kmsFor = (keyArn: string) => {
+    const region = keyArn.split(':')[3] || options.region;
+    let client = kmsByRegion.get(region);
+    if (!client) {
+      client = new KMSClient({ endpoint: options.endpoint, region, credentials });
+      kmsByRegion.set(region, client);
+    }
+    return client;
+  };
   const vendorRoleArn = options.vendorRoleArn ?? openAiVendorRoleArn;
 
   /** Decides as AWS would; records a refusal; returns the key's ARN when allowed. */
