@@ -7,6 +7,10 @@ export const EkmError = {
   KeyNotFound: 'KeyNotFound',
   /** The cloud refused the worker's own credentials: a configuration problem, not a transient one. */
   CloudAccessDenied: 'CloudAccessDenied',
+  /** The worker's own configuration is missing or wrong (e.g. no OpenAI admin key in its environment). */
+  WorkerMisconfigured: 'WorkerMisconfigured',
+  /** OpenAI answered 429 or 5xx: retried (after Retry-After), never read as a verdict. */
+  OpenAiUnavailable: 'OpenAiUnavailable',
 } as const;
 
 export type EkmErrorType = (typeof EkmError)[keyof typeof EkmError];

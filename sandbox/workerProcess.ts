@@ -13,6 +13,8 @@ export interface WorkerProcessOptions {
   temporalAddress: string;
   namespace?: string;
   config: Partial<WorkerConfig>;
+  /** More environment for the worker (e.g. the sandbox twin's admin key). */
+  env?: NodeJS.ProcessEnv;
   logName?: string;
   timeoutMs?: number;
 }

@@ -26,6 +26,25 @@ export const workerConfigSchema = z
       })
       .strict()
       .prefault({}),
+    openai: z
+      .object({
+        /** The only OpenAI host activities talk to; a run cannot name another. */
+        baseUrl: httpUrl.default('https://api.openai.com/v1'),
+        /** The environment variable holding the Admin API key (the key itself never sits in this file). */
+        adminKeyEnv: z
+          .string()
+          .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name')
+          .default('OPENAI_ADMIN_KEY'),
+        /**
+         * How validate reports a revocation, as regular expressions matched against the answer's error
+         * code and message. The defaults match the sandbox twin; add the real API's once it is known.
+         */
+        revokedMatchers: z
+          .array(z.string().min(1))
+          .default(['external_key_validation_failed', 'error surfaced from the cloud provider']),
+      })
+      .strict()
+      .prefault({}),
     /** How long running activities get to finish when the worker is asked to stop. */
     shutdownGraceSeconds: z.number().int().min(0).max(3600).default(30),
   })

@@ -2,6 +2,7 @@
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type EkmActivities } from '../activities';
 import { createAwsClients } from '../activities/aws/clients';
+import { createAdminApi } from '../activities/openai/adminApi';
 import type { WorkerConfig } from './config';
 
 export interface CreateWorkerOptions {
@@ -17,8 +18,15 @@ export interface CreateWorkerOptions {
 }
 
 export async function createEkmWorker(options: CreateWorkerOptions): Promise<Worker> {
+  const { openai } = options.config;
   const activities = {
-    ...createActivities({ aws: createAwsClients(options.config.aws) }),
+    ...createActivities({
+      aws: createAwsClients(options.config.aws),
+      openai: {
+        api: createAdminApi({ baseUrl: openai.baseUrl, adminKey: () => process.env[openai.adminKeyEnv] }),
+        revokedMatchers: openai.revokedMatchers,
+      },
+    }),
     ...options.activities,
   };
   return Worker.create({

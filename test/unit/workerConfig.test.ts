@@ -18,6 +18,11 @@ describe('worker configuration', function () {
       taskQueue: 'ekm-lifecycle',
       sandbox: false,
       aws: { region: 'us-east-1' },
+      openai: {
+        baseUrl: 'https://api.openai.com/v1',
+        adminKeyEnv: 'OPENAI_ADMIN_KEY',
+        revokedMatchers: ['external_key_validation_failed', 'error surfaced from the cloud provider'],
+      },
       shutdownGraceSeconds: 30,
     });
   });
@@ -31,6 +36,11 @@ describe('worker configuration', function () {
     ['a region that is not one', { aws: { region: 'mars' } }, /aws\.region: must be an AWS region/],
     ['an unknown setting (a typo must not be ignored)', { taskQueu: 'x' }, /taskQueu/],
     ['a grace time out of range', { shutdownGraceSeconds: -1 }, /shutdownGraceSeconds/],
+    [
+      'an admin key put where its variable’s name belongs',
+      { openai: { adminKeyEnv: 'sk-admin-abc' } },
+      /openai\.adminKeyEnv: must be an environment variable name/,
+    ],
   ];
   for (const [what, raw, message] of bad) {
     it(`refuses ${what}, naming the field`, function () {

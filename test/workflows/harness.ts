@@ -69,3 +69,18 @@ export async function createAndDescribeKey(): Promise<{
   const described = await describeKey(created.keyId);
   return { created, described };
 }
+
+const { validateExternalKey } = proxyActivities<EkmActivities>({
+  startToCloseTimeout: '30s',
+  retry: {
+    initialInterval: '200ms',
+    maximumInterval: '2s',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: ['WorkerMisconfigured'],
+  },
+});
+
+/** One validate, with the product's activity and a bounded retry policy. */
+export async function validateOnce(externalKeyId: string) {
+  return validateExternalKey(externalKeyId);
+}
