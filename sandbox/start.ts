@@ -103,7 +103,10 @@ async function main(): Promise<void> {
       sandbox: true,
       taskQueue: defaultTaskQueue,
       aws: { region: demo.aws.region, endpoint: moto.endpoint },
+      openai: { baseUrl: `${twin.url}/v1`, adminKeyEnv: 'OPENAI_ADMIN_KEY' },
     },
+    // The twin's admin key is a sandbox secret: it reaches the worker through its environment, as a real one would.
+    env: { OPENAI_ADMIN_KEY: demo.openai.adminKey },
   });
 
   const cli =

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import type { WorkerConfig } from '../worker/config';
+import type { WorkerConfigInput } from '../worker/config';
 import { dataDir, logsDir, projectRoot } from './paths';
 import { startProcess, waitUntilReady, type ServiceProcess } from './process';
 import { sandboxAwsCredentials } from './openai/demo';
@@ -12,7 +12,7 @@ import { sandboxAwsCredentials } from './openai/demo';
 export interface WorkerProcessOptions {
   temporalAddress: string;
   namespace?: string;
-  config: Partial<WorkerConfig>;
+  config: WorkerConfigInput;
   /** More environment for the worker (e.g. the sandbox twin's admin key). */
   env?: NodeJS.ProcessEnv;
   logName?: string;

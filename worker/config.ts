@@ -51,6 +51,8 @@ export const workerConfigSchema = z
   .strict();
 
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+/** What a configuration file may say: every field optional, defaults filled in by parseWorkerConfig. */
+export type WorkerConfigInput = z.input<typeof workerConfigSchema>;
 
 export class WorkerConfigError extends Error {}
 
