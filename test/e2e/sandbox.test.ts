@@ -47,6 +47,13 @@ async function until(
   }
 }
 
+/** Free ports that are also distinct from each other (the OS may hand the same one out twice). */
+async function distinctFreePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
+
 function childPids(pid: number): number[] {
   const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).trim();
   return out ? out.split('\n').map((l) => Number(l.trim())) : [];
@@ -107,12 +114,7 @@ describe('sandbox launcher (npm start)', function () {
   });
 
   it('comes up, serves a run, stops every child on SIGTERM, and finds the run again after a restart', async function () {
-    const [temporalPort, uiPort, motoPort, openAiPort] = [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
+    const [temporalPort, uiPort, motoPort, openAiPort] = await distinctFreePorts(4);
     const env = {
       EKM_TEMPORAL_PORT: String(temporalPort),
       EKM_UI_PORT: String(uiPort),
