@@ -9,6 +9,19 @@ import { devEnvironment } from '../fixtures/environments';
 import { withWorker } from '../fixtures/worker';
 import { validateOnce } from '../workflows/harness';
 
+/** The history as text, with every base64 string (payload data) also decoded, so a scan sees payloads. */
+function readableHistory(history: unknown): string {
+  const json = JSON.stringify(history);
+  const decoded: string[] = [];
+  JSON.parse(json, (_key, value: unknown) => {
+    if (typeof value === 'string' && value.length >= 8 && /^[A-Za-z0-9+/]+={0,2}$/.test(value)) {
+      decoded.push(Buffer.from(value, 'base64').toString('utf8'));
+    }
+    return value;
+  });
+  return `${json}\n${decoded.join('\n')}`;
+}
+
 describe('validateExternalKey activity', function () {
   let world: TwinWorld | undefined;
   afterEach(async () => {
@@ -73,6 +86,25 @@ describe('validateExternalKey activity', function () {
       .events!.filter((e) => e.activityTaskStartedEventAttributes)
       .map((e) => e.activityTaskStartedEventAttributes!.attempt);
     assert.deepEqual(attempts, [2], 'the successful attempt was the second');
+  });
+
+  it('leaves no secret in the run’s history (admin key, project keys, AWS credentials)', async function () {
+    world = await startTwinWorld();
+    await call(world.twin.url, 'POST', '/_twin/faults', world.demo.openai.adminKey, {
+      kind: '429',
+      path: '/v1/organization/external_keys/*/validate',
+      count: 1,
+      retryAfterSeconds: 1,
+    });
+    const { handle } = await validate(world);
+    const history = readableHistory(await handle.fetchHistory());
+    const secrets = [
+      world.demo.openai.adminKey,
+      ...world.demo.openai.projects.map((p) => p.apiKey),
+      process.env.AWS_SECRET_ACCESS_KEY!,
+    ];
+    for (const secret of secrets) assert.ok(!history.includes(secret), 'a secret appears in the history');
+    assert.ok(history.includes(world.demo.openai.externalKeyId), 'the scan reads decoded payloads');
   });
 
   it('fails the run (never a verdict) when OpenAI keeps answering 5xx', async function () {
