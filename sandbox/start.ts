@@ -60,6 +60,8 @@ async function main(): Promise<void> {
       `EKM_OPENAI_CACHE_TTL_SECONDS=${ttlRaw} is not a number of seconds: use e.g. 60, or unset it for 3600.`,
     );
   }
+  // Every setting is checked before anything starts.
+  const behaviour = twinBehaviourFromEnv();
   await assertPortFree(temporalPort, 'Temporal server', 'EKM_TEMPORAL_PORT');
   await assertPortFree(uiPort, 'Temporal Web UI', 'EKM_UI_PORT');
   await assertPortFree(motoPort, 'moto, the local AWS', 'EKM_MOTO_PORT');
@@ -80,7 +82,7 @@ async function main(): Promise<void> {
     stateFile: twinState,
     cacheTtlSeconds,
     aws: { endpoint: moto.endpoint, region: 'us-east-1' },
-    behaviour: twinBehaviourFromEnv(),
+    behaviour,
   });
   const demo = await seedDemoOrganisation({ awsEndpoint: moto.endpoint, twin });
   const description = path.join(dataDir(), 'sandbox.json');
