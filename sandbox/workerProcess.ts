@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import { workflowPollers } from '../client/workflowPollers';
 import type { WorkerConfigInput } from '../worker/config';
 import { dataDir, logsDir, projectRoot } from './paths';
 import { startProcess, waitUntilReady, type ServiceProcess } from './process';
@@ -27,12 +27,7 @@ export async function taskQueueHasPoller(
 ): Promise<boolean> {
   const connection = await Connection.connect({ address, connectTimeout: 1000 });
   try {
-    const { pollers } = await connection.workflowService.describeTaskQueue({
-      namespace,
-      taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    });
-    return (pollers ?? []).length > 0;
+    return (await workflowPollers(connection, namespace, taskQueue)) > 0;
   } finally {
     await connection.close();
   }

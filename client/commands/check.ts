@@ -1,9 +1,9 @@
 // `ekm check`: is this CLI connected to a Temporal that can run ekm? Server reachable, the ekm search
 // attributes registered in the namespace, and a worker polling the task queue.
 import type { Command } from 'commander';
-import { temporal } from '@temporalio/proto';
 import { ekmSearchAttributes } from '../../common/searchAttributes';
 import { withClient } from '../connect';
+import { workflowPollers } from '../workflowPollers';
 import { CliError } from '../errors';
 import { print } from '../output';
 
@@ -32,14 +32,7 @@ export function registerCheck(program: Command, defaultTaskQueue: string): void 
         });
         const have = new Set(Object.keys(customAttributes ?? {}));
         const names = ekmSearchAttributes.map((k) => k.name);
-        const { pollers } = await service.describeTaskQueue({
-          namespace,
-          taskQueue: {
-            name: opts.taskQueue,
-            kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL,
-          },
-          taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        });
+        const pollers = await workflowPollers(client.connection, namespace, opts.taskQueue);
         const missing = names.filter((n) => !have.has(n));
         return {
           address,
@@ -47,8 +40,8 @@ export function registerCheck(program: Command, defaultTaskQueue: string): void 
           serverVersion: serverVersion ?? 'unknown',
           searchAttributes: { registered: names.filter((n) => have.has(n)), missing },
           taskQueue: opts.taskQueue,
-          workerPollers: pollers?.length ?? 0,
-          ok: missing.length === 0 && (pollers?.length ?? 0) > 0,
+          workerPollers: pollers,
+          ok: missing.length === 0 && pollers > 0,
         };
       });
       print(opts, result, () =>

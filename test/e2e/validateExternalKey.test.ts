@@ -22,6 +22,16 @@ function readableHistory(history: unknown): string {
   return `${json}\n${decoded.join('\n')}`;
 }
 
+/** The twin answers the next validate with 429 and Retry-After: 1. */
+async function rateLimitNextValidate(w: TwinWorld): Promise<void> {
+  await call(w.twin.url, 'POST', '/_twin/faults', w.demo.openai.adminKey, {
+    kind: '429',
+    path: '/v1/organization/external_keys/*/validate',
+    count: 1,
+    retryAfterSeconds: 1,
+  });
+}
+
 describe('validateExternalKey activity', function () {
   let world: TwinWorld | undefined;
   afterEach(async () => {
@@ -73,12 +83,7 @@ describe('validateExternalKey activity', function () {
 
   it('retries a 429 after its Retry-After, then answers', async function () {
     world = await startTwinWorld();
-    await call(world.twin.url, 'POST', '/_twin/faults', world.demo.openai.adminKey, {
-      kind: '429',
-      path: '/v1/organization/external_keys/*/validate',
-      count: 1,
-      retryAfterSeconds: 1,
-    });
+    await rateLimitNextValidate(world);
     const { record, handle } = await validate(world);
     assert.equal(record?.outcome, 'success');
     const history = await handle.fetchHistory();
@@ -90,12 +95,7 @@ describe('validateExternalKey activity', function () {
 
   it('leaves no secret in the run’s history (admin key, project keys, AWS credentials)', async function () {
     world = await startTwinWorld();
-    await call(world.twin.url, 'POST', '/_twin/faults', world.demo.openai.adminKey, {
-      kind: '429',
-      path: '/v1/organization/external_keys/*/validate',
-      count: 1,
-      retryAfterSeconds: 1,
-    });
+    await rateLimitNextValidate(world);
     const { handle } = await validate(world);
     const history = readableHistory(await handle.fetchHistory());
     const secrets = [
