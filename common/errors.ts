@@ -11,6 +11,14 @@ export const EkmError = {
   WorkerMisconfigured: 'WorkerMisconfigured',
   /** OpenAI answered 429 or 5xx: retried (after Retry-After), never read as a verdict. */
   OpenAiUnavailable: 'OpenAiUnavailable',
+  /** OpenAI refused the request itself (a 4xx other than 429): the message says what to fix. */
+  OpenAiRefused: 'OpenAiRefused',
+  /** The chosen method cannot be applied to this key and role as they are (the message says why). */
+  MethodNotApplicable: 'MethodNotApplicable',
+  /** Preflight found the world inconsistent with the request (e.g. a project bound to the key is missing). */
+  PreflightFailed: 'PreflightFailed',
+  /** A one-attempt create failed and its reconcile found nothing it made: a person decides. */
+  CreateUnconfirmed: 'CreateUnconfirmed',
 } as const;
 
 export type EkmErrorType = (typeof EkmError)[keyof typeof EkmError];
@@ -20,4 +28,9 @@ export const finalErrorTypes: EkmErrorType[] = [
   EkmError.InvalidInput,
   EkmError.KeyNotFound,
   EkmError.CloudAccessDenied,
+  EkmError.WorkerMisconfigured,
+  EkmError.OpenAiRefused,
+  EkmError.MethodNotApplicable,
+  EkmError.PreflightFailed,
+  EkmError.CreateUnconfirmed,
 ];

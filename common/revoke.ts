@@ -1,0 +1,256 @@
+// What a revocation run is given (resource ids only — never hosts, credentials or waits), and the shapes
+// its steps hand each other. Shared by the CLI, the revokeKey workflow and the activities.
+import { z } from 'zod';
+
+/**
+ * The ways to revoke OpenAI's access to an AWS key, in the runbook's words. `alias-repoint` is listed so
+ * that asking for it gets the runbook's explanation instead of "unknown method".
+ */
+export const awsRevocationMethods = [
+  'remove-trust',
+  'remove-key-permission',
+  'key-policy-deny',
+  'revoke-grant',
+  'disable-key',
+] as const;
+export type AwsRevocationMethod = (typeof awsRevocationMethods)[number];
+
+export const aliasRepointRefusal =
+  'switching an alias to another key is a key revocation, not a rotation, and OpenAI does not recommend ' +
+  'registering keys by alias; choose an explicit method (remove-trust, remove-key-permission, ' +
+  'key-policy-deny, revoke-grant or disable-key) so the run can snapshot, verify and, if needed, restore it';
+
+export const products = ['api', 'chatgpt-enterprise'] as const;
+export type Product = (typeof products)[number];
+
+export const probeKinds = ['file', 'response', 'model'] as const;
+export type ProbeKind = (typeof probeKinds)[number];
+
+const keyArn = z
+  .string()
+  .trim()
+  .regex(
+    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
+    'must be the key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID); `ekm revoke` resolves an alias or a key id to it for you',
+  );
+const roleArn = z
+  .string()
+  .trim()
+  .regex(
+    /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/,
+    'must be the IAM role ARN OpenAI assumes (arn:aws:iam::ACCOUNT:role/NAME)',
+  );
+const externalKeyId = z
+  .string()
+  .trim()
+  .regex(/^extkey_[A-Za-z0-9_-]{1,128}$/, 'must be an OpenAI external key id (extkey_…)');
+const projectId = z
+  .string()
+  .trim()
+  .regex(/^proj_[A-Za-z0-9_-]{1,128}$/, 'must be an OpenAI project id (proj_…)');
+const person = z
+  .string()
+  .trim()
+  .min(1, 'must name a person (e.g. alice@example.com)')
+  .max(200, 'is too long (at most 200 characters)');
+
+export const probeSpec = z
+  .object({
+    projectId,
+    kind: z.enum(probeKinds, { message: `must be one of: ${probeKinds.join(', ')}` }),
+    id: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_:.-]{1,256}$/, 'must be an OpenAI object id (file-…, resp_…, ft:…)'),
+  })
+  .strict();
+export type ProbeSpec = z.infer<typeof probeSpec>;
+
+export const revokeKeyInput = z
+  .object({
+    provider: z.literal('aws', { message: 'must be aws (Google Cloud comes with the GCP provider)' }),
+    product: z.enum(products, { message: `must be one of: ${products.join(', ')}` }).default('api'),
+    keyArn,
+    roleArn,
+    method: z
+      .string()
+      .superRefine((value, ctx) => {
+        if (value === 'alias-repoint')
+          ctx.addIssue({ code: 'custom', message: `is refused: ${aliasRepointRefusal}` });
+        else if (!(awsRevocationMethods as readonly string[]).includes(value))
+          ctx.addIssue({ code: 'custom', message: `must be one of: ${awsRevocationMethods.join(', ')}` });
+      })
+      .transform((value) => value as AwsRevocationMethod),
+    /** API: the external key registered with OpenAI. Required for the API, optional for ChatGPT Enterprise. */
+    externalKeyId: externalKeyId.optional(),
+    /** API: every project bound to the key (the run refuses if one is missing). */
+    projectIds: z.array(projectId).max(100, 'at most 100 projects per run').default([]),
+    /** ChatGPT Enterprise: the workspace whose key is revoked. */
+    workspaceId: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be the ChatGPT Enterprise workspace id')
+      .optional(),
+    /** Objects that must be readable before and denied after (the API's "previous data"). */
+    probes: z.array(probeSpec).max(50, 'at most 50 probes').default([]),
+    requester: person,
+    reason: z.string().trim().min(1, 'must say why the key is revoked').max(2000, 'is too long'),
+    changeTicket: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_./#:-]{0,99}$/, 'must be a change-ticket reference such as CHG-1234'),
+    /** Incidents use the break-glass approval policy of the worker's configuration. */
+    urgency: z.enum(['normal', 'incident'], { message: 'must be normal or incident' }).default('normal'),
+    /** Provision a replacement key, external key and project once the old project is archived. */
+    replace: z.boolean().default(true),
+    /** Schedule the old key's deletion after this many days (7–30), behind its own gate; omit to keep it. */
+    deleteAfterDays: z
+      .number()
+      .int('must be a whole number of days')
+      .min(7, 'must be at least 7 days (AWS KMS waiting period)')
+      .max(30, 'must be at most 30 days (AWS KMS waiting period)')
+      .optional(),
+  })
+  .strict()
+  .superRefine((input, ctx) => {
+    const keyAccount = input.keyArn.split(':')[4];
+    const roleAccount = input.roleArn.split(':')[4];
+    if (keyAccount !== roleAccount)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['roleArn'],
+        message: `is in account ${roleAccount} but the key is in account ${keyAccount}: give the role OpenAI assumes in the key's account`,
+      });
+    if (input.product === 'api') {
+      if (!input.externalKeyId)
+        ctx.addIssue({ code: 'custom', path: ['externalKeyId'], message: 'is required for the API (extkey_…)' });
+      if (input.projectIds.length === 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['projectIds'],
+          message: 'must list every project bound to the key (at least one)',
+        });
+      if (input.probes.length === 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['probes'],
+          message:
+            'must name at least one object to probe (file, response or model): without one, "denied" proves nothing',
+        });
+      if (input.workspaceId)
+        ctx.addIssue({ code: 'custom', path: ['workspaceId'], message: 'is for chatgpt-enterprise only' });
+    } else {
+      if (!input.workspaceId)
+        ctx.addIssue({ code: 'custom', path: ['workspaceId'], message: 'is required for chatgpt-enterprise' });
+      if (input.probes.length)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['probes'],
+          message: 'ChatGPT Enterprise has no API to probe: a person attests instead',
+        });
+    }
+    input.probes.forEach((probe, i) => {
+      if (!input.projectIds.includes(probe.projectId))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['probes', i, 'projectId'],
+          message: `${probe.projectId} is not one of projectIds`,
+        });
+    });
+    if (new Set(input.projectIds).size !== input.projectIds.length)
+      ctx.addIssue({ code: 'custom', path: ['projectIds'], message: 'lists a project twice' });
+  });
+
+export type RevokeKeyInput = z.input<typeof revokeKeyInput>;
+export type RevokeKeyRequest = z.output<typeof revokeKeyInput>;
+
+/** One id space for every run that changes a key: a second start for the same key is refused. */
+export function keyWorkflowId(keyArnValue: string): string {
+  return `ekm-key:${keyArnValue}`;
+}
+/** The lock that keeps two revocations through the same role apart. */
+export function roleLockWorkflowId(roleArnValue: string): string {
+  return `ekm-role-lock:${roleArnValue}`;
+}
+
+// --- What the AWS steps read and hand on -----------------------------------------------------------------
+
+export interface AwsGrantSnapshot {
+  grantId: string;
+  name?: string;
+  granteePrincipal: string;
+  retiringPrincipal?: string;
+  operations: string[];
+  constraints?: unknown;
+}
+
+/** Everything a method could remove, read before the change so `restore` can put exactly it back. */
+export interface AwsAccessSnapshot {
+  takenAt: string;
+  key: { arn: string; keyId: string; state: string; policy: string };
+  role: {
+    arn: string;
+    name: string;
+    trustPolicy: string;
+    inlinePolicies: { name: string; document: string }[];
+    attachedPolicies: { arn: string; name: string }[];
+  };
+  /** Grants on the key whose grantee is the role. */
+  grants: AwsGrantSnapshot[];
+  /** Who else the key and the role serve, for the blast radius. */
+  otherKeyPrincipals: string[];
+  otherKeysTheRoleCanUse: string[];
+}
+
+export interface RevocationChange {
+  method: AwsRevocationMethod;
+  /** False when the state already was revoked this way (a retry after a crash). */
+  changed: boolean;
+  /** The exact change, in words an auditor reads. */
+  description: string;
+}
+
+// --- What the OpenAI steps read and hand on --------------------------------------------------------------
+
+export interface ProjectView {
+  id: string;
+  name: string;
+  status: 'active' | 'archived' | string;
+  externalKeyId: string | null;
+}
+
+export interface ExternalKeyView {
+  id: string;
+  name: string;
+  type: string;
+  roleArn?: string;
+  kmsArn?: string;
+  externalId?: string;
+  projectIds: string[];
+}
+
+/** Every registration that shares the key or the role, and the active projects bound to each. */
+export interface BlastRadius {
+  externalKeys: ExternalKeyView[];
+  /** Active projects bound to any of those external keys. */
+  projects: ProjectView[];
+}
+
+export type ProbeOutcome = 'readable' | 'denied' | 'unknown';
+
+export interface ProbeResult extends ProbeSpec {
+  outcome: ProbeOutcome;
+  httpStatus: number | null;
+  /** OpenAI's error code when denied or unknown (e.g. external_key_access_denied). */
+  code: string | null;
+  requestId: string | null;
+  why: string;
+}
+
+/** A probe round for one project: each object, and a control call that shows the API itself answers. */
+export interface ProbeRound {
+  projectId: string;
+  at: string;
+  probes: ProbeResult[];
+  control: { ok: boolean; httpStatus: number | null; requestId: string | null; why: string };
+}
