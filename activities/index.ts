@@ -1,21 +1,74 @@
-// Every activity the worker registers, built from the clients the worker's configuration gives.
+// Every activity the worker registers, built from the clients and settings of the worker's configuration.
 // Workflows import the *type* of this object only.
+import type { WorkerConfig } from '../worker/config';
 import type { AwsClients } from './aws/clients';
 import { createAwsKey } from './aws/createKey';
 import { describeAwsKey } from './aws/describeKey';
+import { cancelAwsKeyDeletion, scheduleAwsKeyDeletion } from './aws/keyDeletion';
+import { createReplacementKeyOnce, findReplacementKey, grantOpenAiAccess } from './aws/replacementKey';
+import { restoreAwsAccessActivity } from './aws/restoreAccess';
+import { revokeAwsAccessActivity } from './aws/revokeAccess';
+import { snapshotAwsAccessActivity } from './aws/snapshotAccess';
+import { evidenceActivities } from './evidence/recordEvidence';
+import type { EvidenceStore } from './evidence/store';
+import { notifyActivity } from './notify';
 import type { AdminApi } from './openai/adminApi';
+import { archiveProjectActivity } from './openai/archiveProject';
+import { readBlastRadiusActivity } from './openai/blastRadius';
+import type { DataApi } from './openai/dataApi';
+import { probeProjectDataActivity } from './openai/probes';
+import {
+  createProjectOnce,
+  findExternalKeyByName,
+  findProjectByName,
+  registerExternalKeyOnce,
+} from './openai/provision';
+import { readExternalKeyActivity, readProjectsActivity } from './openai/readProjects';
 import { validateExternalKeyActivity } from './openai/validateExternalKey';
+import { planArchive } from './planArchive';
+import { planRevocation } from './planRevocation';
+import { runSettingsActivity } from './runSettings';
 
 export interface ActivityDeps {
+  config: WorkerConfig;
   aws: AwsClients;
-  openai: { api: AdminApi; revokedMatchers: string[] };
+  openai: { api: AdminApi; data: DataApi };
+  evidence: EvidenceStore;
 }
 
 export function createActivities(deps: ActivityDeps) {
+  const { config, aws, openai } = deps;
+  const vendor = { vendorPrincipals: config.aws.openAiPrincipals };
   return {
-    describeKey: describeAwsKey(deps.aws.kms),
-    createKey: createAwsKey(deps.aws.kms),
-    validateExternalKey: validateExternalKeyActivity(deps.openai.api, deps.openai.revokedMatchers),
+    // the worker's settings and the plan
+    loadRunSettings: runSettingsActivity(config),
+    planRevocation,
+    planArchive,
+    // AWS KMS and IAM
+    describeKey: describeAwsKey(aws.kms),
+    createKey: createAwsKey(aws.kms),
+    snapshotAwsAccess: snapshotAwsAccessActivity(aws),
+    revokeAwsAccess: revokeAwsAccessActivity(aws, vendor),
+    restoreAwsAccess: restoreAwsAccessActivity(aws),
+    createReplacementKeyOnce: createReplacementKeyOnce(aws),
+    findReplacementKey: findReplacementKey(aws),
+    grantOpenAiAccess: grantOpenAiAccess(aws, vendor),
+    scheduleAwsKeyDeletion: scheduleAwsKeyDeletion(aws),
+    cancelAwsKeyDeletion: cancelAwsKeyDeletion(aws),
+    // OpenAI
+    validateExternalKey: validateExternalKeyActivity(openai.api, config.openai.revokedMatchers),
+    readExternalKey: readExternalKeyActivity(openai.api),
+    readProjects: readProjectsActivity(openai.api),
+    readBlastRadius: readBlastRadiusActivity(openai.api),
+    probeProjectData: probeProjectDataActivity(openai.data, config.openai.deniedMatchers),
+    archiveProject: archiveProjectActivity(openai.api),
+    registerExternalKeyOnce: registerExternalKeyOnce(openai.api),
+    findExternalKeyByName: findExternalKeyByName(openai.api),
+    createProjectOnce: createProjectOnce(openai.api),
+    findProjectByName: findProjectByName(openai.api),
+    // evidence and people
+    ...evidenceActivities(deps.evidence),
+    notify: notifyActivity(config.notifications.webhookUrl),
   };
 }
 

@@ -123,7 +123,11 @@ export const revokeKeyInput = z
       });
     if (input.product === 'api') {
       if (!input.externalKeyId)
-        ctx.addIssue({ code: 'custom', path: ['externalKeyId'], message: 'is required for the API (extkey_…)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['externalKeyId'],
+          message: 'is required for the API (extkey_…)',
+        });
       if (input.projectIds.length === 0)
         ctx.addIssue({
           code: 'custom',
@@ -141,7 +145,11 @@ export const revokeKeyInput = z
         ctx.addIssue({ code: 'custom', path: ['workspaceId'], message: 'is for chatgpt-enterprise only' });
     } else {
       if (!input.workspaceId)
-        ctx.addIssue({ code: 'custom', path: ['workspaceId'], message: 'is required for chatgpt-enterprise' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workspaceId'],
+          message: 'is required for chatgpt-enterprise',
+        });
       if (input.probes.length)
         ctx.addIssue({
           code: 'custom',
@@ -253,4 +261,27 @@ export interface ProbeRound {
   at: string;
   probes: ProbeResult[];
   control: { ok: boolean; httpStatus: number | null; requestId: string | null; why: string };
+}
+
+export type ValidationOutcomeView = 'success' | 'revoked' | 'unknown';
+
+/** One validate answer as the workflow keeps it (the activity's ValidationRecord has this shape). */
+export interface ValidationView {
+  externalKeyId: string;
+  outcome: ValidationOutcomeView;
+  why: string;
+  httpStatus: number;
+  requestId: string | null;
+  answeredAt: string;
+}
+
+/** The state read before anything changes; the plan's hash covers it, so drift means a new gate. */
+export interface RevocationBaseline {
+  key: { arn: string; state: string; enabled: boolean; manager: string };
+  access: AwsAccessSnapshot;
+  externalKey?: ExternalKeyView;
+  blastRadius: BlastRadius;
+  projects: ProjectView[];
+  validate?: ValidationView;
+  probes: ProbeRound[];
 }

@@ -11,6 +11,30 @@ const httpUrl = z
   .url('must be a URL such as http://127.0.0.1:5000')
   .refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL');
 
+const person = z.string().trim().min(1, 'must name a person (e.g. alice@example.com)');
+
+/** Who may approve a gate, how many must, and how long they have before the gate fails closed. */
+const gatePolicy = z
+  .object({
+    approvers: z.array(person).min(1, 'must name at least one approver'),
+    quorum: z.number().int().min(1, 'must be at least 1').default(1),
+    deadlineSeconds: z
+      .number()
+      .int()
+      .min(60, 'must be at least 60 seconds')
+      .max(30 * 86400, 'must be at most 30 days')
+      .default(86400),
+  })
+  .strict()
+  .refine((p) => p.quorum <= p.approvers.length, {
+    message: 'quorum is larger than the number of approvers: no vote could ever pass',
+    path: ['quorum'],
+  });
+export type GatePolicy = z.infer<typeof gatePolicy>;
+
+export const gateKinds = ['revoke', 'archive', 'deletion', 'restore'] as const;
+export type GateKind = (typeof gateKinds)[number];
+
 export const workerConfigSchema = z
   .object({
     taskQueue: z.string().min(1, 'must not be empty').default(defaultTaskQueue),
@@ -23,6 +47,11 @@ export const workerConfigSchema = z
           .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1')
           .default('us-east-1'),
         endpoint: httpUrl.optional(),
+        /** The principal OpenAI uses to assume the customer role (reference/openai-ekm.md). */
+        openAiPrincipals: z
+          .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|root)/, 'must be an IAM principal ARN'))
+          .min(1, "must name OpenAI's principal")
+          .default(['arn:aws:iam::790389265272:role/EnterpriseKeyManagement']),
       })
       .strict()
       .prefault({}),
@@ -42,13 +71,85 @@ export const workerConfigSchema = z
         revokedMatchers: z
           .array(z.string().min(1))
           .default(['external_key_validation_failed', 'error surfaced from the cloud provider']),
+        /** How a data call reports that the customer key refused OpenAI (probes after the revocation). */
+        deniedMatchers: z.array(z.string().min(1)).default(['external_key_access_denied']),
+        /**
+         * Project id → the environment variable holding that project's API key, used by the probes. The key
+         * is read by the activity at call time; a run only ever names the project.
+         */
+        projectKeys: z
+          .record(
+            z.string().regex(/^proj_[A-Za-z0-9_-]+$/, 'must be a project id (proj_…)'),
+            z
+              .string()
+              .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name, not the key itself'),
+          )
+          .default({}),
+      })
+      .strict()
+      .prefault({}),
+    revoke: z
+      .object({
+        /**
+         * How long to wait for OpenAI's key cache before probing. One hour against the real API (the
+         * runbook's number); only a sandbox worker may wait less.
+         */
+        cacheWaitSeconds: z.number().int().min(1).max(86400).default(3600),
+        /** Consecutive *revoked* validate answers that confirm the revocation (IAM is eventually consistent). */
+        validateConfirmations: z.number().int().min(1).max(20).default(3),
+        validateIntervalSeconds: z.number().int().min(1).max(3600).default(20),
+        /** How long validate may keep not confirming before a person is asked. */
+        validateWindowSeconds: z.number().int().min(1).max(86400).default(900),
+        /** After the wait, how long data may stay readable (re-probed) before a person is asked. */
+        probeWindowSeconds: z.number().int().min(1).max(86400).default(1800),
+        probeIntervalSeconds: z.number().int().min(1).max(3600).default(60),
+      })
+      .strict()
+      .prefault({}),
+    approvals: z
+      .object({
+        gates: z.partialRecord(z.enum(gateKinds), gatePolicy).default({}),
+        /** Used for every gate of a run started with urgency `incident`. */
+        breakGlass: gatePolicy.optional(),
+        /** Who may answer human tasks (ChatGPT Enterprise checks, escalations); default: every approver. */
+        attesters: z.array(person).optional(),
+        /** How long a human task may stay open before the run stops at a safe point. */
+        taskDeadlineSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(30 * 86400)
+          .default(7 * 86400),
+      })
+      .strict()
+      .prefault({}),
+    notifications: z
+      .object({
+        /** Reminders and escalations are POSTed here as JSON (and always logged by the worker). */
+        webhookUrl: httpUrl.optional(),
+      })
+      .strict()
+      .prefault({}),
+    evidence: z
+      .object({
+        /** Where run records and access snapshots are written (a directory the worker owns). */
+        directory: z.string().min(1).default('./ekm-evidence'),
       })
       .strict()
       .prefault({}),
     /** How long running activities get to finish when the worker is asked to stop. */
     shutdownGraceSeconds: z.number().int().min(0).max(3600).default(30),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    if (!config.sandbox && config.revoke.cacheWaitSeconds < 3600)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['revoke', 'cacheWaitSeconds'],
+        message:
+          'must be at least 3600 against the real OpenAI API (its key cache keeps entries for an hour); only a sandbox worker may wait less',
+      });
+  });
 
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 /** What a configuration file may say: every field optional, defaults filled in by parseWorkerConfig. */

@@ -2,7 +2,9 @@
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type EkmActivities } from '../activities';
 import { createAwsClients } from '../activities/aws/clients';
+import { directoryEvidenceStore } from '../activities/evidence/store';
 import { createAdminApi } from '../activities/openai/adminApi';
+import { createDataApi } from '../activities/openai/dataApi';
 import type { WorkerConfig } from './config';
 
 export interface CreateWorkerOptions {
@@ -21,11 +23,20 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
   const { openai } = options.config;
   const activities = {
     ...createActivities({
+      config: options.config,
       aws: createAwsClients(options.config.aws),
       openai: {
+        // Secrets are read from the worker's environment at call time, never from a run.
         api: createAdminApi({ baseUrl: openai.baseUrl, adminKey: () => process.env[openai.adminKeyEnv] }),
-        revokedMatchers: openai.revokedMatchers,
+        data: createDataApi({
+          baseUrl: openai.baseUrl,
+          projectKey: (projectId) => {
+            const variable = openai.projectKeys[projectId];
+            return variable ? process.env[variable] : undefined;
+          },
+        }),
       },
+      evidence: directoryEvidenceStore(options.config.evidence.directory),
     }),
     ...options.activities,
   };

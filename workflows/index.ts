@@ -1,2 +1,4 @@
 // The workflows the ekm worker registers.
 export { inspectKey } from './inspectKey';
+export { revokeKey } from './revokeKey';
+export { roleLock } from './roleLock';

@@ -1,0 +1,60 @@
+// The run's record as an auditor reads it: what was asked, by whom, what was approved, what changed,
+// what OpenAI answered, and how the run ended.
+import type { RunStatus } from '../../common/runStatus';
+
+export function evidenceMarkdown(run: RunStatus): string {
+  const r = run.request;
+  const lines = [
+    `# EKM key revocation — ${r.keyArn}`,
+    '',
+    `- Workflow: \`${run.workflowId}\`, run \`${run.runId}\``,
+    `- Requested by ${r.requester} — change ticket ${r.changeTicket} — ${r.urgency}`,
+    `- Reason: ${r.reason}`,
+    `- Product: ${r.product}; method: **${r.method}**; role: ${r.roleArn}`,
+    `- Mode: ${run.settings?.mode ?? 'unknown'}; OpenAI: ${run.settings?.openAiBaseUrl ?? 'unknown'}`,
+    `- End state: **${run.endState ?? 'running'}**${run.endReason ? ` — ${run.endReason}` : ''}`,
+  ];
+  if (run.cacheWait)
+    lines.push(
+      `- Cache wait: ${run.cacheWait.seconds} s, from ${run.cacheWait.startedAt} to ${run.cacheWait.endedAt ?? '(not finished)'}`,
+    );
+  if (run.plan) {
+    lines.push('', `## Plan \`${run.plan.hash}\``, '', ...run.plan.changes.map((c) => `1. ${c}`));
+    if (run.plan.alsoStops.length)
+      lines.push('', '**Also stops:**', ...run.plan.alsoStops.map((s) => `- ${s}`));
+    if (run.plan.warnings.length) lines.push('', '**Warnings:**', ...run.plan.warnings.map((w) => `- ${w}`));
+  }
+  lines.push('', '## Approvals', '');
+  if (!run.gates.length) lines.push('No gate was opened.');
+  for (const gate of run.gates) {
+    lines.push(
+      `- Gate \`${gate.gateId}\` (${gate.kind}${gate.breakGlass ? ', break-glass' : ''}) for plan \`${gate.planHash.slice(0, 16)}…\`: **${gate.decision ?? 'open'}**${gate.decidedAt ? ` at ${gate.decidedAt}` : ''}`,
+    );
+    for (const v of gate.votes)
+      lines.push(
+        `  - ${v.decision} by ${v.approver} at ${v.at} (${v.via}, unauthenticated name)${v.comment ? `: ${v.comment}` : ''}`,
+      );
+  }
+  if (run.refusedVoteCount)
+    lines.push(
+      `- ${run.refusedVoteCount} vote(s) refused${run.refusedVotes.length ? ':' : ''}`,
+      ...run.refusedVotes.map((v) => `  - ${v.approver} on ${v.gateId} at ${v.at}: ${v.why}`),
+    );
+  if (run.tasks.length) {
+    lines.push('', '## Human tasks', '');
+    for (const t of run.tasks)
+      lines.push(
+        `- \`${t.taskId}\` ${t.asks} → ${t.answer ? `**${t.answer.outcome}** by ${t.answer.by} at ${t.answer.at ?? t.answer.recordedAt}${t.answer.ticketReference ? `, ticket ${t.answer.ticketReference}` : ''}` : t.expired ? 'expired' : 'open'}`,
+      );
+  }
+  lines.push('', '## Steps', '');
+  for (const s of run.steps)
+    lines.push(
+      `- [${s.state === 'done' ? 'x' : ' '}] ${s.title} — ${s.state}${s.summary ? `: ${s.summary}` : ''}`,
+    );
+  if (run.replacement) {
+    lines.push('', '## Replacement', '');
+    for (const [k, v] of Object.entries(run.replacement)) if (v) lines.push(`- ${k}: ${v}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,44 @@
+// The worker's settings a run must follow (mode, cache wait, confirmations, approval policy), handed to
+// the workflow by an activity so they are recorded in its history — and so a run's input can never
+// choose them.
+import { createHash } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { EkmError } from '../common/errors';
+import type { RunSettingsView } from '../common/runStatus';
+import { gateKinds, type WorkerConfig } from '../worker/config';
+import { canonicalJson } from './canonicalJson';
+
+export function runSettingsActivity(config: WorkerConfig) {
+  return async function loadRunSettings(): Promise<RunSettingsView> {
+    const { approvals, revoke } = config;
+    const missing = gateKinds.filter((kind) => !approvals.gates[kind]);
+    if (missing.length) {
+      throw ApplicationFailure.create({
+        type: EkmError.WorkerMisconfigured,
+        nonRetryable: true,
+        message: `the worker's configuration has no approval policy for the ${missing.join(', ')} gate(s): add approvals.gates.${missing[0]} = { "approvers": [...], "quorum": 1 } to the file named by EKM_WORKER_CONFIG`,
+      });
+    }
+    const everyApprover = new Set<string>();
+    for (const policy of [...Object.values(approvals.gates), approvals.breakGlass])
+      policy?.approvers.forEach((a) => everyApprover.add(a));
+    const settings: Omit<RunSettingsView, 'digest'> = {
+      mode: config.sandbox ? 'sandbox' : 'production',
+      openAiBaseUrl: config.openai.baseUrl,
+      awsRegion: config.aws.region,
+      cacheWaitSeconds: revoke.cacheWaitSeconds,
+      validateConfirmations: revoke.validateConfirmations,
+      validateIntervalSeconds: revoke.validateIntervalSeconds,
+      validateWindowSeconds: revoke.validateWindowSeconds,
+      probeWindowSeconds: revoke.probeWindowSeconds,
+      probeIntervalSeconds: revoke.probeIntervalSeconds,
+      approvals: {
+        gates: approvals.gates,
+        breakGlass: approvals.breakGlass,
+        attesters: approvals.attesters ?? [...everyApprover],
+        taskDeadlineSeconds: approvals.taskDeadlineSeconds,
+      },
+    };
+    return { ...settings, digest: createHash('sha256').update(canonicalJson(settings)).digest('hex') };
+  };
+}

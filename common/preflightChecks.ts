@@ -1,0 +1,62 @@
+// Preflight's judgement of what it read: is the world the way the request says, and is there something
+// to revoke and to prove? Each finding names the field or the fact, and the fix. Pure, so the workflow
+// runs it and unit tests pin it.
+import type { RevocationBaseline, RevokeKeyRequest } from './revoke';
+
+export function preflightFindings(request: RevokeKeyRequest, baseline: RevocationBaseline): string[] {
+  const findings: string[] = [];
+  const { key, externalKey, projects, validate, probes } = baseline;
+  if (key.arn !== request.keyArn) findings.push(`keyArn: AWS answers for ${key.arn}, not ${request.keyArn}`);
+  if (key.manager !== 'CUSTOMER')
+    findings.push(
+      `keyArn: ${request.keyArn} is ${key.manager}-managed; OpenAI EKM uses customer-managed keys`,
+    );
+  if (!key.enabled)
+    findings.push(
+      `keyArn: the key is ${key.state}: OpenAI already cannot use it; there is nothing to revoke (use \`ekm key inspect\`)`,
+    );
+  if (baseline.access.role.arn !== request.roleArn)
+    findings.push(`roleArn: IAM answers for ${baseline.access.role.arn}, not ${request.roleArn}`);
+  if (externalKey) {
+    const kms = externalKey.kmsArn ?? '';
+    const sameKey = kms === request.keyArn || kms.includes(':alias/');
+    if (!sameKey)
+      findings.push(`externalKeyId: ${externalKey.id} is registered for ${kms}, not for ${request.keyArn}`);
+    if (externalKey.roleArn && externalKey.roleArn !== request.roleArn)
+      findings.push(
+        `roleArn: ${externalKey.id} is registered with role ${externalKey.roleArn}; give that role (or check the external key id)`,
+      );
+  }
+  for (const id of request.projectIds) {
+    const project = projects.find((p) => p.id === id);
+    if (!project) {
+      findings.push(`projectIds: ${id} was not found in the organisation`);
+      continue;
+    }
+    if (project.status !== 'active')
+      findings.push(
+        `projectIds: ${id} is ${project.status}; only active projects can be revoked and archived`,
+      );
+    const affected = baseline.blastRadius.externalKeys.map((k) => k.id);
+    if (!project.externalKeyId || !affected.includes(project.externalKeyId))
+      findings.push(
+        `projectIds: ${id} is bound to ${project.externalKeyId ?? 'no external key'}, which does not use this key or role`,
+      );
+  }
+  if (validate && validate.outcome !== 'success')
+    findings.push(
+      `externalKeyId: validate answers ${validate.outcome} before any change (${validate.why}); the baseline must show OpenAI's access working, or a later failure proves nothing`,
+    );
+  for (const round of probes) {
+    if (!round.control.ok)
+      findings.push(
+        `probes: the control call for ${round.projectId} failed (${round.control.why}); fix the project's key`,
+      );
+    for (const probe of round.probes)
+      if (probe.outcome !== 'readable')
+        findings.push(
+          `probes: ${probe.kind} ${probe.id} in ${probe.projectId} is ${probe.outcome} before any change (${probe.why}); every probe must read successfully first, or its later denial proves nothing`,
+        );
+  }
+  return findings;
+}

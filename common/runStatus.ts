@@ -1,0 +1,83 @@
+// What a revocation run reports about itself: the `status` query's answer, the evidence record's body,
+// and the run's result. One shape, so the CLI, the Web UI checklist and the evidence agree.
+import type { GateView, RefusedVote, TaskView } from './approvals';
+import type { RevokeKeyRequest } from './revoke';
+
+/** Where a run ended. Everything before `revoked-*` changed nothing in any cloud. */
+export const endStates = [
+  'refused', // preflight found the request inconsistent with the world: nothing changed
+  'rejected', // an approver rejected the revoke gate: nothing changed
+  'expired', // the revoke gate's deadline passed: nothing changed
+  'cancelled', // cancelled before the revoke: nothing changed
+  'revoked-unverified', // access revoked; not (yet) confirmed by validate and probes
+  'revoked-verified', // access revoked and confirmed; project not archived
+  'access-regranted', // confirmed, then found re-granted before the archive: stopped, nothing archived
+  'archived', // revoked, confirmed, project(s) archived; no replacement asked for
+  'completed', // the whole runbook, replacement included
+] as const;
+export type EndState = (typeof endStates)[number];
+
+export type StepState = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'waiting';
+
+export interface StepRecord {
+  step: string;
+  title: string;
+  state: StepState;
+  startedAt?: string;
+  endedAt?: string;
+  /** One line for people. */
+  summary?: string;
+  /** What an auditor needs: request ids, answers, snapshots. */
+  data?: unknown;
+}
+
+export interface RunSettingsView {
+  /** `sandbox` or `production`, as the worker is configured: a run cannot choose. */
+  mode: 'sandbox' | 'production';
+  openAiBaseUrl: string;
+  awsRegion: string;
+  cacheWaitSeconds: number;
+  validateConfirmations: number;
+  validateIntervalSeconds: number;
+  validateWindowSeconds: number;
+  probeWindowSeconds: number;
+  probeIntervalSeconds: number;
+  approvals: {
+    gates: Record<string, { approvers: string[]; quorum: number; deadlineSeconds: number } | undefined>;
+    breakGlass?: { approvers: string[]; quorum: number; deadlineSeconds: number };
+    attesters: string[];
+    taskDeadlineSeconds: number;
+  };
+  /** sha256 of the settings above: part of the plan hash, so a changed policy means a new plan. */
+  digest: string;
+}
+
+export interface RevocationPlan {
+  /** The exact cloud changes and API calls, in order. */
+  changes: string[];
+  /** What the method stops besides OpenAI. */
+  alsoStops: string[];
+  projectsToArchive: string[];
+  warnings: string[];
+  hash: string;
+}
+
+export interface RunStatus {
+  workflowId: string;
+  runId: string;
+  request: RevokeKeyRequest;
+  stage: string;
+  settings?: RunSettingsView;
+  plan?: RevocationPlan;
+  steps: StepRecord[];
+  gates: GateView[];
+  openGate?: GateView;
+  tasks: TaskView[];
+  openTask?: TaskView;
+  refusedVotes: RefusedVote[];
+  refusedVoteCount: number;
+  cacheWait?: { startedAt: string; endedAt?: string; seconds: number };
+  endState?: EndState;
+  endReason?: string;
+  replacement?: { keyArn?: string; roleArn?: string; externalKeyId?: string; projectId?: string };
+}

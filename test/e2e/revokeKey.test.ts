@@ -1,0 +1,186 @@
+// The revocation runbook end to end on the dev server: a sandbox worker, moto, the OpenAI twin (a cache
+// TTL of 2 s, waited out for real), people answering the gates through the Update. Parameterised by
+// provider: the GCP issue adds a row to `scenarios`, not a suite.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { folderFor } from '../../activities/evidence/store';
+import { keyWorkflowId } from '../../common/revoke';
+import type { RunStatus } from '../../common/runStatus';
+import { revokeKey } from '../../workflows/revokeKey';
+import { devEnvironment } from '../fixtures/environments';
+import { approvers, sandboxWorker, scenarios, vote } from '../fixtures/revoke';
+import { call, type TwinWorld } from '../fixtures/twin';
+import { withWorker } from '../fixtures/worker';
+
+const ttlSeconds = 2;
+
+async function validateAnswer(w: TwinWorld, externalKeyId: string) {
+  return call(
+    w.twin.url,
+    'POST',
+    `/v1/organization/external_keys/${externalKeyId}/validate`,
+    w.demo.openai.adminKey,
+  );
+}
+
+for (const scenario of scenarios) {
+  describe(`revokeKey end to end (${scenario.provider})`, function () {
+    let world: TwinWorld | undefined;
+    afterEach(async () => {
+      await world?.close();
+      world = undefined;
+    });
+
+    for (const method of scenario.methods) {
+      it(`${method}: the whole runbook — access gone, projects archived, a working replacement`, async function () {
+        const w = (world = await scenario.world(method, ttlSeconds));
+        const request = scenario.request(w, method);
+        const worker = sandboxWorker(w);
+        const env = await devEnvironment();
+        const result: RunStatus = await withWorker(
+          env,
+          async ({ client, taskQueue }) => {
+            const handle = await client.workflow.start(revokeKey, {
+              taskQueue,
+              workflowId: keyWorkflowId(request.keyArn),
+              args: [request],
+            });
+            await vote(handle, 'revoke', approvers[0]!);
+            await vote(handle, 'archive', approvers[1]!);
+            return handle.result();
+          },
+          worker,
+        );
+        assert.equal(result.endState, 'completed', result.endReason);
+
+        // OpenAI's access is really gone: validate fails, and the probes the run made after the wait were
+        // every one denied while the control call answered.
+        const after = await validateAnswer(w, request.externalKeyId!);
+        assert.equal(after.status, 400, JSON.stringify(after.body));
+        const probes = result.steps.find((s) => s.step === 'probes')!;
+        assert.equal(probes.state, 'done');
+        const lastRounds = (
+          probes.data as { probes: { outcome: string }[]; control: { ok: boolean } }[][]
+        ).at(-1)!;
+        assert.ok(lastRounds.length === 2 && lastRounds.every((r) => r.control.ok));
+        assert.deepEqual(
+          lastRounds.flatMap((r) => r.probes.map((p) => p.outcome)),
+          Array(6).fill('denied'),
+        );
+        // The data keys cannot be opened any more, whatever the project state.
+        for (const project of w.demo.openai.projects) {
+          const file = w.twin.store.data.objects.find((o) => o.id === project.probes.fileId)!;
+          await assert.rejects(w.twin.ekm.readObject(file), (err: { code?: string }) =>
+            ['AccessDenied', 'DisabledException', 'KMSInvalidStateException'].includes(err.code ?? ''),
+          );
+        }
+
+        // Every affected project archived.
+        for (const project of w.demo.openai.projects) {
+          const p = await call(
+            w.twin.url,
+            'GET',
+            `/v1/organization/projects/${project.id}`,
+            w.demo.openai.adminKey,
+          );
+          assert.equal((p.body as { status: string }).status, 'archived');
+        }
+
+        // A working replacement: a new key and registration that validate, one new project per archived one.
+        const r = result.replacement!;
+        assert.ok(r.keyArn && r.keyArn !== request.keyArn);
+        assert.equal((await validateAnswer(w, r.externalKeyId!)).status, 200);
+        const replacements = w.twin.store.data.projects.filter((p) => p.external_key_id === r.externalKeyId);
+        assert.equal(replacements.length, 2);
+        assert.ok(replacements.every((p) => p.status === 'active'));
+
+        // Evidence an auditor can read, in the worker's evidence folder.
+        const folder = path.join(worker.evidenceDir, folderFor(keyWorkflowId(request.keyArn)));
+        const [runDir] = fs.readdirSync(folder);
+        const evidence = JSON.parse(
+          fs.readFileSync(path.join(folder, runDir!, 'evidence.json'), 'utf8'),
+        ) as RunStatus;
+        assert.equal(evidence.endState, 'completed');
+        assert.equal(evidence.settings?.mode, 'sandbox');
+        assert.equal(evidence.cacheWait?.seconds, 3);
+        assert.ok(evidence.gates.every((g) => g.decision === 'approved'));
+        const markdown = fs.readFileSync(path.join(folder, runDir!, 'evidence.md'), 'utf8');
+        assert.match(markdown, new RegExp(`approve by ${approvers[0]}`));
+        assert.ok(fs.existsSync(path.join(folder, runDir!, 'access-snapshot.json')));
+      });
+    }
+
+    it('a rejected approval changes nothing: role, key and project exactly as before', async function () {
+      const w = (world = await scenario.world('key-policy-deny', ttlSeconds));
+      const request = scenario.request(w, 'key-policy-deny');
+      const env = await devEnvironment();
+      const before = await snapshot(w);
+      const result = await withWorker(
+        env,
+        async ({ client, taskQueue }) => {
+          const handle = await client.workflow.start(revokeKey, {
+            taskQueue,
+            workflowId: keyWorkflowId(request.keyArn),
+            args: [request],
+          });
+          await vote(handle, 'revoke', approvers[0]!, 'reject');
+          return handle.result();
+        },
+        sandboxWorker(w),
+      );
+      assert.equal(result.endState, 'rejected');
+      assert.deepEqual(await snapshot(w), before);
+      assert.equal((await validateAnswer(w, request.externalKeyId!)).status, 200);
+    });
+
+    it('refuses a request that leaves out a project on the same key, changing nothing', async function () {
+      const w = (world = await scenario.world('disable-key', ttlSeconds));
+      const request = scenario.request(w, 'disable-key');
+      const first = w.demo.openai.projects[0]!.id;
+      const env = await devEnvironment();
+      const error = await withWorker(
+        env,
+        async ({ client, taskQueue }) =>
+          client.workflow
+            .execute(revokeKey, {
+              taskQueue,
+              workflowId: keyWorkflowId(request.keyArn),
+              args: [
+                {
+                  ...request,
+                  projectIds: [first],
+                  probes: request.probes!.filter((p) => p.projectId === first),
+                },
+              ],
+            })
+            .then(
+              () => undefined,
+              (err: unknown) => err,
+            ),
+        sandboxWorker(w),
+      );
+      assert.ok(error instanceof WorkflowFailedError);
+      // The workflow fails with the planning activity's refusal, which names the project left out.
+      assert.match(String(error.cause?.cause?.message), /projectIds: proj_\S+ \(ekm-demo-shared/);
+      assert.equal((await validateAnswer(w, request.externalKeyId!)).status, 200);
+    });
+  });
+}
+
+/** What a revocation could change, read straight from moto and the twin. */
+async function snapshot(w: TwinWorld) {
+  const { GetKeyPolicyCommand, DescribeKeyCommand, ListGrantsCommand } = await import('@aws-sdk/client-kms');
+  const { GetRoleCommand, ListRolePoliciesCommand } = await import('@aws-sdk/client-iam');
+  const roleName = w.demo.aws.roleArn.split('/').pop()!;
+  return {
+    key: (await w.kms.send(new DescribeKeyCommand({ KeyId: w.demo.aws.keyId }))).KeyMetadata?.KeyState,
+    policy: (await w.kms.send(new GetKeyPolicyCommand({ KeyId: w.demo.aws.keyId, PolicyName: 'default' })))
+      .Policy,
+    grants: (await w.kms.send(new ListGrantsCommand({ KeyId: w.demo.aws.keyId }))).Grants?.length,
+    trust: (await w.iam.send(new GetRoleCommand({ RoleName: roleName }))).Role?.AssumeRolePolicyDocument,
+    policies: (await w.iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames,
+    projects: w.twin.store.data.projects.map((p) => `${p.id}:${p.status}`),
+  };
+}

@@ -1,0 +1,180 @@
+// The approval gates and human tasks of a run. Votes arrive by Update (refused by the validator before
+// they reach history: wrong gate, old plan, unknown approver, the requester, a second vote) or by Signal
+// (checked in the handler; refused ones are recorded, boundedly). A gate fails closed at its deadline and
+// reminds at half-time. Signed statements (the trust issue) slot in at `refuseVote`.
+import { condition, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { EkmActivities } from '../../activities';
+import {
+  attestationSchema,
+  refuseAttestation,
+  refuseVote,
+  tally,
+  taskAnswers,
+  voteSchema,
+  type Attestation,
+  type GateDecision,
+  type GatePolicyView,
+  type GateView,
+  type TaskKind,
+  type TaskView,
+  type Vote,
+} from '../../common/approvals';
+import { describeIssues } from '../../common/keys';
+import type { RunSettingsView } from '../../common/runStatus';
+import { attestUpdate, voteSignal, voteUpdate } from '../revoke/messages';
+import { now, type RunRecord } from '../revoke/runRecord';
+
+const { notify } = proxyActivities<EkmActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '5s', maximumAttempts: 5 },
+});
+
+/** At most this many refused signal votes are kept (the rest are only counted), so a flood cannot fill history. */
+const refusedKept = 20;
+
+export type GateKind = 'revoke' | 'archive' | 'deletion' | 'restore';
+
+export class Gatekeeper {
+  private settings?: RunSettingsView;
+  private counter = 0;
+
+  constructor(
+    private readonly record: RunRecord,
+    private readonly requester: string,
+    private readonly incident: boolean,
+  ) {
+    const status = record.status;
+    setHandler(voteUpdate, (vote) => this.accept(vote, 'update'), {
+      validator: (vote) => {
+        const why = this.whyRefused(vote);
+        if (why) throw new Error(why);
+      },
+    });
+    setHandler(voteSignal, (vote) => {
+      const why = this.whyRefused(vote);
+      if (!why) {
+        this.accept(vote, 'signal');
+        return;
+      }
+      status.refusedVoteCount += 1;
+      if (status.refusedVotes.length < refusedKept)
+        status.refusedVotes.push({
+          approver: String((vote as Partial<Vote>)?.approver ?? '(none)').slice(0, 200),
+          gateId: String((vote as Partial<Vote>)?.gateId ?? '(none)').slice(0, 100),
+          at: now(),
+          why,
+        });
+    });
+    setHandler(attestUpdate, (attestation) => this.attest(attestation), {
+      validator: (attestation) => {
+        const parsed = attestationSchema.safeParse(attestation);
+        if (!parsed.success) throw new Error(describeIssues(parsed.error));
+        const why = refuseAttestation(parsed.data, status.openTask, this.settings?.approvals.attesters ?? []);
+        if (why) throw new Error(why);
+      },
+    });
+  }
+
+  use(settings: RunSettingsView): void {
+    this.settings = settings;
+  }
+
+  private whyRefused(vote: unknown): string | undefined {
+    const parsed = voteSchema.safeParse(vote);
+    if (!parsed.success) return describeIssues(parsed.error);
+    return refuseVote(parsed.data, this.record.status.openGate, this.requester);
+  }
+
+  private accept(vote: Vote, via: 'update' | 'signal'): GateView {
+    const gate = this.record.status.openGate!;
+    gate.votes.push({ ...voteSchema.parse(vote), at: now(), via });
+    this.record.draw();
+    return gate;
+  }
+
+  private policyFor(kind: GateKind): { policy: GatePolicyView; breakGlass: boolean } {
+    const approvals = this.settings!.approvals;
+    if (this.incident && approvals.breakGlass) return { policy: approvals.breakGlass, breakGlass: true };
+    return { policy: approvals.gates[kind]!, breakGlass: false };
+  }
+
+  /** Opens a gate for this plan and waits for its decision; the deadline fails it closed. */
+  async gate(kind: GateKind, planHash: string): Promise<GateDecision> {
+    const { policy, breakGlass } = this.policyFor(kind);
+    const deadlineMs = policy.deadlineSeconds * 1000;
+    const gate: GateView = {
+      gateId: `${kind}-${++this.counter}`,
+      kind,
+      planHash,
+      policy,
+      breakGlass,
+      openedAt: now(),
+      deadline: new Date(Date.now() + deadlineMs).toISOString(),
+      votes: [],
+    };
+    const status = this.record.status;
+    status.gates.push(gate);
+    status.openGate = gate;
+    this.record.awaiting([`approval:${kind}`]);
+    const decided = () => tally(gate) !== undefined;
+    try {
+      if (!(await condition(decided, deadlineMs / 2))) {
+        await this.tell(
+          'reminder',
+          `gate ${gate.gateId} on ${workflowInfo().workflowId} waits for ${policy.quorum} approval(s) from ${policy.approvers.join(', ')} until ${gate.deadline}`,
+        );
+        await condition(decided, Math.max(0, Date.parse(gate.deadline) - Date.now()));
+      }
+      gate.decision = tally(gate) ?? 'expired';
+      gate.decidedAt = now();
+      if (gate.decision === 'expired')
+        await this.tell('expired', `gate ${gate.gateId} expired without a decision: the run fails closed`);
+      return gate.decision;
+    } finally {
+      status.openGate = undefined;
+      this.record.awaiting([]);
+    }
+  }
+
+  /** Opens a human task and waits for its answer; undefined when it expired. */
+  async task(kind: TaskKind): Promise<TaskView> {
+    const deadlineMs = this.settings!.approvals.taskDeadlineSeconds * 1000;
+    const task: TaskView = {
+      taskId: `${kind}-${++this.counter}`,
+      kind,
+      asks: taskAnswers[kind].asks,
+      outcomes: taskAnswers[kind].outcomes,
+      openedAt: now(),
+      deadline: new Date(Date.now() + deadlineMs).toISOString(),
+    };
+    const status = this.record.status;
+    status.tasks.push(task);
+    status.openTask = task;
+    this.record.awaiting([`task:${kind}`]);
+    if (kind.endsWith('escalation')) await this.tell('escalation', `${task.taskId}: ${task.asks}`);
+    try {
+      if (!(await condition(() => task.answer !== undefined, deadlineMs))) task.expired = true;
+      return task;
+    } finally {
+      status.openTask = undefined;
+      this.record.awaiting([]);
+    }
+  }
+
+  private attest(attestation: Attestation): TaskView {
+    const task = this.record.status.openTask!;
+    task.answer = { ...attestationSchema.parse(attestation), recordedAt: now() };
+    this.record.draw();
+    return task;
+  }
+
+  private async tell(kind: 'reminder' | 'escalation' | 'expired', message: string): Promise<void> {
+    const { workflowId, runId } = workflowInfo();
+    try {
+      await notify({ workflowId, runId, kind, message });
+    } catch (err) {
+      // A notification that cannot be delivered must not hold the run: the gate still fails closed.
+      log.warn('notification failed', { kind, error: String(err) });
+    }
+  }
+}

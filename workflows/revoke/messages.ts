@@ -1,0 +1,10 @@
+// The messages a revocation run answers: votes (Update, and Signal for tools that only signal), human
+// attestations (Update), and the status query. Defined once for the workflow and the CLI.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Attestation, GateView, TaskView, Vote } from '../../common/approvals';
+import type { RunStatus } from '../../common/runStatus';
+
+export const voteUpdate = defineUpdate<GateView, [Vote]>('vote');
+export const voteSignal = defineSignal<[Vote]>('vote-signal');
+export const attestUpdate = defineUpdate<TaskView, [Attestation]>('attest');
+export const statusQuery = defineQuery<RunStatus>('status');

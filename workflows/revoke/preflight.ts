@@ -1,0 +1,99 @@
+// Preflight: read the key, the role, OpenAI's registration, every project the key or role serves,
+// OpenAI's current access and (when asked) every probe object — the baseline nothing may drift from.
+import { ApplicationFailure } from '@temporalio/workflow';
+import { EkmError } from '../../common/errors';
+import { preflightFindings } from '../../common/preflightChecks';
+import type { ProbeRound, RevocationBaseline, RevokeKeyRequest } from '../../common/revoke';
+import { call } from './call';
+
+export async function readBaseline(
+  request: RevokeKeyRequest,
+  withProbes: boolean,
+): Promise<RevocationBaseline> {
+  const key = await call('read', 'describeKey', `describe ${request.keyArn}`, request.keyArn);
+  const access = await call(
+    'read',
+    'snapshotAwsAccess',
+    `read the role's trust and policies, the key policy and grants`,
+    { keyArn: request.keyArn, roleArn: request.roleArn },
+  );
+  const externalKey = request.externalKeyId
+    ? await call(
+        'read',
+        'readExternalKey',
+        `read OpenAI external key ${request.externalKeyId}`,
+        request.externalKeyId,
+      )
+    : undefined;
+  const blastRadius = await call(
+    'read',
+    'readBlastRadius',
+    'list every OpenAI registration and project on this key or role',
+    {
+      kmsArn: request.keyArn,
+      roleArn: request.roleArn,
+    },
+  );
+  const projects = request.projectIds.length
+    ? await call(
+        'read',
+        'readProjects',
+        `read project(s) ${request.projectIds.join(', ')}`,
+        request.projectIds,
+      )
+    : [];
+  const validate = request.externalKeyId
+    ? await call(
+        'answer',
+        'validateExternalKey',
+        `validate ${request.externalKeyId} (baseline)`,
+        request.externalKeyId,
+      )
+    : undefined;
+  const probes: ProbeRound[] = [];
+  if (withProbes) for (const round of await probeAll(request, 'baseline')) probes.push(round);
+  return {
+    key: { arn: key.keyId, state: key.state, enabled: key.enabled, manager: key.manager },
+    access,
+    externalKey,
+    blastRadius,
+    projects,
+    validate: validate && {
+      externalKeyId: validate.externalKeyId,
+      outcome: validate.outcome,
+      why: validate.why,
+      httpStatus: validate.httpStatus,
+      requestId: validate.requestId,
+      answeredAt: validate.answeredAt,
+    },
+    probes,
+  };
+}
+
+/** One probe round per project that has probes. */
+export async function probeAll(request: RevokeKeyRequest, when: string): Promise<ProbeRound[]> {
+  const rounds: ProbeRound[] = [];
+  for (const projectId of request.projectIds) {
+    const probes = request.probes.filter((p) => p.projectId === projectId);
+    if (!probes.length) continue;
+    rounds.push(
+      await call('answer', 'probeProjectData', `probe ${probes.length} object(s) of ${projectId} (${when})`, {
+        projectId,
+        probes,
+      }),
+    );
+  }
+  return rounds;
+}
+
+/** Stops the run, changing nothing, when the world does not match the request. */
+export function refuseUnlessConsistent(request: RevokeKeyRequest, baseline: RevocationBaseline): void {
+  const findings = preflightFindings(request, baseline);
+  if (findings.length)
+    throw ApplicationFailure.create({
+      type: EkmError.PreflightFailed,
+      nonRetryable: true,
+      message: `preflight refused the run, nothing was changed: ${findings.join('; ')}`,
+      details: [findings],
+    });
+}

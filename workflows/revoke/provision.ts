@@ -1,0 +1,97 @@
+// The runbook's best practice after a revocation: a new KMS key with OpenAI's access, registered as a new
+// external key, and a new project bound to it for each archived one. These creates cannot be retried
+// blindly (a project can never be deleted), so each is made once under a name derived from this run and
+// step, and reconciled by listing: a retry adopts what an earlier attempt made instead of making another.
+import { ApplicationFailure, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { EkmError, finalErrorTypes } from '../../common/errors';
+import type { ProjectView, RevocationBaseline, RevokeKeyRequest } from '../../common/revoke';
+import type { RunStatus } from '../../common/runStatus';
+import { call } from './call';
+
+/** Reconcile first, then one attempt at a time; after a failed attempt, adopt what it made if anything. */
+export async function createOnce<T>(
+  what: string,
+  find: () => Promise<T | null>,
+  create: () => Promise<T>,
+  attempts = 3,
+): Promise<T> {
+  const earlier = await find();
+  if (earlier) return earlier;
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    try {
+      return await create();
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      lastError = err;
+      const made = await find();
+      if (made) return made;
+      const type = (err as { cause?: { type?: string } }).cause?.type;
+      if (type && (finalErrorTypes as string[]).includes(type)) throw err;
+    }
+  }
+  throw ApplicationFailure.create({
+    type: EkmError.CreateUnconfirmed,
+    nonRetryable: true,
+    message: `${what}: ${attempts} attempts failed and none left anything behind (${String(lastError)}); a person should look before trying again`,
+  });
+}
+
+export type Replacement = NonNullable<RunStatus['replacement']> & { projects: ProjectView[] };
+
+export async function provisionReplacement(
+  request: RevokeKeyRequest,
+  baseline: RevocationBaseline,
+): Promise<Replacement> {
+  const { workflowId, runId } = workflowInfo();
+  const suffix = runId.slice(0, 8);
+  const owner = `${workflowId}/${runId}`;
+  const keyStep = { workflowId: owner, step: 'replacement-key' };
+  const key = await createOnce(
+    'replacement KMS key',
+    () => call('read', 'findReplacementKey', 'look for a replacement key this run made', keyStep),
+    () =>
+      call('once', 'createReplacementKeyOnce', 'create the replacement KMS key (one attempt)', {
+        ...keyStep,
+        description: `ekm: replacement for ${request.keyArn} (${request.changeTicket})`,
+      }),
+  );
+  const replacement: Replacement = { keyArn: key.keyArn, projects: [] };
+  const externalId = baseline.externalKey?.externalId;
+  if (request.product !== 'api' || !externalId) return replacement; // ChatGPT Enterprise: support takes it from here
+
+  const { roleArn } = await call('change', 'grantOpenAiAccess', 'give OpenAI access to the replacement key', {
+    keyArn: key.keyArn,
+    roleName: `ekm-openai-${suffix}`,
+    externalId,
+  });
+  replacement.roleArn = roleArn;
+  const externalKeyName = `ekm-${suffix}`;
+  const externalKey = await createOnce(
+    'replacement external key',
+    () => call('read', 'findExternalKeyByName', `look for external key ${externalKeyName}`, externalKeyName),
+    () =>
+      call('once', 'registerExternalKeyOnce', `register ${externalKeyName} with OpenAI (one attempt)`, {
+        name: externalKeyName,
+        roleArn,
+        kmsArn: key.keyArn,
+        externalId,
+      }),
+  );
+  replacement.externalKeyId = externalKey.id;
+  for (const old of baseline.projects) {
+    const name = `${old.name}-${suffix}`;
+    const project = await createOnce(
+      `replacement project for ${old.id}`,
+      () => call('read', 'findProjectByName', `look for project ${name}`, name),
+      () =>
+        call('once', 'createProjectOnce', `create project ${name} (one attempt)`, {
+          name,
+          externalKeyId: externalKey.id,
+        }),
+    );
+    replacement.projects.push(project);
+  }
+  replacement.projectId = replacement.projects[0]?.id;
+  return replacement;
+}

@@ -1,0 +1,106 @@
+// The run's own account of itself: the steps of the runbook and where each stands, kept in one object
+// that answers the status query, draws the Web UI checklist, keeps the search attributes current and
+// becomes the evidence record.
+import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { RunStatus, StepRecord, StepState } from '../../common/runStatus';
+import type { RevokeKeyRequest } from '../../common/revoke';
+import { EkmAwaiting, EkmKeyId, EkmProjectId, EkmProvider, EkmStage } from '../../common/searchAttributes';
+
+const mark: Record<StepState, string> = {
+  pending: '[ ]',
+  running: '[ ] ⏳',
+  waiting: '[ ] ✋',
+  done: '[x]',
+  skipped: '[x] ~~',
+  failed: '[ ] ✗',
+};
+
+export class RunRecord {
+  readonly status: RunStatus;
+
+  constructor(request: RevokeKeyRequest, steps: [string, string][]) {
+    const info = workflowInfo();
+    this.status = {
+      workflowId: info.workflowId,
+      runId: info.runId,
+      request,
+      stage: 'preflight',
+      steps: steps.map(([step, title]) => ({ step, title, state: 'pending' })),
+      gates: [],
+      tasks: [],
+      refusedVotes: [],
+      refusedVoteCount: 0,
+    };
+    upsertSearchAttributes([
+      { key: EkmProvider, value: request.provider },
+      { key: EkmKeyId, value: request.keyArn },
+      { key: EkmStage, value: 'preflight' },
+      ...(request.projectIds[0] ? [{ key: EkmProjectId, value: request.projectIds[0] }] : []),
+    ]);
+    this.draw();
+  }
+
+  private find(step: string): StepRecord {
+    const record = this.status.steps.find((s) => s.step === step);
+    if (!record) throw new Error(`unknown step ${step}`); // a programming error, not a run's
+    return record;
+  }
+
+  /** Marks a step as running and the run's stage as this step. */
+  start(step: string, summary?: string): void {
+    const record = this.find(step);
+    record.state = 'running';
+    record.startedAt ??= now();
+    record.summary = summary;
+    this.stage(step);
+  }
+
+  update(step: string, state: StepState, summary?: string, data?: unknown): void {
+    const record = this.find(step);
+    record.state = state;
+    if (summary !== undefined) record.summary = summary;
+    if (data !== undefined) record.data = data;
+    if (state === 'done' || state === 'skipped' || state === 'failed') record.endedAt = now();
+    this.draw();
+  }
+
+  done(step: string, summary?: string, data?: unknown): void {
+    this.update(step, 'done', summary, data);
+  }
+
+  stage(stage: string): void {
+    this.status.stage = stage;
+    upsertSearchAttributes([{ key: EkmStage, value: stage }]);
+    this.draw();
+  }
+
+  /** What the run waits for from a person, for "everything awaiting approval" filters. */
+  awaiting(what: string[]): void {
+    upsertSearchAttributes([{ key: EkmAwaiting, value: what }]);
+    this.draw();
+  }
+
+  draw(): void {
+    const s = this.status;
+    const r = s.request;
+    const lines = [
+      `**${r.method}** on \`${r.keyArn}\` — ${r.changeTicket}, asked by ${r.requester}`,
+      `stage: **${s.stage}**${s.endState ? ` — ended **${s.endState}**` : ''}`,
+      '',
+      ...s.steps.map(
+        (step) => `- ${mark[step.state]} ${step.title}${step.summary ? ` — ${step.summary}` : ''}`,
+      ),
+    ];
+    if (s.openGate)
+      lines.push(
+        '',
+        `✋ gate \`${s.openGate.gateId}\` open for plan \`${s.openGate.planHash.slice(0, 12)}…\` until ${s.openGate.deadline}: ${s.openGate.votes.length}/${s.openGate.policy.quorum} approvals from ${s.openGate.policy.approvers.join(', ')}`,
+      );
+    if (s.openTask) lines.push('', `✋ task \`${s.openTask.taskId}\`: ${s.openTask.asks}`);
+    setCurrentDetails(lines.join('\n'));
+  }
+}
+
+export function now(): string {
+  return new Date().toISOString();
+}

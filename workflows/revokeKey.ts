@@ -1,0 +1,391 @@
+// The revocation runbook ("How to revoke your key" and its best practices), as one durable run:
+// preflight → plan → approval → revoke → validate via API → wait out OpenAI's key cache → prove old data
+// unreadable → second approval → archive → provision the replacement → (approved) schedule the old key's
+// deletion → evidence.
+//
+// Cancellation has three zones. Before the revoke is scheduled, a cancel changes nothing. Between the
+// revoke and the archive, a cancel stops at the next safe point and the run ends revoked-unverified or
+// revoked-verified — access is never given back implicitly (`ekm restore` does that, behind its own gate).
+// From the archive on, the steps run to their end.
+import {
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  ParentClosePolicy,
+  setHandler,
+  sleep,
+  startChild,
+  workflowInfo,
+  WorkflowIdReusePolicy,
+} from '@temporalio/workflow';
+import { EkmError } from '../common/errors';
+import { describeIssues } from '../common/keys';
+import {
+  revokeKeyInput,
+  roleLockWorkflowId,
+  type RevocationBaseline,
+  type RevokeKeyInput,
+  type RevokeKeyRequest,
+} from '../common/revoke';
+import type { EndState, RunStatus } from '../common/runStatus';
+import { Gatekeeper } from './approvals/gatekeeper';
+import { call } from './revoke/call';
+import { confirmByValidate, confirmDataInaccessible, validateOnce } from './revoke/confirm';
+import { statusQuery } from './revoke/messages';
+import { readBaseline, refuseUnlessConsistent } from './revoke/preflight';
+import { provisionReplacement } from './revoke/provision';
+import { now, RunRecord } from './revoke/runRecord';
+import { roleLock } from './roleLock';
+
+const steps: [string, string][] = [
+  ['preflight', 'Preflight: key, role, registration, projects, OpenAI access and probes read'],
+  ['plan', 'Plan the exact changes'],
+  ['approve-revoke', 'Approval to revoke'],
+  ['revoke', 'Revoke OpenAI’s access'],
+  ['validate', 'Validate via the Admin API until revoked'],
+  ['cache-wait', 'Wait out OpenAI’s key cache'],
+  ['probes', 'Verify previous data is inaccessible'],
+  ['approve-archive', 'Approval for the irreversible part'],
+  ['archive', 'Archive the project(s) / contact support'],
+  ['replace', 'Provision the replacement key, registration and project'],
+  ['deletion', 'Schedule the old key’s deletion'],
+];
+
+/** Where the run stands, for cancellation. */
+type Zone = 'before-change' | 'revoked' | 'irreversible';
+
+class Ended extends Error {
+  constructor(
+    readonly endState: EndState,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+export async function revokeKey(rawInput: RevokeKeyInput): Promise<RunStatus> {
+  const parsed = revokeKeyInput.safeParse(rawInput);
+  if (!parsed.success)
+    throw ApplicationFailure.create({
+      type: EkmError.InvalidInput,
+      message: describeIssues(parsed.error),
+      nonRetryable: true,
+    });
+  const request = parsed.data;
+  const record = new RunRecord(request, steps);
+  const gates = new Gatekeeper(record, request.requester, request.urgency === 'incident');
+  setHandler(statusQuery, () => record.status);
+  const state = { zone: 'before-change' as Zone, verified: false };
+
+  try {
+    const endState = await runbook(request, record, gates, state);
+    return await finish(record, endState.endState, endState.reason);
+  } catch (err) {
+    if (err instanceof Ended) return await finish(record, err.endState, err.reason);
+    const endState: EndState =
+      state.zone === 'before-change'
+        ? isCancellation(err)
+          ? 'cancelled'
+          : 'refused'
+        : state.zone === 'revoked'
+          ? state.verified
+            ? 'revoked-verified'
+            : 'revoked-unverified'
+          : 'archived';
+    const reason = isCancellation(err) ? 'cancelled on request' : (err as Error).message;
+    await finish(record, endState, reason).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function runbook(
+  request: RevokeKeyRequest,
+  record: RunRecord,
+  gates: Gatekeeper,
+  state: { zone: Zone; verified: boolean },
+): Promise<{ endState: EndState; reason: string }> {
+  // --- Preflight and plan: reads only -------------------------------------------------------------------
+  record.start('preflight');
+  const settings = await call('read', 'loadRunSettings', 'read the worker’s settings for this run');
+  record.status.settings = settings;
+  gates.use(settings);
+  await lockRole(request.roleArn);
+  let baseline = await readBaseline(request, true);
+  refuseUnlessConsistent(request, baseline);
+  record.done(
+    'preflight',
+    `key ${baseline.key.state}, OpenAI access ${baseline.validate?.outcome ?? 'n/a'}, ${baseline.probes.flatMap((r) => r.probes).length} probe(s) readable`,
+    baseline,
+  );
+
+  record.start('plan');
+  let plan = await call('read', 'planRevocation', 'plan the changes and hash the plan', {
+    request,
+    baseline,
+    settings,
+  });
+  record.status.plan = plan;
+  record.done('plan', `plan ${plan.hash.slice(0, 12)}…: ${plan.changes.length} steps`);
+
+  // --- Approval, then a fresh look right before the change: drift means a new gate --------------------
+  for (;;) {
+    record.start('approve-revoke', `waiting for approval of plan ${plan.hash.slice(0, 12)}…`);
+    record.update('approve-revoke', 'waiting');
+    const decision = await gates.gate('revoke', plan.hash);
+    if (decision !== 'approved') {
+      record.update('approve-revoke', 'failed', decision);
+      throw new Ended(decision, `revoke gate ${decision}: nothing was changed`);
+    }
+    record.done('approve-revoke', 'approved');
+    const current = await readBaseline(request, false);
+    refuseUnlessConsistent(request, { ...current, probes: baseline.probes });
+    const replanned = await call('read', 'planRevocation', 're-plan from the current state', {
+      request,
+      baseline: { ...current, probes: baseline.probes },
+      settings,
+    });
+    if (replanned.hash === plan.hash) break;
+    record.update(
+      'approve-revoke',
+      'pending',
+      `the state changed since plan ${plan.hash.slice(0, 12)}…: new plan, new gate`,
+    );
+    baseline = { ...current, probes: baseline.probes };
+    plan = replanned;
+    record.status.plan = plan;
+  }
+
+  // --- Revoke: from here on the change is made, and a cancel stops at a safe point --------------------
+  state.zone = 'revoked';
+  record.start('revoke');
+  const change = await CancellationScope.nonCancellable(async () => {
+    const { workflowId, runId } = workflowInfo();
+    const snapshot = await call('read', 'snapshotAwsAccess', 'snapshot what the method will remove', {
+      keyArn: request.keyArn,
+      roleArn: request.roleArn,
+    });
+    await call('change', 'keepAccessSnapshot', 'keep the snapshot for `ekm restore`', {
+      workflowId,
+      runId,
+      snapshot,
+    });
+    return call('change', 'revokeAwsAccess', `revoke by ${request.method}`, {
+      method: request.method,
+      keyArn: request.keyArn,
+      roleArn: request.roleArn,
+    });
+  });
+  record.done('revoke', change.description, change);
+
+  // --- Validate via the Admin API -----------------------------------------------------------------------
+  if (request.externalKeyId) {
+    record.start('validate');
+    const confirmed = await confirmByValidate(request.externalKeyId, settings, record, gates);
+    if (!confirmed.confirmed) {
+      record.update('validate', 'failed', 'not confirmed; a person stopped the run');
+      throw new Ended('revoked-unverified', 'OpenAI never confirmed the revocation; stopped by a person');
+    }
+    record.done('validate', `${settings.validateConfirmations} revoked answers in a row`, confirmed.answers);
+  } else record.update('validate', 'skipped', 'no external key: ChatGPT Enterprise has no API');
+
+  // --- Wait out OpenAI's key cache (one hour against the real API; the worker decides) ----------------
+  record.start('cache-wait', `${settings.cacheWaitSeconds} s`);
+  record.status.cacheWait = { startedAt: now(), seconds: settings.cacheWaitSeconds };
+  await sleep(settings.cacheWaitSeconds * 1000, {
+    summary: `wait ${settings.cacheWaitSeconds} s for OpenAI's key cache`,
+  });
+  record.status.cacheWait.endedAt = now();
+  record.done('cache-wait', `waited ${settings.cacheWaitSeconds} s (${settings.mode})`);
+
+  // --- Verify data inaccessibility --------------------------------------------------------------------
+  record.start('probes');
+  if (request.product === 'api') {
+    const proof = await confirmDataInaccessible(request, settings, record, gates);
+    if (!proof.confirmed) {
+      record.update('probes', 'failed', 'data not proven inaccessible; a person stopped the run');
+      throw new Ended('revoked-unverified', 'previous data stayed readable; stopped by a person');
+    }
+    record.done('probes', 'every probe denied while the control call answered', proof.rounds);
+  } else {
+    record.update('probes', 'waiting', 'a person checks the workspace');
+    const task = await gates.task('chatgpt-verify');
+    if (task.answer?.outcome !== 'inaccessible') {
+      record.update(
+        'probes',
+        'failed',
+        task.answer ? `attested ${task.answer.outcome}` : 'no attestation in time',
+      );
+      throw new Ended('revoked-unverified', 'the workspace was not attested inaccessible');
+    }
+    record.done('probes', `attested inaccessible by ${task.answer.by}`);
+  }
+  state.verified = true;
+
+  // --- Second gate, bound to the state after the revocation; a fresh check right before archiving -----
+  let afterRevoke = await stillRevoked(request, baseline);
+  const irreversible = plan.changes.filter((c) => /archive|support|replacement|deletion/.test(c));
+  let archivePlan = await call('read', 'planArchive', 'plan the irreversible part', {
+    revokePlanHash: plan.hash,
+    afterRevoke,
+    changes: irreversible,
+  });
+  for (;;) {
+    record.start('approve-archive', `waiting for approval of ${archivePlan.hash.slice(0, 12)}…`);
+    record.update('approve-archive', 'waiting');
+    const decision = await gates.gate('archive', archivePlan.hash);
+    if (decision !== 'approved') {
+      record.update('approve-archive', 'failed', decision);
+      throw new Ended('revoked-verified', `archive gate ${decision}: revoked and verified, nothing archived`);
+    }
+    record.done('approve-archive', 'approved');
+    const current = await stillRevoked(request, baseline);
+    const replanned = await call(
+      'read',
+      'planArchive',
+      're-plan the irreversible part from the current state',
+      {
+        revokePlanHash: plan.hash,
+        afterRevoke: current,
+        changes: irreversible,
+      },
+    );
+    if (replanned.hash === archivePlan.hash) break;
+    record.update('approve-archive', 'pending', 'the state changed since the approval: new plan, new gate');
+    afterRevoke = current;
+    archivePlan = replanned;
+  }
+
+  // --- The irreversible part runs to its end ----------------------------------------------------------
+  state.zone = 'irreversible';
+  return CancellationScope.nonCancellable(async () => {
+    record.start('archive');
+    if (request.product === 'api') {
+      for (const projectId of request.projectIds)
+        await call('change', 'archiveProject', `archive project ${projectId}`, projectId);
+      record.done('archive', `archived ${request.projectIds.join(', ')}`);
+    } else {
+      record.update('archive', 'waiting', 'a person contacts OpenAI support');
+      const task = await gates.task('chatgpt-support');
+      record.done(
+        'archive',
+        task.answer
+          ? `support contacted by ${task.answer.by}, ticket ${task.answer.ticketReference}`
+          : 'no attestation in time',
+      );
+    }
+
+    if (request.replace) {
+      record.start('replace');
+      const replacement = await provisionReplacement(request, afterRevoke);
+      const { projects: _projects, ...ids } = replacement;
+      void _projects;
+      record.status.replacement = ids;
+      if (replacement.externalKeyId) {
+        const check = await validateOnce(
+          replacement.externalKeyId,
+          `validate the replacement ${replacement.externalKeyId}`,
+        );
+        if (check.outcome !== 'success')
+          record.update('replace', 'failed', `the replacement does not validate: ${check.why}`, replacement);
+        else
+          record.done(
+            'replace',
+            `new key ${replacement.keyArn}, ${replacement.externalKeyId}, ${replacement.projects.map((p) => p.id).join(', ')}`,
+            replacement,
+          );
+      } else
+        record.done(
+          'replace',
+          `new key ${replacement.keyArn} (give it to OpenAI support for the new workspace)`,
+          replacement,
+        );
+    } else record.update('replace', 'skipped', 'not asked for');
+
+    if (request.deleteAfterDays) await scheduleDeletion(request, gates, record, plan.hash);
+    else record.update('deletion', 'skipped', 'not asked for: the old key is kept');
+    return {
+      endState: request.replace ? 'completed' : 'archived',
+      reason: 'the runbook ran to its end',
+    } as const;
+  });
+}
+
+/** Before the archive, access must still be revoked: something may have re-granted it. */
+async function stillRevoked(
+  request: RevokeKeyRequest,
+  baseline: RevocationBaseline,
+): Promise<RevocationBaseline> {
+  const current = await readBaseline(request, false);
+  if (current.validate && current.validate.outcome !== 'revoked')
+    throw new Ended(
+      current.validate.outcome === 'success' ? 'access-regranted' : 'revoked-verified',
+      current.validate.outcome === 'success'
+        ? `OpenAI can use the key again (validate ${current.validate.requestId ?? ''}): something re-granted access; nothing archived`
+        : `validate answers unknown before the archive (${current.validate.why}); nothing archived`,
+    );
+  return { ...current, probes: baseline.probes };
+}
+
+async function scheduleDeletion(
+  request: RevokeKeyRequest,
+  gates: Gatekeeper,
+  record: RunRecord,
+  planHash: string,
+): Promise<void> {
+  record.start('deletion');
+  record.update('deletion', 'waiting');
+  // The deletion gate may be cancelled: then the key is simply kept.
+  const decision = await CancellationScope.cancellable(() => gates.gate('deletion', planHash)).catch(
+    (err) => {
+      if (isCancellation(err)) return 'cancelled' as const;
+      throw err;
+    },
+  );
+  if (decision !== 'approved') {
+    record.update('deletion', 'skipped', `deletion gate ${decision}: the old key is kept`);
+    return;
+  }
+  const scheduled = await call(
+    'change',
+    'scheduleAwsKeyDeletion',
+    `schedule deletion in ${request.deleteAfterDays} days`,
+    {
+      keyArn: request.keyArn,
+      days: request.deleteAfterDays!,
+    },
+  );
+  record.done('deletion', `deletion scheduled for ${scheduled.deletionDate}`, scheduled);
+}
+
+/** Two revocations through the same role must not run at once: a child workflow per role is the lock. */
+async function lockRole(roleArn: string): Promise<void> {
+  try {
+    await CancellationScope.nonCancellable(() =>
+      startChild(roleLock, {
+        workflowId: roleLockWorkflowId(roleArn),
+        args: [workflowInfo().workflowId],
+        parentClosePolicy: ParentClosePolicy.TERMINATE,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      }),
+    );
+  } catch (err) {
+    if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError')
+      throw ApplicationFailure.create({
+        type: EkmError.PreflightFailed,
+        nonRetryable: true,
+        message: `roleArn: another run holds ${roleArn} (lock ${roleLockWorkflowId(roleArn)}); wait for it to end or cancel it`,
+      });
+    throw err;
+  }
+}
+
+async function finish(record: RunRecord, endState: EndState, reason: string): Promise<RunStatus> {
+  record.status.endState = endState;
+  record.status.endReason = reason;
+  record.stage(endState);
+  record.awaiting([]);
+  await CancellationScope.nonCancellable(() =>
+    call('change', 'recordEvidence', 'write the evidence record', record.status),
+  );
+  return record.status;
+}
