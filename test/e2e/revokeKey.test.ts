@@ -163,7 +163,10 @@ for (const scenario of scenarios) {
       );
       assert.ok(error instanceof WorkflowFailedError);
       // The workflow fails with the planning activity's refusal, which names the project left out.
-      assert.match(String(error.cause?.cause?.message), /projectIds: proj_\S+ \(ekm-demo-shared/);
+      assert.match(
+        String((error.cause?.cause as Error | undefined)?.message),
+        /projectIds: proj_\S+ \(ekm-demo-shared/,
+      );
       assert.equal((await validateAnswer(w, request.externalKeyId!)).status, 200);
     });
   });

@@ -1,0 +1,85 @@
+// Creates that cannot be retried blindly: OpenAI makes a new external key or project on every POST, and
+// an answer lost after the change was made (a 5xx, a dropped connection) leaves a caller that cannot tell.
+// So each create is one POST whose every failure is final (`...Once`), and a finder by name lets the
+// workflow adopt what that attempt made. That only works if the name is unique to the attempt (the
+// workflow derives it from its run), which is also why a finder that sees several refuses to choose.
+import { ApplicationFailure } from '@temporalio/common';
+import { EkmError } from '../../common/errors';
+import type { ExternalKeyView, ProjectView } from '../../common/revoke';
+import type { AdminApi } from './adminApi';
+import { expectListing, expectOk, openAiStep, toExternalKeyView, toProjectView } from './answers';
+
+export interface RegisterAwsKeyRequest {
+  name: string;
+  roleArn: string;
+  kmsArn: string;
+  /** The sts:ExternalId OpenAI sends (the org id, or a project id). */
+  externalId: string;
+}
+
+export function registerExternalKeyOnce(api: AdminApi) {
+  return async function registerExternalKey(req: RegisterAwsKeyRequest): Promise<ExternalKeyView> {
+    return await openAiStep(
+      `register external key ${JSON.stringify(req.name)}`,
+      async () =>
+        toExternalKeyView(
+          expectOk(
+            await api.registerExternalKey({
+              type: 'aws',
+              name: req.name,
+              role_arn: req.roleArn,
+              kms_arn: req.kmsArn,
+              external_id: req.externalId,
+            }),
+          ),
+        ),
+      { once: true },
+    );
+  };
+}
+
+export function createProjectOnce(api: AdminApi) {
+  return async function createProject(req: { name: string; externalKeyId: string }): Promise<ProjectView> {
+    return await openAiStep(
+      `create project ${JSON.stringify(req.name)}`,
+      async () => toProjectView(expectOk(await api.createProject(req))),
+      { once: true },
+    );
+  };
+}
+
+function onlyOne<T extends { id: string }>(what: string, found: T[]): T | null {
+  if (found.length <= 1) return found[0] ?? null;
+  throw ApplicationFailure.create({
+    type: EkmError.PreflightFailed,
+    message: `${what}: ${found.length} match (${found.map((f) => f.id).join(', ')}); a person decides which one is ours`,
+    nonRetryable: true,
+  });
+}
+
+export function findExternalKeyByName(api: AdminApi) {
+  return async function findExternalKey(name: string): Promise<ExternalKeyView | null> {
+    const what = `find external key ${JSON.stringify(name)}`;
+    const keys = await openAiStep(what, async () =>
+      expectListing(await api.listExternalKeys()).map(toExternalKeyView),
+    );
+    return onlyOne(
+      what,
+      keys.filter((k) => k.name === name),
+    );
+  };
+}
+
+export function findProjectByName(api: AdminApi) {
+  return async function findProject(name: string): Promise<ProjectView | null> {
+    const what = `find project ${JSON.stringify(name)}`;
+    // Active only: what a create made is active, and an archived namesake cannot be adopted anyway.
+    const projects = await openAiStep(what, async () =>
+      expectListing(await api.listProjects({ includeArchived: false })).map(toProjectView),
+    );
+    return onlyOne(
+      what,
+      projects.filter((p) => p.name === name && p.status === 'active'),
+    );
+  };
+}
