@@ -25,7 +25,7 @@ import {
 } from './openai/provision';
 import { readExternalKeyActivity, readProjectsActivity } from './openai/readProjects';
 import { validateExternalKeyActivity } from './openai/validateExternalKey';
-import { planArchive } from './planArchive';
+import { planFollowUp } from './planFollowUp';
 import { planRevocation } from './planRevocation';
 import { runSettingsActivity } from './runSettings';
 
@@ -43,7 +43,7 @@ export function createActivities(deps: ActivityDeps) {
     // the worker's settings and the plan
     loadRunSettings: runSettingsActivity(config),
     planRevocation,
-    planArchive,
+    planFollowUp,
     // AWS KMS and IAM
     describeKey: describeAwsKey(aws.kms),
     createKey: createAwsKey(aws.kms),

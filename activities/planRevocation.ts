@@ -6,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { EkmError } from '../common/errors';
 import type { RevocationBaseline, RevokeKeyRequest } from '../common/revoke';
 import type { RevocationPlan, RunSettingsView } from '../common/runStatus';
+import { allowsKeyUse, parsePolicy } from './aws/policyEdits';
 import { canonicalJson } from './canonicalJson';
 
 export interface PlanRequest {
@@ -71,7 +72,9 @@ export async function planRevocation({ request, baseline, settings }: PlanReques
       );
       break;
     case 'remove-key-permission': {
-      const inline = access.role.inlinePolicies.filter((p) => grantsKeyUse(p.document, key));
+      const inline = access.role.inlinePolicies.filter(
+        (p) => allowsKeyUse(parsePolicy(p.document), key).length,
+      );
       if (!inline.length)
         refuse(
           `method: the role's inline policies do not grant kms:Encrypt/kms:Decrypt on ${key}${access.role.attachedPolicies.length ? ` (attached managed policies: ${access.role.attachedPolicies.map((p) => p.name).join(', ')} — editing those would affect other roles)` : ''}; choose key-policy-deny or remove-trust`,
@@ -138,26 +141,4 @@ export async function planRevocation({ request, baseline, settings }: PlanReques
     warnings,
     hash,
   };
-}
-
-/** Does this inline policy document allow Encrypt or Decrypt on the key (by ARN or wildcard)? */
-function grantsKeyUse(document: string, keyArn: string): boolean {
-  let parsed: { Statement?: unknown };
-  try {
-    parsed = JSON.parse(document) as { Statement?: unknown };
-  } catch {
-    return false;
-  }
-  const statements = ([] as unknown[]).concat(parsed.Statement ?? []) as {
-    Effect?: string;
-    Action?: string | string[];
-    Resource?: string | string[];
-  }[];
-  return statements.some((s) => {
-    if (s.Effect !== 'Allow') return false;
-    const actions = ([] as string[]).concat(s.Action ?? []).map((a) => a.toLowerCase());
-    const resources = ([] as string[]).concat(s.Resource ?? []);
-    const usesKey = actions.some((a) => ['kms:encrypt', 'kms:decrypt', 'kms:*', '*'].includes(a));
-    return usesKey && resources.some((r) => r === keyArn || r === '*');
-  });
 }

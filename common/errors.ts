@@ -19,6 +19,8 @@ export const EkmError = {
   PreflightFailed: 'PreflightFailed',
   /** A one-attempt create failed and its reconcile found nothing it made: a person decides. */
   CreateUnconfirmed: 'CreateUnconfirmed',
+  /** A one-attempt create failed without telling whether it happened: the reconcile finds out. */
+  CreateOutcomeUnknown: 'CreateOutcomeUnknown',
 } as const;
 
 export type EkmErrorType = (typeof EkmError)[keyof typeof EkmError];
@@ -33,4 +35,5 @@ export const finalErrorTypes: EkmErrorType[] = [
   EkmError.MethodNotApplicable,
   EkmError.PreflightFailed,
   EkmError.CreateUnconfirmed,
+  EkmError.CreateOutcomeUnknown,
 ];

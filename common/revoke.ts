@@ -101,6 +101,8 @@ export const revokeKeyInput = z
       .regex(/^[A-Za-z0-9][A-Za-z0-9_./#:-]{0,99}$/, 'must be a change-ticket reference such as CHG-1234'),
     /** Incidents use the break-glass approval policy of the worker's configuration. */
     urgency: z.enum(['normal', 'incident'], { message: 'must be normal or incident' }).default('normal'),
+    /** Preflight and plan only, then end: nothing is changed and no gate opens (`ekm revoke plan`). */
+    planOnly: z.boolean().default(false),
     /** Provision a replacement key, external key and project once the old project is archived. */
     replace: z.boolean().default(true),
     /** Schedule the old key's deletion after this many days (7–30), behind its own gate; omit to keep it. */
@@ -175,6 +177,10 @@ export type RevokeKeyRequest = z.output<typeof revokeKeyInput>;
 /** One id space for every run that changes a key: a second start for the same key is refused. */
 export function keyWorkflowId(keyArnValue: string): string {
   return `ekm-key:${keyArnValue}`;
+}
+/** A plan-only run changes nothing, so it takes no lock: its id is its own. */
+export function planWorkflowId(keyArnValue: string, unique: string): string {
+  return `ekm-plan:${keyArnValue}:${unique}`;
 }
 /** The lock that keeps two revocations through the same role apart. */
 export function roleLockWorkflowId(roleArnValue: string): string {
@@ -285,3 +291,18 @@ export interface RevocationBaseline {
   validate?: ValidationView;
   probes: ProbeRound[];
 }
+
+/** `ekm restore`: puts back what a revocation removed, from the snapshot that run kept. */
+export const restoreAccessInput = z
+  .object({
+    revokeWorkflowId: z.string().min(1, 'must name the revocation run (its workflow id)'),
+    revokeRunId: z.string().uuid('must be the revocation run id (see `ekm status`)'),
+    requester: person,
+    reason: z.string().trim().min(1, 'must say why access is restored').max(2000, 'is too long'),
+    changeTicket: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_./#:-]{0,99}$/, 'must be a change-ticket reference such as CHG-1234'),
+  })
+  .strict();
+export type RestoreAccessInput = z.input<typeof restoreAccessInput>;

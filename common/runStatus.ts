@@ -5,6 +5,7 @@ import type { RevokeKeyRequest } from './revoke';
 
 /** Where a run ended. Everything before `revoked-*` changed nothing in any cloud. */
 export const endStates = [
+  'planned', // a plan-only run: preflight and plan, nothing changed
   'refused', // preflight found the request inconsistent with the world: nothing changed
   'rejected', // an approver rejected the revoke gate: nothing changed
   'expired', // the revoke gate's deadline passed: nothing changed
@@ -14,6 +15,7 @@ export const endStates = [
   'access-regranted', // confirmed, then found re-granted before the archive: stopped, nothing archived
   'archived', // revoked, confirmed, project(s) archived; no replacement asked for
   'completed', // the whole runbook, replacement included
+  'restored', // a restore run put back what a revocation had removed; OpenAI validates again
 ] as const;
 export type EndState = (typeof endStates)[number];
 
@@ -79,5 +81,7 @@ export interface RunStatus {
   cacheWait?: { startedAt: string; endedAt?: string; seconds: number };
   endState?: EndState;
   endReason?: string;
+  /** For a restore run: the revocation it undoes. */
+  restores?: { workflowId: string; runId: string };
   replacement?: { keyArn?: string; roleArn?: string; externalKeyId?: string; projectId?: string };
 }

@@ -1,4 +1,5 @@
 // The workflows the ekm worker registers.
 export { inspectKey } from './inspectKey';
+export { restoreAccess } from './restoreAccess';
 export { revokeKey } from './revokeKey';
 export { roleLock } from './roleLock';

@@ -11,18 +11,14 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
-  ParentClosePolicy,
   setHandler,
   sleep,
-  startChild,
   workflowInfo,
-  WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { EkmError } from '../common/errors';
 import { describeIssues } from '../common/keys';
 import {
   revokeKeyInput,
-  roleLockWorkflowId,
   type RevocationBaseline,
   type RevokeKeyInput,
   type RevokeKeyRequest,
@@ -35,7 +31,7 @@ import { statusQuery } from './revoke/messages';
 import { readBaseline, refuseUnlessConsistent } from './revoke/preflight';
 import { provisionReplacement } from './revoke/provision';
 import { now, RunRecord } from './revoke/runRecord';
-import { roleLock } from './roleLock';
+import { lockRole } from './locks';
 
 const steps: [string, string][] = [
   ['preflight', 'Preflight: key, role, registration, projects, OpenAI access and probes read'],
@@ -109,7 +105,7 @@ async function runbook(
   const settings = await call('read', 'loadRunSettings', 'read the worker’s settings for this run');
   record.status.settings = settings;
   gates.use(settings);
-  await lockRole(request.roleArn);
+  if (!request.planOnly) await lockRole(request.roleArn);
   let baseline = await readBaseline(request, true);
   refuseUnlessConsistent(request, baseline);
   record.done(
@@ -126,6 +122,7 @@ async function runbook(
   });
   record.status.plan = plan;
   record.done('plan', `plan ${plan.hash.slice(0, 12)}…: ${plan.changes.length} steps`);
+  if (request.planOnly) throw new Ended('planned', 'plan only: nothing was changed');
 
   // --- Approval, then a fresh look right before the change: drift means a new gate --------------------
   for (;;) {
@@ -173,6 +170,7 @@ async function runbook(
       method: request.method,
       keyArn: request.keyArn,
       roleArn: request.roleArn,
+      snapshot,
     });
   });
   record.done('revoke', change.description, change);
@@ -224,9 +222,9 @@ async function runbook(
   // --- Second gate, bound to the state after the revocation; a fresh check right before archiving -----
   let afterRevoke = await stillRevoked(request, baseline);
   const irreversible = plan.changes.filter((c) => /archive|support|replacement|deletion/.test(c));
-  let archivePlan = await call('read', 'planArchive', 'plan the irreversible part', {
+  let archivePlan = await call('read', 'planFollowUp', 'plan the irreversible part', {
     revokePlanHash: plan.hash,
-    afterRevoke,
+    state: afterRevoke,
     changes: irreversible,
   });
   for (;;) {
@@ -241,11 +239,11 @@ async function runbook(
     const current = await stillRevoked(request, baseline);
     const replanned = await call(
       'read',
-      'planArchive',
+      'planFollowUp',
       're-plan the irreversible part from the current state',
       {
         revokePlanHash: plan.hash,
-        afterRevoke: current,
+        state: current,
         changes: irreversible,
       },
     );
@@ -334,13 +332,8 @@ async function scheduleDeletion(
 ): Promise<void> {
   record.start('deletion');
   record.update('deletion', 'waiting');
-  // The deletion gate may be cancelled: then the key is simply kept.
-  const decision = await CancellationScope.cancellable(() => gates.gate('deletion', planHash)).catch(
-    (err) => {
-      if (isCancellation(err)) return 'cancelled' as const;
-      throw err;
-    },
-  );
+  // Inside the irreversible zone: a cancel no longer stops the run, and the gate still decides.
+  const decision = await gates.gate('deletion', planHash);
   if (decision !== 'approved') {
     record.update('deletion', 'skipped', `deletion gate ${decision}: the old key is kept`);
     return;
@@ -355,28 +348,6 @@ async function scheduleDeletion(
     },
   );
   record.done('deletion', `deletion scheduled for ${scheduled.deletionDate}`, scheduled);
-}
-
-/** Two revocations through the same role must not run at once: a child workflow per role is the lock. */
-async function lockRole(roleArn: string): Promise<void> {
-  try {
-    await CancellationScope.nonCancellable(() =>
-      startChild(roleLock, {
-        workflowId: roleLockWorkflowId(roleArn),
-        args: [workflowInfo().workflowId],
-        parentClosePolicy: ParentClosePolicy.TERMINATE,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-      }),
-    );
-  } catch (err) {
-    if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError')
-      throw ApplicationFailure.create({
-        type: EkmError.PreflightFailed,
-        nonRetryable: true,
-        message: `roleArn: another run holds ${roleArn} (lock ${roleLockWorkflowId(roleArn)}); wait for it to end or cancel it`,
-      });
-    throw err;
-  }
 }
 
 async function finish(record: RunRecord, endState: EndState, reason: string): Promise<RunStatus> {

@@ -3,33 +3,34 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { EkmError } from '../../common/errors';
 
+function final(type: string, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
 export function toAwsFailure(err: unknown, what: string): unknown {
   const name = (err as { name?: string }).name ?? '';
   const message = (err as { message?: string }).message ?? String(err);
   switch (name) {
     case 'NotFoundException':
+      return final(EkmError.KeyNotFound, `${what}: ${message}`);
+    // IAM: the role or policy named does not exist; the run was given, or found, something that is not there.
     case 'NoSuchEntityException':
-      return ApplicationFailure.create({
-        type: EkmError.KeyNotFound,
-        message: `${what}: ${message}`,
-        nonRetryable: true,
-      });
+      return final(EkmError.PreflightFailed, `${what}: IAM has no such entity (${message})`);
     case 'InvalidArnException':
     case 'ValidationException':
-      return ApplicationFailure.create({
-        type: EkmError.InvalidInput,
-        message: `${what}: ${message}`,
-        nonRetryable: true,
-      });
+    case 'MalformedPolicyDocumentException':
+      return final(EkmError.InvalidInput, `${what}: ${message}`);
+    // IAM: service-linked roles and other AWS-owned entities cannot be edited by anyone.
+    case 'UnmodifiableEntityException':
+      return final(EkmError.MethodNotApplicable, `${what}: AWS does not allow this change (${message})`);
     case 'AccessDeniedException':
     case 'AccessDenied':
     case 'UnrecognizedClientException':
     case 'InvalidClientTokenId':
-      return ApplicationFailure.create({
-        type: EkmError.CloudAccessDenied,
-        message: `${what}: AWS refused the worker's credentials (${name}: ${message}); check the worker's AWS credentials and policy`,
-        nonRetryable: true,
-      });
+      return final(
+        EkmError.CloudAccessDenied,
+        `${what}: AWS refused the worker's credentials (${name}: ${message}); check the worker's AWS credentials and policy`,
+      );
     default:
       return err;
   }

@@ -27,7 +27,10 @@ export async function createOnce<T>(
       const made = await find();
       if (made) return made;
       const type = (err as { cause?: { type?: string } }).cause?.type;
-      if (type && (finalErrorTypes as string[]).includes(type)) throw err;
+      // A refusal (bad request, misconfiguration) will not pass on a second try; an unknown outcome that
+      // left nothing behind may.
+      if (type && type !== EkmError.CreateOutcomeUnknown && (finalErrorTypes as string[]).includes(type))
+        throw err;
     }
   }
   throw ApplicationFailure.create({

@@ -1,12 +1,13 @@
-// The plan for the irreversible part (archive, replacement, deletion): bound to the approved revocation
-// plan and to the state found after the revocation, so a vote cannot outlive a change in that state.
+// The plan for a step that follows an approved revocation (the archive and what comes after it, or a
+// restore): bound to the revocation's plan and to the state found now, so a vote cannot outlive a change
+// in that state.
 import type { RevocationBaseline } from '../common/revoke';
 import { canonicalJson } from './canonicalJson';
 import { baselineDigest, sha256 } from './planRevocation';
 
-export async function planArchive(args: {
+export async function planFollowUp(args: {
   revokePlanHash: string;
-  afterRevoke: RevocationBaseline;
+  state: RevocationBaseline;
   changes: string[];
 }): Promise<{ hash: string; changes: string[] }> {
   return {
@@ -14,7 +15,7 @@ export async function planArchive(args: {
     hash: sha256(
       canonicalJson({
         revokePlan: args.revokePlanHash,
-        state: baselineDigest(args.afterRevoke),
+        state: baselineDigest(args.state),
         changes: args.changes,
       }),
     ),

@@ -1,0 +1,267 @@
+// The runbook's replacement: a new key and a role OpenAI may assume to use it. CreateKey has no client
+// token, so a lost answer cannot be retried blindly: the create is sent exactly once, tagged with the run
+// and step that made it, and a failed create is reconciled by finding the key by those tags. The role and
+// its policy have deterministic names, so granting access is an idempotent "make it so".
+import {
+  CreateRoleCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+  type IAMClient,
+} from '@aws-sdk/client-iam';
+import {
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  ListKeysCommand,
+  ListResourceTagsCommand,
+  type KMSClient,
+  type Tag,
+} from '@aws-sdk/client-kms';
+import { ApplicationFailure } from '@temporalio/common';
+import { EkmError } from '../../common/errors';
+import type { AwsClients } from './clients';
+import { toAwsFailure } from './errors';
+import { decodePolicyText, samePolicy } from './policyEdits';
+
+export const workflowIdTag = 'ekm:workflow-id';
+export const stepTag = 'ekm:step';
+/** The inline policy on the replacement role that lets it use the replacement key. */
+export const replacementKeyPolicyName = 'openai-ekm-kms';
+
+export interface ReplacementKey {
+  keyArn: string;
+  keyId: string;
+}
+
+export interface ReplacementKeyRequest {
+  /** The run that makes the key; with `step`, what findReplacementKey looks for. */
+  workflowId: string;
+  step: string;
+  description: string;
+}
+
+/**
+ * The SDK retries throttling, 5xx and network errors on its own; for a create that may have happened
+ * before the error, that would make a second key. Overriding the client's retry middleware, by its name, in
+ * this one command's stack sends the request exactly once.
+ */
+function sentOnce<C extends CreateKeyCommand>(command: C): C {
+  command.middlewareStack.add((next) => (args) => next(args), {
+    name: 'retryMiddleware',
+    tags: ['RETRY'],
+    step: 'finalizeRequest',
+    priority: 'high',
+    override: true,
+  });
+  return command;
+}
+
+export function createReplacementKeyOnce(clients: AwsClients) {
+  return async function createReplacementKey({
+    workflowId,
+    step,
+    description,
+  }: ReplacementKeyRequest): Promise<ReplacementKey> {
+    try {
+      const { KeyMetadata } = await clients.kms.send(
+        sentOnce(
+          new CreateKeyCommand({
+            Description: description,
+            KeySpec: 'SYMMETRIC_DEFAULT',
+            KeyUsage: 'ENCRYPT_DECRYPT',
+            Tags: [
+              { TagKey: workflowIdTag, TagValue: workflowId },
+              { TagKey: stepTag, TagValue: step },
+            ],
+          }),
+        ),
+      );
+      if (!KeyMetadata?.Arn || !KeyMetadata.KeyId)
+        throw new Error('CreateKey answered without the key ARN and id');
+      return { keyArn: KeyMetadata.Arn, keyId: KeyMetadata.KeyId };
+    } catch (err) {
+      const mapped = toAwsFailure(
+        err,
+        `create the replacement key (${workflowIdTag}=${workflowId}, ${stepTag}=${step})`,
+      );
+      if (mapped instanceof ApplicationFailure) throw mapped;
+      // The request may have created the key before failing: never retried; the caller reconciles by tags.
+      throw ApplicationFailure.create({
+        type: EkmError.CreateOutcomeUnknown,
+        message: `CreateKey failed (${(err as { name?: string }).name ?? 'Error'}: ${(err as Error).message}) and may or may not have made a key: look for the key tagged ${workflowIdTag}=${workflowId}, ${stepTag}=${step} (findReplacementKey) before creating another`,
+        nonRetryable: true,
+      });
+    }
+  };
+}
+
+async function tagsOf(kms: KMSClient, keyId: string): Promise<Tag[] | undefined> {
+  const tags: Tag[] = [];
+  let marker: string | undefined;
+  try {
+    do {
+      const page = await kms.send(new ListResourceTagsCommand({ KeyId: keyId, Marker: marker }));
+      tags.push(...(page.Tags ?? []));
+      marker = page.Truncated ? page.NextMarker : undefined;
+    } while (marker);
+  } catch (err) {
+    // A key whose policy keeps the worker out was not made by it: ours get the default policy, which
+    // delegates to the account's IAM, where the worker's permissions live.
+    if ((err as { name?: string }).name === 'AccessDeniedException') return undefined;
+    throw err;
+  }
+  return tags;
+}
+
+export function findReplacementKey(clients: AwsClients) {
+  const { kms } = clients;
+  return async function findTaggedReplacementKey({
+    workflowId,
+    step,
+  }: Pick<ReplacementKeyRequest, 'workflowId' | 'step'>): Promise<ReplacementKey | null> {
+    try {
+      const tagged: ReplacementKey[] = [];
+      let marker: string | undefined;
+      do {
+        const page = await kms.send(new ListKeysCommand({ Marker: marker }));
+        for (const key of page.Keys ?? []) {
+          if (!key.KeyId || !key.KeyArn) continue;
+          const tags = (await tagsOf(kms, key.KeyId)) ?? [];
+          const has = (k: string, v: string) => tags.some((t) => t.TagKey === k && t.TagValue === v);
+          if (has(workflowIdTag, workflowId) && has(stepTag, step))
+            tagged.push({ keyArn: key.KeyArn, keyId: key.KeyId });
+        }
+        marker = page.Truncated ? page.NextMarker : undefined;
+      } while (marker);
+      // A tagged key a person has already scheduled for deletion is one they decided not to keep.
+      const live: ReplacementKey[] = [];
+      for (const key of tagged) {
+        const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: key.keyId }));
+        if (KeyMetadata?.KeyState !== 'PendingDeletion') live.push(key);
+      }
+      if (live.length > 1)
+        throw ApplicationFailure.create({
+          type: EkmError.CreateUnconfirmed,
+          message: `${live.length} keys carry ${workflowIdTag}=${workflowId}, ${stepTag}=${step} (${live.map((k) => k.keyArn).join(', ')}): a person decides which one to keep and schedules the others' deletion`,
+          nonRetryable: true,
+        });
+      return live[0] ?? null;
+    } catch (err) {
+      throw toAwsFailure(
+        err,
+        `find the replacement key tagged ${workflowIdTag}=${workflowId}, ${stepTag}=${step}`,
+      );
+    }
+  };
+}
+
+/** The trust OpenAI needs (reference/openai-ekm.md): its principal, with sts:ExternalId = the org or project id. */
+export function openAiTrustPolicy(vendorPrincipals: string[], externalId: string) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'OpenAIEnterpriseKeyManagement',
+        Effect: 'Allow',
+        Principal: { AWS: vendorPrincipals.length === 1 ? vendorPrincipals[0] : vendorPrincipals },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'sts:ExternalId': externalId } },
+      },
+    ],
+  };
+}
+
+/** What OpenAI does with the key: Encrypt and Decrypt, on this key only. */
+export function openAiKeyUsePolicy(keyArn: string) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'OpenAIUseOfKey', Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt'], Resource: keyArn },
+    ],
+  };
+}
+
+export interface OpenAiAccessRequest {
+  keyArn: string;
+  /** Deterministic, so a retry finds the role an earlier attempt made. */
+  roleName: string;
+  externalId: string;
+}
+
+/** The role's ARN and trust document, or undefined when there is no such role. */
+async function readRole(
+  iam: IAMClient,
+  roleName: string,
+): Promise<{ arn: string; trust: string } | undefined> {
+  try {
+    const { Role } = await iam.send(new GetRoleCommand({ RoleName: roleName }));
+    if (!Role?.Arn) throw new Error(`GetRole answered without the ARN of ${roleName}`);
+    return { arn: Role.Arn, trust: decodePolicyText(Role.AssumeRolePolicyDocument ?? '{}') };
+  } catch (err) {
+    if ((err as { name?: string }).name === 'NoSuchEntityException') return undefined;
+    throw err;
+  }
+}
+
+export function grantOpenAiAccess(clients: AwsClients, options: { vendorPrincipals: string[] }) {
+  const { iam } = clients;
+  return async function grantOpenAiAccessToKey({
+    keyArn,
+    roleName,
+    externalId,
+  }: OpenAiAccessRequest): Promise<{ roleArn: string }> {
+    if (options.vendorPrincipals.length === 0)
+      throw ApplicationFailure.create({
+        type: EkmError.WorkerMisconfigured,
+        message: "no OpenAI principal configured: the worker's aws.openAiPrincipals must name OpenAI's role",
+        nonRetryable: true,
+      });
+    const trust = JSON.stringify(openAiTrustPolicy(options.vendorPrincipals, externalId));
+    const keyUse = JSON.stringify(openAiKeyUsePolicy(keyArn));
+    try {
+      let role = await readRole(iam, roleName);
+      if (!role) {
+        try {
+          const { Role } = await iam.send(
+            new CreateRoleCommand({
+              RoleName: roleName,
+              AssumeRolePolicyDocument: trust,
+              Description: 'ekm: the role OpenAI assumes to use the replacement EKM key',
+            }),
+          );
+          if (!Role?.Arn) throw new Error(`CreateRole answered without the ARN of ${roleName}`);
+          role = { arn: Role.Arn, trust };
+        } catch (err) {
+          // An earlier attempt whose answer was lost made it: carry on with what is there.
+          if ((err as { name?: string }).name !== 'EntityAlreadyExistsException') throw err;
+          role = await readRole(iam, roleName);
+          if (!role) throw err;
+        }
+      }
+      if (!samePolicy(role.trust, trust))
+        await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: trust }));
+
+      let current: string | undefined;
+      try {
+        const { PolicyDocument } = await iam.send(
+          new GetRolePolicyCommand({ RoleName: roleName, PolicyName: replacementKeyPolicyName }),
+        );
+        current = PolicyDocument === undefined ? undefined : decodePolicyText(PolicyDocument);
+      } catch (err) {
+        if ((err as { name?: string }).name !== 'NoSuchEntityException') throw err;
+      }
+      if (current === undefined || !samePolicy(current, keyUse))
+        await iam.send(
+          new PutRolePolicyCommand({
+            RoleName: roleName,
+            PolicyName: replacementKeyPolicyName,
+            PolicyDocument: keyUse,
+          }),
+        );
+      return { roleArn: role.arn };
+    } catch (err) {
+      throw toAwsFailure(err, `grant OpenAI access to ${keyArn} through role ${roleName}`);
+    }
+  };
+}

@@ -1,0 +1,215 @@
+// The runbook's way back: puts back exactly what the snapshot holds for the method that was applied (the
+// trust policy, the inline policies, the key policy, the grants, the key's Enabled state), comparing with
+// the current state first so a retry changes nothing twice.
+import {
+  GetRolePolicyCommand,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import {
+  CreateGrantCommand,
+  EnableKeyCommand,
+  PutKeyPolicyCommand,
+  type GrantConstraints,
+  type GrantOperation,
+} from '@aws-sdk/client-kms';
+import { ApplicationFailure } from '@temporalio/common';
+import { canonicalJson } from '../canonicalJson';
+import { EkmError } from '../../common/errors';
+import type {
+  AwsAccessSnapshot,
+  AwsGrantSnapshot,
+  AwsRevocationMethod,
+  RevocationChange,
+} from '../../common/revoke';
+import type { AwsClients } from './clients';
+import { toAwsFailure } from './errors';
+import { decodePolicyText, samePolicy } from './policyEdits';
+import { readGrants, readKey, readKeyPolicy, readTrustPolicy, toGrantSnapshot } from './snapshotAccess';
+
+export interface RestoreAwsAccessRequest {
+  method: AwsRevocationMethod;
+  snapshot: AwsAccessSnapshot;
+}
+
+/** A grant is the same one when everything but its id matches (KMS gives a re-created grant a new id). */
+function sameGrant(a: AwsGrantSnapshot, b: AwsGrantSnapshot): boolean {
+  const shape = ({ grantId: _id, operations, ...rest }: AwsGrantSnapshot) =>
+    canonicalJson({ ...rest, operations: [...operations].sort() });
+  return shape(a) === shape(b);
+}
+
+export function restoreAwsAccessActivity(clients: AwsClients) {
+  const { kms, iam } = clients;
+
+  async function restoreTrust(method: AwsRevocationMethod, s: AwsAccessSnapshot): Promise<RevocationChange> {
+    const current = await readTrustPolicy(iam, s.role.name);
+    if (samePolicy(current, s.role.trustPolicy))
+      return {
+        method,
+        changed: false,
+        description: `the trust policy of ${s.role.arn} already is the snapshot's: nothing changed`,
+      };
+    await iam.send(
+      new UpdateAssumeRolePolicyCommand({ RoleName: s.role.name, PolicyDocument: s.role.trustPolicy }),
+    );
+    return {
+      method,
+      changed: true,
+      description: `IAM UpdateAssumeRolePolicy on ${s.role.arn}: put back the trust policy of the snapshot taken ${s.takenAt}, replacing ${current}`,
+    };
+  }
+
+  async function restoreInlinePolicies(
+    method: AwsRevocationMethod,
+    s: AwsAccessSnapshot,
+  ): Promise<RevocationChange> {
+    const put: string[] = [];
+    for (const policy of s.role.inlinePolicies) {
+      let current: string | undefined;
+      try {
+        const { PolicyDocument } = await iam.send(
+          new GetRolePolicyCommand({ RoleName: s.role.name, PolicyName: policy.name }),
+        );
+        current = PolicyDocument === undefined ? undefined : decodePolicyText(PolicyDocument);
+      } catch (err) {
+        // IAM: a policy remove-key-permission deleted (left with no statement) is simply absent.
+        if ((err as { name?: string }).name !== 'NoSuchEntityException') throw err;
+      }
+      if (current !== undefined && samePolicy(current, policy.document)) continue;
+      await iam.send(
+        new PutRolePolicyCommand({
+          RoleName: s.role.name,
+          PolicyName: policy.name,
+          PolicyDocument: policy.document,
+        }),
+      );
+      put.push(
+        current === undefined
+          ? `re-created inline policy ${policy.name}`
+          : `put back inline policy ${policy.name}`,
+      );
+    }
+    if (!put.length)
+      return {
+        method,
+        changed: false,
+        description: `every inline policy of ${s.role.arn} in the snapshot already is as it was: nothing changed`,
+      };
+    return {
+      method,
+      changed: true,
+      description: `IAM PutRolePolicy on ${s.role.arn}: ${put.join(', ')}, as in the snapshot taken ${s.takenAt}; inline policies added since were left alone`,
+    };
+  }
+
+  async function restoreKeyPolicy(
+    method: AwsRevocationMethod,
+    s: AwsAccessSnapshot,
+  ): Promise<RevocationChange> {
+    const current = await readKeyPolicy(kms, s.key.keyId);
+    if (samePolicy(current, s.key.policy))
+      return {
+        method,
+        changed: false,
+        description: `the key policy of ${s.key.arn} already is the snapshot's: nothing changed`,
+      };
+    await kms.send(
+      new PutKeyPolicyCommand({ KeyId: s.key.keyId, PolicyName: 'default', Policy: s.key.policy }),
+    );
+    return {
+      method,
+      changed: true,
+      description: `KMS PutKeyPolicy on ${s.key.arn}: put back the key policy of the snapshot taken ${s.takenAt}, replacing ${current}`,
+    };
+  }
+
+  async function restoreGrants(method: AwsRevocationMethod, s: AwsAccessSnapshot): Promise<RevocationChange> {
+    const present = (await readGrants(kms, s.key.keyId)).map(toGrantSnapshot);
+    const created: string[] = [];
+    for (const grant of s.grants) {
+      if (present.some((g) => sameGrant(g, grant))) continue;
+      const { GrantId } = await kms.send(
+        new CreateGrantCommand({
+          KeyId: s.key.keyId,
+          GranteePrincipal: grant.granteePrincipal,
+          Operations: grant.operations as GrantOperation[],
+          Name: grant.name,
+          RetiringPrincipal: grant.retiringPrincipal,
+          Constraints: grant.constraints as GrantConstraints | undefined,
+        }),
+      );
+      created.push(
+        `re-created grant${grant.name ? ` "${grant.name}"` : ''} to ${grant.granteePrincipal} (${grant.operations.join(', ')}) as grant ${GrantId} (was ${grant.grantId})`,
+      );
+    }
+    if (!created.length)
+      return {
+        method,
+        changed: false,
+        description: `every grant of the snapshot is on ${s.key.arn} already (same grantee, operations, name and constraints): nothing changed`,
+      };
+    return {
+      method,
+      changed: true,
+      description: `KMS CreateGrant on ${s.key.arn}: ${created.join('; ')}; the grant ids and tokens are new, so anything holding the old ones must use these`,
+    };
+  }
+
+  async function restoreKeyState(
+    method: AwsRevocationMethod,
+    s: AwsAccessSnapshot,
+  ): Promise<RevocationChange> {
+    const key = await readKey(kms, s.key.arn);
+    if (s.key.state !== 'Enabled')
+      return {
+        method,
+        changed: false,
+        description: `${s.key.arn} was ${s.key.state} in the snapshot, not Enabled: nothing to put back`,
+      };
+    if (key.state === 'Enabled')
+      return { method, changed: false, description: `${s.key.arn} is already Enabled: nothing changed` };
+    // KMS: EnableKey is refused on a key pending deletion; its deletion must be cancelled first, by a person.
+    if (key.state !== 'Disabled')
+      throw ApplicationFailure.create({
+        type: EkmError.MethodNotApplicable,
+        message: `cannot enable ${s.key.arn}: it is ${key.state}${key.state === 'PendingDeletion' ? ' (cancel its deletion first)' : ''}`,
+        nonRetryable: true,
+      });
+    await kms.send(new EnableKeyCommand({ KeyId: key.keyId }));
+    return {
+      method,
+      changed: true,
+      description: `KMS EnableKey on ${s.key.arn}: Disabled → Enabled, as in the snapshot`,
+    };
+  }
+
+  const restorers: Record<
+    AwsRevocationMethod,
+    (method: AwsRevocationMethod, s: AwsAccessSnapshot) => Promise<RevocationChange>
+  > = {
+    'remove-trust': restoreTrust,
+    'remove-key-permission': restoreInlinePolicies,
+    'key-policy-deny': restoreKeyPolicy,
+    'revoke-grant': restoreGrants,
+    'disable-key': restoreKeyState,
+  };
+
+  return async function restoreAwsAccess({
+    method,
+    snapshot,
+  }: RestoreAwsAccessRequest): Promise<RevocationChange> {
+    const restore = restorers[method];
+    if (!restore)
+      throw ApplicationFailure.create({
+        type: EkmError.InvalidInput,
+        message: `method: ${String(method)} is not an AWS revocation method`,
+        nonRetryable: true,
+      });
+    try {
+      return await restore(method, snapshot);
+    } catch (err) {
+      throw toAwsFailure(err, `restore after ${method} on ${snapshot.key.arn} for ${snapshot.role.arn}`);
+    }
+  };
+}

@@ -1,0 +1,35 @@
+// Locks between runs. Runs that change a key share one workflow id per key (see keyWorkflowId), so
+// Temporal itself refuses a second; a role is locked by a child workflow whose id names it.
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ParentClosePolicy,
+  startChild,
+  workflowInfo,
+  WorkflowIdReusePolicy,
+} from '@temporalio/workflow';
+import { EkmError } from '../common/errors';
+import { roleLockWorkflowId } from '../common/revoke';
+import { roleLock } from './roleLock';
+
+/** Two revocations through the same role must not run at once: a child workflow per role is the lock. */
+export async function lockRole(roleArn: string): Promise<void> {
+  try {
+    await CancellationScope.nonCancellable(() =>
+      startChild(roleLock, {
+        workflowId: roleLockWorkflowId(roleArn),
+        args: [workflowInfo().workflowId],
+        parentClosePolicy: ParentClosePolicy.TERMINATE,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      }),
+    );
+  } catch (err) {
+    if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError')
+      throw ApplicationFailure.create({
+        type: EkmError.PreflightFailed,
+        nonRetryable: true,
+        message: `roleArn: another run holds ${roleArn} (lock ${roleLockWorkflowId(roleArn)}); wait for it to end or cancel it`,
+      });
+    throw err;
+  }
+}

@@ -1,0 +1,134 @@
+// `ekm restore`: undo a revocation that stopped before the archive — and only that. What is put back is
+// the snapshot the revocation kept in the worker's own evidence store (never anything a request says),
+// behind its own approval gate, and the run ends when OpenAI validates the key again.
+import { ApplicationFailure, CancellationScope, setHandler, sleep } from '@temporalio/workflow';
+import { EkmError } from '../common/errors';
+import { describeIssues } from '../common/keys';
+import { restoreAccessInput, type RestoreAccessInput } from '../common/revoke';
+import type { RunStatus } from '../common/runStatus';
+import { Gatekeeper } from './approvals/gatekeeper';
+import { lockRole } from './locks';
+import { call } from './revoke/call';
+import { validateOnce } from './revoke/confirm';
+import { statusQuery } from './revoke/messages';
+import { readBaseline } from './revoke/preflight';
+import { RunRecord } from './revoke/runRecord';
+
+const steps: [string, string][] = [
+  ['preflight', 'Read the revocation’s record and snapshot, and the current state'],
+  ['approve-restore', 'Approval to restore'],
+  ['restore', 'Put back what the revocation removed'],
+  ['validate', 'Validate via the Admin API until OpenAI can use the key again'],
+];
+
+/** A revocation that reached these steps cannot be undone here: its project is archived or archiving. */
+const pastTheArchive = ['archive', 'replace', 'deletion'];
+
+function refuse(message: string): never {
+  throw ApplicationFailure.create({ type: EkmError.PreflightFailed, nonRetryable: true, message });
+}
+
+export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunStatus> {
+  const parsed = restoreAccessInput.safeParse(rawInput);
+  if (!parsed.success)
+    throw ApplicationFailure.create({
+      type: EkmError.InvalidInput,
+      message: describeIssues(parsed.error),
+      nonRetryable: true,
+    });
+  const input = parsed.data;
+  const revoked = await call('read', 'readEvidence', 'read the revocation’s evidence', {
+    workflowId: input.revokeWorkflowId,
+    runId: input.revokeRunId,
+  });
+  if (!revoked)
+    refuse(
+      `revokeRunId: no closed revocation ${input.revokeWorkflowId} / ${input.revokeRunId} in this worker's evidence store; a running revocation must be cancelled first (\`ekm cancel\`)`,
+    );
+  const request = {
+    ...revoked.request,
+    requester: input.requester,
+    reason: input.reason,
+    changeTicket: input.changeTicket,
+  };
+  const record = new RunRecord(request, steps);
+  record.status.restores = { workflowId: input.revokeWorkflowId, runId: input.revokeRunId };
+  const gates = new Gatekeeper(record, input.requester, false);
+  setHandler(statusQuery, () => record.status);
+
+  const finish = async (endState: RunStatus['endState'], reason: string) => {
+    record.status.endState = endState;
+    record.status.endReason = reason;
+    record.stage(endState!);
+    await CancellationScope.nonCancellable(() =>
+      call('change', 'recordEvidence', 'write the evidence record', record.status),
+    );
+    return record.status;
+  };
+
+  record.start('preflight');
+  const reached = revoked.steps.filter(
+    (s) => pastTheArchive.includes(s.step) && s.state !== 'pending' && s.state !== 'skipped',
+  );
+  if (reached.length)
+    refuse(
+      `revokeWorkflowId: that revocation reached "${reached[0]!.title}": an archived project stays archived, restore is only for runs stopped before the archive`,
+    );
+  const revokeStep = revoked.steps.find((s) => s.step === 'revoke');
+  if (revokeStep?.state !== 'done')
+    refuse('revokeWorkflowId: that run never revoked anything: there is nothing to restore');
+  const snapshot = await call('read', 'readAccessSnapshot', 'read the snapshot the revocation kept', {
+    workflowId: input.revokeWorkflowId,
+    runId: input.revokeRunId,
+  });
+  if (!snapshot)
+    refuse('revokeRunId: the revocation kept no access snapshot in this worker’s evidence store');
+  const settings = await call('read', 'loadRunSettings', 'read the worker’s settings for this run');
+  record.status.settings = settings;
+  gates.use(settings);
+  await lockRole(request.roleArn);
+  const current = await readBaseline({ ...request, projectIds: [], probes: [] }, false);
+  const plan = await call('read', 'planFollowUp', 'plan the restore', {
+    revokePlanHash: revoked.plan?.hash ?? '',
+    state: current,
+    changes: [
+      `restore what ${request.method} removed on ${request.keyArn} / ${request.roleArn}, from the snapshot taken at ${snapshot.takenAt}`,
+    ],
+  });
+  record.status.plan = { ...plan, alsoStops: [], projectsToArchive: [], warnings: [] };
+  record.done(
+    'preflight',
+    `snapshot of ${snapshot.takenAt}; validate now ${current.validate?.outcome ?? 'n/a'}`,
+  );
+
+  record.start('approve-restore');
+  record.update('approve-restore', 'waiting');
+  const decision = await gates.gate('restore', plan.hash);
+  if (decision !== 'approved') {
+    record.update('approve-restore', 'failed', decision);
+    return finish(decision, `restore gate ${decision}: nothing was changed`);
+  }
+  record.done('approve-restore', 'approved');
+
+  record.start('restore');
+  const change = await CancellationScope.nonCancellable(() =>
+    call('change', 'restoreAwsAccess', `restore ${request.method}`, { method: request.method, snapshot }),
+  );
+  record.done('restore', change.description, change);
+
+  if (request.externalKeyId) {
+    record.start('validate');
+    const until = Date.now() + settings.validateWindowSeconds * 1000;
+    for (;;) {
+      const answer = await validateOnce(request.externalKeyId, 'validate after the restore');
+      if (answer.outcome === 'success') break;
+      if (Date.now() >= until) {
+        record.update('validate', 'failed', `still ${answer.outcome}: ${answer.why}`);
+        return finish('revoked-unverified', 'restored, but OpenAI does not validate the key yet');
+      }
+      await sleep(settings.validateIntervalSeconds * 1000, { summary: 'wait before the next validate' });
+    }
+    record.done('validate', 'OpenAI validates the key again');
+  } else record.update('validate', 'skipped', 'no external key');
+  return finish('restored', 'access restored from the snapshot');
+}
