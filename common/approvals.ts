@@ -60,10 +60,10 @@ export function refuseVote(vote: Vote, gate: GateView | undefined, requester: st
   if (vote.planHash !== gate.planHash)
     return `the vote is for plan ${vote.planHash.slice(0, 12)}…, but the gate is for plan ${gate.planHash.slice(0, 12)}… (the plan changed: review it again with \`ekm status\`)`;
   const approver = normalisePerson(vote.approver);
-  if (!gate.policy.approvers.map(normalisePerson).includes(approver))
-    return `${vote.approver} is not an approver of the ${gate.kind} gate (allowed: ${gate.policy.approvers.join(', ')})`;
   if (approver === normalisePerson(requester))
     return `${vote.approver} requested this run and cannot approve it (separation of duties)`;
+  if (!gate.policy.approvers.map(normalisePerson).includes(approver))
+    return `${vote.approver} is not an approver of the ${gate.kind} gate (allowed: ${gate.policy.approvers.join(', ')})`;
   if (gate.votes.some((v) => normalisePerson(v.approver) === approver))
     return `${vote.approver} has already voted on gate ${gate.gateId}`;
   return undefined;

@@ -16,14 +16,17 @@ export const readOptions: ActivityOptions = {
   },
 };
 
-/** Validate and probes: 429/5xx are retried (after Retry-After); what still fails is an *unknown* answer. */
+/**
+ * Validate and probes: 429/5xx are retried (after Retry-After) for a few seconds; what still fails is an
+ * *unknown* answer, and the caller's loop — which has its own window and a person behind it — decides.
+ */
 export const answerOptions: ActivityOptions = {
   startToCloseTimeout: '60s',
   retry: {
-    initialInterval: '2s',
+    initialInterval: '1s',
     backoffCoefficient: 2,
-    maximumInterval: '1m',
-    maximumAttempts: 6,
+    maximumInterval: '30s',
+    maximumAttempts: 5,
     nonRetryableErrorTypes: finalErrorTypes,
   },
 };
