@@ -24,12 +24,18 @@ export function baselineDigest(baseline: RevocationBaseline): string {
       key: baseline.key,
       access,
       externalKey: baseline.externalKey,
-      blastRadius: baseline.blastRadius,
+      // The order OpenAI lists things in is not state: sorted, a re-read in another order is no drift.
+      blastRadius: {
+        externalKeys: [...baseline.blastRadius.externalKeys].sort(byId),
+        projects: [...baseline.blastRadius.projects].sort(byId),
+      },
       projects: baseline.projects,
       validate: baseline.validate?.outcome,
     }),
   );
 }
+
+const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -131,8 +137,16 @@ export async function planRevocation({ request, baseline, settings }: PlanReques
   if (request.deleteAfterDays)
     changes.push(`third approval gate, then schedule deletion of ${key} in ${request.deleteAfterDays} days`);
 
+  // A plan-only run shows the hash the real run's approvers will see: `planOnly` is not part of it.
+  const { planOnly: _planOnly, ...planned } = request;
+  void _planOnly;
   const hash = sha256(
-    canonicalJson({ request, baseline: baselineDigest(baseline), settings: settings.digest, changes }),
+    canonicalJson({
+      request: planned,
+      baseline: baselineDigest(baseline),
+      settings: settings.digest,
+      changes,
+    }),
   );
   return {
     changes,

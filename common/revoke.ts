@@ -117,7 +117,8 @@ export const revokeKeyInput = z
   .superRefine((input, ctx) => {
     const keyAccount = input.keyArn.split(':')[4];
     const roleAccount = input.roleArn.split(':')[4];
-    if (keyAccount !== roleAccount)
+    // Only two well-formed ARNs can be compared; a malformed one already has its own message.
+    if (keyAccount && roleAccount && keyAccount !== roleAccount)
       ctx.addIssue({
         code: 'custom',
         path: ['roleArn'],
@@ -295,7 +296,7 @@ export interface RevocationBaseline {
 /** `ekm restore`: puts back what a revocation removed, from the snapshot that run kept. */
 export const restoreAccessInput = z
   .object({
-    revokeWorkflowId: z.string().min(1, 'must name the revocation run (its workflow id)'),
+    revokeWorkflowId: z.string().trim().min(1, 'must name the revocation run (its workflow id)'),
     revokeRunId: z.string().uuid('must be the revocation run id (see `ekm status`)'),
     requester: person,
     reason: z.string().trim().min(1, 'must say why access is restored').max(2000, 'is too long'),

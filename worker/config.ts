@@ -26,8 +26,8 @@ const gatePolicy = z
       .default(86400),
   })
   .strict()
-  .refine((p) => p.quorum <= p.approvers.length, {
-    message: 'quorum is larger than the number of approvers: no vote could ever pass',
+  .refine((p) => p.quorum <= new Set(p.approvers.map((a) => a.trim().toLowerCase())).size, {
+    message: 'quorum is larger than the number of distinct approvers: no vote could ever pass',
     path: ['quorum'],
   });
 export type GatePolicy = z.infer<typeof gatePolicy>;

@@ -10,12 +10,16 @@ import {
 } from '@temporalio/workflow';
 import { EkmError } from '../common/errors';
 import { roleLockWorkflowId } from '../common/revoke';
-import { roleLock } from './roleLock';
+import { releaseLock, roleLock } from './roleLock';
 
-/** Two revocations through the same role must not run at once: a child workflow per role is the lock. */
-export async function lockRole(roleArn: string): Promise<void> {
+/**
+ * Two revocations through the same role must not run at once: a child workflow per role is the lock.
+ * Returns the release; a run that ends without releasing (terminated, failed) frees it through the
+ * parent-close policy.
+ */
+export async function lockRole(roleArn: string): Promise<() => Promise<void>> {
   try {
-    await CancellationScope.nonCancellable(() =>
+    const lock = await CancellationScope.nonCancellable(() =>
       startChild(roleLock, {
         workflowId: roleLockWorkflowId(roleArn),
         args: [workflowInfo().workflowId],
@@ -23,6 +27,7 @@ export async function lockRole(roleArn: string): Promise<void> {
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       }),
     );
+    return () => CancellationScope.nonCancellable(() => lock.signal(releaseLock));
   } catch (err) {
     if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError')
       throw ApplicationFailure.create({

@@ -50,6 +50,14 @@ const steps: [string, string][] = [
 /** Where the run stands, for cancellation. */
 type Zone = 'before-change' | 'revoked' | 'irreversible';
 
+interface RunState {
+  zone: Zone;
+  /** Validate and probes (or a person) proved the revocation. */
+  verified: boolean;
+  /** Releases the role's lock. */
+  release?: () => Promise<void>;
+}
+
 class Ended extends Error {
   constructor(
     readonly endState: EndState,
@@ -71,13 +79,13 @@ export async function revokeKey(rawInput: RevokeKeyInput): Promise<RunStatus> {
   const record = new RunRecord(request, steps);
   const gates = new Gatekeeper(record, request.requester, request.urgency === 'incident');
   setHandler(statusQuery, () => record.status);
-  const state = { zone: 'before-change' as Zone, verified: false };
+  const state: RunState = { zone: 'before-change', verified: false };
 
   try {
     const endState = await runbook(request, record, gates, state);
-    return await finish(record, endState.endState, endState.reason);
+    return await finish(record, state, endState.endState, endState.reason);
   } catch (err) {
-    if (err instanceof Ended) return await finish(record, err.endState, err.reason);
+    if (err instanceof Ended) return await finish(record, state, err.endState, err.reason);
     const endState: EndState =
       state.zone === 'before-change'
         ? isCancellation(err)
@@ -89,7 +97,7 @@ export async function revokeKey(rawInput: RevokeKeyInput): Promise<RunStatus> {
             : 'revoked-unverified'
           : 'archived';
     const reason = isCancellation(err) ? 'cancelled on request' : (err as Error).message;
-    await finish(record, endState, reason).catch(() => undefined);
+    await finish(record, state, endState, reason).catch(() => undefined);
     throw err;
   }
 }
@@ -98,14 +106,14 @@ async function runbook(
   request: RevokeKeyRequest,
   record: RunRecord,
   gates: Gatekeeper,
-  state: { zone: Zone; verified: boolean },
+  state: RunState,
 ): Promise<{ endState: EndState; reason: string }> {
   // --- Preflight and plan: reads only -------------------------------------------------------------------
   record.start('preflight');
   const settings = await call('read', 'loadRunSettings', 'read the worker’s settings for this run');
   record.status.settings = settings;
   gates.use(settings);
-  if (!request.planOnly) await lockRole(request.roleArn);
+  if (!request.planOnly) state.release = await lockRole(request.roleArn);
   let baseline = await readBaseline(request, true);
   refuseUnlessConsistent(request, baseline);
   record.done(
@@ -350,7 +358,12 @@ async function scheduleDeletion(
   record.done('deletion', `deletion scheduled for ${scheduled.deletionDate}`, scheduled);
 }
 
-async function finish(record: RunRecord, endState: EndState, reason: string): Promise<RunStatus> {
+async function finish(
+  record: RunRecord,
+  state: RunState,
+  endState: EndState,
+  reason: string,
+): Promise<RunStatus> {
   record.status.endState = endState;
   record.status.endReason = reason;
   record.stage(endState);
@@ -358,5 +371,6 @@ async function finish(record: RunRecord, endState: EndState, reason: string): Pr
   await CancellationScope.nonCancellable(() =>
     call('change', 'recordEvidence', 'write the evidence record', record.status),
   );
+  await state.release?.();
   return record.status;
 }

@@ -17,12 +17,29 @@ describe('worker configuration', function () {
     assert.deepEqual(loadWorkerConfig({}), {
       taskQueue: 'ekm-lifecycle',
       sandbox: false,
-      aws: { region: 'us-east-1' },
+      aws: {
+        region: 'us-east-1',
+        openAiPrincipals: ['arn:aws:iam::790389265272:role/EnterpriseKeyManagement'],
+      },
       openai: {
         baseUrl: 'https://api.openai.com/v1',
         adminKeyEnv: 'OPENAI_ADMIN_KEY',
         revokedMatchers: ['external_key_validation_failed', 'error surfaced from the cloud provider'],
+        deniedMatchers: ['external_key_access_denied'],
+        projectKeys: {},
       },
+      revoke: {
+        cacheWaitSeconds: 3600,
+        validateConfirmations: 3,
+        validateIntervalSeconds: 20,
+        validateWindowSeconds: 900,
+        probeWindowSeconds: 1800,
+        probeIntervalSeconds: 60,
+      },
+      // No approval policy by default: a revocation refuses to start until one is configured.
+      approvals: { gates: {}, taskDeadlineSeconds: 604800 },
+      notifications: {},
+      evidence: { directory: './ekm-evidence' },
       shutdownGraceSeconds: 30,
     });
   });

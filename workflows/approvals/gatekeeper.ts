@@ -69,7 +69,12 @@ export class Gatekeeper {
       validator: (attestation) => {
         const parsed = attestationSchema.safeParse(attestation);
         if (!parsed.success) throw new Error(describeIssues(parsed.error));
-        const why = refuseAttestation(parsed.data, status.openTask, this.settings?.approvals.attesters ?? []);
+        const why = refuseAttestation(
+          parsed.data,
+          status.openTask,
+          this.settings?.approvals.attesters ?? [],
+          this.requester,
+        );
         if (why) throw new Error(why);
       },
     });
