@@ -56,7 +56,7 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
   const gates = new Gatekeeper(record, input.requester, false);
   setHandler(statusQuery, () => record.status);
 
-  let release: (() => Promise<void>) | undefined;
+  const lock: { release?: () => Promise<void> } = {};
   const finish = async (endState: RunStatus['endState'], reason: string) => {
     record.status.endState = endState;
     record.status.endReason = reason;
@@ -64,7 +64,7 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
     await CancellationScope.nonCancellable(() =>
       call('change', 'recordEvidence', 'write the evidence record', record.status),
     );
-    await release?.();
+    await lock.release?.();
     return record.status;
   };
 
@@ -88,7 +88,7 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
   const settings = await call('read', 'loadRunSettings', 'read the worker’s settings for this run');
   record.status.settings = settings;
   gates.use(settings);
-  release = await lockRole(request.roleArn);
+  lock.release = await lockRole(request.roleArn);
   const current = await readBaseline({ ...request, projectIds: [], probes: [] }, false);
   const plan = await call('read', 'planFollowUp', 'plan the restore', {
     revokePlanHash: revoked.plan?.hash ?? '',
