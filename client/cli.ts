@@ -2,9 +2,18 @@
 // `ekm`: the command line of ekm-lifecycle. One file per command under commands/.
 import { Command, CommanderError } from 'commander';
 import { defaultTaskQueue as builtInTaskQueue } from '../common/taskQueue';
+import { registerAttest } from './commands/attest';
+import { registerCancel } from './commands/cancel';
 import { registerCheck } from './commands/check';
+import { registerEvidence } from './commands/evidence';
 import { registerKeyInspect } from './commands/keyInspect';
+import { registerList } from './commands/list';
+import { registerRestore } from './commands/restore';
+import { registerRevokePlan } from './commands/revokePlan';
+import { registerRevokeStart } from './commands/revokeStart';
 import { registerSandboxDescribe } from './commands/sandboxDescribe';
+import { registerStatus } from './commands/status';
+import { registerApprove, registerReject } from './commands/vote';
 import { registerWorker } from './commands/worker';
 import { CliError, ExitCode } from './errors';
 
@@ -18,6 +27,18 @@ export function buildProgram(): Command {
   registerCheck(program, taskQueue);
   const key = program.command('key').description('commands about one key');
   registerKeyInspect(key, taskQueue);
+  // The revocation runbook, in the order a person meets its commands.
+  const revoke = program.command('revoke').description("revoke OpenAI's access to a key (the runbook)");
+  registerRevokePlan(revoke, taskQueue);
+  registerRevokeStart(revoke, taskQueue);
+  registerStatus(program);
+  registerList(program);
+  registerApprove(program);
+  registerReject(program);
+  registerAttest(program);
+  registerCancel(program);
+  registerRestore(program, taskQueue);
+  registerEvidence(program);
   registerSandboxDescribe(program.command('sandbox').description('the local rehearsal sandbox'));
   registerWorker(program);
   return program;

@@ -2,7 +2,7 @@
 // `ekm restore` puts back. Idempotent: writing the same record twice leaves the same files.
 import type { AwsAccessSnapshot } from '../../common/revoke';
 import type { RunStatus } from '../../common/runStatus';
-import { evidenceMarkdown } from './markdown';
+import { evidenceMarkdown } from '../../common/evidenceMarkdown';
 import type { EvidenceStore } from './store';
 
 export const snapshotFile = 'access-snapshot.json';

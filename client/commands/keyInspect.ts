@@ -1,12 +1,9 @@
 // `ekm key inspect --key REF`: reads a key's state from its cloud through the inspectKey workflow.
 import type { Command } from 'commander';
-import { randomBytes } from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
 import { describeIssues, inspectKeyInput, type KeyDescription } from '../../common/keys';
-import { EkmProvider, EkmStage } from '../../common/searchAttributes';
-import type { inspectKey } from '../../workflows';
 import { withClient } from '../connect';
-import { CliError, UsageError } from '../errors';
+import { UsageError } from '../errors';
+import { inspectKeyOnWorker } from '../inspectKeyRun';
 import { print } from '../output';
 
 export function registerKeyInspect(keyCommand: Command, defaultTaskQueue: string): void {
@@ -21,29 +18,9 @@ export function registerKeyInspect(keyCommand: Command, defaultTaskQueue: string
       const parsed = inspectKeyInput.safeParse({ provider: opts.provider, key: opts.key });
       if (!parsed.success) throw new UsageError(`--${describeIssues(parsed.error)}`);
       const input = parsed.data;
-      const key: KeyDescription = await withClient(async ({ client }) => {
-        const workflowId = `ekm-inspect:${input.provider}:${input.key}:${randomBytes(4).toString('hex')}`;
-        try {
-          return await client.workflow.execute<typeof inspectKey>('inspectKey', {
-            taskQueue: opts.taskQueue,
-            workflowId,
-            args: [input],
-            staticSummary: `Inspect ${input.provider} key ${input.key}`,
-            staticDetails: `Read-only: describes the key in its cloud. Started by \`ekm key inspect\`.`,
-            typedSearchAttributes: [
-              { key: EkmProvider, value: input.provider },
-              { key: EkmStage, value: 'started' },
-            ],
-          });
-        } catch (err) {
-          if (err instanceof WorkflowFailedError) {
-            throw new CliError(
-              `inspect ${input.key} failed: ${err.cause?.message ?? err.message} (workflow ${workflowId})`,
-            );
-          }
-          throw err;
-        }
-      });
+      const key: KeyDescription = await withClient(({ client }) =>
+        inspectKeyOnWorker(client, opts.taskQueue, input),
+      );
       print(opts, key, () =>
         [
           `key        ${key.keyId}`,

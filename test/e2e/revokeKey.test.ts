@@ -12,6 +12,7 @@ import { revokeKey } from '../../workflows/revokeKey';
 import { devEnvironment } from '../fixtures/environments';
 import { approvers, sandboxWorker, scenarios, vote } from '../fixtures/revoke';
 import { call, type TwinWorld } from '../fixtures/twin';
+import { recordForReplay } from '../fixtures/replay';
 import { withWorker } from '../fixtures/worker';
 
 const ttlSeconds = 2;
@@ -49,7 +50,9 @@ for (const scenario of scenarios) {
             });
             await vote(handle, 'revoke', approvers[0]!);
             await vote(handle, 'archive', approvers[1]!);
-            return handle.result();
+            const status = await handle.result();
+            await recordForReplay(handle, `revokeKey-completed-${method}`);
+            return status;
           },
           worker,
         );

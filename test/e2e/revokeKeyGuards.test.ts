@@ -24,6 +24,7 @@ import {
   waitForTask,
 } from '../fixtures/revoke';
 import { call, type TwinWorld } from '../fixtures/twin';
+import { recordForReplay } from '../fixtures/replay';
 import { withWorker, type WorkerContext } from '../fixtures/worker';
 
 const scenario = awsScenario;
@@ -114,6 +115,7 @@ describe('revokeKey guards (aws)', function () {
       assert.equal(status.endState, 'rejected');
       assert.equal(status.gates.length, 2);
       assert.equal(status.refusedVotes[0]?.approver, 'mallory@example.com');
+      await recordForReplay(handle, 'revokeKey-drift-then-rejected');
     });
   });
 
@@ -136,6 +138,7 @@ describe('revokeKey guards (aws)', function () {
         assert.equal(status.endState, 'revoked-unverified');
         assert.equal(status.steps.find((s) => s.step === 'validate')?.state, 'failed');
         assert.equal(status.steps.find((s) => s.step === 'cache-wait')?.state, 'pending');
+        await recordForReplay(handle, 'revokeKey-validate-escalation-stopped');
       },
       { revoke: { validateWindowSeconds: 3 } },
     );
@@ -250,6 +253,8 @@ describe('revokeKey guards (aws)', function () {
         await vote(restore, 'restore', approvers[1]!);
         const restored = (await restore.result()) as RunStatus;
         assert.equal(restored.endState, 'restored', restored.endReason);
+        await recordForReplay(handle, 'revokeKey-cancelled-in-cache-wait', status.runId);
+        await recordForReplay(restore, 'restoreAccess-restored');
         assert.equal(await validateStatus(w), 200);
       },
       { revoke: { cacheWaitSeconds: 600 } },
@@ -269,6 +274,7 @@ describe('revokeKey guards (aws)', function () {
         assert.equal(status.endState, 'completed');
         const key = await w.kms.send(new DescribeKeyCommand({ KeyId: w.demo.aws.keyId }));
         assert.equal(key.KeyMetadata?.KeyState, 'PendingDeletion');
+        await recordForReplay(handle, 'revokeKey-cancel-ignored-after-archive-with-deletion');
       },
       { request: { deleteAfterDays: 7 } },
     );

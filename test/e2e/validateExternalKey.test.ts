@@ -4,23 +4,11 @@ import assert from 'node:assert/strict';
 import { DisableKeyCommand } from '@aws-sdk/client-kms';
 import { WorkflowFailedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
+import { readableHistory } from '../fixtures/secrets';
 import { call, startTwinWorld, type TwinWorld } from '../fixtures/twin';
 import { devEnvironment } from '../fixtures/environments';
 import { withWorker } from '../fixtures/worker';
 import { validateOnce } from '../workflows/harness';
-
-/** The history as text, with every base64 string (payload data) also decoded, so a scan sees payloads. */
-function readableHistory(history: unknown): string {
-  const json = JSON.stringify(history);
-  const decoded: string[] = [];
-  JSON.parse(json, (_key, value: unknown) => {
-    if (typeof value === 'string' && value.length >= 8 && /^[A-Za-z0-9+/]+={0,2}$/.test(value)) {
-      decoded.push(Buffer.from(value, 'base64').toString('utf8'));
-    }
-    return value;
-  });
-  return `${json}\n${decoded.join('\n')}`;
-}
 
 /** The twin answers the next validate with 429 and Retry-After: 1. */
 async function rateLimitNextValidate(w: TwinWorld): Promise<void> {

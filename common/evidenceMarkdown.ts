@@ -1,13 +1,17 @@
 // The run's record as an auditor reads it: what was asked, by whom, what was approved, what changed,
-// what OpenAI answered, and how the run ended.
-import type { RunStatus } from '../../common/runStatus';
+// what OpenAI answered, and how the run ended. Pure, so the worker's evidence writer and the `ekm evidence`
+// command (which renders a running run from its status query) print the same record.
+import type { RunStatus } from './runStatus';
 
 export function evidenceMarkdown(run: RunStatus): string {
   const r = run.request;
   const lines = [
-    `# EKM key revocation — ${r.keyArn}`,
+    `# ${run.restores ? 'EKM access restore' : 'EKM key revocation'} — ${r.keyArn}`,
     '',
     `- Workflow: \`${run.workflowId}\`, run \`${run.runId}\``,
+    ...(run.restores
+      ? [`- Restores the revocation \`${run.restores.workflowId}\`, run \`${run.restores.runId}\``]
+      : []),
     `- Requested by ${r.requester} — change ticket ${r.changeTicket} — ${r.urgency}`,
     `- Reason: ${r.reason}`,
     `- Product: ${r.product}; method: **${r.method}**; role: ${r.roleArn}`,

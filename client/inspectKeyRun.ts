@@ -1,0 +1,38 @@
+// Runs the read-only inspectKey workflow on the worker and waits for the key's description: what
+// `ekm key inspect` prints, and how `ekm revoke` turns an alias or a key id into the key ARN (the CLI
+// holds no cloud credentials; only the worker reads the cloud).
+import { randomBytes } from 'node:crypto';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import type { InspectKeyInput, KeyDescription } from '../common/keys';
+import { EkmProvider, EkmStage } from '../common/searchAttributes';
+import type { inspectKey } from '../workflows';
+import { CliError } from './errors';
+
+export async function inspectKeyOnWorker(
+  client: Client,
+  taskQueue: string,
+  input: InspectKeyInput,
+  startedBy = '`ekm key inspect`',
+): Promise<KeyDescription> {
+  const workflowId = `ekm-inspect:${input.provider}:${input.key}:${randomBytes(4).toString('hex')}`;
+  try {
+    return await client.workflow.execute<typeof inspectKey>('inspectKey', {
+      taskQueue,
+      workflowId,
+      args: [input],
+      staticSummary: `Inspect ${input.provider} key ${input.key}`,
+      staticDetails: `Read-only: describes the key in its cloud. Started by ${startedBy}.`,
+      typedSearchAttributes: [
+        { key: EkmProvider, value: input.provider },
+        { key: EkmStage, value: 'started' },
+      ],
+    });
+  } catch (err) {
+    if (err instanceof WorkflowFailedError) {
+      throw new CliError(
+        `inspect ${input.key} failed: ${err.cause?.message ?? err.message} (workflow ${workflowId})`,
+      );
+    }
+    throw err;
+  }
+}

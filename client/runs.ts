@@ -1,0 +1,275 @@
+// What the runbook commands share: finding a run (latest or `--run-id`), asking it for its status, the
+// Web UI link people paste into tickets, where the evidence lies, and how a run is printed for people.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  isGrpcServiceError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionDescription,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import type { z } from 'zod';
+import type { GateView, TaskView } from '../common/approvals';
+import { roleLockWorkflowId } from '../common/revoke';
+import type { RevocationPlan, RunStatus } from '../common/runStatus';
+import { statusQuery } from '../workflows/revoke/messages';
+import { sandboxDescriptionFile } from './commands/sandboxDescribe';
+import { CliError, ExitCode, RefusedError, UsageError } from './errors';
+
+/** The workflow types a runbook command may address (`ekm key inspect` runs are not runbook runs). */
+export const runbookWorkflowTypes = ['revokeKey', 'restoreAccess'] as const;
+
+// --- Where things are ------------------------------------------------------------------------------------
+
+/** The sandbox's data folder (what `npm start` writes), also when the CLI runs from dist/. */
+export function sandboxDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.dirname(sandboxDescriptionFile(env));
+}
+
+/** The Web UI: EKM_UI_URL, else the running sandbox's, else the dev server's default. */
+export function uiBaseUrl(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.EKM_UI_URL) return env.EKM_UI_URL.replace(/\/+$/, '');
+  try {
+    const description = JSON.parse(fs.readFileSync(sandboxDescriptionFile(env), 'utf8')) as {
+      temporal?: { uiUrl?: string };
+    };
+    if (description.temporal?.uiUrl) return description.temporal.uiUrl.replace(/\/+$/, '');
+  } catch {
+    // No sandbox here: fall through to the default.
+  }
+  return 'http://localhost:8233';
+}
+
+/** The run's history page. Workflow ids name key ARNs (':' and '/'), so the id is encoded. */
+export function runLink(namespace: string, workflowId: string, runId: string): string {
+  return `${uiBaseUrl()}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(runId)}/history`;
+}
+
+/** Where the worker writes run records: EKM_EVIDENCE_DIR, else the sandbox's `.data/evidence`. */
+export function evidenceDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.EKM_EVIDENCE_DIR || path.join(sandboxDataDir(env), 'evidence');
+}
+
+// --- Flags -------------------------------------------------------------------------------------------------
+
+/** Who is asking, when `--requester` is not given: $EKM_USER, else the OS user name. */
+export function defaultRequester(): string | undefined {
+  if (process.env.EKM_USER) return process.env.EKM_USER;
+  try {
+    return os.userInfo().username;
+  } catch {
+    return undefined; // no passwd entry (some containers): then --requester is required
+  }
+}
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `--run-id` is checked here so a typo is a usage error, not a server error about a malformed id. */
+export function checkRunId(runId: string | undefined): string | undefined {
+  if (runId !== undefined && !uuid.test(runId))
+    throw new UsageError(
+      `--run-id: ${JSON.stringify(runId)} is not a run id (a UUID, as \`ekm status\` and the Web UI show it); omit it for the latest run`,
+    );
+  return runId;
+}
+
+/**
+ * One sentence per schema issue, each starting with the flag a person typed (not the schema's field
+ * name), so the message says what to change on the command line.
+ */
+export function flagIssues(
+  error: z.ZodError,
+  flagFor: (pathRoot: string, rest: (string | number)[]) => string,
+): string {
+  return error.issues
+    .map((issue) => {
+      const [root, ...rest] = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+      const flag = root === undefined ? '(input)' : flagFor(String(root), rest);
+      // zod's wording for a missing value is about types; a person needs "give this flag".
+      const message = /received undefined/.test(issue.message) ? 'is required' : issue.message;
+      return `${flag}: ${message}`;
+    })
+    .join('; ');
+}
+
+// --- Finding a run and asking it ---------------------------------------------------------------------------
+
+export function runHandle(client: Client, workflowId: string, runId?: string): WorkflowHandle {
+  return client.workflow.getHandle(workflowId, runId);
+}
+
+/** Maps "no such workflow" to a message naming what was asked for, with its own exit code. */
+export function notFound(err: unknown, workflowId: string, runId?: string): never {
+  if (err instanceof WorkflowNotFoundError)
+    throw new CliError(
+      `no workflow ${workflowId}${runId ? ` with run ${runId}` : ''} in this namespace: check the id with \`ekm list\` (TEMPORAL_NAMESPACE selects the namespace)`,
+      ExitCode.notFound,
+    );
+  throw err;
+}
+
+export async function describeRun(
+  client: Client,
+  workflowId: string,
+  runId?: string,
+): Promise<WorkflowExecutionDescription> {
+  try {
+    return await runHandle(client, workflowId, runId).describe();
+  } catch (err) {
+    return notFound(err, workflowId, runId);
+  }
+}
+
+/** Checks the run is one of ours before sending it runbook messages. */
+export function requireRunbook(description: WorkflowExecutionDescription): void {
+  if (!(runbookWorkflowTypes as readonly string[]).includes(description.type))
+    throw new UsageError(
+      `${description.workflowId} is a ${description.type} run, not a revocation or restore: runbook commands address revokeKey and restoreAccess runs (see \`ekm list\`)`,
+    );
+}
+
+/** How long a status query may wait for a worker. Closed runs are answered too, by replaying them. */
+const queryDeadlineMs = 15_000;
+const grpcDeadlineExceeded = 4;
+
+export async function queryStatus(client: Client, workflowId: string, runId?: string): Promise<RunStatus> {
+  const handle = runHandle(client, workflowId, runId);
+  const askedAt = Date.now();
+  try {
+    return await client.connection.withDeadline(Date.now() + queryDeadlineMs, () =>
+      handle.query(statusQuery),
+    );
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return notFound(err, workflowId, runId);
+    // The server answers DEADLINE_EXCEEDED (wrapped by the client: the gRPC status is the cause), or the
+    // client gives up at our deadline and reports the call CANCELLED: either way no worker answered.
+    const grpc = [err, (err as Error).cause].find(isGrpcServiceError);
+    if (grpc?.code === grpcDeadlineExceeded || Date.now() - askedAt >= queryDeadlineMs - 250)
+      throw new CliError(
+        `no worker answered the status query of ${workflowId} within ${queryDeadlineMs / 1000} s: a worker must poll the run's task queue (\`ekm check --task-queue QUEUE\`); \`ekm evidence\` reads the record of a closed run without one`,
+      );
+    throw new CliError(`the status query of ${workflowId} failed: ${failureMessage(err)}`);
+  }
+}
+
+/** The innermost message of a failure chain (workflow → activity → the activity's own refusal). */
+export function failureMessage(err: unknown): string {
+  let message = String(err);
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++)
+    message = e.message || message;
+  return message;
+}
+
+/**
+ * A run that changes a key also locks its role, with a child workflow that Temporal terminates once the
+ * run closes — shortly after, not at once. A new run started in that gap fails its preflight ("another
+ * run holds the role"), so before starting one the CLI waits out a lock whose holder has already closed,
+ * and refuses at once, naming the holder, when the holder is still running.
+ */
+export async function awaitRoleLock(
+  client: Client,
+  roleArn: string,
+  /** The id about to be started: a running holder with this id is the key's own conflict, reported by the start. */
+  startingAs: string,
+  waitMs = 30_000,
+): Promise<void> {
+  const lock = runHandle(client, roleLockWorkflowId(roleArn));
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const held = await lock.describe().catch(() => undefined);
+    if (!held || held.status.name !== 'RUNNING') return;
+    const holderId = held.parentExecution?.workflowId ?? undefined;
+    const holderRun = held.parentExecution?.runId ?? undefined;
+    const holder = holderId
+      ? await describeRun(client, holderId, holderRun).catch(() => undefined)
+      : undefined;
+    if (holder?.status.name === 'RUNNING') {
+      if (holder.workflowId === startingAs) return;
+      throw new RefusedError(
+        `--role: ${roleArn} is in use by run ${holder.workflowId} (${holder.runId}); two runs through one role must not overlap — wait for it to end, or \`ekm cancel ${holder.workflowId}\``,
+      );
+    }
+    if (Date.now() > deadline)
+      throw new CliError(
+        `--role: the lock on ${roleArn} (${roleLockWorkflowId(roleArn)}) outlived its run by ${waitMs / 1000} s; if no run uses the role, terminate the lock workflow`,
+      );
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+// --- Printing ---------------------------------------------------------------------------------------------
+
+export function renderPlan(plan: RevocationPlan | undefined, indent = ''): string[] {
+  if (!plan) return [`${indent}(no plan yet: the run is still in preflight)`];
+  const lines = [`${indent}plan ${plan.hash}`, ...plan.changes.map((c, i) => `${indent}  ${i + 1}. ${c}`)];
+  if (plan.alsoStops.length)
+    lines.push(`${indent}also stops:`, ...plan.alsoStops.map((s) => `${indent}  - ${s}`));
+  if (plan.projectsToArchive.length)
+    lines.push(`${indent}projects to archive: ${plan.projectsToArchive.join(', ')}`);
+  if (plan.warnings.length)
+    lines.push(`${indent}warnings:`, ...plan.warnings.map((w) => `${indent}  - ${w}`));
+  return lines;
+}
+
+export function renderGate(gate: GateView, status: RunStatus, workflowId: string): string[] {
+  const approvals = gate.votes.filter((v) => v.decision === 'approve').length;
+  const lines = [
+    `open gate  ${gate.gateId} (${gate.kind}${gate.breakGlass ? ', break-glass' : ''}) for plan ${gate.planHash}`,
+    `           approvers ${gate.policy.approvers.join(', ')}: ${approvals}/${gate.policy.quorum} approval(s), one rejection rejects; deadline ${gate.deadline}`,
+    ...(gate.votes.length
+      ? gate.votes.map(
+          (v) =>
+            `           ${v.decision} by ${v.approver} at ${v.at} (${v.via})${v.comment ? `: ${v.comment}` : ''}`,
+        )
+      : ['           no votes yet']),
+  ];
+  if (status.plan && status.plan.hash === gate.planHash)
+    lines.push(...renderPlan(status.plan, '           '));
+  else if (status.plan)
+    // The archive and deletion gates are bound to a follow-up plan whose steps the status does not carry:
+    // show the revocation's plan they follow from, so the approver still sees what the run is doing.
+    lines.push(
+      `           this gate's plan covers the ${gate.kind} steps of the run's plan:`,
+      ...renderPlan(status.plan, '           '),
+    );
+  const short = gate.planHash.slice(0, 12);
+  lines.push(`           vote: ekm approve ${workflowId} --as NAME --plan ${short}   (or ekm reject …)`);
+  return lines;
+}
+
+export function renderTask(task: TaskView, workflowId: string): string[] {
+  return [
+    `open task  ${task.taskId} (${task.kind}): ${task.asks}`,
+    `           outcomes ${task.outcomes.join(', ')}; deadline ${task.deadline}`,
+    `           answer: ekm attest ${workflowId} --as NAME --outcome ${task.outcomes[0] ?? 'OUTCOME'}${task.kind === 'chatgpt-support' ? ' --ticket REF' : ''}`,
+  ];
+}
+
+export function renderStatus(status: RunStatus, execution?: WorkflowExecutionDescription): string[] {
+  const r = status.request;
+  const lines = [
+    `workflow   ${status.workflowId}`,
+    `run        ${status.runId}${execution ? `  (${execution.type}, ${execution.status.name}${execution.closeTime ? ` at ${execution.closeTime.toISOString()}` : ''})` : ''}`,
+    ...(status.restores ? [`restores   ${status.restores.workflowId} run ${status.restores.runId}`] : []),
+    `request    ${r.method} on ${r.keyArn} (${r.product}${r.projectIds.length ? `, ${r.projectIds.join(', ')}` : ''})`,
+    `           ${r.changeTicket}, asked by ${r.requester}, ${r.urgency}: ${r.reason}`,
+    `stage      ${status.stage}`,
+    'steps',
+    ...status.steps.map((s) => `  ${s.state.padEnd(8)} ${s.title}${s.summary ? ` — ${s.summary}` : ''}`),
+  ];
+  if (status.openGate) lines.push(...renderGate(status.openGate, status, status.workflowId));
+  if (status.openTask) lines.push(...renderTask(status.openTask, status.workflowId));
+  if (status.refusedVoteCount) {
+    const last = status.refusedVotes.at(-1);
+    lines.push(
+      `refused    ${status.refusedVoteCount} signalled vote(s)${last ? `; last: ${last.approver} on ${last.gateId}: ${last.why}` : ''}`,
+    );
+  }
+  if (status.endState)
+    lines.push(`ended      ${status.endState}${status.endReason ? ` — ${status.endReason}` : ''}`);
+  else if (execution && execution.status.name !== 'RUNNING')
+    lines.push(`ended      ${execution.status.name.toLowerCase()} (the run recorded no end state)`);
+  return lines;
+}
