@@ -3,7 +3,8 @@
 // freshly seeded demo organisation, and the ekm worker; waits until each answers; writes what it seeded
 // to .data/sandbox.json (`ekm sandbox describe`); prints what to try next. Ctrl-C or SIGTERM stops
 // everything it started. Ports: EKM_TEMPORAL_PORT (7233), EKM_UI_PORT (8233), EKM_MOTO_PORT (5050),
-// EKM_OPENAI_PORT (5060); EKM_OPENAI_CACHE_TTL_SECONDS (3600) sets the twin's key cache.
+// EKM_OPENAI_PORT (5060); EKM_OPENAI_CACHE_TTL_SECONDS (60 here, 3600 at OpenAI) sets the twin's key
+// cache, and the sandbox worker waits it out plus a margin — a rehearsal takes minutes, not an hour.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { defaultTaskQueue } from '../common/taskQueue';
@@ -18,16 +19,20 @@ import { startWorkerProcess } from './workerProcess';
 
 const rel = (file: string) => path.relative(process.cwd(), file) || '.';
 
+/** The sandbox's approvers: anyone may type these names — signed approvals come with the trust work. */
+const sandboxApprovers = ['alice@example.com', 'bob@example.com'];
+
 let twin: OpenAiTwin | undefined;
-let stopping = false;
+let stopping: Promise<void> | undefined;
+/** Stops every child, once: a second signal (Ctrl-C twice) waits for the same stop instead of orphaning them. */
 async function shutdown(code: number, why?: string): Promise<never> {
-  if (!stopping) {
-    stopping = true;
+  stopping ??= (async () => {
     if (why) console.log(`\nekm sandbox: ${why}; stopping ${liveServices.size} service(s) …`);
     await stopAll();
     await twin?.close();
     console.log('ekm sandbox: stopped.');
-  }
+  })();
+  await stopping;
   process.exit(code);
 }
 
@@ -54,10 +59,10 @@ async function main(): Promise<void> {
   const motoPort = portFromEnv('EKM_MOTO_PORT', 5050);
   const openAiPort = portFromEnv('EKM_OPENAI_PORT', 5060);
   const ttlRaw = process.env.EKM_OPENAI_CACHE_TTL_SECONDS;
-  const cacheTtlSeconds = ttlRaw ? Number(ttlRaw) : 3600;
-  if (!Number.isFinite(cacheTtlSeconds) || cacheTtlSeconds < 0) {
+  const cacheTtlSeconds = ttlRaw ? Number(ttlRaw) : 60;
+  if (!Number.isInteger(cacheTtlSeconds) || cacheTtlSeconds < 0 || cacheTtlSeconds > 86400) {
     throw new Error(
-      `EKM_OPENAI_CACHE_TTL_SECONDS=${ttlRaw} is not a number of seconds: use e.g. 60, or unset it for 3600.`,
+      `EKM_OPENAI_CACHE_TTL_SECONDS=${ttlRaw} is not a whole number of seconds (0–86400): use e.g. 3600, or unset it for 60.`,
     );
   }
   // Every setting is checked before anything starts.
@@ -99,21 +104,64 @@ async function main(): Promise<void> {
     ),
   );
   console.log('ekm sandbox: starting the ekm worker …');
+  // Project keys, like the admin key, are sandbox secrets: they reach the worker through its environment,
+  // as real ones would; its configuration names only the variables.
+  const projectKeyEnv = Object.fromEntries(
+    demo.openai.projects.map((p, i) => [`EKM_SANDBOX_PROJECT_KEY_${i + 1}`, p.apiKey]),
+  );
+  const gate = { approvers: sandboxApprovers, quorum: 1, deadlineSeconds: 86400 };
   const worker = await startWorkerProcess({
     temporalAddress: temporal.address,
     config: {
       sandbox: true,
       taskQueue: defaultTaskQueue,
       aws: { region: demo.aws.region, endpoint: moto.endpoint },
-      openai: { baseUrl: `${twin.url}/v1`, adminKeyEnv: 'OPENAI_ADMIN_KEY' },
+      openai: {
+        baseUrl: `${twin.url}/v1`,
+        adminKeyEnv: 'OPENAI_ADMIN_KEY',
+        projectKeys: Object.fromEntries(
+          demo.openai.projects.map((p, i) => [p.id, `EKM_SANDBOX_PROJECT_KEY_${i + 1}`]),
+        ),
+      },
+      revoke: {
+        cacheWaitSeconds: cacheTtlSeconds + 5,
+        validateConfirmations: 2,
+        validateIntervalSeconds: 5,
+        validateWindowSeconds: 120,
+        probeWindowSeconds: 120,
+        probeIntervalSeconds: 5,
+      },
+      approvals: {
+        gates: { revoke: gate, archive: gate, deletion: gate, restore: gate },
+        breakGlass: { approvers: [sandboxApprovers[0]!], quorum: 1, deadlineSeconds: 3600 },
+      },
+      evidence: { directory: path.join(dataDir(), 'evidence') },
     },
-    // The twin's admin key is a sandbox secret: it reaches the worker through its environment, as a real one would.
-    env: { OPENAI_ADMIN_KEY: demo.openai.adminKey },
+    env: { OPENAI_ADMIN_KEY: demo.openai.adminKey, ...projectKeyEnv },
   });
 
   const cli =
     path.relative(process.cwd(), projectRoot) === '' ? 'npx ekm' : `npx --prefix ${rel(projectRoot)} ekm`;
   const env = temporalPort === 7233 ? '' : `TEMPORAL_ADDRESS=${temporal.address} `;
+  const revokeFlags = [
+    `--key ${demo.aws.keyAlias}`,
+    `--role ${demo.aws.roleArn}`,
+    '--method key-policy-deny',
+    `--external-key ${demo.openai.externalKeyId}`,
+    ...demo.openai.projects.map((p) => `--project ${p.id}`),
+    ...demo.openai.projects.flatMap((p) => [
+      `--probe ${p.id}:file:${p.probes.fileId}`,
+      `--probe ${p.id}:response:${p.probes.responseId}`,
+      `--probe ${p.id}:model:${p.probes.fineTunedModel}`,
+    ]),
+    '--requester rita@example.com',
+    "--reason 'rehearsal of a key compromise'",
+    '--ticket CHG-1',
+  ];
+  fs.writeFileSync(
+    path.join(dataDir(), 'revoke-example.txt'),
+    `${env}${cli} revoke start \\\n  ${revokeFlags.join(' \\\n  ')}\n`,
+  );
   console.log(`
 ekm sandbox is up — everything on 127.0.0.1:
 
@@ -132,6 +180,11 @@ Try next, in another terminal:
   ${env}${cli} sandbox describe --json             ids, endpoints and sandbox keys of the demo organisation
   ${env}${cli} key inspect --key ${demo.aws.keyAlias}    read the demo key through a workflow
   then open ${temporal.uiUrl} and find the run (filter: EkmProvider="aws")
+
+Rehearse a revocation (the README walks through it; approvers: ${sandboxApprovers.join(', ')}):
+  sh ${rel(path.join(dataDir(), 'revoke-example.txt'))}   (the full command with the demo's ids; \`revoke plan\` takes the same flags)
+  ${env}${cli} status <workflow id> --watch
+  ${env}${cli} approve <workflow id> --as alice@example.com --plan <hash from status>
 
 Ctrl-C stops everything.`);
 

@@ -55,6 +55,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
         AWS_SECRET_ACCESS_KEY: sandboxAwsCredentials.secretAccessKey,
         AWS_EC2_METADATA_DISABLED: 'true',
         METADATA_SERVER_DETECTION: 'none',
+        ...options.env,
       },
     },
   );

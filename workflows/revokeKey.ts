@@ -96,7 +96,7 @@ export async function revokeKey(rawInput: RevokeKeyInput): Promise<RunStatus> {
             ? 'revoked-verified'
             : 'revoked-unverified'
           : 'archived';
-    const reason = isCancellation(err) ? 'cancelled on request' : (err as Error).message;
+    const reason = isCancellation(err) ? 'cancelled on request' : rootMessage(err);
     await finish(record, state, endState, reason).catch(() => undefined);
     throw err;
   }
@@ -373,4 +373,11 @@ async function finish(
   );
   await state.release?.();
   return record.status;
+}
+
+/** An activity's failure says "Activity task failed"; the person needs the reason underneath. */
+function rootMessage(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  while (e?.cause) e = e.cause as typeof e;
+  return e?.message ?? String(err);
 }

@@ -63,8 +63,8 @@ export function registerRevokePlan(revoke: Command, defaultTaskQueue: string): v
         `  ${link}`,
         ...renderPlan(result.plan),
         'nothing was changed: this was a plan-only run',
-        // The plan hash covers the whole request, plan-only flag included, so the started run's differs.
-        'start it with `ekm revoke start` and the same flags; approvers vote on the plan of that run as `ekm status` shows it (its hash differs from this one: the hash covers the request, and this one was plan-only)',
+        // The hash leaves the plan-only flag out: the same flags on an unchanged world give the same hash.
+        'start it with `ekm revoke start` and the same flags; its plan has this hash unless the key, the role or OpenAI changed meanwhile (`ekm status` shows the hash approvers vote on)',
       ].join('\n'),
     );
   });

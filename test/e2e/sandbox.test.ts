@@ -81,6 +81,18 @@ async function workflowIds(address: string): Promise<string[]> {
   }
 }
 
+/** The flags of the `revoke start` command the launcher writes to <data>/revoke-example.txt. */
+function suggestedRevokeFlags(dataDir: string): string[] {
+  const lines = fs.readFileSync(path.join(dataDir, 'revoke-example.txt'), 'utf8').split('\n').slice(1);
+  return lines
+    .map((l) => l.trim().replace(/\s*\\$/, ''))
+    .filter(Boolean)
+    .flatMap((l) => {
+      const space = l.indexOf(' ');
+      return [l.slice(0, space), l.slice(space + 1).replace(/^'(.*)'$/, '$1')];
+    });
+}
+
 async function stop(launched: Launch): Promise<void> {
   const children = childPids(launched.child.pid!);
   launched.child.kill('SIGTERM');
@@ -150,6 +162,14 @@ describe('sandbox launcher (npm start)', function () {
       project!.apiKey,
     );
     assert.equal(probe.status, 200);
+    // The revocation the launcher suggests, as a plan: the worker reaches the twin with its admin key and
+    // the project keys from its environment, reads every probe, and plans under the sandbox's policy.
+    const plan = await runCli(['revoke', 'plan', ...suggestedRevokeFlags(dataDir), '--json'], {
+      TEMPORAL_ADDRESS: address,
+    });
+    assert.equal(plan.code, 0, plan.stderr);
+    const planned = JSON.parse(plan.stdout) as { plan: { changes: string[] } };
+    assert.match(planned.plan.changes[0]!, /PutKeyPolicy/);
 
     let before: string[] = [];
     for (let i = 0; i < 50 && before.length === 0; i++) {
