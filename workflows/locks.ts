@@ -4,6 +4,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   ParentClosePolicy,
+  patched,
   startChild,
   workflowInfo,
   WorkflowIdReusePolicy,
@@ -27,7 +28,14 @@ export async function lockRole(roleArn: string): Promise<() => Promise<void>> {
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       }),
     );
-    return () => CancellationScope.nonCancellable(() => lock.signal(releaseLock));
+    // Released when the lock has closed, not merely been asked to: the next run on the role must find it
+    // free, and nothing of this run may be left open behind it.
+    return () =>
+      CancellationScope.nonCancellable(async () => {
+        await lock.signal(releaseLock);
+        // Runs recorded before this wait existed closed right after the signal.
+        if (patched('wait-for-role-lock-close')) await lock.result();
+      });
   } catch (err) {
     if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError')
       throw ApplicationFailure.create({

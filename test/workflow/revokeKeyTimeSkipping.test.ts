@@ -7,7 +7,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import type { WorkflowHandle } from '@temporalio/client';
-import { keyWorkflowId } from '../../common/revoke';
+import { keyWorkflowId, roleLockWorkflowId } from '../../common/revoke';
 import type { RunStatus } from '../../common/runStatus';
 import { revokeKey } from '../../workflows/revokeKey';
 import { timeSkippingEnvironment } from '../fixtures/environments';
@@ -24,9 +24,14 @@ describe('revokeKey on the time-skipping server', function () {
     world = undefined;
   });
 
-  /** A run left open would hold the shared clock for every later test. */
-  async function endLeftover(handle: WorkflowHandle): Promise<void> {
+  /** A run left open — or its role lock — would hold the shared clock for every later test. */
+  async function endLeftover(handle: WorkflowHandle, roleArn: string): Promise<void> {
     await handle.terminate('test cleanup').catch(() => undefined);
+    const env = await timeSkippingEnvironment();
+    await env.client.workflow
+      .getHandle(roleLockWorkflowId(roleArn))
+      .terminate('test cleanup')
+      .catch(() => undefined);
   }
 
   it('waits the default hour for OpenAI’s cache, unshortened, and completes', async function () {
@@ -50,7 +55,7 @@ describe('revokeKey on the time-skipping server', function () {
           await settled(handle);
           return (await handle.result()) as RunStatus;
         } finally {
-          await endLeftover(handle);
+          await endLeftover(handle, request.roleArn);
         }
       },
       options,
@@ -93,7 +98,7 @@ describe('revokeKey on the time-skipping server', function () {
             await settled(handle);
             return (await handle.result()) as RunStatus;
           } finally {
-            await endLeftover(handle);
+            await endLeftover(handle, request.roleArn);
           }
         },
         options,
