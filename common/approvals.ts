@@ -144,11 +144,11 @@ export function refuseAttestation(
   if (!task || task.answer || task.expired) return 'no human task is open on this run';
   if (attestation.taskId !== task.taskId)
     return `task ${attestation.taskId} is not the open task; the open task is ${task.taskId}`;
-  if (!attesters.map(normalisePerson).includes(normalisePerson(attestation.by)))
-    return `${attestation.by} may not answer tasks on this run (allowed: ${attesters.join(', ')})`;
   // Proving one's own revocation worked is the one answer that needs a second person.
   if (task.kind === 'chatgpt-verify' && normalisePerson(attestation.by) === normalisePerson(requester))
     return `${attestation.by} requested this run and cannot attest its verification (separation of duties)`;
+  if (!attesters.map(normalisePerson).includes(normalisePerson(attestation.by)))
+    return `${attestation.by} may not answer tasks on this run (allowed: ${attesters.join(', ')})`;
   if (!task.outcomes.includes(attestation.outcome))
     return `outcome must be one of: ${task.outcomes.join(', ')}`;
   if (task.kind === 'chatgpt-support' && !attestation.ticketReference)

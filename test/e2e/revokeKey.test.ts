@@ -4,13 +4,14 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { WorkflowFailedError } from '@temporalio/client';
 import { folderFor } from '../../activities/evidence/store';
 import { keyWorkflowId } from '../../common/revoke';
 import type { RunStatus } from '../../common/runStatus';
 import { revokeKey } from '../../workflows/revokeKey';
 import { devEnvironment } from '../fixtures/environments';
-import { approvers, sandboxWorker, scenarios, vote } from '../fixtures/revoke';
+import { approvers, attest, sandboxWorker, scenarios, vote } from '../fixtures/revoke';
 import { call, type TwinWorld } from '../fixtures/twin';
 import { recordForReplay } from '../fixtures/replay';
 import { withWorker } from '../fixtures/worker';
@@ -114,6 +115,55 @@ for (const scenario of scenarios) {
         assert.ok(fs.existsSync(path.join(folder, runDir!, 'access-snapshot.json')));
       });
     }
+
+    it('a ChatGPT Enterprise workspace: people attest what has no API, and the run completes', async function () {
+      const w = (world = await scenario.world('disable-key', ttlSeconds));
+      // A workspace key of its own: the same customer set-up, registered with OpenAI by support, not the API.
+      const workspace = await scenario.workspaceKey(w);
+      const request = {
+        provider: 'aws' as const,
+        product: 'chatgpt-enterprise' as const,
+        keyArn: workspace.keyArn,
+        roleArn: workspace.roleArn,
+        method: 'disable-key',
+        workspaceId: 'ws-rehearsal-1',
+        requester: 'rita@example.com',
+        reason: 'rehearsal: workspace key compromised',
+        changeTicket: 'CHG-4244',
+      };
+      const env = await devEnvironment();
+      const result: RunStatus = await withWorker(
+        env,
+        async ({ client, taskQueue }) => {
+          const handle = await client.workflow.start(revokeKey, {
+            taskQueue,
+            workflowId: keyWorkflowId(request.keyArn),
+            args: [request],
+          });
+          await vote(handle, 'revoke', approvers[0]!);
+          // The requester may not attest that their own revocation worked.
+          await assert.rejects(
+            attest(handle, 'chatgpt-verify', request.requester, 'inaccessible'),
+            (err: Error) => /separation of duties/.test(String((err.cause as Error | undefined)?.message)),
+          );
+          await attest(handle, 'chatgpt-verify', approvers[1]!, 'inaccessible');
+          await vote(handle, 'archive', approvers[0]!);
+          await attest(handle, 'chatgpt-support', approvers[1]!, 'contacted', 'SUP-12345');
+          return handle.result();
+        },
+        sandboxWorker(w),
+      );
+      assert.equal(result.endState, 'completed', result.endReason);
+      assert.equal(result.steps.find((s) => s.step === 'validate')?.state, 'skipped');
+      const support = result.tasks.find((t) => t.kind === 'chatgpt-support')!;
+      assert.equal(support.answer?.ticketReference, 'SUP-12345');
+      assert.equal(support.answer?.by, approvers[1]);
+      const key = await w.kms.send(new DescribeKeyCommand({ KeyId: workspace.keyArn }));
+      assert.equal(key.KeyMetadata?.KeyState, 'Disabled');
+      assert.ok(result.replacement?.keyArn && result.replacement.keyArn !== workspace.keyArn);
+      // The API projects on the demo's own key were not touched.
+      assert.equal((await validateAnswer(w, w.demo.openai.externalKeyId)).status, 200);
+    });
 
     it('a rejected approval changes nothing: role, key and project exactly as before', async function () {
       const w = (world = await scenario.world('key-policy-deny', ttlSeconds));
