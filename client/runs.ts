@@ -227,6 +227,11 @@ export function renderGate(gate: GateView, status: RunStatus, workflowId: string
   ];
   if (status.plan && status.plan.hash === gate.planHash)
     lines.push(...renderPlan(status.plan, '           '));
+  else if (status.followUpPlan && status.followUpPlan.hash === gate.planHash)
+    lines.push(
+      `           plan ${gate.planHash} (the irreversible part, after the approved revocation):`,
+      ...status.followUpPlan.changes.map((c, i) => `             ${i + 1}. ${c}`),
+    );
   else if (status.plan)
     // The archive and deletion gates are bound to a follow-up plan whose steps the status does not carry:
     // show the revocation's plan they follow from, so the approver still sees what the run is doing.

@@ -71,6 +71,8 @@ export interface RunStatus {
   stage: string;
   settings?: RunSettingsView;
   plan?: RevocationPlan;
+  /** The plan of the irreversible part (archive, replacement, deletion) the second gate is bound to. */
+  followUpPlan?: { hash: string; changes: string[] };
   steps: StepRecord[];
   gates: GateView[];
   openGate?: GateView;

@@ -1,7 +1,13 @@
 // `ekm restore`: undo a revocation that stopped before the archive — and only that. What is put back is
 // the snapshot the revocation kept in the worker's own evidence store (never anything a request says),
 // behind its own approval gate, and the run ends when OpenAI validates the key again.
-import { ApplicationFailure, CancellationScope, setHandler, sleep } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  setHandler,
+  sleep,
+} from '@temporalio/workflow';
 import { EkmError } from '../common/errors';
 import { describeIssues } from '../common/keys';
 import { restoreAccessInput, type RestoreAccessInput } from '../common/revoke';
@@ -68,69 +74,81 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
     return record.status;
   };
 
-  record.start('preflight');
-  const reached = revoked.steps.filter(
-    (s) => pastTheArchive.includes(s.step) && s.state !== 'pending' && s.state !== 'skipped',
-  );
-  if (reached.length)
-    refuse(
-      `revokeWorkflowId: that revocation reached "${reached[0]!.title}": an archived project stays archived, restore is only for runs stopped before the archive`,
+  const run = async (): Promise<RunStatus> => {
+    record.start('preflight');
+    const reached = revoked.steps.filter(
+      (s) => pastTheArchive.includes(s.step) && s.state !== 'pending' && s.state !== 'skipped',
     );
-  const revokeStep = revoked.steps.find((s) => s.step === 'revoke');
-  if (revokeStep?.state !== 'done')
-    refuse('revokeWorkflowId: that run never revoked anything: there is nothing to restore');
-  const snapshot = await call('read', 'readAccessSnapshot', 'read the snapshot the revocation kept', {
-    workflowId: input.revokeWorkflowId,
-    runId: input.revokeRunId,
-  });
-  if (!snapshot)
-    refuse('revokeRunId: the revocation kept no access snapshot in this worker’s evidence store');
-  const settings = await call('read', 'loadRunSettings', 'read the worker’s settings for this run');
-  record.status.settings = settings;
-  gates.use(settings);
-  lock.release = await lockRole(request.roleArn);
-  const current = await readBaseline({ ...request, projectIds: [], probes: [] }, false);
-  const plan = await call('read', 'planFollowUp', 'plan the restore', {
-    revokePlanHash: revoked.plan?.hash ?? '',
-    state: current,
-    changes: [
-      `restore what ${request.method} removed on ${request.keyArn} / ${request.roleArn}, from the snapshot taken at ${snapshot.takenAt}`,
-    ],
-  });
-  record.status.plan = { ...plan, alsoStops: [], projectsToArchive: [], warnings: [] };
-  record.done(
-    'preflight',
-    `snapshot of ${snapshot.takenAt}; validate now ${current.validate?.outcome ?? 'n/a'}`,
-  );
+    if (reached.length)
+      refuse(
+        `revokeWorkflowId: that revocation reached "${reached[0]!.title}": an archived project stays archived, restore is only for runs stopped before the archive`,
+      );
+    const revokeStep = revoked.steps.find((s) => s.step === 'revoke');
+    if (revokeStep?.state !== 'done')
+      refuse('revokeWorkflowId: that run never revoked anything: there is nothing to restore');
+    const snapshot = await call('read', 'readAccessSnapshot', 'read the snapshot the revocation kept', {
+      workflowId: input.revokeWorkflowId,
+      runId: input.revokeRunId,
+    });
+    if (!snapshot)
+      refuse('revokeRunId: the revocation kept no access snapshot in this worker’s evidence store');
+    const settings = await call('read', 'loadRunSettings', 'read the worker’s settings for this run');
+    record.status.settings = settings;
+    gates.use(settings);
+    lock.release = await lockRole(request.roleArn);
+    const current = await readBaseline({ ...request, projectIds: [], probes: [] }, false);
+    const plan = await call('read', 'planFollowUp', 'plan the restore', {
+      revokePlanHash: revoked.plan?.hash ?? '',
+      state: current,
+      changes: [
+        `restore what ${request.method} removed on ${request.keyArn} / ${request.roleArn}, from the snapshot taken at ${snapshot.takenAt}`,
+      ],
+    });
+    record.status.plan = { ...plan, alsoStops: [], projectsToArchive: [], warnings: [] };
+    record.done(
+      'preflight',
+      `snapshot of ${snapshot.takenAt}; validate now ${current.validate?.outcome ?? 'n/a'}`,
+    );
 
-  record.start('approve-restore');
-  record.update('approve-restore', 'waiting');
-  const decision = await gates.gate('restore', plan.hash);
-  if (decision !== 'approved') {
-    record.update('approve-restore', 'failed', decision);
-    return finish(decision, `restore gate ${decision}: nothing was changed`);
-  }
-  record.done('approve-restore', 'approved');
-
-  record.start('restore');
-  const change = await CancellationScope.nonCancellable(() =>
-    call('change', 'restoreAwsAccess', `restore ${request.method}`, { method: request.method, snapshot }),
-  );
-  record.done('restore', change.description, change);
-
-  if (request.externalKeyId) {
-    record.start('validate');
-    const until = Date.now() + settings.validateWindowSeconds * 1000;
-    for (;;) {
-      const answer = await validateOnce(request.externalKeyId, 'validate after the restore');
-      if (answer.outcome === 'success') break;
-      if (Date.now() >= until) {
-        record.update('validate', 'failed', `still ${answer.outcome}: ${answer.why}`);
-        return finish('revoked-unverified', 'restored, but OpenAI does not validate the key yet');
-      }
-      await sleep(settings.validateIntervalSeconds * 1000, { summary: 'wait before the next validate' });
+    record.start('approve-restore');
+    record.update('approve-restore', 'waiting');
+    const decision = await gates.gate('restore', plan.hash);
+    if (decision !== 'approved') {
+      record.update('approve-restore', 'failed', decision);
+      return finish(decision, `restore gate ${decision}: nothing was changed`);
     }
-    record.done('validate', 'OpenAI validates the key again');
-  } else record.update('validate', 'skipped', 'no external key');
-  return finish('restored', 'access restored from the snapshot');
+    record.done('approve-restore', 'approved');
+
+    record.start('restore');
+    const change = await CancellationScope.nonCancellable(() =>
+      call('change', 'restoreAwsAccess', `restore ${request.method}`, { method: request.method, snapshot }),
+    );
+    record.done('restore', change.description, change);
+
+    if (request.externalKeyId) {
+      record.start('validate');
+      const until = Date.now() + settings.validateWindowSeconds * 1000;
+      for (;;) {
+        const answer = await validateOnce(request.externalKeyId, 'validate after the restore');
+        if (answer.outcome === 'success') break;
+        if (Date.now() >= until) {
+          record.update('validate', 'failed', `still ${answer.outcome}: ${answer.why}`);
+          return finish('revoked-unverified', 'restored, but OpenAI does not validate the key yet');
+        }
+        await sleep(settings.validateIntervalSeconds * 1000, { summary: 'wait before the next validate' });
+      }
+      record.done('validate', 'OpenAI validates the key again');
+    } else record.update('validate', 'skipped', 'no external key');
+    return finish('restored', 'access restored from the snapshot');
+  };
+  try {
+    return await run();
+  } catch (err) {
+    // A cancelled restore still leaves a record, saying whether the snapshot was put back.
+    if (isCancellation(err)) {
+      const restored = record.status.steps.find((s) => s.step === 'restore')?.state === 'done';
+      await finish(restored ? 'restored' : 'cancelled', 'cancelled on request').catch(() => undefined);
+    }
+    throw err;
+  }
 }

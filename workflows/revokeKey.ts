@@ -235,6 +235,7 @@ async function runbook(
     state: afterRevoke,
     changes: irreversible,
   });
+  record.status.followUpPlan = archivePlan;
   for (;;) {
     record.start('approve-archive', `waiting for approval of ${archivePlan.hash.slice(0, 12)}…`);
     record.update('approve-archive', 'waiting');
@@ -259,6 +260,7 @@ async function runbook(
     record.update('approve-archive', 'pending', 'the state changed since the approval: new plan, new gate');
     afterRevoke = current;
     archivePlan = replanned;
+    record.status.followUpPlan = archivePlan;
   }
 
   // --- The irreversible part runs to its end ----------------------------------------------------------
