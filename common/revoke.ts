@@ -54,6 +54,11 @@ const person = z
   .min(1, 'must name a person (e.g. alice@example.com)')
   .max(200, 'is too long (at most 200 characters)');
 
+const changeTicket = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_./#:-]{0,99}$/, 'must be a change-ticket reference such as CHG-1234');
+
 export const probeSpec = z
   .object({
     projectId,
@@ -95,10 +100,7 @@ export const revokeKeyInput = z
     probes: z.array(probeSpec).max(50, 'at most 50 probes').default([]),
     requester: person,
     reason: z.string().trim().min(1, 'must say why the key is revoked').max(2000, 'is too long'),
-    changeTicket: z
-      .string()
-      .trim()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_./#:-]{0,99}$/, 'must be a change-ticket reference such as CHG-1234'),
+    changeTicket,
     /** Incidents use the break-glass approval policy of the worker's configuration. */
     urgency: z.enum(['normal', 'incident'], { message: 'must be normal or incident' }).default('normal'),
     /** Preflight and plan only, then end: nothing is changed and no gate opens (`ekm revoke plan`). */
@@ -300,10 +302,7 @@ export const restoreAccessInput = z
     revokeRunId: z.string().uuid('must be the revocation run id (see `ekm status`)'),
     requester: person,
     reason: z.string().trim().min(1, 'must say why access is restored').max(2000, 'is too long'),
-    changeTicket: z
-      .string()
-      .trim()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_./#:-]{0,99}$/, 'must be a change-ticket reference such as CHG-1234'),
+    changeTicket,
   })
   .strict();
 export type RestoreAccessInput = z.input<typeof restoreAccessInput>;

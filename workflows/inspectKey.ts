@@ -5,25 +5,14 @@ import {
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
-  type ActivityOptions,
 } from '@temporalio/workflow';
 import type { EkmActivities } from '../activities';
-import { EkmError, finalErrorTypes } from '../common/errors';
+import { EkmError } from '../common/errors';
 import { describeIssues, inspectKeyInput, type InspectKeyInput, type KeyDescription } from '../common/keys';
 import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
+import { readOptions } from './revoke/activities';
 
-const readOnlyCloudCall: ActivityOptions = {
-  startToCloseTimeout: '30s',
-  retry: {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumInterval: '1m',
-    maximumAttempts: 10,
-    nonRetryableErrorTypes: finalErrorTypes,
-  },
-};
-
-const { describeKey } = proxyActivities<EkmActivities>(readOnlyCloudCall);
+const { describeKey } = proxyActivities<EkmActivities>(readOptions);
 
 export async function inspectKey(rawInput: InspectKeyInput): Promise<KeyDescription> {
   const parsed = inspectKeyInput.safeParse(rawInput);
@@ -42,7 +31,7 @@ export async function inspectKey(rawInput: InspectKeyInput): Promise<KeyDescript
   setCurrentDetails(`- [ ] describe ${input.key} in AWS KMS`);
 
   const key = await describeKey.executeWithOptions(
-    { ...readOnlyCloudCall, summary: `describe ${input.key} in AWS KMS` },
+    { ...readOptions, summary: `describe ${input.key} in AWS KMS` },
     [input.key],
   );
 
