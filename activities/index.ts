@@ -5,6 +5,7 @@ import type { AwsClients } from './aws/clients';
 import { createAwsKey } from './aws/createKey';
 import { describeAwsKey } from './aws/describeKey';
 import { cancelAwsKeyDeletion, scheduleAwsKeyDeletion } from './aws/keyDeletion';
+import { readAwsKeyUsage } from './aws/keyUsage';
 import { createReplacementKeyOnce, findReplacementKey, grantOpenAiAccess } from './aws/replacementKey';
 import { restoreAwsAccessActivity } from './aws/restoreAccess';
 import { revokeAwsAccessActivity } from './aws/revokeAccess';
@@ -55,6 +56,8 @@ export function createActivities(deps: ActivityDeps) {
     grantOpenAiAccess: grantOpenAiAccess(aws, vendor),
     scheduleAwsKeyDeletion: scheduleAwsKeyDeletion(aws),
     cancelAwsKeyDeletion: cancelAwsKeyDeletion(aws),
+    // AWS CloudTrail
+    readAwsKeyUsage: readAwsKeyUsage(aws),
     // OpenAI
     validateExternalKey: validateExternalKeyActivity(openai.api, config.openai.revokedMatchers),
     readExternalKey: readExternalKeyActivity(openai.api),

@@ -13,6 +13,7 @@ import { registerRevokePlan } from './commands/revokePlan';
 import { registerRevokeStart } from './commands/revokeStart';
 import { registerSandboxDescribe } from './commands/sandboxDescribe';
 import { registerStatus } from './commands/status';
+import { registerUsage } from './commands/usage';
 import { registerApprove, registerReject } from './commands/vote';
 import { registerWorker } from './commands/worker';
 import { CliError, ExitCode } from './errors';
@@ -27,6 +28,8 @@ export function buildProgram(): Command {
   registerCheck(program, taskQueue);
   const key = program.command('key').description('commands about one key');
   registerKeyInspect(key, taskQueue);
+  // The runbook's first question: is the key being used?
+  registerUsage(program, taskQueue);
   // The revocation runbook, in the order a person meets its commands.
   const revoke = program.command('revoke').description("revoke OpenAI's access to a key (the runbook)");
   registerRevokePlan(revoke, taskQueue);

@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     config: {
       sandbox: true,
       taskQueue: defaultTaskQueue,
-      aws: { region: demo.aws.region, endpoint: moto.endpoint },
+      aws: { region: demo.aws.region, endpoint: moto.endpoint, cloudTrailEndpoint: twin.url },
       openai: {
         baseUrl: `${twin.url}/v1`,
         adminKeyEnv: 'OPENAI_ADMIN_KEY',

@@ -47,6 +47,11 @@ export const workerConfigSchema = z
           .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1')
           .default('us-east-1'),
         endpoint: httpUrl.optional(),
+        /**
+         * Where CloudTrail LookupEvents is read (the sandbox: the OpenAI twin, which records the KMS calls it
+         * makes for OpenAI). Omit for AWS itself; when only `endpoint` is set, CloudTrail is read there too.
+         */
+        cloudTrailEndpoint: httpUrl.optional(),
         /** The principal OpenAI uses to assume the customer role (reference/openai-ekm.md). */
         openAiPrincipals: z
           .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|root)/, 'must be an IAM principal ARN'))

@@ -3,3 +3,4 @@ export { inspectKey } from './inspectKey';
 export { restoreAccess } from './restoreAccess';
 export { revokeKey } from './revokeKey';
 export { roleLock } from './roleLock';
+export { verifyKeyUsage } from './verifyKeyUsage';

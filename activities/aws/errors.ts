@@ -16,9 +16,14 @@ export function toAwsFailure(err: unknown, what: string): unknown {
     // IAM: the role or policy named does not exist; the run was given, or found, something that is not there.
     case 'NoSuchEntityException':
       return final(EkmError.PreflightFailed, `${what}: IAM has no such entity (${message})`);
+    // The CloudTrail ones: LookupEvents refused the window or the filter; the same query cannot succeed later.
     case 'InvalidArnException':
     case 'ValidationException':
     case 'MalformedPolicyDocumentException':
+    case 'InvalidTimeRangeException':
+    case 'InvalidLookupAttributesException':
+    case 'InvalidMaxResultsException':
+    case 'InvalidNextTokenException':
       return final(EkmError.InvalidInput, `${what}: ${message}`);
     // IAM: service-linked roles and other AWS-owned entities cannot be edited by anyone.
     case 'UnmodifiableEntityException':

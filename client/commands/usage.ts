@@ -1,0 +1,165 @@
+// `ekm usage --key REF --role ARN [--external-key extkey_…] [--since 24h]`: is the key being used? Runs the
+// read-only verifyKeyUsage workflow (CloudTrail for the role OpenAI assumes, and validate) and prints the
+// counts per operation, successful and refused apart, the first and last use, and validate's answer.
+import type { Command } from 'commander';
+import { randomUUID } from 'node:crypto';
+import { WorkflowFailedError } from '@temporalio/client';
+import { describeIssues, inspectKeyInput } from '../../common/keys';
+import { EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
+import {
+  usageWorkflowId,
+  verifyKeyUsageInput,
+  type VerifyKeyUsageInput,
+  type VerifyKeyUsageResult,
+} from '../../common/usage';
+import type { verifyKeyUsage } from '../../workflows';
+import { withClient } from '../connect';
+import { CliError, UsageError } from '../errors';
+import { inspectKeyOnWorker } from '../inspectKeyRun';
+import { print } from '../output';
+import { failureMessage, runLink } from '../runs';
+import { parseSince } from '../sinceFlag';
+
+interface UsageFlags {
+  key: string;
+  role: string;
+  externalKey?: string;
+  since: string;
+  taskQueue: string;
+  json?: boolean;
+}
+
+/** The schema's field → the flag a person types. */
+const flagOf: Record<string, string> = {
+  provider: '--provider',
+  keyArn: '--key',
+  roleArn: '--role',
+  externalKeyId: '--external-key',
+  since: '--since',
+  until: '--until',
+};
+
+function checked(input: VerifyKeyUsageInput): VerifyKeyUsageInput {
+  const parsed = verifyKeyUsageInput.safeParse(input);
+  if (!parsed.success)
+    throw new UsageError(
+      parsed.error.issues
+        .map((i) => `${flagOf[String(i.path[0])] ?? String(i.path[0])}: ${i.message}`)
+        .join('; '),
+    );
+  return input;
+}
+
+const isKeyArn = (ref: string) => /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\//.test(ref);
+
+export function registerUsage(program: Command, defaultTaskQueue: string): void {
+  program
+    .command('usage')
+    .description(
+      "is the key being used? OpenAI's calls on it from CloudTrail (successful and refused apart) and validate's answer (read-only)",
+    )
+    .requiredOption('--key <ref>', 'the AWS KMS key: key ARN, alias (alias/NAME), alias ARN or key id')
+    .requiredOption('--role <arn>', 'the customer role OpenAI assumes (arn:aws:iam::ACCOUNT:role/NAME)')
+    .option('--external-key <id>', "also ask OpenAI's validate for this external key (extkey_…)")
+    .option('--since <when>', 'start of the window: 30m, 24h, 7d back from now, or an ISO time', '24h')
+    .option('--task-queue <name>', 'task queue the worker polls', defaultTaskQueue)
+    .option('--json', 'print JSON')
+    .action(async (flags: UsageFlags) => {
+      const ref = inspectKeyInput.safeParse({ provider: 'aws', key: flags.key });
+      if (!ref.success) throw new UsageError(`--${describeIssues(ref.error)}`);
+      const keyRef = ref.data.key;
+      const since = parseSince(flags.since);
+      const request = (keyArn: string): VerifyKeyUsageInput => ({
+        provider: 'aws',
+        keyArn,
+        roleArn: flags.role,
+        externalKeyId: flags.externalKey,
+        since,
+      });
+      // Check every flag before Temporal is contacted: an alias stands in as a key ARN in the role's account.
+      const roleAccount = /^arn:aws[a-z-]*:iam::(\d{12}):role\//.exec(flags.role)?.[1] ?? '000000000000';
+      checked(
+        request(
+          isKeyArn(keyRef)
+            ? keyRef
+            : `arn:aws:kms:us-east-1:${roleAccount}:key/00000000-0000-0000-0000-000000000000`,
+        ),
+      );
+      const out = await withClient(async ({ client, namespace }) => {
+        // The CLI holds no cloud credentials: the worker resolves an alias or a key id (inspectKey).
+        const keyArn = isKeyArn(keyRef)
+          ? keyRef
+          : (
+              await inspectKeyOnWorker(
+                client,
+                flags.taskQueue,
+                { provider: 'aws', key: keyRef },
+                '`ekm usage`',
+              )
+            ).keyId;
+        const input = checked(request(keyArn));
+        const workflowId = usageWorkflowId(keyArn, randomUUID());
+        const handle = await client.workflow.start<typeof verifyKeyUsage>('verifyKeyUsage', {
+          taskQueue: flags.taskQueue,
+          workflowId,
+          args: [input],
+          staticSummary: `Usage of ${keyArn} by ${flags.role}`,
+          staticDetails: `Read-only: CloudTrail since ${since}${flags.externalKey ? ` and validate of ${flags.externalKey}` : ''}. Started by \`ekm usage\`.`,
+          typedSearchAttributes: [
+            { key: EkmProvider, value: 'aws' },
+            { key: EkmKeyId, value: keyArn },
+            { key: EkmStage, value: 'started' },
+          ],
+        });
+        const link = runLink(namespace, workflowId, handle.firstExecutionRunId);
+        try {
+          return { result: await handle.result(), workflowId, link };
+        } catch (err) {
+          if (err instanceof WorkflowFailedError)
+            throw new CliError(
+              `usage of ${keyArn} could not be read: ${failureMessage(err)} (run ${workflowId}, ${link})`,
+            );
+          throw err;
+        }
+      });
+      print(flags, { workflowId: out.workflowId, link: out.link, ...out.result }, () =>
+        renderUsage(out.result, out.workflowId, out.link),
+      );
+    });
+}
+
+function renderUsage(result: VerifyKeyUsageResult, workflowId: string, link: string): string {
+  const u = result.usage;
+  const names = Object.keys(u.operations).sort();
+  const width = Math.max(9, ...names.map((n) => n.length));
+  const row = (name: string, ok: number | string, refused: number | string) =>
+    `  ${name.padEnd(width)}  ${String(ok).padStart(10)}  ${String(refused).padStart(7)}`;
+  const lines = [
+    `usage of ${u.keyArn}`,
+    `  by role  ${u.roleArn}`,
+    `  window   ${u.since} → ${u.until} (${u.source})`,
+    `  run      ${workflowId}`,
+    `           ${link}`,
+    '',
+    row('operation', 'successful', 'refused'),
+    ...names.map((n) => row(n, u.operations[n]!.successful, u.operations[n]!.refused)),
+    row('total', u.successful, u.refused),
+    '',
+    `first successful use  ${u.firstSuccessfulUse ?? 'none in the window'}`,
+    `last successful use   ${u.lastSuccessfulUse ?? 'none in the window'}`,
+  ];
+  if (u.refused) {
+    const codes = Object.entries(u.refusedByCode).map(([code, n]) => `${code} ×${n}`);
+    lines.push(`last refused attempt  ${u.lastRefusedAttempt ?? 'unknown'} (${codes.join(', ')})`);
+  }
+  if (result.validation) {
+    const v = result.validation;
+    lines.push(
+      `validate ${v.externalKeyId}: ${v.outcome} (${v.why}; HTTP ${v.httpStatus}, ${v.requestId ?? 'no request id'})`,
+    );
+  } else if (result.validationError) {
+    lines.push(`validate: could not ask (${result.validationError})`);
+  }
+  for (const caveat of u.caveats) lines.push(`note: ${caveat}`);
+  return lines.join('\n');
+}

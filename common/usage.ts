@@ -1,0 +1,124 @@
+// "Is my key being used?" — what a verifyKeyUsage run is given and what it reports. Shared by the CLI,
+// the workflow and the activity. The run reads only: it names a key, the role OpenAI assumes and a window.
+import { z } from 'zod';
+import type { ValidationView } from './revoke';
+
+const keyArn = z
+  .string()
+  .trim()
+  .regex(
+    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
+    'must be the key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID); `ekm usage` resolves an alias or a key id to it for you',
+  );
+const roleArn = z
+  .string()
+  .trim()
+  .regex(
+    /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/,
+    'must be the IAM role ARN OpenAI assumes (arn:aws:iam::ACCOUNT:role/NAME)',
+  );
+// An instant with its zone, so a run started in one time zone means the same window everywhere.
+const instant = (what: string) =>
+  z.iso.datetime({
+    offset: true,
+    message: `must be an ISO 8601 time with a zone, e.g. 2025-01-31T09:00:00Z (${what})`,
+  });
+
+export const verifyKeyUsageInput = z
+  .object({
+    provider: z.literal('aws', { message: 'must be aws (Google Cloud comes with the GCP provider)' }),
+    keyArn,
+    roleArn,
+    /** When given, OpenAI's validate is asked too: the audit trail shows the past, validate the present. */
+    externalKeyId: z
+      .string()
+      .trim()
+      .regex(/^extkey_[A-Za-z0-9_-]{1,128}$/, 'must be an OpenAI external key id (extkey_…)')
+      .optional(),
+    since: instant('the start of the window'),
+    /** Omitted: up to the moment the trail is read. */
+    until: instant('the end of the window').optional(),
+  })
+  .strict()
+  .superRefine((input, ctx) => {
+    if (input.until !== undefined && Date.parse(input.until) <= Date.parse(input.since))
+      ctx.addIssue({ code: 'custom', path: ['until'], message: 'must be later than since' });
+    const keyAccount = input.keyArn.split(':')[4];
+    const roleAccount = input.roleArn.split(':')[4];
+    // Only two well-formed ARNs can be compared; a malformed one already has its own message.
+    const account = /^\d{12}$/;
+    if (account.test(keyAccount ?? '') && account.test(roleAccount ?? '') && keyAccount !== roleAccount)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['roleArn'],
+        message: `is in account ${roleAccount} but the key is in account ${keyAccount}: give the role OpenAI assumes in the key's account`,
+      });
+  });
+
+export type VerifyKeyUsageInput = z.input<typeof verifyKeyUsageInput>;
+export type VerifyKeyUsageRequest = z.output<typeof verifyKeyUsageInput>;
+
+/** Read-only, so any number may run beside each other and beside a revocation: the id only has to be unique. */
+export function usageWorkflowId(keyArnValue: string, unique: string): string {
+  return `ekm-usage:${keyArnValue}:${unique}`;
+}
+
+/** What the usage activity is asked: the window is resolved (no "now" left open) by the workflow. */
+export interface KeyUsageQuery {
+  keyArn: string;
+  roleArn: string;
+  since: string;
+  until: string;
+}
+
+/** One audit-trail event, as much as a reader needs to find it again in CloudTrail. */
+export interface UsageSample {
+  eventId: string;
+  eventTime: string;
+  eventName: string;
+  /** Present when the call was refused (AccessDeniedException, DisabledException, …). */
+  errorCode?: string;
+}
+
+export interface OperationCounts {
+  successful: number;
+  refused: number;
+}
+
+export interface KeyUsageReport {
+  provider: 'aws';
+  source: 'cloudtrail:LookupEvents';
+  keyArn: string;
+  roleArn: string;
+  since: string;
+  until: string;
+  /** Per operation (Encrypt, Decrypt, GenerateDataKey, …), by the role's sessions only. */
+  operations: Record<string, OperationCounts>;
+  successful: number;
+  /** Refused attempts are counted apart: after a revocation they are expected, successes are not. */
+  refused: number;
+  /** Refusals by error code (AccessDeniedException, DisabledException, KMSInvalidStateException, …). */
+  refusedByCode: Record<string, number>;
+  firstSuccessfulUse?: string;
+  lastSuccessfulUse?: string;
+  lastRefusedAttempt?: string;
+  /** The newest events of each kind, at most `sampleLimit` successful and `sampleLimit` refused. */
+  samples: UsageSample[];
+  /** Every event on the key in the window, whoever made it (the role's are the ones counted). */
+  eventsScanned: number;
+  /** True when the trail held more than the activity reads in one go: counts are then lower bounds. */
+  truncated: boolean;
+  /** What the reader must keep in mind (delivery lag, the trail's 90 days, truncation). */
+  caveats: string[];
+  readAt: string;
+}
+
+export const usageSampleLimit = 10;
+
+export interface VerifyKeyUsageResult {
+  usage: KeyUsageReport;
+  /** OpenAI's validate answer, when an external key was named. */
+  validation?: ValidationView;
+  /** Validate could not be asked (OpenAI unavailable, our admin key refused): why. */
+  validationError?: string;
+}

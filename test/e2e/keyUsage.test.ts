@@ -1,0 +1,213 @@
+// verifyKeyUsage on the dev server, reading the OpenAI twin's CloudTrail feed (every KMS call it made or was
+// refused for OpenAI, through moto) with the real @aws-sdk/client-cloudtrail; and `ekm usage` through the
+// binary. The twin decrypts only when its cache is cold, so tests move its clock past the TTL first.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { CreateKeyCommand, DisableKeyCommand } from '@aws-sdk/client-kms';
+import { usageWorkflowId, type VerifyKeyUsageInput, type VerifyKeyUsageResult } from '../../common/usage';
+import { verifyKeyUsage } from '../../workflows';
+import { runCli } from '../fixtures/cli';
+import { devEnvironment } from '../fixtures/environments';
+import { devServer } from '../fixtures/services';
+import { call, startTwinWorld, testTtlSeconds, type TwinWorld } from '../fixtures/twin';
+import { withWorker, type WorkerContext } from '../fixtures/worker';
+
+/** Reads the seeded project's batch output file with the project's own key: the twin decrypts it. */
+async function probeFile(w: TwinWorld): Promise<number> {
+  const [project] = w.demo.openai.projects;
+  const answer = await call(
+    w.twin.url,
+    'GET',
+    `/v1/files/${project!.probes.fileId}/content`,
+    project!.apiKey,
+  );
+  return answer.status;
+}
+
+function usageWorker(w: TwinWorld) {
+  return {
+    aws: true,
+    cloudTrailEndpoint: w.twin.url,
+    openai: { baseUrl: w.twin.url, adminKey: w.demo.openai.adminKey },
+  };
+}
+
+async function usage(
+  ctx: WorkerContext,
+  input: Omit<VerifyKeyUsageInput, 'provider'>,
+): Promise<VerifyKeyUsageResult> {
+  return ctx.execute(verifyKeyUsage, {
+    workflowId: usageWorkflowId(input.keyArn, randomUUID()),
+    args: [{ provider: 'aws', ...input }],
+  });
+}
+
+const ms = (iso: string | undefined) => (iso ? Date.parse(iso) : NaN);
+
+describe('verifyKeyUsage (AWS)', function () {
+  let world: TwinWorld | undefined;
+  afterEach(async () => {
+    await world?.close();
+    world = undefined;
+  });
+
+  it('reports the seeded key’s use by OpenAI’s role: counts per operation, first and last use, validate', async function () {
+    const start = new Date(Date.now() - 1000);
+    world = await startTwinWorld();
+    const w = world;
+    w.advance(testTtlSeconds + 1);
+    const probedAt = Date.now();
+    assert.equal(await probeFile(w), 200);
+
+    const result = await withWorker(
+      await devEnvironment(),
+      (ctx) =>
+        usage(ctx, {
+          keyArn: w.demo.aws.keyArn,
+          roleArn: w.demo.aws.roleArn,
+          externalKeyId: w.demo.openai.externalKeyId,
+          since: start.toISOString(),
+        }),
+      usageWorker(w),
+    );
+    const u = result.usage;
+    // Registration's live check and the seeded objects encrypt; registration and the probe decrypt.
+    assert.ok((u.operations.Encrypt?.successful ?? 0) >= 1, JSON.stringify(u.operations));
+    assert.ok((u.operations.Decrypt?.successful ?? 0) >= 1, JSON.stringify(u.operations));
+    assert.equal(u.refused, 0);
+    assert.equal(u.successful, u.operations.Encrypt!.successful + u.operations.Decrypt!.successful);
+    assert.ok(ms(u.firstSuccessfulUse) >= start.getTime() - 1000);
+    assert.ok(ms(u.lastSuccessfulUse) >= probedAt - 1000, 'the probe’s Decrypt is the last use');
+    assert.ok(ms(u.firstSuccessfulUse) <= ms(u.lastSuccessfulUse));
+    assert.ok(u.samples.length > 0 && u.samples.every((s) => s.eventId && !s.errorCode));
+    assert.equal(u.truncated, false);
+    assert.equal(result.validation?.outcome, 'success');
+    assert.match(String(result.validation?.requestId), /^req_/);
+  });
+
+  it('reports no use of a key OpenAI never used', async function () {
+    world = await startTwinWorld();
+    const w = world;
+    const { KeyMetadata } = await w.kms.send(new CreateKeyCommand({ Description: 'ekm test: never used' }));
+    w.advance(testTtlSeconds + 1);
+    assert.equal(await probeFile(w), 200, 'the seeded key is in use meanwhile: only the other key is read');
+
+    const result = await withWorker(
+      await devEnvironment(),
+      (ctx) =>
+        usage(ctx, {
+          keyArn: KeyMetadata!.Arn!,
+          roleArn: w.demo.aws.roleArn,
+          since: new Date(Date.now() - 3_600_000).toISOString(),
+        }),
+      usageWorker(w),
+    );
+    assert.deepEqual(result.usage.operations, {});
+    assert.equal(result.usage.successful, 0);
+    assert.equal(result.usage.refused, 0);
+    assert.equal(result.usage.eventsScanned, 0);
+    assert.equal(result.usage.firstSuccessfulUse, undefined);
+    assert.equal(result.usage.lastSuccessfulUse, undefined);
+    assert.equal(result.validation, undefined, 'no external key named, no validate');
+  });
+
+  it('after a revocation and the cache TTL, a probe shows up as refused, never as a successful use', async function () {
+    const start = new Date(Date.now() - 1000);
+    world = await startTwinWorld();
+    const w = world;
+    // moto answers 500 to DisableKey given an ARN: the bare key id works.
+    await w.kms.send(new DisableKeyCommand({ KeyId: w.demo.aws.keyId }));
+    const revokedAt = new Date();
+    w.advance(testTtlSeconds + 1);
+    assert.equal(await probeFile(w), 403);
+
+    const [after, whole] = await withWorker(
+      await devEnvironment(),
+      async (ctx) => [
+        await usage(ctx, {
+          keyArn: w.demo.aws.keyArn,
+          roleArn: w.demo.aws.roleArn,
+          externalKeyId: w.demo.openai.externalKeyId,
+          since: revokedAt.toISOString(),
+        }),
+        await usage(ctx, {
+          keyArn: w.demo.aws.keyArn,
+          roleArn: w.demo.aws.roleArn,
+          since: start.toISOString(),
+        }),
+      ],
+      usageWorker(w),
+    );
+    assert.equal(after.usage.successful, 0, JSON.stringify(after.usage.operations));
+    assert.equal(after.usage.lastSuccessfulUse, undefined);
+    assert.ok((after.usage.operations.Decrypt?.refused ?? 0) >= 1, JSON.stringify(after.usage.operations));
+    assert.equal(
+      after.usage.refused,
+      Object.values(after.usage.refusedByCode).reduce((a, b) => a + b, 0),
+    );
+    assert.ok(ms(after.usage.lastRefusedAttempt) >= revokedAt.getTime());
+    assert.ok(after.usage.samples.some((s) => s.eventName === 'Decrypt' && s.errorCode));
+    assert.equal(after.validation?.outcome, 'revoked');
+    // Over the whole window: the uses before the revocation, the last of them before it.
+    assert.ok(whole.usage.successful >= 1);
+    assert.ok(ms(whole.usage.lastSuccessfulUse) <= revokedAt.getTime());
+    assert.ok(whole.usage.refused >= 1);
+  });
+
+  it('fails at once, naming the field, on a window that ends before it starts', async function () {
+    world = await startTwinWorld();
+    const w = world;
+    await withWorker(
+      await devEnvironment(),
+      async (ctx) => {
+        await assert.rejects(
+          usage(ctx, {
+            keyArn: w.demo.aws.keyArn,
+            roleArn: w.demo.aws.roleArn,
+            since: '2025-01-31T09:00:00Z',
+            until: '2025-01-30T09:00:00Z',
+          }),
+          (err: Error & { cause?: Error }) =>
+            /^until: must be later than since/.test(err.cause?.message ?? ''),
+        );
+      },
+      usageWorker(w),
+    );
+  });
+
+  it('`ekm usage` resolves an alias, prints the counts and validate, and says the same in JSON', async function () {
+    world = await startTwinWorld();
+    const w = world;
+    w.advance(testTtlSeconds + 1);
+    assert.equal(await probeFile(w), 200);
+    const env = { TEMPORAL_ADDRESS: (await devServer()).address, TEMPORAL_NAMESPACE: 'default' };
+    const [human, json, bad] = await withWorker(
+      await devEnvironment(),
+      async ({ taskQueue }) => {
+        const flags = [
+          ...['--key', w.demo.aws.keyAlias, '--role', w.demo.aws.roleArn],
+          ...['--external-key', w.demo.openai.externalKeyId, '--since', '1h', '--task-queue', taskQueue],
+        ];
+        return [
+          await runCli(['usage', ...flags], env),
+          await runCli(['usage', ...flags, '--json'], env),
+          await runCli(['usage', ...flags, '--since', 'yesterday'], env),
+        ];
+      },
+      usageWorker(w),
+    );
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, new RegExp(`usage of ${w.demo.aws.keyArn}`));
+    assert.match(human.stdout, /^\s+Decrypt\s+\d+\s+0$/m);
+    assert.match(human.stdout, /last successful use\s+\d{4}-/);
+    assert.match(human.stdout, /validate extkey_\S+: success/);
+    assert.equal(json.code, 0, json.stderr);
+    const parsed = JSON.parse(json.stdout) as VerifyKeyUsageResult & { workflowId: string };
+    assert.equal(parsed.usage.keyArn, w.demo.aws.keyArn);
+    assert.ok(parsed.usage.operations.Decrypt!.successful >= 1);
+    assert.equal(parsed.validation?.outcome, 'success');
+    assert.match(parsed.workflowId, /^ekm-usage:arn:aws:kms:/);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--since yesterday: give a duration/);
+  });
+});

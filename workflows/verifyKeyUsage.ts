@@ -1,0 +1,97 @@
+// The runbook's "How to verify that your KMS key is being used": the cloud's audit trail for the calls
+// OpenAI's role made on the key in a window, and — when the external key is named — OpenAI's validate,
+// which says whether OpenAI can use the key now. Read-only: it takes no lock and may run beside anything.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { EkmError } from '../common/errors';
+import { describeIssues } from '../common/keys';
+import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
+import {
+  verifyKeyUsageInput,
+  type KeyUsageReport,
+  type VerifyKeyUsageInput,
+  type VerifyKeyUsageResult,
+} from '../common/usage';
+import { call } from './revoke/call';
+import { readOptions, reads } from './revoke/activities';
+
+/** A busy key's trail takes many pages at CloudTrail's two calls a second: more time than a plain read. */
+const trailReadOptions = { ...readOptions, startToCloseTimeout: '5m' };
+
+function usageLine(u: KeyUsageReport): string {
+  const last = u.lastSuccessfulUse ? `, last successful use ${u.lastSuccessfulUse}` : '';
+  return `${u.successful} successful and ${u.refused} refused calls by the role${last}`;
+}
+
+export async function verifyKeyUsage(rawInput: VerifyKeyUsageInput): Promise<VerifyKeyUsageResult> {
+  const parsed = verifyKeyUsageInput.safeParse(rawInput);
+  if (!parsed.success)
+    throw ApplicationFailure.create({
+      type: EkmError.InvalidInput,
+      message: describeIssues(parsed.error),
+      nonRetryable: true,
+    });
+  const input = parsed.data;
+  // "Until now" is fixed once, from the workflow's clock, so a retried read asks for the same window.
+  const until = input.until ?? new Date(workflowInfo().runStartTime.getTime()).toISOString();
+  const window = `${input.since} → ${until}`;
+  upsertSearchAttributes([
+    { key: EkmProvider, value: input.provider },
+    { key: EkmKeyId, value: input.keyArn },
+    { key: EkmStage, value: 'reading-usage' },
+  ]);
+  const validateStep = input.externalKeyId ? [`- [ ] ask OpenAI to validate ${input.externalKeyId}`] : [];
+  setCurrentDetails(
+    [`- [ ] read CloudTrail for ${input.roleArn} on ${input.keyArn}, ${window}`, ...validateStep].join('\n'),
+  );
+
+  // 1. The audit trail: what the role did with the key in the window.
+  const readSummary = `read CloudTrail: ${input.roleArn} on ${input.keyArn}`;
+  const usage = await reads.readAwsKeyUsage.executeWithOptions(
+    { ...trailReadOptions, summary: readSummary },
+    [{ keyArn: input.keyArn, roleArn: input.roleArn, since: input.since, until }],
+  );
+  const done = [`- [x] CloudTrail, ${window}: ${usageLine(usage)}`];
+  if (!input.externalKeyId) {
+    upsertSearchAttributes([{ key: EkmStage, value: 'done' }]);
+    setCurrentDetails(done.join('\n'));
+    return { usage };
+  }
+
+  // 2. Validate: the trail shows the past, validate whether OpenAI can use the key now.
+  upsertSearchAttributes([{ key: EkmStage, value: 'validating' }]);
+  setCurrentDetails([...done, ...validateStep].join('\n'));
+  let result: VerifyKeyUsageResult;
+  try {
+    const v = await call(
+      'answer',
+      'validateExternalKey',
+      `validate ${input.externalKeyId}`,
+      input.externalKeyId,
+    );
+    const validation = {
+      externalKeyId: v.externalKeyId,
+      outcome: v.outcome,
+      why: v.why,
+      httpStatus: v.httpStatus,
+      requestId: v.requestId,
+      answeredAt: v.answeredAt,
+    };
+    done.push(`- [x] validate ${input.externalKeyId}: **${v.outcome}** (${v.why})`);
+    result = { usage, validation };
+  } catch (err) {
+    // The usage already read is worth reporting: say validate could not answer rather than fail the run.
+    if (!(err instanceof ActivityFailure)) throw err;
+    const why = err.cause?.message ?? err.message;
+    done.push(`- [ ] validate ${input.externalKeyId}: could not ask (${why})`);
+    result = { usage, validationError: why };
+  }
+  upsertSearchAttributes([{ key: EkmStage, value: 'done' }]);
+  setCurrentDetails(done.join('\n'));
+  return result;
+}
