@@ -17,14 +17,22 @@ import { registerUsage } from './commands/usage';
 import { registerApprove, registerReject } from './commands/vote';
 import { registerWorker } from './commands/worker';
 import { CliError, ExitCode } from './errors';
+import { useSandboxProfile } from './sandboxProfile';
 
 const taskQueue = process.env.EKM_TASK_QUEUE || builtInTaskQueue;
 
 export function buildProgram(): Command {
   const program = new Command('ekm')
     .description('Durable runbooks for OpenAI EKM keys: inspect, rotate, revoke, verify.')
+    .option(
+      '--sandbox',
+      'connect to the sandbox `npm start` runs (its Temporal address, namespace, Web UI and evidence folder)',
+    )
     .exitOverride()
     .showHelpAfterError();
+  program.hook('preAction', () => {
+    if (program.opts<{ sandbox?: boolean }>().sandbox) useSandboxProfile();
+  });
   registerCheck(program, taskQueue);
   const key = program.command('key').description('commands about one key');
   registerKeyInspect(key, taskQueue);

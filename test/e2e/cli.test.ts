@@ -1,5 +1,8 @@
 // The `ekm` CLI as a user runs it, against the dev server, a worker and moto.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { freePort } from '../../sandbox/ports';
 import { devEnvironment } from '../fixtures/environments';
@@ -62,6 +65,27 @@ describe('ekm CLI', function () {
     const none = await runCli(['check', '--task-queue', `nobody-polls-${Date.now()}`], temporalEnv);
     assert.equal(none.code, 1);
     assert.match(none.stderr, /start a worker/);
+  });
+
+  it('--sandbox connects to the sandbox the description file names, whatever TEMPORAL_ADDRESS says', async function () {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-cli-sandbox-'));
+    try {
+      const elsewhere = { TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, EKM_DATA_DIR: dataDir };
+      const missing = await runCli(['--sandbox', 'check'], elsewhere);
+      assert.equal(missing.code, 3);
+      assert.match(missing.stderr, /--sandbox: no sandbox description at .*npm start/);
+      fs.writeFileSync(
+        path.join(dataDir, 'sandbox.json'),
+        JSON.stringify({ temporal: { address: temporalEnv.TEMPORAL_ADDRESS, namespace: 'default' } }),
+      );
+      const env = await devEnvironment();
+      await withWorker(env, async ({ taskQueue }) => {
+        const run = await runCli(['--sandbox', 'check', '--task-queue', taskQueue], elsewhere);
+        assert.equal(run.code, 0, run.stderr);
+      });
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('exits 3 with what to do when Temporal cannot be reached', async function () {
