@@ -60,7 +60,10 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
   const record = new RunRecord(request, steps);
   record.status.restores = { workflowId: input.revokeWorkflowId, runId: input.revokeRunId };
   const gates = new Gatekeeper(record, input.requester, false);
-  setHandler(statusQuery, () => record.status);
+  setHandler(statusQuery, () => record.status, {
+    description:
+      'The run’s whole state: steps, plan, open gate or task, votes, end state (what `ekm status` shows).',
+  });
 
   const lock: { release?: () => Promise<void> } = {};
   const finish = async (endState: RunStatus['endState'], reason: string) => {

@@ -78,7 +78,10 @@ export async function revokeKey(rawInput: RevokeKeyInput): Promise<RunStatus> {
   const request = parsed.data;
   const record = new RunRecord(request, steps);
   const gates = new Gatekeeper(record, request.requester, request.urgency === 'incident');
-  setHandler(statusQuery, () => record.status);
+  setHandler(statusQuery, () => record.status, {
+    description:
+      'The run’s whole state: steps, plan, open gate or task, votes, end state (what `ekm status` shows).',
+  });
   const state: RunState = { zone: 'before-change', verified: false };
 
   try {

@@ -45,27 +45,38 @@ export class Gatekeeper {
   ) {
     const status = record.status;
     setHandler(voteUpdate, (vote) => this.accept(vote, 'update'), {
+      description:
+        'Vote on the open gate: {gateId, planHash, decision: approve|reject, approver, comment?} — see `ekm status` for the gate and plan hash.',
       validator: (vote) => {
         const why = this.whyRefused(vote);
         if (why) throw new Error(why);
       },
     });
-    setHandler(voteSignal, (vote) => {
-      const why = this.whyRefused(vote);
-      if (!why) {
-        this.accept(vote, 'signal');
-        return;
-      }
-      status.refusedVoteCount += 1;
-      if (status.refusedVotes.length < refusedKept)
-        status.refusedVotes.push({
-          approver: String((vote as Partial<Vote>)?.approver ?? '(none)').slice(0, 200),
-          gateId: String((vote as Partial<Vote>)?.gateId ?? '(none)').slice(0, 100),
-          at: now(),
-          why,
-        });
-    });
+    setHandler(
+      voteSignal,
+      (vote) => {
+        const why = this.whyRefused(vote);
+        if (!why) {
+          this.accept(vote, 'signal');
+          return;
+        }
+        status.refusedVoteCount += 1;
+        if (status.refusedVotes.length < refusedKept)
+          status.refusedVotes.push({
+            approver: String((vote as Partial<Vote>)?.approver ?? '(none)').slice(0, 200),
+            gateId: String((vote as Partial<Vote>)?.gateId ?? '(none)').slice(0, 100),
+            at: now(),
+            why,
+          });
+      },
+      {
+        description:
+          'The vote Update, for tools that only signal: the same rules; a refused vote is recorded, not answered.',
+      },
+    );
     setHandler(attestUpdate, (attestation) => this.attest(attestation), {
+      description:
+        'Answer the open human task: {taskId, by, outcome, at?, ticketReference?, note?} — see `ekm status` for the task.',
       validator: (attestation) => {
         const parsed = attestationSchema.safeParse(attestation);
         if (!parsed.success) throw new Error(describeIssues(parsed.error));
