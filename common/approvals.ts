@@ -52,9 +52,17 @@ export interface GateView {
 }
 
 /** Why a vote is refused, or undefined when it counts. The order is the order a person fixes things in. */
-export function refuseVote(vote: Vote, gate: GateView | undefined, requester: string): string | undefined {
+export function refuseVote(
+  vote: Vote,
+  gate: GateView | undefined,
+  requester: string,
+  nowMs: number,
+): string | undefined {
   if (!gate || gate.decision)
     return 'no approval gate is open on this run (see `ekm status` for what it waits for)';
+  // The gate fails closed at its deadline even if the run has not yet got round to closing it.
+  if (nowMs >= Date.parse(gate.deadline))
+    return `gate ${gate.gateId} closed at its deadline, ${gate.deadline}`;
   if (vote.gateId !== gate.gateId)
     return `gate ${vote.gateId} is not the open gate; the open gate is ${gate.gateId}`;
   if (vote.planHash !== gate.planHash)

@@ -10,12 +10,16 @@ export const endStates = [
   'rejected', // an approver rejected the revoke gate: nothing changed
   'expired', // the revoke gate's deadline passed: nothing changed
   'cancelled', // cancelled before the revoke: nothing changed
+  'revoke-failed', // the revoke step failed: compare the key and role with the snapshot (it may be partial)
   'revoked-unverified', // access revoked; not (yet) confirmed by validate and probes
   'revoked-verified', // access revoked and confirmed; project not archived
   'access-regranted', // confirmed, then found re-granted before the archive: stopped, nothing archived
-  'archived', // revoked, confirmed, project(s) archived; no replacement asked for
+  'archive-incomplete', // the irreversible part failed part-way: see which steps are done
+  'archived', // revoked, confirmed, project(s) archived; no working replacement (not asked for, or failed)
   'completed', // the whole runbook, replacement included
   'restored', // a restore run put back what a revocation had removed; OpenAI validates again
+  'restored-unverified', // the snapshot was put back, but OpenAI has not validated the key yet
+  'restore-failed', // the restore step failed part-way: compare the key and role with the snapshot
 ] as const;
 export type EndState = (typeof endStates)[number];
 

@@ -75,7 +75,10 @@ export const workerConfigSchema = z
          */
         revokedMatchers: z
           .array(z.string().min(1))
-          .default(['external_key_validation_failed', 'error surfaced from the cloud provider']),
+          // The provider's *access* refusals only: a throttled or failing KMS says nothing about access.
+          .default([
+            'error surfaced from the cloud provider: (AccessDenied(Exception)?|DisabledException|KMSInvalidStateException|NotFoundException)\\b',
+          ]),
         /** How a data call reports that the customer key refused OpenAI (probes after the revocation). */
         deniedMatchers: z.array(z.string().min(1)).default(['external_key_access_denied']),
         /**

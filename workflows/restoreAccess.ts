@@ -136,7 +136,7 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
         if (answer.outcome === 'success') break;
         if (Date.now() >= until) {
           record.update('validate', 'failed', `still ${answer.outcome}: ${answer.why}`);
-          return finish('revoked-unverified', 'restored, but OpenAI does not validate the key yet');
+          return finish('restored-unverified', 'restored, but OpenAI does not validate the key yet');
         }
         await sleep(settings.validateIntervalSeconds * 1000, { summary: 'wait before the next validate' });
       }
@@ -147,11 +147,20 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
   try {
     return await run();
   } catch (err) {
-    // A cancelled restore still leaves a record, saying whether the snapshot was put back.
-    if (isCancellation(err)) {
-      const restored = record.status.steps.find((s) => s.step === 'restore')?.state === 'done';
-      await finish(restored ? 'restored' : 'cancelled', 'cancelled on request').catch(() => undefined);
-    }
+    // Every end leaves a record, saying how far the restore got.
+    const restore = record.status.steps.find((s) => s.step === 'restore')?.state;
+    const endState =
+      restore === 'done'
+        ? 'restored-unverified'
+        : restore === 'running'
+          ? 'restore-failed'
+          : isCancellation(err)
+            ? 'cancelled'
+            : 'refused';
+    await finish(
+      endState,
+      isCancellation(err) ? 'cancelled on request' : String((err as Error).message),
+    ).catch(() => undefined);
     throw err;
   }
 }

@@ -30,6 +30,7 @@ import { confirmByValidate, confirmDataInaccessible, validateOnce } from './revo
 import { statusQuery } from './revoke/messages';
 import { readBaseline, refuseUnlessConsistent } from './revoke/preflight';
 import { provisionReplacement } from './revoke/provision';
+import { rootMessage } from './revoke/rootMessage';
 import { now, RunRecord } from './revoke/runRecord';
 import { lockRole } from './locks';
 
@@ -48,7 +49,7 @@ const steps: [string, string][] = [
 ];
 
 /** Where the run stands, for cancellation. */
-type Zone = 'before-change' | 'revoked' | 'irreversible';
+type Zone = 'before-change' | 'revoking' | 'revoked' | 'irreversible';
 
 interface RunState {
   zone: Zone;
@@ -94,11 +95,13 @@ export async function revokeKey(rawInput: RevokeKeyInput): Promise<RunStatus> {
         ? isCancellation(err)
           ? 'cancelled'
           : 'refused'
-        : state.zone === 'revoked'
-          ? state.verified
-            ? 'revoked-verified'
-            : 'revoked-unverified'
-          : 'archived';
+        : state.zone === 'revoking'
+          ? 'revoke-failed'
+          : state.zone === 'revoked'
+            ? state.verified
+              ? 'revoked-verified'
+              : 'revoked-unverified'
+            : 'archive-incomplete';
     const reason = isCancellation(err) ? 'cancelled on request' : rootMessage(err);
     await finish(record, state, endState, reason).catch(() => undefined);
     throw err;
@@ -163,27 +166,37 @@ async function runbook(
     record.status.plan = plan;
   }
 
-  // --- Revoke: from here on the change is made, and a cancel stops at a safe point --------------------
-  state.zone = 'revoked';
+  // --- Revoke. The snapshot is still a read (a cancel there changes nothing); from the moment the change
+  // is scheduled it runs to its end, and a cancel after it stops at the next safe point. -------------
   record.start('revoke');
-  const change = await CancellationScope.nonCancellable(async () => {
-    const { workflowId, runId } = workflowInfo();
-    const snapshot = await call('read', 'snapshotAwsAccess', 'snapshot what the method will remove', {
-      keyArn: request.keyArn,
-      roleArn: request.roleArn,
-    });
-    await call('change', 'keepAccessSnapshot', 'keep the snapshot for `ekm restore`', {
-      workflowId,
-      runId,
-      snapshot,
-    });
-    return call('change', 'revokeAwsAccess', `revoke by ${request.method}`, {
+  const { workflowId, runId } = workflowInfo();
+  const snapshot = await call('read', 'snapshotAwsAccess', 'snapshot what the method will remove', {
+    keyArn: request.keyArn,
+    roleArn: request.roleArn,
+  });
+  await call('change', 'keepAccessSnapshot', 'keep the snapshot for `ekm restore`', {
+    workflowId,
+    runId,
+    snapshot,
+  });
+  state.zone = 'revoking';
+  const change = await CancellationScope.nonCancellable(() =>
+    call('change', 'revokeAwsAccess', `revoke by ${request.method}`, {
       method: request.method,
       keyArn: request.keyArn,
       roleArn: request.roleArn,
       snapshot,
-    });
+    }),
+  ).catch((err: unknown) => {
+    // The method refused (e.g. a managed policy also grants the key) or the cloud refused us: the
+    // change may not have happened — or, for a method that edits several policies, only in part.
+    record.update('revoke', 'failed', rootMessage(err));
+    throw new Ended(
+      'revoke-failed',
+      `the revoke failed: ${rootMessage(err)}; compare the key and role with the snapshot`,
+    );
   });
+  state.zone = 'revoked';
   record.done('revoke', change.description, change);
 
   // --- Validate via the Admin API -----------------------------------------------------------------------
@@ -277,12 +290,14 @@ async function runbook(
     } else {
       record.update('archive', 'waiting', 'a person contacts OpenAI support');
       const task = await gates.task('chatgpt-support');
-      record.done(
-        'archive',
-        task.answer
-          ? `support contacted by ${task.answer.by}, ticket ${task.answer.ticketReference}`
-          : 'no attestation in time',
-      );
+      if (!task.answer) {
+        record.update('archive', 'failed', 'nobody attested the support contact in time');
+        throw new Ended(
+          'archive-incomplete',
+          'revoked and verified; OpenAI support was not (attested) contacted',
+        );
+      }
+      record.done('archive', `support contacted by ${task.answer.by}, ticket ${task.answer.ticketReference}`);
     }
 
     if (request.replace) {
@@ -296,9 +311,15 @@ async function runbook(
           replacement.externalKeyId,
           `validate the replacement ${replacement.externalKeyId}`,
         );
-        if (check.outcome !== 'success')
+        if (check.outcome !== 'success') {
+          // Never schedule the old key's deletion on the strength of a replacement that does not work.
           record.update('replace', 'failed', `the replacement does not validate: ${check.why}`, replacement);
-        else
+          record.update('deletion', 'skipped', 'the replacement does not validate: the old key is kept');
+          return {
+            endState: 'archived',
+            reason: `archived; the replacement does not validate (${check.why})`,
+          } as const;
+        } else
           record.done(
             'replace',
             `new key ${replacement.keyArn}, ${replacement.externalKeyId}, ${replacement.projects.map((p) => p.id).join(', ')}`,
@@ -378,11 +399,4 @@ async function finish(
   );
   await state.release?.();
   return record.status;
-}
-
-/** An activity's failure says "Activity task failed"; the person needs the reason underneath. */
-function rootMessage(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  while (e?.cause) e = e.cause as typeof e;
-  return e?.message ?? String(err);
 }

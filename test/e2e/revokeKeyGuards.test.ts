@@ -206,7 +206,7 @@ describe('revokeKey guards (aws)', function () {
       assert.equal(keys.length, 1);
       assert.equal(keys[0]!.id, status.replacement?.externalKeyId);
       for (const old of w.demo.openai.projects) {
-        const name = `${w.twin.store.data.projects.find((p) => p.id === old.id)!.name}-${suffix}`;
+        const name = `${w.twin.store.data.projects.find((p) => p.id === old.id)!.name}-${suffix}-${old.id.slice(-6)}`;
         assert.equal(w.twin.store.data.projects.filter((p) => p.name === name).length, 1, name);
       }
       assert.equal(await validateStatus(w, keys[0]!.id), 200);

@@ -35,6 +35,9 @@ function openGate(overrides: Partial<GateView> = {}): GateView {
   };
 }
 
+/** A moment inside the gates' window (they open at 10:00 and close at 11:00). */
+const beforeDeadline = Date.parse('2026-11-29T10:30:00.000Z');
+
 const vote = (overrides: Partial<Vote> = {}): Vote => ({
   gateId: 'revoke-1',
   planHash,
@@ -117,16 +120,24 @@ describe('approval gates: refuseVote', function () {
   ];
   for (const [what, v, gate, expected] of cases) {
     it(`${what} → ${expected ? 'refused' : 'counts'}`, function () {
-      const why = refuseVote(v, gate, requester);
+      const why = refuseVote(v, gate, requester, beforeDeadline);
       if (expected === undefined) assert.equal(why, undefined);
       else assert.match(why ?? '(counted)', expected);
     });
   }
 
+  it('refuses any vote once the deadline has passed, even before the run closes the gate', function () {
+    const why = refuseVote(vote(), openGate(), requester, Date.parse('2026-11-29T11:00:00.000Z'));
+    assert.match(why ?? '(accepted)', /closed at its deadline, 2026-11-29T11:00:00\.000Z/);
+  });
+
   it('names the requester check before the approver list (the order a person fixes things in)', function () {
     // The requester is not an approver here: the separation-of-duties reason is still the one given.
     const gate = openGate({ policy: { approvers: ['alice@example.com'], quorum: 1, deadlineSeconds: 60 } });
-    assert.match(refuseVote(vote({ approver: requester }), gate, requester) ?? '', /separation of duties/);
+    assert.match(
+      refuseVote(vote({ approver: requester }), gate, requester, beforeDeadline) ?? '',
+      /separation of duties/,
+    );
   });
 });
 

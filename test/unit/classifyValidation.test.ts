@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { classifyValidation, type ValidationOutcome } from '../../activities/openai/classifyValidation';
+import { parseWorkerConfig } from '../../worker/config';
 
-const matchers = ['external_key_validation_failed', 'error surfaced from the cloud provider'];
+// The worker's default matchers: only the provider's access refusals count.
+const matchers = parseWorkerConfig({}).openai.revokedMatchers;
 const envelope = (code: string, message: string) => ({
   error: { message, type: 'invalid_request_error', param: null, code },
 });
@@ -19,6 +21,15 @@ const cases: [string, number, unknown, ValidationOutcome][] = [
     200,
     { status: 'failure', error: 'An error surfaced from the cloud provider: DisabledException' },
     'revoked',
+  ],
+  [
+    'the provider throttling the check says nothing about access',
+    400,
+    envelope(
+      'external_key_validation_failed',
+      'An error surfaced from the cloud provider: ThrottlingException: Rate exceeded',
+    ),
+    'unknown',
   ],
   ['our own admin key refused', 401, envelope('invalid_api_key', 'Incorrect API key provided'), 'unknown'],
   [

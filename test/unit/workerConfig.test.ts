@@ -24,7 +24,9 @@ describe('worker configuration', function () {
       openai: {
         baseUrl: 'https://api.openai.com/v1',
         adminKeyEnv: 'OPENAI_ADMIN_KEY',
-        revokedMatchers: ['external_key_validation_failed', 'error surfaced from the cloud provider'],
+        revokedMatchers: [
+          'error surfaced from the cloud provider: (AccessDenied(Exception)?|DisabledException|KMSInvalidStateException|NotFoundException)\\b',
+        ],
         deniedMatchers: ['external_key_access_denied'],
         projectKeys: {},
       },

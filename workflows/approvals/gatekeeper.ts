@@ -2,7 +2,7 @@
 // they reach history: wrong gate, old plan, unknown approver, the requester, a second vote) or by Signal
 // (checked in the handler; refused ones are recorded, boundedly). A gate fails closed at its deadline and
 // reminds at half-time. Signed statements (the trust issue) slot in at `refuseVote`.
-import { condition, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { EkmActivities } from '../../activities';
 import {
   attestationSchema,
@@ -98,7 +98,7 @@ export class Gatekeeper {
   private whyRefused(vote: unknown): string | undefined {
     const parsed = voteSchema.safeParse(vote);
     if (!parsed.success) return describeIssues(parsed.error);
-    return refuseVote(parsed.data, this.record.status.openGate, this.requester);
+    return refuseVote(parsed.data, this.record.status.openGate, this.requester, Date.now());
   }
 
   private accept(vote: Vote, via: 'update' | 'signal'): GateView {
@@ -135,11 +135,14 @@ export class Gatekeeper {
     const decided = () => tally(gate) !== undefined;
     try {
       if (!(await condition(decided, deadlineMs / 2))) {
-        await this.tell(
+        const reminder = this.tell(
           'reminder',
           `gate ${gate.gateId} on ${workflowInfo().workflowId} waits for ${policy.quorum} approval(s) from ${policy.approvers.join(', ')} until ${gate.deadline}`,
         );
+        // A slow webhook must not hold the gate open past its deadline (runs from before this waited).
+        if (!patched('reminder-does-not-hold-the-gate')) await reminder;
         await condition(decided, Math.max(0, Date.parse(gate.deadline) - Date.now()));
+        await reminder;
       }
       gate.decision = tally(gate) ?? 'expired';
       gate.decidedAt = now();

@@ -2,41 +2,45 @@
 // external key, and a new project bound to it for each archived one. These creates cannot be retried
 // blindly (a project can never be deleted), so each is made once under a name derived from this run and
 // step, and reconciled by listing: a retry adopts what an earlier attempt made instead of making another.
-import { ApplicationFailure, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, sleep, workflowInfo } from '@temporalio/workflow';
 import { EkmError, finalErrorTypes } from '../../common/errors';
 import type { ProjectView, RevocationBaseline, RevokeKeyRequest } from '../../common/revoke';
 import type { RunStatus } from '../../common/runStatus';
 import { call } from './call';
+import { rootMessage } from './rootMessage';
 
-/** Reconcile first, then one attempt at a time; after a failed attempt, adopt what it made if anything. */
+/**
+ * Reconcile first (a crash after an earlier attempt), then exactly one attempt; if it fails, look again
+ * for what it may have made — a few times, since listings can lag the create — and adopt it. Nothing
+ * found means a person decides: a second attempt could make a second, undeletable project.
+ */
 export async function createOnce<T>(
   what: string,
   find: () => Promise<T | null>,
   create: () => Promise<T>,
-  attempts = 3,
+  looks = 3,
 ): Promise<T> {
   const earlier = await find();
   if (earlier) return earlier;
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    try {
-      return await create();
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      lastError = err;
-      const made = await find();
-      if (made) return made;
-      const type = (err as { cause?: { type?: string } }).cause?.type;
-      // A refusal (bad request, misconfiguration) will not pass on a second try; an unknown outcome that
-      // left nothing behind may.
-      if (type && type !== EkmError.CreateOutcomeUnknown && (finalErrorTypes as string[]).includes(type))
-        throw err;
-    }
+  let failure: unknown;
+  try {
+    return await create();
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    failure = err;
   }
+  for (let look = 1; look <= looks; look++) {
+    const made = await find();
+    if (made) return made;
+    if (look < looks) await sleep(look * 5000, { summary: `look again for the ${what}` });
+  }
+  const type = (failure as { cause?: { type?: string } }).cause?.type;
+  if (type && type !== EkmError.CreateOutcomeUnknown && (finalErrorTypes as string[]).includes(type))
+    throw failure; // refused outright (bad request, misconfiguration): nothing was made
   throw ApplicationFailure.create({
     type: EkmError.CreateUnconfirmed,
     nonRetryable: true,
-    message: `${what}: ${attempts} attempts failed and none left anything behind (${String(lastError)}); a person should look before trying again`,
+    message: `${what}: the one attempt failed (${rootMessage(failure)}) and nothing it may have made is listed; a person should look before anything is created again`,
   });
 }
 
@@ -83,7 +87,8 @@ export async function provisionReplacement(
   );
   replacement.externalKeyId = externalKey.id;
   for (const old of baseline.projects) {
-    const name = `${old.name}-${suffix}`;
+    // The old project's id keeps two old projects of the same name from sharing one replacement.
+    const name = `${old.name}-${suffix}-${old.id.slice(-6)}`;
     const project = await createOnce(
       `replacement project for ${old.id}`,
       () => call('read', 'findProjectByName', `look for project ${name}`, name),
