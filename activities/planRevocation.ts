@@ -73,6 +73,9 @@ export async function planRevocation({ request, baseline, settings }: PlanReques
       changes.push(
         `IAM UpdateAssumeRolePolicy on ${role}: replace the statement(s) that let OpenAI assume the role with an explicit Deny`,
       );
+      warnings.push(
+        'sessions OpenAI already holds on the role stay valid until they expire (up to the role’s maximum session duration, 1–12 h); validate and probes after the wait show whether they are still used',
+      );
       alsoStops.push(
         `OpenAI's use of every key the role serves${access.otherKeysTheRoleCanUse.length ? `: ${access.otherKeysTheRoleCanUse.join(', ')}` : ' (no other key found in its inline policies)'}`,
       );

@@ -11,6 +11,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  patched,
   setHandler,
   sleep,
   workflowInfo,
@@ -365,9 +366,26 @@ async function scheduleDeletion(
   planHash: string,
 ): Promise<void> {
   record.start('deletion');
+  // Bound to the state now (projects archived, the replacement made), not only to the first plan: the
+  // approver of a deletion must see the world it will happen in. Runs from before this used the first
+  // plan's hash.
+  let gateHash = planHash;
+  if (patched('deletion-gate-bound-to-its-own-plan')) {
+    const now = await readBaseline(request, false);
+    const deletionPlan = await call('read', 'planFollowUp', 'plan the deletion from the current state', {
+      revokePlanHash: planHash,
+      state: now,
+      changes: [
+        `schedule deletion of ${request.keyArn} in ${request.deleteAfterDays} days (KMS ScheduleKeyDeletion)`,
+        `the replacement in use: ${record.status.replacement?.keyArn ?? 'none'} / ${record.status.replacement?.externalKeyId ?? 'no external key'}`,
+      ],
+    });
+    record.status.followUpPlan = deletionPlan;
+    gateHash = deletionPlan.hash;
+  }
   record.update('deletion', 'waiting');
   // Inside the irreversible zone: a cancel no longer stops the run, and the gate still decides.
-  const decision = await gates.gate('deletion', planHash);
+  const decision = await gates.gate('deletion', gateHash);
   if (decision !== 'approved') {
     record.update('deletion', 'skipped', `deletion gate ${decision}: the old key is kept`);
     return;
