@@ -1,6 +1,7 @@
 // What a revocation run is given (resource ids only — never hosts, credentials or waits), and the shapes
 // its steps hand each other. Shared by the CLI, the revokeKey workflow and the activities.
 import { z } from 'zod';
+import { keyArnField, roleArnField } from './awsArns';
 
 /**
  * The ways to revoke OpenAI's access to an AWS key, in the runbook's words. `alias-repoint` is listed so
@@ -26,20 +27,8 @@ export type Product = (typeof products)[number];
 export const probeKinds = ['file', 'response', 'model'] as const;
 export type ProbeKind = (typeof probeKinds)[number];
 
-const keyArn = z
-  .string()
-  .trim()
-  .regex(
-    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
-    'must be the key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID); `ekm revoke` resolves an alias or a key id to it for you',
-  );
-const roleArn = z
-  .string()
-  .trim()
-  .regex(
-    /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/,
-    'must be the IAM role ARN OpenAI assumes (arn:aws:iam::ACCOUNT:role/NAME)',
-  );
+const keyArn = keyArnField('ekm revoke');
+const roleArn = roleArnField;
 const externalKeyId = z
   .string()
   .trim()

@@ -1,22 +1,11 @@
 // "Is my key being used?" — what a verifyKeyUsage run is given and what it reports. Shared by the CLI,
 // the workflow and the activity. The run reads only: it names a key, the role OpenAI assumes and a window.
 import { z } from 'zod';
+import { keyArnField, roleArnField } from './awsArns';
 import type { ValidationView } from './revoke';
 
-const keyArn = z
-  .string()
-  .trim()
-  .regex(
-    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
-    'must be the key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID); `ekm usage` resolves an alias or a key id to it for you',
-  );
-const roleArn = z
-  .string()
-  .trim()
-  .regex(
-    /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/,
-    'must be the IAM role ARN OpenAI assumes (arn:aws:iam::ACCOUNT:role/NAME)',
-  );
+const keyArn = keyArnField('ekm usage');
+const roleArn = roleArnField;
 // An instant with its zone, so a run started in one time zone means the same window everywhere.
 const instant = (what: string) =>
   z.iso.datetime({

@@ -1,29 +1,16 @@
 // "Is this key what we think it is?" — reads the key's state from its cloud, the first thing every
 // lifecycle run does. Read-only, so it can run any time, beside any other run on the same key.
-import {
-  ApplicationFailure,
-  proxyActivities,
-  setCurrentDetails,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { proxyActivities, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { EkmActivities } from '../activities';
-import { EkmError } from '../common/errors';
-import { describeIssues, inspectKeyInput, type InspectKeyInput, type KeyDescription } from '../common/keys';
+import { inspectKeyInput, type InspectKeyInput, type KeyDescription } from '../common/keys';
 import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
 import { readOptions } from './revoke/activities';
+import { parseInput } from './parseInput';
 
 const { describeKey } = proxyActivities<EkmActivities>(readOptions);
 
 export async function inspectKey(rawInput: InspectKeyInput): Promise<KeyDescription> {
-  const parsed = inspectKeyInput.safeParse(rawInput);
-  if (!parsed.success) {
-    throw ApplicationFailure.create({
-      type: EkmError.InvalidInput,
-      message: describeIssues(parsed.error),
-      nonRetryable: true,
-    });
-  }
-  const input = parsed.data;
+  const input = parseInput(inspectKeyInput, rawInput);
   upsertSearchAttributes([
     { key: EkmProvider, value: input.provider },
     { key: EkmStage, value: 'inspecting' },

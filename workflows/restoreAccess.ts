@@ -9,7 +9,6 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import { EkmError } from '../common/errors';
-import { describeIssues } from '../common/keys';
 import { restoreAccessInput, type RestoreAccessInput } from '../common/revoke';
 import type { RunStatus } from '../common/runStatus';
 import { Gatekeeper } from './approvals/gatekeeper';
@@ -19,6 +18,7 @@ import { validateOnce } from './revoke/confirm';
 import { statusQuery } from './revoke/messages';
 import { readBaseline } from './revoke/preflight';
 import { RunRecord } from './revoke/runRecord';
+import { parseInput } from './parseInput';
 
 const steps: [string, string][] = [
   ['preflight', 'Read the revocation’s record and snapshot, and the current state'],
@@ -35,14 +35,7 @@ function refuse(message: string): never {
 }
 
 export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunStatus> {
-  const parsed = restoreAccessInput.safeParse(rawInput);
-  if (!parsed.success)
-    throw ApplicationFailure.create({
-      type: EkmError.InvalidInput,
-      message: describeIssues(parsed.error),
-      nonRetryable: true,
-    });
-  const input = parsed.data;
+  const input = parseInput(restoreAccessInput, rawInput);
   const revoked = await call('read', 'readEvidence', 'read the revocation’s evidence', {
     workflowId: input.revokeWorkflowId,
     runId: input.revokeRunId,

@@ -8,7 +8,6 @@
 // revoked-verified — access is never given back implicitly (`ekm restore` does that, behind its own gate).
 // From the archive on, the steps run to their end.
 import {
-  ApplicationFailure,
   CancellationScope,
   isCancellation,
   patched,
@@ -16,8 +15,6 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import { EkmError } from '../common/errors';
-import { describeIssues } from '../common/keys';
 import {
   revokeKeyInput,
   type RevocationBaseline,
@@ -34,6 +31,7 @@ import { provisionReplacement } from './revoke/provision';
 import { rootMessage } from './revoke/rootMessage';
 import { now, RunRecord } from './revoke/runRecord';
 import { lockRole } from './locks';
+import { parseInput } from './parseInput';
 
 const steps: [string, string][] = [
   ['preflight', 'Preflight: key, role, registration, projects, OpenAI access and probes read'],
@@ -70,14 +68,7 @@ class Ended extends Error {
 }
 
 export async function revokeKey(rawInput: RevokeKeyInput): Promise<RunStatus> {
-  const parsed = revokeKeyInput.safeParse(rawInput);
-  if (!parsed.success)
-    throw ApplicationFailure.create({
-      type: EkmError.InvalidInput,
-      message: describeIssues(parsed.error),
-      nonRetryable: true,
-    });
-  const request = parsed.data;
+  const request = parseInput(revokeKeyInput, rawInput);
   const record = new RunRecord(request, steps);
   const gates = new Gatekeeper(record, request.requester, request.urgency === 'incident');
   setHandler(statusQuery, () => record.status, {

@@ -3,13 +3,10 @@
 // which says whether OpenAI can use the key now. Read-only: it takes no lock and may run beside anything.
 import {
   ActivityFailure,
-  ApplicationFailure,
   setCurrentDetails,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { EkmError } from '../common/errors';
-import { describeIssues } from '../common/keys';
 import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
 import {
   verifyKeyUsageInput,
@@ -19,6 +16,7 @@ import {
 } from '../common/usage';
 import { call } from './revoke/call';
 import { readOptions, reads } from './revoke/activities';
+import { parseInput } from './parseInput';
 
 /** A busy key's trail takes many pages at CloudTrail's two calls a second: more time than a plain read. */
 const trailReadOptions = { ...readOptions, startToCloseTimeout: '5m' };
@@ -29,14 +27,7 @@ function usageLine(u: KeyUsageReport): string {
 }
 
 export async function verifyKeyUsage(rawInput: VerifyKeyUsageInput): Promise<VerifyKeyUsageResult> {
-  const parsed = verifyKeyUsageInput.safeParse(rawInput);
-  if (!parsed.success)
-    throw ApplicationFailure.create({
-      type: EkmError.InvalidInput,
-      message: describeIssues(parsed.error),
-      nonRetryable: true,
-    });
-  const input = parsed.data;
+  const input = parseInput(verifyKeyUsageInput, rawInput);
   // "Until now" is fixed once, from the workflow's clock, so a retried read asks for the same window.
   const until = input.until ?? new Date(workflowInfo().runStartTime.getTime()).toISOString();
   const window = `${input.since} → ${until}`;
