@@ -1,5 +1,6 @@
 // What the runbook commands share: finding a run (latest or `--run-id`), asking it for its status, the
 // Web UI link people paste into tickets, where the evidence lies, and how a run is printed for people.
+import { rootMessage } from '../common/rootMessage';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -156,10 +157,7 @@ export async function queryStatus(client: Client, workflowId: string, runId?: st
 
 /** The innermost message of a failure chain (workflow → activity → the activity's own refusal). */
 export function failureMessage(err: unknown): string {
-  let message = String(err);
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++)
-    message = e.message || message;
-  return message;
+  return rootMessage(err);
 }
 
 /**

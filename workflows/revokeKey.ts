@@ -28,7 +28,7 @@ import { confirmByValidate, confirmDataInaccessible, validateOnce } from './revo
 import { statusQuery } from './revoke/messages';
 import { readBaseline, refuseUnlessConsistent } from './revoke/preflight';
 import { provisionReplacement } from './revoke/provision';
-import { rootMessage } from './revoke/rootMessage';
+import { rootMessage } from '../common/rootMessage';
 import { now, RunRecord } from './revoke/runRecord';
 import { lockRole } from './locks';
 import { parseInput } from './parseInput';

@@ -7,7 +7,7 @@ import { EkmError, finalErrorTypes } from '../../common/errors';
 import type { ProjectView, RevocationBaseline, RevokeKeyRequest } from '../../common/revoke';
 import type { RunStatus } from '../../common/runStatus';
 import { call } from './call';
-import { rootMessage } from './rootMessage';
+import { rootMessage } from '../../common/rootMessage';
 
 /**
  * Reconcile first (a crash after an earlier attempt), then exactly one attempt; if it fails, look again
