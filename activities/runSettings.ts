@@ -32,6 +32,8 @@ export function runSettingsActivity(config: WorkerConfig) {
       validateWindowSeconds: revoke.validateWindowSeconds,
       probeWindowSeconds: revoke.probeWindowSeconds,
       probeIntervalSeconds: revoke.probeIntervalSeconds,
+      usage: config.usage,
+      watchdog: config.watchdog,
       approvals: {
         gates: approvals.gates,
         breakGlass: approvals.breakGlass,

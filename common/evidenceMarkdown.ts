@@ -1,7 +1,31 @@
 // The run's record as an auditor reads it: what was asked, by whom, what was approved, what changed,
 // what OpenAI answered, and how the run ended. Pure, so the worker's evidence writer and the `ekm evidence`
 // command (which renders a running run from its status query) print the same record.
-import type { RunStatus } from './runStatus';
+import type { RunStatus, UsageRead } from './runStatus';
+
+function trailLine(read: UsageRead): string {
+  const u = read.report;
+  if (!u) return `could not be read: ${read.error ?? 'unknown'}`;
+  const codes = Object.entries(u.refusedByCode).map(([code, n]) => `${code} ×${n}`);
+  return `${u.since} → ${u.until}: ${u.successful} successful, ${u.refused} refused${codes.length ? ` (${codes.join(', ')})` : ''}; last successful use ${u.lastSuccessfulUse ?? 'none'}`;
+}
+
+function usageSection(usage: NonNullable<RunStatus['usage']>): string[] {
+  const lines = ['', '## Audit trail (CloudTrail, calls by the role OpenAI assumes)', ''];
+  if (usage.before) lines.push(`- Before the revocation: ${trailLine(usage.before)}`);
+  const after = usage.after;
+  if (after) {
+    lines.push(
+      `- After the cache wait: ${trailLine(after)}`,
+      `  - revoked at ${after.revokedAt}; effective (after the propagation grace) from ${after.effectiveFrom}`,
+      `  - successful uses after that: **${after.lateUses.length}**${after.graceUses ? `; within the grace: ${after.graceUses}` : ''}`,
+      ...after.lateUses.map((e) => `  - ${e.eventTime} ${e.eventName} (event ${e.eventId})`),
+    );
+  }
+  for (const caveat of [...(usage.before?.report?.caveats ?? []), ...(after?.report?.caveats ?? [])])
+    lines.push(`- Note: ${caveat}`);
+  return lines;
+}
 
 export function evidenceMarkdown(run: RunStatus): string {
   const r = run.request;
@@ -22,6 +46,7 @@ export function evidenceMarkdown(run: RunStatus): string {
     lines.push(
       `- Cache wait: ${run.cacheWait.seconds} s, from ${run.cacheWait.startedAt} to ${run.cacheWait.endedAt ?? '(not finished)'}`,
     );
+  if (run.usage) lines.push(...usageSection(run.usage));
   if (run.plan) {
     lines.push('', `## Plan \`${run.plan.hash}\``, '', ...run.plan.changes.map((c) => `1. ${c}`));
     if (run.plan.alsoStops.length)

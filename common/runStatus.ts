@@ -2,6 +2,25 @@
 // and the run's result. One shape, so the CLI, the Web UI checklist and the evidence agree.
 import type { GateView, RefusedVote, TaskView } from './approvals';
 import type { RevokeKeyRequest } from './revoke';
+import type { KeyUsageReport, UsageSample } from './usage';
+
+/** One read of the audit trail: its report, or why it could not be read (never a reason to stop). */
+export interface UsageRead {
+  report?: KeyUsageReport;
+  error?: string;
+}
+
+/** After the cache wait: the role's successful uses since the revocation took effect (there must be none). */
+export interface UsageCheck extends UsageRead {
+  revokedAt: string;
+  /** The revoke call's end plus the propagation grace: successful uses from here on stop the run. */
+  effectiveFrom: string;
+  until: string;
+  /** Successful uses after `effectiveFrom` (at most the report's samples). */
+  lateUses: UsageSample[];
+  /** Successful uses between the revoke call and `effectiveFrom`: reported, not held against it. */
+  graceUses: number;
+}
 
 /** Where a run ended. Everything before `revoked-*` changed nothing in any cloud. */
 export const endStates = [
@@ -48,6 +67,10 @@ export interface RunSettingsView {
   validateWindowSeconds: number;
   probeWindowSeconds: number;
   probeIntervalSeconds: number;
+  /** Audit-trail reads around the revocation (absent in runs from before they were made). */
+  usage?: { deliveryLagSeconds: number; propagationGraceSeconds: number; lookbackSeconds: number };
+  /** The scheduled-deletion watchdog's policy. */
+  watchdog?: { pollSeconds: number; cancelDeletionOnUse: boolean };
   approvals: {
     gates: Record<string, { approvers: string[]; quorum: number; deadlineSeconds: number } | undefined>;
     breakGlass?: { approvers: string[]; quorum: number; deadlineSeconds: number };
@@ -85,6 +108,8 @@ export interface RunStatus {
   refusedVotes: RefusedVote[];
   refusedVoteCount: number;
   cacheWait?: { startedAt: string; endedAt?: string; seconds: number };
+  /** The audit trail before the revocation (last use) and after the cache wait (no successful use). */
+  usage?: { before?: UsageRead; after?: UsageCheck };
   endState?: EndState;
   endReason?: string;
   /** For a restore run: the revocation it undoes. */

@@ -24,13 +24,39 @@ export const verifyKeyUsageInput = z
       .trim()
       .regex(/^extkey_[A-Za-z0-9_-]{1,128}$/, 'must be an OpenAI external key id (extkey_…)')
       .optional(),
-    since: instant('the start of the window'),
+    since: instant('the start of the window').optional(),
+    /**
+     * Instead of `since`: the window reaches this far back from the run's start. A Temporal Schedule
+     * starts every run with the same input, so a recurring check names a length, not an instant.
+     */
+    lookbackSeconds: z
+      .number()
+      .int()
+      .min(60, 'must be at least 60 seconds')
+      .max(90 * 86400, 'must be at most 90 days (CloudTrail LookupEvents keeps 90 days)')
+      .optional(),
     /** Omitted: up to the moment the trail is read. */
     until: instant('the end of the window').optional(),
   })
   .strict()
   .superRefine((input, ctx) => {
-    if (input.until !== undefined && Date.parse(input.until) <= Date.parse(input.since))
+    if ((input.since === undefined) === (input.lookbackSeconds === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['since'],
+        message: 'give exactly one of since (an instant) and lookbackSeconds (a length back from the start)',
+      });
+    if (input.lookbackSeconds !== undefined && input.until !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['until'],
+        message: 'cannot be combined with lookbackSeconds: the window then ends when the run starts',
+      });
+    if (
+      input.since !== undefined &&
+      input.until !== undefined &&
+      Date.parse(input.until) <= Date.parse(input.since)
+    )
       ctx.addIssue({ code: 'custom', path: ['until'], message: 'must be later than since' });
     const keyAccount = input.keyArn.split(':')[4];
     const roleAccount = input.roleArn.split(':')[4];
@@ -55,16 +81,39 @@ export function usageWorkflowId(keyArnValue: string, unique: string): string {
 /** What the usage activity is asked: the window is resolved (no "now" left open) by the workflow. */
 export interface KeyUsageQuery {
   keyArn: string;
-  roleArn: string;
+  /** Only calls by this role's sessions; omitted: every caller (the deletion watchdog's question). */
+  roleArn?: string;
   since: string;
   until: string;
 }
+
+/**
+ * The KMS operations that use a key's material, as CloudTrail names them. Management calls (DescribeKey,
+ * GetKeyPolicy, ScheduleKeyDeletion — our own worker's among them) are not use.
+ */
+export const kmsCryptographicOperations = [
+  'Encrypt',
+  'Decrypt',
+  'ReEncrypt',
+  'GenerateDataKey',
+  'GenerateDataKeyWithoutPlaintext',
+  'GenerateDataKeyPair',
+  'GenerateDataKeyPairWithoutPlaintext',
+  'GenerateRandom',
+  'Sign',
+  'Verify',
+  'GenerateMac',
+  'VerifyMac',
+  'DeriveSharedSecret',
+] as const;
 
 /** One audit-trail event, as much as a reader needs to find it again in CloudTrail. */
 export interface UsageSample {
   eventId: string;
   eventTime: string;
   eventName: string;
+  /** Who called: the role a session was issued by, else the caller's ARN. */
+  principal?: string;
   /** Present when the call was refused (AccessDeniedException, DisabledException, …). */
   errorCode?: string;
 }
@@ -78,10 +127,11 @@ export interface KeyUsageReport {
   provider: 'aws';
   source: 'cloudtrail:LookupEvents';
   keyArn: string;
-  roleArn: string;
+  /** The role whose sessions were counted; absent: every caller was. */
+  roleArn?: string;
   since: string;
   until: string;
-  /** Per operation (Encrypt, Decrypt, GenerateDataKey, …), by the role's sessions only. */
+  /** Per cryptographic operation (Encrypt, Decrypt, GenerateDataKey, …), by the role's sessions when one is named. */
   operations: Record<string, OperationCounts>;
   successful: number;
   /** Refused attempts are counted apart: after a revocation they are expected, successes are not. */
@@ -93,7 +143,7 @@ export interface KeyUsageReport {
   lastRefusedAttempt?: string;
   /** The newest events of each kind, at most `sampleLimit` successful and `sampleLimit` refused. */
   samples: UsageSample[];
-  /** Every event on the key in the window, whoever made it (the role's are the ones counted). */
+  /** Every event on the key in the window, whoever made it and whatever it was (only uses are counted). */
   eventsScanned: number;
   /** True when the trail held more than the activity reads in one go: counts are then lower bounds. */
   truncated: boolean;

@@ -32,8 +32,11 @@ const gatePolicy = z
   });
 export type GatePolicy = z.infer<typeof gatePolicy>;
 
+/** The gates every revocation needs a policy for. */
 export const gateKinds = ['revoke', 'archive', 'deletion', 'restore'] as const;
-export type GateKind = (typeof gateKinds)[number];
+/** Gates a run has only when the configuration gives them a policy (a rotation changes no access). */
+export const optionalGateKinds = ['rotate'] as const;
+export type GateKind = (typeof gateKinds)[number] | (typeof optionalGateKinds)[number];
 
 export const workerConfigSchema = z
   .object({
@@ -114,9 +117,43 @@ export const workerConfigSchema = z
       })
       .strict()
       .prefault({}),
+    usage: z
+      .object({
+        /**
+         * How late the audit trail may list a call. CloudTrail delivers within about 5 minutes on average,
+         * without a guarantee; a check "no use since the revocation" waits this long past its window's end.
+         */
+        deliveryLagSeconds: z.number().int().min(0).max(86400).default(900),
+        /**
+         * After the revoke call, how long a successful use may still appear (KMS and IAM changes are
+         * eventually consistent). Such uses are reported; only later ones stop the run.
+         */
+        propagationGraceSeconds: z.number().int().min(0).max(3600).default(300),
+        /** How far back the revocation looks for the key's last use before it changes anything. */
+        lookbackSeconds: z
+          .number()
+          .int()
+          .min(3600)
+          .max(90 * 86400, 'must be at most 90 days (CloudTrail LookupEvents keeps 90 days)')
+          .default(7 * 86400),
+      })
+      .strict()
+      .prefault({}),
+    watchdog: z
+      .object({
+        /** How often a key pending deletion has its audit trail read. */
+        pollSeconds: z.number().int().min(1).max(86400).default(3600),
+        /**
+         * On any use of a key pending deletion, cancel the deletion (the key stays disabled). Off: alert
+         * only, and a person decides.
+         */
+        cancelDeletionOnUse: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
     approvals: z
       .object({
-        gates: z.partialRecord(z.enum(gateKinds), gatePolicy).default({}),
+        gates: z.partialRecord(z.enum([...gateKinds, ...optionalGateKinds]), gatePolicy).default({}),
         /** Used for every gate of a run started with urgency `incident`. */
         breakGlass: gatePolicy.optional(),
         /** Who may answer human tasks (ChatGPT Enterprise checks, escalations); default: every approver. */

@@ -21,13 +21,14 @@ import {
   type RevokeKeyInput,
   type RevokeKeyRequest,
 } from '../common/revoke';
-import type { EndState, RunStatus } from '../common/runStatus';
+import type { EndState, RunSettingsView, RunStatus } from '../common/runStatus';
 import { Gatekeeper } from './approvals/gatekeeper';
 import { call } from './revoke/call';
 import { confirmByValidate, confirmDataInaccessible, validateOnce } from './revoke/confirm';
 import { statusQuery } from './revoke/messages';
 import { readBaseline, refuseUnlessConsistent } from './revoke/preflight';
 import { provisionReplacement } from './revoke/provision';
+import { usageAfterRevocation, usageBeforeRevocation } from './revoke/usage';
 import { rootMessage } from '../common/rootMessage';
 import { now, RunRecord } from './revoke/runRecord';
 import { lockRole } from './locks';
@@ -41,6 +42,7 @@ const steps: [string, string][] = [
   ['validate', 'Validate via the Admin API until revoked'],
   ['cache-wait', 'Wait out OpenAI’s key cache'],
   ['probes', 'Verify previous data is inaccessible'],
+  ['trail', 'Audit trail: no successful use by OpenAI’s role since the revocation'],
   ['approve-archive', 'Approval for the irreversible part'],
   ['archive', 'Archive the project(s) / contact support'],
   ['replace', 'Provision the replacement key, registration and project'],
@@ -114,9 +116,14 @@ async function runbook(
   if (!request.planOnly) state.release = await lockRole(request.roleArn);
   let baseline = await readBaseline(request, true);
   refuseUnlessConsistent(request, baseline);
+  // When OpenAI last used the key: for the approvers and the auditor, never part of the plan's hash (it
+  // moves with every use). Runs from before the trail was read have none.
+  const readsTrail = patched('usage-around-revocation');
+  if (readsTrail) record.status.usage = { before: await usageBeforeRevocation(request, settings) };
+  const lastUse = record.status.usage?.before;
   record.done(
     'preflight',
-    `key ${baseline.key.state}, OpenAI access ${baseline.validate?.outcome ?? 'n/a'}, ${baseline.probes.flatMap((r) => r.probes).length} probe(s) readable`,
+    `key ${baseline.key.state}, OpenAI access ${baseline.validate?.outcome ?? 'n/a'}, ${baseline.probes.flatMap((r) => r.probes).length} probe(s) readable${lastUse ? `; ${lastUse.report ? `last use by OpenAI's role ${lastUse.report.lastSuccessfulUse ?? 'none in the look-back window'}` : `trail unreadable (${lastUse.error})`}` : ''}`,
     baseline,
   );
 
@@ -189,6 +196,7 @@ async function runbook(
     );
   });
   state.zone = 'revoked';
+  const revokedAt = now();
   record.done('revoke', change.description, change);
 
   // --- Validate via the Admin API -----------------------------------------------------------------------
@@ -234,6 +242,8 @@ async function runbook(
     record.done('probes', `attested inaccessible by ${task.answer.by}`);
   }
   state.verified = true;
+  if (readsTrail) await confirmNoUseSince(request, settings, record, revokedAt);
+  else record.update('trail', 'skipped', 'a run from before the audit trail was read');
 
   // --- Second gate, bound to the state after the revocation; a fresh check right before archiving -----
   let afterRevoke = await stillRevoked(request, baseline);
@@ -332,6 +342,44 @@ async function runbook(
       reason: 'the runbook ran to its end',
     } as const;
   });
+}
+
+/** The audit trail must show no successful use by OpenAI's role after the revocation took effect. */
+async function confirmNoUseSince(
+  request: RevokeKeyRequest,
+  settings: RunSettingsView,
+  record: RunRecord,
+  revokedAt: string,
+): Promise<void> {
+  record.start('trail');
+  const waitEndedAt = record.status.cacheWait?.endedAt ?? now();
+  const check = await usageAfterRevocation(request, settings, revokedAt, waitEndedAt);
+  record.status.usage = { ...record.status.usage, after: check };
+  if (!check.report) {
+    record.update(
+      'trail',
+      'skipped',
+      `CloudTrail could not be read (${check.error}): validate and the probes stand alone`,
+      check,
+    );
+    return;
+  }
+  const refused = `${check.report.refused} refused attempt(s)`;
+  if (check.lateUses.length) {
+    const last = check.lateUses[0]!;
+    record.update(
+      'trail',
+      'failed',
+      `${check.lateUses.length} successful use(s) after ${check.effectiveFrom}`,
+      check,
+    );
+    throw new Ended(
+      'revoked-unverified',
+      `CloudTrail lists successful ${last.eventName} by ${request.roleArn} at ${last.eventTime} (event ${last.eventId}), after the revocation took effect at ${check.effectiveFrom}: OpenAI could still use the key; nothing archived`,
+    );
+  }
+  const grace = check.graceUses ? `, ${check.graceUses} successful within the propagation grace` : '';
+  record.done('trail', `no successful use after ${check.effectiveFrom}; ${refused}${grace}`, check);
 }
 
 /** Before the archive, access must still be revoked: something may have re-granted it. */

@@ -15,11 +15,9 @@ import {
   type VerifyKeyUsageResult,
 } from '../common/usage';
 import { call } from './revoke/call';
-import { readOptions, reads } from './revoke/activities';
+import { reads } from './revoke/activities';
+import { trailReadOptions } from './revoke/usage';
 import { parseInput } from './parseInput';
-
-/** A busy key's trail takes many pages at CloudTrail's two calls a second: more time than a plain read. */
-const trailReadOptions = { ...readOptions, startToCloseTimeout: '5m' };
 
 function usageLine(u: KeyUsageReport): string {
   const last = u.lastSuccessfulUse ? `, last successful use ${u.lastSuccessfulUse}` : '';
@@ -29,8 +27,10 @@ function usageLine(u: KeyUsageReport): string {
 export async function verifyKeyUsage(rawInput: VerifyKeyUsageInput): Promise<VerifyKeyUsageResult> {
   const input = parseInput(verifyKeyUsageInput, rawInput);
   // "Until now" is fixed once, from the workflow's clock, so a retried read asks for the same window.
-  const until = input.until ?? new Date(workflowInfo().runStartTime.getTime()).toISOString();
-  const window = `${input.since} → ${until}`;
+  const startedAt = workflowInfo().runStartTime.getTime();
+  const until = input.until ?? new Date(startedAt).toISOString();
+  const since = input.since ?? new Date(startedAt - input.lookbackSeconds! * 1000).toISOString();
+  const window = `${since} → ${until}`;
   upsertSearchAttributes([
     { key: EkmProvider, value: input.provider },
     { key: EkmKeyId, value: input.keyArn },
@@ -45,7 +45,7 @@ export async function verifyKeyUsage(rawInput: VerifyKeyUsageInput): Promise<Ver
   const readSummary = `read CloudTrail: ${input.roleArn} on ${input.keyArn}`;
   const usage = await reads.readAwsKeyUsage.executeWithOptions(
     { ...trailReadOptions, summary: readSummary },
-    [{ keyArn: input.keyArn, roleArn: input.roleArn, since: input.since, until }],
+    [{ keyArn: input.keyArn, roleArn: input.roleArn, since, until }],
   );
   const done = [`- [x] CloudTrail, ${window}: ${usageLine(usage)}`];
   if (!input.externalKeyId) {

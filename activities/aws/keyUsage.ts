@@ -5,6 +5,7 @@ import { LookupEventsCommand, type CloudTrailClient, type Event } from '@aws-sdk
 import { ApplicationFailure } from '@temporalio/common';
 import { EkmError } from '../../common/errors';
 import {
+  kmsCryptographicOperations,
   usageSampleLimit,
   type KeyUsageQuery,
   type KeyUsageReport,
@@ -28,8 +29,10 @@ const lookupHorizonMs = 90 * 86_400_000;
 interface TrailRecord {
   errorCode?: string;
   eventTime?: string;
-  userIdentity?: { sessionContext?: { sessionIssuer?: { arn?: string } } };
+  userIdentity?: { arn?: string; sessionContext?: { sessionIssuer?: { arn?: string } } };
 }
+
+const uses: ReadonlySet<string> = new Set(kmsCryptographicOperations);
 
 function recordOf(event: Event): TrailRecord | undefined {
   if (!event.CloudTrailEvent) return undefined;
@@ -86,14 +89,17 @@ export function readAwsKeyUsage(clients: { cloudTrail?: CloudTrailClient }) {
       for (const event of answer.Events ?? []) {
         eventsScanned++;
         const record = recordOf(event);
-        if (record?.userIdentity?.sessionContext?.sessionIssuer?.arn !== query.roleArn) continue;
         const name = event.EventName ?? 'Unknown';
+        if (!record || !uses.has(name)) continue;
+        const issuer = record.userIdentity?.sessionContext?.sessionIssuer?.arn;
+        if (query.roleArn !== undefined && issuer !== query.roleArn) continue;
         const at = event.EventTime?.getTime() ?? Date.parse(record.eventTime ?? '');
         const counts = (operations[name] ??= { successful: 0, refused: 0 });
         const sample: UsageSample = {
           eventId: event.EventId ?? '',
           eventTime: Number.isFinite(at) ? new Date(at).toISOString() : '',
           eventName: name,
+          principal: issuer ?? record.userIdentity?.arn,
         };
         if (record.errorCode) {
           counts.refused++;

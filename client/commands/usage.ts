@@ -136,7 +136,7 @@ function renderUsage(result: VerifyKeyUsageResult, workflowId: string, link: str
     `  ${name.padEnd(width)}  ${String(ok).padStart(10)}  ${String(refused).padStart(7)}`;
   const lines = [
     `usage of ${u.keyArn}`,
-    `  by role  ${u.roleArn}`,
+    `  by       ${u.roleArn ?? 'every caller'}`,
     `  window   ${u.since} → ${u.until} (${u.source})`,
     `  run      ${workflowId}`,
     `           ${link}`,

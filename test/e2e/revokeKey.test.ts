@@ -113,6 +113,21 @@ for (const scenario of scenarios) {
         const markdown = fs.readFileSync(path.join(folder, runDir!, 'evidence.md'), 'utf8');
         assert.match(markdown, new RegExp(`approve by ${approvers[0]}`));
         assert.ok(fs.existsSync(path.join(folder, runDir!, 'access-snapshot.json')));
+
+        // The audit trail on both sides: OpenAI's role used the key before (registration and the seeded
+        // objects), and after the revocation only tried and was refused (validate's live checks).
+        const before = evidence.usage?.before?.report;
+        assert.ok(
+          before && before.successful >= 1 && before.lastSuccessfulUse,
+          JSON.stringify(evidence.usage),
+        );
+        const trail = evidence.usage?.after;
+        assert.ok(trail?.report, JSON.stringify(trail));
+        assert.equal(trail.report.roleArn, request.roleArn);
+        assert.deepEqual(trail.lateUses, []);
+        assert.ok(trail.report.refused >= 1, 'validate’s refused calls after the revocation are listed');
+        assert.ok(trail.revokedAt < trail.until && trail.until === evidence.cacheWait?.endedAt);
+        assert.match(markdown, /## Audit trail[\s\S]*successful uses after that: \*\*0\*\*/);
       });
     }
 

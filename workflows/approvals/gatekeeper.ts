@@ -32,7 +32,7 @@ const { notify } = proxyActivities<EkmActivities>({
 /** At most this many refused signal votes are kept (the rest are only counted), so a flood cannot fill history. */
 const refusedKept = 20;
 
-export type GateKind = 'revoke' | 'archive' | 'deletion' | 'restore';
+export type GateKind = 'revoke' | 'archive' | 'deletion' | 'restore' | 'rotate';
 
 export class Gatekeeper {
   private settings?: RunSettingsView;

@@ -1,0 +1,92 @@
+// The runbook's "verify that your KMS key is being used", on both sides of a revocation: before it, when
+// OpenAI last used the key (what the approvers and the auditor see); after the cache wait, that OpenAI's
+// role made no *successful* use since the revocation took effect. Refused attempts after it are expected
+// (OpenAI keeps trying) and reported apart. The audit trail lists calls late, so the second read waits
+// out the trail's delivery lag past its window.
+import { ActivityFailure, sleep } from '@temporalio/workflow';
+import type { RevokeKeyRequest } from '../../common/revoke';
+import type { RunSettingsView, UsageCheck, UsageRead } from '../../common/runStatus';
+import { readOptions, reads } from './activities';
+
+/** A busy key's trail takes many pages at CloudTrail's two calls a second: more time than a plain read. */
+export const trailReadOptions = { ...readOptions, startToCloseTimeout: '5m' };
+
+/** Settings of runs whose worker predates them: CloudTrail's documented behaviour. */
+const defaults = { deliveryLagSeconds: 900, propagationGraceSeconds: 300, lookbackSeconds: 7 * 86400 };
+
+async function read(
+  request: RevokeKeyRequest,
+  since: string,
+  until: string,
+  summary: string,
+): Promise<UsageRead> {
+  try {
+    const report = await reads.readAwsKeyUsage.executeWithOptions({ ...trailReadOptions, summary }, [
+      { keyArn: request.keyArn, roleArn: request.roleArn, since, until },
+    ]);
+    return { report };
+  } catch (err) {
+    // The trail is corroboration, not the proof (validate and the probes are): a run never stops
+    // because it could not be read, and the record says so.
+    if (!(err instanceof ActivityFailure)) throw err;
+    return { error: err.cause?.message ?? err.message };
+  }
+}
+
+/** When OpenAI's role last used the key, over the worker's look-back window. */
+export function usageBeforeRevocation(
+  request: RevokeKeyRequest,
+  settings: RunSettingsView,
+): Promise<UsageRead> {
+  const lookback = (settings.usage ?? defaults).lookbackSeconds;
+  const until = new Date();
+  const since = new Date(until.getTime() - lookback * 1000);
+  return read(
+    request,
+    since.toISOString(),
+    until.toISOString(),
+    `CloudTrail: ${request.roleArn} on the key, last ${Math.round(lookback / 3600)} h`,
+  );
+}
+
+/**
+ * No successful use by the role from the revocation to the end of the cache wait. Uses within the
+ * propagation grace are reported, not held against the revocation.
+ */
+export async function usageAfterRevocation(
+  request: RevokeKeyRequest,
+  settings: RunSettingsView,
+  revokedAt: string,
+  waitEndedAt: string,
+): Promise<UsageCheck> {
+  const { deliveryLagSeconds, propagationGraceSeconds } = settings.usage ?? defaults;
+  const listedBy = Date.parse(waitEndedAt) + deliveryLagSeconds * 1000;
+  const lag = listedBy - Date.now();
+  if (lag > 0)
+    await sleep(lag, {
+      summary: `let CloudTrail list the calls up to ${waitEndedAt} (${deliveryLagSeconds} s lag)`,
+    });
+  const read_ = await read(
+    request,
+    revokedAt,
+    waitEndedAt,
+    `CloudTrail: ${request.roleArn} on the key since the revocation`,
+  );
+  const effectiveFrom = new Date(Date.parse(revokedAt) + propagationGraceSeconds * 1000).toISOString();
+  const check: UsageCheck = {
+    ...read_,
+    revokedAt,
+    effectiveFrom,
+    until: waitEndedAt,
+    lateUses: [],
+    graceUses: 0,
+  };
+  // The trail answers newest first and the report keeps the newest successful calls, so a use after
+  // `effectiveFrom` — newer than any within the grace — is always among the samples.
+  for (const sample of read_.report?.samples ?? []) {
+    if (sample.errorCode) continue;
+    if (sample.eventTime >= effectiveFrom) check.lateUses.push(sample);
+    else check.graceUses++;
+  }
+  return check;
+}
