@@ -3,7 +3,7 @@
 // cancellation in each zone, and restore. On the dev server with moto and the OpenAI twin.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { DescribeKeyCommand } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
 import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { keyWorkflowId, type AwsRevocationMethod, type RevokeKeyInput } from '../../common/revoke';
@@ -185,6 +185,46 @@ describe('revokeKey guards (aws)', function () {
         assert.equal(status.steps.find((s) => s.step === 'archive')?.state, 'pending');
       },
       { ttlSeconds: 600, revoke: { probeWindowSeconds: 3 } },
+    );
+  });
+
+  it('a use the audit trail shows after the revocation (access briefly back) stops the run before the archive', async function () {
+    await run(
+      'disable-key',
+      async ({ w, handle, request }) => {
+        await vote(handle, 'revoke', approvers[0]!);
+        await waitForStatus(handle, (s) => s.stage === 'cache-wait', 'the cache wait');
+        // Someone re-enables the key, OpenAI reads an old object with it, and the key is disabled again
+        // before the run probes: validate and the probes see a revoked key; only the trail saw the use.
+        const keyId = request.keyArn.split('/').pop(); // moto answers 500 to EnableKey given an ARN
+        await w.kms.send(new EnableKeyCommand({ KeyId: keyId }));
+        w.advance(3600);
+        const [project] = w.demo.openai.projects;
+        const read = await call(
+          w.twin.url,
+          'GET',
+          `/v1/files/${project!.probes.fileId}/content`,
+          project!.apiKey,
+        );
+        assert.equal(read.status, 200, 'the re-enabled key let OpenAI decrypt');
+        await w.kms.send(new DisableKeyCommand({ KeyId: keyId }));
+
+        const status = await ended(handle);
+        assert.equal(status.endState, 'revoked-unverified', status.endReason);
+        assert.match(status.endReason!, /CloudTrail lists successful Decrypt/);
+        assert.equal(status.steps.find((s) => s.step === 'probes')?.state, 'done');
+        assert.equal(status.steps.find((s) => s.step === 'trail')?.state, 'failed');
+        assert.equal(status.usage?.after?.lateUses.length, 1);
+        assert.equal(status.steps.find((s) => s.step === 'archive')?.state, 'pending');
+        const p = await call(
+          w.twin.url,
+          'GET',
+          `/v1/organization/projects/${project!.id}`,
+          w.demo.openai.adminKey,
+        );
+        assert.equal((p.body as { status: string }).status, 'active', 'nothing archived');
+      },
+      { revoke: { cacheWaitSeconds: 10 } },
     );
   });
 
