@@ -28,7 +28,7 @@ import { readExternalKeyActivity, readProjectsActivity } from './openai/readProj
 import { validateExternalKeyActivity } from './openai/validateExternalKey';
 import { planFollowUp } from './planFollowUp';
 import { planRevocation } from './planRevocation';
-import { runSettingsActivity } from './runSettings';
+import { runSettingsActivity, watchdogSettingsActivity } from './runSettings';
 
 export interface ActivityDeps {
   config: WorkerConfig;
@@ -43,6 +43,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     // the worker's settings and the plan
     loadRunSettings: runSettingsActivity(config),
+    loadWatchdogSettings: watchdogSettingsActivity(config),
     planRevocation,
     planFollowUp,
     // AWS KMS and IAM

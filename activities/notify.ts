@@ -6,7 +6,7 @@ import { request } from 'undici';
 export interface Notification {
   workflowId: string;
   runId: string;
-  kind: 'reminder' | 'escalation' | 'expired' | 'ended';
+  kind: 'reminder' | 'escalation' | 'expired' | 'ended' | 'watchdog';
   message: string;
 }
 

@@ -44,3 +44,14 @@ export function runSettingsActivity(config: WorkerConfig) {
     return { ...settings, digest: createHash('sha256').update(canonicalJson(settings)).digest('hex') };
   };
 }
+
+/** The deletion watchdog's settings: how often it polls, whether a use cancels the deletion, the trail's lag. */
+export function watchdogSettingsActivity(config: WorkerConfig) {
+  return async function loadWatchdogSettings(): Promise<{
+    pollSeconds: number;
+    cancelDeletionOnUse: boolean;
+    deliveryLagSeconds: number;
+  }> {
+    return { ...config.watchdog, deliveryLagSeconds: config.usage.deliveryLagSeconds };
+  };
+}

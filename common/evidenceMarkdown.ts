@@ -81,6 +81,11 @@ export function evidenceMarkdown(run: RunStatus): string {
     lines.push(
       `- [${s.state === 'done' ? 'x' : ' '}] ${s.title} — ${s.state}${s.summary ? `: ${s.summary}` : ''}`,
     );
+  if (run.deletionWatch)
+    lines.push(
+      '',
+      `Deletion watch: \`${run.deletionWatch.workflowId}\`${run.deletionWatch.runId ? ` run \`${run.deletionWatch.runId}\`` : ''} — ${run.deletionWatch.note}`,
+    );
   if (run.replacement) {
     lines.push('', '## Replacement', '');
     for (const [k, v] of Object.entries(run.replacement)) if (v) lines.push(`- ${k}: ${v}`);

@@ -114,5 +114,7 @@ export interface RunStatus {
   endReason?: string;
   /** For a restore run: the revocation it undoes. */
   restores?: { workflowId: string; runId: string };
+  /** The workflow watching the old key's deletion window (it outlives the revocation). */
+  deletionWatch?: { workflowId: string; runId?: string; note: string };
   replacement?: { keyArn?: string; roleArn?: string; externalKeyId?: string; projectId?: string };
 }

@@ -4,3 +4,4 @@ export { restoreAccess } from './restoreAccess';
 export { revokeKey } from './revokeKey';
 export { roleLock } from './roleLock';
 export { verifyKeyUsage } from './verifyKeyUsage';
+export { watchKeyDeletion } from './watchKeyDeletion';

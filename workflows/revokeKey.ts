@@ -10,11 +10,16 @@
 import {
   CancellationScope,
   isCancellation,
+  ParentClosePolicy,
   patched,
   setHandler,
   sleep,
+  startChild,
   workflowInfo,
+  WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
+import { watchWorkflowId } from '../common/watchdog';
+import { watchKeyDeletion } from './watchKeyDeletion';
 import {
   revokeKeyInput,
   type RevocationBaseline,
@@ -439,6 +444,31 @@ async function scheduleDeletion(
     },
   );
   record.done('deletion', `deletion scheduled for ${scheduled.deletionDate}`, scheduled);
+  // The deletion window is watched by a run of its own, which outlives this one: this run closes with
+  // its record, the watch goes on until the deletion date. Runs from before the watchdog had none.
+  if (patched('deletion-watchdog')) record.status.deletionWatch = await watchDeletion(request.keyArn);
+}
+
+async function watchDeletion(keyArn: string): Promise<NonNullable<RunStatus['deletionWatch']>> {
+  const workflowId = watchWorkflowId(keyArn);
+  try {
+    const watch = await startChild(watchKeyDeletion, {
+      workflowId,
+      args: [{ provider: 'aws', keyArn, since: now(), revokeWorkflowId: workflowInfo().workflowId }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      staticSummary: `Deletion watch on ${keyArn}`,
+    });
+    return {
+      workflowId,
+      runId: watch.firstExecutionRunId,
+      note: 'watching the audit trail until the deletion date',
+    };
+  } catch (err) {
+    // A watch already running for this key (an earlier revocation's) goes on watching the same window.
+    if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw err;
+    return { workflowId, note: 'a watch of this key was already running; it goes on' };
+  }
 }
 
 async function finish(

@@ -3,8 +3,6 @@
 // at its deadline after a reminder. Activities are real: moto and the OpenAI twin (whose own cache TTL is
 // 1 s of wall time, since the twin does not see the test server's clock).
 import assert from 'node:assert/strict';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import type { WorkflowHandle } from '@temporalio/client';
 import { keyWorkflowId, roleLockWorkflowId } from '../../common/revoke';
@@ -13,6 +11,7 @@ import { revokeKey } from '../../workflows/revokeKey';
 import { timeSkippingEnvironment } from '../fixtures/environments';
 import { approvers, awsScenario, sandboxWorker, vote, waitForStatus } from '../fixtures/revoke';
 import { call, type TwinWorld } from '../fixtures/twin';
+import { startWebhook } from '../fixtures/webhook';
 import { withWorker } from '../fixtures/worker';
 
 const HOUR_MS = 3_600_000;
@@ -69,20 +68,9 @@ describe('revokeKey on the time-skipping server', function () {
   it('a gate nobody answers reminds at half-time and fails closed at its deadline: nothing changed', async function () {
     const w = (world = await awsScenario.world('disable-key', 1));
     const request = awsScenario.request(w, 'disable-key');
-    const reminders: string[] = [];
-    const webhook = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      req.on('end', () => {
-        reminders.push(body);
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+    const webhook = await startWebhook();
     const options = sandboxWorker(w, { deadlineSeconds: 2 * 86400 });
-    options.config!.notifications = {
-      webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
-    };
+    options.config!.notifications = { webhookUrl: webhook.url };
     const env = await timeSkippingEnvironment();
     try {
       const status = await withWorker(
@@ -105,7 +93,7 @@ describe('revokeKey on the time-skipping server', function () {
       );
       assert.equal(status.endState, 'expired');
       assert.equal(status.gates[0]?.decision, 'expired');
-      const kinds = reminders.map((r) => (JSON.parse(r) as { kind: string }).kind);
+      const kinds = webhook.received.map((n) => n.kind);
       assert.deepEqual(kinds, ['reminder', 'expired']);
       const key = await w.kms.send(new DescribeKeyCommand({ KeyId: w.demo.aws.keyId }));
       assert.equal(key.KeyMetadata?.KeyState, 'Enabled');
@@ -117,7 +105,7 @@ describe('revokeKey on the time-skipping server', function () {
       );
       assert.equal(validate.status, 200);
     } finally {
-      webhook.close();
+      await webhook.close();
     }
   });
 });

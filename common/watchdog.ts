@@ -1,0 +1,76 @@
+// The scheduled-deletion watchdog: while an old key waits out its deletion window (AWS PendingDeletion),
+// any use of it means something still depends on it — the one moment a deletion can still be undone.
+// AWS documents only a do-it-yourself CloudWatch alarm for this; here it is a workflow of its own.
+import { z } from 'zod';
+import { keyArnField } from './awsArns';
+import type { UsageSample } from './usage';
+
+const instant = (what: string) =>
+  z.iso.datetime({
+    offset: true,
+    message: `must be an ISO 8601 time with a zone, e.g. 2025-01-31T09:00:00Z (${what})`,
+  });
+
+export const watchKeyDeletionInput = z
+  .object({
+    provider: z.literal('aws', { message: 'must be aws (Google Cloud comes with the GCP provider)' }),
+    keyArn: keyArnField('ekm watch'),
+    /** Watch from here (the moment the deletion was scheduled). */
+    since: instant('when the deletion was scheduled'),
+    /** The revocation that scheduled the deletion, for the alert and the record. */
+    revokeWorkflowId: z.string().min(1).optional(),
+    /**
+     * One pass instead of a watch to the deletion date: read the trail back this far, alert on any use,
+     * end. What a Temporal Schedule runs (`ekm schedule watch`).
+     */
+    oncePerLookbackSeconds: z
+      .number()
+      .int()
+      .min(60, 'must be at least 60 seconds')
+      .max(90 * 86400, 'must be at most 90 days (CloudTrail LookupEvents keeps 90 days)')
+      .optional(),
+  })
+  .strict();
+
+export type WatchKeyDeletionInput = z.input<typeof watchKeyDeletionInput>;
+
+/** What a watch carries into its next run when it continues as new (history kept short). */
+export interface WatchCarry {
+  /** The trail is read up to here (windows never overlap: each ends where the trail has delivered). */
+  cursor: string;
+  uses: UsageSample[];
+  useCount: number;
+  polls: number;
+  runs: number;
+  longestRunHistory: number;
+}
+
+export const watchEndStates = [
+  'deleted', // KMS no longer knows the key: the deletion happened
+  'deletion-cancelled', // a use was seen and the watchdog cancelled the deletion (the key stays disabled)
+  'cancelled-elsewhere', // the key left PendingDeletion without the watchdog (someone cancelled it)
+  'deletion-date-passed', // the date passed and the key still reads PendingDeletion (KMS deletes within hours)
+  'checked', // a one-pass check ended
+] as const;
+export type WatchEndState = (typeof watchEndStates)[number];
+
+export interface WatchResult {
+  keyArn: string;
+  endState: WatchEndState;
+  reason: string;
+  deletionDate?: string;
+  /** Uses seen while the key was pending deletion (the newest, at most 20), and how many in all. */
+  uses: UsageSample[];
+  useCount: number;
+  polls: number;
+  /** Runs of the workflow (continue-as-new), and the longest history any of them had. */
+  runs: number;
+  longestRunHistory: number;
+}
+
+/** One watch per key: a second revocation of the same key finds the first one still watching. */
+export function watchWorkflowId(keyArnValue: string): string {
+  return `ekm-deletion-watch:${keyArnValue}`;
+}
+
+export const keptUses = 20;

@@ -1,0 +1,204 @@
+// The scheduled-deletion watchdog: while the old key waits out its deletion window, read the audit trail
+// for any use of it — by anyone, successful or refused — and alert; when the worker is configured to,
+// cancel the deletion at the first use (the key stays disabled). A use means something still depends on
+// the key, and this window is the last moment a deletion can be undone.
+//
+// A 30-day watch polls hundreds of times: the run continues as new before its history grows long, carrying
+// only the cursor and what it has seen. Each poll reads a window that the trail has fully delivered
+// ([cursor, now − delivery lag]), so windows never overlap and nothing is counted twice.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  continueAsNew,
+  setCurrentDetails,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { EkmError } from '../common/errors';
+import type { KeyDescription } from '../common/keys';
+import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
+import type { KeyUsageReport } from '../common/usage';
+import {
+  keptUses,
+  watchKeyDeletionInput,
+  type WatchCarry,
+  type WatchEndState,
+  type WatchKeyDeletionInput,
+  type WatchResult,
+} from '../common/watchdog';
+import { reads } from './revoke/activities';
+import { call } from './revoke/call';
+import { trailReadOptions } from './revoke/usage';
+import { parseInput } from './parseInput';
+
+/** Well under Temporal's limits (and its 4 MB / 10 K-event warnings): a run this long continues as new. */
+const historyBudget = 1000;
+
+/** A failure that retrying will not fix (no CloudTrail client, access denied): the watch cannot go on. */
+function isFinal(err: ActivityFailure): boolean {
+  return err.cause instanceof ApplicationFailure && err.cause.nonRetryable === true;
+}
+
+export async function watchKeyDeletion(
+  rawInput: WatchKeyDeletionInput,
+  carried?: WatchCarry,
+): Promise<WatchResult> {
+  const input = parseInput(watchKeyDeletionInput, rawInput);
+  const settings = await call('read', 'loadWatchdogSettings', 'read the watchdog’s settings');
+  const lagMs = settings.deliveryLagSeconds * 1000;
+  const { workflowId, runId } = workflowInfo();
+  const carry: WatchCarry = carried ?? {
+    cursor: input.since,
+    uses: [],
+    useCount: 0,
+    polls: 0,
+    runs: 0,
+    longestRunHistory: 0,
+  };
+  carry.runs++;
+  let deletionDate: string | undefined;
+  upsertSearchAttributes([
+    { key: EkmProvider, value: input.provider },
+    { key: EkmKeyId, value: input.keyArn },
+    { key: EkmStage, value: 'watching' },
+  ]);
+
+  const draw = (line: string) =>
+    setCurrentDetails(
+      [
+        `**Deletion watch** on \`${input.keyArn}\`${input.revokeWorkflowId ? ` (scheduled by \`${input.revokeWorkflowId}\`)` : ''}`,
+        `deletion date: ${deletionDate ?? 'not read yet'}; trail read up to ${carry.cursor}`,
+        `${carry.polls} poll(s), ${carry.useCount} use(s) seen; run ${carry.runs}`,
+        '',
+        line,
+      ].join('\n'),
+    );
+
+  const alert = (message: string) =>
+    call('read', 'notify', 'alert: the key is used while pending deletion', {
+      workflowId,
+      runId,
+      kind: 'watchdog',
+      message,
+    });
+
+  const end = (endState: WatchEndState, reason: string): WatchResult => {
+    carry.longestRunHistory = Math.max(carry.longestRunHistory, workflowInfo().historyLength);
+    upsertSearchAttributes([{ key: EkmStage, value: endState }]);
+    draw(`ended **${endState}**: ${reason}`);
+    const { cursor: _cursor, ...counts } = carry;
+    void _cursor;
+    return { keyArn: input.keyArn, endState, reason, deletionDate, ...counts };
+  };
+
+  /** Reads the trail for [since, until); undefined when it could not be read this time (alerted). */
+  const readTrail = async (since: string, until: string): Promise<KeyUsageReport | undefined> => {
+    try {
+      return await reads.readAwsKeyUsage.executeWithOptions(
+        { ...trailReadOptions, summary: `CloudTrail: any use of the key, ${since} → ${until}` },
+        [{ keyArn: input.keyArn, since, until }],
+      );
+    } catch (err) {
+      if (!(err instanceof ActivityFailure) || isFinal(err)) throw err;
+      await alert(
+        `the deletion watch on ${input.keyArn} could not read CloudTrail (${err.cause?.message ?? err.message}); it tries again at the next poll`,
+      );
+      return undefined;
+    }
+  };
+
+  /** A use seen: alert, and cancel the deletion when the worker says so. True when the watch is over. */
+  const onUse = async (report: KeyUsageReport): Promise<WatchResult | undefined> => {
+    const count = report.successful + report.refused;
+    carry.useCount += count;
+    carry.uses = [...report.samples, ...carry.uses].slice(0, keptUses);
+    const last = report.samples[0];
+    const who = last ? `last ${last.eventName} by ${last.principal ?? 'unknown'} at ${last.eventTime}` : '';
+    const cancel = settings.cancelDeletionOnUse;
+    await alert(
+      `${count} use(s) of ${input.keyArn} while it is pending deletion (${deletionDate ?? 'date unknown'}): ${who}. ${cancel ? 'Cancelling the deletion: the key stays disabled.' : 'The deletion stays scheduled: cancel it with KMS CancelKeyDeletion if the key is still needed.'}`,
+    );
+    if (!cancel) return undefined;
+    const cancelled = await call('change', 'cancelAwsKeyDeletion', 'cancel the deletion: the key is in use', {
+      keyArn: input.keyArn,
+    });
+    return end('deletion-cancelled', `${count} use(s) seen (${who}); ${cancelled.description}`);
+  };
+
+  // A one-pass check, as a schedule runs it: the look-back window, then the end.
+  if (input.oncePerLookbackSeconds !== undefined) {
+    const until = new Date(Date.now() - lagMs);
+    const since = new Date(until.getTime() - input.oncePerLookbackSeconds * 1000);
+    draw(`checking ${since.toISOString()} → ${until.toISOString()}`);
+    const report = await readTrail(since.toISOString(), until.toISOString());
+    carry.polls++;
+    if (!report) return end('checked', 'CloudTrail could not be read');
+    const over = report.successful + report.refused > 0 ? await onUse(report) : undefined;
+    return (
+      over ??
+      end('checked', `${report.successful + report.refused} use(s) from ${report.since} to ${report.until}`)
+    );
+  }
+
+  for (;;) {
+    // 1. Is the key still waiting for its deletion?
+    let key: KeyDescription | undefined;
+    try {
+      key = await call('read', 'describeKey', 'is the key still pending deletion?', input.keyArn);
+    } catch (err) {
+      if (
+        err instanceof ActivityFailure &&
+        err.cause instanceof ApplicationFailure &&
+        err.cause.type === EkmError.KeyNotFound
+      )
+        return end('deleted', `KMS no longer knows ${input.keyArn}: the deletion happened`);
+      if (!(err instanceof ActivityFailure) || isFinal(err)) throw err;
+      await alert(
+        `the deletion watch could not describe ${input.keyArn} (${err.cause?.message ?? err.message})`,
+      );
+    }
+    if (key && key.state !== 'PendingDeletion')
+      return end(
+        'cancelled-elsewhere',
+        `the key is ${key.state}: its deletion was cancelled outside the watchdog`,
+      );
+    deletionDate = key?.deletionDate ?? deletionDate;
+
+    // 2. What the trail has fully delivered since the last poll (up to the deletion date).
+    const deliveredUpTo = Date.now() - lagMs;
+    const windowEnd = Math.min(deliveredUpTo, deletionDate ? Date.parse(deletionDate) : deliveredUpTo);
+    if (windowEnd > Date.parse(carry.cursor)) {
+      const until = new Date(windowEnd).toISOString();
+      const report = await readTrail(carry.cursor, until);
+      if (report) {
+        carry.polls++;
+        if (report.successful + report.refused > 0) {
+          const over = await onUse(report);
+          if (over) return over;
+        }
+        carry.cursor = until;
+      }
+    }
+    draw(`next poll in ${settings.pollSeconds} s`);
+
+    // 3. The window is over once the trail is read up to the deletion date.
+    if (deletionDate && Date.parse(carry.cursor) >= Date.parse(deletionDate))
+      return end(
+        'deletion-date-passed',
+        `the trail is read up to the deletion date ${deletionDate} and the key still reads PendingDeletion (KMS deletes it within hours)`,
+      );
+
+    // 4. Keep each run's history short.
+    const info = workflowInfo();
+    if (info.continueAsNewSuggested || info.historyLength > historyBudget) {
+      carry.longestRunHistory = Math.max(carry.longestRunHistory, info.historyLength);
+      await continueAsNew<typeof watchKeyDeletion>(rawInput, carry);
+    }
+
+    const untilDone = deletionDate ? Date.parse(deletionDate) + lagMs - Date.now() : Infinity;
+    await sleep(Math.max(1000, Math.min(settings.pollSeconds * 1000, untilDone)), {
+      summary: 'wait for the next poll',
+    });
+  }
+}
