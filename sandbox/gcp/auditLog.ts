@@ -50,16 +50,26 @@ const logIds: Record<AuditLogKind, string> = {
 };
 
 /** The monitored resource Cloud KMS entries are filed under, from the resource name. */
-function monitoredResource(resourceName: string, project: string, methodName: string): AuditEntry['resource'] {
-  const m = /^projects\/([^/]+)\/locations\/([^/]+)\/keyRings\/([^/]+)(?:\/cryptoKeys\/([^/]+))?/.exec(resourceName);
+function monitoredResource(
+  resourceName: string,
+  project: string,
+  methodName: string,
+): AuditEntry['resource'] {
+  const m = /^projects\/([^/]+)\/locations\/([^/]+)\/keyRings\/([^/]+)(?:\/cryptoKeys\/([^/]+))?/.exec(
+    resourceName,
+  );
   if (m?.[4]) {
     return {
       type: 'cloudkms_cryptokey',
       labels: { project_id: m[1]!, location: m[2]!, key_ring_id: m[3]!, crypto_key_id: m[4] },
     };
   }
-  if (m) return { type: 'cloudkms_keyring', labels: { project_id: m[1]!, location: m[2]!, key_ring_id: m[3]! } };
-  return { type: 'audited_resource', labels: { project_id: project, service: kmsServiceName, method: methodName } };
+  if (m)
+    return { type: 'cloudkms_keyring', labels: { project_id: m[1]!, location: m[2]!, key_ring_id: m[3]! } };
+  return {
+    type: 'audited_resource',
+    labels: { project_id: project, service: kmsServiceName, method: methodName },
+  };
 }
 
 export class AuditTrail {

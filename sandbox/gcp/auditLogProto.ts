@@ -85,14 +85,24 @@ const descriptor = {
 
 let auditLogType: protobuf.Type | undefined;
 
+/** google.protobuf.Struct and Any, from the copies protobufjs bundles. */
+function wellKnownTypes(): Record<string, protobuf.AnyNestedObject> {
+  const types: Record<string, protobuf.AnyNestedObject> = {};
+  for (const file of ['google/protobuf/struct.proto', 'google/protobuf/any.proto']) {
+    const ns = protobuf.common.get(file) as {
+      nested?: { google?: { nested?: { protobuf?: protobuf.INamespace } } };
+    };
+    const nested = ns?.nested?.google?.nested?.protobuf?.nested;
+    if (!nested) throw new Error(`protobufjs lacks ${file}`);
+    Object.assign(types, nested);
+  }
+  return types;
+}
+
 function auditLog(): protobuf.Type {
   if (auditLogType) return auditLogType;
-  const root = protobuf.Root.fromJSON(descriptor);
-  for (const file of ['google/protobuf/struct.proto', 'google/protobuf/any.proto']) {
-    const common = protobuf.common.get(file);
-    if (!common) throw new Error(`protobufjs lacks ${file}`);
-    root.addJSON(common.nested as Record<string, protobuf.AnyNestedObject>);
-  }
+  const google = { nested: { ...descriptor.nested.google.nested, protobuf: { nested: wellKnownTypes() } } };
+  const root = protobuf.Root.fromJSON({ nested: { google } });
   auditLogType = root.lookupType('google.cloud.audit.AuditLog');
   return auditLogType;
 }
@@ -113,8 +123,10 @@ function toStruct(object: Record<string, unknown>): { fields: Record<string, Str
 }
 
 function fromValue(value: StructValue): unknown {
-  if ('structValue' in value) return fromStruct(value.structValue as { fields?: Record<string, StructValue> });
-  if ('listValue' in value) return ((value.listValue as { values?: StructValue[] }).values ?? []).map(fromValue);
+  if ('structValue' in value)
+    return fromStruct(value.structValue as { fields?: Record<string, StructValue> });
+  if ('listValue' in value)
+    return ((value.listValue as { values?: StructValue[] }).values ?? []).map(fromValue);
   for (const kind of ['stringValue', 'numberValue', 'boolValue']) if (kind in value) return value[kind];
   return null;
 }
@@ -140,17 +152,29 @@ export function encodeAuditLog(payload: AuditLogPayload): Buffer {
 export function decodeAuditLog(any: unknown): AuditLogPayload {
   const a = (any ?? {}) as { typeUrl?: string; type_url?: string; value?: Uint8Array | string };
   const typeUrl = a.typeUrl ?? a.type_url;
-  if (typeUrl !== auditLogTypeUrl) throw new Error(`protoPayload is ${typeUrl ?? 'not an Any'}, not an AuditLog`);
+  if (typeUrl !== auditLogTypeUrl)
+    throw new Error(`protoPayload is ${typeUrl ?? 'not an Any'}, not an AuditLog`);
   const bytes = typeof a.value === 'string' ? Buffer.from(a.value, 'base64') : (a.value ?? new Uint8Array());
   const type = auditLog();
-  const decoded = type.toObject(type.decode(bytes), { longs: Number, defaults: false }) as Record<string, unknown>;
+  const decoded = type.toObject(type.decode(bytes), { longs: Number, defaults: false }) as Record<
+    string,
+    unknown
+  >;
   return {
     ...(decoded as unknown as AuditLogPayload),
     authenticationInfo: (decoded.authenticationInfo ?? {}) as AuditLogPayload['authenticationInfo'],
-    authorizationInfo: (decoded.authorizationInfo ?? []) as AuditLogPayload['authorizationInfo'],
+    // proto3 does not write false: a refused permission comes back without `granted`.
+    authorizationInfo: ((decoded.authorizationInfo ?? []) as AuditLogPayload['authorizationInfo']).map(
+      (a) => ({
+        ...a,
+        granted: a.granted ?? false,
+      }),
+    ),
     requestMetadata: (decoded.requestMetadata ?? {}) as AuditLogPayload['requestMetadata'],
     status: (decoded.status ?? {}) as AuditLogPayload['status'],
-    request: decoded.request ? fromStruct(decoded.request as { fields?: Record<string, StructValue> }) : undefined,
+    request: decoded.request
+      ? fromStruct(decoded.request as { fields?: Record<string, StructValue> })
+      : undefined,
     response: decoded.response
       ? fromStruct(decoded.response as { fields?: Record<string, StructValue> })
       : undefined,

@@ -17,7 +17,13 @@ function boundAad(versionName: string, aad: Buffer): Buffer {
   return Buffer.concat([Buffer.from(versionName, 'utf8'), Buffer.from([0]), aad]);
 }
 
-export function seal(material: Buffer, versionName: string, versionNumber: number, plaintext: Buffer, aad: Buffer) {
+export function seal(
+  material: Buffer,
+  versionName: string,
+  versionNumber: number,
+  plaintext: Buffer,
+  aad: Buffer,
+) {
   const iv = randomBytes(ivLength);
   const cipher = createCipheriv('aes-256-gcm', material, iv);
   cipher.setAAD(boundAad(versionName, aad));

@@ -15,8 +15,7 @@ export class FakeGcpError extends Error {
 export const invalidArgument = (message: string) => new FakeGcpError(status.INVALID_ARGUMENT, message);
 export const notFound = (message: string) => new FakeGcpError(status.NOT_FOUND, message);
 export const alreadyExists = (message: string) => new FakeGcpError(status.ALREADY_EXISTS, message);
-export const failedPrecondition = (message: string) =>
-  new FakeGcpError(status.FAILED_PRECONDITION, message);
+export const failedPrecondition = (message: string) => new FakeGcpError(status.FAILED_PRECONDITION, message);
 export const permissionDenied = (message: string) => new FakeGcpError(status.PERMISSION_DENIED, message);
 export const aborted = (message: string) => new FakeGcpError(status.ABORTED, message);
 export const unauthenticated = (message: string) => new FakeGcpError(status.UNAUTHENTICATED, message);
@@ -24,5 +23,8 @@ export const unauthenticated = (message: string) => new FakeGcpError(status.UNAU
 /** Anything that is not a deliberate refusal is a bug in the fake: report it as INTERNAL, with its text. */
 export function asFakeGcpError(err: unknown): FakeGcpError {
   if (err instanceof FakeGcpError) return err;
-  return new FakeGcpError(status.INTERNAL, `fake GCP KMS bug: ${err instanceof Error ? err.message : String(err)}`);
+  return new FakeGcpError(
+    status.INTERNAL,
+    `fake GCP KMS bug: ${err instanceof Error ? err.message : String(err)}`,
+  );
 }

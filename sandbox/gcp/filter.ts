@@ -42,7 +42,17 @@ const topLevelFields = new Set([
   'sourceLocation',
 ]);
 
-const severities = ['DEFAULT', 'DEBUG', 'INFO', 'NOTICE', 'WARNING', 'ERROR', 'CRITICAL', 'ALERT', 'EMERGENCY'];
+const severities = [
+  'DEFAULT',
+  'DEBUG',
+  'INFO',
+  'NOTICE',
+  'WARNING',
+  'ERROR',
+  'CRITICAL',
+  'ALERT',
+  'EMERGENCY',
+];
 
 function refuse(reason: string, part: string): never {
   throw invalidArgument(`Unparseable filter: ${reason} at '${part}'`);
@@ -112,7 +122,8 @@ class Parser {
   parse(): Node {
     const node = this.conjunction();
     const rest = this.peek();
-    if (rest) refuse(`unexpected ${rest.t === 'rparen' ? "')'" : `'${rest.text}'`}`, this.text.slice(rest.at));
+    if (rest)
+      refuse(`unexpected ${rest.t === 'rparen' ? "')'" : `'${rest.text}'`}`, this.text.slice(rest.at));
     return node;
   }
 
@@ -176,7 +187,8 @@ class Parser {
         values.push(v.value);
         const sep = this.next();
         if (sep?.t === 'rparen') return values;
-        if (sep?.t !== 'or') refuse("a value list takes OR between values and ends with ')'", this.text.slice(t.at));
+        if (sep?.t !== 'or')
+          refuse("a value list takes OR between values and ends with ')'", this.text.slice(t.at));
       }
     }
     return refuse('value expected after the comparison', this.text.slice(field.at));
@@ -269,15 +281,22 @@ function evaluate(node: Node, entry: unknown): boolean {
   }
 }
 
+/** Values that can only be wrong once compared (timestamps, severities, regexes), checked up front. */
+function checkValues(node: Node): void {
+  if (node.kind === 'not') return checkValues(node.child);
+  if (node.kind !== 'cmp') return node.children.forEach(checkValues);
+  for (const value of node.values) {
+    if (node.op === '=~' || node.op === '!~') compare('', '=~', value, node.path);
+    else if (node.op !== ':' && (isTimeField(node.path) || node.path.join('.') === 'severity')) {
+      compare(node.path[0] === 'severity' ? 'DEFAULT' : '1970-01-01T00:00:00Z', '=', value, node.path);
+    }
+  }
+}
+
 /** Turns a filter into a predicate over entries in their JSON shape; an empty filter matches all. */
 export function compileFilter(text: string | undefined): (entry: unknown) => boolean {
   if (!text || text.trim() === '') return () => true;
   const node = new Parser(tokenize(text), text).parse();
-  // Checks values that only fail on evaluation (timestamps, severities, regexes) once, up front.
-  evaluate(node, {
-    timestamp: '1970-01-01T00:00:00Z',
-    receiveTimestamp: '1970-01-01T00:00:00Z',
-    severity: 'DEFAULT',
-  });
+  checkValues(node);
   return (entry) => evaluate(node, entry);
 }

@@ -101,7 +101,10 @@ export class IamPolicies {
    * Read-modify-write: a request etag that is not the current one is ABORTED and changes nothing; a
    * request without an etag overwrites, as the real API does.
    */
-  setPolicy(resource: string, requested: { version?: number; bindings: Binding[]; etag?: Buffer }): PolicyRecord {
+  setPolicy(
+    resource: string,
+    requested: { version?: number; bindings: Binding[]; etag?: Buffer },
+  ): PolicyRecord {
     const current = this.policyOf(resource);
     if (requested.etag && requested.etag.length > 0 && !requested.etag.equals(current.etag)) {
       throw aborted(
@@ -116,7 +119,8 @@ export class IamPolicies {
         throw invalidArgument(`Role ${binding.role} is not supported for this resource.`);
       }
       for (const member of binding.members) {
-        if (!memberPattern.test(member)) throw invalidArgument(`Invalid member '${member}' in ${binding.role}`);
+        if (!memberPattern.test(member))
+          throw invalidArgument(`Invalid member '${member}' in ${binding.role}`);
       }
     }
     const next: PolicyRecord = {
@@ -137,7 +141,8 @@ export class IamPolicies {
     return policyResources.some((resource) =>
       this.policyOf(resource).bindings.some(
         (b) =>
-          this.permissionsOfRole(b.role).includes(permission) && b.members.some((m) => memberMatches(m, caller)),
+          this.permissionsOfRole(b.role).includes(permission) &&
+          b.members.some((m) => memberMatches(m, caller)),
       ),
     );
   }

@@ -21,7 +21,9 @@ export const resourceIdPattern = /^[a-zA-Z0-9_-]{1,63}$/;
 const segment = '([^/]+)';
 const locationRe = new RegExp(`^projects/${segment}/locations/${segment}$`);
 const keyRingRe = new RegExp(`^projects/${segment}/locations/${segment}/keyRings/${segment}$`);
-const cryptoKeyRe = new RegExp(`^projects/${segment}/locations/${segment}/keyRings/${segment}/cryptoKeys/${segment}$`);
+const cryptoKeyRe = new RegExp(
+  `^projects/${segment}/locations/${segment}/keyRings/${segment}/cryptoKeys/${segment}$`,
+);
 const versionRe = new RegExp(
   `^projects/${segment}/locations/${segment}/keyRings/${segment}/cryptoKeys/${segment}/cryptoKeyVersions/${segment}$`,
 );
@@ -39,7 +41,8 @@ export function parseLocation(value: string | undefined, field = 'parent'): Loca
 
 export function parseKeyRing(value: string | undefined, field = 'name'): KeyRingName {
   const m = keyRingRe.exec(required(value, field));
-  if (!m) throw invalidArgument(`${field} '${value}' is not a key ring name (projects/*/locations/*/keyRings/*)`);
+  if (!m)
+    throw invalidArgument(`${field} '${value}' is not a key ring name (projects/*/locations/*/keyRings/*)`);
   return { project: m[1]!, location: m[2]!, keyRing: m[3]! };
 }
 

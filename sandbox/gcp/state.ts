@@ -202,7 +202,8 @@ export class KmsStore {
     return found;
   }
 
-  setVersionState(key: CryptoKeyRecord, version: VersionRecord, target: VersionState): void {
+  /** Only ENABLED <-> DISABLED here; destruction and restoring have calls of their own. */
+  setVersionState(key: CryptoKeyRecord, version: VersionRecord, target: string): void {
     if (target !== 'ENABLED' && target !== 'DISABLED') {
       throw invalidArgument(
         `state may only be changed to ENABLED or DISABLED here (got ${target}); use DestroyCryptoKeyVersion / RestoreCryptoKeyVersion`,
