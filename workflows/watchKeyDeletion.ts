@@ -32,8 +32,11 @@ import { call } from './revoke/call';
 import { trailReadOptions } from './revoke/usage';
 import { parseInput } from './parseInput';
 
-/** Well under Temporal's limits (and its 4 MB / 10 K-event warnings): a run this long continues as new. */
-const historyBudget = 1000;
+/**
+ * Far under Temporal's limits (a warning at 10,240 events, the end at 51,200): a run this long — about
+ * 18 hourly polls — continues as new. Short runs also keep a worker's replay of one cheap.
+ */
+const historyBudget = 300;
 
 /** A failure that retrying will not fix (no CloudTrail client, access denied): the watch cannot go on. */
 function isFinal(err: ActivityFailure): boolean {
@@ -189,16 +192,16 @@ export async function watchKeyDeletion(
         `the trail is read up to the deletion date ${deletionDate} and the key still reads PendingDeletion (KMS deletes it within hours)`,
       );
 
-    // 4. Keep each run's history short.
+    const untilDone = deletionDate ? Date.parse(deletionDate) + lagMs - Date.now() : Infinity;
+    await sleep(Math.max(1000, Math.min(settings.pollSeconds * 1000, untilDone)), {
+      summary: 'wait for the next poll',
+    });
+
+    // 4. Keep each run's history short: the next run begins with the poll that is due.
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength > historyBudget) {
       carry.longestRunHistory = Math.max(carry.longestRunHistory, info.historyLength);
       await continueAsNew<typeof watchKeyDeletion>(rawInput, carry);
     }
-
-    const untilDone = deletionDate ? Date.parse(deletionDate) + lagMs - Date.now() : Infinity;
-    await sleep(Math.max(1000, Math.min(settings.pollSeconds * 1000, untilDone)), {
-      summary: 'wait for the next poll',
-    });
   }
 }
