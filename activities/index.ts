@@ -6,6 +6,7 @@ import { createAwsKey } from './aws/createKey';
 import { describeAwsKey } from './aws/describeKey';
 import { cancelAwsKeyDeletion, scheduleAwsKeyDeletion } from './aws/keyDeletion';
 import { readAwsKeyUsage } from './aws/keyUsage';
+import { readAwsKeyRotation, rotateAwsKeyActivity } from './aws/keyRotation';
 import { createReplacementKeyOnce, findReplacementKey, grantOpenAiAccess } from './aws/replacementKey';
 import { restoreAwsAccessActivity } from './aws/restoreAccess';
 import { revokeAwsAccessActivity } from './aws/revokeAccess';
@@ -28,6 +29,7 @@ import { readExternalKeyActivity, readProjectsActivity } from './openai/readProj
 import { validateExternalKeyActivity } from './openai/validateExternalKey';
 import { planFollowUp } from './planFollowUp';
 import { planRevocation } from './planRevocation';
+import { planRotation } from './planRotation';
 import { runSettingsActivity, watchdogSettingsActivity } from './runSettings';
 
 export interface ActivityDeps {
@@ -46,6 +48,7 @@ export function createActivities(deps: ActivityDeps) {
     loadWatchdogSettings: watchdogSettingsActivity(config),
     planRevocation,
     planFollowUp,
+    planRotation,
     // AWS KMS and IAM
     describeKey: describeAwsKey(aws.kms),
     createKey: createAwsKey(aws.kms),
@@ -57,6 +60,8 @@ export function createActivities(deps: ActivityDeps) {
     grantOpenAiAccess: grantOpenAiAccess(aws, vendor),
     scheduleAwsKeyDeletion: scheduleAwsKeyDeletion(aws),
     cancelAwsKeyDeletion: cancelAwsKeyDeletion(aws),
+    readAwsKeyRotation: readAwsKeyRotation(aws),
+    rotateAwsKey: rotateAwsKeyActivity(aws),
     // AWS CloudTrail
     readAwsKeyUsage: readAwsKeyUsage(aws),
     // OpenAI

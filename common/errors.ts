@@ -21,6 +21,10 @@ export const EkmError = {
   CreateUnconfirmed: 'CreateUnconfirmed',
   /** A one-attempt create failed without telling whether it happened: the reconcile finds out. */
   CreateOutcomeUnknown: 'CreateOutcomeUnknown',
+  /** A cloud accepted a change and then reported something else: a person looks. */
+  CloudStateUnexpected: 'CloudStateUnexpected',
+  /** After a rotation OpenAI could no longer use the key: a rotation must never revoke. */
+  RotationBrokeAccess: 'RotationBrokeAccess',
 } as const;
 
 export type EkmErrorType = (typeof EkmError)[keyof typeof EkmError];
@@ -36,4 +40,6 @@ export const finalErrorTypes: EkmErrorType[] = [
   EkmError.PreflightFailed,
   EkmError.CreateUnconfirmed,
   EkmError.CreateOutcomeUnknown,
+  EkmError.CloudStateUnexpected,
+  EkmError.RotationBrokeAccess,
 ];

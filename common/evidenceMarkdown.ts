@@ -1,7 +1,9 @@
 // The run's record as an auditor reads it: what was asked, by whom, what was approved, what changed,
 // what OpenAI answered, and how the run ended. Pure, so the worker's evidence writer and the `ekm evidence`
 // command (which renders a running run from its status query) print the same record.
+import type { AccessProof, KeyRotationState } from './rotate';
 import type { RunStatus, UsageRead } from './runStatus';
+import { runHeadline, type RunSubject } from './runSubject';
 
 function trailLine(read: UsageRead): string {
   const u = read.report;
@@ -10,7 +12,7 @@ function trailLine(read: UsageRead): string {
   return `${u.since} → ${u.until}: ${u.successful} successful, ${u.refused} refused${codes.length ? ` (${codes.join(', ')})` : ''}; last successful use ${u.lastSuccessfulUse ?? 'none'}`;
 }
 
-function usageSection(usage: NonNullable<RunStatus['usage']>): string[] {
+function usageSection(usage: NonNullable<RunStatus<RunSubject>['usage']>): string[] {
   const lines = ['', '## Audit trail (CloudTrail, calls by the role OpenAI assumes)', ''];
   if (usage.before) lines.push(`- Before the revocation: ${trailLine(usage.before)}`);
   const after = usage.after;
@@ -27,18 +29,37 @@ function usageSection(usage: NonNullable<RunStatus['usage']>): string[] {
   return lines;
 }
 
-export function evidenceMarkdown(run: RunStatus): string {
+function rotationSection(rotation: NonNullable<RunStatus['rotation']>): string[] {
+  const lines = ['', '## Rotation', ''];
+  const state = (s: KeyRotationState) =>
+    `automatic ${s.automatic ? `on${s.periodDays ? `, every ${s.periodDays} days` : ''}${s.nextRotationDate ? `, next ${s.nextRotationDate}` : ''}` : 'off'}; ${s.rotations.length} rotation(s) listed${s.rotations[0] ? `, newest ${s.rotations[0].date} (${s.rotations[0].type})` : ''}`;
+  if (rotation.before) lines.push(`- Before: ${state(rotation.before)}`);
+  if (rotation.change)
+    lines.push(`- Change: ${rotation.change.description}`, `- After: ${state(rotation.change.after)}`);
+  const proof = (p: AccessProof) => {
+    const probes = p.probes.flatMap((r) => r.probes.map((x) => x.outcome));
+    return `validate ${p.validate ? `**${p.validate.outcome}** (${p.validate.requestId ?? 'no request id'})` : 'not asked'}; probes ${probes.length ? probes.join(', ') : 'none'}`;
+  };
+  if (rotation.accessBefore) lines.push(`- OpenAI before: ${proof(rotation.accessBefore)}`);
+  if (rotation.accessAfter) lines.push(`- OpenAI after the cache wait: ${proof(rotation.accessAfter)}`);
+  return lines;
+}
+
+export function evidenceMarkdown(run: RunStatus<RunSubject>): string {
   const r = run.request;
+  const title = run.restores ? 'EKM access restore' : r.rotation ? 'EKM key rotation' : 'EKM key revocation';
   const lines = [
-    `# ${run.restores ? 'EKM access restore' : 'EKM key revocation'} — ${r.keyArn}`,
+    `# ${title} — ${r.keyArn}`,
     '',
     `- Workflow: \`${run.workflowId}\`, run \`${run.runId}\``,
     ...(run.restores
       ? [`- Restores the revocation \`${run.restores.workflowId}\`, run \`${run.restores.runId}\``]
       : []),
-    `- Requested by ${r.requester} — change ticket ${r.changeTicket} — ${r.urgency}`,
+    `- Requested by ${r.requester} — change ticket ${r.changeTicket}${r.urgency ? ` — ${r.urgency}` : ''}`,
     `- Reason: ${r.reason}`,
-    `- Product: ${r.product}; method: **${r.method}**; role: ${r.roleArn}`,
+    r.method
+      ? `- Product: ${r.product ?? 'api'}; method: **${r.method}**; role: ${r.roleArn}`
+      : `- **${runHeadline(r)}**; role: ${r.roleArn}`,
     `- Mode: ${run.settings?.mode ?? 'unknown'}; OpenAI: ${run.settings?.openAiBaseUrl ?? 'unknown'}`,
     `- End state: **${run.endState ?? 'running'}**${run.endReason ? ` — ${run.endReason}` : ''}`,
   ];
@@ -47,6 +68,7 @@ export function evidenceMarkdown(run: RunStatus): string {
       `- Cache wait: ${run.cacheWait.seconds} s, from ${run.cacheWait.startedAt} to ${run.cacheWait.endedAt ?? '(not finished)'}`,
     );
   if (run.usage) lines.push(...usageSection(run.usage));
+  if (run.rotation) lines.push(...rotationSection(run.rotation));
   if (run.plan) {
     lines.push('', `## Plan \`${run.plan.hash}\``, '', ...run.plan.changes.map((c) => `1. ${c}`));
     if (run.plan.alsoStops.length)

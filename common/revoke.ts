@@ -29,7 +29,7 @@ export type ProbeKind = (typeof probeKinds)[number];
 
 const keyArn = keyArnField('ekm revoke');
 const roleArn = roleArnField;
-const externalKeyId = z
+export const externalKeyIdField = z
   .string()
   .trim()
   .regex(/^extkey_[A-Za-z0-9_-]{1,128}$/, 'must be an OpenAI external key id (extkey_…)');
@@ -37,13 +37,13 @@ const projectId = z
   .string()
   .trim()
   .regex(/^proj_[A-Za-z0-9_-]{1,128}$/, 'must be an OpenAI project id (proj_…)');
-const person = z
+export const personField = z
   .string()
   .trim()
   .min(1, 'must name a person (e.g. alice@example.com)')
   .max(200, 'is too long (at most 200 characters)');
 
-const changeTicket = z
+export const changeTicketField = z
   .string()
   .trim()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_./#:-]{0,99}$/, 'must be a change-ticket reference such as CHG-1234');
@@ -76,7 +76,7 @@ export const revokeKeyInput = z
       })
       .transform((value) => value as AwsRevocationMethod),
     /** API: the external key registered with OpenAI. Required for the API, optional for ChatGPT Enterprise. */
-    externalKeyId: externalKeyId.optional(),
+    externalKeyId: externalKeyIdField.optional(),
     /** API: every project bound to the key (the run refuses if one is missing). */
     projectIds: z.array(projectId).max(100, 'at most 100 projects per run').default([]),
     /** ChatGPT Enterprise: the workspace whose key is revoked. */
@@ -87,9 +87,9 @@ export const revokeKeyInput = z
       .optional(),
     /** Objects that must be readable before and denied after (the API's "previous data"). */
     probes: z.array(probeSpec).max(50, 'at most 50 probes').default([]),
-    requester: person,
+    requester: personField,
     reason: z.string().trim().min(1, 'must say why the key is revoked').max(2000, 'is too long'),
-    changeTicket,
+    changeTicket: changeTicketField,
     /** Incidents use the break-glass approval policy of the worker's configuration. */
     urgency: z.enum(['normal', 'incident'], { message: 'must be normal or incident' }).default('normal'),
     /** Preflight and plan only, then end: nothing is changed and no gate opens (`ekm revoke plan`). */
@@ -289,9 +289,9 @@ export const restoreAccessInput = z
   .object({
     revokeWorkflowId: z.string().trim().min(1, 'must name the revocation run (its workflow id)'),
     revokeRunId: z.string().uuid('must be the revocation run id (see `ekm status`)'),
-    requester: person,
+    requester: personField,
     reason: z.string().trim().min(1, 'must say why access is restored').max(2000, 'is too long'),
-    changeTicket,
+    changeTicket: changeTicketField,
   })
   .strict();
 export type RestoreAccessInput = z.input<typeof restoreAccessInput>;

@@ -2,6 +2,8 @@
 // and the run's result. One shape, so the CLI, the Web UI checklist and the evidence agree.
 import type { GateView, RefusedVote, TaskView } from './approvals';
 import type { RevokeKeyRequest } from './revoke';
+import type { AccessProof, KeyRotationState, RotationChange } from './rotate';
+import type { RunSubject } from './runSubject';
 import type { KeyUsageReport, UsageSample } from './usage';
 
 /** One read of the audit trail: its report, or why it could not be read (never a reason to stop). */
@@ -39,6 +41,10 @@ export const endStates = [
   'restored', // a restore run put back what a revocation had removed; OpenAI validates again
   'restored-unverified', // the snapshot was put back, but OpenAI has not validated the key yet
   'restore-failed', // the restore step failed part-way: compare the key and role with the snapshot
+  'rotated', // a rotation run: rotated, and OpenAI still validates and reads old data
+  'rotated-unverified', // a rotation run: rotated, cancelled before OpenAI's access was checked again
+  'rotate-failed', // a rotation run: KMS refused the rotation (nothing changed, or see the step)
+  'rotation-broke-access', // a rotation run: rotated, and OpenAI could no longer use the key — investigate now
 ] as const;
 export type EndState = (typeof endStates)[number];
 
@@ -91,10 +97,10 @@ export interface RevocationPlan {
   hash: string;
 }
 
-export interface RunStatus {
+export interface RunStatus<R extends RunSubject = RevokeKeyRequest> {
   workflowId: string;
   runId: string;
-  request: RevokeKeyRequest;
+  request: R;
   stage: string;
   settings?: RunSettingsView;
   plan?: RevocationPlan;
@@ -114,6 +120,13 @@ export interface RunStatus {
   endReason?: string;
   /** For a restore run: the revocation it undoes. */
   restores?: { workflowId: string; runId: string };
+  /** A rotation run: the key's rotation before, the change, and OpenAI's access before and after. */
+  rotation?: {
+    before?: KeyRotationState;
+    change?: RotationChange;
+    accessBefore?: AccessProof;
+    accessAfter?: AccessProof;
+  };
   /** The workflow watching the old key's deletion window (it outlives the revocation). */
   deletionWatch?: { workflowId: string; runId?: string; note: string };
   replacement?: { keyArn?: string; roleArn?: string; externalKeyId?: string; projectId?: string };

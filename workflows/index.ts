@@ -3,5 +3,6 @@ export { inspectKey } from './inspectKey';
 export { restoreAccess } from './restoreAccess';
 export { revokeKey } from './revokeKey';
 export { roleLock } from './roleLock';
+export { rotateKey } from './rotateKey';
 export { verifyKeyUsage } from './verifyKeyUsage';
 export { watchKeyDeletion } from './watchKeyDeletion';

@@ -28,6 +28,13 @@ export function toAwsFailure(err: unknown, what: string): unknown {
     // IAM: service-linked roles and other AWS-owned entities cannot be edited by anyone.
     case 'UnmodifiableEntityException':
       return final(EkmError.MethodNotApplicable, `${what}: AWS does not allow this change (${message})`);
+    // KMS: the key's state or kind does not allow the change (disabled, pending deletion, asymmetric,
+    // imported material, the on-demand rotation quota used up): waiting does not change that.
+    case 'KMSInvalidStateException':
+    case 'DisabledException':
+    case 'UnsupportedOperationException':
+    case 'LimitExceededException':
+      return final(EkmError.MethodNotApplicable, `${what}: KMS refused it (${name}: ${message})`);
     case 'AccessDeniedException':
     case 'AccessDenied':
     case 'UnrecognizedClientException':

@@ -2,6 +2,7 @@
 // `ekm restore` puts back. Idempotent: writing the same record twice leaves the same files.
 import type { AwsAccessSnapshot } from '../../common/revoke';
 import type { RunStatus } from '../../common/runStatus';
+import type { RunSubject } from '../../common/runSubject';
 import { evidenceMarkdown } from '../../common/evidenceMarkdown';
 import type { EvidenceStore } from './store';
 
@@ -9,7 +10,7 @@ export const snapshotFile = 'access-snapshot.json';
 
 export function evidenceActivities(store: EvidenceStore) {
   return {
-    async recordEvidence(run: RunStatus): Promise<{ json: string; markdown: string }> {
+    async recordEvidence(run: RunStatus<RunSubject>): Promise<{ json: string; markdown: string }> {
       const json = await store.write(
         run.workflowId,
         run.runId,

@@ -23,6 +23,7 @@ import { describeIssues } from '../../common/keys';
 import type { RunSettingsView } from '../../common/runStatus';
 import { attestUpdate, voteSignal, voteUpdate } from '../revoke/messages';
 import { now, type RunRecord } from '../revoke/runRecord';
+import type { RunSubject } from '../../common/runSubject';
 
 const { notify } = proxyActivities<EkmActivities>({
   startToCloseTimeout: '30s',
@@ -39,7 +40,7 @@ export class Gatekeeper {
   private counter = 0;
 
   constructor(
-    private readonly record: RunRecord,
+    private readonly record: RunRecord<RunSubject>,
     private readonly requester: string,
     private readonly incident: boolean,
   ) {

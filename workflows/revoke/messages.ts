@@ -2,9 +2,12 @@
 // attestations (Update), and the status query. Defined once for the workflow and the CLI.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Attestation, GateView, TaskView, Vote } from '../../common/approvals';
+import type { RotateKeyRequest } from '../../common/rotate';
 import type { RunStatus } from '../../common/runStatus';
 
 export const voteUpdate = defineUpdate<GateView, [Vote]>('vote');
 export const voteSignal = defineSignal<[Vote]>('vote-signal');
 export const attestUpdate = defineUpdate<TaskView, [Attestation]>('attest');
 export const statusQuery = defineQuery<RunStatus>('status');
+/** The same query on a rotation run (`ekm status` asks every run the same way). */
+export const rotationStatusQuery = defineQuery<RunStatus<RotateKeyRequest>>('status');

@@ -71,7 +71,10 @@ export async function readBaseline(
 }
 
 /** One probe round per project that has probes. */
-export async function probeAll(request: RevokeKeyRequest, when: string): Promise<ProbeRound[]> {
+export async function probeAll(
+  request: Pick<RevokeKeyRequest, 'projectIds' | 'probes'>,
+  when: string,
+): Promise<ProbeRound[]> {
   const rounds: ProbeRound[] = [];
   for (const projectId of request.projectIds) {
     const probes = request.probes.filter((p) => p.projectId === projectId);

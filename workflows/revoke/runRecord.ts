@@ -4,6 +4,7 @@
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { RunStatus, StepRecord, StepState } from '../../common/runStatus';
 import type { RevokeKeyRequest } from '../../common/revoke';
+import { runHeadline, type RunSubject } from '../../common/runSubject';
 import { EkmAwaiting, EkmKeyId, EkmProjectId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 
 const mark: Record<StepState, string> = {
@@ -15,10 +16,10 @@ const mark: Record<StepState, string> = {
   failed: '[ ] ✗',
 };
 
-export class RunRecord {
-  readonly status: RunStatus;
+export class RunRecord<R extends RunSubject = RevokeKeyRequest> {
+  readonly status: RunStatus<R>;
 
-  constructor(request: RevokeKeyRequest, steps: [string, string][]) {
+  constructor(request: R, steps: [string, string][]) {
     const info = workflowInfo();
     this.status = {
       workflowId: info.workflowId,
@@ -84,7 +85,7 @@ export class RunRecord {
     const s = this.status;
     const r = s.request;
     const lines = [
-      `**${r.method}** on \`${r.keyArn}\` — ${r.changeTicket}, asked by ${r.requester}`,
+      `**${runHeadline(r)}** — ${r.changeTicket}, asked by ${r.requester}`,
       `stage: **${s.stage}**${s.endState ? ` — ended **${s.endState}**` : ''}`,
       '',
       ...s.steps.map(
