@@ -14,6 +14,8 @@ import { registerRevokeStart } from './commands/revokeStart';
 import { registerSandboxDescribe } from './commands/sandboxDescribe';
 import { registerStatus } from './commands/status';
 import { registerUsage } from './commands/usage';
+import { registerRotate } from './commands/rotate';
+import { registerSchedule } from './commands/schedule';
 import { registerApprove, registerReject } from './commands/vote';
 import { registerWorker } from './commands/worker';
 import { CliError, ExitCode } from './errors';
@@ -38,6 +40,8 @@ export function buildProgram(): Command {
   registerKeyInspect(key, taskQueue);
   // The runbook's first question: is the key being used?
   registerUsage(program, taskQueue);
+  registerRotate(program, taskQueue);
+  registerSchedule(program, taskQueue);
   // The revocation runbook, in the order a person meets its commands.
   const revoke = program.command('revoke').description("revoke OpenAI's access to a key (the runbook)");
   registerRevokePlan(revoke, taskQueue);

@@ -16,7 +16,7 @@ import {
 } from '../common/revoke';
 import { describeIssues } from '../common/keys';
 import { CliError, UsageError } from './errors';
-import { inspectKeyOnWorker } from './inspectKeyRun';
+import { inspectKeyOnWorker, keyArnOrStandIn } from './inspectKeyRun';
 import { defaultRequester, flagIssues } from './runs';
 
 export interface RevokeFlags {
@@ -93,7 +93,7 @@ const flagOf: Record<string, string> = {
 };
 
 /** `PROJECT:KIND:ID`, split on the first two colons only: fine-tuned model ids are `ft:…:…:…`. */
-function parseProbe(spec: string): ProbeSpec {
+export function parseProbe(spec: string): ProbeSpec {
   const first = spec.indexOf(':');
   const second = first < 0 ? -1 : spec.indexOf(':', first + 1);
   if (first <= 0 || second < 0 || second === spec.length - 1)
@@ -117,7 +117,7 @@ function parseDays(value: string | undefined): number | undefined {
 }
 
 /** A key ARN as given, or undefined when the reference needs the worker to resolve it. */
-function keyArnOf(ref: string): string | undefined {
+export function keyArnOf(ref: string): string | undefined {
   return /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\//.test(ref) ? ref : undefined;
 }
 
@@ -136,16 +136,11 @@ export function checkRevokeFlags(flags: RevokeFlags, planOnly: boolean): Checked
   if (!ref.success) throw new UsageError(`--${describeIssues(ref.error)}`);
   const keyRef = ref.data.key;
   const given = keyArnOf(keyRef);
-  // Until the worker resolves an alias, check the rest against a stand-in ARN in the account and region
-  // the reference names (an alias ARN does), else the role's: the account check is then repeated for real.
-  const aliasArn = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):alias\//.exec(keyRef);
-  const roleAccount = /^arn:aws[a-z-]*:iam::(\d{12}):role\//.exec(flags.role ?? '')?.[1];
-  const standIn = `arn:aws:kms:${aliasArn?.[1] ?? 'us-east-1'}:${aliasArn?.[2] ?? roleAccount ?? '000000000000'}:key/00000000-0000-0000-0000-000000000000`;
   const probes = (flags.probe ?? []).map(parseProbe);
   const input: RevokeKeyInput = {
     provider: 'aws',
     product: flags.product as RevokeKeyInput['product'],
-    keyArn: given ?? standIn,
+    keyArn: keyArnOrStandIn(keyRef, flags.role),
     roleArn: flags.role as string,
     method: flags.method as string,
     externalKeyId: flags.externalKey,

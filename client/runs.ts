@@ -15,12 +15,13 @@ import type { z } from 'zod';
 import type { GateView, TaskView } from '../common/approvals';
 import { roleLockWorkflowId } from '../common/revoke';
 import type { RevocationPlan, RunStatus } from '../common/runStatus';
+import { runHeadline, type RunSubject } from '../common/runSubject';
 import { statusQuery } from '../workflows/revoke/messages';
 import { sandboxDescriptionFile } from './commands/sandboxDescribe';
 import { CliError, ExitCode, RefusedError, UsageError } from './errors';
 
 /** The workflow types a runbook command may address (`ekm key inspect` runs are not runbook runs). */
-export const runbookWorkflowTypes = ['revokeKey', 'restoreAccess'] as const;
+export const runbookWorkflowTypes = ['revokeKey', 'restoreAccess', 'rotateKey'] as const;
 
 // --- Where things are ------------------------------------------------------------------------------------
 
@@ -95,6 +96,17 @@ export function flagIssues(
     .join('; ');
 }
 
+/** Checks a workflow input against its schema before Temporal is contacted; a usage error names the flags. */
+export function checkFlags<S extends z.ZodType>(
+  schema: S,
+  input: z.input<S>,
+  flagOf: Record<string, string>,
+): z.input<S> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw new UsageError(flagIssues(parsed.error, (root) => flagOf[root] ?? root));
+  return input;
+}
+
 // --- Finding a run and asking it ---------------------------------------------------------------------------
 
 export function runHandle(client: Client, workflowId: string, runId?: string): WorkflowHandle {
@@ -135,7 +147,11 @@ export function requireRunbook(description: WorkflowExecutionDescription): void 
 const queryDeadlineMs = 15_000;
 const grpcDeadlineExceeded = 4;
 
-export async function queryStatus(client: Client, workflowId: string, runId?: string): Promise<RunStatus> {
+export async function queryStatus(
+  client: Client,
+  workflowId: string,
+  runId?: string,
+): Promise<RunStatus<RunSubject>> {
   const handle = runHandle(client, workflowId, runId);
   const askedAt = Date.now();
   try {
@@ -211,7 +227,7 @@ export function renderPlan(plan: RevocationPlan | undefined, indent = ''): strin
   return lines;
 }
 
-export function renderGate(gate: GateView, status: RunStatus, workflowId: string): string[] {
+export function renderGate(gate: GateView, status: RunStatus<RunSubject>, workflowId: string): string[] {
   const approvals = gate.votes.filter((v) => v.decision === 'approve').length;
   const lines = [
     `open gate  ${gate.gateId} (${gate.kind}${gate.breakGlass ? ', break-glass' : ''}) for plan ${gate.planHash}`,
@@ -250,14 +266,18 @@ export function renderTask(task: TaskView, workflowId: string): string[] {
   ];
 }
 
-export function renderStatus(status: RunStatus, execution?: WorkflowExecutionDescription): string[] {
+export function renderStatus(
+  status: RunStatus<RunSubject>,
+  execution?: WorkflowExecutionDescription,
+): string[] {
   const r = status.request;
+  const product = r.product ? `${r.product}${r.projectIds.length ? `, ${r.projectIds.join(', ')}` : ''}` : '';
   const lines = [
     `workflow   ${status.workflowId}`,
     `run        ${status.runId}${execution ? `  (${execution.type}, ${execution.status.name}${execution.closeTime ? ` at ${execution.closeTime.toISOString()}` : ''})` : ''}`,
     ...(status.restores ? [`restores   ${status.restores.workflowId} run ${status.restores.runId}`] : []),
-    `request    ${r.method} on ${r.keyArn} (${r.product}${r.projectIds.length ? `, ${r.projectIds.join(', ')}` : ''})`,
-    `           ${r.changeTicket}, asked by ${r.requester}, ${r.urgency}: ${r.reason}`,
+    `request    ${runHeadline(r)}${product ? ` (${product})` : ''}`,
+    `           ${r.changeTicket}, asked by ${r.requester}${r.urgency ? `, ${r.urgency}` : ''}: ${r.reason}`,
     `stage      ${status.stage}`,
     'steps',
     ...status.steps.map((s) => `  ${s.state.padEnd(8)} ${s.title}${s.summary ? ` — ${s.summary}` : ''}`),

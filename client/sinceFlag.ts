@@ -23,3 +23,11 @@ export function parseSince(value: string, now: Date = new Date()): string {
     `--since ${value}: give a duration back from now (30m, 24h, 7d) or an ISO time with its zone (2025-01-31T09:00:00Z)`,
   );
 }
+
+/** `--every 24h`, `--lookback 7d`: a length in seconds, from minutes to days. */
+export function parseDuration(flag: string, value: string): number {
+  const duration = /^(\d{1,6})([mhd])$/.exec(value.trim());
+  if (!duration || Number(duration[1]) === 0)
+    throw new UsageError(`${flag} ${value}: give a length such as 30m, 24h or 7d`);
+  return (Number(duration[1]) * unitMs[duration[2]!]!) / 1000;
+}

@@ -15,8 +15,8 @@ export const watchKeyDeletionInput = z
   .object({
     provider: z.literal('aws', { message: 'must be aws (Google Cloud comes with the GCP provider)' }),
     keyArn: keyArnField('ekm watch'),
-    /** Watch from here (the moment the deletion was scheduled). */
-    since: instant('when the deletion was scheduled'),
+    /** Watch from here (the moment the deletion was scheduled); a one-pass check looks back instead. */
+    since: instant('when the deletion was scheduled').optional(),
     /** The revocation that scheduled the deletion, for the alert and the record. */
     revokeWorkflowId: z.string().min(1).optional(),
     /**
@@ -30,7 +30,16 @@ export const watchKeyDeletionInput = z
       .max(90 * 86400, 'must be at most 90 days (CloudTrail LookupEvents keeps 90 days)')
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((input, ctx) => {
+    if ((input.since === undefined) === (input.oncePerLookbackSeconds === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['since'],
+        message:
+          'give exactly one of since (a watch to the deletion date) and oncePerLookbackSeconds (one check)',
+      });
+  });
 
 export type WatchKeyDeletionInput = z.input<typeof watchKeyDeletionInput>;
 

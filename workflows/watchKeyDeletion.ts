@@ -52,7 +52,7 @@ export async function watchKeyDeletion(
   const lagMs = settings.deliveryLagSeconds * 1000;
   const { workflowId, runId } = workflowInfo();
   const carry: WatchCarry = carried ?? {
-    cursor: input.since,
+    cursor: input.since ?? new Date().toISOString(),
     uses: [],
     useCount: 0,
     polls: 0,
@@ -129,8 +129,32 @@ export async function watchKeyDeletion(
     return end('deletion-cancelled', `${count} use(s) seen (${who}); ${cancelled.description}`);
   };
 
+  /** The key's state, or undefined once KMS no longer knows it (deleted). */
+  const describe = async (): Promise<KeyDescription | undefined | 'unreadable'> => {
+    try {
+      return await call('read', 'describeKey', 'is the key still pending deletion?', input.keyArn);
+    } catch (err) {
+      if (
+        err instanceof ActivityFailure &&
+        err.cause instanceof ApplicationFailure &&
+        err.cause.type === EkmError.KeyNotFound
+      )
+        return undefined;
+      if (!(err instanceof ActivityFailure) || isFinal(err)) throw err;
+      await alert(
+        `the deletion watch could not describe ${input.keyArn} (${err.cause?.message ?? err.message})`,
+      );
+      return 'unreadable';
+    }
+  };
+
   // A one-pass check, as a schedule runs it: the look-back window, then the end.
   if (input.oncePerLookbackSeconds !== undefined) {
+    const key = await describe();
+    if (key === undefined) return end('deleted', `KMS no longer knows ${input.keyArn}`);
+    if (key !== 'unreadable' && key.state !== 'PendingDeletion')
+      return end('checked', `the key is ${key.state}, not pending deletion: nothing to watch`);
+    if (key !== 'unreadable') deletionDate = key.deletionDate;
     const until = new Date(Date.now() - lagMs);
     const since = new Date(until.getTime() - input.oncePerLookbackSeconds * 1000);
     draw(`checking ${since.toISOString()} → ${until.toISOString()}`);
@@ -146,27 +170,15 @@ export async function watchKeyDeletion(
 
   for (;;) {
     // 1. Is the key still waiting for its deletion?
-    let key: KeyDescription | undefined;
-    try {
-      key = await call('read', 'describeKey', 'is the key still pending deletion?', input.keyArn);
-    } catch (err) {
-      if (
-        err instanceof ActivityFailure &&
-        err.cause instanceof ApplicationFailure &&
-        err.cause.type === EkmError.KeyNotFound
-      )
-        return end('deleted', `KMS no longer knows ${input.keyArn}: the deletion happened`);
-      if (!(err instanceof ActivityFailure) || isFinal(err)) throw err;
-      await alert(
-        `the deletion watch could not describe ${input.keyArn} (${err.cause?.message ?? err.message})`,
-      );
-    }
-    if (key && key.state !== 'PendingDeletion')
+    const key = await describe();
+    if (key === undefined)
+      return end('deleted', `KMS no longer knows ${input.keyArn}: the deletion happened`);
+    if (key !== 'unreadable' && key.state !== 'PendingDeletion')
       return end(
         'cancelled-elsewhere',
         `the key is ${key.state}: its deletion was cancelled outside the watchdog`,
       );
-    deletionDate = key?.deletionDate ?? deletionDate;
+    if (key !== 'unreadable') deletionDate = key.deletionDate ?? deletionDate;
 
     // 2. What the trail has fully delivered since the last poll (up to the deletion date).
     const deliveredUpTo = Date.now() - lagMs;

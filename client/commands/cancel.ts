@@ -4,6 +4,7 @@
 // behind its own gate); from the archive on the steps are irreversible and the run goes to its end.
 import type { Command } from 'commander';
 import type { RunStatus } from '../../common/runStatus';
+import type { RunSubject } from '../../common/runSubject';
 import { withClient } from '../connect';
 import { RefusedError } from '../errors';
 import { print } from '../output';
@@ -17,20 +18,26 @@ interface CancelFlags {
 
 type Zone = 'before-change' | 'revoked' | 'irreversible';
 
-const stepState = (status: RunStatus, step: string) => status.steps.find((s) => s.step === step)?.state;
+const stepState = (status: RunStatus<RunSubject>, step: string) =>
+  status.steps.find((s) => s.step === step)?.state;
 
 /** The run's zone, read from its steps (the workflow keeps its own; the steps show the same boundaries). */
-function zoneOf(status: RunStatus, type: string): Zone {
+function zoneOf(status: RunStatus<RunSubject>, type: string): Zone {
   const started = (step: string) => {
     const state = stepState(status, step);
     return state !== undefined && state !== 'pending';
   };
   if (type === 'restoreAccess') return started('restore') ? 'irreversible' : 'before-change';
+  if (type === 'rotateKey') return started('rotate') ? 'irreversible' : 'before-change';
   if (started('archive')) return 'irreversible';
   return started('revoke') ? 'revoked' : 'before-change';
 }
 
 function meaning(zone: Zone, type: string, workflowId: string): string {
+  if (type === 'rotateKey')
+    return zone === 'before-change'
+      ? 'the key has not been rotated: the run stops and ends `cancelled`'
+      : 'the key is already rotated (that step is not interrupted); the run stops before checking OpenAI’s access again and ends rotated-unverified';
   if (type === 'restoreAccess')
     return zone === 'before-change'
       ? 'the restore has not changed anything yet: it stops now and access stays revoked'
@@ -67,7 +74,7 @@ export function registerCancel(program: Command): void {
           );
         const zone = zoneOf(status, found.type);
         await handle.cancel();
-        let ended: RunStatus | undefined;
+        let ended: RunStatus<RunSubject> | undefined;
         if (flags.wait) {
           await handle.result().catch(() => undefined);
           ended = await queryStatus(client, workflowId, found.runId);

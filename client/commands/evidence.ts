@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { folderFor } from '../../activities/evidence/store';
 import { evidenceMarkdown } from '../../common/evidenceMarkdown';
 import type { RunStatus } from '../../common/runStatus';
+import type { RunSubject } from '../../common/runSubject';
 import { connectClient, type CliClient } from '../connect';
 import { CliError, ExitCode, UsageError } from '../errors';
 import { checkRunId, describeRun, evidenceDir, queryStatus, requireRunbook } from '../runs';
@@ -18,11 +19,11 @@ interface EvidenceFlags {
   json?: boolean;
 }
 
-function readRecord(dir: string, workflowId: string, runId: string): RunStatus | undefined {
+function readRecord(dir: string, workflowId: string, runId: string): RunStatus<RunSubject> | undefined {
   try {
     return JSON.parse(
       fs.readFileSync(path.join(dir, folderFor(workflowId), runId, 'evidence.json'), 'utf8'),
-    ) as RunStatus;
+    ) as RunStatus<RunSubject>;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new CliError(

@@ -45,10 +45,13 @@ const flagOf: Record<string, string> = {
 /** Steps of a revocation that make a restore impossible (its project is archived or archiving). */
 const pastTheArchive = ['archive', 'replace', 'deletion'];
 
-/** The revocation's record: its status query (a worker replays it), else the worker's evidence file. */
+/**
+ * The revocation's record: its status query (a worker replays it), else the worker's evidence file. The
+ * caller has checked the run is a revokeKey run, so the record is a revocation's.
+ */
 async function revocationRecord(client: Client, workflowId: string, runId: string): Promise<RunStatus> {
   try {
-    return await queryStatus(client, workflowId, runId);
+    return (await queryStatus(client, workflowId, runId)) as RunStatus;
   } catch (queryError) {
     const file = path.join(evidenceDir(), folderFor(workflowId), runId, 'evidence.json');
     try {

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import type { RunStatus } from '../../common/runStatus';
+import type { RunSubject } from '../../common/runSubject';
 import { withClient } from '../connect';
 import { print } from '../output';
 import { checkRunId, describeRun, queryStatus, renderStatus, requireRunbook } from '../runs';
@@ -17,7 +18,7 @@ interface StatusFlags {
 
 const watchIntervalMs = 2000;
 
-export function statusJson(status: RunStatus, execution: WorkflowExecutionDescription) {
+export function statusJson(status: RunStatus<RunSubject>, execution: WorkflowExecutionDescription) {
   return {
     ...status,
     execution: {

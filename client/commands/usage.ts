@@ -15,9 +15,9 @@ import {
 import type { verifyKeyUsage } from '../../workflows';
 import { withClient } from '../connect';
 import { CliError, UsageError } from '../errors';
-import { inspectKeyOnWorker } from '../inspectKeyRun';
+import { keyArnOrStandIn, resolveKeyArn } from '../inspectKeyRun';
 import { print } from '../output';
-import { failureMessage, runLink } from '../runs';
+import { checkFlags, failureMessage, runLink } from '../runs';
 import { parseSince } from '../sinceFlag';
 
 interface UsageFlags {
@@ -38,19 +38,6 @@ const flagOf: Record<string, string> = {
   since: '--since',
   until: '--until',
 };
-
-function checked(input: VerifyKeyUsageInput): VerifyKeyUsageInput {
-  const parsed = verifyKeyUsageInput.safeParse(input);
-  if (!parsed.success)
-    throw new UsageError(
-      parsed.error.issues
-        .map((i) => `${flagOf[String(i.path[0])] ?? String(i.path[0])}: ${i.message}`)
-        .join('; '),
-    );
-  return input;
-}
-
-const isKeyArn = (ref: string) => /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\//.test(ref);
 
 export function registerUsage(program: Command, defaultTaskQueue: string): void {
   program
@@ -76,28 +63,12 @@ export function registerUsage(program: Command, defaultTaskQueue: string): void 
         externalKeyId: flags.externalKey,
         since,
       });
-      // Check every flag before Temporal is contacted: an alias stands in as a key ARN in the role's account.
-      const roleAccount = /^arn:aws[a-z-]*:iam::(\d{12}):role\//.exec(flags.role)?.[1] ?? '000000000000';
-      checked(
-        request(
-          isKeyArn(keyRef)
-            ? keyRef
-            : `arn:aws:kms:us-east-1:${roleAccount}:key/00000000-0000-0000-0000-000000000000`,
-        ),
-      );
+      // Every flag is checked before Temporal is contacted.
+      checkFlags(verifyKeyUsageInput, request(keyArnOrStandIn(keyRef, flags.role)), flagOf);
       const out = await withClient(async ({ client, namespace }) => {
         // The CLI holds no cloud credentials: the worker resolves an alias or a key id (inspectKey).
-        const keyArn = isKeyArn(keyRef)
-          ? keyRef
-          : (
-              await inspectKeyOnWorker(
-                client,
-                flags.taskQueue,
-                { provider: 'aws', key: keyRef },
-                '`ekm usage`',
-              )
-            ).keyId;
-        const input = checked(request(keyArn));
+        const keyArn = await resolveKeyArn(client, flags.taskQueue, keyRef, '`ekm usage`');
+        const input = checkFlags(verifyKeyUsageInput, request(keyArn), flagOf);
         const workflowId = usageWorkflowId(keyArn, randomUUID());
         const handle = await client.workflow.start<typeof verifyKeyUsage>('verifyKeyUsage', {
           taskQueue: flags.taskQueue,

@@ -8,6 +8,7 @@ import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@te
 import { normalisePerson, tally, voteSchema, type GateView, type Vote } from '../../common/approvals';
 import { describeIssues } from '../../common/keys';
 import type { RunStatus } from '../../common/runStatus';
+import type { RunSubject } from '../../common/runSubject';
 import { voteSignal, voteUpdate } from '../../workflows/revoke/messages';
 import { withClient } from '../connect';
 import { CliError, RefusedError, UsageError } from '../errors';
@@ -140,7 +141,7 @@ async function viaSignal(
   client: Client,
   handle: WorkflowHandle,
   runId: string,
-  before: RunStatus,
+  before: RunStatus<RunSubject>,
   vote: Vote,
 ): Promise<{ gate: GateView; counted: true }> {
   await handle.signal(voteSignal, vote);

@@ -1,0 +1,217 @@
+// `ekm schedule usage|watch|list|delete`: the recurring checks, as Temporal Schedules (visible in the Web
+// UI's Schedules page). `usage` runs verifyKeyUsage over the last interval; `watch` runs one pass of the
+// deletion watchdog. A schedule's id names the key, so a second schedule of the same check is refused by
+// Temporal itself; overlapping runs are skipped (a slow check never piles up behind itself).
+import type { Command } from 'commander';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+} from '@temporalio/client';
+import { describeIssues, inspectKeyInput } from '../../common/keys';
+import { verifyKeyUsageInput, type VerifyKeyUsageInput } from '../../common/usage';
+import { watchKeyDeletionInput, type WatchKeyDeletionInput } from '../../common/watchdog';
+import { EkmKeyId, EkmProvider } from '../../common/searchAttributes';
+import { withClient } from '../connect';
+import { CliError, ExitCode, RefusedError, UsageError } from '../errors';
+import { keyArnOrStandIn, resolveKeyArn } from '../inspectKeyRun';
+import { print } from '../output';
+import { checkFlags, uiBaseUrl } from '../runs';
+import { parseDuration } from '../sinceFlag';
+
+interface ScheduleFlags {
+  key: string;
+  role?: string;
+  externalKey?: string;
+  every: string;
+  taskQueue: string;
+  json?: boolean;
+}
+
+/** One kind of recurring check: its schedule id, its workflow and its input. */
+const kinds = {
+  usage: { prefix: 'ekm-usage-schedule', workflowType: 'verifyKeyUsage' },
+  watch: { prefix: 'ekm-watch-schedule', workflowType: 'watchKeyDeletion' },
+} as const;
+
+function keyRefOf(flags: ScheduleFlags): string {
+  const ref = inspectKeyInput.safeParse({ provider: 'aws', key: flags.key });
+  if (!ref.success) throw new UsageError(`--${describeIssues(ref.error)}`);
+  return ref.data.key;
+}
+
+async function create(
+  client: Client,
+  kind: keyof typeof kinds,
+  keyArn: string,
+  everySeconds: number,
+  taskQueue: string,
+  args: VerifyKeyUsageInput | WatchKeyDeletionInput,
+  note: string,
+): Promise<string> {
+  const scheduleId = `${kinds[kind].prefix}:${keyArn}`;
+  try {
+    await client.schedule.create({
+      scheduleId,
+      spec: { intervals: [{ every: everySeconds * 1000 }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: kinds[kind].workflowType,
+        // Temporal appends the scheduled time, so every run has an id of its own.
+        workflowId: `${kinds[kind].prefix}-run:${keyArn}`,
+        taskQueue,
+        args: [args],
+        typedSearchAttributes: [
+          { key: EkmProvider, value: 'aws' },
+          { key: EkmKeyId, value: keyArn },
+        ],
+        staticSummary: note,
+      },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: everySeconds * 1000 },
+      memo: { ekm: note },
+    });
+  } catch (err) {
+    if (err instanceof ScheduleAlreadyRunning)
+      throw new RefusedError(
+        `--key: ${keyArn} already has a ${kind} schedule (${scheduleId}); \`ekm schedule delete ${scheduleId}\` first to change it`,
+      );
+    throw err;
+  }
+  return scheduleId;
+}
+
+export function registerSchedule(program: Command, defaultTaskQueue: string): void {
+  const schedule = program
+    .command('schedule')
+    .description('recurring checks as Temporal Schedules (the Web UI lists them under Schedules)');
+
+  schedule
+    .command('usage')
+    .description('run `ekm usage` for a key every interval, over the interval just past')
+    .requiredOption('--key <ref>', 'the AWS KMS key: key ARN, alias (alias/NAME), alias ARN or key id')
+    .requiredOption('--role <arn>', 'the customer role OpenAI assumes')
+    .option('--external-key <id>', "also ask OpenAI's validate for this external key (extkey_…)")
+    .option('--every <length>', 'how often: 30m, 24h, 7d', '24h')
+    .option('--task-queue <name>', 'task queue the worker polls', defaultTaskQueue)
+    .option('--json', 'print JSON')
+    .action(async (flags: ScheduleFlags) => {
+      const keyRef = keyRefOf(flags);
+      const every = parseDuration('--every', flags.every);
+      const flagOf = {
+        keyArn: '--key',
+        roleArn: '--role',
+        externalKeyId: '--external-key',
+        lookbackSeconds: '--every',
+      };
+      const input = (keyArn: string): VerifyKeyUsageInput => ({
+        provider: 'aws',
+        keyArn,
+        roleArn: flags.role!,
+        externalKeyId: flags.externalKey,
+        lookbackSeconds: every,
+      });
+      checkFlags(verifyKeyUsageInput, input(keyArnOrStandIn(keyRef, flags.role)), flagOf);
+      const out = await withClient(async ({ client }) => {
+        const keyArn = await resolveKeyArn(client, flags.taskQueue, keyRef, '`ekm schedule usage`');
+        const args = checkFlags(verifyKeyUsageInput, input(keyArn), flagOf);
+        const id = await create(
+          client,
+          'usage',
+          keyArn,
+          every,
+          flags.taskQueue,
+          args,
+          `Usage of ${keyArn} every ${flags.every}`,
+        );
+        return { scheduleId: id, keyArn, every: flags.every };
+      });
+      print(
+        flags,
+        out,
+        () =>
+          `scheduled  ${out.scheduleId}\nevery      ${out.every}\nWeb UI     ${uiBaseUrl()}/namespaces/${process.env.TEMPORAL_NAMESPACE ?? 'default'}/schedules`,
+      );
+    });
+
+  schedule
+    .command('watch')
+    .description('check a key pending deletion for any use every interval (one watchdog pass each time)')
+    .requiredOption('--key <ref>', 'the AWS KMS key: key ARN, alias (alias/NAME), alias ARN or key id')
+    .option('--every <length>', 'how often: 30m, 24h, 7d', '1h')
+    .option('--task-queue <name>', 'task queue the worker polls', defaultTaskQueue)
+    .option('--json', 'print JSON')
+    .action(async (flags: ScheduleFlags) => {
+      const keyRef = keyRefOf(flags);
+      const every = parseDuration('--every', flags.every);
+      const flagOf = { keyArn: '--key', oncePerLookbackSeconds: '--every' };
+      const input = (keyArn: string): WatchKeyDeletionInput => ({
+        provider: 'aws',
+        keyArn,
+        oncePerLookbackSeconds: every,
+      });
+      checkFlags(watchKeyDeletionInput, input(keyArnOrStandIn(keyRef)), flagOf);
+      const out = await withClient(async ({ client }) => {
+        const keyArn = await resolveKeyArn(client, flags.taskQueue, keyRef, '`ekm schedule watch`');
+        const args = checkFlags(watchKeyDeletionInput, input(keyArn), flagOf);
+        const id = await create(
+          client,
+          'watch',
+          keyArn,
+          every,
+          flags.taskQueue,
+          args,
+          `Deletion watch of ${keyArn} every ${flags.every}`,
+        );
+        return { scheduleId: id, keyArn, every: flags.every };
+      });
+      print(flags, out, () => `scheduled  ${out.scheduleId}\nevery      ${out.every}`);
+    });
+
+  schedule
+    .command('list')
+    .description('the ekm schedules in the namespace')
+    .option('--json', 'print JSON')
+    .action(async (flags: { json?: boolean }) => {
+      const rows = await withClient(async ({ client }) => {
+        const found: { scheduleId: string; note: string; nextRun?: string; recentRuns: number }[] = [];
+        for await (const s of client.schedule.list()) {
+          if (!Object.values(kinds).some((k) => s.scheduleId.startsWith(`${k.prefix}:`))) continue;
+          found.push({
+            scheduleId: s.scheduleId,
+            note: String(s.memo?.ekm ?? ''),
+            nextRun: s.info.nextActionTimes[0]?.toISOString(),
+            recentRuns: s.info.recentActions.length,
+          });
+        }
+        return found;
+      });
+      print(flags, rows, () =>
+        rows.length
+          ? rows.map((r) => `${r.scheduleId}\n  ${r.note}; next ${r.nextRun ?? 'none'}`).join('\n')
+          : 'no ekm schedules',
+      );
+    });
+
+  schedule
+    .command('delete')
+    .description('delete an ekm schedule (runs already started go on)')
+    .argument('<scheduleId>', 'as `ekm schedule list` shows it')
+    .option('--json', 'print JSON')
+    .action(async (scheduleId: string, flags: { json?: boolean }) => {
+      if (!Object.values(kinds).some((k) => scheduleId.startsWith(`${k.prefix}:`)))
+        throw new UsageError(
+          `<scheduleId>: ${scheduleId} is not an ekm schedule id (see \`ekm schedule list\`)`,
+        );
+      await withClient(async ({ client }) => {
+        try {
+          await client.schedule.getHandle(scheduleId).delete();
+        } catch (err) {
+          if (err instanceof ScheduleNotFoundError)
+            throw new CliError(`no schedule ${scheduleId}`, ExitCode.notFound);
+          throw err;
+        }
+      });
+      print(flags, { deleted: scheduleId }, () => `deleted    ${scheduleId}`);
+    });
+}
