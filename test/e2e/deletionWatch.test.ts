@@ -10,7 +10,9 @@ import {
 import type { WatchResult } from '../../common/watchdog';
 import { watchWorkflowId } from '../../common/watchdog';
 import { watchKeyDeletion } from '../../workflows';
+import type { WorkflowHandle } from '@temporalio/client';
 import { devEnvironment } from '../fixtures/environments';
+import { recordForReplay } from '../fixtures/replay';
 import { sandboxWorker } from '../fixtures/revoke';
 import { call, startTwinWorld, type TwinWorld } from '../fixtures/twin';
 import { startWebhook, type Webhook } from '../fixtures/webhook';
@@ -44,7 +46,7 @@ describe('the scheduled-deletion watchdog (aws)', function () {
 
   async function watch(
     cancelDeletionOnUse: boolean,
-    body: (w: TwinWorld, result: () => Promise<WatchResult>) => Promise<void>,
+    body: (w: TwinWorld, result: () => Promise<WatchResult>, handle: WorkflowHandle) => Promise<void>,
   ): Promise<void> {
     const w = (world = await startTwinWorld());
     const hook = (webhook = await startWebhook());
@@ -61,7 +63,7 @@ describe('the scheduled-deletion watchdog (aws)', function () {
           args: [{ provider: 'aws', keyArn: w.demo.aws.keyArn, since }],
         });
         try {
-          await body(w, () => handle.result());
+          await body(w, () => handle.result(), handle);
         } finally {
           await handle.terminate('test over').catch(() => undefined);
         }
@@ -71,11 +73,12 @@ describe('the scheduled-deletion watchdog (aws)', function () {
   }
 
   it('a use while pending deletion: alerts, cancels the deletion, and the key stays disabled', async function () {
-    await watch(true, async (w, result) => {
+    await watch(true, async (w, result, handle) => {
       assert.equal(await keyState(w), 'PendingDeletion');
       assert.notEqual(await openAiReadsOldData(w), 200, 'KMS refuses a key pending deletion');
       const r = await result();
       assert.equal(r.endState, 'deletion-cancelled', r.reason);
+      await recordForReplay(handle, 'watchKeyDeletion-deletion-cancelled');
       assert.equal(r.useCount, 1);
       assert.equal(r.uses[0]?.eventName, 'Decrypt');
       assert.equal(r.uses[0]?.errorCode, 'KMSInvalidStateException');

@@ -223,6 +223,7 @@ describe('revokeKey guards (aws)', function () {
           w.demo.openai.adminKey,
         );
         assert.equal((p.body as { status: string }).status, 'active', 'nothing archived');
+        await recordForReplay(handle, 'revokeKey-trail-late-use');
       },
       { revoke: { cacheWaitSeconds: 10 } },
     );
@@ -314,7 +315,9 @@ describe('revokeKey guards (aws)', function () {
         assert.equal(status.endState, 'completed');
         const key = await w.kms.send(new DescribeKeyCommand({ KeyId: w.demo.aws.keyId }));
         assert.equal(key.KeyMetadata?.KeyState, 'PendingDeletion');
-        await recordForReplay(handle, 'revokeKey-cancel-ignored-after-archive-with-deletion');
+        // (revokeKey-cancel-ignored-after-archive-with-deletion.json is the same run recorded before the
+        // audit trail and the watchdog: kept, not re-recorded.)
+        await recordForReplay(handle, 'revokeKey-deletion-and-watchdog');
       },
       { request: { deleteAfterDays: 7 } },
     );

@@ -13,6 +13,7 @@ import type { RunStatus } from '../../common/runStatus';
 import { rotationStatusQuery, voteUpdate } from '../../workflows/revoke/messages';
 import { rotateKey } from '../../workflows/rotateKey';
 import { devEnvironment } from '../fixtures/environments';
+import { recordForReplay } from '../fixtures/replay';
 import { approvers, requester, sandboxWorker, scenarios, vote, waitForGate } from '../fixtures/revoke';
 import { type TwinWorld } from '../fixtures/twin';
 import { startWebhook, type Webhook } from '../fixtures/webhook';
@@ -56,7 +57,9 @@ for (const scenario of scenarios) {
       await run({ kind: 'now' }, async (ctx) => {
         const { w, request } = ctx;
         const rotatedBefore = Date.now();
-        const status = (await (await start(ctx, request)).result()) as RunStatus<RotateKeyRequest>;
+        const handle = await start(ctx, request);
+        const status = (await handle.result()) as RunStatus<RotateKeyRequest>;
+        await recordForReplay(handle, 'rotateKey-rotated-now');
         assert.equal(status.endState, 'rotated', status.endReason);
         const { Rotations } = await w.kms.send(new ListKeyRotationsCommand({ KeyId: w.demo.aws.keyId }));
         assert.equal(
@@ -152,6 +155,7 @@ for (const scenario of scenarios) {
           });
           const status = await handle.query(rotationStatusQuery);
           assert.equal(status.endState, 'rotation-broke-access');
+          await recordForReplay(handle, 'rotateKey-broke-access');
           const alert = await webhook!.waitFor('escalation');
           assert.match(alert.message, /A rotation must never revoke/);
         },
