@@ -3,7 +3,8 @@
 // freshly seeded demo organisation, and the ekm worker; waits until each answers; writes what it seeded
 // to .data/sandbox.json (`ekm sandbox describe`); prints what to try next. Ctrl-C or SIGTERM stops
 // everything it started. Ports: EKM_TEMPORAL_PORT (7233), EKM_UI_PORT (8233), EKM_MOTO_PORT (5050),
-// EKM_OPENAI_PORT (5060); EKM_OPENAI_CACHE_TTL_SECONDS (60 here, 3600 at OpenAI) sets the twin's key
+// EKM_OPENAI_PORT (5060), EKM_GCP_KMS_PORT (5070, the Google Cloud KMS fake, in memory like moto);
+// EKM_OPENAI_CACHE_TTL_SECONDS (60 here, 3600 at OpenAI) sets the twin's key
 // cache, and the sandbox worker waits it out plus a margin — a rehearsal takes minutes, not an hour.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,6 +15,7 @@ import { liveServices, logTail, stopAll, type ServiceProcess } from './process';
 import { seedDemoOrganisation } from './openai/demo';
 import type { TwinBehaviour } from './openai/routes';
 import { startOpenAiTwin, type OpenAiTwin } from './openai/twin';
+import { startGcpKmsFake, type GcpKmsFake } from './gcp/kmsFake';
 import { startMotoServer, startTemporalDevServer } from './services';
 import { startWorkerProcess } from './workerProcess';
 
@@ -23,6 +25,7 @@ const rel = (file: string) => path.relative(process.cwd(), file) || '.';
 const sandboxApprovers = ['alice@example.com', 'bob@example.com'];
 
 let twin: OpenAiTwin | undefined;
+let gcpKms: GcpKmsFake | undefined;
 let stopping: Promise<void> | undefined;
 /** Stops every child, once: a second signal (Ctrl-C twice) waits for the same stop instead of orphaning them. */
 async function shutdown(code: number, why?: string): Promise<never> {
@@ -30,6 +33,7 @@ async function shutdown(code: number, why?: string): Promise<never> {
     if (why) console.log(`\nekm sandbox: ${why}; stopping ${liveServices.size} service(s) …`);
     await stopAll();
     await twin?.close();
+    await gcpKms?.close();
     console.log('ekm sandbox: stopped.');
   })();
   await stopping;
@@ -58,6 +62,7 @@ async function main(): Promise<void> {
   const uiPort = portFromEnv('EKM_UI_PORT', temporalPort + 1000);
   const motoPort = portFromEnv('EKM_MOTO_PORT', 5050);
   const openAiPort = portFromEnv('EKM_OPENAI_PORT', 5060);
+  const gcpKmsPort = portFromEnv('EKM_GCP_KMS_PORT', 5070);
   const ttlRaw = process.env.EKM_OPENAI_CACHE_TTL_SECONDS;
   const cacheTtlSeconds = ttlRaw ? Number(ttlRaw) : 60;
   if (!Number.isInteger(cacheTtlSeconds) || cacheTtlSeconds < 0 || cacheTtlSeconds > 86400) {
@@ -71,12 +76,15 @@ async function main(): Promise<void> {
   await assertPortFree(uiPort, 'Temporal Web UI', 'EKM_UI_PORT');
   await assertPortFree(motoPort, 'moto, the local AWS', 'EKM_MOTO_PORT');
   await assertPortFree(openAiPort, 'the OpenAI twin', 'EKM_OPENAI_PORT');
+  await assertPortFree(gcpKmsPort, 'the Google Cloud KMS fake', 'EKM_GCP_KMS_PORT');
 
   const dbFile = path.join(dataDir(), 'temporal.sqlite');
   console.log('ekm sandbox: starting the Temporal dev server …');
   const temporal = await startTemporalDevServer({ port: temporalPort, uiPort, dbFile });
   console.log('ekm sandbox: starting moto (AWS KMS, IAM, STS) …');
   const moto = await startMotoServer({ port: motoPort });
+  console.log('ekm sandbox: starting the Google Cloud KMS fake (KMS, IAM, Cloud Logging) …');
+  gcpKms = await startGcpKmsFake({ port: gcpKmsPort, projectId: 'ekm-sandbox' });
   // moto keeps nothing across restarts, so the twin's organisation (whose data depends on moto's keys) is
   // seeded afresh on every start too; see the README.
   const twinState = path.join(dataDir(), 'openai-twin.json');
@@ -97,6 +105,11 @@ async function main(): Promise<void> {
       {
         ...demo,
         temporal: { address: temporal.address, namespace: 'default', uiUrl: temporal.uiUrl },
+        gcpKms: {
+          address: gcpKms.address,
+          projectId: gcpKms.projectId,
+          principalHeader: gcpKms.principalHeader,
+        },
         openaiCacheTtlSeconds: cacheTtlSeconds,
       },
       null,
@@ -131,6 +144,10 @@ async function main(): Promise<void> {
         probeWindowSeconds: 120,
         probeIntervalSeconds: 5,
       },
+      // The twin lists OpenAI's KMS calls at once; the grace covers its last cached reads.
+      usage: { deliveryLagSeconds: 5, propagationGraceSeconds: 5 },
+      // The watchdog polls every half minute here and cancels a deletion at the first use it sees.
+      watchdog: { pollSeconds: 30, cancelDeletionOnUse: true },
       approvals: {
         gates: { revoke: gate, archive: gate, deletion: gate, restore: gate },
         breakGlass: { approvers: [sandboxApprovers[0]!], quorum: 1, deadlineSeconds: 3600 },
@@ -169,6 +186,7 @@ ekm sandbox is up — everything on 127.0.0.1:
   Temporal server   ${temporal.address}, namespace default (state kept in ${rel(dbFile)})
   AWS (moto)        ${moto.endpoint}: KMS, IAM, STS (moto keeps nothing: re-seeded on every start)
   OpenAI twin       ${twin.url}: Admin API + data endpoints, key cache ${cacheTtlSeconds}s, org ${demo.openai.orgId}
+  GCP KMS (fake)    ${gcpKms.address}: Cloud KMS, IAM and Cloud Logging over gRPC (in memory; caller in header ${gcpKms.principalHeader})
   ekm worker        task queue ${defaultTaskQueue}
   demo key          ${demo.aws.keyArn} (${demo.aws.keyAlias})
   demo role         ${demo.aws.roleArn}

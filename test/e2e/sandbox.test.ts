@@ -115,6 +115,7 @@ describe('sandbox launcher (npm start)', function () {
       const launched = launch({
         EKM_TEMPORAL_PORT: String(port),
         EKM_OPENAI_PORT: String(await freePort()),
+        EKM_GCP_KMS_PORT: String(await freePort()),
         EKM_DATA_DIR: dataDir,
       });
       assert.equal(await launched.exited, 1);
@@ -126,12 +127,13 @@ describe('sandbox launcher (npm start)', function () {
   });
 
   it('comes up, serves a run, stops every child on SIGTERM, and finds the run again after a restart', async function () {
-    const [temporalPort, uiPort, motoPort, openAiPort] = await distinctFreePorts(4);
+    const [temporalPort, uiPort, motoPort, openAiPort, gcpKmsPort] = await distinctFreePorts(5);
     const env = {
       EKM_TEMPORAL_PORT: String(temporalPort),
       EKM_UI_PORT: String(uiPort),
       EKM_MOTO_PORT: String(motoPort),
       EKM_OPENAI_PORT: String(openAiPort),
+      EKM_GCP_KMS_PORT: String(gcpKmsPort),
       EKM_DATA_DIR: dataDir,
     };
     const address = `127.0.0.1:${temporalPort}`;
