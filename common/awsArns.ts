@@ -1,4 +1,5 @@
-// The two AWS names every run that touches a key is given, checked one way everywhere.
+// The two AWS names every run that touches a key is given, and the instants of its windows, checked one
+// way everywhere.
 import { z } from 'zod';
 
 /** A key ARN (never an alias or a bare id: the CLI command named here resolves those first). */
@@ -19,3 +20,30 @@ export const roleArnField = z
     /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/,
     'must be the IAM role ARN OpenAI assumes (arn:aws:iam::ACCOUNT:role/NAME)',
   );
+
+/**
+ * OpenAI assumes a role in the key's own account: a key and a role in different accounts are a mistake in
+ * the request. Only two well-formed ARNs are compared (a malformed one already has its own message).
+ */
+export function refuseOtherAccount(
+  keyArn: string,
+  roleArn: string,
+  ctx: { addIssue(issue: { code: 'custom'; path: string[]; message: string }): void },
+): void {
+  const keyAccount = keyArn.split(':')[4] ?? '';
+  const roleAccount = roleArn.split(':')[4] ?? '';
+  const account = /^\d{12}$/;
+  if (account.test(keyAccount) && account.test(roleAccount) && keyAccount !== roleAccount)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['roleArn'],
+      message: `is in account ${roleAccount} but the key is in account ${keyAccount}: give the role OpenAI assumes in the key's account`,
+    });
+}
+
+/** An instant with its zone, so a window given in one time zone means the same everywhere. */
+export const instantField = (what: string) =>
+  z.iso.datetime({
+    offset: true,
+    message: `must be an ISO 8601 time with a zone, e.g. 2025-01-31T09:00:00Z (${what})`,
+  });

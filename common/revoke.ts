@@ -1,7 +1,7 @@
 // What a revocation run is given (resource ids only — never hosts, credentials or waits), and the shapes
 // its steps hand each other. Shared by the CLI, the revokeKey workflow and the activities.
 import { z } from 'zod';
-import { keyArnField, roleArnField } from './awsArns';
+import { keyArnField, refuseOtherAccount, roleArnField } from './awsArns';
 
 /**
  * The ways to revoke OpenAI's access to an AWS key, in the runbook's words. `alias-repoint` is listed so
@@ -106,15 +106,7 @@ export const revokeKeyInput = z
   })
   .strict()
   .superRefine((input, ctx) => {
-    const keyAccount = input.keyArn.split(':')[4];
-    const roleAccount = input.roleArn.split(':')[4];
-    // Only two well-formed ARNs can be compared; a malformed one already has its own message.
-    if (keyAccount && roleAccount && keyAccount !== roleAccount)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['roleArn'],
-        message: `is in account ${roleAccount} but the key is in account ${keyAccount}: give the role OpenAI assumes in the key's account`,
-      });
+    refuseOtherAccount(input.keyArn, input.roleArn, ctx);
     if (input.product === 'api') {
       if (!input.externalKeyId)
         ctx.addIssue({

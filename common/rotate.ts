@@ -3,7 +3,7 @@
 // A rotation makes new key material for new data and keeps the old for old data: it must never change
 // OpenAI's access, and the run proves that afterwards.
 import { z } from 'zod';
-import { keyArnField, roleArnField } from './awsArns';
+import { keyArnField, refuseOtherAccount, roleArnField } from './awsArns';
 import {
   aliasRepointRefusal,
   changeTicketField,
@@ -65,14 +65,7 @@ export const rotateKeyInput = z
   })
   .strict()
   .superRefine((input, ctx) => {
-    const keyAccount = input.keyArn.split(':')[4];
-    const roleAccount = input.roleArn.split(':')[4];
-    if (keyAccount && roleAccount && keyAccount !== roleAccount)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['roleArn'],
-        message: `is in account ${roleAccount} but the key is in account ${keyAccount}: give the role OpenAI assumes in the key's account`,
-      });
+    refuseOtherAccount(input.keyArn, input.roleArn, ctx);
     if (!input.externalKeyId && input.probes.length === 0)
       ctx.addIssue({
         code: 'custom',
@@ -113,4 +106,3 @@ export interface AccessProof {
   validate?: ValidationView;
   probes: ProbeRound[];
 }
-

@@ -1,18 +1,11 @@
 // "Is my key being used?" — what a verifyKeyUsage run is given and what it reports. Shared by the CLI,
 // the workflow and the activity. The run reads only: it names a key, the role OpenAI assumes and a window.
 import { z } from 'zod';
-import { keyArnField, roleArnField } from './awsArns';
+import { instantField, keyArnField, refuseOtherAccount, roleArnField } from './awsArns';
 import type { ValidationView } from './revoke';
 
 const keyArn = keyArnField('ekm usage');
 const roleArn = roleArnField;
-// An instant with its zone, so a run started in one time zone means the same window everywhere.
-const instant = (what: string) =>
-  z.iso.datetime({
-    offset: true,
-    message: `must be an ISO 8601 time with a zone, e.g. 2025-01-31T09:00:00Z (${what})`,
-  });
-
 export const verifyKeyUsageInput = z
   .object({
     provider: z.literal('aws', { message: 'must be aws (Google Cloud comes with the GCP provider)' }),
@@ -24,7 +17,7 @@ export const verifyKeyUsageInput = z
       .trim()
       .regex(/^extkey_[A-Za-z0-9_-]{1,128}$/, 'must be an OpenAI external key id (extkey_…)')
       .optional(),
-    since: instant('the start of the window').optional(),
+    since: instantField('the start of the window').optional(),
     /**
      * Instead of `since`: the window reaches this far back from the run's start. A Temporal Schedule
      * starts every run with the same input, so a recurring check names a length, not an instant.
@@ -36,7 +29,7 @@ export const verifyKeyUsageInput = z
       .max(90 * 86400, 'must be at most 90 days (CloudTrail LookupEvents keeps 90 days)')
       .optional(),
     /** Omitted: up to the moment the trail is read. */
-    until: instant('the end of the window').optional(),
+    until: instantField('the end of the window').optional(),
   })
   .strict()
   .superRefine((input, ctx) => {
@@ -58,16 +51,7 @@ export const verifyKeyUsageInput = z
       Date.parse(input.until) <= Date.parse(input.since)
     )
       ctx.addIssue({ code: 'custom', path: ['until'], message: 'must be later than since' });
-    const keyAccount = input.keyArn.split(':')[4];
-    const roleAccount = input.roleArn.split(':')[4];
-    // Only two well-formed ARNs can be compared; a malformed one already has its own message.
-    const account = /^\d{12}$/;
-    if (account.test(keyAccount ?? '') && account.test(roleAccount ?? '') && keyAccount !== roleAccount)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['roleArn'],
-        message: `is in account ${roleAccount} but the key is in account ${keyAccount}: give the role OpenAI assumes in the key's account`,
-      });
+    refuseOtherAccount(input.keyArn, input.roleArn, ctx);
   });
 
 export type VerifyKeyUsageInput = z.input<typeof verifyKeyUsageInput>;

@@ -2,21 +2,15 @@
 // any use of it means something still depends on it — the one moment a deletion can still be undone.
 // AWS documents only a do-it-yourself CloudWatch alarm for this; here it is a workflow of its own.
 import { z } from 'zod';
-import { keyArnField } from './awsArns';
+import { instantField, keyArnField } from './awsArns';
 import type { UsageSample } from './usage';
-
-const instant = (what: string) =>
-  z.iso.datetime({
-    offset: true,
-    message: `must be an ISO 8601 time with a zone, e.g. 2025-01-31T09:00:00Z (${what})`,
-  });
 
 export const watchKeyDeletionInput = z
   .object({
     provider: z.literal('aws', { message: 'must be aws (Google Cloud comes with the GCP provider)' }),
     keyArn: keyArnField('ekm watch'),
     /** Watch from here (the moment the deletion was scheduled); a one-pass check looks back instead. */
-    since: instant('when the deletion was scheduled').optional(),
+    since: instantField('when the deletion was scheduled').optional(),
     /** The revocation that scheduled the deletion, for the alert and the record. */
     revokeWorkflowId: z.string().min(1).optional(),
     /**

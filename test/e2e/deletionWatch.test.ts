@@ -14,22 +14,9 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { devEnvironment } from '../fixtures/environments';
 import { recordForReplay } from '../fixtures/replay';
 import { sandboxWorker } from '../fixtures/revoke';
-import { call, startTwinWorld, type TwinWorld } from '../fixtures/twin';
+import { openAiReadsOldFile, startTwinWorld, type TwinWorld } from '../fixtures/twin';
 import { startWebhook, type Webhook } from '../fixtures/webhook';
 import { withWorker } from '../fixtures/worker';
-
-/** OpenAI reads an old object: with the cache cold, the twin asks KMS, which refuses a key pending deletion. */
-async function openAiReadsOldData(w: TwinWorld): Promise<number> {
-  w.advance(7200);
-  const [project] = w.demo.openai.projects;
-  const answer = await call(
-    w.twin.url,
-    'GET',
-    `/v1/files/${project!.probes.fileId}/content`,
-    project!.apiKey,
-  );
-  return answer.status;
-}
 
 async function keyState(w: TwinWorld): Promise<string | undefined> {
   return (await w.kms.send(new DescribeKeyCommand({ KeyId: w.demo.aws.keyId }))).KeyMetadata?.KeyState;
@@ -75,7 +62,11 @@ describe('the scheduled-deletion watchdog (aws)', function () {
   it('a use while pending deletion: alerts, cancels the deletion, and the key stays disabled', async function () {
     await watch(true, async (w, result, handle) => {
       assert.equal(await keyState(w), 'PendingDeletion');
-      assert.notEqual(await openAiReadsOldData(w), 200, 'KMS refuses a key pending deletion');
+      assert.notEqual(
+        await openAiReadsOldFile(w, { coldCache: true }),
+        200,
+        'KMS refuses a key pending deletion',
+      );
       const r = await result();
       assert.equal(r.endState, 'deletion-cancelled', r.reason);
       await recordForReplay(handle, 'watchKeyDeletion-deletion-cancelled');
@@ -94,7 +85,7 @@ describe('the scheduled-deletion watchdog (aws)', function () {
       // Quiet polls first: no alert while nobody uses the key.
       await new Promise((r) => setTimeout(r, 3000));
       assert.deepEqual(webhook!.received, []);
-      await openAiReadsOldData(w);
+      await openAiReadsOldFile(w, { coldCache: true });
       const alert = await webhook!.waitFor('watchdog');
       assert.match(alert.message, /The deletion stays scheduled/);
       assert.equal(await keyState(w), 'PendingDeletion', 'alert only: the deletion stays scheduled');

@@ -9,20 +9,8 @@ import { verifyKeyUsage } from '../../workflows';
 import { runCli } from '../fixtures/cli';
 import { devEnvironment } from '../fixtures/environments';
 import { devServer } from '../fixtures/services';
-import { call, startTwinWorld, testTtlSeconds, type TwinWorld } from '../fixtures/twin';
+import { openAiReadsOldFile, startTwinWorld, testTtlSeconds, type TwinWorld } from '../fixtures/twin';
 import { withWorker, type WorkerContext } from '../fixtures/worker';
-
-/** Reads the seeded project's batch output file with the project's own key: the twin decrypts it. */
-async function probeFile(w: TwinWorld): Promise<number> {
-  const [project] = w.demo.openai.projects;
-  const answer = await call(
-    w.twin.url,
-    'GET',
-    `/v1/files/${project!.probes.fileId}/content`,
-    project!.apiKey,
-  );
-  return answer.status;
-}
 
 function usageWorker(w: TwinWorld) {
   return {
@@ -57,7 +45,7 @@ describe('verifyKeyUsage (AWS)', function () {
     const w = world;
     w.advance(testTtlSeconds + 1);
     const probedAt = Date.now();
-    assert.equal(await probeFile(w), 200);
+    assert.equal(await openAiReadsOldFile(w), 200);
 
     const result = await withWorker(
       await devEnvironment(),
@@ -90,7 +78,11 @@ describe('verifyKeyUsage (AWS)', function () {
     const w = world;
     const { KeyMetadata } = await w.kms.send(new CreateKeyCommand({ Description: 'ekm test: never used' }));
     w.advance(testTtlSeconds + 1);
-    assert.equal(await probeFile(w), 200, 'the seeded key is in use meanwhile: only the other key is read');
+    assert.equal(
+      await openAiReadsOldFile(w),
+      200,
+      'the seeded key is in use meanwhile: only the other key is read',
+    );
 
     const result = await withWorker(
       await devEnvironment(),
@@ -119,7 +111,7 @@ describe('verifyKeyUsage (AWS)', function () {
     await w.kms.send(new DisableKeyCommand({ KeyId: w.demo.aws.keyId }));
     const revokedAt = new Date();
     w.advance(testTtlSeconds + 1);
-    assert.equal(await probeFile(w), 403);
+    assert.equal(await openAiReadsOldFile(w), 403);
 
     const [after, whole] = await withWorker(
       await devEnvironment(),
@@ -179,7 +171,7 @@ describe('verifyKeyUsage (AWS)', function () {
     world = await startTwinWorld();
     const w = world;
     w.advance(testTtlSeconds + 1);
-    assert.equal(await probeFile(w), 200);
+    assert.equal(await openAiReadsOldFile(w), 200);
     const env = { TEMPORAL_ADDRESS: (await devServer()).address, TEMPORAL_NAMESPACE: 'default' };
     const [human, json, bad] = await withWorker(
       await devEnvironment(),

@@ -166,7 +166,7 @@ describe('worker configuration: revocation safety', function () {
       { approvals: { gates: { revoke: { approvers: ['alice@example.com'], deadlineSeconds: 59 } } } },
       /approvals\.gates\.revoke\.deadlineSeconds: must be at least 60 seconds/,
     ],
-    ['an unknown gate kind', { approvals: { gates: { rotate: policy } } }, /approvals\.gates/],
+    ['an unknown gate kind', { approvals: { gates: { rotation: policy } } }, /approvals\.gates/],
   ];
   for (const [what, raw, message] of refused) {
     it(`refuses ${what}`, function () {

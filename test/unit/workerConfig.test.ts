@@ -38,6 +38,8 @@ describe('worker configuration', function () {
         probeWindowSeconds: 1800,
         probeIntervalSeconds: 60,
       },
+      usage: { deliveryLagSeconds: 900, propagationGraceSeconds: 300, lookbackSeconds: 604800 },
+      watchdog: { pollSeconds: 3600, cancelDeletionOnUse: false },
       // No approval policy by default: a revocation refuses to start until one is configured.
       approvals: { gates: {}, taskDeadlineSeconds: 604800 },
       notifications: {},

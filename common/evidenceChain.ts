@@ -1,0 +1,186 @@
+// The evidence chain: a run's record cut into an ordered list of records, each hashed together with the
+// hash of the one before it, the last one signed. An auditor can then check that nothing was edited,
+// removed or reordered after the worker wrote it. This module is pure (no hashing, no Node built-ins):
+// it says which records a run's status becomes and how to put a status back together from them, so the
+// worker that writes, the verifier and the CLI all derive the same records from the same status.
+import type { RunStatus } from './runStatus';
+import type { RunSubject } from './runSubject';
+
+/** Names the file layout and hashing rules; a verifier refuses a chain of a format it does not know. */
+export const chainFormat = 'ekm-evidence-chain/1';
+/** The `prevHash` of the first record: there is nothing before it. */
+export const genesisHash = '0'.repeat(64);
+export const chainFile = 'chain.json';
+
+export const recordKinds = [
+  'header',
+  'step',
+  'gate',
+  'task',
+  'cache-wait',
+  'usage',
+  'rotation',
+  'end',
+] as const;
+export type RecordKind = (typeof recordKinds)[number];
+
+/** The worker key that signs chains, as the header names it (the private half never leaves the worker). */
+export interface ChainSigner {
+  algorithm: 'Ed25519';
+  /** The public key, DER SubjectPublicKeyInfo in base64: enough to verify with nothing else at hand. */
+  publicKey: string;
+  /** `sha256:` + hex sha256 of the DER public key: what an auditor compares with the key they trust. */
+  fingerprint: string;
+}
+
+export interface ChainRecord {
+  seq: number;
+  kind: RecordKind;
+  body: unknown;
+  /** The previous record's hash (`genesisHash` for seq 0). */
+  prevHash: string;
+  /** Hex sha256 of the canonical JSON of `{seq, kind, body, prevHash}`. */
+  hash: string;
+}
+
+export interface ChainSignature {
+  algorithm: 'Ed25519';
+  fingerprint: string;
+  /** What was signed: the canonical JSON of `signedStatement(...)`. */
+  headSeq: number;
+  headHash: string;
+  /** Base64 Ed25519 signature. */
+  value: string;
+}
+
+export interface EvidenceChain {
+  format: typeof chainFormat;
+  workflowId: string;
+  runId: string;
+  records: ChainRecord[];
+  /** Absent when the worker had no signing key: the chain then proves integrity to no one. */
+  signature: ChainSignature | null;
+}
+
+export interface HeaderBody {
+  format: typeof chainFormat;
+  workflowId: string;
+  runId: string;
+  /** The signing key, so a verifier without a key of its own can still check (and say it did so). */
+  signer: ChainSigner | null;
+  request: RunSubject;
+  settings?: RunStatus<RunSubject>['settings'];
+  plan?: RunStatus<RunSubject>['plan'];
+  followUpPlan?: RunStatus<RunSubject>['followUpPlan'];
+  restores?: RunStatus<RunSubject>['restores'];
+}
+
+/** What the end record holds: everything of the status no earlier record carries. */
+type EndBody = Pick<
+  RunStatus<RunSubject>,
+  | 'stage'
+  | 'endState'
+  | 'endReason'
+  | 'openGate'
+  | 'openTask'
+  | 'refusedVotes'
+  | 'refusedVoteCount'
+  | 'deletionWatch'
+  | 'replacement'
+>;
+
+/**
+ * The records (before hashing) a status becomes, in a fixed order: the header (request, settings, plans),
+ * one per step, one per gate with its votes, one per human task, the cache wait, the audit trail, the
+ * rotation, the end. Only what the status holds: no clock, no randomness, so a retried write derives the
+ * same records and the same bytes.
+ */
+export function chainEntries(
+  run: RunStatus<RunSubject>,
+  signer: ChainSigner | null,
+): { kind: RecordKind; body: unknown }[] {
+  const header: HeaderBody = {
+    format: chainFormat,
+    workflowId: run.workflowId,
+    runId: run.runId,
+    signer,
+    request: run.request,
+    settings: run.settings,
+    plan: run.plan,
+    followUpPlan: run.followUpPlan,
+    restores: run.restores,
+  };
+  const end: EndBody = {
+    stage: run.stage,
+    endState: run.endState,
+    endReason: run.endReason,
+    openGate: run.openGate,
+    openTask: run.openTask,
+    refusedVotes: run.refusedVotes,
+    refusedVoteCount: run.refusedVoteCount,
+    deletionWatch: run.deletionWatch,
+    replacement: run.replacement,
+  };
+  return [
+    { kind: 'header', body: header },
+    ...run.steps.map((body) => ({ kind: 'step' as const, body })),
+    ...run.gates.map((body) => ({ kind: 'gate' as const, body })),
+    ...run.tasks.map((body) => ({ kind: 'task' as const, body })),
+    ...(run.cacheWait ? [{ kind: 'cache-wait' as const, body: run.cacheWait }] : []),
+    ...(run.usage ? [{ kind: 'usage' as const, body: run.usage }] : []),
+    ...(run.rotation ? [{ kind: 'rotation' as const, body: run.rotation }] : []),
+    { kind: 'end', body: end },
+  ];
+}
+
+/** The status a chain records (the inverse of `chainEntries`): what `evidence.json` must equal. */
+export function statusFromChain(chain: EvidenceChain): RunStatus<RunSubject> {
+  const of = (kind: RecordKind) => chain.records.filter((r) => r.kind === kind).map((r) => r.body);
+  const header = of('header')[0] as HeaderBody;
+  const end = of('end')[0] as EndBody;
+  return {
+    workflowId: header.workflowId,
+    runId: header.runId,
+    request: header.request,
+    stage: end.stage,
+    settings: header.settings,
+    plan: header.plan,
+    followUpPlan: header.followUpPlan,
+    steps: of('step') as RunStatus<RunSubject>['steps'],
+    gates: of('gate') as RunStatus<RunSubject>['gates'],
+    openGate: end.openGate,
+    tasks: of('task') as RunStatus<RunSubject>['tasks'],
+    openTask: end.openTask,
+    refusedVotes: end.refusedVotes,
+    refusedVoteCount: end.refusedVoteCount,
+    cacheWait: of('cache-wait')[0] as RunStatus<RunSubject>['cacheWait'],
+    usage: of('usage')[0] as RunStatus<RunSubject>['usage'],
+    endState: end.endState,
+    endReason: end.endReason,
+    restores: header.restores,
+    rotation: of('rotation')[0] as RunStatus<RunSubject>['rotation'],
+    deletionWatch: end.deletionWatch,
+    replacement: end.replacement,
+  };
+}
+
+/** What a record's hash covers (to be put in canonical JSON by the caller, which owns the hashing). */
+export function hashedPart(r: Pick<ChainRecord, 'seq' | 'kind' | 'body' | 'prevHash'>) {
+  return { seq: r.seq, kind: r.kind, body: r.body, prevHash: r.prevHash };
+}
+
+/** What the signature covers: the chain's identity and its head (which, through the links, covers all). */
+export function signedStatement(chain: Pick<EvidenceChain, 'workflowId' | 'runId'>, head: ChainRecord) {
+  return {
+    format: chainFormat,
+    workflowId: chain.workflowId,
+    runId: chain.runId,
+    headSeq: head.seq,
+    headHash: head.hash,
+  };
+}
+
+/** One line naming a record, the way every verdict names the one that failed. */
+export function recordName(r: { seq: number; kind: string }): string {
+  return `record ${r.seq} (${r.kind})`;
+}

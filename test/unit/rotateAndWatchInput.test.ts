@@ -1,0 +1,149 @@
+// The inputs of rotateKey, watchKeyDeletion and a scheduled verifyKeyUsage: what a person (or a schedule)
+// may ask, and the message that names the field and the fix when they ask wrong.
+import assert from 'node:assert/strict';
+import { describeIssues } from '../../common/keys';
+import { rotateKeyInput, type RotateKeyInput } from '../../common/rotate';
+import { verifyKeyUsageInput } from '../../common/usage';
+import { watchKeyDeletionInput } from '../../common/watchdog';
+
+const keyArn = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const roleArn = 'arn:aws:iam::111122223333:role/openai-ekm';
+
+const rotation: RotateKeyInput = {
+  provider: 'aws',
+  keyArn,
+  roleArn,
+  rotation: { kind: 'now' },
+  externalKeyId: 'extkey_abc',
+  probes: [{ projectId: 'proj_a', kind: 'file', id: 'file-1' }],
+  requester: 'rita@example.com',
+  reason: 'yearly',
+  changeTicket: 'CHG-1',
+};
+
+function refusal(
+  schema: { safeParse(v: unknown): { success: boolean; error?: unknown } },
+  input: unknown,
+): string {
+  const parsed = schema.safeParse(input);
+  assert.equal(parsed.success, false, `accepted ${JSON.stringify(input)}`);
+  return describeIssues(parsed.error as Parameters<typeof describeIssues>[0]);
+}
+
+describe('rotateKey input', function () {
+  it('accepts rotate now and automatic rotation, and groups probes by project', function () {
+    const now = rotateKeyInput.parse(rotation);
+    assert.deepEqual(now.rotation, { kind: 'now' });
+    assert.deepEqual(now.projectIds, ['proj_a']);
+    const auto = rotateKeyInput.parse({ ...rotation, rotation: { kind: 'automatic', periodDays: 365 } });
+    assert.deepEqual(auto.rotation, { kind: 'automatic', periodDays: 365 });
+  });
+
+  const cases: [string, Partial<RotateKeyInput> | Record<string, unknown>, RegExp][] = [
+    [
+      'alias re-pointing',
+      { rotation: { kind: 'alias-repoint' } },
+      /rotation\.kind: is refused: switching an alias to another key is a key revocation/,
+    ],
+    ['an unknown kind', { rotation: { kind: 'monthly' } }, /rotation\.kind: must be now .* or automatic/],
+    [
+      'automatic without a period',
+      { rotation: { kind: 'automatic' } },
+      /rotation\.periodDays: is required for automatic rotation/,
+    ],
+    [
+      'a period under 90 days',
+      { rotation: { kind: 'automatic', periodDays: 30 } },
+      /rotation\.periodDays: must be at least 90 days/,
+    ],
+    [
+      'a period over 2560 days',
+      { rotation: { kind: 'automatic', periodDays: 3000 } },
+      /rotation\.periodDays: must be at most 2560 days/,
+    ],
+    [
+      'a period with rotate now',
+      { rotation: { kind: 'now', periodDays: 365 } },
+      /rotation\.periodDays: belongs to automatic rotation/,
+    ],
+    [
+      'nothing to prove access with',
+      { externalKeyId: undefined, probes: [] },
+      /externalKeyId: or probes: name at least one/,
+    ],
+    [
+      'a role in another account',
+      { roleArn: 'arn:aws:iam::999999999999:role/x' },
+      /roleArn: is in account 999999999999 but the key is in account 111122223333/,
+    ],
+    [
+      'an alias instead of the key ARN',
+      { keyArn: 'alias/ekm-demo' },
+      /keyArn: must be the key ARN .* `ekm rotate` resolves/,
+    ],
+    ['no change ticket', { changeTicket: undefined }, /changeTicket/],
+  ];
+  for (const [what, change, expected] of cases)
+    it(`refuses ${what}`, function () {
+      assert.match(refusal(rotateKeyInput, { ...rotation, ...change }), expected);
+    });
+});
+
+describe('watchKeyDeletion input', function () {
+  it('a watch from an instant, or one pass over a look-back', function () {
+    assert.ok(
+      watchKeyDeletionInput.safeParse({ provider: 'aws', keyArn, since: '2026-01-01T00:00:00Z' }).success,
+    );
+    assert.ok(
+      watchKeyDeletionInput.safeParse({ provider: 'aws', keyArn, oncePerLookbackSeconds: 3600 }).success,
+    );
+  });
+  it('refuses both, neither, a zone-less instant and a look-back beyond the trail', function () {
+    assert.match(
+      refusal(watchKeyDeletionInput, {
+        provider: 'aws',
+        keyArn,
+        since: '2026-01-01T00:00:00Z',
+        oncePerLookbackSeconds: 3600,
+      }),
+      /since: give exactly one of since .* and oncePerLookbackSeconds/,
+    );
+    assert.match(refusal(watchKeyDeletionInput, { provider: 'aws', keyArn }), /since: give exactly one/);
+    assert.match(
+      refusal(watchKeyDeletionInput, { provider: 'aws', keyArn, since: '2026-01-01T00:00' }),
+      /since: must be an ISO 8601 time with a zone/,
+    );
+    assert.match(
+      refusal(watchKeyDeletionInput, { provider: 'aws', keyArn, oncePerLookbackSeconds: 100 * 86400 }),
+      /oncePerLookbackSeconds: must be at most 90 days/,
+    );
+  });
+});
+
+describe('verifyKeyUsage input for a schedule', function () {
+  it('takes a look-back instead of an instant, not both, and no end with it', function () {
+    assert.ok(
+      verifyKeyUsageInput.safeParse({ provider: 'aws', keyArn, roleArn, lookbackSeconds: 86400 }).success,
+    );
+    assert.match(
+      refusal(verifyKeyUsageInput, {
+        provider: 'aws',
+        keyArn,
+        roleArn,
+        lookbackSeconds: 86400,
+        since: '2026-01-01T00:00:00Z',
+      }),
+      /since: give exactly one of since/,
+    );
+    assert.match(
+      refusal(verifyKeyUsageInput, {
+        provider: 'aws',
+        keyArn,
+        roleArn,
+        lookbackSeconds: 86400,
+        until: '2026-01-01T00:00:00Z',
+      }),
+      /until: cannot be combined with lookbackSeconds/,
+    );
+  });
+});
