@@ -27,7 +27,8 @@ async function readRotation(kms: KMSClient, keyArn: string): Promise<KeyRotation
   do {
     const page = await kms.send(new ListKeyRotationsCommand({ KeyId: keyId, Marker: marker, Limit: 100 }));
     for (const r of page.Rotations ?? [])
-      if (r.RotationDate) rotations.push({ date: r.RotationDate.toISOString(), type: r.RotationType ?? 'UNKNOWN' });
+      if (r.RotationDate)
+        rotations.push({ date: r.RotationDate.toISOString(), type: r.RotationType ?? 'UNKNOWN' });
     marker = page.Truncated ? page.NextMarker : undefined;
   } while (marker);
   rotations.sort((a, b) => b.date.localeCompare(a.date));
@@ -61,7 +62,11 @@ export interface RotateKeyRequest {
 
 export function rotateAwsKeyActivity(clients: AwsClients) {
   const { kms } = clients;
-  return async function rotateAwsKey({ keyArn, rotation, notBefore }: RotateKeyRequest): Promise<RotationChange> {
+  return async function rotateAwsKey({
+    keyArn,
+    rotation,
+    notBefore,
+  }: RotateKeyRequest): Promise<RotationChange> {
     try {
       const before = await readRotation(kms, keyArn);
       const { keyId } = await readKey(kms, keyArn);
@@ -72,7 +77,9 @@ export function rotateAwsKeyActivity(clients: AwsClients) {
             description: `automatic rotation of ${keyArn} is already on, every ${rotation.periodDays} days: nothing changed`,
             after: before,
           };
-        await kms.send(new EnableKeyRotationCommand({ KeyId: keyId, RotationPeriodInDays: rotation.periodDays }));
+        await kms.send(
+          new EnableKeyRotationCommand({ KeyId: keyId, RotationPeriodInDays: rotation.periodDays }),
+        );
         const after = await readRotation(kms, keyArn);
         if (!after.automatic)
           throw ApplicationFailure.create({
@@ -109,7 +116,10 @@ export function rotateAwsKeyActivity(clients: AwsClients) {
       };
     } catch (err) {
       if (err instanceof ApplicationFailure) throw err;
-      throw toAwsFailure(err, `${rotation.kind === 'now' ? 'rotate' : 'enable automatic rotation of'} ${keyArn}`);
+      throw toAwsFailure(
+        err,
+        `${rotation.kind === 'now' ? 'rotate' : 'enable automatic rotation of'} ${keyArn}`,
+      );
     }
   };
 }
