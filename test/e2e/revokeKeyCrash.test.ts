@@ -113,7 +113,7 @@ describe('revokeKey: the worker killed between the revoke call and its recorded 
     const workerConfig = (awsEndpoint: string): WorkerConfigInput => ({
       taskQueue,
       sandbox: true,
-      aws: { region: 'us-east-1', endpoint: awsEndpoint },
+      aws: { region: 'us-east-1', endpoint: awsEndpoint, cloudTrailEndpoint: sandbox.cloudTrailEndpoint },
       openai: {
         baseUrl: `${sandbox.openai!.baseUrl}/v1`,
         adminKeyEnv: 'EKM_CRASH_TEST_ADMIN_KEY',
@@ -124,6 +124,8 @@ describe('revokeKey: the worker killed between the revoke call and its recorded 
       revoke: sandbox.config!.revoke,
       approvals: sandbox.config!.approvals,
       evidence: sandbox.config!.evidence,
+      usage: sandbox.config!.usage,
+      watchdog: sandbox.config!.watchdog,
       shutdownGraceSeconds: 5,
     });
 

@@ -53,7 +53,13 @@ describe('revokeKey guards (aws)', function () {
     body: (
       ctx: WorkerContext & { w: TwinWorld; request: RevokeKeyInput; handle: WorkflowHandle },
     ) => Promise<T>,
-    options: { ttlSeconds?: number; revoke?: object; request?: Partial<RevokeKeyInput> } = {},
+    options: {
+      ttlSeconds?: number;
+      revoke?: object;
+      request?: Partial<RevokeKeyInput>;
+      /** Where the worker reads CloudTrail (default: the twin's feed). */
+      cloudTrailEndpoint?: string;
+    } = {},
   ): Promise<T> {
     const w = (world = await scenario.world(method, options.ttlSeconds ?? 2));
     const request = { ...scenario.request(w, method), ...options.request };
@@ -67,7 +73,10 @@ describe('revokeKey guards (aws)', function () {
         });
         return body({ ...ctx, w, request, handle });
       },
-      sandboxWorker(w, { revoke: options.revoke }),
+      {
+        ...sandboxWorker(w, { revoke: options.revoke }),
+        ...(options.cloudTrailEndpoint ? { cloudTrailEndpoint: options.cloudTrailEndpoint } : {}),
+      },
     );
   }
 
@@ -223,6 +232,23 @@ describe('revokeKey guards (aws)', function () {
         await recordForReplay(handle, 'revokeKey-trail-late-use');
       },
       { revoke: { cacheWaitSeconds: 10 } },
+    );
+  });
+
+  it('with CloudTrail unreachable the revocation goes on, and the record says the trail could not be read', async function () {
+    await run(
+      'key-policy-deny',
+      async ({ handle }) => {
+        await vote(handle, 'revoke', approvers[0]!);
+        await vote(handle, 'archive', approvers[1]!);
+        const status = (await handle.result()) as RunStatus;
+        assert.equal(status.endState, 'completed', status.endReason);
+        assert.ok(status.usage?.before?.error, 'the look-back could not be read');
+        assert.ok(status.usage?.after?.error, 'nor the check after the wait');
+        assert.equal(status.steps.find((s) => s.step === 'trail')?.state, 'skipped');
+      },
+      // A closed loopback port: every LookupEvents fails at once.
+      { cloudTrailEndpoint: 'http://127.0.0.1:9' },
     );
   });
 

@@ -11,6 +11,15 @@ import { readOptions, reads } from './activities';
 /** A busy key's trail takes many pages at CloudTrail's two calls a second: more time than a plain read. */
 export const trailReadOptions = { ...readOptions, startToCloseTimeout: '5m' };
 
+/**
+ * Inside a revocation the trail is corroboration: a few quick retries, then the run records that it could
+ * not be read and goes on — an unavailable CloudTrail must never hold up an incident.
+ */
+const revocationTrailOptions = {
+  ...trailReadOptions,
+  retry: { ...readOptions.retry, maximumAttempts: 3, maximumInterval: '5s' },
+};
+
 /** Settings of runs whose worker predates them: CloudTrail's documented behaviour. */
 const defaults = { deliveryLagSeconds: 900, propagationGraceSeconds: 300, lookbackSeconds: 7 * 86400 };
 
@@ -21,7 +30,7 @@ async function read(
   summary: string,
 ): Promise<UsageRead> {
   try {
-    const report = await reads.readAwsKeyUsage.executeWithOptions({ ...trailReadOptions, summary }, [
+    const report = await reads.readAwsKeyUsage.executeWithOptions({ ...revocationTrailOptions, summary }, [
       { keyArn: request.keyArn, roleArn: request.roleArn, since, until },
     ]);
     return { report };
