@@ -27,7 +27,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['common/**/*.ts', 'activities/**/*.ts', 'worker/**/*.ts', 'client/**/*.ts'],
+    files: ['common/**/*.ts', 'codec/**/*.ts', 'activities/**/*.ts', 'worker/**/*.ts', 'client/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [sandboxImport] }] },
   },
   {

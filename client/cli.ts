@@ -5,6 +5,7 @@ import { defaultTaskQueue as builtInTaskQueue } from '../common/taskQueue';
 import { registerAttest } from './commands/attest';
 import { registerCancel } from './commands/cancel';
 import { registerCheck } from './commands/check';
+import { registerCodecServer } from './commands/codecServer';
 import { registerEvidence } from './commands/evidence';
 import { registerKeyInspect } from './commands/keyInspect';
 import { registerList } from './commands/list';
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
   registerEvidence(program);
   registerSandboxDescribe(program.command('sandbox').description('the local rehearsal sandbox'));
   registerWorker(program);
+  registerCodecServer(program);
   return program;
 }
 

@@ -3,7 +3,8 @@
 // freshly seeded demo organisation, and the ekm worker; waits until each answers; writes what it seeded
 // to .data/sandbox.json (`ekm sandbox describe`); prints what to try next. Ctrl-C or SIGTERM stops
 // everything it started. Ports: EKM_TEMPORAL_PORT (7233), EKM_UI_PORT (8233), EKM_MOTO_PORT (5050),
-// EKM_OPENAI_PORT (5060), EKM_GCP_KMS_PORT (5070, the Google Cloud KMS fake, in memory like moto);
+// EKM_OPENAI_PORT (5060), EKM_GCP_KMS_PORT (5070, the Google Cloud KMS fake, in memory like moto),
+// EKM_CODEC_PORT (5080, the codec server the Web UI decodes payloads through);
 // EKM_OPENAI_CACHE_TTL_SECONDS (60 here, 3600 at OpenAI) sets the twin's key
 // cache, and the sandbox worker waits it out plus a margin — a rehearsal takes minutes, not an hour.
 import * as fs from 'node:fs';
@@ -15,6 +16,8 @@ import { liveServices, logTail, stopAll, type ServiceProcess } from './process';
 import { seedDemoOrganisation } from './openai/demo';
 import type { TwinBehaviour } from './openai/routes';
 import { startOpenAiTwin, type OpenAiTwin } from './openai/twin';
+import { sandboxCodecKeyId, startSandboxCodec, type SandboxCodec } from './codecSandbox';
+import { sandboxEvidenceKeyFile } from './evidenceKey';
 import { startGcpKmsFake, type GcpKmsFake } from './gcp/kmsFake';
 import { startMotoServer, startTemporalDevServer } from './services';
 import { startWorkerProcess } from './workerProcess';
@@ -26,6 +29,7 @@ const sandboxApprovers = ['alice@example.com', 'bob@example.com'];
 
 let twin: OpenAiTwin | undefined;
 let gcpKms: GcpKmsFake | undefined;
+let codec: SandboxCodec | undefined;
 let stopping: Promise<void> | undefined;
 /** Stops every child, once: a second signal (Ctrl-C twice) waits for the same stop instead of orphaning them. */
 async function shutdown(code: number, why?: string): Promise<never> {
@@ -34,6 +38,7 @@ async function shutdown(code: number, why?: string): Promise<never> {
     await stopAll();
     await twin?.close();
     await gcpKms?.close();
+    await codec?.close();
     console.log('ekm sandbox: stopped.');
   })();
   await stopping;
@@ -63,6 +68,7 @@ async function main(): Promise<void> {
   const motoPort = portFromEnv('EKM_MOTO_PORT', 5050);
   const openAiPort = portFromEnv('EKM_OPENAI_PORT', 5060);
   const gcpKmsPort = portFromEnv('EKM_GCP_KMS_PORT', 5070);
+  const codecPort = portFromEnv('EKM_CODEC_PORT', 5080);
   const ttlRaw = process.env.EKM_OPENAI_CACHE_TTL_SECONDS;
   const cacheTtlSeconds = ttlRaw ? Number(ttlRaw) : 60;
   if (!Number.isInteger(cacheTtlSeconds) || cacheTtlSeconds < 0 || cacheTtlSeconds > 86400) {
@@ -77,10 +83,19 @@ async function main(): Promise<void> {
   await assertPortFree(motoPort, 'moto, the local AWS', 'EKM_MOTO_PORT');
   await assertPortFree(openAiPort, 'the OpenAI twin', 'EKM_OPENAI_PORT');
   await assertPortFree(gcpKmsPort, 'the Google Cloud KMS fake', 'EKM_GCP_KMS_PORT');
+  await assertPortFree(codecPort, 'the codec server', 'EKM_CODEC_PORT');
 
   const dbFile = path.join(dataDir(), 'temporal.sqlite');
   console.log('ekm sandbox: starting the Temporal dev server …');
-  const temporal = await startTemporalDevServer({ port: temporalPort, uiPort, dbFile });
+  // Payloads are encrypted (a sandbox key in .data/, kept like the history it protects); the Web UI
+  // decodes them through this codec server on loopback.
+  codec = await startSandboxCodec({ port: codecPort, uiOrigin: `http://127.0.0.1:${uiPort}` });
+  const temporal = await startTemporalDevServer({
+    port: temporalPort,
+    uiPort,
+    dbFile,
+    uiCodecEndpoint: codec.url,
+  });
   console.log('ekm sandbox: starting moto (AWS KMS, IAM, STS) …');
   const moto = await startMotoServer({ port: motoPort });
   console.log('ekm sandbox: starting the Google Cloud KMS fake (KMS, IAM, Cloud Logging) …');
@@ -98,6 +113,8 @@ async function main(): Promise<void> {
     behaviour,
   });
   const demo = await seedDemoOrganisation({ awsEndpoint: moto.endpoint, twin });
+  // The worker signs every evidence chain with this key, made once and kept (its .pub verifies them).
+  const evidenceKey = sandboxEvidenceKeyFile();
   const description = path.join(dataDir(), 'sandbox.json');
   fs.writeFileSync(
     description,
@@ -105,6 +122,8 @@ async function main(): Promise<void> {
       {
         ...demo,
         temporal: { address: temporal.address, namespace: 'default', uiUrl: temporal.uiUrl },
+        codec: { url: codec.url, keyFile: codec.keyFile, keyId: sandboxCodecKeyId },
+        evidenceSigningKey: `${evidenceKey}.pub`,
         gcpKms: {
           address: gcpKms.address,
           projectId: gcpKms.projectId,
@@ -152,9 +171,9 @@ async function main(): Promise<void> {
         gates: { revoke: gate, archive: gate, deletion: gate, restore: gate },
         breakGlass: { approvers: [sandboxApprovers[0]!], quorum: 1, deadlineSeconds: 3600 },
       },
-      evidence: { directory: path.join(dataDir(), 'evidence') },
+      evidence: { directory: path.join(dataDir(), 'evidence'), signingKeyFile: evidenceKey },
     },
-    env: { OPENAI_ADMIN_KEY: demo.openai.adminKey, ...projectKeyEnv },
+    env: { OPENAI_ADMIN_KEY: demo.openai.adminKey, ...projectKeyEnv, ...codec.env },
   });
 
   const cli =
@@ -186,6 +205,7 @@ ekm sandbox is up — everything on 127.0.0.1:
   Temporal server   ${temporal.address}, namespace default (state kept in ${rel(dbFile)})
   AWS (moto)        ${moto.endpoint}: KMS, IAM, STS (moto keeps nothing: re-seeded on every start)
   OpenAI twin       ${twin.url}: Admin API + data endpoints, key cache ${cacheTtlSeconds}s, org ${demo.openai.orgId}
+  codec server      ${codec.url}: payloads are encrypted (key in ${rel(codec.keyFile)}); the Web UI decodes through it
   GCP KMS (fake)    ${gcpKms.address}: Cloud KMS, IAM and Cloud Logging over gRPC (in memory; caller in header ${gcpKms.principalHeader})
   ekm worker        task queue ${defaultTaskQueue}
   demo key          ${demo.aws.keyArn} (${demo.aws.keyAlias})

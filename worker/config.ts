@@ -11,6 +11,8 @@ const httpUrl = z
   .url('must be a URL such as http://127.0.0.1:5000')
   .refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL');
 
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name');
+
 const person = z.string().trim().min(1, 'must name a person (e.g. alice@example.com)');
 
 /** Who may approve a gate, how many must, and how long they have before the gate fails closed. */
@@ -177,11 +179,63 @@ export const workerConfigSchema = z
       .prefault({}),
     evidence: z
       .object({
-        /** Where run records and access snapshots are written (a directory the worker owns). */
+        /** Where run records and access snapshots are written (a directory the worker owns), unless `s3`. */
         directory: z.string().min(1).default('./ekm-evidence'),
+        /** A file holding the worker's Ed25519 private key (PKCS#8 PEM) that signs every evidence chain. */
+        signingKeyFile: z.string().min(1).optional(),
+        /** Or: the environment variable holding that PEM (the key itself never sits in this file). */
+        signingKeyEnv: z
+          .string()
+          .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name, not the key itself')
+          .optional(),
+        /**
+         * The production sink: an S3 bucket created with Object Lock. Every object is written once with
+         * this retention; the worker refuses to start when the bucket has no Object Lock configuration.
+         */
+        s3: z
+          .object({
+            bucket: z
+              .string()
+              .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3–63 characters)'),
+            /** Key prefix; ends with '/' when not empty. */
+            prefix: z
+              .string()
+              .regex(/^(|.*\/)$/, "must be empty or end with '/'")
+              .default('ekm-evidence/'),
+            /** The bucket's region (default: aws.region). */
+            region: z
+              .string()
+              .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1')
+              .optional(),
+            endpoint: httpUrl.optional(),
+            /** How long each object is locked. Auditors usually keep a year or more. */
+            retentionDays: z
+              .number()
+              .int()
+              .min(1, 'must be at least 1 day')
+              .max(36500, 'must be at most 100 years'),
+            /** COMPLIANCE: nobody can delete early; GOVERNANCE: principals with bypass permission can. */
+            mode: z.enum(['COMPLIANCE', 'GOVERNANCE'], { message: 'must be COMPLIANCE or GOVERNANCE' }),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .prefault({}),
+    /**
+     * Payload encryption: the environment variables holding the codec keys (never the keys themselves).
+     * Without keys in them, payloads are stored in clear; with `required`, the worker refuses to start.
+     * Optional as a whole (absent: the defaults below), so a configuration without it reads as before.
+     */
+    codec: z
+      .object({
+        keysEnv: envName.default('EKM_CODEC_KEYS'),
+        keysFileEnv: envName.default('EKM_CODEC_KEYS_FILE'),
+        keyIdEnv: envName.default('EKM_CODEC_KEY_ID'),
+        required: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
     /** How long running activities get to finish when the worker is asked to stop. */
     shutdownGraceSeconds: z.number().int().min(0).max(3600).default(30),
   })
@@ -193,6 +247,20 @@ export const workerConfigSchema = z
         path: ['revoke', 'cacheWaitSeconds'],
         message:
           'must be at least 3600 against the real OpenAI API (its key cache keeps entries for an hour); only a sandbox worker may wait less',
+      });
+    if (config.evidence.signingKeyFile && config.evidence.signingKeyEnv)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['evidence', 'signingKeyEnv'],
+        message: 'name the signing key once: signingKeyFile or signingKeyEnv, not both',
+      });
+    // An unsigned chain proves integrity to no one: the production sink needs the key that signs it.
+    if (config.evidence.s3 && !config.evidence.signingKeyFile && !config.evidence.signingKeyEnv)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['evidence', 'signingKeyFile'],
+        message:
+          'evidence.s3 needs a signing key: name a key file (signingKeyFile) or an environment variable (signingKeyEnv)',
       });
   });
 

@@ -1,11 +1,20 @@
 // One place that assembles an ekm worker, used by the worker process and by the tests alike.
+import type { PayloadCodec } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type EkmActivities } from '../activities';
 import { createAwsClients } from '../activities/aws/clients';
-import { directoryEvidenceStore } from '../activities/evidence/store';
+import {
+  checkObjectLock,
+  EvidenceSinkError,
+  s3ClientFor,
+  s3EvidenceStore,
+} from '../activities/evidence/s3Store';
+import { loadSigner, sandboxSigner, SigningKeyError } from '../activities/evidence/signer';
+import { directoryEvidenceStore, type EvidenceStore } from '../activities/evidence/store';
 import { createAdminApi } from '../activities/openai/adminApi';
 import { createDataApi } from '../activities/openai/dataApi';
-import type { WorkerConfig } from './config';
+import { codecFromEnvironment, CodecKeyError, defaultCodecKeySource } from '../codec';
+import { WorkerConfigError, type WorkerConfig } from './config';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -17,10 +26,60 @@ export interface CreateWorkerOptions {
   activities?: Partial<EkmActivities>;
   /** Further worker options (tests tune caching for the time-skipping server). */
   tuning?: Pick<WorkerOptions, 'maxCachedWorkflows'>;
+  /** Encrypts payloads with this codec instead of the one the environment configures (tests). */
+  payloadCodec?: PayloadCodec;
+}
+
+/** The codec the worker's environment configures under `config.codec`, if any. */
+export function workerPayloadCodec(config: WorkerConfig, env = process.env): PayloadCodec | undefined {
+  const source = { ...defaultCodecKeySource, ...config.codec };
+  let codec: PayloadCodec | undefined;
+  try {
+    codec = codecFromEnvironment(env, source);
+  } catch (err) {
+    if (err instanceof CodecKeyError) throw new WorkerConfigError(`payload encryption: ${err.message}`);
+    throw err;
+  }
+  if (!codec && config.codec?.required)
+    throw new WorkerConfigError(
+      `payload encryption is required (codec.required) but neither ${source.keysEnv} nor ${source.keysFileEnv} is set`,
+    );
+  return codec;
+}
+
+/**
+ * The evidence sink the configuration names, checked before the worker polls: the signing key must load,
+ * and an S3 bucket must have Object Lock. Either failing is a configuration error naming the field.
+ */
+export async function createEvidenceStore(config: WorkerConfig): Promise<EvidenceStore> {
+  const { evidence } = config;
+  try {
+    const signer = loadSigner(evidence);
+    if (!evidence.s3) {
+      // A sandbox worker without a key gets its own in its evidence directory, made when first needed.
+      if (!signer && config.sandbox)
+        return directoryEvidenceStore(evidence.directory, () => sandboxSigner(evidence.directory));
+      if (!signer)
+        console.warn(
+          'ekm worker: evidence.signingKeyFile/signingKeyEnv not set: evidence chains are written unsigned',
+        );
+      return directoryEvidenceStore(evidence.directory, signer);
+    }
+    const s3 = { ...evidence.s3, region: evidence.s3.region ?? config.aws.region };
+    const client = s3ClientFor(s3);
+    await checkObjectLock(client, s3);
+    return s3EvidenceStore(s3, signer, { client });
+  } catch (err) {
+    if (err instanceof SigningKeyError || err instanceof EvidenceSinkError)
+      throw new WorkerConfigError(`worker configuration: ${err.message}`);
+    throw err;
+  }
 }
 
 export async function createEkmWorker(options: CreateWorkerOptions): Promise<Worker> {
   const { openai } = options.config;
+  const evidence = await createEvidenceStore(options.config);
+  const payloadCodec = options.payloadCodec ?? workerPayloadCodec(options.config);
   const activities = {
     ...createActivities({
       config: options.config,
@@ -36,7 +95,7 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
           },
         }),
       },
-      evidence: directoryEvidenceStore(options.config.evidence.directory),
+      evidence,
     }),
     ...options.activities,
   };
@@ -49,6 +108,8 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
     shutdownGraceTime: `${options.config.shutdownGraceSeconds}s`,
+    // Only with keys: a worker without them writes clear payloads, as before encryption existed.
+    ...(payloadCodec ? { dataConverter: { payloadCodecs: [payloadCodec] } } : {}),
     ...options.tuning,
   });
 }

@@ -1,16 +1,25 @@
-// Writes the run's record (JSON for machines, Markdown for people) and keeps the access snapshot that
-// `ekm restore` puts back. Idempotent: writing the same record twice leaves the same files.
+// Writes the run's record — the hash-chained, signed chain (chain.json), the whole status for machines
+// (evidence.json) and Markdown for people (evidence.md) — and keeps the access snapshot that `ekm restore`
+// puts back. Idempotent: the chain is derived from the status alone and Ed25519 signatures are
+// deterministic, so a retried activity writes the same bytes, which the write-once store accepts.
 import type { AwsAccessSnapshot } from '../../common/revoke';
 import type { RunStatus } from '../../common/runStatus';
 import type { RunSubject } from '../../common/runSubject';
+import { chainFile } from '../../common/evidenceChain';
 import { evidenceMarkdown } from '../../common/evidenceMarkdown';
+import { buildChain, chainText } from './chain';
 import type { EvidenceStore } from './store';
 
 export const snapshotFile = 'access-snapshot.json';
 
 export function evidenceActivities(store: EvidenceStore) {
   return {
-    async recordEvidence(run: RunStatus<RunSubject>): Promise<{ json: string; markdown: string }> {
+    async recordEvidence(
+      run: RunStatus<RunSubject>,
+    ): Promise<{ json: string; markdown: string; chain: string; headHash: string; signed: boolean }> {
+      // The chain first: evidence.json is what readers look for, so it never exists without its chain.
+      const built = buildChain(run, store.signer);
+      const chain = await store.write(run.workflowId, run.runId, chainFile, chainText(built));
       const json = await store.write(
         run.workflowId,
         run.runId,
@@ -18,7 +27,13 @@ export function evidenceActivities(store: EvidenceStore) {
         `${JSON.stringify(run, null, 2)}\n`,
       );
       const markdown = await store.write(run.workflowId, run.runId, 'evidence.md', evidenceMarkdown(run));
-      return { json, markdown };
+      return {
+        json,
+        markdown,
+        chain,
+        headHash: built.records[built.records.length - 1]!.hash,
+        signed: built.signature !== null,
+      };
     },
     async keepAccessSnapshot(args: {
       workflowId: string;

@@ -11,6 +11,7 @@ import { keyWorkflowId } from '../../common/revoke';
 import type { RunStatus } from '../../common/runStatus';
 import { revokeKey } from '../../workflows/revokeKey';
 import { devEnvironment } from '../fixtures/environments';
+import { assertEvidence } from '../fixtures/evidence';
 import { approvers, attest, sandboxWorker, scenarios, vote } from '../fixtures/revoke';
 import { call, type TwinWorld } from '../fixtures/twin';
 import { recordForReplay } from '../fixtures/replay';
@@ -106,6 +107,7 @@ for (const scenario of scenarios) {
         const evidence = JSON.parse(
           fs.readFileSync(path.join(folder, runDir!, 'evidence.json'), 'utf8'),
         ) as RunStatus;
+        assertEvidence(path.join(folder, runDir!)); // the shipped schema, and chain.json verified
         assert.equal(evidence.endState, 'completed');
         assert.equal(evidence.settings?.mode, 'sandbox');
         assert.equal(evidence.cacheWait?.seconds, 3);

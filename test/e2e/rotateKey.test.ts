@@ -13,6 +13,7 @@ import type { RunStatus } from '../../common/runStatus';
 import { rotationStatusQuery, voteUpdate } from '../../workflows/revoke/messages';
 import { rotateKey } from '../../workflows/rotateKey';
 import { devEnvironment } from '../fixtures/environments';
+import { assertEvidence } from '../fixtures/evidence';
 import { recordForReplay } from '../fixtures/replay';
 import { approvers, requester, sandboxWorker, scenarios, vote, waitForGate } from '../fixtures/revoke';
 import { type TwinWorld } from '../fixtures/twin';
@@ -83,6 +84,7 @@ for (const scenario of scenarios) {
 
         const folder = path.join(ctx.config.evidence.directory, folderFor(keyWorkflowId(request.keyArn)));
         const [runDir] = fs.readdirSync(folder);
+        assertEvidence(path.join(folder, runDir!)); // the shipped schema, and chain.json verified
         const markdown = fs.readFileSync(path.join(folder, runDir!, 'evidence.md'), 'utf8');
         assert.match(markdown, /# EKM key rotation/);
         assert.match(markdown, /Change: KMS RotateKeyOnDemand/);

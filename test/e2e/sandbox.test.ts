@@ -116,6 +116,7 @@ describe('sandbox launcher (npm start)', function () {
         EKM_TEMPORAL_PORT: String(port),
         EKM_OPENAI_PORT: String(await freePort()),
         EKM_GCP_KMS_PORT: String(await freePort()),
+        EKM_CODEC_PORT: String(await freePort()),
         EKM_DATA_DIR: dataDir,
       });
       assert.equal(await launched.exited, 1);
@@ -127,13 +128,14 @@ describe('sandbox launcher (npm start)', function () {
   });
 
   it('comes up, serves a run, stops every child on SIGTERM, and finds the run again after a restart', async function () {
-    const [temporalPort, uiPort, motoPort, openAiPort, gcpKmsPort] = await distinctFreePorts(5);
+    const [temporalPort, uiPort, motoPort, openAiPort, gcpKmsPort, codecPort] = await distinctFreePorts(6);
     const env = {
       EKM_TEMPORAL_PORT: String(temporalPort),
       EKM_UI_PORT: String(uiPort),
       EKM_MOTO_PORT: String(motoPort),
       EKM_OPENAI_PORT: String(openAiPort),
       EKM_GCP_KMS_PORT: String(gcpKmsPort),
+      EKM_CODEC_PORT: String(codecPort),
       EKM_DATA_DIR: dataDir,
     };
     const address = `127.0.0.1:${temporalPort}`;
@@ -143,8 +145,17 @@ describe('sandbox launcher (npm start)', function () {
     assert.match(first.output(), new RegExp(`Temporal Web UI\\s+http://127\\.0\\.0\\.1:${uiPort}`));
     const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
     assert.equal(ui.status, 200);
+    // The sandbox encrypts payloads: without the sandbox's key the CLI cannot read the result, and with
+    // the sandbox's description (EKM_DATA_DIR) it finds the key and reads it.
+    const blind = await runCli(['key', 'inspect', '--key', 'alias/ekm-demo', '--json'], {
+      TEMPORAL_ADDRESS: address,
+      EKM_DATA_DIR: path.join(dataDir, 'elsewhere'),
+    });
+    assert.equal(blind.code, 1, blind.stderr);
+    assert.match(blind.stderr, /payloads are encrypted \(codec key sandbox-1\)/);
     const run = await runCli(['key', 'inspect', '--key', 'alias/ekm-demo', '--json'], {
       TEMPORAL_ADDRESS: address,
+      EKM_DATA_DIR: dataDir,
     });
     assert.equal(run.code, 0, run.stderr);
     assert.equal((JSON.parse(run.stdout) as { state: string }).state, 'Enabled');
@@ -168,18 +179,19 @@ describe('sandbox launcher (npm start)', function () {
     // the project keys from its environment, reads every probe, and plans under the sandbox's policy.
     const plan = await runCli(['revoke', 'plan', ...suggestedRevokeFlags(dataDir), '--json'], {
       TEMPORAL_ADDRESS: address,
+      EKM_DATA_DIR: dataDir,
     });
     assert.equal(plan.code, 0, plan.stderr);
     const planned = JSON.parse(plan.stdout) as { plan: { changes: string[] } };
     assert.match(planned.plan.changes[0]!, /PutKeyPolicy/);
 
     let before: string[] = [];
-    for (let i = 0; i < 50 && before.length < 2; i++) {
+    for (let i = 0; i < 50 && before.length < 3; i++) {
       before = await workflowIds(address);
-      if (before.length < 2) await new Promise((r) => setTimeout(r, 200));
+      if (before.length < 3) await new Promise((r) => setTimeout(r, 200));
     }
-    // The inspect run, and the one `revoke plan` made to resolve the alias.
-    assert.equal(before.length, 2);
+    // The two inspect runs, and the one `revoke plan` made to resolve the alias.
+    assert.equal(before.length, 3);
     await stop(first);
 
     const second = launch(env);

@@ -1,0 +1,15 @@
+// Payload encryption: the codec, its keys, and the codec server the Web UI decodes through.
+import { AesGcmPayloadCodec } from './aesGcmCodec';
+import { keyringFromEnvironment, type CodecKeySource } from './keys';
+
+export * from './aesGcmCodec';
+export * from './keys';
+
+/** The codec the environment configures, or undefined when it configures no keys (nothing is encrypted). */
+export function codecFromEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+  source?: CodecKeySource,
+): AesGcmPayloadCodec | undefined {
+  const keyring = keyringFromEnvironment(env, source);
+  return keyring && new AesGcmPayloadCodec(keyring);
+}
