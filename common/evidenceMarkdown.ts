@@ -14,6 +14,16 @@ function trailLine(read: UsageRead): string {
 
 function usageSection(usage: NonNullable<RunStatus<RunSubject>['usage']>): string[] {
   const lines = ['', '## Audit trail (CloudTrail, calls by the role OpenAI assumes)', ''];
+  if (usage.window) {
+    lines.push(`- Window: ${trailLine(usage.window)}`);
+    const v = usage.window.validation;
+    if (v)
+      lines.push(
+        `- Validate ${v.externalKeyId}: **${v.outcome}** (${v.why}; ${v.requestId ?? 'no request id'})`,
+      );
+    else if (usage.window.validationError)
+      lines.push(`- Validate could not be asked: ${usage.window.validationError}`);
+  }
   if (usage.before) lines.push(`- Before the revocation: ${trailLine(usage.before)}`);
   const after = usage.after;
   if (after) {
@@ -24,8 +34,8 @@ function usageSection(usage: NonNullable<RunStatus<RunSubject>['usage']>): strin
       ...after.lateUses.map((e) => `  - ${e.eventTime} ${e.eventName} (event ${e.eventId})`),
     );
   }
-  for (const caveat of [...(usage.before?.report?.caveats ?? []), ...(after?.report?.caveats ?? [])])
-    lines.push(`- Note: ${caveat}`);
+  const reads = [usage.window, usage.before, after];
+  for (const caveat of reads.flatMap((r) => r?.report?.caveats ?? [])) lines.push(`- Note: ${caveat}`);
   return lines;
 }
 
@@ -47,7 +57,13 @@ function rotationSection(rotation: NonNullable<RunStatus['rotation']>): string[]
 
 export function evidenceMarkdown(run: RunStatus<RunSubject>): string {
   const r = run.request;
-  const title = run.restores ? 'EKM access restore' : r.rotation ? 'EKM key rotation' : 'EKM key revocation';
+  const title = run.restores
+    ? 'EKM access restore'
+    : r.rotation
+      ? 'EKM key rotation'
+      : r.check
+        ? 'EKM key usage check'
+        : 'EKM key revocation';
   const lines = [
     `# ${title} — ${r.keyArn}`,
     '',

@@ -1,7 +1,7 @@
 // What a revocation run reports about itself: the `status` query's answer, the evidence record's body,
 // and the run's result. One shape, so the CLI, the Web UI checklist and the evidence agree.
 import type { GateView, RefusedVote, TaskView } from './approvals';
-import type { RevokeKeyRequest } from './revoke';
+import type { RevokeKeyRequest, ValidationView } from './revoke';
 import type { AccessProof, KeyRotationState, RotationChange } from './rotate';
 import type { RunSubject } from './runSubject';
 import type { KeyUsageReport, UsageSample } from './usage';
@@ -45,6 +45,7 @@ export const endStates = [
   'rotated-unverified', // a rotation run: rotated, cancelled before OpenAI's access was checked again
   'rotate-failed', // a rotation run: KMS refused the rotation (nothing changed, or see the step)
   'rotation-broke-access', // a rotation run: rotated, and OpenAI could no longer use the key — investigate now
+  'checked', // a read-only usage check ran to its end
 ] as const;
 export type EndState = (typeof endStates)[number];
 
@@ -114,8 +115,15 @@ export interface RunStatus<R extends RunSubject = RevokeKeyRequest> {
   refusedVotes: RefusedVote[];
   refusedVoteCount: number;
   cacheWait?: { startedAt: string; endedAt?: string; seconds: number };
-  /** The audit trail before the revocation (last use) and after the cache wait (no successful use). */
-  usage?: { before?: UsageRead; after?: UsageCheck };
+  /**
+   * The audit trail before the revocation (last use) and after the cache wait (no successful use); for a
+   * usage check, what it read (`window`) and validate's answer.
+   */
+  usage?: {
+    before?: UsageRead;
+    after?: UsageCheck;
+    window?: UsageRead & { validation?: ValidationView; validationError?: string };
+  };
   endState?: EndState;
   endReason?: string;
   /** For a restore run: the revocation it undoes. */

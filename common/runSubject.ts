@@ -14,6 +14,8 @@ export interface RunSubject {
   method?: string;
   /** A rotation's kind. */
   rotation?: Rotation;
+  /** A read-only check ("usage check"). */
+  check?: string;
   product?: string;
   urgency?: string;
 }
@@ -22,6 +24,7 @@ export interface RunSubject {
 export function runHeadline(r: RunSubject): string {
   const what =
     r.method ??
+    r.check ??
     (r.rotation?.kind === 'automatic'
       ? `automatic rotation every ${r.rotation.periodDays} days`
       : 'rotate now');

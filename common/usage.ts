@@ -30,6 +30,8 @@ export const verifyKeyUsageInput = z
       .optional(),
     /** Omitted: up to the moment the trail is read. */
     until: instantField('the end of the window').optional(),
+    /** Who asked (a person, or the schedule's creator): it goes into the run's evidence record. */
+    requester: z.string().trim().min(1).max(200, 'is too long (at most 200 characters)').optional(),
   })
   .strict()
   .superRefine((input, ctx) => {

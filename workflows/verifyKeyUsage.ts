@@ -8,8 +8,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
+import type { RunStatus } from '../common/runStatus';
+import type { RunSubject } from '../common/runSubject';
 import {
   verifyKeyUsageInput,
+  type VerifyKeyUsageRequest,
   type KeyUsageReport,
   type VerifyKeyUsageInput,
   type VerifyKeyUsageResult,
@@ -51,6 +54,7 @@ export async function verifyKeyUsage(rawInput: VerifyKeyUsageInput): Promise<Ver
   if (!input.externalKeyId) {
     upsertSearchAttributes([{ key: EkmStage, value: 'done' }]);
     setCurrentDetails(done.join('\n'));
+    await record(input, { usage }, done);
     return { usage };
   }
 
@@ -84,5 +88,52 @@ export async function verifyKeyUsage(rawInput: VerifyKeyUsageInput): Promise<Ver
   }
   upsertSearchAttributes([{ key: EkmStage, value: 'done' }]);
   setCurrentDetails(done.join('\n'));
+  await record(input, result, done);
   return result;
+}
+
+/** The check's evidence record, in the same store and chain as every run's. */
+async function record(
+  input: VerifyKeyUsageRequest,
+  result: VerifyKeyUsageResult,
+  lines: string[],
+): Promise<void> {
+  const { workflowId, runId } = workflowInfo();
+  const at = new Date().toISOString();
+  const status: RunStatus<RunSubject> = {
+    workflowId,
+    runId,
+    request: {
+      provider: input.provider,
+      keyArn: input.keyArn,
+      roleArn: input.roleArn,
+      requester: input.requester ?? 'unknown',
+      reason: 'is the key being used?',
+      changeTicket: '',
+      projectIds: [],
+      check: 'usage check',
+    },
+    stage: 'done',
+    steps: lines.map((line, i) => ({
+      step: i === 0 ? 'trail' : 'validate',
+      title: i === 0 ? 'Read the audit trail' : 'Ask OpenAI to validate',
+      state: line.startsWith('- [x]') ? 'done' : 'failed',
+      summary: line.replace(/^- \[.\] /, ''),
+      endedAt: at,
+    })),
+    gates: [],
+    tasks: [],
+    refusedVotes: [],
+    refusedVoteCount: 0,
+    usage: {
+      window: {
+        report: result.usage,
+        validation: result.validation,
+        validationError: result.validationError,
+      },
+    },
+    endState: 'checked',
+    endReason: `${result.usage.successful} successful and ${result.usage.refused} refused call(s) in the window`,
+  };
+  await call('change', 'recordEvidence', 'write the evidence record', status);
 }

@@ -17,7 +17,7 @@ import { withClient } from '../connect';
 import { CliError, ExitCode, RefusedError, UsageError } from '../errors';
 import { keyArnOrStandIn, resolveKeyArn } from '../inspectKeyRun';
 import { print } from '../output';
-import { checkFlags, uiBaseUrl } from '../runs';
+import { checkFlags, defaultRequester, uiBaseUrl } from '../runs';
 import { parseDuration } from '../sinceFlag';
 
 interface ScheduleFlags {
@@ -110,6 +110,8 @@ export function registerSchedule(program: Command, defaultTaskQueue: string): vo
         roleArn: flags.role!,
         externalKeyId: flags.externalKey,
         lookbackSeconds: every,
+        // The record of every scheduled check names who set the schedule up.
+        requester: defaultRequester(),
       });
       checkFlags(verifyKeyUsageInput, input(keyArnOrStandIn(keyRef, flags.role)), flagOf);
       const out = await withClient(async ({ client }) => {

@@ -17,7 +17,7 @@ import { withClient } from '../connect';
 import { CliError, UsageError } from '../errors';
 import { keyArnOrStandIn, resolveKeyArn } from '../inspectKeyRun';
 import { print } from '../output';
-import { checkFlags, failureMessage, runLink } from '../runs';
+import { checkFlags, defaultRequester, failureMessage, runLink } from '../runs';
 import { parseSince } from '../sinceFlag';
 
 interface UsageFlags {
@@ -62,6 +62,7 @@ export function registerUsage(program: Command, defaultTaskQueue: string): void 
         roleArn: flags.role,
         externalKeyId: flags.externalKey,
         since,
+        requester: defaultRequester(),
       });
       // Every flag is checked before Temporal is contacted.
       checkFlags(verifyKeyUsageInput, request(keyArnOrStandIn(keyRef, flags.role)), flagOf);

@@ -7,7 +7,10 @@ import { CreateKeyCommand, DisableKeyCommand } from '@aws-sdk/client-kms';
 import { usageWorkflowId, type VerifyKeyUsageInput, type VerifyKeyUsageResult } from '../../common/usage';
 import { verifyKeyUsage } from '../../workflows';
 import { runCli } from '../fixtures/cli';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { devEnvironment } from '../fixtures/environments';
+import { assertEvidence } from '../fixtures/evidence';
 import { devServer } from '../fixtures/services';
 import { openAiReadsOldFile, startTwinWorld, testTtlSeconds, type TwinWorld } from '../fixtures/twin';
 import { withWorker, type WorkerContext } from '../fixtures/worker';
@@ -47,18 +50,30 @@ describe('verifyKeyUsage (AWS)', function () {
     const probedAt = Date.now();
     assert.equal(await openAiReadsOldFile(w), 200);
 
+    let evidenceDir = '';
     const result = await withWorker(
       await devEnvironment(),
-      (ctx) =>
-        usage(ctx, {
+      (ctx) => {
+        evidenceDir = ctx.config.evidence.directory;
+        return usage(ctx, {
           keyArn: w.demo.aws.keyArn,
           roleArn: w.demo.aws.roleArn,
           externalKeyId: w.demo.openai.externalKeyId,
           since: start.toISOString(),
-        }),
+          requester: 'rita@example.com',
+        });
+      },
       usageWorker(w),
     );
     const u = result.usage;
+    // The check leaves a record like every run: schema-valid, chained and signed, saying what it read.
+    const [workflowFolder] = fs.readdirSync(evidenceDir).filter((f) => !f.startsWith('.'));
+    const [runFolder] = fs.readdirSync(path.join(evidenceDir, workflowFolder!));
+    const evidence = assertEvidence(path.join(evidenceDir, workflowFolder!, runFolder!));
+    assert.equal(evidence.endState, 'checked');
+    assert.equal(evidence.request.requester, 'rita@example.com');
+    assert.equal(evidence.usage?.window?.report?.successful, u.successful);
+    assert.equal(evidence.usage?.window?.validation?.outcome, 'success');
     // Registration's live check and the seeded objects encrypt; registration and the probe decrypt.
     assert.ok((u.operations.Encrypt?.successful ?? 0) >= 1, JSON.stringify(u.operations));
     assert.ok((u.operations.Decrypt?.successful ?? 0) >= 1, JSON.stringify(u.operations));
