@@ -13,6 +13,7 @@ import { resolveTools } from '../../sandbox/tools/resolve';
 import { inspectKey } from '../../workflows';
 import { runCli } from '../fixtures/cli';
 import { devEnvironment } from '../fixtures/environments';
+import { rememberSecret } from '../fixtures/secrets';
 import { devServer, moto } from '../fixtures/services';
 import { withWorker } from '../fixtures/worker';
 
@@ -52,7 +53,9 @@ describe('payload encryption on the dev server', function () {
     const description = `codec-secret-description-${randomBytes(4).toString('hex')}`;
     const { KeyMetadata } = await kms.send(new CreateKeyCommand({ Description: description }));
     const arn = KeyMetadata!.Arn!;
-    const codec = new AesGcmPayloadCodec(makeKeyring(new Map([['e2e-1', randomBytes(32)]]), 'e2e-1', 'test'));
+    const key = randomBytes(32);
+    rememberSecret(key.toString('base64')); // the codec key is a secret: the last e2e test scans for it
+    const codec = new AesGcmPayloadCodec(makeKeyring(new Map([['e2e-1', key]]), 'e2e-1', 'test'));
     const workflowId = `codec-inspect-${Date.now()}`;
     const env = await devEnvironment();
     const { result, queryEncoding } = await withWorker(
@@ -174,10 +177,9 @@ describe('payload encryption on the dev server', function () {
   it('the CLI encrypts with the keys in its environment (the worker holding the same keys)', async function () {
     const kms = new KMSClient({ region: 'us-east-1', endpoint: (await moto()).endpoint });
     const { KeyMetadata } = await kms.send(new CreateKeyCommand({ Description: 'codec cli key' }));
-    const keysEnv = {
-      EKM_CODEC_KEYS: `k2:${randomBytes(32).toString('base64')},k1:${randomBytes(32).toString('base64')}`,
-      EKM_CODEC_KEY_ID: 'k2',
-    };
+    const [k2, k1] = [randomBytes(32).toString('base64'), randomBytes(32).toString('base64')];
+    [k2, k1].forEach(rememberSecret);
+    const keysEnv = { EKM_CODEC_KEYS: `k2:${k2},k1:${k1}`, EKM_CODEC_KEY_ID: 'k2' };
     const env = await devEnvironment();
     await withWorker(
       env,
