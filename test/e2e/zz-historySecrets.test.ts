@@ -3,7 +3,24 @@
 // secret the tests handed out. No secret may ever enter a workflow payload.
 import assert from 'node:assert/strict';
 import { devEnvironment } from '../fixtures/environments';
-import { knownSecrets, readableHistory, secretsIn } from '../fixtures/secrets';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  cliOutputsChecked,
+  evidenceDirsSeen,
+  knownSecrets,
+  readableHistory,
+  secretsIn,
+} from '../fixtures/secrets';
+
+/** Every file under a folder (evidence: records, chains, snapshots, keys). */
+function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    return e.isDirectory() ? filesUnder(full) : [full];
+  });
+}
 
 describe('no secret in any history', function () {
   it('scans every workflow the end-to-end runs left on the dev server', async function () {
@@ -39,5 +56,24 @@ describe('no secret in any history', function () {
     assert.ok(knownSecrets().length > 3);
     assert.deepEqual(found, [], `secrets in ${found.length} of ${scanned} histories`);
     this.test!.title += ` (${scanned} histories, ${knownSecrets().length} secrets)`;
+  });
+
+  it('nor in anything the `ekm` binary printed (human and --json output, errors)', function () {
+    const runs = cliOutputsChecked();
+    assert.ok(runs.length > 10, `only ${runs.length} CLI runs were checked`);
+    const leaks = runs.filter((r) => r.leaked.length).map((r) => r.what);
+    assert.deepEqual(leaks, [], 'CLI output with a secret in it');
+    this.test!.title += ` (${runs.length} runs)`;
+  });
+
+  it('nor in any evidence file the test workers wrote', function () {
+    const files = evidenceDirsSeen().flatMap(filesUnder);
+    assert.ok(
+      files.some((f) => f.endsWith('chain.json')),
+      'the scan found evidence to read',
+    );
+    const leaks = files.filter((f) => secretsIn(fs.readFileSync(f, 'utf8')).length);
+    assert.deepEqual(leaks, [], 'evidence files with a secret in them');
+    this.test!.title += ` (${files.length} files)`;
   });
 });
