@@ -37,7 +37,8 @@ export async function inspectKeyOnWorker(
   }
 }
 
-const isKeyArn = (ref: string) => /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\//.test(ref);
+/** A key ARN, as opposed to an alias or a bare key id the worker must resolve. */
+export const isKeyArn = (ref: string) => /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\//.test(ref);
 
 /** The key ARN of `--key`: as given when it is one, else resolved by the worker (alias, key id). */
 export async function resolveKeyArn(

@@ -15,8 +15,8 @@ import {
   type RevokeKeyRequest,
 } from '../common/revoke';
 import { describeIssues } from '../common/keys';
-import { CliError, UsageError } from './errors';
-import { inspectKeyOnWorker, keyArnOrStandIn } from './inspectKeyRun';
+import { UsageError } from './errors';
+import { isKeyArn, keyArnOrStandIn, resolveKeyArn } from './inspectKeyRun';
 import { defaultRequester, flagIssues } from './runs';
 
 export interface RevokeFlags {
@@ -116,11 +116,6 @@ function parseDays(value: string | undefined): number | undefined {
   return Number(value);
 }
 
-/** A key ARN as given, or undefined when the reference needs the worker to resolve it. */
-export function keyArnOf(ref: string): string | undefined {
-  return /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\//.test(ref) ? ref : undefined;
-}
-
 export interface CheckedRevokeFlags {
   /** The request, except that keyArn may still be a stand-in when `--key` is an alias or a key id. */
   input: RevokeKeyInput;
@@ -135,7 +130,7 @@ export function checkRevokeFlags(flags: RevokeFlags, planOnly: boolean): Checked
   const ref = inspectKeyInput.safeParse({ provider: 'aws', key: flags.key });
   if (!ref.success) throw new UsageError(`--${describeIssues(ref.error)}`);
   const keyRef = ref.data.key;
-  const given = keyArnOf(keyRef);
+  const given = isKeyArn(keyRef);
   const probes = (flags.probe ?? []).map(parseProbe);
   const input: RevokeKeyInput = {
     provider: 'aws',
@@ -180,15 +175,13 @@ export async function resolveRevokeInput(
   flags: RevokeFlags,
 ): Promise<RevokeKeyInput> {
   if (!checked.needsResolution) return checked.input;
-  const key = await inspectKeyOnWorker(
+  const keyArn = await resolveKeyArn(
     client,
     flags.taskQueue,
-    { provider: 'aws', key: checked.keyRef },
+    checked.keyRef,
     '`ekm revoke` to resolve --key to the key ARN',
   );
-  if (!keyArnOf(key.keyId))
-    throw new CliError(`--key: ${checked.keyRef} resolved to ${key.keyId}, which is not a key ARN`);
-  const input = { ...checked.input, keyArn: key.keyId };
+  const input = { ...checked.input, keyArn };
   validate(input, flags);
   return input;
 }

@@ -20,6 +20,20 @@ async function grant(w: GcpWorld, resource: string, member = openai) {
   await w.iam.setIamPolicy({ resource, policy: { bindings, etag: policy.etag } });
 }
 
+const day = 86_400;
+
+/** Automatic rotation every 30 days, the next one due a day from the fake's now. */
+async function rotateMonthlyFromTomorrow(w: GcpWorld, key: string) {
+  await w.kms.updateCryptoKey({
+    cryptoKey: {
+      name: key,
+      rotationPeriod: { seconds: 30 * day },
+      nextRotationTime: { seconds: Math.floor(w.fake.now().getTime() / 1000) + day },
+    },
+    updateMask: { paths: ['rotation_period', 'next_rotation_time'] },
+  });
+}
+
 /** OpenAI encrypts old data with the key while it may; returns the ciphertext. */
 async function openAiEncrypts(w: GcpWorld, key: string): Promise<Uint8Array> {
   const [sealed] = await w.kms.encrypt({ name: key, plaintext: data }, w.as(openai));
@@ -91,15 +105,7 @@ describe('Google Cloud revocation methods (against the Cloud KMS fake)', functio
   it('disable-versions stops automatic rotation first, so a due rotation does not undo the revocation', async function () {
     const { key } = await w.newKey();
     await grant(w, key);
-    const day = 86_400;
-    await w.kms.updateCryptoKey({
-      cryptoKey: {
-        name: key,
-        rotationPeriod: { seconds: 30 * day },
-        nextRotationTime: { seconds: Math.floor(w.fake.now().getTime() / 1000) + day },
-      },
-      updateMask: { paths: ['rotation_period', 'next_rotation_time'] },
-    });
+    await rotateMonthlyFromTomorrow(w, key);
     const old = await openAiEncrypts(w, key);
 
     const result = await revokeGcpAccessActivity(clients)({
@@ -126,15 +132,7 @@ describe('Google Cloud revocation methods (against the Cloud KMS fake)', functio
   it('(why) disabling the versions without stopping rotation is undone by the next rotation', async function () {
     const { key } = await w.newKey();
     await grant(w, key);
-    const day = 86_400;
-    await w.kms.updateCryptoKey({
-      cryptoKey: {
-        name: key,
-        rotationPeriod: { seconds: 30 * day },
-        nextRotationTime: { seconds: Math.floor(w.fake.now().getTime() / 1000) + day },
-      },
-      updateMask: { paths: ['rotation_period', 'next_rotation_time'] },
-    });
+    await rotateMonthlyFromTomorrow(w, key);
     await w.kms.updateCryptoKeyVersion({
       cryptoKeyVersion: { name: `${key}/cryptoKeyVersions/1`, state: 'DISABLED' },
       updateMask: { paths: ['state'] },
