@@ -30,6 +30,7 @@ import { validateExternalKeyActivity } from './openai/validateExternalKey';
 import { planFollowUp } from './planFollowUp';
 import { planRevocation } from './planRevocation';
 import { planRotation } from './planRotation';
+import { requireApproval } from './requireApproval';
 import { runSettingsActivity, watchdogSettingsActivity } from './runSettings';
 
 export interface ActivityDeps {
@@ -42,6 +43,8 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   const { config, aws, openai } = deps;
   const vendor = { vendorPrincipals: config.aws.openAiPrincipals };
+  const archive = archiveProjectActivity(openai.api);
+  // Every change behind a gate verifies the gate's approvals itself before it acts (requireApproval).
   return {
     // the worker's settings and the plan
     loadRunSettings: runSettingsActivity(config),
@@ -53,15 +56,15 @@ export function createActivities(deps: ActivityDeps) {
     describeKey: describeAwsKey(aws.kms),
     createKey: createAwsKey(aws.kms),
     snapshotAwsAccess: snapshotAwsAccessActivity(aws),
-    revokeAwsAccess: revokeAwsAccessActivity(aws, vendor),
-    restoreAwsAccess: restoreAwsAccessActivity(aws),
-    createReplacementKeyOnce: createReplacementKeyOnce(aws),
+    revokeAwsAccess: requireApproval('revoke', config, revokeAwsAccessActivity(aws, vendor)),
+    restoreAwsAccess: requireApproval('restore', config, restoreAwsAccessActivity(aws)),
+    createReplacementKeyOnce: requireApproval('archive', config, createReplacementKeyOnce(aws)),
     findReplacementKey: findReplacementKey(aws),
-    grantOpenAiAccess: grantOpenAiAccess(aws, vendor),
-    scheduleAwsKeyDeletion: scheduleAwsKeyDeletion(aws),
+    grantOpenAiAccess: requireApproval('archive', config, grantOpenAiAccess(aws, vendor)),
+    scheduleAwsKeyDeletion: requireApproval('deletion', config, scheduleAwsKeyDeletion(aws)),
     cancelAwsKeyDeletion: cancelAwsKeyDeletion(aws),
     readAwsKeyRotation: readAwsKeyRotation(aws),
-    rotateAwsKey: rotateAwsKeyActivity(aws),
+    rotateAwsKey: requireApproval('rotate', config, rotateAwsKeyActivity(aws)),
     // AWS CloudTrail
     readAwsKeyUsage: readAwsKeyUsage(aws),
     // OpenAI
@@ -70,10 +73,12 @@ export function createActivities(deps: ActivityDeps) {
     readProjects: readProjectsActivity(openai.api),
     readBlastRadius: readBlastRadiusActivity(openai.api),
     probeProjectData: probeProjectDataActivity(openai.data, config.openai.deniedMatchers),
-    archiveProject: archiveProjectActivity(openai.api),
-    registerExternalKeyOnce: registerExternalKeyOnce(openai.api),
+    archiveProject: requireApproval('archive', config, (input: { projectId: string }) =>
+      archive(input.projectId),
+    ),
+    registerExternalKeyOnce: requireApproval('archive', config, registerExternalKeyOnce(openai.api)),
     findExternalKeyByName: findExternalKeyByName(openai.api),
-    createProjectOnce: createProjectOnce(openai.api),
+    createProjectOnce: requireApproval('archive', config, createProjectOnce(openai.api)),
     findProjectByName: findProjectByName(openai.api),
     // evidence and people
     ...evidenceActivities(deps.evidence),

@@ -2,7 +2,7 @@
 // restore): bound to the revocation's plan and to the state found now, so a vote cannot outlive a change
 // in that state.
 import type { RevocationBaseline } from '../common/revoke';
-import { canonicalJson } from './canonicalJson';
+import { canonicalJson } from '../common/canonicalJson';
 import { baselineDigest, sha256 } from './planRevocation';
 
 export async function planFollowUp(args: {

@@ -7,7 +7,7 @@ import { EkmError } from '../common/errors';
 import type { RevocationBaseline, RevokeKeyRequest } from '../common/revoke';
 import type { RevocationPlan, RunSettingsView } from '../common/runStatus';
 import { allowsKeyUse, parsePolicy } from './aws/policyEdits';
-import { canonicalJson } from './canonicalJson';
+import { canonicalJson } from '../common/canonicalJson';
 
 export interface PlanRequest {
   request: RevokeKeyRequest;

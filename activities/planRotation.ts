@@ -2,7 +2,7 @@
 // worker asks for one) is bound to exactly this change on the key as it was read.
 import type { AccessProof, KeyRotationState, RotateKeyRequest } from '../common/rotate';
 import type { RevocationPlan, RunSettingsView } from '../common/runStatus';
-import { canonicalJson } from './canonicalJson';
+import { canonicalJson } from '../common/canonicalJson';
 import { sha256 } from './planRevocation';
 
 export async function planRotation(args: {

@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { EkmError } from '../common/errors';
 import type { RunSettingsView } from '../common/runStatus';
 import { gateKinds, type WorkerConfig } from '../worker/config';
-import { canonicalJson } from './canonicalJson';
+import { canonicalJson } from '../common/canonicalJson';
 
 export function runSettingsActivity(config: WorkerConfig) {
   return async function loadRunSettings(): Promise<RunSettingsView> {
@@ -39,10 +39,22 @@ export function runSettingsActivity(config: WorkerConfig) {
         breakGlass: approvals.breakGlass,
         attesters: approvals.attesters ?? [...everyApprover],
         taskDeadlineSeconds: approvals.taskDeadlineSeconds,
+        // The keys the run checks signatures against are part of the settings' digest, and so of the plan
+        // hash and the evidence: a changed key set means a new plan.
+        signers: signerKeys(config),
+        unsignedAccepted: config.sandbox,
       },
     };
     return { ...settings, digest: createHash('sha256').update(canonicalJson(settings)).digest('hex') };
   };
+}
+
+/** The configured signers' keys, by person in lower case (how statements name them). */
+export function signerKeys(config: WorkerConfig): Record<string, string[]> {
+  const keys: Record<string, string[]> = {};
+  for (const [person, list] of Object.entries(config.approvals.signers))
+    keys[person.trim().toLowerCase()] = [...(keys[person.trim().toLowerCase()] ?? []), ...list];
+  return keys;
 }
 
 /** The deletion watchdog's settings: how often it polls, whether a use cancels the deletion, the trail's lag. */

@@ -8,6 +8,7 @@ import { registerCheck } from './commands/check';
 import { registerCodecServer } from './commands/codecServer';
 import { registerEvidence } from './commands/evidence';
 import { registerKeyInspect } from './commands/keyInspect';
+import { registerKeys } from './commands/keys';
 import { registerList } from './commands/list';
 import { registerRestore } from './commands/restore';
 import { registerRevokePlan } from './commands/revokePlan';
@@ -58,6 +59,7 @@ export function buildProgram(): Command {
   registerSandboxDescribe(program.command('sandbox').description('the local rehearsal sandbox'));
   registerWorker(program);
   registerCodecServer(program);
+  registerKeys(program);
   return program;
 }
 

@@ -1,7 +1,8 @@
 // Approval gates: what a vote says, what a gate holds, and the rules a vote must pass. Pure and
 // deterministic, so the workflow's update validator and signal handler, and the CLI before it sends,
-// apply the same rules. (Signed statements come with the trust issue and slot in here.)
+// apply the same rules. Signatures are checked by `common/signedStatement.ts`.
 import { z } from 'zod';
+import { signatureSchema } from './signedStatement';
 
 export const voteDecisions = ['approve', 'reject'] as const;
 
@@ -12,6 +13,8 @@ export const voteSchema = z
     decision: z.enum(voteDecisions, { message: 'must be approve or reject' }),
     approver: z.string().trim().min(1, 'must name the approver'),
     comment: z.string().max(2000, 'is too long (at most 2000 characters)').optional(),
+    /** The approver's Ed25519 signature over the vote's statement (`voteStatement`). */
+    signature: signatureSchema.optional(),
   })
   .strict();
 export type Vote = z.infer<typeof voteSchema>;
@@ -25,6 +28,8 @@ export interface GatePolicyView {
 export interface RecordedVote extends Vote {
   at: string;
   via: 'update' | 'signal';
+  /** The signature verified against the approver's key; false for an unsigned vote a sandbox took. */
+  authenticated?: boolean;
 }
 
 export interface RefusedVote {
@@ -128,6 +133,8 @@ export const attestationSchema = z
     at: z.iso.datetime({ message: 'must be an ISO 8601 time such as 2026-11-29T10:00:00Z' }).optional(),
     ticketReference: z.string().trim().max(200).optional(),
     note: z.string().max(2000).optional(),
+    /** The attester's signature over the attestation's statement (`attestationStatement`). */
+    signature: signatureSchema.optional(),
   })
   .strict();
 export type Attestation = z.infer<typeof attestationSchema>;
@@ -139,7 +146,7 @@ export interface TaskView {
   outcomes: readonly string[];
   openedAt: string;
   deadline: string;
-  answer?: Attestation & { recordedAt: string };
+  answer?: Attestation & { recordedAt: string; authenticated?: boolean };
   expired?: boolean;
 }
 

@@ -25,6 +25,8 @@ export const EkmError = {
   CloudStateUnexpected: 'CloudStateUnexpected',
   /** After a rotation OpenAI could no longer use the key: a rotation must never revoke. */
   RotationBrokeAccess: 'RotationBrokeAccess',
+  /** A change was handed approvals that do not verify against the worker's own policy and keys. */
+  ApprovalNotVerified: 'ApprovalNotVerified',
 } as const;
 
 export type EkmErrorType = (typeof EkmError)[keyof typeof EkmError];
@@ -42,4 +44,5 @@ export const finalErrorTypes: EkmErrorType[] = [
   EkmError.CreateOutcomeUnknown,
   EkmError.CloudStateUnexpected,
   EkmError.RotationBrokeAccess,
+  EkmError.ApprovalNotVerified,
 ];

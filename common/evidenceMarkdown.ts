@@ -99,7 +99,7 @@ export function evidenceMarkdown(run: RunStatus<RunSubject>): string {
     );
     for (const v of gate.votes)
       lines.push(
-        `  - ${v.decision} by ${v.approver} at ${v.at} (${v.via}, unauthenticated name)${v.comment ? `: ${v.comment}` : ''}`,
+        `  - ${v.decision} by ${v.approver} at ${v.at} (${v.via}, ${v.authenticated ? 'signature verified' : v.authenticated === false ? 'unsigned: a sandbox took the name on trust' : 'unauthenticated name'})${v.comment ? `: ${v.comment}` : ''}`,
       );
   }
   if (run.refusedVoteCount)

@@ -83,6 +83,10 @@ export interface RunSettingsView {
     breakGlass?: { approvers: string[]; quorum: number; deadlineSeconds: number };
     attesters: string[];
     taskDeadlineSeconds: number;
+    /** Person → public keys acts must be signed with (absent in runs from before signatures). */
+    signers?: Record<string, string[]>;
+    /** Only a sandbox worker takes unsigned acts (marked unauthenticated in the record). */
+    unsignedAccepted?: boolean;
   };
   /** sha256 of the settings above: part of the plan hash, so a changed policy means a new plan. */
   digest: string;

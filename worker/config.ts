@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import { z } from 'zod';
 import { describeIssues } from '../common/keys';
+import { publicKeyPattern } from '../common/signedStatement';
 import { defaultTaskQueue } from '../common/taskQueue';
 
 const httpUrl = z
@@ -160,6 +161,26 @@ export const workerConfigSchema = z
         breakGlass: gatePolicy.optional(),
         /** Who may answer human tasks (ChatGPT Enterprise checks, escalations); default: every approver. */
         attesters: z.array(person).optional(),
+        /**
+         * Person → the Ed25519 public keys (`ed25519:<hex>`, printed by `ekm keys init`) their votes,
+         * attestations and starts must be signed with. A production worker needs one for every approver and
+         * attester and refuses unsigned acts; a sandbox worker also takes unsigned ones, marked so.
+         */
+        signers: z
+          .record(
+            person,
+            z
+              .array(
+                z
+                  .string()
+                  .regex(
+                    publicKeyPattern,
+                    'must be a public key as `ekm keys init` prints it (ed25519: and 64 hex characters)',
+                  ),
+              )
+              .min(1, 'must list at least one public key'),
+          )
+          .default({}),
         /** How long a human task may stay open before the run stops at a safe point. */
         taskDeadlineSeconds: z
           .number()
@@ -241,6 +262,21 @@ export const workerConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    // Outside the sandbox every act is signed: a person the policy names without a key could never act.
+    if (!config.sandbox) {
+      const { gates, breakGlass, attesters, signers } = config.approvals;
+      const withKeys = new Set(Object.keys(signers).map((p) => p.trim().toLowerCase()));
+      const people = [...Object.values(gates), breakGlass].flatMap((p) => p?.approvers ?? []);
+      for (const person of new Set([...people, ...(attesters ?? [])].map((p) => p.trim().toLowerCase())))
+        if (!withKeys.has(person)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['approvals', 'signers', person],
+            message: `is missing: a production worker takes signed votes and attestations only, so ${person} needs a public key (run \`ekm keys init\` and add the key it prints)`,
+          });
+          break;
+        }
+    }
     if (!config.sandbox && config.revoke.cacheWaitSeconds < 3600)
       ctx.addIssue({
         code: 'custom',

@@ -117,7 +117,11 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
 
     record.start('restore');
     const change = await CancellationScope.nonCancellable(() =>
-      call('change', 'restoreAwsAccess', `restore ${request.method}`, { method: request.method, snapshot }),
+      call('change', 'restoreAwsAccess', `restore ${request.method}`, {
+        method: request.method,
+        snapshot,
+        approval: gates.proof('restore'),
+      }),
     );
     record.done('restore', change.description, change);
 

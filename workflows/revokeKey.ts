@@ -190,6 +190,7 @@ async function runbook(
       keyArn: request.keyArn,
       roleArn: request.roleArn,
       snapshot,
+      approval: gates.proof('revoke'),
     }),
   ).catch((err: unknown) => {
     // The method refused (e.g. a managed policy also grants the key) or the cloud refused us: the
@@ -292,7 +293,10 @@ async function runbook(
     record.start('archive');
     if (request.product === 'api') {
       for (const projectId of request.projectIds)
-        await call('change', 'archiveProject', `archive project ${projectId}`, projectId);
+        await call('change', 'archiveProject', `archive project ${projectId}`, {
+          projectId,
+          approval: gates.proof('archive'),
+        });
       record.done('archive', `archived ${request.projectIds.join(', ')}`);
     } else {
       record.update('archive', 'waiting', 'a person contacts OpenAI support');
@@ -309,7 +313,7 @@ async function runbook(
 
     if (request.replace) {
       record.start('replace');
-      const replacement = await provisionReplacement(request, afterRevoke);
+      const replacement = await provisionReplacement(request, afterRevoke, gates.proof('archive'));
       const { projects: _projects, ...ids } = replacement;
       void _projects;
       record.status.replacement = ids;
@@ -441,6 +445,7 @@ async function scheduleDeletion(
     {
       keyArn: request.keyArn,
       days: request.deleteAfterDays!,
+      approval: gates.proof('deletion'),
     },
   );
   record.done('deletion', `deletion scheduled for ${scheduled.deletionDate}`, scheduled);

@@ -196,6 +196,7 @@ async function rotate(
       keyArn: request.keyArn,
       rotation: request.rotation,
       notBefore,
+      ...(settings.approvals.gates.rotate ? { approval: gates.proof('rotate') } : {}),
     }),
   ).catch((err: unknown) => {
     record.update('rotate', 'failed', rootMessage(err));

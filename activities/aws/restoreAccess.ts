@@ -14,7 +14,7 @@ import {
   type GrantOperation,
 } from '@aws-sdk/client-kms';
 import { ApplicationFailure } from '@temporalio/common';
-import { canonicalJson } from '../canonicalJson';
+import { canonicalJson } from '../../common/canonicalJson';
 import { EkmError } from '../../common/errors';
 import type {
   AwsAccessSnapshot,

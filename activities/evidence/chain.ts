@@ -12,7 +12,7 @@ import {
 } from '../../common/evidenceChain';
 import type { RunStatus } from '../../common/runStatus';
 import type { RunSubject } from '../../common/runSubject';
-import { canonicalJson } from '../canonicalJson';
+import { canonicalJson } from '../../common/canonicalJson';
 import type { EvidenceSigner } from './signer';
 
 export function sha256Hex(text: string): string {

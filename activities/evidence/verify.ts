@@ -16,7 +16,7 @@ import {
 } from '../../common/evidenceChain';
 import type { RunStatus } from '../../common/runStatus';
 import type { RunSubject } from '../../common/runSubject';
-import { canonicalJson } from '../canonicalJson';
+import { canonicalJson } from '../../common/canonicalJson';
 import { recordHash } from './chain';
 import { fingerprintOf, publicKeyFrom } from './signer';
 

@@ -6,12 +6,14 @@ import type { Command } from 'commander';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { attestationSchema, type Attestation, type TaskView } from '../../common/approvals';
 import { attestUpdate } from '../../workflows/revoke/messages';
+import { attestationStatement } from '../../common/signedStatement';
+import { actSigner, signAct, signingOptions, validForSeconds, type SigningFlags } from '../actSigner';
 import { withClient } from '../connect';
 import { RefusedError, UsageError } from '../errors';
 import { print } from '../output';
 import { checkRunId, describeRun, flagIssues, queryStatus, requireRunbook, runHandle } from '../runs';
 
-interface AttestFlags {
+interface AttestFlags extends SigningFlags {
   as?: string;
   outcome?: string;
   ticket?: string;
@@ -41,6 +43,8 @@ export function registerAttest(program: Command): void {
     .option('--at <time>', 'when you did it, ISO 8601 (default: now)')
     .option('--note <text>', 'a note kept with the answer in the record')
     .option('--run-id <id>', 'a specific run of the workflow id (default: the latest run)')
+    .option(...signingOptions[0]!)
+    .option(...signingOptions[1]!)
     .option('--json', 'print JSON')
     .action(async (workflowId: string, flags: AttestFlags) => {
       const runId = checkRunId(flags.runId);
@@ -58,6 +62,8 @@ export function registerAttest(program: Command): void {
       // Check the flags before contacting Temporal; the task id is filled in from the run.
       const early = attestationSchema.safeParse({ ...draft, taskId: 'open-task' });
       if (!early.success) throw new UsageError(flagIssues(early.error, (root) => flagOf[root] ?? root));
+      const signer = actSigner(flags);
+      const validFor = validForSeconds(flags);
 
       const task: TaskView = await withClient(async ({ client }) => {
         const execution = await describeRun(client, workflowId, runId);
@@ -74,7 +80,16 @@ export function registerAttest(program: Command): void {
           throw new UsageError(
             `--outcome: ${JSON.stringify(flags.outcome)} is not an answer to task ${open.taskId} (${open.kind}): give one of ${open.outcomes.join(', ')}`,
           );
-        const attestation: Attestation = { ...early.data, taskId: open.taskId };
+        const unsigned: Attestation = { ...early.data, taskId: open.taskId };
+        const signature = signAct(signer, validFor, (expiresAt) =>
+          attestationStatement(
+            { workflowId, runId: execution.runId },
+            status.plan?.hash ?? '',
+            unsigned,
+            expiresAt,
+          ),
+        );
+        const attestation: Attestation = { ...unsigned, ...(signature ? { signature } : {}) };
         try {
           return await handle.executeUpdate(attestUpdate, { args: [attestation] });
         } catch (err) {

@@ -10,12 +10,14 @@ import { describeIssues } from '../../common/keys';
 import type { RunStatus } from '../../common/runStatus';
 import type { RunSubject } from '../../common/runSubject';
 import { voteSignal, voteUpdate } from '../../workflows/revoke/messages';
+import { voteStatement } from '../../common/signedStatement';
+import { actSigner, signAct, signingOptions, validForSeconds, type SigningFlags } from '../actSigner';
 import { withClient } from '../connect';
 import { CliError, RefusedError, UsageError } from '../errors';
 import { print } from '../output';
 import { checkRunId, describeRun, queryStatus, renderGate, requireRunbook, runHandle } from '../runs';
 
-interface VoteFlags {
+interface VoteFlags extends SigningFlags {
   as?: string;
   plan?: string;
   runId?: string;
@@ -49,6 +51,8 @@ function registerVote(program: Command, decision: Vote['decision']): void {
       '--signal',
       'send through the `vote-signal` Signal instead of the Update (for tools that can only signal): a refused signalled vote is only recorded on the run, never answered, so the CLI reads the run afterwards to tell you',
     )
+    .option(...signingOptions[0]!)
+    .option(...signingOptions[1]!)
     .option('--json', 'print JSON')
     .action(async (workflowId: string, flags: VoteFlags) => {
       const approver = flags.as?.trim();
@@ -62,6 +66,8 @@ function registerVote(program: Command, decision: Vote['decision']): void {
       const runId = checkRunId(flags.runId);
       if (flags.comment && flags.comment.length > 2000)
         throw new UsageError('--comment: is too long (at most 2000 characters)');
+      const signer = actSigner(flags);
+      const validFor = validForSeconds(flags);
 
       const outcome = await withClient(async ({ client }) => {
         const execution = await describeRun(client, workflowId, runId);
@@ -83,13 +89,18 @@ function registerVote(program: Command, decision: Vote['decision']): void {
             `--plan ${prefix} is not the plan of the open gate ${gate.gateId} (plan ${gate.planHash.slice(0, 12)}…): review the plan above, then vote with --plan ${gate.planHash.slice(0, 12)} if you agree`,
           );
         }
-        const vote: Vote = {
+        const unsigned: Vote = {
           gateId: gate.gateId,
           planHash: gate.planHash,
           decision,
           approver,
           ...(flags.comment ? { comment: flags.comment } : {}),
         };
+        // Signed for this run, gate and plan only: the run rebuilds the same statement to verify it.
+        const signature = signAct(signer, validFor, (expiresAt) =>
+          voteStatement({ workflowId, runId: execution.runId }, unsigned, expiresAt),
+        );
+        const vote: Vote = { ...unsigned, ...(signature ? { signature } : {}) };
         const checked = voteSchema.safeParse(vote);
         if (!checked.success) throw new UsageError(describeIssues(checked.error));
         return flags.signal
@@ -108,6 +119,7 @@ function registerVote(program: Command, decision: Vote['decision']): void {
           planHash: gate.planHash,
           decision,
           approver,
+          signed: signer !== undefined,
           via: flags.signal ? 'signal' : 'update',
           gateDecision: decided ?? null,
           approvals,
@@ -115,7 +127,7 @@ function registerVote(program: Command, decision: Vote['decision']): void {
         },
         () =>
           [
-            `${decision} by ${approver} recorded on gate ${gate.gateId} (${gate.kind}) for plan ${gate.planHash.slice(0, 12)}…`,
+            `${decision} by ${approver} recorded on gate ${gate.gateId} (${gate.kind}) for plan ${gate.planHash.slice(0, 12)}…${signer ? `, signed with ${signer.source}` : ', unsigned (only a sandbox worker takes it)'}`,
             decided
               ? `the gate is ${decided}: the run goes on (\`ekm status ${workflowId}\`)`
               : `${approvals}/${gate.policy.quorum} approval(s): waiting for ${gate.policy.quorum - approvals} more from ${gate.policy.approvers.join(', ')}`,

@@ -12,7 +12,7 @@ import { verifyChain } from '../../activities/evidence/verify';
 import { statusFromChain, type EvidenceChain } from '../../common/evidenceChain';
 import type { RunStatus } from '../../common/runStatus';
 import type { RunSubject } from '../../common/runSubject';
-import { canonicalJson } from '../../activities/canonicalJson';
+import { canonicalJson } from '../../common/canonicalJson';
 import { projectRoot } from '../../sandbox/paths';
 import { parseWorkerConfig } from '../../worker/config';
 import { createEvidenceStore } from '../../worker/createWorker';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
-import { canonicalJson } from '../../activities/canonicalJson';
+import { canonicalJson } from '../../common/canonicalJson';
 import { planFollowUp } from '../../activities/planFollowUp';
 import { planRevocation } from '../../activities/planRevocation';
 import { runSettingsActivity } from '../../activities/runSettings';

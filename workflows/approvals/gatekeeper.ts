@@ -1,7 +1,9 @@
 // The approval gates and human tasks of a run. Votes arrive by Update (refused by the validator before
 // they reach history: wrong gate, old plan, unknown approver, the requester, a second vote) or by Signal
 // (checked in the handler; refused ones are recorded, boundedly). A gate fails closed at its deadline and
-// reminds at half-time. Signed statements (the trust issue) slot in at `refuseVote`.
+// reminds at half-time. A vote or attestation must carry its person's signature over a statement bound to
+// this run, the gate or task and the plan — rebuilt here from what the run knows, so a signature made for
+// anything else fails; only a sandbox worker takes unsigned ones, and records them as unauthenticated.
 import { condition, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { EkmActivities } from '../../activities';
 import {
@@ -19,11 +21,18 @@ import {
   type TaskView,
   type Vote,
 } from '../../common/approvals';
+import type { ApprovalProof } from '../../common/approvalProof';
 import { describeIssues } from '../../common/keys';
 import type { RunSettingsView } from '../../common/runStatus';
 import { attestUpdate, voteSignal, voteUpdate } from '../revoke/messages';
 import { now, type RunRecord } from '../revoke/runRecord';
 import type { RunSubject } from '../../common/runSubject';
+import {
+  attestationStatement,
+  refuseSignature,
+  voteStatement,
+  type SignerPolicy,
+} from '../../common/signedStatement';
 
 const { notify } = proxyActivities<EkmActivities>({
   startToCloseTimeout: '30s',
@@ -81,12 +90,16 @@ export class Gatekeeper {
       validator: (attestation) => {
         const parsed = attestationSchema.safeParse(attestation);
         if (!parsed.success) throw new Error(describeIssues(parsed.error));
-        const why = refuseAttestation(
-          parsed.data,
-          status.openTask,
-          this.settings?.approvals.attesters ?? [],
-          this.requester,
-        );
+        const why =
+          refuseAttestation(
+            parsed.data,
+            status.openTask,
+            this.settings?.approvals.attesters ?? [],
+            this.requester,
+          ) ??
+          this.whyUnsigned(parsed.data.signature, () =>
+            attestationStatement(this.run(), status.plan?.hash ?? '', parsed.data),
+          );
         if (why) throw new Error(why);
       },
     });
@@ -99,12 +112,41 @@ export class Gatekeeper {
   private whyRefused(vote: unknown): string | undefined {
     const parsed = voteSchema.safeParse(vote);
     if (!parsed.success) return describeIssues(parsed.error);
-    return refuseVote(parsed.data, this.record.status.openGate, this.requester, Date.now());
+    return (
+      refuseVote(parsed.data, this.record.status.openGate, this.requester, Date.now()) ??
+      this.whyUnsigned(parsed.data.signature, () => voteStatement(this.run(), parsed.data))
+    );
+  }
+
+  /** The signature check, for runs whose settings carry signers (older runs had none to check). */
+  private whyUnsigned(
+    signature: Vote['signature'],
+    statement: () => ReturnType<typeof voteStatement>,
+  ): string | undefined {
+    const approvals = this.settings?.approvals;
+    if (!approvals?.signers) return undefined;
+    const policy: SignerPolicy = {
+      keys: approvals.signers,
+      unsignedAccepted: approvals.unsignedAccepted === true,
+    };
+    return refuseSignature(statement(), signature, policy, Date.now());
+  }
+
+  private run(): { workflowId: string; runId: string } {
+    const { workflowId, runId } = workflowInfo();
+    return { workflowId, runId };
   }
 
   private accept(vote: Vote, via: 'update' | 'signal'): GateView {
     const gate = this.record.status.openGate!;
-    gate.votes.push({ ...voteSchema.parse(vote), at: now(), via });
+    const parsed = voteSchema.parse(vote);
+    const checked = this.settings?.approvals.signers !== undefined;
+    gate.votes.push({
+      ...parsed,
+      at: now(),
+      via,
+      ...(checked ? { authenticated: parsed.signature !== undefined } : {}),
+    });
     this.record.draw();
     return gate;
   }
@@ -156,6 +198,15 @@ export class Gatekeeper {
     }
   }
 
+  /** The approvals of the last approved gate of this kind, for the change that acts on them to verify. */
+  proof(kind: GateKind): ApprovalProof {
+    const gate = [...this.record.status.gates]
+      .reverse()
+      .find((g) => g.kind === kind && g.decision === 'approved');
+    if (!gate) throw new Error(`no approved ${kind} gate on this run`);
+    return { gate, requester: this.requester };
+  }
+
   /** Opens a human task and waits for its answer; undefined when it expired. */
   async task(kind: TaskKind): Promise<TaskView> {
     const deadlineMs = this.settings!.approvals.taskDeadlineSeconds * 1000;
@@ -183,7 +234,13 @@ export class Gatekeeper {
 
   private attest(attestation: Attestation): TaskView {
     const task = this.record.status.openTask!;
-    task.answer = { ...attestationSchema.parse(attestation), recordedAt: now() };
+    const parsed = attestationSchema.parse(attestation);
+    const checked = this.settings?.approvals.signers !== undefined;
+    task.answer = {
+      ...parsed,
+      recordedAt: now(),
+      ...(checked ? { authenticated: parsed.signature !== undefined } : {}),
+    };
     this.record.draw();
     return task;
   }

@@ -6,6 +6,7 @@ import { ApplicationFailure, isCancellation, sleep, workflowInfo } from '@tempor
 import { EkmError, finalErrorTypes } from '../../common/errors';
 import type { ProjectView, RevocationBaseline, RevokeKeyRequest } from '../../common/revoke';
 import type { RunStatus } from '../../common/runStatus';
+import type { ApprovalProof } from '../../common/approvalProof';
 import { call } from './call';
 import { rootMessage } from '../../common/rootMessage';
 
@@ -49,6 +50,8 @@ export type Replacement = NonNullable<RunStatus['replacement']> & { projects: Pr
 export async function provisionReplacement(
   request: RevokeKeyRequest,
   baseline: RevocationBaseline,
+  /** The archive gate's approvals: each create checks them before it acts. */
+  approval: ApprovalProof,
 ): Promise<Replacement> {
   const { workflowId, runId } = workflowInfo();
   const suffix = runId.slice(0, 8);
@@ -61,6 +64,7 @@ export async function provisionReplacement(
       call('once', 'createReplacementKeyOnce', 'create the replacement KMS key (one attempt)', {
         ...keyStep,
         description: `ekm: replacement for ${request.keyArn} (${request.changeTicket})`,
+        approval,
       }),
   );
   const replacement: Replacement = { keyArn: key.keyArn, projects: [] };
@@ -71,6 +75,7 @@ export async function provisionReplacement(
     keyArn: key.keyArn,
     roleName: `ekm-openai-${suffix}`,
     externalId,
+    approval,
   });
   replacement.roleArn = roleArn;
   const externalKeyName = `ekm-${suffix}`;
@@ -83,6 +88,7 @@ export async function provisionReplacement(
         roleArn,
         kmsArn: key.keyArn,
         externalId,
+        approval,
       }),
   );
   replacement.externalKeyId = externalKey.id;
@@ -96,6 +102,7 @@ export async function provisionReplacement(
         call('once', 'createProjectOnce', `create project ${name} (one attempt)`, {
           name,
           externalKeyId: externalKey.id,
+          approval,
         }),
     );
     replacement.projects.push(project);
