@@ -3,10 +3,17 @@ import { ApplicationFailure } from '@temporalio/common';
 import { runSettingsActivity } from '../../activities/runSettings';
 import { EkmError } from '../../common/errors';
 import { parseWorkerConfig, WorkerConfigError, type WorkerConfigInput } from '../../worker/config';
+import { signersFor } from '../fixtures/approverKeys';
 
 const policy = { approvers: ['alice@example.com', 'bob@example.com'], quorum: 1, deadlineSeconds: 3600 };
 const everyGate = { revoke: policy, archive: policy, deletion: policy, restore: policy };
-const load = (raw: WorkerConfigInput) => runSettingsActivity(parseWorkerConfig(raw))();
+// Every person these tests name has a key: a production worker refuses a policy naming someone without one.
+const people = ['alice', 'bob', 'carol', 'dan', 'erin', 'oncall'].map((p) => `${p}@example.com`);
+const withKeys = (raw: WorkerConfigInput): WorkerConfigInput => ({
+  ...raw,
+  approvals: { signers: signersFor(people), ...raw.approvals },
+});
+const load = (raw: WorkerConfigInput) => runSettingsActivity(parseWorkerConfig(withKeys(raw)))();
 
 describe('run settings', function () {
   const refusedGates: [string, WorkerConfigInput['approvals'], RegExp][] = [
@@ -190,7 +197,7 @@ describe('worker configuration: revocation safety', function () {
       ['alice@example.com', ' Alice@Example.com'],
     ])
       assert.throws(
-        () => parseWorkerConfig({ approvals: { gates: { revoke: { approvers, quorum: 2 } } } }),
+        () => parseWorkerConfig(withKeys({ approvals: { gates: { revoke: { approvers, quorum: 2 } } } })),
         /approvals\.gates\.revoke\.quorum/,
         `approvers ${JSON.stringify(approvers)} with quorum 2 were accepted`,
       );
@@ -206,9 +213,11 @@ describe('worker configuration: revocation safety', function () {
   });
 
   it('accepts a quorum equal to the number of approvers', function () {
-    const config = parseWorkerConfig({
-      approvals: { gates: { revoke: { approvers: ['alice@example.com', 'bob@example.com'], quorum: 2 } } },
-    });
+    const config = parseWorkerConfig(
+      withKeys({
+        approvals: { gates: { revoke: { approvers: ['alice@example.com', 'bob@example.com'], quorum: 2 } } },
+      }),
+    );
     assert.equal(config.approvals.gates.revoke?.quorum, 2);
   });
 });

@@ -41,7 +41,7 @@ describe('worker configuration', function () {
       usage: { deliveryLagSeconds: 900, propagationGraceSeconds: 300, lookbackSeconds: 604800 },
       watchdog: { pollSeconds: 3600, cancelDeletionOnUse: false },
       // No approval policy by default: a revocation refuses to start until one is configured.
-      approvals: { gates: {}, taskDeadlineSeconds: 604800 },
+      approvals: { gates: {}, signers: {}, taskDeadlineSeconds: 604800 },
       notifications: {},
       evidence: { directory: './ekm-evidence' },
       shutdownGraceSeconds: 30,

@@ -1,0 +1,222 @@
+// Signed human acts without a server: the statement a signature binds, the refusals the workflow's
+// validator gives, the check a gated activity makes on the approvals it is handed, and the configuration
+// rule that a production worker knows every approver's key.
+import assert from 'node:assert/strict';
+import type { GateView } from '../../common/approvals';
+import { refuseProof, type ApprovalAuthority } from '../../common/approvalProof';
+import {
+  refuseSignature,
+  statementVerifies,
+  voteStatement,
+  type SignerPolicy,
+} from '../../common/signedStatement';
+import { parseWorkerConfig, WorkerConfigError } from '../../worker/config';
+import { approverKey, signAs, signatureBy, signersFor } from '../fixtures/approverKeys';
+
+const run = { workflowId: 'ekm-key:arn:aws:kms:us-east-1:111122223333:key/k', runId: 'run-1' };
+const planHash = 'a'.repeat(64);
+const alice = 'alice@example.com';
+const bob = 'bob@example.com';
+const unsignedVote = { gateId: 'revoke-1', planHash, decision: 'approve', approver: alice };
+const policy: SignerPolicy = { keys: signersFor([alice, bob]), unsignedAccepted: false };
+const nowMs = Date.now();
+
+function signedBy(person: string, statementRun = run, vote = unsignedVote, validForMs = 600_000) {
+  return signatureBy(person, (expiresAt) => voteStatement(statementRun, vote, expiresAt), validForMs);
+}
+
+describe('signed votes (the validator’s check)', function () {
+  const statement = (signature: { expiresAt: string }) =>
+    voteStatement(run, unsignedVote, signature.expiresAt);
+
+  it('takes a vote signed by the approver’s key for this run, gate and plan', function () {
+    const signature = signedBy(alice);
+    assert.equal(refuseSignature(statement(signature), signature, policy, nowMs), undefined);
+  });
+
+  it('refuses a signature made with another key, naming the statement', function () {
+    const signature = signedBy(bob); // bob's key, claiming to be alice
+    assert.match(
+      refuseSignature(statement(signature), signature, policy, nowMs) ?? '',
+      /the signature is not alice@example.com's for this statement .*revoke-1/,
+    );
+  });
+
+  it('refuses a statement replayed onto another run, gate or plan', function () {
+    const otherRun = signedBy(alice, { ...run, runId: 'run-0' });
+    const otherGate = signedBy(alice, run, { ...unsignedVote, gateId: 'revoke-2' });
+    const otherPlan = signedBy(alice, run, { ...unsignedVote, planHash: 'b'.repeat(64) });
+    const reject = signedBy(alice, run, { ...unsignedVote, decision: 'reject' });
+    for (const signature of [otherRun, otherGate, otherPlan, reject])
+      assert.match(
+        refuseSignature(statement(signature), signature, policy, nowMs) ?? '',
+        /signed with another key, or for another run, gate or plan/,
+      );
+  });
+
+  it('refuses a statement past its expiresAt', function () {
+    const signature = signedBy(alice, run, unsignedVote, -60_000);
+    assert.match(
+      refuseSignature(statement(signature), signature, policy, Date.now()) ?? '',
+      /expired at .*sign it again/,
+    );
+  });
+
+  it('refuses a signature whose expiry was edited after signing', function () {
+    const signature = signedBy(alice);
+    const later = { ...signature, expiresAt: new Date(nowMs + 86_400_000).toISOString() };
+    assert.ok(refuseSignature(statement(later), later, policy, nowMs));
+  });
+
+  it('takes unsigned votes only where the worker is a sandbox', function () {
+    const bare = voteStatement(run, unsignedVote);
+    assert.match(refuseSignature(bare, undefined, policy, nowMs) ?? '', /is not signed: .*ekm keys init/);
+    assert.equal(refuseSignature(bare, undefined, { ...policy, unsignedAccepted: true }, nowMs), undefined);
+  });
+
+  it('refuses a signer the configuration has no key for', function () {
+    const carol = 'carol@example.com';
+    const vote = { ...unsignedVote, approver: carol };
+    const signature = signatureBy(carol, (e) => voteStatement(run, vote, e));
+    assert.match(
+      refuseSignature(voteStatement(run, vote, signature.expiresAt), signature, policy, nowMs) ?? '',
+      /carol@example.com has no public key .*approvals.signers/,
+    );
+  });
+
+  it('names the signer in lower case, so a capitalised --as signs the same statement', function () {
+    const shouty = { ...unsignedVote, approver: ' Alice@Example.com ' };
+    const signature = signatureBy(alice, (e) => voteStatement(run, shouty, e));
+    assert.ok(
+      statementVerifies(voteStatement(run, unsignedVote, signature.expiresAt), signature.value, [
+        approverKey(alice).publicKey,
+      ]),
+    );
+  });
+
+  it('never verifies with a malformed key or signature', function () {
+    const signature = signedBy(alice);
+    const s = statement(signature);
+    assert.equal(statementVerifies(s, signature.value, ['ed25519:zz']), false);
+    assert.equal(statementVerifies(s, 'ab'.repeat(64), [approverKey(alice).publicKey]), false);
+  });
+});
+
+describe('approvals re-checked by the change that acts on them', function () {
+  const authority: ApprovalAuthority = {
+    policies: { revoke: { approvers: [alice, bob, 'rita@example.com'], quorum: 1 } },
+    keys: signersFor([alice, bob, 'rita@example.com']),
+    unsignedAccepted: false,
+  };
+  function gate(votes: GateView['votes'], overrides: Partial<GateView> = {}): GateView {
+    return {
+      gateId: 'revoke-1',
+      kind: 'revoke',
+      planHash,
+      policy: { approvers: [alice, bob], quorum: 1, deadlineSeconds: 3600 },
+      breakGlass: false,
+      openedAt: new Date(nowMs).toISOString(),
+      deadline: new Date(nowMs + 3_600_000).toISOString(),
+      votes,
+      decision: 'approved',
+      ...overrides,
+    };
+  }
+  const recorded = (signature?: ReturnType<typeof signedBy>, approver = alice) => ({
+    ...unsignedVote,
+    decision: 'approve' as const,
+    approver,
+    at: new Date(nowMs).toISOString(),
+    via: 'update' as const,
+    ...(signature ? { signature } : {}),
+  });
+  const proof = (g: GateView) => ({ gate: g, requester: 'rita@example.com' });
+
+  it('acts on a quorum of verified approvals of this run', function () {
+    assert.equal(refuseProof('revoke', proof(gate([recorded(signedBy(alice))])), authority, run), undefined);
+  });
+
+  it('refuses approvals signed with another key, for another run, or unsigned', function () {
+    for (const vote of [
+      recorded(signedBy(bob)),
+      recorded(signedBy(alice, { ...run, runId: 'run-0' })),
+      recorded(undefined),
+    ])
+      assert.match(
+        refuseProof('revoke', proof(gate([vote])), authority, run) ?? '',
+        /0 verified approval\(s\) of the 1 .*not counted: alice@example.com: (signature does not verify|unsigned)/,
+      );
+  });
+
+  it('refuses a gate whose plan hash was changed after the votes (the statements no longer match)', function () {
+    const g = gate([recorded(signedBy(alice))], { planHash: 'c'.repeat(64) });
+    assert.match(refuseProof('revoke', proof(g), authority, run) ?? '', /signature does not verify/);
+  });
+
+  it('counts the worker’s own quorum and approvers, not the ones the gate claims', function () {
+    const strict = { ...authority, policies: { revoke: { approvers: [alice, bob], quorum: 2 } } };
+    const g = gate([recorded(signedBy(alice))], {
+      policy: { approvers: [alice], quorum: 1, deadlineSeconds: 3600 },
+    });
+    assert.match(refuseProof('revoke', proof(g), strict, run) ?? '', /1 verified approval\(s\) of the 2/);
+    const requesterVote = recorded(
+      signatureBy('rita@example.com', (e) =>
+        voteStatement(run, { ...unsignedVote, approver: 'rita@example.com' }, e),
+      ),
+      'rita@example.com',
+    );
+    assert.match(
+      refuseProof('revoke', proof(gate([requesterVote])), authority, run) ?? '',
+      /rita@example.com: the requester/,
+    );
+  });
+
+  it('refuses no approvals, a rejection, and another gate’s approvals', function () {
+    assert.match(refuseProof('revoke', undefined, authority, run) ?? '', /handed no approvals/);
+    const rejected = { ...recorded(signedBy(alice)), decision: 'reject' as const };
+    assert.match(refuseProof('revoke', proof(gate([rejected])), authority, run) ?? '', /has a rejection/);
+    assert.match(
+      refuseProof('archive', proof(gate([recorded(signedBy(alice))])), authority, run) ?? '',
+      /for a revoke gate, not the archive gate/,
+    );
+  });
+
+  it('a sandbox worker acts on unsigned approvals', function () {
+    assert.equal(
+      refuseProof(
+        'revoke',
+        proof(gate([recorded(undefined)])),
+        { ...authority, unsignedAccepted: true },
+        run,
+      ),
+      undefined,
+    );
+  });
+});
+
+describe('approver keys in the worker configuration', function () {
+  const gates = { revoke: { approvers: [alice, bob] } };
+
+  it('a production worker needs a key for every approver, named in the error', function () {
+    assert.throws(
+      () => parseWorkerConfig({ approvals: { gates, signers: signersFor([alice]) } }),
+      (err: Error) =>
+        err instanceof WorkerConfigError &&
+        /approvals\.signers\.bob@example\.com: is missing: .*ekm keys init/.test(err.message),
+    );
+    assert.ok(parseWorkerConfig({ approvals: { gates, signers: signersFor([alice, bob]) } }));
+  });
+
+  it('a sandbox worker may leave keys out; a malformed key is refused with the format', function () {
+    assert.ok(parseWorkerConfig({ sandbox: true, revoke: { cacheWaitSeconds: 3 }, approvals: { gates } }));
+    assert.throws(
+      () => parseWorkerConfig({ sandbox: true, approvals: { gates, signers: { [alice]: ['abc'] } } }),
+      /approvals\.signers\.alice@example\.com\.0: must be a public key as `ekm keys init` prints it/,
+    );
+  });
+
+  it('signs with node:crypto what @noble/curves verifies (the CLI and the workflow agree)', function () {
+    const s = voteStatement(run, unsignedVote, new Date(nowMs + 60_000).toISOString());
+    assert.ok(statementVerifies(s, signAs(alice, s), [approverKey(alice).publicKey]));
+  });
+});
