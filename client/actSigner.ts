@@ -6,7 +6,9 @@
 import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import type { Command } from 'commander';
 import { statementBytes, type Signature, type Statement } from '../common/signedStatement';
+import { startStatement } from '../common/startStatement';
 import { parseDuration } from './sinceFlag';
 import { UsageError } from './errors';
 
@@ -22,13 +24,14 @@ export interface ActSigner {
 }
 
 /** The options every act-sending command takes. */
-export const signingOptions: [string, string][] = [
-  [
-    '--signing-key <file>',
-    'your Ed25519 private key file (PKCS#8 PEM, from `ekm keys init`); default: EKM_SIGNING_KEY_FILE, or the program in EKM_SIGNER_COMMAND',
-  ],
-  ['--valid-for <duration>', 'how long the signed statement stays valid (default 15m)'],
-];
+export function addSigningOptions(command: Command): Command {
+  return command
+    .option(
+      '--signing-key <file>',
+      'your Ed25519 private key file (PKCS#8 PEM, from `ekm keys init`); default: EKM_SIGNING_KEY_FILE, or the program in EKM_SIGNER_COMMAND',
+    )
+    .option('--valid-for <duration>', 'how long the signed statement stays valid (default 15m)');
+}
 
 export function actSigner(flags: SigningFlags, env = process.env): ActSigner | undefined {
   const file = flags.signingKey ?? env.EKM_SIGNING_KEY_FILE;
@@ -85,4 +88,16 @@ export function signAct(
   if (!signer) return undefined;
   const expiresAt = new Date(Date.now() + validFor * 1000).toISOString();
   return { expiresAt, value: signer.sign(build(expiresAt)) };
+}
+
+/** The request a start sends: signed by the requester for this workflow id, when they have a signer. */
+export function signedStart<I extends { requester: string }>(
+  flags: SigningFlags,
+  workflowId: string,
+  input: I,
+): I & { signature?: Signature } {
+  const signature = signAct(actSigner(flags), validForSeconds(flags), (expiresAt) =>
+    startStatement(workflowId, input, expiresAt),
+  );
+  return signature ? { ...input, signature } : input;
 }

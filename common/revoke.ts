@@ -1,6 +1,7 @@
 // What a revocation run is given (resource ids only — never hosts, credentials or waits), and the shapes
 // its steps hand each other. Shared by the CLI, the revokeKey workflow and the activities.
 import { z } from 'zod';
+import { signatureSchema } from './signedStatement';
 import { keyArnField, refuseOtherAccount, roleArnField } from './awsArns';
 
 /**
@@ -103,6 +104,8 @@ export const revokeKeyInput = z
       .min(7, 'must be at least 7 days (AWS KMS waiting period)')
       .max(30, 'must be at most 30 days (AWS KMS waiting period)')
       .optional(),
+    /** The requester's signature over the request as sent (`ekm … --signing-key`); see startStatement. */
+    signature: signatureSchema.optional(),
   })
   .strict()
   .superRefine((input, ctx) => {
@@ -284,6 +287,8 @@ export const restoreAccessInput = z
     requester: personField,
     reason: z.string().trim().min(1, 'must say why access is restored').max(2000, 'is too long'),
     changeTicket: changeTicketField,
+    /** The requester's signature over the request as sent (`ekm … --signing-key`); see startStatement. */
+    signature: signatureSchema.optional(),
   })
   .strict();
 export type RestoreAccessInput = z.input<typeof restoreAccessInput>;

@@ -3,6 +3,7 @@
 // A rotation makes new key material for new data and keeps the old for old data: it must never change
 // OpenAI's access, and the run proves that afterwards.
 import { z } from 'zod';
+import { signatureSchema } from './signedStatement';
 import { keyArnField, refuseOtherAccount, roleArnField } from './awsArns';
 import {
   aliasRepointRefusal,
@@ -62,6 +63,8 @@ export const rotateKeyInput = z
     requester: personField,
     reason: z.string().trim().min(1, 'must say why the key is rotated').max(2000, 'is too long'),
     changeTicket: changeTicketField,
+    /** The requester's signature over the request as sent (`ekm … --signing-key`); see startStatement. */
+    signature: signatureSchema.optional(),
   })
   .strict()
   .superRefine((input, ctx) => {

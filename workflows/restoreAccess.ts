@@ -19,6 +19,7 @@ import { statusQuery } from './revoke/messages';
 import { readBaseline } from './revoke/preflight';
 import { RunRecord } from './revoke/runRecord';
 import { parseInput } from './parseInput';
+import { whyStartRefused } from './startSignature';
 
 const steps: [string, string][] = [
   ['preflight', 'Read the revocation’s record and snapshot, and the current state'],
@@ -46,6 +47,8 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
     );
   const request = {
     ...revoked.request,
+    // The revocation's requester signed that run's start, not this one's.
+    signature: undefined,
     requester: input.requester,
     reason: input.reason,
     changeTicket: input.changeTicket,
@@ -91,6 +94,8 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
     const settings = await call('read', 'loadRunSettings', 'read the worker’s settings for this run');
     record.status.settings = settings;
     gates.use(settings);
+    const startRefused = whyStartRefused(rawInput, settings);
+    if (startRefused) return finish('refused', `start refused: ${startRefused}; nothing was changed`);
     lock.release = await lockRole(request.roleArn);
     const current = await readBaseline({ ...request, projectIds: [], probes: [] }, false);
     const plan = await call('read', 'planFollowUp', 'plan the restore', {

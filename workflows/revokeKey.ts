@@ -38,6 +38,7 @@ import { rootMessage } from '../common/rootMessage';
 import { now, RunRecord } from './revoke/runRecord';
 import { lockRole } from './locks';
 import { parseInput } from './parseInput';
+import { whyStartRefused } from './startSignature';
 
 const steps: [string, string][] = [
   ['preflight', 'Preflight: key, role, registration, projects, OpenAI access and probes read'],
@@ -85,7 +86,7 @@ export async function revokeKey(rawInput: RevokeKeyInput): Promise<RunStatus> {
   const state: RunState = { zone: 'before-change', verified: false };
 
   try {
-    const endState = await runbook(request, record, gates, state);
+    const endState = await runbook(rawInput, request, record, gates, state);
     return await finish(record, state, endState.endState, endState.reason);
   } catch (err) {
     if (err instanceof Ended) return await finish(record, state, err.endState, err.reason);
@@ -108,6 +109,7 @@ export async function revokeKey(rawInput: RevokeKeyInput): Promise<RunStatus> {
 }
 
 async function runbook(
+  rawInput: RevokeKeyInput,
   request: RevokeKeyRequest,
   record: RunRecord,
   gates: Gatekeeper,
@@ -118,6 +120,10 @@ async function runbook(
   const settings = await call('read', 'loadRunSettings', 'read the worker’s settings for this run');
   record.status.settings = settings;
   gates.use(settings);
+  // Who asked: a plan changes nothing, so anyone may ask for one; a run that may change needs the
+  // requester's signature over exactly this request (unsigned only on a sandbox worker).
+  const startRefused = request.planOnly ? undefined : whyStartRefused(rawInput, settings);
+  if (startRefused) throw new Ended('refused', `start refused: ${startRefused}; nothing was changed`);
   if (!request.planOnly) state.release = await lockRole(request.roleArn);
   let baseline = await readBaseline(request, true);
   refuseUnlessConsistent(request, baseline);

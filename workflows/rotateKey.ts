@@ -30,6 +30,7 @@ import { rotationStatusQuery } from './revoke/messages';
 import { probeAll } from './revoke/preflight';
 import { now, RunRecord } from './revoke/runRecord';
 import { parseInput } from './parseInput';
+import { whyStartRefused } from './startSignature';
 
 const steps: [string, string][] = [
   ['preflight', 'Preflight: the key, its rotation, OpenAI validates and reads old data'],
@@ -94,7 +95,7 @@ export async function rotateKey(rawInput: RotateKeyInput): Promise<RunStatus<Rot
   };
 
   try {
-    await rotate(request, record, gates, state);
+    await rotate(rawInput, request, record, gates, state);
     return await finish('rotated', 'rotated; OpenAI still validates and reads old data');
   } catch (err) {
     if (err instanceof Ended) {
@@ -123,6 +124,7 @@ export async function rotateKey(rawInput: RotateKeyInput): Promise<RunStatus<Rot
 }
 
 async function rotate(
+  rawInput: RotateKeyInput,
   request: RotateKeyRequest,
   record: RunRecord<RotateKeyRequest>,
   gates: Gatekeeper,
@@ -133,10 +135,12 @@ async function rotate(
   const settings = await call('read', 'loadRunSettings', 'read the worker’s settings for this run');
   record.status.settings = settings;
   gates.use(settings);
-  const key = await call('read', 'describeKey', `describe ${request.keyArn}`, request.keyArn);
   const refuse = (message: string): never => {
     throw ApplicationFailure.create({ type: EkmError.PreflightFailed, nonRetryable: true, message });
   };
+  const startRefused = whyStartRefused(rawInput, settings);
+  if (startRefused) refuse(`start refused: ${startRefused}; nothing was changed`);
+  const key = await call('read', 'describeKey', `describe ${request.keyArn}`, request.keyArn);
   if (key.state !== 'Enabled')
     refuse(
       `keyArn: the key is ${key.state}; KMS rotates enabled keys only, and OpenAI cannot use it now anyway`,

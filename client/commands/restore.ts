@@ -11,6 +11,7 @@ import { keyWorkflowId, restoreAccessInput, type RestoreAccessInput } from '../.
 import type { RunStatus } from '../../common/runStatus';
 import { EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import type { restoreAccess } from '../../workflows';
+import { addSigningOptions, signedStart, type SigningFlags } from '../actSigner';
 import { withClient } from '../connect';
 import { CliError, RefusedError, UsageError } from '../errors';
 import { print } from '../output';
@@ -65,7 +66,7 @@ async function revocationRecord(client: Client, workflowId: string, runId: strin
 }
 
 export function registerRestore(program: Command, defaultTaskQueue: string): void {
-  program
+  const command = program
     .command('restore')
     .argument('<revokeWorkflowId>', 'the revocation to undo (ekm-key:…)')
     .description(
@@ -79,91 +80,91 @@ export function registerRestore(program: Command, defaultTaskQueue: string): voi
       '--task-queue <name>',
       `task queue of the worker that runs the restore (default: the revocation's own, else ${defaultTaskQueue})`,
     )
-    .option('--json', 'print JSON')
-    .action(async (revokeWorkflowId: string, flags: RestoreFlags) => {
-      const runId = checkRunId(flags.runId);
-      const draft = {
-        revokeWorkflowId,
-        requester: (flags.requester ?? defaultRequester()) as string,
-        reason: flags.reason as string,
-        changeTicket: flags.ticket as string,
-      };
-      // Everything but the run id (read from Temporal below) is checked before contacting it.
-      const early = restoreAccessInput.safeParse({
-        ...draft,
-        revokeRunId: runId ?? '00000000-0000-4000-8000-000000000000',
-      });
-      if (!early.success) throw new UsageError(flagIssues(early.error, (root) => flagOf[root] ?? root));
-
-      const started = await withClient(async ({ client, namespace }) => {
-        const found = await describeRun(client, revokeWorkflowId, runId);
-        if (found.type !== 'revokeKey')
-          throw new UsageError(
-            `<revokeWorkflowId>: ${revokeWorkflowId} run ${found.runId} is a ${found.type} run, not a revocation${found.type === 'restoreAccess' ? ' (the latest run of that id is a restore: give the revocation with --run-id)' : ''}`,
-          );
-        if (found.status.name === 'RUNNING')
-          throw new RefusedError(
-            `${revokeWorkflowId} run ${found.runId} is still running: cancel it first (\`ekm cancel ${revokeWorkflowId}\` — it stops at a safe point with access still revoked), then restore`,
-          );
-        const record = await revocationRecord(client, revokeWorkflowId, found.runId);
-        // The restore workflow refuses these too; checking here saves starting a run only to see it fail.
-        const reached = record.steps.find(
-          (s) => pastTheArchive.includes(s.step) && !['pending', 'skipped'].includes(s.state),
-        );
-        if (reached)
-          throw new RefusedError(
-            `${revokeWorkflowId} run ${found.runId} reached "${reached.title}": an archived project stays archived; restore is only for revocations stopped before the archive`,
-          );
-        if (record.steps.find((s) => s.step === 'revoke')?.state !== 'done')
-          throw new RefusedError(
-            `${revokeWorkflowId} run ${found.runId} never revoked anything (it ended ${record.endState ?? found.status.name.toLowerCase()}): there is nothing to restore`,
-          );
-        const input: RestoreAccessInput = { ...early.data, revokeRunId: found.runId };
-        const keyArn = record.request.keyArn;
-        const workflowId = keyWorkflowId(keyArn);
-        await awaitRoleLock(client, record.request.roleArn, workflowId);
-        try {
-          const restore = await client.workflow.start<typeof restoreAccess>('restoreAccess', {
-            // The worker that revoked holds the snapshot in its evidence store: by default, the same queue.
-            taskQueue: flags.taskQueue ?? (found.taskQueue || defaultTaskQueue),
-            workflowId,
-            args: [input],
-            workflowIdConflictPolicy: 'FAIL',
-            workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-            staticSummary: `Restore OpenAI's access to ${keyArn} (undo ${record.request.method}) — ${input.changeTicket}`,
-            staticDetails: [
-              `**Undoes** \`${revokeWorkflowId}\` run \`${found.runId}\` (${record.request.method} on \`${keyArn}\`)`,
-              `**Asked by** ${input.requester}, ticket ${input.changeTicket}`,
-              `**Why** ${input.reason}`,
-              'Started by `ekm restore`; behind its own approval gate.',
-            ].join('\n\n'),
-            typedSearchAttributes: [
-              { key: EkmProvider, value: record.request.provider },
-              { key: EkmKeyId, value: keyArn },
-              { key: EkmStage, value: 'started' },
-            ],
-          });
-          const restoreRunId = restore.firstExecutionRunId;
-          return {
-            workflowId,
-            runId: restoreRunId,
-            link: runLink(namespace, workflowId, restoreRunId),
-            restores: { workflowId: revokeWorkflowId, runId: found.runId },
-          };
-        } catch (err) {
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-          throw new RefusedError(
-            `${keyArn} already has a run in progress (${workflowId}): follow it with \`ekm status ${workflowId}\`, or cancel it, before restoring`,
-          );
-        }
-      });
-      print(flags, started, () =>
-        [
-          `started    ${started.workflowId}  (restores run ${started.restores.runId})`,
-          `run        ${started.runId}`,
-          `Web UI     ${started.link}`,
-          `next       the restore has its own gate: ekm status ${started.workflowId}, then ekm approve ${started.workflowId} --as NAME --plan HASH`,
-        ].join('\n'),
-      );
+    .option('--json', 'print JSON');
+  addSigningOptions(command).action(async (revokeWorkflowId: string, flags: RestoreFlags & SigningFlags) => {
+    const runId = checkRunId(flags.runId);
+    const draft = {
+      revokeWorkflowId,
+      requester: (flags.requester ?? defaultRequester()) as string,
+      reason: flags.reason as string,
+      changeTicket: flags.ticket as string,
+    };
+    // Everything but the run id (read from Temporal below) is checked before contacting it.
+    const early = restoreAccessInput.safeParse({
+      ...draft,
+      revokeRunId: runId ?? '00000000-0000-4000-8000-000000000000',
     });
+    if (!early.success) throw new UsageError(flagIssues(early.error, (root) => flagOf[root] ?? root));
+
+    const started = await withClient(async ({ client, namespace }) => {
+      const found = await describeRun(client, revokeWorkflowId, runId);
+      if (found.type !== 'revokeKey')
+        throw new UsageError(
+          `<revokeWorkflowId>: ${revokeWorkflowId} run ${found.runId} is a ${found.type} run, not a revocation${found.type === 'restoreAccess' ? ' (the latest run of that id is a restore: give the revocation with --run-id)' : ''}`,
+        );
+      if (found.status.name === 'RUNNING')
+        throw new RefusedError(
+          `${revokeWorkflowId} run ${found.runId} is still running: cancel it first (\`ekm cancel ${revokeWorkflowId}\` — it stops at a safe point with access still revoked), then restore`,
+        );
+      const record = await revocationRecord(client, revokeWorkflowId, found.runId);
+      // The restore workflow refuses these too; checking here saves starting a run only to see it fail.
+      const reached = record.steps.find(
+        (s) => pastTheArchive.includes(s.step) && !['pending', 'skipped'].includes(s.state),
+      );
+      if (reached)
+        throw new RefusedError(
+          `${revokeWorkflowId} run ${found.runId} reached "${reached.title}": an archived project stays archived; restore is only for revocations stopped before the archive`,
+        );
+      if (record.steps.find((s) => s.step === 'revoke')?.state !== 'done')
+        throw new RefusedError(
+          `${revokeWorkflowId} run ${found.runId} never revoked anything (it ended ${record.endState ?? found.status.name.toLowerCase()}): there is nothing to restore`,
+        );
+      const input: RestoreAccessInput = { ...early.data, revokeRunId: found.runId };
+      const keyArn = record.request.keyArn;
+      const workflowId = keyWorkflowId(keyArn);
+      await awaitRoleLock(client, record.request.roleArn, workflowId);
+      try {
+        const restore = await client.workflow.start<typeof restoreAccess>('restoreAccess', {
+          // The worker that revoked holds the snapshot in its evidence store: by default, the same queue.
+          taskQueue: flags.taskQueue ?? (found.taskQueue || defaultTaskQueue),
+          workflowId,
+          args: [signedStart(flags, workflowId, input)],
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          staticSummary: `Restore OpenAI's access to ${keyArn} (undo ${record.request.method}) — ${input.changeTicket}`,
+          staticDetails: [
+            `**Undoes** \`${revokeWorkflowId}\` run \`${found.runId}\` (${record.request.method} on \`${keyArn}\`)`,
+            `**Asked by** ${input.requester}, ticket ${input.changeTicket}`,
+            `**Why** ${input.reason}`,
+            'Started by `ekm restore`; behind its own approval gate.',
+          ].join('\n\n'),
+          typedSearchAttributes: [
+            { key: EkmProvider, value: record.request.provider },
+            { key: EkmKeyId, value: keyArn },
+            { key: EkmStage, value: 'started' },
+          ],
+        });
+        const restoreRunId = restore.firstExecutionRunId;
+        return {
+          workflowId,
+          runId: restoreRunId,
+          link: runLink(namespace, workflowId, restoreRunId),
+          restores: { workflowId: revokeWorkflowId, runId: found.runId },
+        };
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        throw new RefusedError(
+          `${keyArn} already has a run in progress (${workflowId}): follow it with \`ekm status ${workflowId}\`, or cancel it, before restoring`,
+        );
+      }
+    });
+    print(flags, started, () =>
+      [
+        `started    ${started.workflowId}  (restores run ${started.restores.runId})`,
+        `run        ${started.runId}`,
+        `Web UI     ${started.link}`,
+        `next       the restore has its own gate: ekm status ${started.workflowId}, then ekm approve ${started.workflowId} --as NAME --plan HASH`,
+      ].join('\n'),
+    );
+  });
 }

@@ -6,6 +6,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { keyWorkflowId } from '../../common/revoke';
 import { EkmKeyId, EkmProjectId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import type { revokeKey } from '../../workflows';
+import { addSigningOptions, signedStart, type SigningFlags } from '../actSigner';
 import { withClient } from '../connect';
 import { RefusedError } from '../errors';
 import { print } from '../output';
@@ -19,14 +20,16 @@ import {
 import { awaitRoleLock, runLink } from '../runs';
 
 export function registerRevokeStart(revoke: Command, defaultTaskQueue: string): void {
-  addRevokeFlags(
-    revoke
-      .command('start')
-      .description(
-        'start the revocation runbook for a key: preflight, plan, approval, revoke, verify, approval, archive, replace',
-      ),
-    defaultTaskQueue,
-  ).action(async (flags: RevokeFlags) => {
+  addSigningOptions(
+    addRevokeFlags(
+      revoke
+        .command('start')
+        .description(
+          'start the revocation runbook for a key: preflight, plan, approval, revoke, verify, approval, archive, replace',
+        ),
+      defaultTaskQueue,
+    ),
+  ).action(async (flags: RevokeFlags & SigningFlags) => {
     const checked = checkRevokeFlags(flags, false);
     const started = await withClient(async ({ client, namespace }) => {
       const input = await resolveRevokeInput(client, checked, flags);
@@ -37,7 +40,8 @@ export function registerRevokeStart(revoke: Command, defaultTaskQueue: string): 
         const handle = await client.workflow.start<typeof revokeKey>('revokeKey', {
           taskQueue: flags.taskQueue,
           workflowId,
-          args: [input],
+          // Signed by the requester for this id and exactly this input (a production worker needs it).
+          args: [signedStart(flags, workflowId, input)],
           workflowIdConflictPolicy: 'FAIL',
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
           staticSummary: summary,

@@ -9,6 +9,7 @@ import { rotateKeyInput, rotationPeriodDays, type RotateKeyInput } from '../../c
 import { runHeadline } from '../../common/runSubject';
 import { EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import type { rotateKey } from '../../workflows';
+import { addSigningOptions, signedStart, type SigningFlags } from '../actSigner';
 import { withClient } from '../connect';
 import { RefusedError, UsageError } from '../errors';
 import { keyArnOrStandIn, resolveKeyArn } from '../inspectKeyRun';
@@ -55,7 +56,7 @@ function parsePeriod(value: string): number {
 }
 
 export function registerRotate(program: Command, defaultTaskQueue: string): void {
-  program
+  const command = program
     .command('rotate')
     .description(
       'rotate a key (now, or automatically with a period) and prove OpenAI still validates and reads old data',
@@ -78,75 +79,75 @@ export function registerRotate(program: Command, defaultTaskQueue: string): void
     .option('--reason <text>', 'why the key is rotated (goes into the record)')
     .option('--ticket <ref>', 'the change ticket, e.g. CHG-1234')
     .option('--task-queue <name>', 'task queue the worker polls', defaultTaskQueue)
-    .option('--json', 'print JSON')
-    .action(async (flags: RotateFlags) => {
-      if (flags.repointAlias !== undefined)
-        throw new UsageError(`--repoint-alias: is refused: ${aliasRepointRefusal}`);
-      if (Boolean(flags.now) === (flags.period !== undefined))
-        throw new UsageError(
-          '--now / --period: give exactly one: --now rotates at once, --period 365d turns on automatic rotation',
-        );
-      if (!flags.key)
-        throw new UsageError('--key: is required: give the key ARN, an alias (alias/NAME) or a key id');
-      const ref = inspectKeyInput.safeParse({ provider: 'aws', key: flags.key });
-      if (!ref.success) throw new UsageError(`--${describeIssues(ref.error)}`);
-      const keyRef = ref.data.key;
-      const rotation: RotateKeyInput['rotation'] = flags.now
-        ? { kind: 'now' }
-        : { kind: 'automatic', periodDays: parsePeriod(flags.period!) };
-      const request = (keyArn: string): RotateKeyInput => ({
-        provider: 'aws',
-        keyArn,
-        roleArn: flags.role as string,
-        rotation,
-        externalKeyId: flags.externalKey,
-        probes: (flags.probe ?? []).map(parseProbe),
-        requester: (flags.requester ?? defaultRequester()) as string,
-        reason: flags.reason as string,
-        changeTicket: flags.ticket as string,
-      });
-      // Every flag is checked before Temporal is contacted; an alias stands in as a key ARN meanwhile.
-      checkFlags(rotateKeyInput, request(keyArnOrStandIn(keyRef, flags.role)), flagOf);
-      const started = await withClient(async ({ client, namespace }) => {
-        const keyArn = await resolveKeyArn(client, flags.taskQueue, keyRef, '`ekm rotate` to resolve --key');
-        const input = request(keyArn);
-        checkFlags(rotateKeyInput, input, flagOf);
-        const workflowId = keyWorkflowId(keyArn);
-        try {
-          const handle = await client.workflow.start<typeof rotateKey>('rotateKey', {
-            taskQueue: flags.taskQueue,
-            workflowId,
-            args: [input],
-            workflowIdConflictPolicy: 'FAIL',
-            workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-            staticSummary: runHeadline({
-              ...input,
-              projectIds: [],
-              rotation: rotateKeyInput.parse(input).rotation,
-            }),
-            staticDetails: `Requested by ${input.requester} — ${input.changeTicket}: ${input.reason}. Started by \`ekm rotate\`.`,
-            typedSearchAttributes: [
-              { key: EkmProvider, value: 'aws' },
-              { key: EkmKeyId, value: keyArn },
-              { key: EkmStage, value: 'started' },
-            ],
-          });
-          const runId = handle.firstExecutionRunId;
-          return { workflowId, runId, keyArn, link: runLink(namespace, workflowId, runId) };
-        } catch (err) {
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-          throw new RefusedError(
-            `--key: ${keyArn} already has a run in progress (${workflowId}); one run per key at a time — follow it with \`ekm status ${workflowId}\``,
-          );
-        }
-      });
-      print(flags, started, () =>
-        [
-          `started    ${started.workflowId}`,
-          `run        ${started.runId}`,
-          `Web UI     ${started.link}`,
-          `next       ekm status ${started.workflowId} --watch`,
-        ].join('\n'),
+    .option('--json', 'print JSON');
+  addSigningOptions(command).action(async (flags: RotateFlags & SigningFlags) => {
+    if (flags.repointAlias !== undefined)
+      throw new UsageError(`--repoint-alias: is refused: ${aliasRepointRefusal}`);
+    if (Boolean(flags.now) === (flags.period !== undefined))
+      throw new UsageError(
+        '--now / --period: give exactly one: --now rotates at once, --period 365d turns on automatic rotation',
       );
+    if (!flags.key)
+      throw new UsageError('--key: is required: give the key ARN, an alias (alias/NAME) or a key id');
+    const ref = inspectKeyInput.safeParse({ provider: 'aws', key: flags.key });
+    if (!ref.success) throw new UsageError(`--${describeIssues(ref.error)}`);
+    const keyRef = ref.data.key;
+    const rotation: RotateKeyInput['rotation'] = flags.now
+      ? { kind: 'now' }
+      : { kind: 'automatic', periodDays: parsePeriod(flags.period!) };
+    const request = (keyArn: string): RotateKeyInput => ({
+      provider: 'aws',
+      keyArn,
+      roleArn: flags.role as string,
+      rotation,
+      externalKeyId: flags.externalKey,
+      probes: (flags.probe ?? []).map(parseProbe),
+      requester: (flags.requester ?? defaultRequester()) as string,
+      reason: flags.reason as string,
+      changeTicket: flags.ticket as string,
     });
+    // Every flag is checked before Temporal is contacted; an alias stands in as a key ARN meanwhile.
+    checkFlags(rotateKeyInput, request(keyArnOrStandIn(keyRef, flags.role)), flagOf);
+    const started = await withClient(async ({ client, namespace }) => {
+      const keyArn = await resolveKeyArn(client, flags.taskQueue, keyRef, '`ekm rotate` to resolve --key');
+      const input = request(keyArn);
+      checkFlags(rotateKeyInput, input, flagOf);
+      const workflowId = keyWorkflowId(keyArn);
+      try {
+        const handle = await client.workflow.start<typeof rotateKey>('rotateKey', {
+          taskQueue: flags.taskQueue,
+          workflowId,
+          args: [signedStart(flags, workflowId, input)],
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          staticSummary: runHeadline({
+            ...input,
+            projectIds: [],
+            rotation: rotateKeyInput.parse(input).rotation,
+          }),
+          staticDetails: `Requested by ${input.requester} — ${input.changeTicket}: ${input.reason}. Started by \`ekm rotate\`.`,
+          typedSearchAttributes: [
+            { key: EkmProvider, value: 'aws' },
+            { key: EkmKeyId, value: keyArn },
+            { key: EkmStage, value: 'started' },
+          ],
+        });
+        const runId = handle.firstExecutionRunId;
+        return { workflowId, runId, keyArn, link: runLink(namespace, workflowId, runId) };
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        throw new RefusedError(
+          `--key: ${keyArn} already has a run in progress (${workflowId}); one run per key at a time — follow it with \`ekm status ${workflowId}\``,
+        );
+      }
+    });
+    print(flags, started, () =>
+      [
+        `started    ${started.workflowId}`,
+        `run        ${started.runId}`,
+        `Web UI     ${started.link}`,
+        `next       ekm status ${started.workflowId} --watch`,
+      ].join('\n'),
+    );
+  });
 }

@@ -8,7 +8,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { freePort } from '../../sandbox/ports';
 import { keyWorkflowId, type RevokeKeyInput } from '../../common/revoke';
 import type { RunStatus } from '../../common/runStatus';
-import { runCli, type CliRun } from '../fixtures/cli';
+import { revokeFlagsFor, runCli, type CliRun } from '../fixtures/cli';
 import { devEnvironment } from '../fixtures/environments';
 import { approvers, awsScenario, requester, sandboxWorker } from '../fixtures/revoke';
 import { devServer } from '../fixtures/services';
@@ -18,18 +18,6 @@ import { withWorker } from '../fixtures/worker';
 const ui = 'http://ui.test:8233';
 
 type StatusJson = RunStatus & { execution: { status: string; type: string } };
-
-/** The flags that ask for this request, as a person would type them (the requester comes from EKM_USER). */
-function flagsFor(r: RevokeKeyInput, taskQueue: string, key: string = r.keyArn): string[] {
-  return [
-    ...['--key', key, '--role', r.roleArn, '--method', r.method],
-    ...['--external-key', r.externalKeyId!],
-    ...r.projectIds!.flatMap((p) => ['--project', p]),
-    // Fine-tuned model ids hold colons: the CLI splits a probe on its first two only.
-    ...r.probes!.flatMap((p) => ['--probe', `${p.projectId}:${p.kind}:${p.id}`]),
-    ...['--reason', r.reason, '--ticket', r.changeTicket, '--no-replace', '--task-queue', taskQueue],
-  ];
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -77,7 +65,7 @@ describe('ekm CLI: the revocation runbook', function () {
       reason: 'rehearsal',
       changeTicket: 'CHG-1',
     };
-    const base = flagsFor(request, 'nobody');
+    const base = revokeFlagsFor(request, 'nobody');
     const replace = (flag: string, value: string) => {
       const i = base.indexOf(flag);
       return [...base.slice(0, i), flag, value, ...base.slice(i + 2)];
@@ -133,7 +121,7 @@ describe('ekm CLI: the revocation runbook', function () {
     await withWorker(
       await devEnvironment(),
       async ({ taskQueue }) => {
-        const flags = flagsFor(request, taskQueue);
+        const flags = revokeFlagsFor(request, taskQueue);
         const status = async (runId?: string): Promise<StatusJson> =>
           JSON.parse(
             ok(await cli(['status', workflowId, '--json', ...(runId ? ['--run-id', runId] : [])]), 'status')
@@ -150,7 +138,12 @@ describe('ekm CLI: the revocation runbook', function () {
         const policyBefore = await keyPolicy(w);
         const planned = JSON.parse(
           ok(
-            await cli(['revoke', 'plan', ...flagsFor(request, taskQueue, w.demo.aws.keyAlias), '--json']),
+            await cli([
+              'revoke',
+              'plan',
+              ...revokeFlagsFor(request, taskQueue, w.demo.aws.keyAlias),
+              '--json',
+            ]),
             'plan',
           ).stdout,
         ) as {
@@ -319,7 +312,7 @@ describe('ekm CLI: the revocation runbook', function () {
         const restoreFlags = ['--reason', 'the rehearsal is over', '--ticket', 'CHG-4243'];
 
         const revocation = JSON.parse(
-          ok(await cli(['revoke', 'start', ...flagsFor(request, taskQueue), '--json']), 'start').stdout,
+          ok(await cli(['revoke', 'start', ...revokeFlagsFor(request, taskQueue), '--json']), 'start').stdout,
         ) as { runId: string };
         const revokeGate = await gateOpen('revoke');
         const early = await cli(['restore', workflowId, ...restoreFlags]);

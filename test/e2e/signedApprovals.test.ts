@@ -4,6 +4,9 @@
 // refuses to act. The change's own check runs in Temporal's MockActivityEnvironment (the activity context
 // that carries the run it belongs to); the change itself goes to moto through the real AWS SDK.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -13,16 +16,27 @@ import { snapshotAwsAccessActivity } from '../../activities/aws/snapshotAccess';
 import { requireApproval } from '../../activities/requireApproval';
 import type { GateView, Vote } from '../../common/approvals';
 import { EkmError } from '../../common/errors';
-import { keyWorkflowId } from '../../common/revoke';
+import { keyWorkflowId, type RevokeKeyInput } from '../../common/revoke';
+import type { RunStatus } from '../../common/runStatus';
+import { startStatement } from '../../common/startStatement';
 import { voteStatement } from '../../common/signedStatement';
 import { parseWorkerConfig } from '../../worker/config';
 import { statusQuery, voteUpdate } from '../../workflows/revoke/messages';
 import { revokeKey } from '../../workflows/revokeKey';
 import { signatureBy, signersFor } from '../fixtures/approverKeys';
 import { devEnvironment } from '../fixtures/environments';
-import { approvers, awsScenario, sandboxWorker, waitForGate, waitForStatus } from '../fixtures/revoke';
-import { moto } from '../fixtures/services';
-import type { TwinWorld } from '../fixtures/twin';
+import {
+  approvers,
+  awsScenario,
+  requester,
+  sandboxWorker,
+  waitForGate,
+  waitForStatus,
+} from '../fixtures/revoke';
+import { revokeFlagsFor, runCli } from '../fixtures/cli';
+import { rememberSecret } from '../fixtures/secrets';
+import { devServer, moto } from '../fixtures/services';
+import { call, type TwinWorld } from '../fixtures/twin';
 import { withWorker } from '../fixtures/worker';
 
 const [alice, bob] = approvers as [string, string];
@@ -42,31 +56,81 @@ describe('signed approvals (aws)', function () {
     world = undefined;
   });
 
+  /** A worker with production rules: signed acts only, and the runbook's one-hour wait (never reached here). */
+  function productionWorker(w: TwinWorld, signers = signersFor([...approvers, requester])) {
+    const options = sandboxWorker(w);
+    const approvals = { ...options.config!.approvals, signers };
+    options.config = { ...options.config, sandbox: false, revoke: { cacheWaitSeconds: 3600 }, approvals };
+    return options;
+  }
+
+  function signedRequest(request: RevokeKeyInput, signedInput: RevokeKeyInput = request): RevokeKeyInput {
+    const workflowId = keyWorkflowId(request.keyArn);
+    return {
+      ...request,
+      signature: signatureBy(requester, (e) => startStatement(workflowId, signedInput, e)),
+    };
+  }
+
   async function atRevokeGate(
     production: boolean,
     body: (handle: WorkflowHandle, gate: GateView, runId: string) => Promise<void>,
   ): Promise<void> {
     const w = (world = await awsScenario.world('key-policy-deny', 2));
     const request = awsScenario.request(w, 'key-policy-deny');
-    const options = sandboxWorker(w);
-    if (production)
-      // Production rules: signed acts only, and the runbook's one-hour wait (never reached here).
-      options.config = { ...options.config, sandbox: false, revoke: { cacheWaitSeconds: 3600 } };
     await withWorker(
       await devEnvironment(),
       async (ctx) => {
         const handle = await ctx.client.workflow.start(revokeKey, {
           taskQueue: ctx.taskQueue,
           workflowId: keyWorkflowId(request.keyArn),
-          args: [request],
+          args: [production ? signedRequest(request) : request],
         });
         const gate = await waitForGate(handle, 'revoke');
         const { runId } = await handle.describe();
         await body(handle, gate, runId);
       },
-      options,
+      production ? productionWorker(w) : sandboxWorker(w),
     );
   }
+
+  it('a production worker refuses an unsigned start and one signed for other input, changing nothing', async function () {
+    const w = (world = await awsScenario.world('key-policy-deny', 2));
+    const request = awsScenario.request(w, 'key-policy-deny');
+    await withWorker(
+      await devEnvironment(),
+      async (ctx) => {
+        const start = async (input: RevokeKeyInput) => {
+          const handle = await ctx.client.workflow.start(revokeKey, {
+            taskQueue: ctx.taskQueue,
+            workflowId: keyWorkflowId(request.keyArn),
+            args: [input],
+          });
+          return (await handle.result()) as RunStatus;
+        };
+        const unsigned = await start(request);
+        assert.equal(unsigned.endState, 'refused');
+        assert.match(unsigned.endReason ?? '', /start refused: the start by rita@example.com is not signed/);
+        // Signed for a milder reason, sent with another: the signature covers the request as sent.
+        const swapped = await start(signedRequest(request, { ...request, reason: 'routine check' }));
+        assert.equal(swapped.endState, 'refused');
+        assert.match(swapped.endReason ?? '', /the signature is not rita@example.com's for this statement/);
+        assert.equal(swapped.gates.length, 0);
+        assert.equal(
+          (
+            await call(
+              w.twin.url,
+              'POST',
+              `/v1/organization/external_keys/${w.demo.openai.externalKeyId}/validate`,
+              w.demo.openai.adminKey,
+            )
+          ).status,
+          200,
+        );
+      },
+      productionWorker(w),
+    );
+  });
 
   it('refuses another key, a statement for another run, gate, plan or decision, and an expired one', async function () {
     await atRevokeGate(false, async (handle, gate, runId) => {
@@ -204,5 +268,76 @@ describe('signed approvals (aws)', function () {
     });
     assert.equal(change.changed, true);
     assert.notEqual(await keyPolicy(), before);
+  });
+
+  it('through the binary: ekm keys init, a signed start, unsigned and wrongly signed votes refused, a signed one counted', async function () {
+    const w = (world = await awsScenario.world('key-policy-deny', 2));
+    const request = awsScenario.request(w, 'key-policy-deny');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-keys-'));
+    const env = {
+      TEMPORAL_ADDRESS: (await devServer()).address,
+      TEMPORAL_NAMESPACE: 'default',
+      EKM_USER: requester,
+    };
+    const fileOf = (who: string) => path.join(dir, `${who}.pem`);
+    const publicKeys: Record<string, string[]> = { [bob]: signersFor([bob])[bob]! };
+    for (const who of [requester, alice]) {
+      const made = await runCli(['keys', 'init', '--out', fileOf(who), '--as', who, '--json'], env);
+      assert.equal(made.code, 0, made.stderr);
+      rememberSecret(fs.readFileSync(fileOf(who), 'utf8').split('\n')[1]!);
+      const printed = JSON.parse(made.stdout) as { publicKey: string; signers: Record<string, string[]> };
+      assert.deepEqual(printed.signers, { [who]: [printed.publicKey] });
+      assert.equal(fs.statSync(fileOf(who)).mode & 0o777, 0o600, 'only its owner reads a private key');
+      publicKeys[who] = [printed.publicKey];
+    }
+    const again = await runCli(['keys', 'init', '--out', fileOf(alice)], env);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /ekm never replaces a signing key/);
+
+    await withWorker(
+      await devEnvironment(),
+      async (ctx) => {
+        const flags = revokeFlagsFor(request, ctx.taskQueue);
+        const started = await runCli(
+          ['revoke', 'start', ...flags, '--signing-key', fileOf(requester), '--json'],
+          env,
+        );
+        assert.equal(started.code, 0, started.stderr);
+        const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+        const handle = ctx.client.workflow.getHandle(workflowId);
+        const gate = await waitForGate(handle, 'revoke');
+        const voteArgs = (decision: string) => [
+          decision,
+          workflowId,
+          '--as',
+          alice,
+          '--plan',
+          gate.planHash.slice(0, 12),
+        ];
+
+        const unsigned = await runCli(voteArgs('approve'), env);
+        assert.equal(unsigned.code, 4, unsigned.stderr);
+        assert.match(
+          unsigned.stderr,
+          /the run refused the vote: the approve by alice@example.com is not signed/,
+        );
+        const wrongKey = await runCli([...voteArgs('approve'), '--signing-key', fileOf(requester)], env);
+        assert.equal(wrongKey.code, 4, wrongKey.stderr);
+        assert.match(wrongKey.stderr, /the signature is not alice@example.com's/);
+
+        const rejected = await runCli([...voteArgs('reject'), '--json'], {
+          ...env,
+          EKM_SIGNING_KEY_FILE: fileOf(alice),
+        });
+        assert.equal(rejected.code, 0, rejected.stderr);
+        assert.equal((JSON.parse(rejected.stdout) as { signed: boolean }).signed, true);
+        const status = await waitForStatus(handle, (s) => s.endState !== undefined, 'the rejection');
+        assert.equal(status.endState, 'rejected');
+        assert.equal(status.gates[0]!.votes.length, 1);
+        assert.equal(status.gates[0]!.votes[0]!.authenticated, true);
+        assert.ok(status.request.signature, 'the signed start is part of the record');
+      },
+      productionWorker(w, publicKeys),
+    );
   });
 });

@@ -1,0 +1,23 @@
+// A run checks who started it before it changes anything: the requester's signature over the request as
+// sent (common/startStatement.ts), verified against the keys in the worker's settings, and presented (the
+// run's start) before it expired. Only a sandbox worker starts runs unsigned. Runs whose settings carry no
+// signers (from before signatures) are not checked.
+import { workflowInfo } from '@temporalio/workflow';
+import type { RunSettingsView } from '../common/runStatus';
+import { refuseSignature, type Signature } from '../common/signedStatement';
+import { startStatement } from '../common/startStatement';
+
+export function whyStartRefused(
+  rawInput: { requester: string; signature?: Signature },
+  settings: RunSettingsView,
+): string | undefined {
+  const { signers, unsignedAccepted } = settings.approvals;
+  if (!signers) return undefined;
+  const { workflowId, runStartTime } = workflowInfo();
+  return refuseSignature(
+    startStatement(workflowId, rawInput),
+    rawInput.signature,
+    { keys: signers, unsignedAccepted: unsignedAccepted === true },
+    runStartTime.getTime(),
+  );
+}
