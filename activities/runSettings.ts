@@ -34,6 +34,7 @@ export function runSettingsActivity(config: WorkerConfig) {
       probeIntervalSeconds: revoke.probeIntervalSeconds,
       usage: config.usage,
       watchdog: config.watchdog,
+      ...(config.mutatingTaskQueue ? { mutatingTaskQueue: config.mutatingTaskQueue } : {}),
       approvals: {
         gates: approvals.gates,
         breakGlass: approvals.breakGlass,
@@ -63,7 +64,12 @@ export function watchdogSettingsActivity(config: WorkerConfig) {
     pollSeconds: number;
     cancelDeletionOnUse: boolean;
     deliveryLagSeconds: number;
+    mutatingTaskQueue?: string;
   }> {
-    return { ...config.watchdog, deliveryLagSeconds: config.usage.deliveryLagSeconds };
+    return {
+      ...config.watchdog,
+      deliveryLagSeconds: config.usage.deliveryLagSeconds,
+      ...(config.mutatingTaskQueue ? { mutatingTaskQueue: config.mutatingTaskQueue } : {}),
+    };
   };
 }

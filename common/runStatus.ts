@@ -78,6 +78,8 @@ export interface RunSettingsView {
   usage?: { deliveryLagSeconds: number; propagationGraceSeconds: number; lookbackSeconds: number };
   /** The scheduled-deletion watchdog's policy. */
   watchdog?: { pollSeconds: number; cancelDeletionOnUse: boolean };
+  /** Where the run's changes go (the mutating worker's queue), when the worker splits reads from changes. */
+  mutatingTaskQueue?: string;
   approvals: {
     gates: Record<string, { approvers: string[]; quorum: number; deadlineSeconds: number } | undefined>;
     breakGlass?: { approvers: string[]; quorum: number; deadlineSeconds: number };

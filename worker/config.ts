@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import { z } from 'zod';
 import { describeIssues } from '../common/keys';
+import { workerRoles } from '../common/activityRoles';
 import { publicKeyPattern } from '../common/signedStatement';
 import { defaultTaskQueue } from '../common/taskQueue';
 
@@ -44,6 +45,13 @@ export type GateKind = (typeof gateKinds)[number] | (typeof optionalGateKinds)[n
 export const workerConfigSchema = z
   .object({
     taskQueue: z.string().min(1, 'must not be empty').default(defaultTaskQueue),
+    /**
+     * Where runs send the changes (revoke, restore, rotate, archive, creates, deletion), so that only the
+     * worker polling it holds credentials that can change a key. Unset: one worker does everything.
+     */
+    mutatingTaskQueue: z.string().min(1, 'must not be empty').optional(),
+    /** What this worker runs: all; read (workflows and reads, on taskQueue); mutating (on mutatingTaskQueue). */
+    role: z.enum(workerRoles, { message: 'must be all, read or mutating' }).default('all'),
     /** True only for the local rehearsal sandbox; decides nothing yet but is recorded by every run. */
     sandbox: z.boolean().default(false),
     aws: z
@@ -262,6 +270,18 @@ export const workerConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    if (config.role !== 'all' && !config.mutatingTaskQueue)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mutatingTaskQueue'],
+        message: `is required for role ${config.role}: name the queue the mutating worker polls (the same in both workers' files)`,
+      });
+    if (config.mutatingTaskQueue && config.mutatingTaskQueue === config.taskQueue)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mutatingTaskQueue'],
+        message: 'must differ from taskQueue, or the read-only worker would be handed changes',
+      });
     // Outside the sandbox every act is signed: a person the policy names without a key could never act.
     if (!config.sandbox) {
       const { gates, breakGlass, attesters, signers } = config.approvals;

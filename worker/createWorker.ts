@@ -13,6 +13,7 @@ import { loadSigner, sandboxSigner, SigningKeyError } from '../activities/eviden
 import { directoryEvidenceStore, type EvidenceStore } from '../activities/evidence/store';
 import { createAdminApi } from '../activities/openai/adminApi';
 import { createDataApi } from '../activities/openai/dataApi';
+import { isMutating } from '../common/activityRoles';
 import { codecFromEnvironment, CodecKeyError, defaultCodecKeySource } from '../codec';
 import { WorkerConfigError, type WorkerConfig } from './config';
 
@@ -76,6 +77,11 @@ export async function createEvidenceStore(config: WorkerConfig): Promise<Evidenc
   }
 }
 
+/** The queue a worker polls: the mutating worker the changes' queue, every other the runs' queue. */
+export function workerTaskQueue(config: WorkerConfig): string {
+  return config.role === 'mutating' ? config.mutatingTaskQueue! : config.taskQueue;
+}
+
 export async function createEkmWorker(options: CreateWorkerOptions): Promise<Worker> {
   const { openai } = options.config;
   const evidence = await createEvidenceStore(options.config);
@@ -99,14 +105,27 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
     }),
     ...options.activities,
   };
+  const { role } = options.config;
+  // A split worker registers only its side: the mutating worker no workflows and no reads, the read worker
+  // no changes (a change scheduled on its queue by mistake would fail as unregistered, never run here).
+  const mine =
+    role === 'all'
+      ? activities
+      : Object.fromEntries(
+          Object.entries(activities).filter(([name]) => isMutating(name) === (role === 'mutating')),
+        );
+  const workflows =
+    role === 'mutating'
+      ? {}
+      : options.workflowBundle
+        ? { workflowBundle: options.workflowBundle }
+        : { workflowsPath: require.resolve('../workflows') };
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
-    taskQueue: options.config.taskQueue,
-    activities,
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: require.resolve('../workflows') }),
+    taskQueue: workerTaskQueue(options.config),
+    activities: mine,
+    ...workflows,
     shutdownGraceTime: `${options.config.shutdownGraceSeconds}s`,
     // Only with keys: a worker without them writes clear payloads, as before encryption existed.
     ...(payloadCodec ? { dataConverter: { payloadCodecs: [payloadCodec] } } : {}),

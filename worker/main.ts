@@ -1,16 +1,19 @@
 // The ekm worker process. Stops gracefully on SIGINT/SIGTERM: it stops polling, running activities get
 // the configured grace time to finish, then are cancelled (and heartbeat-fail).
-import { createEkmWorker } from './createWorker';
+import type { WorkerRole } from '../common/activityRoles';
+import { createEkmWorker, workerTaskQueue } from './createWorker';
 import { connectWorker } from './connect';
-import { loadWorkerConfig, WorkerConfigError } from './config';
+import { loadWorkerConfig, parseWorkerConfig, WorkerConfigError } from './config';
 
-export async function runWorker(): Promise<void> {
-  const config = loadWorkerConfig();
+export async function runWorker(options: { role?: WorkerRole } = {}): Promise<void> {
+  const loaded = loadWorkerConfig();
+  // `--role` overrides the file's role; the whole configuration is checked again with it.
+  const config = options.role ? parseWorkerConfig({ ...loaded, role: options.role }, '--role') : loaded;
   const { connection, namespace, address } = await connectWorker();
   try {
     const worker = await createEkmWorker({ connection, namespace, config });
     console.log(
-      `ekm worker: polling task queue ${config.taskQueue} on ${address} (namespace ${namespace})${config.sandbox ? ' — sandbox' : ''}`,
+      `ekm worker: polling task queue ${workerTaskQueue(config)} on ${address} (namespace ${namespace}), role ${config.role}${config.role === 'all' && config.mutatingTaskQueue ? ` (changes go to ${config.mutatingTaskQueue})` : ''}${config.sandbox ? ' — sandbox' : ''}`,
     );
     await worker.run();
     console.log('ekm worker: stopped');

@@ -13,7 +13,7 @@ import { restoreAccessInput, type RestoreAccessInput } from '../common/revoke';
 import type { RunStatus } from '../common/runStatus';
 import { Gatekeeper } from './approvals/gatekeeper';
 import { lockRole } from './locks';
-import { call } from './revoke/call';
+import { call, routeChanges } from './revoke/call';
 import { validateOnce } from './revoke/confirm';
 import { statusQuery } from './revoke/messages';
 import { readBaseline } from './revoke/preflight';
@@ -92,6 +92,7 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
     if (!snapshot)
       refuse('revokeRunId: the revocation kept no access snapshot in this worker’s evidence store');
     const settings = await call('read', 'loadRunSettings', 'read the worker’s settings for this run');
+    routeChanges(settings.mutatingTaskQueue);
     record.status.settings = settings;
     gates.use(settings);
     const startRefused = whyStartRefused(rawInput, settings);

@@ -28,7 +28,7 @@ import {
 } from '../common/revoke';
 import type { EndState, RunSettingsView, RunStatus } from '../common/runStatus';
 import { Gatekeeper } from './approvals/gatekeeper';
-import { call } from './revoke/call';
+import { call, routeChanges } from './revoke/call';
 import { confirmByValidate, confirmDataInaccessible, validateOnce } from './revoke/confirm';
 import { statusQuery } from './revoke/messages';
 import { readBaseline, refuseUnlessConsistent } from './revoke/preflight';
@@ -118,6 +118,7 @@ async function runbook(
   // --- Preflight and plan: reads only -------------------------------------------------------------------
   record.start('preflight');
   const settings = await call('read', 'loadRunSettings', 'read the worker’s settings for this run');
+  routeChanges(settings.mutatingTaskQueue);
   record.status.settings = settings;
   gates.use(settings);
   // Who asked: a plan changes nothing, so anyone may ask for one; a run that may change needs the

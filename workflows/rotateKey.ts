@@ -24,7 +24,7 @@ import { rootMessage } from '../common/rootMessage';
 import { runHeadline } from '../common/runSubject';
 import type { EndState, RunStatus } from '../common/runStatus';
 import { Gatekeeper } from './approvals/gatekeeper';
-import { call } from './revoke/call';
+import { call, routeChanges } from './revoke/call';
 import { validateOnce } from './revoke/confirm';
 import { rotationStatusQuery } from './revoke/messages';
 import { probeAll } from './revoke/preflight';
@@ -133,6 +133,7 @@ async function rotate(
   // --- Preflight: the key can be rotated, and OpenAI uses it now -----------------------------------------
   record.start('preflight');
   const settings = await call('read', 'loadRunSettings', 'read the worker’s settings for this run');
+  routeChanges(settings.mutatingTaskQueue);
   record.status.settings = settings;
   gates.use(settings);
   const refuse = (message: string): never => {

@@ -28,7 +28,7 @@ import {
   type WatchResult,
 } from '../common/watchdog';
 import { reads } from './revoke/activities';
-import { call } from './revoke/call';
+import { call, routeChanges } from './revoke/call';
 import { trailReadOptions } from './revoke/usage';
 import { parseInput } from './parseInput';
 
@@ -49,6 +49,7 @@ export async function watchKeyDeletion(
 ): Promise<WatchResult> {
   const input = parseInput(watchKeyDeletionInput, rawInput);
   const settings = await call('read', 'loadWatchdogSettings', 'read the watchdog’s settings');
+  routeChanges(settings.mutatingTaskQueue);
   const lagMs = settings.deliveryLagSeconds * 1000;
   const { workflowId, runId } = workflowInfo();
   const carry: WatchCarry = carried ?? {
