@@ -84,7 +84,11 @@ export function workerTaskQueue(config: WorkerConfig): string {
 
 export async function createEkmWorker(options: CreateWorkerOptions): Promise<Worker> {
   const { openai } = options.config;
-  const evidence = await createEvidenceStore(options.config);
+  // The mutating worker registers no evidence activity, and its credentials reach no evidence bucket.
+  const evidence =
+    options.config.role === 'mutating'
+      ? directoryEvidenceStore(options.config.evidence.directory)
+      : await createEvidenceStore(options.config);
   const payloadCodec = options.payloadCodec ?? workerPayloadCodec(options.config);
   const activities = {
     ...createActivities({

@@ -16,6 +16,7 @@ describe('worker configuration', function () {
   it('defaults to the ekm task queue, us-east-1, real AWS endpoints, not a sandbox', function () {
     assert.deepEqual(loadWorkerConfig({}), {
       taskQueue: 'ekm-lifecycle',
+      role: 'all',
       sandbox: false,
       aws: {
         region: 'us-east-1',
