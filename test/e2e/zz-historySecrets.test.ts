@@ -12,6 +12,8 @@ import {
   readableHistory,
   secretsIn,
 } from '../fixtures/secrets';
+import { projectRoot } from '../../sandbox/paths';
+import { workerLogLines } from '../fixtures/workerLog';
 
 /** Every file under a folder (evidence: records, chains, snapshots, keys). */
 function filesUnder(dir: string): string[] {
@@ -75,5 +77,21 @@ describe('no secret in any history', function () {
     const leaks = files.filter((f) => secretsIn(fs.readFileSync(f, 'utf8')).length);
     assert.deepEqual(leaks, [], 'evidence files with a secret in them');
     this.test!.title += ` (${files.length} files)`;
+  });
+
+  it('nor in any worker log: the in-process workers’ (every level) and the log files of the processes the tests ran', function () {
+    const lines = workerLogLines();
+    assert.ok(lines.length > 100, `only ${lines.length} worker log lines were kept`);
+    const leakedLines = lines.filter((l) => secretsIn(l).length).map((l) => l.slice(0, 200));
+    assert.deepEqual(leakedLines, [], 'worker log lines with a secret in them');
+    // Worker processes (the crash test's, the sandbox's), the servers and the browser log to files.
+    const logFiles = filesUnder(path.join(projectRoot, '.data', 'test')).filter((f) => f.endsWith('.log'));
+    assert.ok(
+      logFiles.some((f) => /worker/.test(path.basename(f))),
+      `no worker log file in ${logFiles.join(', ')}`,
+    );
+    const leakedFiles = logFiles.filter((f) => secretsIn(fs.readFileSync(f, 'utf8')).length);
+    assert.deepEqual(leakedFiles, [], 'log files with a secret in them');
+    this.test!.title += ` (${lines.length} lines, ${logFiles.length} files)`;
   });
 });
