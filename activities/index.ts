@@ -30,18 +30,30 @@ import { validateExternalKeyActivity } from './openai/validateExternalKey';
 import { planFollowUp } from './planFollowUp';
 import { planRevocation } from './planRevocation';
 import { planRotation } from './planRotation';
+import type { GcpClients } from './gcp/clients';
+import { describeGcpKeyActivity } from './gcp/describeKey';
+import { cancelGcpKeyDestructionActivity, scheduleGcpKeyDestructionActivity } from './gcp/keyDestruction';
+import { readGcpKeyRotationActivity, rotateGcpKeyActivity } from './gcp/keyRotation';
+import { readGcpKeyUsageActivity } from './gcp/keyUsage';
+import { createGcpReplacementKeyActivity, grantGcpOpenAiAccessActivity } from './gcp/replacementKey';
+import { restoreGcpAccessActivity } from './gcp/restoreAccess';
+import { revokeGcpAccessActivity } from './gcp/revokeAccess';
+import { snapshotGcpAccessActivity } from './gcp/snapshotAccess';
+import { whenConfigured } from './gcp/whenConfigured';
 import { requireApproval } from './requireApproval';
 import { runSettingsActivity, watchdogSettingsActivity } from './runSettings';
 
 export interface ActivityDeps {
   config: WorkerConfig;
   aws: AwsClients;
+  /** Absent when the worker's configuration has no `gcp` section: the GCP activities then refuse. */
+  gcp?: GcpClients;
   openai: { api: AdminApi; data: DataApi };
   evidence: EvidenceStore;
 }
 
 export function createActivities(deps: ActivityDeps) {
-  const { config, aws, openai } = deps;
+  const { config, aws, gcp, openai } = deps;
   const vendor = { vendorPrincipals: config.aws.openAiPrincipals };
   const archive = archiveProjectActivity(openai.api);
   // Every change behind a gate verifies the gate's approvals itself before it acts (requireApproval).
@@ -67,6 +79,30 @@ export function createActivities(deps: ActivityDeps) {
     rotateAwsKey: requireApproval('rotate', config, rotateAwsKeyActivity(aws)),
     // AWS CloudTrail
     readAwsKeyUsage: readAwsKeyUsage(aws),
+    // Google Cloud KMS, IAM and Cloud Logging
+    describeGcpKey: whenConfigured(gcp, describeGcpKeyActivity),
+    snapshotGcpAccess: whenConfigured(gcp, snapshotGcpAccessActivity),
+    revokeGcpAccess: requireApproval('revoke', config, whenConfigured(gcp, revokeGcpAccessActivity)),
+    restoreGcpAccess: requireApproval('restore', config, whenConfigured(gcp, restoreGcpAccessActivity)),
+    readGcpKeyRotation: whenConfigured(gcp, readGcpKeyRotationActivity),
+    rotateGcpKey: requireApproval('rotate', config, whenConfigured(gcp, rotateGcpKeyActivity)),
+    createGcpReplacementKey: requireApproval(
+      'archive',
+      config,
+      whenConfigured(gcp, createGcpReplacementKeyActivity),
+    ),
+    grantGcpOpenAiAccess: requireApproval(
+      'archive',
+      config,
+      whenConfigured(gcp, grantGcpOpenAiAccessActivity),
+    ),
+    scheduleGcpKeyDestruction: requireApproval(
+      'deletion',
+      config,
+      whenConfigured(gcp, scheduleGcpKeyDestructionActivity),
+    ),
+    cancelGcpKeyDestruction: whenConfigured(gcp, cancelGcpKeyDestructionActivity),
+    readGcpKeyUsage: whenConfigured(gcp, readGcpKeyUsageActivity),
     // OpenAI
     validateExternalKey: validateExternalKeyActivity(openai.api, config.openai.revokedMatchers),
     readExternalKey: readExternalKeyActivity(openai.api),

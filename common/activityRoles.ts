@@ -16,6 +16,13 @@ export const mutatingActivities = [
   'archiveProject',
   'registerExternalKeyOnce',
   'createProjectOnce',
+  'revokeGcpAccess',
+  'restoreGcpAccess',
+  'rotateGcpKey',
+  'createGcpReplacementKey',
+  'grantGcpOpenAiAccess',
+  'scheduleGcpKeyDestruction',
+  'cancelGcpKeyDestruction',
 ] as const satisfies readonly (keyof EkmActivities)[];
 
 export function isMutating(activity: string): boolean {

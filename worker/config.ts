@@ -74,6 +74,23 @@ export const workerConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Google Cloud KMS keys: the customer project whose audit logs are read, and a local stand-in's address. */
+    gcp: z
+      .object({
+        projectId: z
+          .string()
+          .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a Google Cloud project id (6–30 characters)'),
+        /** `host:port` of a local KMS fake (the sandbox's); omit for Google itself. */
+        endpoint: z
+          .string()
+          .regex(
+            /^(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}$/,
+            'must be a loopback host:port such as 127.0.0.1:5070',
+          )
+          .optional(),
+      })
+      .strict()
+      .optional(),
     openai: z
       .object({
         /** The only OpenAI host activities talk to; a run cannot name another. */

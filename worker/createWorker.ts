@@ -3,6 +3,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type EkmActivities } from '../activities';
 import { createAwsClients } from '../activities/aws/clients';
+import { createGcpClients } from '../activities/gcp/clients';
 import {
   checkObjectLock,
   EvidenceSinkError,
@@ -94,6 +95,7 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
     ...createActivities({
       config: options.config,
       aws: createAwsClients(options.config.aws),
+      gcp: options.config.gcp ? createGcpClients(options.config.gcp) : undefined,
       openai: {
         // Secrets are read from the worker's environment at call time, never from a run.
         api: createAdminApi({ baseUrl: openai.baseUrl, adminKey: () => process.env[openai.adminKeyEnv] }),

@@ -5,11 +5,12 @@
 // - disable-versions: stop automatic rotation first — or the next rotation makes a fresh ENABLED primary
 //   version and silently undoes the revocation — then disable every enabled version. Every user of the
 //   key is stopped, not only OpenAI.
-import type { KeyManagementServiceClient } from '@google-cloud/kms';
 import { ApplicationFailure } from '@temporalio/common';
 import { EkmError } from '../../common/errors';
 import type { GcpClients } from './clients';
 import { toGcpFailure } from './errors';
+import { editIamPolicy, readIamPolicy, type IamBinding } from './iamPolicy';
+import { parseGcpKeyName } from './keyNames';
 
 export const gcpRevocationMethods = ['remove-binding', 'disable-versions'] as const;
 export type GcpRevocationMethod = (typeof gcpRevocationMethods)[number];
@@ -28,50 +29,33 @@ export interface GcpRevokeResult {
   description: string;
 }
 
-type Binding = { role?: string | null; members?: string[] | null };
-type Policy = { bindings?: Binding[] | null; etag?: Uint8Array | string | null };
-
-/** The client's IAM methods take plain objects, though its types name the generated message classes. */
-function iam(kms: KeyManagementServiceClient) {
-  return {
-    get: async (resource: string): Promise<Policy> =>
-      (
-        await kms.getIamPolicy({ resource } as Parameters<KeyManagementServiceClient['getIamPolicy']>[0])
-      )[0] as Policy,
-    set: (resource: string, policy: Policy) =>
-      kms.setIamPolicy({ resource, policy } as Parameters<KeyManagementServiceClient['setIamPolicy']>[0]),
-  };
-}
-
-const ringOf = (keyName: string) => keyName.replace(/\/cryptoKeys\/[^/]+$/, '');
-
-function rolesOf(policy: Policy, principal: string): string[] {
-  return (policy.bindings ?? []).filter((b) => b.members?.includes(principal)).map((b) => b.role ?? '?');
+function rolesOf(bindings: IamBinding[], principal: string): string[] {
+  return bindings.filter((b) => b.members.includes(principal)).map((b) => b.role);
 }
 
 async function removeBinding(clients: GcpClients, r: GcpRevokeRequest): Promise<GcpRevokeResult> {
-  const policies = iam(clients.kms);
-  const ringRoles = rolesOf(await policies.get(ringOf(r.keyName)), r.principal);
+  const { ringName } = parseGcpKeyName(r.keyName);
+  const ringRoles = rolesOf((await readIamPolicy(clients.kms, ringName)).bindings, r.principal);
   if (ringRoles.length)
     throw ApplicationFailure.create({
       type: EkmError.MethodNotApplicable,
       nonRetryable: true,
-      message: `remove-binding cannot revoke ${r.principal} on ${r.keyName}: the key ring ${ringOf(r.keyName)} grants it ${ringRoles.join(', ')} too (for every key on the ring); remove that binding by hand, or use disable-versions`,
+      message: `remove-binding cannot revoke ${r.principal} on ${r.keyName}: the key ring ${ringName} grants it ${ringRoles.join(', ')} too (for every key on the ring); remove that binding by hand, or use disable-versions`,
     });
-  const policy = await policies.get(r.keyName);
-  const roles = rolesOf(policy, r.principal);
-  if (!roles.length)
+  let roles: string[] = [];
+  // Read-modify-write on the etag: if someone changed the policy meanwhile, Cloud KMS refuses (ABORTED),
+  // and the edit is decided again on a fresh read.
+  const edit = await editIamPolicy(clients.kms, r.keyName, (bindings) => {
+    roles = rolesOf(bindings, r.principal);
+    if (!roles.length) return undefined;
+    return bindings.map((b) => ({ ...b, members: b.members.filter((m) => m !== r.principal) }));
+  });
+  if (!edit.after)
     return {
       method: r.method,
       changed: false,
       description: `${r.principal} has no binding on ${r.keyName}: nothing changed`,
     };
-  const bindings = (policy.bindings ?? [])
-    .map((b) => ({ role: b.role, members: (b.members ?? []).filter((m) => m !== r.principal) }))
-    .filter((b) => b.members.length > 0);
-  // The etag read above: if someone changed the policy meanwhile, Cloud KMS refuses (ABORTED) and the
-  // activity's retry reads it again.
-  await policies.set(r.keyName, { bindings, etag: policy.etag });
   return {
     method: r.method,
     changed: true,
