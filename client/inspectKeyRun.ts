@@ -6,6 +6,7 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { InspectKeyInput, KeyDescription } from '../common/keys';
 import { EkmProvider, EkmStage } from '../common/searchAttributes';
 import type { inspectKey } from '../workflows';
+import { rootMessage } from '../common/rootMessage';
 import { CliError } from './errors';
 
 export async function inspectKeyOnWorker(
@@ -30,7 +31,7 @@ export async function inspectKeyOnWorker(
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
       throw new CliError(
-        `inspect ${input.key} failed: ${err.cause?.message ?? err.message} (workflow ${workflowId})`,
+        `inspect ${input.key} failed: ${rootMessage(err)} (workflow ${workflowId})`,
       );
     }
     throw err;

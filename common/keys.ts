@@ -1,7 +1,7 @@
 // How a run names a key, and what a run learns about it. Shared by the CLI, workflows and activities.
 import { z } from 'zod';
 
-export const providers = ['aws'] as const;
+export const providers = ['aws', 'gcp'] as const;
 export type Provider = (typeof providers)[number];
 
 /** An AWS KMS key reference: a key ARN, an alias ARN, an alias name, or a bare key id. */
@@ -15,18 +15,31 @@ const awsKeyReference = z
     'is not an AWS KMS key reference: give a key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), an alias (alias/NAME) or a key id',
   );
 
-export const inspectKeyInput = z.object({
-  provider: z.enum(providers, { message: 'must be one of: aws' }),
-  key: awsKeyReference,
-});
+/** A Cloud KMS key's resource name: the only way Google Cloud names a key (there are no aliases). */
+export const gcpKeyNameField = z
+  .string()
+  .trim()
+  .regex(
+    /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/locations\/[a-z0-9-]+\/keyRings\/[A-Za-z0-9_-]{1,63}\/cryptoKeys\/[A-Za-z0-9_-]{1,63}$/,
+    'is not a Cloud KMS key name: give projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY',
+  );
+
+export const inspectKeyInput = z.discriminatedUnion(
+  'provider',
+  [
+    z.object({ provider: z.literal('aws'), key: awsKeyReference }),
+    z.object({ provider: z.literal('gcp'), key: gcpKeyNameField }),
+  ],
+  { message: `must be one of: ${providers.join(', ')}` },
+);
 export type InspectKeyInput = z.infer<typeof inspectKeyInput>;
 
 /** What ekm reads about a key before it acts on it. */
 export interface KeyDescription {
   provider: Provider;
-  /** The canonical id: for AWS the key ARN. */
+  /** The canonical id: for AWS the key ARN, for Google Cloud the key's resource name. */
   keyId: string;
-  /** AWS's own key id (the last part of the ARN). */
+  /** The last part of the id (AWS's key id, the Cloud KMS key's own name). */
   shortId: string;
   /** Enabled, Disabled, PendingDeletion, … as the cloud reports it. */
   state: string;

@@ -110,6 +110,8 @@ async function main(): Promise<void> {
     stateFile: twinState,
     cacheTtlSeconds,
     aws: { endpoint: moto.endpoint, region: 'us-east-1' },
+    // OpenAI's GCP keys are used through the fake, as OpenAI's workload-identity principal.
+    gcp: { endpoint: gcpKms.address },
     behaviour,
   });
   const demo = await seedDemoOrganisation({ awsEndpoint: moto.endpoint, twin });
@@ -148,6 +150,7 @@ async function main(): Promise<void> {
       sandbox: true,
       taskQueue: defaultTaskQueue,
       aws: { region: demo.aws.region, endpoint: moto.endpoint, cloudTrailEndpoint: twin.url },
+      gcp: { projectId: gcpKms.projectId, endpoint: gcpKms.address },
       openai: {
         baseUrl: `${twin.url}/v1`,
         adminKeyEnv: 'OPENAI_ADMIN_KEY',

@@ -108,7 +108,7 @@ export const workerConfigSchema = z
           .array(z.string().min(1))
           // The provider's *access* refusals only: a throttled or failing KMS says nothing about access.
           .default([
-            'error surfaced from the cloud provider: (AccessDenied(Exception)?|DisabledException|KMSInvalidStateException|NotFoundException)\\b',
+            'error surfaced from the cloud provider: (AccessDenied(Exception)?|DisabledException|KMSInvalidStateException|NotFoundException|PERMISSION_DENIED|FAILED_PRECONDITION|NOT_FOUND)\\b',
           ]),
         /** How a data call reports that the customer key refused OpenAI (probes after the revocation). */
         deniedMatchers: z.array(z.string().min(1)).default(['external_key_access_denied']),

@@ -7,7 +7,9 @@ import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
 import { readOptions } from './revoke/activities';
 import { parseInput } from './parseInput';
 
-const { describeKey } = proxyActivities<EkmActivities>(readOptions);
+const { describeKey, describeGcpKey } = proxyActivities<EkmActivities>(readOptions);
+
+const cloudName = { aws: 'AWS KMS', gcp: 'Cloud KMS' } as const;
 
 export async function inspectKey(rawInput: InspectKeyInput): Promise<KeyDescription> {
   const input = parseInput(inspectKeyInput, rawInput);
@@ -15,12 +17,13 @@ export async function inspectKey(rawInput: InspectKeyInput): Promise<KeyDescript
     { key: EkmProvider, value: input.provider },
     { key: EkmStage, value: 'inspecting' },
   ]);
-  setCurrentDetails(`- [ ] describe ${input.key} in AWS KMS`);
+  const summary = `describe ${input.key} in ${cloudName[input.provider]}`;
+  setCurrentDetails(`- [ ] ${summary}`);
 
-  const key = await describeKey.executeWithOptions(
-    { ...readOptions, summary: `describe ${input.key} in AWS KMS` },
-    [input.key],
-  );
+  const key: KeyDescription =
+    input.provider === 'gcp'
+      ? await describeGcpKey.executeWithOptions({ ...readOptions, summary }, [{ keyName: input.key }])
+      : await describeKey.executeWithOptions({ ...readOptions, summary }, [input.key]);
 
   upsertSearchAttributes([
     { key: EkmKeyId, value: key.keyId },

@@ -2,11 +2,11 @@
 // encrypts, reads them back through a TTL cache of plain data keys, and checks access live (bypassing the
 // cache) for registration and validate — as OpenAI describes its EKM.
 import { DataKeyCache, newDataKey, open, seal } from './envelope';
-import { KeyAccessDenied, type KeyProvider } from './provider';
+import { KeyAccessDenied, type KeyProviders } from './provider';
 import {
   newId,
   nowSeconds,
-  type ExternalKey,
+  type RegisteredExternalKey,
   type StoredKind,
   type StoredObject,
   type TwinStore,
@@ -25,22 +25,27 @@ export class EkmEngine {
   readonly cache: DataKeyCache;
   constructor(
     private readonly store: TwinStore,
-    private readonly provider: KeyProvider,
+    private readonly provider: KeyProviders,
     cacheTtlMs: number,
     clock: () => number = Date.now,
   ) {
     this.cache = new DataKeyCache(cacheTtlMs, clock);
   }
 
-  externalKeyOfProject(projectId: string): ExternalKey {
+  externalKeyOfProject(projectId: string): RegisteredExternalKey {
     const project = this.store.data.projects.find((p) => p.id === projectId);
     const key = this.store.data.externalKeys.find((k) => k.id === project?.external_key_id);
     if (!key) throw new Error(`project ${projectId} has no external key`);
     return key;
   }
 
+  /** The registration types this twin can check access for (its configured clouds). */
+  keyTypes() {
+    return this.provider.types();
+  }
+
   /** A live round trip through the KMS as OpenAI's principal: what registration and validate do. */
-  async checkAccess(key: ExternalKey): Promise<AccessCheck> {
+  async checkAccess(key: RegisteredExternalKey): Promise<AccessCheck> {
     try {
       const probe = newDataKey();
       const { ciphertext, keyArn } = await this.provider.encryptDataKey(key, probe);

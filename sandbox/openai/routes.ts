@@ -3,12 +3,15 @@
 import { HttpError, paginate } from './http';
 import type { EkmEngine } from './ekm';
 import type { FaultInjector } from './faults';
+import { cryptoKeyName, parseGcpRegistration } from './gcp/registration';
 import { KeyAccessDenied } from './provider';
 import {
   newId,
   nowSeconds,
   type ExternalKey,
+  type GcpExternalKey,
   type Project,
+  type RegisteredExternalKey,
   type StoredObject,
   type TwinStore,
 } from './state';
@@ -64,7 +67,7 @@ function requireString(body: Record<string, unknown>, field: string): string {
   return value.trim();
 }
 
-function findExternalKey(store: TwinStore, id: string): ExternalKey {
+function findExternalKey(store: TwinStore, id: string): RegisteredExternalKey {
   const key = store.data.externalKeys.find((k) => k.id === id);
   if (!key)
     throw new HttpError(
@@ -104,7 +107,7 @@ function findActiveProject(store: TwinStore, id: string): Project {
   return project;
 }
 
-function projectKeyView(key: ExternalKey, store: TwinStore) {
+function projectKeyView(key: RegisteredExternalKey, store: TwinStore) {
   const projects = store.data.projects.filter((p) => p.external_key_id === key.id && p.status === 'active');
   return { ...key, api_project_ids: projects.map((p) => p.id) };
 }
@@ -114,19 +117,12 @@ const arn = {
   kms: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[\w/-]+$/,
 };
 
-const registerExternalKey: Handler = async ({ body, store, ekm, behaviour }) => {
-  const b = await body();
-  const type = requireString(b, 'type');
-  if (type !== 'aws') {
-    throw new HttpError(
-      400,
-      `Invalid 'type': the sandbox twin supports 'aws' (got '${type}').`,
-      'invalid_request_error',
-      'invalid_value',
-      'type',
-    );
-  }
-  const name = requireString(b, 'name');
+/** The AWS body: role, key and external id, checked before anything is asked of KMS. */
+function awsCandidate(
+  b: Record<string, unknown>,
+  name: string,
+  { store, behaviour }: RouteContext,
+): ExternalKey {
   const role_arn = requireString(b, 'role_arn');
   const kms_arn = requireString(b, 'kms_arn');
   const external_id = requireString(b, 'external_id');
@@ -147,7 +143,8 @@ const registerExternalKey: Handler = async ({ body, store, ekm, behaviour }) => 
       'kms_arn',
     );
   const duplicate = store.data.externalKeys.find(
-    (k) => k.kms_arn === kms_arn && k.role_arn === role_arn && k.external_id === external_id,
+    (k) =>
+      k.type === 'aws' && k.kms_arn === kms_arn && k.role_arn === role_arn && k.external_id === external_id,
   );
   if (duplicate && behaviour.duplicateRegistration === 'refuse') {
     throw new HttpError(
@@ -158,7 +155,7 @@ const registerExternalKey: Handler = async ({ body, store, ekm, behaviour }) => 
       'kms_arn',
     );
   }
-  const candidate: ExternalKey = {
+  return {
     id: newId('extkey'),
     object: 'organization.external_key',
     created_at: nowSeconds(),
@@ -169,6 +166,58 @@ const registerExternalKey: Handler = async ({ body, store, ekm, behaviour }) => 
     kms_arn,
     external_id,
   };
+}
+
+/** The GCP body: OpenAI's workload identity at the customer and the key in parts (gcp/registration.ts). */
+function gcpCandidate(
+  b: Record<string, unknown>,
+  name: string,
+  { store, behaviour }: RouteContext,
+): GcpExternalKey {
+  const fields = parseGcpRegistration(b);
+  const sameKey = (k: GcpExternalKey) =>
+    cryptoKeyName(k) === cryptoKeyName(fields) &&
+    k.workload_identity_project_number === fields.workload_identity_project_number &&
+    k.workload_identity_pool_id === fields.workload_identity_pool_id &&
+    k.workload_identity_provider_id === fields.workload_identity_provider_id &&
+    k.audience === fields.audience;
+  const duplicate = store.data.externalKeys.find((k) => k.type === 'gcp' && sameKey(k));
+  if (duplicate && behaviour.duplicateRegistration === 'refuse') {
+    throw new HttpError(
+      409,
+      `This key is already registered as external key ${duplicate.id}.`,
+      'invalid_request_error',
+      'external_key_already_registered',
+      'kms_key_name',
+    );
+  }
+  return {
+    id: newId('extkey'),
+    object: 'organization.external_key',
+    created_at: nowSeconds(),
+    name,
+    purpose: typeof b.purpose === 'string' ? b.purpose : 'ekm',
+    ...fields,
+  };
+}
+
+const registerExternalKey: Handler = async (ctx) => {
+  const { body, store, ekm } = ctx;
+  const b = await body();
+  const type = requireString(b, 'type');
+  // Only the clouds the twin can reach a KMS in.
+  const supported: string[] = ekm.keyTypes();
+  if (!supported.includes(type)) {
+    throw new HttpError(
+      400,
+      `Invalid 'type': the sandbox twin supports ${supported.map((t) => `'${t}'`).join(' and ') || 'no cloud'} (got '${type}').`,
+      'invalid_request_error',
+      'invalid_value',
+      'type',
+    );
+  }
+  const name = requireString(b, 'name');
+  const candidate = type === 'gcp' ? gcpCandidate(b, name, ctx) : awsCandidate(b, name, ctx);
   // OpenAI checks that it can reach the key before answering.
   const check = await ekm.checkAccess(candidate);
   if (!check.ok) {

@@ -21,6 +21,27 @@ export interface ExternalKey extends AwsExternalKeyFields {
   purpose: string;
 }
 
+/** OpenAI's GCP registration body (help article "EKM (External Keys) in the Management API"). */
+export interface GcpExternalKeyFields {
+  type: 'gcp';
+  /** Where the customer registered OpenAI's workload identity: its project *number*, pool and provider. */
+  workload_identity_project_number: string;
+  workload_identity_pool_id: string;
+  workload_identity_provider_id: string;
+  /** What OpenAI puts in its token's `aud` when it exchanges it at the customer's STS. */
+  audience: string;
+  /** The key, in parts: projects/{kms_project_id}/locations/{kms_key_location}/keyRings/{kms_key_ring_name}/cryptoKeys/{kms_key_name}. */
+  kms_project_id: string;
+  kms_key_location: string;
+  kms_key_ring_name: string;
+  kms_key_name: string;
+}
+
+export type GcpExternalKey = Omit<ExternalKey, keyof AwsExternalKeyFields> & GcpExternalKeyFields;
+
+/** Any registration. `ExternalKey`, named before Google Cloud came, is the AWS one. */
+export type RegisteredExternalKey = ExternalKey | GcpExternalKey;
+
 export interface Project {
   id: string;
   object: 'organization.project';
@@ -59,7 +80,7 @@ export interface AuditLogEntry {
 export interface TwinData {
   orgId: string;
   adminKey: string;
-  externalKeys: ExternalKey[];
+  externalKeys: RegisteredExternalKey[];
   projects: Project[];
   projectApiKeys: { value: string; projectId: string }[];
   objects: StoredObject[];

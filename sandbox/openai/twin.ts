@@ -1,5 +1,6 @@
 // The OpenAI twin: a local stand-in for OpenAI's Admin API and the data endpoints the runbook probes,
-// whose data really depends on the customer's key (through moto's KMS, decided as AWS would decide it).
+// whose data really depends on the customer's key (through moto's KMS, decided as AWS would decide it, or
+// through the Cloud KMS fake, which decides for itself).
 // Part of the rehearsal sandbox: `npm start` runs it; tests start their own.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,7 +8,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { createAwsKeyProvider } from './aws/provider';
 import { EkmEngine } from './ekm';
 import { FaultInjector } from './faults';
+import { createGcpKeyProvider } from './gcp/provider';
 import { bearerToken, HttpError, newRequestId, readJson, sendError, sendJson } from './http';
+import { KeyProviders } from './provider';
 import { routes, type Reply, type RouteContext, type TwinBehaviour } from './routes';
 import { TwinStore } from './state';
 import { lookupEvents, UsageTrail } from './trail';
@@ -18,7 +21,14 @@ export interface TwinOptions {
   stateFile?: string;
   /** How long plain data keys stay cached (OpenAI: one hour). */
   cacheTtlSeconds?: number;
-  aws: { endpoint: string; region: string };
+  /** moto's address: AWS registrations are checked and used there. Omit for a twin without AWS. */
+  aws?: { endpoint: string; region: string };
+  /**
+   * The Cloud KMS fake's host:port: GCP registrations are used there as OpenAI's workload-identity
+   * principal (for OpenAI's token subject, `openAiSubject`, by default the reference's). Omit for a twin
+   * without Google Cloud: it refuses GCP registrations.
+   */
+  gcp?: { endpoint: string; openAiSubject?: string };
   behaviour?: Partial<TwinBehaviour>;
   /** The cache's clock (tests move it past the TTL instead of waiting). */
   clock?: () => number;
@@ -36,10 +46,11 @@ export interface OpenAiTwin {
 export async function startOpenAiTwin(options: TwinOptions): Promise<OpenAiTwin> {
   const store = new TwinStore(options.stateFile);
   const trail = new UsageTrail();
-  const provider = createAwsKeyProvider({
-    endpoint: options.aws.endpoint,
-    region: options.aws.region,
-    trail,
+  const provider = new KeyProviders({
+    aws: options.aws
+      ? createAwsKeyProvider({ endpoint: options.aws.endpoint, region: options.aws.region, trail })
+      : undefined,
+    gcp: options.gcp ? createGcpKeyProvider(options.gcp) : undefined,
   });
   const ekm = new EkmEngine(store, provider, (options.cacheTtlSeconds ?? 3600) * 1000, options.clock);
   const faults = new FaultInjector();
@@ -187,11 +198,13 @@ export async function startOpenAiTwin(options: TwinOptions): Promise<OpenAiTwin>
     ekm,
     trail,
     faults,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+      await provider.close();
+    },
   };
 }
 

@@ -8,6 +8,9 @@ import { inspectKey } from '../../workflows';
 import { devEnvironment } from '../fixtures/environments';
 import { moto } from '../fixtures/services';
 import { withWorker } from '../fixtures/worker';
+import type { KeyDescription } from '../../common/keys';
+import { runCli } from '../fixtures/cli';
+import { startGcpWorld } from '../fixtures/gcpKms';
 
 describe('inspectKey workflow', function () {
   it('reports a key’s real state from AWS KMS (moto)', async function () {
@@ -31,6 +34,56 @@ describe('inspectKey workflow', function () {
     assert.equal(key.enabled, false);
     assert.equal(key.manager, 'CUSTOMER');
     assert.equal(key.description, 'inspect me');
+  });
+
+  it('reports a Cloud KMS key’s state from its primary version (the GCP fake), through `ekm key inspect`', async function () {
+    const gcp = await startGcpWorld();
+    try {
+      const { key } = await gcp.newKey();
+      // A second version made primary, then disabled: what OpenAI would encrypt with is off.
+      const [version] = await gcp.kms.createCryptoKeyVersion({ parent: key, cryptoKeyVersion: {} });
+      await gcp.kms.updateCryptoKeyPrimaryVersion({
+        name: key,
+        cryptoKeyVersionId: version.name!.split('/').pop()!,
+      });
+      await gcp.kms.updateCryptoKeyVersion({
+        cryptoKeyVersion: { name: version.name!, state: 'DISABLED' },
+        updateMask: { paths: ['state'] },
+      });
+      const env = await devEnvironment();
+      await withWorker(
+        env,
+        async ({ taskQueue }) => {
+          const cli = (args: string[]) =>
+            runCli(['key', 'inspect', ...args, '--task-queue', taskQueue, '--json'], {
+              TEMPORAL_ADDRESS: env.address,
+              TEMPORAL_NAMESPACE: 'default',
+            });
+          const run = await cli(['--key-name', key]);
+          assert.equal(run.code, 0, run.stderr);
+          const described = JSON.parse(run.stdout) as KeyDescription & {
+            primaryVersion: string;
+            enabledVersions: string[];
+          };
+          assert.equal(described.provider, 'gcp');
+          assert.equal(described.keyId, key);
+          assert.equal(described.state, 'DISABLED');
+          assert.equal(described.enabled, false);
+          assert.equal(described.primaryVersion, version.name);
+          assert.deepEqual(described.enabledVersions, [`${key}/cryptoKeyVersions/1`]);
+          // The other cloud's flag for this cloud's key is refused before Temporal is asked.
+          const mixed = await cli(['--provider', 'aws', '--key-name', key]);
+          assert.equal(mixed.code, 2);
+          assert.match(mixed.stderr, /--provider aws: --key-name names a key of the other cloud/);
+          const missing = await cli(['--key-name', `${key}-gone`]);
+          assert.equal(missing.code, 1);
+          assert.match(missing.stderr, /KeyNotFound|not found/i);
+        },
+        { config: { gcp: { projectId: gcp.fake.projectId, endpoint: gcp.fake.address } } },
+      );
+    } finally {
+      await gcp.close();
+    }
   });
 
   for (const [what, input, field] of [

@@ -31,11 +31,18 @@ describe('key references', function () {
       assert.match(describeIssues(parsed.error!), message);
     });
   }
-  it('refuses an unknown provider and a missing key in one message', function () {
+  it('refuses an unknown provider, naming the ones there are', function () {
     const parsed = inspectKeyInput.safeParse({ provider: 'oracle' });
     assert.equal(parsed.success, false);
-    const message = describeIssues(parsed.error!);
-    assert.match(message, /provider: must be one of: aws/);
-    assert.match(message, /key: /);
+    assert.equal(describeIssues(parsed.error!), 'provider: must be one of: aws, gcp');
+  });
+
+  it('takes each cloud’s own key names, and refuses the other cloud’s', function () {
+    const gcpKey = 'projects/customer-project/locations/us-east1/keyRings/ekm/cryptoKeys/openai';
+    assert.equal(inspectKeyInput.safeParse({ provider: 'gcp', key: gcpKey }).success, true);
+    const wrongCloud = inspectKeyInput.safeParse({ provider: 'gcp', key: 'alias/ekm-demo' });
+    assert.match(describeIssues(wrongCloud.error!), /^key: is not a Cloud KMS key name: give projects\//);
+    const awsGiven = inspectKeyInput.safeParse({ provider: 'aws', key: gcpKey });
+    assert.match(describeIssues(awsGiven.error!), /^key: is not an AWS KMS key reference/);
   });
 });

@@ -26,7 +26,7 @@ describe('worker configuration', function () {
         baseUrl: 'https://api.openai.com/v1',
         adminKeyEnv: 'OPENAI_ADMIN_KEY',
         revokedMatchers: [
-          'error surfaced from the cloud provider: (AccessDenied(Exception)?|DisabledException|KMSInvalidStateException|NotFoundException)\\b',
+          'error surfaced from the cloud provider: (AccessDenied(Exception)?|DisabledException|KMSInvalidStateException|NotFoundException|PERMISSION_DENIED|FAILED_PRECONDITION|NOT_FOUND)\\b',
         ],
         deniedMatchers: ['external_key_access_denied'],
         projectKeys: {},
