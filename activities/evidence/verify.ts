@@ -17,6 +17,8 @@ import {
 import type { RunStatus } from '../../common/runStatus';
 import type { RunSubject } from '../../common/runSubject';
 import { canonicalJson } from '../../common/canonicalJson';
+import { normalisePerson, type GateView } from '../../common/approvals';
+import { statementVerifies, voteStatement } from '../../common/signedStatement';
 import { recordHash } from './chain';
 import { fingerprintOf, publicKeyFrom } from './signer';
 
@@ -186,11 +188,44 @@ export function verifyChain(input: unknown, options: VerifyOptions = {}): ChainV
       return fail(n, head, `evidence.json holds ${expected.length} records' worth, the chain ${n}`, extra);
   }
 
+  // The people's acts: every vote recorded as authenticated is checked again against the keys the run's
+  // settings name (an auditor compares those keys with the approval policy they trust).
+  const acts = verifyActs(chain, headerBody);
+  if (typeof acts !== 'number') return fail(n, acts.record, acts.why, extra);
+
   return {
     ok: true,
     records: n,
     keySource,
     fingerprint,
-    summary: `VERIFIED: ${n} records, hashes and links intact, signature valid with the ${keySource === 'given' ? 'given public key' : "public key in the header (compare its fingerprint with the worker's)"} ${fingerprint}${options.evidence ? '; evidence.json matches the chain' : ''}`,
+    summary: `VERIFIED: ${n} records, hashes and links intact, signature valid with the ${keySource === 'given' ? 'given public key' : "public key in the header (compare its fingerprint with the worker's)"} ${fingerprint}${options.evidence ? '; evidence.json matches the chain' : ''}; ${acts} signed vote(s) verified against the run's approvers' keys`,
   };
+}
+
+/** The number of signed votes that verify, or the first that does not. */
+function verifyActs(chain: EvidenceChain, header: HeaderBody): number | { record: ChainRecord; why: string } {
+  const keys = header.settings?.approvals.signers ?? {};
+  const run = { workflowId: chain.workflowId, runId: chain.runId };
+  let verified = 0;
+  for (const record of chain.records.filter((r) => r.kind === 'gate')) {
+    const gate = record.body as GateView;
+    for (const vote of gate.votes ?? []) {
+      if (!vote.signature) {
+        if (vote.authenticated)
+          return {
+            record,
+            why: `the vote by ${vote.approver} is marked authenticated but carries no signature`,
+          };
+        continue;
+      }
+      const statement = voteStatement(run, { ...vote, gateId: gate.gateId, planHash: gate.planHash });
+      if (!statementVerifies(statement, vote.signature.value, keys[normalisePerson(vote.approver)] ?? []))
+        return {
+          record,
+          why: `the ${vote.decision} by ${vote.approver} on gate ${gate.gateId} does not verify with ${vote.approver}'s key in the run's settings`,
+        };
+      verified++;
+    }
+  }
+  return verified;
 }

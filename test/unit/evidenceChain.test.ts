@@ -17,6 +17,8 @@ import { projectRoot } from '../../sandbox/paths';
 import { parseWorkerConfig } from '../../worker/config';
 import { createEvidenceStore } from '../../worker/createWorker';
 import { evidenceSchemaErrors, sampleRevocationStatus } from '../fixtures/evidence';
+import { voteStatement } from '../../common/signedStatement';
+import { signatureBy, signersFor } from '../fixtures/approverKeys';
 
 const status = sampleRevocationStatus;
 
@@ -186,6 +188,35 @@ describe('evidence chain', function () {
     } finally {
       fs.rmSync(path.dirname(dir), { recursive: true, force: true });
     }
+  });
+
+  it("re-checks every signed vote against the approvers' keys the run recorded, naming the gate", function () {
+    const signed = (forge: boolean): RunStatus<RunSubject> => {
+      const run = status();
+      const gate = run.gates[0]!;
+      const vote = gate.votes[0]!;
+      const statement = (e: string) =>
+        voteStatement(
+          { workflowId: run.workflowId, runId: run.runId },
+          { ...vote, gateId: gate.gateId, planHash: gate.planHash },
+          e,
+        );
+      // A worker that recorded a vote as verified though its signature was made by someone else's key.
+      vote.signature = signatureBy(forge ? 'bob@example.com' : vote.approver, statement);
+      vote.authenticated = true;
+      run.settings!.approvals.signers = signersFor(['alice@example.com', 'bob@example.com']);
+      return run;
+    };
+    const good = verifyChain(copy(buildChain(signed(false), signer)));
+    assert.ok(good.ok, good.summary);
+    assert.match(good.summary, /1 signed vote\(s\) verified against the run's approvers' keys/);
+    const forged = verifyChain(copy(buildChain(signed(true), signer)));
+    assert.equal(forged.ok, false);
+    assert.equal(forged.failed?.kind, 'gate');
+    assert.match(
+      forged.summary,
+      /the approve by alice@example.com on gate revoke-1 does not verify with alice@example.com's key/,
+    );
   });
 });
 
