@@ -123,3 +123,5 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type EkmActivities = ReturnType<typeof createActivities>;
+export type { GcpAccessSnapshot } from './gcp/snapshotAccess';
+export type { GcpKeyUsageReport } from './gcp/keyUsage';

@@ -3,24 +3,34 @@
 // for one plan can never approve another, and drift in the world shows up as a new hash.
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { EkmError } from '../common/errors';
-import type { RevocationBaseline, RevokeKeyRequest } from '../common/revoke';
+import { EkmError, type EkmErrorType } from '../common/errors';
+import type {
+  AnyRevocationBaseline,
+  AnyRevokeKeyRequest,
+  GcpRevocationBaseline,
+  GcpRevokeKeyRequest,
+  RevocationBaseline,
+  RevokeKeyRequest,
+} from '../common/revoke';
 import type { RevocationPlan, RunSettingsView } from '../common/runStatus';
 import { allowsKeyUse, parsePolicy } from './aws/policyEdits';
 import { canonicalJson } from '../common/canonicalJson';
 
 export interface PlanRequest {
-  request: RevokeKeyRequest;
-  baseline: RevocationBaseline;
+  request: AnyRevokeKeyRequest;
+  /** Read for the request's cloud (readBaseline): a GCP baseline carries `provider`, AWS's predates it. */
+  baseline: AnyRevocationBaseline;
   settings: RunSettingsView;
 }
 
 /** The parts of the baseline that must not move between approval and action (answers' ids and times may). */
-export function baselineDigest(baseline: RevocationBaseline): string {
+export function baselineDigest(baseline: AnyRevocationBaseline): string {
   const { takenAt: _taken, ...access } = baseline.access;
   void _taken;
   return sha256(
     canonicalJson({
+      // AWS baselines predate the provider field: theirs hash as they always did.
+      ...('provider' in baseline ? { provider: baseline.provider } : {}),
       key: baseline.key,
       access,
       externalKey: baseline.externalKey,
@@ -41,11 +51,30 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-function refuse(message: string): never {
-  throw ApplicationFailure.create({ type: EkmError.PreflightFailed, message, nonRetryable: true });
+function refuse(message: string, type: EkmErrorType = EkmError.PreflightFailed): never {
+  throw ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 
-export async function planRevocation({ request, baseline, settings }: PlanRequest): Promise<RevocationPlan> {
+export async function planRevocation(plan: PlanRequest): Promise<RevocationPlan> {
+  const { request, settings } = plan;
+  if (request.provider === 'gcp') {
+    if (!('provider' in plan.baseline))
+      refuse('provider: an AWS baseline was read for a Google Cloud request');
+    return planGcpRevocation({ request, baseline: plan.baseline, settings });
+  }
+  if ('provider' in plan.baseline) refuse('provider: a Google Cloud baseline was read for an AWS request');
+  return planAwsRevocation({ request, baseline: plan.baseline, settings });
+}
+
+function planAwsRevocation({
+  request,
+  baseline,
+  settings,
+}: {
+  request: RevokeKeyRequest;
+  baseline: RevocationBaseline;
+  settings: RunSettingsView;
+}): RevocationPlan {
   const { access } = baseline;
   const role = request.roleArn;
   const key = request.keyArn;
@@ -156,6 +185,161 @@ export async function planRevocation({ request, baseline, settings }: PlanReques
     alsoStops,
     projectsToArchive: request.product === 'api' ? request.projectIds : [],
     warnings,
+    hash,
+  };
+}
+
+/** The projects every method cuts off: a request must name each one, or it would lose access unannounced. */
+function refuseUnlistedProjects(
+  request: { projectIds: string[] },
+  baseline: AnyRevocationBaseline,
+  on: string,
+) {
+  const unlisted = baseline.blastRadius.projects.filter((p) => !request.projectIds.includes(p.id));
+  if (unlisted.length)
+    refuse(
+      `projectIds: ${unlisted.map((p) => `${p.id} (${p.name})`).join(', ')} also use ${on} and would lose access too; add them to the run (every affected project is archived) or choose another key`,
+    );
+}
+
+/**
+ * Google Cloud: remove-binding takes OpenAI's principal out of the key's own IAM policy; disable-versions
+ * disables every version (and stops automatic rotation first, or the next rotation would bring a fresh
+ * enabled primary back). Both act on the key alone, never on its ring or the principal's other keys.
+ */
+function planGcpRevocation({
+  request,
+  baseline,
+  settings,
+}: {
+  request: GcpRevokeKeyRequest;
+  baseline: GcpRevocationBaseline;
+  settings: RunSettingsView;
+}): RevocationPlan {
+  const { access } = baseline;
+  const key = request.keyName;
+  const principal = request.principal;
+  const warnings: string[] = [];
+  const alsoStops: string[] = [];
+  const changes: string[] = [];
+
+  refuseUnlistedProjects(request, baseline, 'this key');
+  const otherRegistrations = baseline.blastRadius.externalKeys.filter((k) => k.id !== request.externalKeyId);
+  if (otherRegistrations.length)
+    warnings.push(
+      `other external keys are registered for this key and stop working too: ${otherRegistrations.map((k) => k.id).join(', ')}`,
+    );
+
+  const onKey = access.bindings.filter((b) => b.resource === key);
+  const onRing = access.bindings.filter((b) => b.resource === access.keyRing);
+  switch (request.method) {
+    case 'remove-binding': {
+      // The same refusal revokeGcpAccess makes, before anyone approves a plan that cannot work.
+      if (onRing.length)
+        refuse(
+          `method: remove-binding cannot revoke ${principal} on ${key}: the key ring ${access.keyRing} grants it ${onRing.map((b) => `${b.role} (as ${b.member})`).join(', ')} too, for every key on the ring; remove that binding by hand, or use disable-versions`,
+          EkmError.MethodNotApplicable,
+        );
+      const indirect = onKey.filter((b) => b.member !== principal);
+      if (indirect.length)
+        refuse(
+          `method: remove-binding removes ${principal} itself, but the key also lets it in through ${indirect.map((b) => `${b.member} in ${b.role}`).join(', ')}; narrow those bindings by hand, or use disable-versions`,
+          EkmError.MethodNotApplicable,
+        );
+      const conditional = onKey.filter((b) => b.condition);
+      if (conditional.length)
+        warnings.push(
+          `conditional binding(s) for ${principal} are removed too: ${conditional.map((b) => `${b.role} when ${b.condition!.expression}`).join(', ')}`,
+        );
+      changes.push(
+        `IAM SetIamPolicy on ${key}: remove ${principal} from ${[...new Set(onKey.map((b) => b.role))].join(', ')} (etag read-modify-write)`,
+      );
+      alsoStops.push(
+        `only ${principal} on this key: its bindings on other keys, and every other member of this key, are untouched`,
+      );
+      break;
+    }
+    case 'disable-versions':
+      if (access.rotation)
+        changes.push(
+          `Cloud KMS UpdateCryptoKey on ${key}: stop automatic rotation (every ${access.rotation.periodSeconds} s; a rotation would make a new enabled primary version and undo the revocation)`,
+        );
+      changes.push(
+        `Cloud KMS UpdateCryptoKeyVersion on ${key}: disable ${access.enabledVersions.map((v) => v.split('/').pop()).join(', ') || 'no version (none is enabled)'}`,
+      );
+      alsoStops.push(
+        `EVERY user of the key, not only OpenAI${access.otherKeyMembers.length ? `: ${access.otherKeyMembers.join(', ')}` : ''}; all data encrypted under it anywhere becomes unreadable while its versions are disabled`,
+      );
+      break;
+  }
+  changes.push(
+    ...afterTheRevoke(request, settings, {
+      replacement: `create a replacement Cloud KMS key in ${access.keyRing}, give ${principal} the role it holds on this key, register it as an external key, create a project bound to it, validate it`,
+      workspaceReplacement: `create a replacement Cloud KMS key in ${access.keyRing} and give ${principal} use of it, for the new workspace`,
+      deletion: `third approval gate, then schedule destruction of every version of ${key} (stopping automatic rotation first); Cloud KMS destroys them ${baseline.key.destroyScheduledDurationSeconds !== undefined ? `${days(baseline.key.destroyScheduledDurationSeconds)} days` : 'the key’s destroy-scheduled duration'} later`,
+    }),
+  );
+  const fixed = baseline.key.destroyScheduledDurationSeconds;
+  if (request.deleteAfterDays && fixed !== undefined && days(fixed) !== request.deleteAfterDays)
+    warnings.push(
+      `deleteAfterDays is ${request.deleteAfterDays}, but Cloud KMS destroys this key's versions ${days(fixed)} days after they are scheduled: the duration was fixed when the key was made and cannot be changed`,
+    );
+  return finishPlan(request, baseline, settings, { changes, alsoStops, warnings });
+}
+
+const days = (seconds: number) => Math.round(seconds / 86400);
+
+/** From the validate on, the runbook is the same on every cloud but for the words of its key steps. */
+function afterTheRevoke(
+  request: GcpRevokeKeyRequest,
+  settings: RunSettingsView,
+  words: { replacement: string; workspaceReplacement: string; deletion: string },
+): string[] {
+  const changes: string[] = [];
+  if (request.externalKeyId)
+    changes.push(
+      `OpenAI validate ${request.externalKeyId} until ${settings.validateConfirmations} answers in a row say revoked`,
+    );
+  changes.push(`wait ${settings.cacheWaitSeconds} s for OpenAI's key cache (durable timer)`);
+  if (request.probes.length)
+    changes.push(
+      `probe ${request.probes.length} object(s) with each project's own key: every one must be denied while a control call succeeds`,
+    );
+  else changes.push('a person attests that the ChatGPT Enterprise workspace no longer opens previous data');
+  changes.push('second approval gate, then a fresh check that access is still revoked');
+  if (request.product === 'api') {
+    changes.push(`archive OpenAI project(s) ${request.projectIds.join(', ')} (irreversible)`);
+    if (request.replace) changes.push(words.replacement);
+  } else {
+    changes.push(
+      `a person contacts OpenAI support about workspace ${request.workspaceId} (ticket reference recorded)`,
+    );
+    if (request.replace) changes.push(words.workspaceReplacement);
+  }
+  if (request.deleteAfterDays) changes.push(words.deletion);
+  return changes;
+}
+
+function finishPlan(
+  request: GcpRevokeKeyRequest,
+  baseline: GcpRevocationBaseline,
+  settings: RunSettingsView,
+  plan: { changes: string[]; alsoStops: string[]; warnings: string[] },
+): RevocationPlan {
+  // A plan-only run shows the hash the real run's approvers will see: `planOnly` is not part of it.
+  const { planOnly: _planOnly, ...planned } = request;
+  void _planOnly;
+  const hash = sha256(
+    canonicalJson({
+      request: planned,
+      baseline: baselineDigest(baseline),
+      settings: settings.digest,
+      changes: plan.changes,
+    }),
+  );
+  return {
+    ...plan,
+    projectsToArchive: request.product === 'api' ? request.projectIds : [],
     hash,
   };
 }

@@ -6,13 +6,17 @@ import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { inspectKeyInput } from '../common/keys';
 import {
+  anyRevokeKeyInput,
   awsRevocationMethods,
+  gcpRevocationMethods,
+  keyOf,
+  principalOf,
   probeKinds,
   products,
-  revokeKeyInput,
+  type AnyRevokeKeyInput,
+  type AnyRevokeKeyRequest,
   type ProbeSpec,
   type RevokeKeyInput,
-  type RevokeKeyRequest,
 } from '../common/revoke';
 import { describeIssues } from '../common/keys';
 import { UsageError } from './errors';
@@ -20,8 +24,11 @@ import { isKeyArn, keyArnOrStandIn, resolveKeyArn } from './inspectKeyRun';
 import { defaultRequester, flagIssues } from './runs';
 
 export interface RevokeFlags {
+  provider: string;
   key?: string;
   role?: string;
+  keyName?: string;
+  principal?: string;
   method?: string;
   externalKey?: string;
   project?: string[];
@@ -43,9 +50,21 @@ const collect = (value: string, previous: string[] | undefined) => [...(previous
 
 export function addRevokeFlags(command: Command, defaultTaskQueue: string): Command {
   return command
-    .option('--key <ref>', 'the AWS KMS key: key ARN, alias (alias/NAME), alias ARN or key id')
-    .option('--role <arn>', 'the customer role OpenAI assumes (arn:aws:iam::ACCOUNT:role/NAME)')
-    .option('--method <method>', `how access is revoked: ${awsRevocationMethods.join(' | ')}`)
+    .option('--provider <cloud>', 'where the key lives: aws | gcp', 'aws')
+    .option('--key <ref>', 'AWS: the KMS key: key ARN, alias (alias/NAME), alias ARN or key id')
+    .option('--role <arn>', 'AWS: the customer role OpenAI assumes (arn:aws:iam::ACCOUNT:role/NAME)')
+    .option(
+      '--key-name <name>',
+      'GCP: the Cloud KMS key (projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY)',
+    )
+    .option(
+      '--principal <member>',
+      "GCP: OpenAI's IAM principal as the key's binding names it (principal://iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/subject/SUBJECT)",
+    )
+    .option(
+      '--method <method>',
+      `how access is revoked: AWS ${awsRevocationMethods.join(' | ')}; GCP ${gcpRevocationMethods.join(' | ')}`,
+    )
     .option('--external-key <id>', 'the OpenAI external key registered for the key (extkey_…); API only')
     .option('--project <id>', 'an OpenAI project bound to the key (proj_…); repeat for every one', collect)
     .option(
@@ -78,6 +97,8 @@ const flagOf: Record<string, string> = {
   product: '--product',
   keyArn: '--key',
   roleArn: '--role',
+  keyName: '--key-name',
+  principal: '--principal',
   method: '--method',
   externalKeyId: '--external-key',
   projectIds: '--project',
@@ -117,31 +138,21 @@ function parseDays(value: string | undefined): number | undefined {
 }
 
 export interface CheckedRevokeFlags {
-  /** The request, except that keyArn may still be a stand-in when `--key` is an alias or a key id. */
-  input: RevokeKeyInput;
+  /** The request, except that an AWS keyArn may still be a stand-in when `--key` is an alias or a key id. */
+  input: AnyRevokeKeyInput;
   keyRef: string;
   needsResolution: boolean;
 }
 
-/** Checks every flag against the workflow's schema; throws a usage error naming the flags to fix. */
-export function checkRevokeFlags(flags: RevokeFlags, planOnly: boolean): CheckedRevokeFlags {
-  if (!flags.key)
-    throw new UsageError('--key: is required: give the key ARN, an alias (alias/NAME) or a key id');
-  const ref = inspectKeyInput.safeParse({ provider: 'aws', key: flags.key });
-  if (!ref.success) throw new UsageError(`--${describeIssues(ref.error)}`);
-  const keyRef = ref.data.key;
-  const given = isKeyArn(keyRef);
-  const probes = (flags.probe ?? []).map(parseProbe);
-  const input: RevokeKeyInput = {
-    provider: 'aws',
+/** The flags every cloud shares, as the request's fields. */
+function sharedFields(flags: RevokeFlags, planOnly: boolean) {
+  return {
     product: flags.product as RevokeKeyInput['product'],
-    keyArn: keyArnOrStandIn(keyRef, flags.role),
-    roleArn: flags.role as string,
     method: flags.method as string,
     externalKeyId: flags.externalKey,
     projectIds: flags.project ?? [],
     workspaceId: flags.workspace,
-    probes,
+    probes: (flags.probe ?? []).map(parseProbe),
     requester: (flags.requester ?? defaultRequester()) as string,
     reason: flags.reason as string,
     changeTicket: flags.ticket as string,
@@ -150,12 +161,55 @@ export function checkRevokeFlags(flags: RevokeFlags, planOnly: boolean): Checked
     replace: flags.replace,
     deleteAfterDays: parseDays(flags.deleteAfterDays),
   };
+}
+
+/** Checks every flag against the workflow's schema; throws a usage error naming the flags to fix. */
+export function checkRevokeFlags(flags: RevokeFlags, planOnly: boolean): CheckedRevokeFlags {
+  if (flags.provider !== 'aws' && flags.provider !== 'gcp')
+    throw new UsageError(`--provider: ${JSON.stringify(flags.provider)} must be aws or gcp`);
+  if (flags.provider === 'gcp') return checkGcpFlags(flags, planOnly);
+  if (flags.keyName || flags.principal)
+    throw new UsageError(
+      `${flags.keyName ? '--key-name' : '--principal'}: is for Google Cloud keys (--provider gcp); an AWS key takes --key and --role`,
+    );
+  if (!flags.key)
+    throw new UsageError('--key: is required: give the key ARN, an alias (alias/NAME) or a key id');
+  const ref = inspectKeyInput.safeParse({ provider: 'aws', key: flags.key });
+  if (!ref.success) throw new UsageError(`--${describeIssues(ref.error)}`);
+  const keyRef = ref.data.key;
+  const given = isKeyArn(keyRef);
+  const input: RevokeKeyInput = {
+    provider: 'aws',
+    keyArn: keyArnOrStandIn(keyRef, flags.role),
+    roleArn: flags.role as string,
+    ...sharedFields(flags, planOnly),
+  };
   validate(input, flags);
   return { input, keyRef, needsResolution: !given };
 }
 
-function validate(input: RevokeKeyInput, flags: RevokeFlags): RevokeKeyRequest {
-  const parsed = revokeKeyInput.safeParse(input);
+/** A Cloud KMS key has one name and no aliases: nothing to resolve on the worker. */
+function checkGcpFlags(flags: RevokeFlags, planOnly: boolean): CheckedRevokeFlags {
+  if (flags.key || flags.role)
+    throw new UsageError(
+      `${flags.key ? '--key' : '--role'}: is for AWS keys; a Google Cloud key takes --key-name and --principal`,
+    );
+  if (!flags.keyName)
+    throw new UsageError(
+      '--key-name: is required with --provider gcp: give projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY',
+    );
+  const input: AnyRevokeKeyInput = {
+    provider: 'gcp',
+    keyName: flags.keyName,
+    principal: flags.principal as string,
+    ...sharedFields(flags, planOnly),
+  };
+  validate(input, flags);
+  return { input, keyRef: flags.keyName, needsResolution: false };
+}
+
+function validate(input: AnyRevokeKeyInput, flags: RevokeFlags): AnyRevokeKeyRequest {
+  const parsed = anyRevokeKeyInput.safeParse(input);
   if (parsed.success) return parsed.data;
   const message = flagIssues(parsed.error, (root, rest) => {
     const flag = flagOf[root] ?? root;
@@ -173,8 +227,8 @@ export async function resolveRevokeInput(
   client: Client,
   checked: CheckedRevokeFlags,
   flags: RevokeFlags,
-): Promise<RevokeKeyInput> {
-  if (!checked.needsResolution) return checked.input;
+): Promise<AnyRevokeKeyInput> {
+  if (!checked.needsResolution || checked.input.provider !== 'aws') return checked.input;
   const keyArn = await resolveKeyArn(
     client,
     flags.taskQueue,
@@ -187,12 +241,12 @@ export async function resolveRevokeInput(
 }
 
 /** What the run is about, in one line and a few: the Web UI shows them on the run (no secrets in here). */
-export function describeRequest(input: RevokeKeyInput): { summary: string; details: string } {
+export function describeRequest(input: AnyRevokeKeyInput): { summary: string; details: string } {
   const projects = input.projectIds?.length ? input.projectIds.join(', ') : '(none)';
   return {
-    summary: `Revoke OpenAI's access to ${input.keyArn} (${input.method}) — ${input.changeTicket}`,
+    summary: `Revoke OpenAI's access to ${keyOf(input)} (${input.method}) — ${input.changeTicket}`,
     details: [
-      `**Key** \`${input.keyArn}\` via role \`${input.roleArn}\`, method **${input.method}**`,
+      `**Key** \`${keyOf(input)}\` via ${input.provider === 'gcp' ? 'principal' : 'role'} \`${principalOf(input)}\`, method **${input.method}**`,
       `**Product** ${input.product ?? 'api'}${input.externalKeyId ? `, external key \`${input.externalKeyId}\`` : ''}${input.workspaceId ? `, workspace \`${input.workspaceId}\`` : ''}`,
       `**Projects** ${projects}`,
       `**Asked by** ${input.requester}, ticket ${input.changeTicket}, urgency ${input.urgency ?? 'normal'}`,

@@ -3,7 +3,7 @@
 // command (which renders a running run from its status query) print the same record.
 import type { AccessProof, KeyRotationState } from './rotate';
 import type { RunStatus, UsageRead } from './runStatus';
-import { runHeadline, type RunSubject } from './runSubject';
+import { runHeadline, subjectKey, type RunSubject } from './runSubject';
 
 function trailLine(read: UsageRead): string {
   const u = read.report;
@@ -12,8 +12,17 @@ function trailLine(read: UsageRead): string {
   return `${u.since} → ${u.until}: ${u.successful} successful, ${u.refused} refused${codes.length ? ` (${codes.join(', ')})` : ''}; last successful use ${u.lastSuccessfulUse ?? 'none'}`;
 }
 
-function usageSection(usage: NonNullable<RunStatus<RunSubject>['usage']>): string[] {
-  const lines = ['', '## Audit trail (CloudTrail, calls by the role OpenAI assumes)', ''];
+function usageSection(
+  usage: NonNullable<RunStatus<RunSubject>['usage']>,
+  provider: RunSubject['provider'],
+): string[] {
+  const lines = [
+    '',
+    provider === 'gcp'
+      ? '## Audit trail (Cloud Logging Data Access entries, calls by OpenAI’s principal)'
+      : '## Audit trail (CloudTrail, calls by the role OpenAI assumes)',
+    '',
+  ];
   if (usage.window) {
     lines.push(`- Window: ${trailLine(usage.window)}`);
     const v = usage.window.validation;
@@ -55,6 +64,11 @@ function rotationSection(rotation: NonNullable<RunStatus['rotation']>): string[]
   return lines;
 }
 
+/** Who OpenAI is at the key: the role it assumes (AWS), its IAM principal (Google Cloud). */
+function openAiAtTheKey(r: RunSubject): string {
+  return r.provider === 'gcp' ? `principal: ${r.principal}` : `role: ${r.roleArn}`;
+}
+
 export function evidenceMarkdown(run: RunStatus<RunSubject>): string {
   const r = run.request;
   const title = run.restores
@@ -65,7 +79,7 @@ export function evidenceMarkdown(run: RunStatus<RunSubject>): string {
         ? 'EKM key usage check'
         : 'EKM key revocation';
   const lines = [
-    `# ${title} — ${r.keyArn}`,
+    `# ${title} — ${subjectKey(r)}`,
     '',
     `- Workflow: \`${run.workflowId}\`, run \`${run.runId}\``,
     ...(run.restores
@@ -74,8 +88,8 @@ export function evidenceMarkdown(run: RunStatus<RunSubject>): string {
     `- Requested by ${r.requester} — change ticket ${r.changeTicket}${r.urgency ? ` — ${r.urgency}` : ''}`,
     `- Reason: ${r.reason}`,
     r.method
-      ? `- Product: ${r.product ?? 'api'}; method: **${r.method}**; role: ${r.roleArn}`
-      : `- **${runHeadline(r)}**; role: ${r.roleArn}`,
+      ? `- Product: ${r.product ?? 'api'}; method: **${r.method}**; ${openAiAtTheKey(r)}`
+      : `- **${runHeadline(r)}**; ${openAiAtTheKey(r)}`,
     `- Mode: ${run.settings?.mode ?? 'unknown'}; OpenAI: ${run.settings?.openAiBaseUrl ?? 'unknown'}`,
     `- End state: **${run.endState ?? 'running'}**${run.endReason ? ` — ${run.endReason}` : ''}`,
   ];
@@ -83,7 +97,7 @@ export function evidenceMarkdown(run: RunStatus<RunSubject>): string {
     lines.push(
       `- Cache wait: ${run.cacheWait.seconds} s, from ${run.cacheWait.startedAt} to ${run.cacheWait.endedAt ?? '(not finished)'}`,
     );
-  if (run.usage) lines.push(...usageSection(run.usage));
+  if (run.usage) lines.push(...usageSection(run.usage, r.provider));
   if (run.rotation) lines.push(...rotationSection(run.rotation));
   if (run.plan) {
     lines.push('', `## Plan \`${run.plan.hash}\``, '', ...run.plan.changes.map((c) => `1. ${c}`));

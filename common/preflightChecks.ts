@@ -1,11 +1,33 @@
 // Preflight's judgement of what it read: is the world the way the request says, and is there something
 // to revoke and to prove? Each finding names the field or the fact, and the fix. Pure, so the workflow
 // runs it and unit tests pin it.
-import type { RevocationBaseline, RevokeKeyRequest } from './revoke';
+import type {
+  AnyRevocationBaseline,
+  AnyRevokeKeyRequest,
+  GcpRevocationBaseline,
+  GcpRevokeKeyRequest,
+  RevocationBaseline,
+  RevokeKeyRequest,
+} from './revoke';
 
-export function preflightFindings(request: RevokeKeyRequest, baseline: RevocationBaseline): string[] {
+export function preflightFindings(request: RevokeKeyRequest, baseline: RevocationBaseline): string[];
+export function preflightFindings(request: GcpRevokeKeyRequest, baseline: GcpRevocationBaseline): string[];
+export function preflightFindings(request: AnyRevokeKeyRequest, baseline: AnyRevocationBaseline): string[];
+export function preflightFindings(request: AnyRevokeKeyRequest, baseline: AnyRevocationBaseline): string[] {
+  const findings =
+    request.provider === 'gcp'
+      ? 'provider' in baseline
+        ? gcpKeyFindings(request, baseline)
+        : ['provider: the run read an AWS key for a Google Cloud request']
+      : 'provider' in baseline
+        ? ['provider: the run read a Google Cloud key for an AWS request']
+        : awsKeyFindings(request, baseline);
+  return [...findings, ...openAiFindings(request, baseline)];
+}
+
+function awsKeyFindings(request: RevokeKeyRequest, baseline: RevocationBaseline): string[] {
   const findings: string[] = [];
-  const { key, externalKey, projects, validate, probes } = baseline;
+  const { key, externalKey } = baseline;
   if (key.arn !== request.keyArn) findings.push(`keyArn: AWS answers for ${key.arn}, not ${request.keyArn}`);
   if (key.manager !== 'CUSTOMER')
     findings.push(
@@ -27,6 +49,39 @@ export function preflightFindings(request: RevokeKeyRequest, baseline: Revocatio
         `roleArn: ${externalKey.id} is registered with role ${externalKey.roleArn}; give that role (or check the external key id)`,
       );
   }
+  return findings;
+}
+
+function gcpKeyFindings(request: GcpRevokeKeyRequest, baseline: GcpRevocationBaseline): string[] {
+  const findings: string[] = [];
+  const { key, access, externalKey } = baseline;
+  if (key.name !== request.keyName)
+    findings.push(`keyName: Cloud KMS answers for ${key.name}, not ${request.keyName}`);
+  if (!key.enabled)
+    findings.push(
+      `keyName: the key's primary version is ${key.state}: OpenAI already cannot encrypt with it; there is nothing to revoke (use \`ekm key inspect\`)`,
+    );
+  if (!access.bindings.length)
+    findings.push(
+      `principal: no binding on ${request.keyName} or its key ring takes in ${request.principal}; OpenAI does not reach the key through it — check the principal against the key's IAM policy`,
+    );
+  if (externalKey) {
+    if (externalKey.type !== 'gcp')
+      findings.push(
+        `externalKeyId: ${externalKey.id} is a ${externalKey.type} registration, not a Google Cloud one`,
+      );
+    else if (!baseline.blastRadius.externalKeys.some((k) => k.id === externalKey.id))
+      findings.push(
+        `externalKeyId: ${externalKey.id} is registered for ${externalKey.gcp?.keyName ?? 'another key'}, not for ${request.keyName}`,
+      );
+  }
+  return findings;
+}
+
+/** The same on every cloud: the projects named, OpenAI's access now, and every probe readable now. */
+function openAiFindings(request: AnyRevokeKeyRequest, baseline: AnyRevocationBaseline): string[] {
+  const findings: string[] = [];
+  const { projects, validate, probes } = baseline;
   for (const id of request.projectIds) {
     const project = projects.find((p) => p.id === id);
     if (!project) {
@@ -40,7 +95,7 @@ export function preflightFindings(request: RevokeKeyRequest, baseline: Revocatio
     const affected = baseline.blastRadius.externalKeys.map((k) => k.id);
     if (!project.externalKeyId || !affected.includes(project.externalKeyId))
       findings.push(
-        `projectIds: ${id} is bound to ${project.externalKeyId ?? 'no external key'}, which does not use this key or role`,
+        `projectIds: ${id} is bound to ${project.externalKeyId ?? 'no external key'}, which does not use this key${request.provider === 'aws' ? ' or role' : ''}`,
       );
   }
   if (validate && validate.outcome !== 'success')

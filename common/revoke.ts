@@ -3,6 +3,10 @@
 import { z } from 'zod';
 import { signatureSchema } from './signedStatement';
 import { keyArnField, refuseOtherAccount, roleArnField } from './awsArns';
+import type { EkmActivities } from '../activities';
+
+/** What snapshotGcpAccess reads: OpenAI's bindings on the key and its ring, the versions, the rotation. */
+export type GcpAccessSnapshot = Awaited<ReturnType<EkmActivities['snapshotGcpAccess']>>;
 
 /**
  * The ways to revoke OpenAI's access to an AWS key, in the runbook's words. `alias-repoint` is listed so
@@ -61,6 +65,66 @@ export const probeSpec = z
   .strict();
 export type ProbeSpec = z.infer<typeof probeSpec>;
 
+/** What the product asks of a request, the same for every cloud: the API needs its registration, projects
+ * and probes; ChatGPT Enterprise its workspace, and nothing to probe. */
+function refineProductFields(
+  input: {
+    product: Product;
+    externalKeyId?: string;
+    projectIds: string[];
+    workspaceId?: string;
+    probes: ProbeSpec[];
+  },
+  ctx: z.RefinementCtx,
+): void {
+  if (input.product === 'api') {
+    if (!input.externalKeyId)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['externalKeyId'],
+        message: 'is required for the API (extkey_…)',
+      });
+    if (input.projectIds.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['projectIds'],
+        message: 'must list every project bound to the key (at least one)',
+      });
+    if (input.probes.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['probes'],
+        message:
+          'must name at least one object to probe (file, response or model): without one, "denied" proves nothing',
+      });
+    if (input.workspaceId)
+      ctx.addIssue({ code: 'custom', path: ['workspaceId'], message: 'is for chatgpt-enterprise only' });
+  } else {
+    if (!input.workspaceId)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workspaceId'],
+        message: 'is required for chatgpt-enterprise',
+      });
+    if (input.probes.length)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['probes'],
+        message: 'ChatGPT Enterprise has no API to probe: a person attests instead',
+      });
+  }
+  input.probes.forEach((probe, i) => {
+    if (!input.projectIds.includes(probe.projectId))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['probes', i, 'projectId'],
+        message: `${probe.projectId} is not one of projectIds`,
+      });
+  });
+  if (new Set(input.projectIds).size !== input.projectIds.length)
+    ctx.addIssue({ code: 'custom', path: ['projectIds'], message: 'lists a project twice' });
+}
+
 export const revokeKeyInput = z
   .object({
     provider: z.literal('aws', { message: 'must be aws (Google Cloud comes with the GCP provider)' }),
@@ -110,58 +174,116 @@ export const revokeKeyInput = z
   .strict()
   .superRefine((input, ctx) => {
     refuseOtherAccount(input.keyArn, input.roleArn, ctx);
-    if (input.product === 'api') {
-      if (!input.externalKeyId)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['externalKeyId'],
-          message: 'is required for the API (extkey_…)',
-        });
-      if (input.projectIds.length === 0)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['projectIds'],
-          message: 'must list every project bound to the key (at least one)',
-        });
-      if (input.probes.length === 0)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['probes'],
-          message:
-            'must name at least one object to probe (file, response or model): without one, "denied" proves nothing',
-        });
-      if (input.workspaceId)
-        ctx.addIssue({ code: 'custom', path: ['workspaceId'], message: 'is for chatgpt-enterprise only' });
-    } else {
-      if (!input.workspaceId)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['workspaceId'],
-          message: 'is required for chatgpt-enterprise',
-        });
-      if (input.probes.length)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['probes'],
-          message: 'ChatGPT Enterprise has no API to probe: a person attests instead',
-        });
-    }
-    input.probes.forEach((probe, i) => {
-      if (!input.projectIds.includes(probe.projectId))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['probes', i, 'projectId'],
-          message: `${probe.projectId} is not one of projectIds`,
-        });
-    });
-    if (new Set(input.projectIds).size !== input.projectIds.length)
-      ctx.addIssue({ code: 'custom', path: ['projectIds'], message: 'lists a project twice' });
+    refineProductFields(input, ctx);
   });
 
+/** An AWS revocation (the name predates Google Cloud; `AnyRevokeKeyInput` is either cloud's). */
 export type RevokeKeyInput = z.input<typeof revokeKeyInput>;
 export type RevokeKeyRequest = z.output<typeof revokeKeyInput>;
 
-/** One id space for every run that changes a key: a second start for the same key is refused. */
+// --- Google Cloud KMS -------------------------------------------------------------------------------------
+
+/**
+ * The ways to revoke OpenAI's access to a Cloud KMS key, narrowest first: take OpenAI's principal out of
+ * the key's IAM policy, or disable every version of the key (and stop its automatic rotation, which would
+ * otherwise make a fresh enabled primary) — which stops every user of the key, not only OpenAI.
+ */
+export const gcpRevocationMethods = ['remove-binding', 'disable-versions'] as const;
+export type GcpRevocationMethod = (typeof gcpRevocationMethods)[number];
+
+/** projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY: Cloud KMS has no aliases to resolve. */
+export const gcpKeyNameField = z
+  .string()
+  .trim()
+  .regex(
+    /^projects\/[a-z][a-z0-9.:-]{0,62}\/locations\/[a-z][a-z0-9-]{0,62}\/keyRings\/[A-Za-z0-9_-]{1,63}\/cryptoKeys\/[A-Za-z0-9_-]{1,63}$/,
+    'must be the Cloud KMS key name (projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY)',
+  );
+
+/**
+ * OpenAI's principal as the key's binding names it: one IAM principal (OpenAI's Google subject through the
+ * customer's workload identity pool, principal://…/subject/…). A pool, a domain or everyone is never "OpenAI".
+ */
+export const gcpPrincipalField = z
+  .string()
+  .trim()
+  .regex(
+    /^(principal:\/\/iam\.googleapis\.com\/projects\/\d+\/locations\/global\/workloadIdentityPools\/[a-z0-9-]{4,32}\/subject\/[^\s/]{1,127}|serviceAccount:[^\s@]+@[^\s@]+)$/,
+    "must be OpenAI's IAM principal as the key's binding names it (principal://iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/subject/SUBJECT)",
+  );
+
+export const gcpRevokeKeyInput = z
+  .object({
+    provider: z.literal('gcp'),
+    product: z.enum(products, { message: `must be one of: ${products.join(', ')}` }).default('api'),
+    keyName: gcpKeyNameField,
+    principal: gcpPrincipalField,
+    method: z
+      .string()
+      .superRefine((value, ctx) => {
+        if (!(gcpRevocationMethods as readonly string[]).includes(value))
+          ctx.addIssue({
+            code: 'custom',
+            message: `must be one of: ${gcpRevocationMethods.join(', ')}${(awsRevocationMethods as readonly string[]).includes(value) ? ` (${value} is an AWS method)` : ''}`,
+          });
+      })
+      .transform((value) => value as GcpRevocationMethod),
+    externalKeyId: externalKeyIdField.optional(),
+    projectIds: z.array(projectId).max(100, 'at most 100 projects per run').default([]),
+    workspaceId: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be the ChatGPT Enterprise workspace id')
+      .optional(),
+    probes: z.array(probeSpec).max(50, 'at most 50 probes').default([]),
+    requester: personField,
+    reason: z.string().trim().min(1, 'must say why the key is revoked').max(2000, 'is too long'),
+    changeTicket: changeTicketField,
+    urgency: z.enum(['normal', 'incident'], { message: 'must be normal or incident' }).default('normal'),
+    planOnly: z.boolean().default(false),
+    replace: z.boolean().default(true),
+    /**
+     * Schedule the old key's destruction, behind its own gate. Cloud KMS destroys a version after the
+     * key's destroy-scheduled duration, fixed when the key was made: the plan says when that is and warns
+     * when it differs from the days asked for (the same 7–30 as AWS, so one request reads the same).
+     */
+    deleteAfterDays: z
+      .number()
+      .int('must be a whole number of days')
+      .min(7, 'must be at least 7 days')
+      .max(30, 'must be at most 30 days')
+      .optional(),
+    signature: signatureSchema.optional(),
+  })
+  .strict()
+  .superRefine((input, ctx) => refineProductFields(input, ctx));
+
+export type GcpRevokeKeyInput = z.input<typeof gcpRevokeKeyInput>;
+export type GcpRevokeKeyRequest = z.output<typeof gcpRevokeKeyInput>;
+
+/** What `revokeKey` is given: a revocation on either cloud, told apart by `provider`. */
+export const anyRevokeKeyInput = z.discriminatedUnion('provider', [revokeKeyInput, gcpRevokeKeyInput]);
+export type AnyRevokeKeyInput = z.input<typeof anyRevokeKeyInput>;
+export type AnyRevokeKeyRequest = z.output<typeof anyRevokeKeyInput>;
+
+/** The key a request names, in its cloud's spelling (a key ARN, a Cloud KMS key name). */
+export function keyOf(
+  request: { provider: 'aws'; keyArn: string } | { provider: 'gcp'; keyName: string },
+): string {
+  return request.provider === 'gcp' ? request.keyName : request.keyArn;
+}
+
+/** Who OpenAI is at the key: the role it assumes (AWS), its IAM principal (Google Cloud). */
+export function principalOf(
+  request: { provider: 'aws'; roleArn: string } | { provider: 'gcp'; principal: string },
+): string {
+  return request.provider === 'gcp' ? request.principal : request.roleArn;
+}
+
+/**
+ * One id space for every run that changes a key: a second start for the same key is refused. The key is
+ * its ARN on AWS and its resource name on Google Cloud (both unique, neither has a second spelling).
+ */
 export function keyWorkflowId(keyArnValue: string): string {
   return `ekm-key:${keyArnValue}`;
 }
@@ -227,7 +349,19 @@ export interface ExternalKeyView {
   roleArn?: string;
   kmsArn?: string;
   externalId?: string;
+  /** A GCP registration: the key it names and OpenAI's workload identity at the customer. */
+  gcp?: GcpExternalKeyFields;
   projectIds: string[];
+}
+
+/** OpenAI's GCP registration body (reference/openai-ekm.md), as the workflow hands it on. */
+export interface GcpExternalKeyFields {
+  /** projects/{kms_project_id}/locations/{kms_key_location}/keyRings/{kms_key_ring_name}/cryptoKeys/{kms_key_name} */
+  keyName: string;
+  workloadIdentityProjectNumber: string;
+  workloadIdentityPoolId: string;
+  workloadIdentityProviderId: string;
+  audience: string;
 }
 
 /** Every registration that shares the key or the role, and the active projects bound to each. */
@@ -268,7 +402,10 @@ export interface ValidationView {
   answeredAt: string;
 }
 
-/** The state read before anything changes; the plan's hash covers it, so drift means a new gate. */
+/**
+ * The state read before anything changes; the plan's hash covers it, so drift means a new gate. This is
+ * AWS's (the name predates Google Cloud); `AnyRevocationBaseline` is either cloud's.
+ */
 export interface RevocationBaseline {
   key: { arn: string; state: string; enabled: boolean; manager: string };
   access: AwsAccessSnapshot;
@@ -277,6 +414,35 @@ export interface RevocationBaseline {
   projects: ProjectView[];
   validate?: ValidationView;
   probes: ProbeRound[];
+}
+
+/** A Cloud KMS key's baseline: the key (its primary version's state is what OpenAI meets), OpenAI's bindings. */
+export interface GcpRevocationBaseline {
+  provider: 'gcp';
+  key: {
+    name: string;
+    /** The primary version's state (NO_PRIMARY_VERSION when there is none). */
+    state: string;
+    enabled: boolean;
+    manager: string;
+    /** How long a version stays DESTROY_SCHEDULED before it is gone: fixed when the key was made. */
+    destroyScheduledDurationSeconds?: number;
+  };
+  access: GcpAccessSnapshot;
+  externalKey?: ExternalKeyView;
+  blastRadius: BlastRadius;
+  projects: ProjectView[];
+  validate?: ValidationView;
+  probes: ProbeRound[];
+}
+
+export type AnyRevocationBaseline = RevocationBaseline | GcpRevocationBaseline;
+
+/** The revoke step's result on either cloud (the GCP activity's has this shape). */
+export interface AnyRevocationChange {
+  method: AwsRevocationMethod | GcpRevocationMethod;
+  changed: boolean;
+  description: string;
 }
 
 /** `ekm restore`: puts back what a revocation removed, from the snapshot that run kept. */

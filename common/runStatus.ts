@@ -5,10 +5,12 @@ import type { RevokeKeyRequest, ValidationView } from './revoke';
 import type { AccessProof, KeyRotationState, RotationChange } from './rotate';
 import type { RunSubject } from './runSubject';
 import type { KeyUsageReport, UsageSample } from './usage';
+import type { GcpKeyUsageReport } from '../activities';
 
 /** One read of the audit trail: its report, or why it could not be read (never a reason to stop). */
 export interface UsageRead {
-  report?: KeyUsageReport;
+  /** AWS: CloudTrail's report; Google Cloud: Cloud Logging's (the same counts, with its source and caveats). */
+  report?: KeyUsageReport | GcpKeyUsageReport;
   error?: string;
 }
 
@@ -143,5 +145,12 @@ export interface RunStatus<R extends RunSubject = RevokeKeyRequest> {
   };
   /** The workflow watching the old key's deletion window (it outlives the revocation). */
   deletionWatch?: { workflowId: string; runId?: string; note: string };
-  replacement?: { keyArn?: string; roleArn?: string; externalKeyId?: string; projectId?: string };
+  replacement?: {
+    keyArn?: string;
+    /** Google Cloud: the replacement key's resource name. */
+    keyName?: string;
+    roleArn?: string;
+    externalKeyId?: string;
+    projectId?: string;
+  };
 }

@@ -1,11 +1,9 @@
-// What every run on a key shares, whatever it does to it (revoke, restore, rotate): the key, the role,
-// who asked and why. The run record, the CLI and the evidence speak of a run through this.
+// What every run on a key shares, whatever it does to it (revoke, restore, rotate): the key, who OpenAI is
+// at the key (the role it assumes on AWS, its IAM principal on Google Cloud), who asked and why. The run
+// record, the CLI and the evidence speak of a run through this.
 import type { Rotation } from './rotate';
 
-export interface RunSubject {
-  provider: 'aws';
-  keyArn: string;
-  roleArn: string;
+interface RunSubjectCommon {
   requester: string;
   reason: string;
   changeTicket: string;
@@ -20,7 +18,33 @@ export interface RunSubject {
   urgency?: string;
 }
 
-/** "key-policy-deny on arn:…" / "rotate now on arn:…". */
+export interface AwsRunSubject extends RunSubjectCommon {
+  provider: 'aws';
+  keyArn: string;
+  roleArn: string;
+}
+
+export interface GcpRunSubject extends RunSubjectCommon {
+  provider: 'gcp';
+  /** projects/…/locations/…/keyRings/…/cryptoKeys/… */
+  keyName: string;
+  /** OpenAI's IAM principal, as the key's binding names it. */
+  principal: string;
+}
+
+export type RunSubject = AwsRunSubject | GcpRunSubject;
+
+/** The key, as its cloud names it: the key ARN, or the Cloud KMS key name. */
+export function subjectKey(r: RunSubject): string {
+  return r.provider === 'gcp' ? r.keyName : r.keyArn;
+}
+
+/** Who OpenAI is at the key, with its kind: "role arn:aws:iam::…" / "principal principal://…". */
+export function subjectPrincipal(r: RunSubject): string {
+  return r.provider === 'gcp' ? `principal ${r.principal}` : `role ${r.roleArn}`;
+}
+
+/** "key-policy-deny on arn:…" / "rotate now on arn:…" / "remove-binding on projects/…". */
 export function runHeadline(r: RunSubject): string {
   const what =
     r.method ??
@@ -28,5 +52,5 @@ export function runHeadline(r: RunSubject): string {
     (r.rotation?.kind === 'automatic'
       ? `automatic rotation every ${r.rotation.periodDays} days`
       : 'rotate now');
-  return `${what} on ${r.keyArn}`;
+  return `${what} on ${subjectKey(r)}`;
 }

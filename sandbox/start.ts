@@ -17,6 +17,7 @@ import { seedDemoOrganisation } from './openai/demo';
 import type { TwinBehaviour } from './openai/routes';
 import { startOpenAiTwin, type OpenAiTwin } from './openai/twin';
 import { sandboxCodecKeyId, startSandboxCodec, type SandboxCodec } from './codecSandbox';
+import { sandboxApproverKeys } from './approverKeys';
 import { sandboxEvidenceKeyFile } from './evidenceKey';
 import { startGcpKmsFake, type GcpKmsFake } from './gcp/kmsFake';
 import { startMotoServer, startTemporalDevServer } from './services';
@@ -26,6 +27,7 @@ const rel = (file: string) => path.relative(process.cwd(), file) || '.';
 
 /** The sandbox's approvers: anyone may type these names — signed approvals come with the trust work. */
 const sandboxApprovers = ['alice@example.com', 'bob@example.com'];
+const sandboxRequester = 'rita@example.com';
 
 let twin: OpenAiTwin | undefined;
 let gcpKms: GcpKmsFake | undefined;
@@ -144,6 +146,7 @@ async function main(): Promise<void> {
     demo.openai.projects.map((p, i) => [`EKM_SANDBOX_PROJECT_KEY_${i + 1}`, p.apiKey]),
   );
   const gate = { approvers: sandboxApprovers, quorum: 1, deadlineSeconds: 86400 };
+  const people = sandboxApproverKeys([...sandboxApprovers, sandboxRequester]);
   const worker = await startWorkerProcess({
     temporalAddress: temporal.address,
     config: {
@@ -173,6 +176,7 @@ async function main(): Promise<void> {
       approvals: {
         gates: { revoke: gate, archive: gate, deletion: gate, restore: gate },
         breakGlass: { approvers: [sandboxApprovers[0]!], quorum: 1, deadlineSeconds: 3600 },
+        signers: Object.fromEntries(Object.entries(people).map(([who, p]) => [who, [p.publicKey]])),
       },
       evidence: { directory: path.join(dataDir(), 'evidence'), signingKeyFile: evidenceKey },
     },
@@ -193,7 +197,8 @@ async function main(): Promise<void> {
       `--probe ${p.id}:response:${p.probes.responseId}`,
       `--probe ${p.id}:model:${p.probes.fineTunedModel}`,
     ]),
-    '--requester rita@example.com',
+    `--requester ${sandboxRequester}`,
+    `--signing-key ${rel(people[sandboxRequester]!.keyFile)}`,
     "--reason 'rehearsal of a key compromise'",
     '--ticket CHG-1',
   ];
@@ -225,7 +230,8 @@ Try next, in another terminal:
 Rehearse a revocation (the README walks through it; approvers: ${sandboxApprovers.join(', ')}):
   sh ${rel(path.join(dataDir(), 'revoke-example.txt'))}   (the full command with the demo's ids; \`revoke plan\` takes the same flags)
   ${env}${cli} status <workflow id> --watch
-  ${env}${cli} approve <workflow id> --as alice@example.com --plan <hash from status>
+  ${env}${cli} approve <workflow id> --as alice@example.com --plan <hash from status> --signing-key ${rel(people['alice@example.com']!.keyFile)}
+  (everyone's signing key is in ${rel(path.join(dataDir(), 'approver-keys'))}/; unsigned votes count here only, marked unauthenticated)
 
 Ctrl-C stops everything.`);
 

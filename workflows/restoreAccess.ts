@@ -9,7 +9,7 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import { EkmError } from '../common/errors';
-import { restoreAccessInput, type RestoreAccessInput } from '../common/revoke';
+import { restoreAccessInput, type AwsAccessSnapshot, type RestoreAccessInput } from '../common/revoke';
 import type { RunStatus } from '../common/runStatus';
 import { Gatekeeper } from './approvals/gatekeeper';
 import { lockRole } from './locks';
@@ -45,8 +45,14 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
     refuse(
       `revokeRunId: no closed revocation ${input.revokeWorkflowId} / ${input.revokeRunId} in this worker's evidence store; a running revocation must be cancelled first (\`ekm cancel\`)`,
     );
+  // Restoring a Google Cloud revocation (restoreGcpAccess puts back the bindings, versions and rotation the
+  // snapshot holds) has no workflow path yet: refused, rather than read as an AWS one.
+  if (revoked.request.provider !== 'aws')
+    refuse(
+      'revokeWorkflowId: restoring a Google Cloud revocation is not built yet; its access-snapshot.json holds the bindings, versions and rotation to put back',
+    );
   const request = {
-    ...revoked.request,
+    ...(revoked.request as Extract<typeof revoked.request, { provider: 'aws' }>),
     // The revocation's requester signed that run's start, not this one's.
     signature: undefined,
     requester: input.requester,
@@ -85,10 +91,11 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
     const revokeStep = revoked.steps.find((s) => s.step === 'revoke');
     if (revokeStep?.state !== 'done')
       refuse('revokeWorkflowId: that run never revoked anything: there is nothing to restore');
-    const snapshot = await call('read', 'readAccessSnapshot', 'read the snapshot the revocation kept', {
+    // An AWS revocation (refused above otherwise) kept an AWS snapshot.
+    const snapshot = (await call('read', 'readAccessSnapshot', 'read the snapshot the revocation kept', {
       workflowId: input.revokeWorkflowId,
       runId: input.revokeRunId,
-    });
+    })) as AwsAccessSnapshot | null;
     if (!snapshot)
       refuse('revokeRunId: the revocation kept no access snapshot in this worker’s evidence store');
     const settings = await call('read', 'loadRunSettings', 'read the worker’s settings for this run');

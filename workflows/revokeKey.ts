@@ -21,16 +21,18 @@ import {
 import { watchWorkflowId } from '../common/watchdog';
 import { watchKeyDeletion } from './watchKeyDeletion';
 import {
-  revokeKeyInput,
-  type RevocationBaseline,
-  type RevokeKeyInput,
-  type RevokeKeyRequest,
+  anyRevokeKeyInput,
+  principalOf,
+  type AnyRevocationBaseline,
+  type AnyRevokeKeyInput,
+  type AnyRevokeKeyRequest,
 } from '../common/revoke';
 import type { EndState, RunSettingsView, RunStatus } from '../common/runStatus';
 import { Gatekeeper } from './approvals/gatekeeper';
 import { call, routeChanges } from './revoke/call';
 import { confirmByValidate, confirmDataInaccessible, validateOnce } from './revoke/confirm';
-import { statusQuery } from './revoke/messages';
+import { deletionChange, revokeAccess, scheduleKeyDeletion, snapshotAccess } from './revoke/cloud';
+import { revocationStatusQuery } from './revoke/messages';
 import { readBaseline, refuseUnlessConsistent } from './revoke/preflight';
 import { provisionReplacement } from './revoke/provision';
 import { usageAfterRevocation, usageBeforeRevocation } from './revoke/usage';
@@ -75,11 +77,22 @@ class Ended extends Error {
   }
 }
 
-export async function revokeKey(rawInput: RevokeKeyInput): Promise<RunStatus> {
-  const request = parseInput(revokeKeyInput, rawInput);
-  const record = new RunRecord(request, steps);
+/** The runbook's steps in its cloud's words: OpenAI reaches an AWS key through a role, a GCP key through a principal. */
+function stepsFor(request: AnyRevokeKeyRequest): [string, string][] {
+  if (request.provider === 'aws') return steps;
+  return steps.map(([step, title]): [string, string] => [
+    step,
+    title
+      .replace('key, role, registration', 'key, OpenAI’s bindings, registration')
+      .replace('OpenAI’s role', 'OpenAI’s principal'),
+  ]);
+}
+
+export async function revokeKey(rawInput: AnyRevokeKeyInput): Promise<RunStatus<AnyRevokeKeyRequest>> {
+  const request = parseInput(anyRevokeKeyInput, rawInput);
+  const record = new RunRecord(request, stepsFor(request));
   const gates = new Gatekeeper(record, request.requester, request.urgency === 'incident');
-  setHandler(statusQuery, () => record.status, {
+  setHandler(revocationStatusQuery, () => record.status, {
     description:
       'The run’s whole state: steps, plan, open gate or task, votes, end state (what `ekm status` shows).',
   });
@@ -109,9 +122,9 @@ export async function revokeKey(rawInput: RevokeKeyInput): Promise<RunStatus> {
 }
 
 async function runbook(
-  rawInput: RevokeKeyInput,
-  request: RevokeKeyRequest,
-  record: RunRecord,
+  rawInput: AnyRevokeKeyInput,
+  request: AnyRevokeKeyRequest,
+  record: RunRecord<AnyRevokeKeyRequest>,
   gates: Gatekeeper,
   state: RunState,
 ): Promise<{ endState: EndState; reason: string }> {
@@ -125,7 +138,10 @@ async function runbook(
   // requester's signature over exactly this request (unsigned only on a sandbox worker).
   const startRefused = request.planOnly ? undefined : whyStartRefused(rawInput, settings);
   if (startRefused) throw new Ended('refused', `start refused: ${startRefused}; nothing was changed`);
-  if (!request.planOnly) state.release = await lockRole(request.roleArn);
+  // A role is shared by keys and a revocation edits it, so two runs through one role must not overlap.
+  // Google Cloud's methods edit only the key's own IAM policy and versions (remove-binding refuses when
+  // the ring grants too; it never edits the ring), which the key's workflow id already locks: no more.
+  if (!request.planOnly && request.provider === 'aws') state.release = await lockRole(request.roleArn);
   let baseline = await readBaseline(request, true);
   refuseUnlessConsistent(request, baseline);
   // When OpenAI last used the key: for the approvers and the auditor, never part of the plan's hash (it
@@ -135,7 +151,7 @@ async function runbook(
   const lastUse = record.status.usage?.before;
   record.done(
     'preflight',
-    `key ${baseline.key.state}, OpenAI access ${baseline.validate?.outcome ?? 'n/a'}, ${baseline.probes.flatMap((r) => r.probes).length} probe(s) readable${lastUse ? `; ${lastUse.report ? `last use by OpenAI's role ${lastUse.report.lastSuccessfulUse ?? 'none in the look-back window'}` : `trail unreadable (${lastUse.error})`}` : ''}`,
+    `key ${baseline.key.state}, OpenAI access ${baseline.validate?.outcome ?? 'n/a'}, ${baseline.probes.flatMap((r) => r.probes).length} probe(s) readable${lastUse ? `; ${lastUse.report ? `last use by OpenAI's ${request.provider === 'gcp' ? 'principal' : 'role'} ${lastUse.report.lastSuccessfulUse ?? 'none in the look-back window'}` : `trail unreadable (${lastUse.error})`}` : ''}`,
     baseline,
   );
 
@@ -181,10 +197,7 @@ async function runbook(
   // is scheduled it runs to its end, and a cancel after it stops at the next safe point. -------------
   record.start('revoke');
   const { workflowId, runId } = workflowInfo();
-  const snapshot = await call('read', 'snapshotAwsAccess', 'snapshot what the method will remove', {
-    keyArn: request.keyArn,
-    roleArn: request.roleArn,
-  });
+  const snapshot = await snapshotAccess(request);
   await call('change', 'keepAccessSnapshot', 'keep the snapshot for `ekm restore`', {
     workflowId,
     runId,
@@ -192,13 +205,7 @@ async function runbook(
   });
   state.zone = 'revoking';
   const change = await CancellationScope.nonCancellable(() =>
-    call('change', 'revokeAwsAccess', `revoke by ${request.method}`, {
-      method: request.method,
-      keyArn: request.keyArn,
-      roleArn: request.roleArn,
-      snapshot,
-      approval: gates.proof('revoke'),
-    }),
+    revokeAccess(request, snapshot, gates.proof('revoke')),
   ).catch((err: unknown) => {
     // The method refused (e.g. a managed policy also grants the key) or the cloud refused us: the
     // change may not have happened — or, for a method that edits several policies, only in part.
@@ -320,7 +327,7 @@ async function runbook(
 
     if (request.replace) {
       record.start('replace');
-      const replacement = await provisionReplacement(request, afterRevoke, gates.proof('archive'));
+      const replacement = await provisionReplacement(request, afterRevoke, gates.proof('archive'), snapshot);
       const { projects: _projects, ...ids } = replacement;
       void _projects;
       record.status.replacement = ids;
@@ -340,13 +347,13 @@ async function runbook(
         } else
           record.done(
             'replace',
-            `new key ${replacement.keyArn}, ${replacement.externalKeyId}, ${replacement.projects.map((p) => p.id).join(', ')}`,
+            `new key ${replacement.keyArn ?? replacement.keyName}, ${replacement.externalKeyId}, ${replacement.projects.map((p) => p.id).join(', ')}`,
             replacement,
           );
       } else
         record.done(
           'replace',
-          `new key ${replacement.keyArn} (give it to OpenAI support for the new workspace)`,
+          `new key ${replacement.keyArn ?? replacement.keyName} (give it to OpenAI support for the new workspace)`,
           replacement,
         );
     } else record.update('replace', 'skipped', 'not asked for');
@@ -362,9 +369,9 @@ async function runbook(
 
 /** The audit trail must show no successful use by OpenAI's role after the revocation took effect. */
 async function confirmNoUseSince(
-  request: RevokeKeyRequest,
+  request: AnyRevokeKeyRequest,
   settings: RunSettingsView,
-  record: RunRecord,
+  record: RunRecord<AnyRevokeKeyRequest>,
   revokedAt: string,
 ): Promise<void> {
   record.start('trail');
@@ -375,7 +382,7 @@ async function confirmNoUseSince(
     record.update(
       'trail',
       'skipped',
-      `CloudTrail could not be read (${check.error}): validate and the probes stand alone`,
+      `${trailName(request)} could not be read (${check.error}): validate and the probes stand alone`,
       check,
     );
     return;
@@ -391,18 +398,21 @@ async function confirmNoUseSince(
     );
     throw new Ended(
       'revoked-unverified',
-      `CloudTrail lists successful ${last.eventName} by ${request.roleArn} at ${last.eventTime} (event ${last.eventId}), after the revocation took effect at ${check.effectiveFrom}: OpenAI could still use the key; nothing archived`,
+      `${trailName(request)} lists successful ${last.eventName} by ${principalOf(request)} at ${last.eventTime} (event ${last.eventId}), after the revocation took effect at ${check.effectiveFrom}: OpenAI could still use the key; nothing archived`,
     );
   }
   const grace = check.graceUses ? `, ${check.graceUses} successful within the propagation grace` : '';
   record.done('trail', `no successful use after ${check.effectiveFrom}; ${refused}${grace}`, check);
 }
 
+const trailName = (request: AnyRevokeKeyRequest) =>
+  request.provider === 'gcp' ? 'Cloud Logging' : 'CloudTrail';
+
 /** Before the archive, access must still be revoked: something may have re-granted it. */
 async function stillRevoked(
-  request: RevokeKeyRequest,
-  baseline: RevocationBaseline,
-): Promise<RevocationBaseline> {
+  request: AnyRevokeKeyRequest,
+  baseline: AnyRevocationBaseline,
+): Promise<AnyRevocationBaseline> {
   const current = await readBaseline(request, false);
   if (current.validate && current.validate.outcome !== 'revoked')
     throw new Ended(
@@ -415,9 +425,9 @@ async function stillRevoked(
 }
 
 async function scheduleDeletion(
-  request: RevokeKeyRequest,
+  request: AnyRevokeKeyRequest,
   gates: Gatekeeper,
-  record: RunRecord,
+  record: RunRecord<AnyRevokeKeyRequest>,
   planHash: string,
 ): Promise<void> {
   record.start('deletion');
@@ -431,8 +441,8 @@ async function scheduleDeletion(
       revokePlanHash: planHash,
       state: now,
       changes: [
-        `schedule deletion of ${request.keyArn} in ${request.deleteAfterDays} days (KMS ScheduleKeyDeletion)`,
-        `the replacement in use: ${record.status.replacement?.keyArn ?? 'none'} / ${record.status.replacement?.externalKeyId ?? 'no external key'}`,
+        deletionChange(request, 'provider' in now ? now.key.destroyScheduledDurationSeconds : undefined),
+        `the replacement in use: ${replacementKeyOf(record) ?? 'none'} / ${record.status.replacement?.externalKeyId ?? 'no external key'}`,
       ],
     });
     record.status.followUpPlan = deletionPlan;
@@ -445,20 +455,27 @@ async function scheduleDeletion(
     record.update('deletion', 'skipped', `deletion gate ${decision}: the old key is kept`);
     return;
   }
-  const scheduled = await call(
-    'change',
-    'scheduleAwsKeyDeletion',
-    `schedule deletion in ${request.deleteAfterDays} days`,
-    {
-      keyArn: request.keyArn,
-      days: request.deleteAfterDays!,
-      approval: gates.proof('deletion'),
-    },
-  );
-  record.done('deletion', `deletion scheduled for ${scheduled.deletionDate}`, scheduled);
+  const scheduled = await scheduleKeyDeletion(request, gates.proof('deletion'));
+  if (request.provider === 'gcp') {
+    // The watchdog reads CloudTrail (watchKeyDeletion is AWS's): nothing watches a Cloud KMS key's
+    // destruction window yet, and the record says so rather than pretend.
+    record.done(
+      'deletion',
+      `${scheduled.description}; not watched: the deletion watchdog reads AWS CloudTrail only — watch Cloud Logging for use of ${request.keyName} until ${scheduled.when}`,
+      scheduled.data,
+    );
+    return;
+  }
+  record.done('deletion', `deletion scheduled for ${scheduled.when}`, scheduled.data);
   // The deletion window is watched by a run of its own, which outlives this one: this run closes with
   // its record, the watch goes on until the deletion date. Runs from before the watchdog had none.
   if (patched('deletion-watchdog')) record.status.deletionWatch = await watchDeletion(request.keyArn);
+}
+
+/** The replacement key's name in its cloud's spelling, once the run made one. */
+function replacementKeyOf(record: RunRecord<AnyRevokeKeyRequest>): string | undefined {
+  const made = record.status.replacement as { keyArn?: string; keyName?: string } | undefined;
+  return made?.keyArn ?? made?.keyName;
 }
 
 async function watchDeletion(keyArn: string): Promise<NonNullable<RunStatus['deletionWatch']>> {
@@ -484,11 +501,11 @@ async function watchDeletion(keyArn: string): Promise<NonNullable<RunStatus['del
 }
 
 async function finish(
-  record: RunRecord,
+  record: RunRecord<AnyRevokeKeyRequest>,
   state: RunState,
   endState: EndState,
   reason: string,
-): Promise<RunStatus> {
+): Promise<RunStatus<AnyRevokeKeyRequest>> {
   record.status.endState = endState;
   record.status.endReason = reason;
   record.stage(endState);

@@ -2,6 +2,7 @@
 // (evidence.json) and Markdown for people (evidence.md) — and keeps the access snapshot that `ekm restore`
 // puts back. Idempotent: the chain is derived from the status alone and Ed25519 signatures are
 // deterministic, so a retried activity writes the same bytes, which the write-once store accepts.
+import type { GcpAccessSnapshot } from '../gcp/snapshotAccess';
 import type { AwsAccessSnapshot } from '../../common/revoke';
 import type { RunStatus } from '../../common/runStatus';
 import type { RunSubject } from '../../common/runSubject';
@@ -38,7 +39,7 @@ export function evidenceActivities(store: EvidenceStore) {
     async keepAccessSnapshot(args: {
       workflowId: string;
       runId: string;
-      snapshot: AwsAccessSnapshot;
+      snapshot: AwsAccessSnapshot | GcpAccessSnapshot;
     }): Promise<string> {
       return store.write(
         args.workflowId,
@@ -48,9 +49,12 @@ export function evidenceActivities(store: EvidenceStore) {
       );
     },
     /** The snapshot a revocation run kept, read from the worker's own store — never from a request. */
-    async readAccessSnapshot(args: { workflowId: string; runId: string }): Promise<AwsAccessSnapshot | null> {
+    async readAccessSnapshot(args: {
+      workflowId: string;
+      runId: string;
+    }): Promise<AwsAccessSnapshot | GcpAccessSnapshot | null> {
       const text = await store.read(args.workflowId, args.runId, snapshotFile);
-      return text ? (JSON.parse(text) as AwsAccessSnapshot) : null;
+      return text ? (JSON.parse(text) as AwsAccessSnapshot | GcpAccessSnapshot) : null;
     },
     async readEvidence(args: { workflowId: string; runId: string }): Promise<RunStatus | null> {
       const text = await store.read(args.workflowId, args.runId, 'evidence.json');

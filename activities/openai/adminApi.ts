@@ -3,6 +3,7 @@
 // and the admin key is read from the worker's environment at call time — never from a run.
 // The HTTP plumbing (`createOpenAiCaller`) is shared with the data-plane client (dataApi.ts), so both keep
 // the same origin rule and the same evidence shape.
+import type { GcpRegistrationBody } from './gcpRegistration';
 import { request } from 'undici';
 
 export interface AdminApiSettings {
@@ -195,7 +196,7 @@ export function createAdminApi(settings: AdminApiSettings) {
       return await listAll('organization/external_keys', {});
     },
     /** Not idempotent: OpenAI makes a new external key per call. Never retry it blindly. */
-    async registerExternalKey(body: RegisterExternalKeyBody): Promise<AdminAnswer> {
+    async registerExternalKey(body: RegisterExternalKeyBody | GcpRegistrationBody): Promise<AdminAnswer> {
       return await call('POST', 'organization/external_keys', body);
     },
     async listProjects(options: { includeArchived: boolean }): Promise<AdminListing> {

@@ -1,22 +1,27 @@
 // The blast radius of revoking OpenAI's access through one key and one role: every external key that
 // uses the key or the role (revoking trust on the role cuts all of them; disabling the key cuts every
 // registration of it), and every active project bound to any of them — all of which lose their data.
+// On Google Cloud both methods act on the key alone (its own IAM policy, its versions), so the radius is
+// every registration of that key name.
 import type { BlastRadius, ExternalKeyView } from '../../common/revoke';
 import type { AdminApi } from './adminApi';
-import { expectListing, expectOk, openAiStep, toExternalKeyView, toProjectView } from './answers';
+import { expectListing, expectOk, openAiStep, toProjectView } from './answers';
+import { toRegistrationView } from './gcpRegistration';
+
+/** An AWS key and the role OpenAI assumes, or a Cloud KMS key by its resource name. */
+export type BlastRadiusQuery = { kmsArn: string; roleArn: string } | { gcpKeyName: string };
+
+function affects(query: BlastRadiusQuery, key: ExternalKeyView): boolean {
+  if ('gcpKeyName' in query) return key.gcp?.keyName === query.gcpKeyName;
+  return key.kmsArn === query.kmsArn || key.roleArn === query.roleArn;
+}
 
 export function readBlastRadiusActivity(api: AdminApi) {
-  return async function readBlastRadius({
-    kmsArn,
-    roleArn,
-  }: {
-    kmsArn: string;
-    roleArn: string;
-  }): Promise<BlastRadius> {
+  return async function readBlastRadius(query: BlastRadiusQuery): Promise<BlastRadius> {
     const externalKeys = await openAiStep('list external keys', async () =>
       expectListing(await api.listExternalKeys())
-        .map(toExternalKeyView)
-        .filter((k) => k.kmsArn === kmsArn || k.roleArn === roleArn),
+        .map(toRegistrationView)
+        .filter((k) => affects(query, k)),
     );
     const keyIds = new Set(externalKeys.map((k) => k.id));
     const projects = await openAiStep('list active projects', async () =>

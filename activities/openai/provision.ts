@@ -5,9 +5,10 @@
 // workflow derives it from its run), which is also why a finder that sees several refuses to choose.
 import { ApplicationFailure } from '@temporalio/common';
 import { EkmError } from '../../common/errors';
-import type { ExternalKeyView, ProjectView } from '../../common/revoke';
+import type { ExternalKeyView, GcpExternalKeyFields, ProjectView } from '../../common/revoke';
 import type { AdminApi } from './adminApi';
-import { expectListing, expectOk, openAiStep, toExternalKeyView, toProjectView } from './answers';
+import { expectListing, expectOk, openAiStep, toProjectView } from './answers';
+import { gcpRegistrationBody, toRegistrationView } from './gcpRegistration';
 
 export interface RegisterAwsKeyRequest {
   name: string;
@@ -17,20 +18,36 @@ export interface RegisterAwsKeyRequest {
   externalId: string;
 }
 
+/** A Cloud KMS key, registered with the workload identity OpenAI already uses at this customer. */
+export interface RegisterGcpKeyRequest {
+  type: 'gcp';
+  name: string;
+  gcp: GcpExternalKeyFields;
+}
+
+function registrationBody(req: RegisterAwsKeyRequest | RegisterGcpKeyRequest) {
+  if ('type' in req && req.type === 'gcp') return gcpRegistrationBody(req.name, req.gcp);
+  const aws = req as RegisterAwsKeyRequest;
+  return {
+    type: 'aws' as const,
+    name: aws.name,
+    role_arn: aws.roleArn,
+    kms_arn: aws.kmsArn,
+    external_id: aws.externalId,
+  };
+}
+
 export function registerExternalKeyOnce(api: AdminApi) {
-  return async function registerExternalKey(req: RegisterAwsKeyRequest): Promise<ExternalKeyView> {
+  return async function registerExternalKey(
+    req: RegisterAwsKeyRequest | RegisterGcpKeyRequest,
+  ): Promise<ExternalKeyView> {
     return await openAiStep(
       `register external key ${JSON.stringify(req.name)}`,
       async () =>
-        toExternalKeyView(
+        toRegistrationView(
           expectOk(
-            await api.registerExternalKey({
-              type: 'aws',
-              name: req.name,
-              role_arn: req.roleArn,
-              kms_arn: req.kmsArn,
-              external_id: req.externalId,
-            }),
+            // The admin client types its body as AWS's (it predates Google Cloud); it sends any body as JSON.
+            await api.registerExternalKey(registrationBody(req)),
           ),
         ),
       { once: true },
@@ -61,7 +78,7 @@ export function findExternalKeyByName(api: AdminApi) {
   return async function findExternalKey(name: string): Promise<ExternalKeyView | null> {
     const what = `find external key ${JSON.stringify(name)}`;
     const keys = await openAiStep(what, async () =>
-      expectListing(await api.listExternalKeys()).map(toExternalKeyView),
+      expectListing(await api.listExternalKeys()).map(toRegistrationView),
     );
     return onlyOne(
       what,

@@ -119,6 +119,10 @@ export function registerRestore(program: Command, defaultTaskQueue: string): voi
         throw new RefusedError(
           `${revokeWorkflowId} run ${found.runId} never revoked anything (it ended ${record.endState ?? found.status.name.toLowerCase()}): there is nothing to restore`,
         );
+      if ((record.request as { provider: string }).provider !== 'aws')
+        throw new RefusedError(
+          `${revokeWorkflowId} run ${found.runId} revoked a Google Cloud key: restoring a Google Cloud revocation is not built yet (its access-snapshot.json holds the bindings, versions and rotation to put back)`,
+        );
       const input: RestoreAccessInput = { ...early.data, revokeRunId: found.runId };
       const keyArn = record.request.keyArn;
       const workflowId = keyWorkflowId(keyArn);

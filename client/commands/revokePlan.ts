@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
-import { planWorkflowId } from '../../common/revoke';
+import { keyOf, planWorkflowId, type AnyRevokeKeyRequest } from '../../common/revoke';
 import type { RunStatus } from '../../common/runStatus';
 import { EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import type { revokeKey } from '../../workflows';
@@ -19,20 +19,25 @@ import {
   type RevokeFlags,
 } from '../revokeFlags';
 import { failureMessage, renderPlan, runLink } from '../runs';
+import { addSigningOptions } from '../actSigner';
 
 export function registerRevokePlan(revoke: Command, defaultTaskQueue: string): void {
-  addRevokeFlags(
-    revoke
-      .command('plan')
-      .description(
-        'preflight and plan a revocation without changing anything: prints the changes, what they also stop, warnings and the plan hash',
-      ),
-    defaultTaskQueue,
+  // The signing flags are taken so that plan and start take the same command line; a plan changes
+  // nothing, is no act, and is sent unsigned.
+  addSigningOptions(
+    addRevokeFlags(
+      revoke
+        .command('plan')
+        .description(
+          'preflight and plan a revocation without changing anything: prints the changes, what they also stop, warnings and the plan hash',
+        ),
+      defaultTaskQueue,
+    ),
   ).action(async (flags: RevokeFlags) => {
     const checked = checkRevokeFlags(flags, true);
     const { result, workflowId, link } = await withClient(async ({ client, namespace }) => {
       const input = await resolveRevokeInput(client, checked, flags);
-      const workflowId = planWorkflowId(input.keyArn, randomUUID());
+      const workflowId = planWorkflowId(keyOf(input), randomUUID());
       const { summary, details } = describeRequest(input);
       const handle = await client.workflow.start<typeof revokeKey>('revokeKey', {
         taskQueue: flags.taskQueue,
@@ -41,8 +46,8 @@ export function registerRevokePlan(revoke: Command, defaultTaskQueue: string): v
         staticSummary: `Plan only: ${summary}`,
         staticDetails: `${details}\n\nPlan only (\`ekm revoke plan\`): nothing is changed.`,
         typedSearchAttributes: [
-          { key: EkmProvider, value: 'aws' },
-          { key: EkmKeyId, value: input.keyArn },
+          { key: EkmProvider, value: input.provider },
+          { key: EkmKeyId, value: keyOf(input) },
           { key: EkmStage, value: 'started' },
         ],
       });
@@ -70,7 +75,7 @@ export function registerRevokePlan(revoke: Command, defaultTaskQueue: string): v
   });
 }
 
-function planJson(result: RunStatus, link: string) {
+function planJson(result: RunStatus<AnyRevokeKeyRequest>, link: string) {
   return {
     workflowId: result.workflowId,
     runId: result.runId,

@@ -3,7 +3,7 @@
 // is refused by Temporal itself and the running one is named. A closed run's id may be reused.
 import type { Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { keyWorkflowId } from '../../common/revoke';
+import { keyOf, keyWorkflowId } from '../../common/revoke';
 import { EkmKeyId, EkmProjectId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import type { revokeKey } from '../../workflows';
 import { addSigningOptions, signedStart, type SigningFlags } from '../actSigner';
@@ -33,9 +33,11 @@ export function registerRevokeStart(revoke: Command, defaultTaskQueue: string): 
     const checked = checkRevokeFlags(flags, false);
     const started = await withClient(async ({ client, namespace }) => {
       const input = await resolveRevokeInput(client, checked, flags);
-      const workflowId = keyWorkflowId(input.keyArn);
+      const key = keyOf(input);
+      const workflowId = keyWorkflowId(key);
       const { summary, details } = describeRequest(input);
-      await awaitRoleLock(client, input.roleArn, workflowId);
+      // Only AWS runs lock a role (a Google Cloud revocation changes the key alone: its id is the lock).
+      if (input.provider === 'aws') await awaitRoleLock(client, input.roleArn, workflowId);
       try {
         const handle = await client.workflow.start<typeof revokeKey>('revokeKey', {
           taskQueue: flags.taskQueue,
@@ -48,14 +50,20 @@ export function registerRevokeStart(revoke: Command, defaultTaskQueue: string): 
           staticDetails: details,
           // The run sets these itself on its first task; setting them at start makes it findable at once.
           typedSearchAttributes: [
-            { key: EkmProvider, value: 'aws' },
-            { key: EkmKeyId, value: input.keyArn },
+            { key: EkmProvider, value: input.provider },
+            { key: EkmKeyId, value: key },
             { key: EkmStage, value: 'started' },
             ...(input.projectIds?.[0] ? [{ key: EkmProjectId, value: input.projectIds[0] }] : []),
           ],
         });
         const runId = handle.firstExecutionRunId;
-        return { workflowId, runId, keyArn: input.keyArn, link: runLink(namespace, workflowId, runId) };
+        return {
+          workflowId,
+          runId,
+          // `keyArn` is what scripts read today; a Google Cloud run names its key `keyName`.
+          ...(input.provider === 'gcp' ? { keyName: key } : { keyArn: key }),
+          link: runLink(namespace, workflowId, runId),
+        };
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
         const running = await client.workflow
@@ -63,7 +71,7 @@ export function registerRevokeStart(revoke: Command, defaultTaskQueue: string): 
           .describe()
           .catch(() => undefined);
         throw new RefusedError(
-          `--key: ${input.keyArn} already has a run in progress: ${workflowId}${running ? `, run ${running.runId} (${running.type}, started ${running.startTime.toISOString()})` : ''}; one run per key at a time — follow it with \`ekm status ${workflowId}\`, or stop it with \`ekm cancel ${workflowId}\` before starting another`,
+          `${input.provider === 'gcp' ? '--key-name' : '--key'}: ${key} already has a run in progress: ${workflowId}${running ? `, run ${running.runId} (${running.type}, started ${running.startTime.toISOString()})` : ''}; one run per key at a time — follow it with \`ekm status ${workflowId}\`, or stop it with \`ekm cancel ${workflowId}\` before starting another`,
         );
       }
     });

@@ -47,10 +47,10 @@ describe('revokeKey on the time-skipping server', function () {
           args: [request],
         });
         try {
-          await vote(handle, 'revoke', approvers[0]!);
+          await vote(handle, 'revoke', approvers[0]!, 'approve', { unsigned: true });
           await waitForStatus(handle, (s) => s.stage === 'cache-wait', 'the cache wait');
           await env.sleep(HOUR_MS + 60_000); // the server's clock moves on; the workflow's timer fires
-          await vote(handle, 'archive', approvers[1]!);
+          await vote(handle, 'archive', approvers[1]!, 'approve', { unsigned: true });
           await settled(handle);
           return (await handle.result()) as RunStatus;
         } finally {

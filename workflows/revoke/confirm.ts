@@ -2,7 +2,8 @@
 // key refused, 429, 5xx, a mistyped id — never counts), then, after the cache wait, every probe denied
 // while the control call works. Neither gives up silently: past its window a person decides.
 import { isCancellation, sleep } from '@temporalio/workflow';
-import type { ProbeRound, RevokeKeyRequest, ValidationView } from '../../common/revoke';
+import type { AnyRevokeKeyRequest, ProbeRound, ValidationView } from '../../common/revoke';
+import type { RunSubject } from '../../common/runSubject';
 import type { RunSettingsView } from '../../common/runStatus';
 import type { Gatekeeper } from '../approvals/gatekeeper';
 import { call } from './call';
@@ -43,7 +44,7 @@ export async function validateOnce(externalKeyId: string, summary: string): Prom
 export async function confirmByValidate(
   externalKeyId: string,
   settings: RunSettingsView,
-  record: RunRecord,
+  record: RunRecord<RunSubject>,
   gates: Gatekeeper,
 ): Promise<{ confirmed: boolean; answers: ValidationView[] }> {
   const answers: ValidationView[] = [];
@@ -80,9 +81,9 @@ export function allDenied(rounds: ProbeRound[]): boolean {
 }
 
 export async function confirmDataInaccessible(
-  request: RevokeKeyRequest,
+  request: AnyRevokeKeyRequest,
   settings: RunSettingsView,
-  record: RunRecord,
+  record: RunRecord<RunSubject>,
   gates: Gatekeeper,
 ): Promise<{ confirmed: boolean; rounds: ProbeRound[][] }> {
   const history: ProbeRound[][] = [];

@@ -2,6 +2,7 @@
 // attestations (Update), and the status query. Defined once for the workflow and the CLI.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Attestation, GateView, TaskView, Vote } from '../../common/approvals';
+import type { AnyRevokeKeyRequest } from '../../common/revoke';
 import type { RotateKeyRequest } from '../../common/rotate';
 import type { RunStatus } from '../../common/runStatus';
 
@@ -11,3 +12,5 @@ export const attestUpdate = defineUpdate<TaskView, [Attestation]>('attest');
 export const statusQuery = defineQuery<RunStatus>('status');
 /** The same query on a rotation run (`ekm status` asks every run the same way). */
 export const rotationStatusQuery = defineQuery<RunStatus<RotateKeyRequest>>('status');
+/** The same query on a revocation of either cloud (`statusQuery` predates Google Cloud and types AWS's). */
+export const revocationStatusQuery = defineQuery<RunStatus<AnyRevokeKeyRequest>>('status');

@@ -3,13 +3,34 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import { EkmError } from '../../common/errors';
 import { preflightFindings } from '../../common/preflightChecks';
-import type { ProbeRound, RevocationBaseline, RevokeKeyRequest } from '../../common/revoke';
+import type {
+  AnyRevocationBaseline,
+  AnyRevokeKeyRequest,
+  GcpRevocationBaseline,
+  GcpRevokeKeyRequest,
+  ProbeRound,
+  RevocationBaseline,
+  RevokeKeyRequest,
+} from '../../common/revoke';
 import { call } from './call';
 
 export async function readBaseline(
   request: RevokeKeyRequest,
   withProbes: boolean,
-): Promise<RevocationBaseline> {
+): Promise<RevocationBaseline>;
+export async function readBaseline(
+  request: GcpRevokeKeyRequest,
+  withProbes: boolean,
+): Promise<GcpRevocationBaseline>;
+export async function readBaseline(
+  request: AnyRevokeKeyRequest,
+  withProbes: boolean,
+): Promise<AnyRevocationBaseline>;
+export async function readBaseline(
+  request: AnyRevokeKeyRequest,
+  withProbes: boolean,
+): Promise<AnyRevocationBaseline> {
+  if (request.provider === 'gcp') return readGcpBaseline(request, withProbes);
   const key = await call('read', 'describeKey', `describe ${request.keyArn}`, request.keyArn);
   const access = await call(
     'read',
@@ -17,14 +38,7 @@ export async function readBaseline(
     `read the role's trust and policies, the key policy and grants`,
     { keyArn: request.keyArn, roleArn: request.roleArn },
   );
-  const externalKey = request.externalKeyId
-    ? await call(
-        'read',
-        'readExternalKey',
-        `read OpenAI external key ${request.externalKeyId}`,
-        request.externalKeyId,
-      )
-    : undefined;
+  const externalKey = await readExternalKey(request);
   const blastRadius = await call(
     'read',
     'readBlastRadius',
@@ -34,6 +48,73 @@ export async function readBaseline(
       roleArn: request.roleArn,
     },
   );
+  return {
+    key: { arn: key.keyId, state: key.state, enabled: key.enabled, manager: key.manager },
+    access,
+    externalKey,
+    blastRadius,
+    ...(await readOpenAiSide(request, withProbes)),
+  };
+}
+
+/** A Cloud KMS key: the key and its primary version, OpenAI's bindings on it and its ring, its registrations. */
+async function readGcpBaseline(
+  request: GcpRevokeKeyRequest,
+  withProbes: boolean,
+): Promise<GcpRevocationBaseline> {
+  const key = await call('read', 'describeGcpKey', `describe ${request.keyName}`, {
+    keyName: request.keyName,
+  });
+  const access = await call(
+    'read',
+    'snapshotGcpAccess',
+    `read OpenAI's bindings on the key and its ring, the versions and the rotation`,
+    { keyName: request.keyName, principal: request.principal },
+  );
+  const blastRadius = await call(
+    'read',
+    'readBlastRadius',
+    'list every OpenAI registration and project on this key',
+    { gcpKeyName: request.keyName },
+  );
+  // The registration as the blast radius read it carries its GCP fields (the replacement reuses OpenAI's
+  // workload identity from it); one the radius did not find is read alone, for preflight to name.
+  const registered = blastRadius.externalKeys.find((k) => k.id === request.externalKeyId);
+  const externalKey = registered ?? (await readExternalKey(request));
+  return {
+    provider: 'gcp',
+    key: {
+      name: key.keyId,
+      state: key.state,
+      enabled: key.enabled,
+      manager: key.manager,
+      ...(key.destroyScheduledDurationSeconds !== undefined
+        ? { destroyScheduledDurationSeconds: key.destroyScheduledDurationSeconds }
+        : {}),
+    },
+    access,
+    externalKey,
+    blastRadius,
+    ...(await readOpenAiSide(request, withProbes)),
+  };
+}
+
+function readExternalKey(request: AnyRevokeKeyRequest) {
+  return request.externalKeyId
+    ? call(
+        'read',
+        'readExternalKey',
+        `read OpenAI external key ${request.externalKeyId}`,
+        request.externalKeyId,
+      )
+    : Promise.resolve(undefined);
+}
+
+/** The same on every cloud: the projects named, OpenAI's validate now, and (at first) every probe. */
+async function readOpenAiSide(
+  request: AnyRevokeKeyRequest,
+  withProbes: boolean,
+): Promise<Pick<RevocationBaseline, 'projects' | 'validate' | 'probes'>> {
   const projects = request.projectIds.length
     ? await call(
         'read',
@@ -53,10 +134,6 @@ export async function readBaseline(
   const probes: ProbeRound[] = [];
   if (withProbes) for (const round of await probeAll(request, 'baseline')) probes.push(round);
   return {
-    key: { arn: key.keyId, state: key.state, enabled: key.enabled, manager: key.manager },
-    access,
-    externalKey,
-    blastRadius,
     projects,
     validate: validate && {
       externalKeyId: validate.externalKeyId,
@@ -90,7 +167,7 @@ export async function probeAll(
 }
 
 /** Stops the run, changing nothing, when the world does not match the request. */
-export function refuseUnlessConsistent(request: RevokeKeyRequest, baseline: RevocationBaseline): void {
+export function refuseUnlessConsistent(request: AnyRevokeKeyRequest, baseline: AnyRevocationBaseline): void {
   const findings = preflightFindings(request, baseline);
   if (findings.length)
     throw ApplicationFailure.create({

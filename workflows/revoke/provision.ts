@@ -4,10 +4,20 @@
 // step, and reconciled by listing: a retry adopts what an earlier attempt made instead of making another.
 import { ApplicationFailure, isCancellation, sleep, workflowInfo } from '@temporalio/workflow';
 import { EkmError, finalErrorTypes } from '../../common/errors';
-import type { ProjectView, RevocationBaseline, RevokeKeyRequest } from '../../common/revoke';
+import type {
+  AnyRevocationBaseline,
+  AnyRevokeKeyRequest,
+  GcpAccessSnapshot,
+  GcpRevocationBaseline,
+  GcpRevokeKeyRequest,
+  ProjectView,
+  RevocationBaseline,
+  RevokeKeyRequest,
+} from '../../common/revoke';
 import type { RunStatus } from '../../common/runStatus';
 import type { ApprovalProof } from '../../common/approvalProof';
 import { call } from './call';
+import type { AccessSnapshot } from './cloud';
 import { rootMessage } from '../../common/rootMessage';
 
 /**
@@ -45,12 +55,33 @@ export async function createOnce<T>(
   });
 }
 
-export type Replacement = NonNullable<RunStatus['replacement']> & { projects: ProjectView[] };
+/** What the replacement step made; on Google Cloud the key is named by `keyName` (no ARN, no role). */
+export type Replacement = NonNullable<RunStatus['replacement']> & {
+  keyName?: string;
+  projects: ProjectView[];
+};
 
 export async function provisionReplacement(
+  request: AnyRevokeKeyRequest,
+  baseline: AnyRevocationBaseline,
+  /** The archive gate's approvals: each create checks them before it acts. */
+  approval: ApprovalProof,
+  /** What the revoke removed (snapshotted before it): Google Cloud gives OpenAI the same role again. */
+  before: AccessSnapshot,
+): Promise<Replacement> {
+  if (request.provider === 'gcp')
+    return provisionGcpReplacement(
+      request,
+      baseline as GcpRevocationBaseline,
+      approval,
+      before as GcpAccessSnapshot,
+    );
+  return provisionAwsReplacement(request, baseline as RevocationBaseline, approval);
+}
+
+async function provisionAwsReplacement(
   request: RevokeKeyRequest,
   baseline: RevocationBaseline,
-  /** The archive gate's approvals: each create checks them before it acts. */
   approval: ApprovalProof,
 ): Promise<Replacement> {
   const { workflowId, runId } = workflowInfo();
@@ -92,7 +123,75 @@ export async function provisionReplacement(
       }),
   );
   replacement.externalKeyId = externalKey.id;
-  for (const old of baseline.projects) {
+  replacement.projects = await replacementProjects(baseline.projects, externalKey.id, suffix, approval);
+  replacement.projectId = replacement.projects[0]?.id;
+  return replacement;
+}
+
+/**
+ * Google Cloud: a new key in the old key's ring (found by name and this run's label on a retry, so it is
+ * a plain idempotent change), OpenAI's principal given the role it held on the old key, and a GCP
+ * registration with the workload identity OpenAI already uses at this customer.
+ */
+async function provisionGcpReplacement(
+  request: GcpRevokeKeyRequest,
+  baseline: GcpRevocationBaseline,
+  approval: ApprovalProof,
+  before: GcpAccessSnapshot,
+): Promise<Replacement> {
+  const { workflowId, runId } = workflowInfo();
+  const suffix = runId.slice(0, 8);
+  const oldKeyId = request.keyName.split('/').pop()!;
+  const newKeyId = `${oldKeyId.slice(0, 63 - suffix.length - 1)}-${suffix}`;
+  const key = await call('change', 'createGcpReplacementKey', `create the replacement key ${newKeyId}`, {
+    keyName: request.keyName,
+    newKeyId,
+    workflowId: `${workflowId}/${runId}`,
+    step: 'replacement-key',
+    approval,
+  });
+  const replacement: Replacement = { keyName: key.keyName, projects: [] };
+  const registration = baseline.externalKey?.gcp;
+  if (request.product !== 'api' || !registration) return replacement; // ChatGPT Enterprise: support takes it from here
+
+  // The role OpenAI's principal held on the old key (a custom role with the two use permissions, as
+  // OpenAI's setup has customers make); the predefined encrypter/decrypter when it held none directly.
+  const role = before.bindings.find(
+    (b) => b.resource === request.keyName && b.member === request.principal && !b.condition,
+  )?.role;
+  await call('change', 'grantGcpOpenAiAccess', 'give OpenAI access to the replacement key', {
+    keyName: key.keyName,
+    principal: request.principal,
+    ...(role ? { role } : {}),
+    approval,
+  });
+  const externalKeyName = `ekm-${suffix}`;
+  const externalKey = await createOnce(
+    'replacement external key',
+    () => call('read', 'findExternalKeyByName', `look for external key ${externalKeyName}`, externalKeyName),
+    () =>
+      call('once', 'registerExternalKeyOnce', `register ${externalKeyName} with OpenAI (one attempt)`, {
+        type: 'gcp',
+        name: externalKeyName,
+        gcp: { ...registration, keyName: key.keyName },
+        approval,
+      }),
+  );
+  replacement.externalKeyId = externalKey.id;
+  replacement.projects = await replacementProjects(baseline.projects, externalKey.id, suffix, approval);
+  replacement.projectId = replacement.projects[0]?.id;
+  return replacement;
+}
+
+/** One new project per archived one, bound to the replacement's external key. */
+async function replacementProjects(
+  archived: ProjectView[],
+  externalKeyId: string,
+  suffix: string,
+  approval: ApprovalProof,
+): Promise<ProjectView[]> {
+  const made: ProjectView[] = [];
+  for (const old of archived) {
     // The old project's id keeps two old projects of the same name from sharing one replacement.
     const name = `${old.name}-${suffix}-${old.id.slice(-6)}`;
     const project = await createOnce(
@@ -101,12 +200,11 @@ export async function provisionReplacement(
       () =>
         call('once', 'createProjectOnce', `create project ${name} (one attempt)`, {
           name,
-          externalKeyId: externalKey.id,
+          externalKeyId,
           approval,
         }),
     );
-    replacement.projects.push(project);
+    made.push(project);
   }
-  replacement.projectId = replacement.projects[0]?.id;
-  return replacement;
+  return made;
 }

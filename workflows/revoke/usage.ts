@@ -4,7 +4,7 @@
 // (OpenAI keeps trying) and reported apart. The audit trail lists calls late, so the second read waits
 // out the trail's delivery lag past its window.
 import { ActivityFailure, sleep } from '@temporalio/workflow';
-import type { RevokeKeyRequest } from '../../common/revoke';
+import type { AnyRevokeKeyRequest } from '../../common/revoke';
 import type { RunSettingsView, UsageCheck, UsageRead } from '../../common/runStatus';
 import { readOptions, reads } from './activities';
 
@@ -24,12 +24,20 @@ const revocationTrailOptions = {
 const defaults = { deliveryLagSeconds: 900, propagationGraceSeconds: 300, lookbackSeconds: 7 * 86400 };
 
 async function read(
-  request: RevokeKeyRequest,
+  request: AnyRevokeKeyRequest,
   since: string,
   until: string,
   summary: string,
 ): Promise<UsageRead> {
   try {
+    if (request.provider === 'gcp') {
+      const report = await reads.readGcpKeyUsage.executeWithOptions({ ...revocationTrailOptions, summary }, [
+        { keyName: request.keyName, principal: request.principal, since, until },
+      ]);
+      // Cloud Logging's report counts, dates and samples as CloudTrail's does (what this run reads); it
+      // names the key and principal instead of the ARNs. UsageRead still types AWS's report only.
+      return { report };
+    }
     const report = await reads.readAwsKeyUsage.executeWithOptions({ ...revocationTrailOptions, summary }, [
       { keyArn: request.keyArn, roleArn: request.roleArn, since, until },
     ]);
@@ -42,9 +50,16 @@ async function read(
   }
 }
 
+/** "CloudTrail: arn:aws:iam::…:role/…" / "Cloud Logging: principal://…": whose calls, read where. */
+function trailOf(request: AnyRevokeKeyRequest): string {
+  return request.provider === 'gcp'
+    ? `Cloud Logging: ${request.principal}`
+    : `CloudTrail: ${request.roleArn}`;
+}
+
 /** When OpenAI's role last used the key, over the worker's look-back window. */
 export function usageBeforeRevocation(
-  request: RevokeKeyRequest,
+  request: AnyRevokeKeyRequest,
   settings: RunSettingsView,
 ): Promise<UsageRead> {
   const lookback = (settings.usage ?? defaults).lookbackSeconds;
@@ -54,7 +69,7 @@ export function usageBeforeRevocation(
     request,
     since.toISOString(),
     until.toISOString(),
-    `CloudTrail: ${request.roleArn} on the key, last ${Math.round(lookback / 3600)} h`,
+    `${trailOf(request)} on the key, last ${Math.round(lookback / 3600)} h`,
   );
 }
 
@@ -63,7 +78,7 @@ export function usageBeforeRevocation(
  * propagation grace are reported, not held against the revocation.
  */
 export async function usageAfterRevocation(
-  request: RevokeKeyRequest,
+  request: AnyRevokeKeyRequest,
   settings: RunSettingsView,
   revokedAt: string,
   waitEndedAt: string,
@@ -73,13 +88,13 @@ export async function usageAfterRevocation(
   const lag = listedBy - Date.now();
   if (lag > 0)
     await sleep(lag, {
-      summary: `let CloudTrail list the calls up to ${waitEndedAt} (${deliveryLagSeconds} s lag)`,
+      summary: `let ${request.provider === 'gcp' ? 'Cloud Logging' : 'CloudTrail'} list the calls up to ${waitEndedAt} (${deliveryLagSeconds} s lag)`,
     });
   const read_ = await read(
     request,
     revokedAt,
     waitEndedAt,
-    `CloudTrail: ${request.roleArn} on the key since the revocation`,
+    `${trailOf(request)} on the key since the revocation`,
   );
   const effectiveFrom = new Date(Date.parse(revokedAt) + propagationGraceSeconds * 1000).toISOString();
   const check: UsageCheck = {
