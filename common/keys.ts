@@ -20,7 +20,8 @@ export const gcpKeyNameField = z
   .string()
   .trim()
   .regex(
-    /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/locations\/[a-z0-9-]+\/keyRings\/[A-Za-z0-9_-]{1,63}\/cryptoKeys\/[A-Za-z0-9_-]{1,63}$/,
+    // Project ids may be domain-scoped (example.com:project), hence the dots and colons.
+    /^projects\/[a-z][a-z0-9.:-]{0,62}\/locations\/[a-z][a-z0-9-]{0,62}\/keyRings\/[A-Za-z0-9_-]{1,63}\/cryptoKeys\/[A-Za-z0-9_-]{1,63}$/,
     'is not a Cloud KMS key name: give projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY',
   );
 

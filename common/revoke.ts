@@ -2,6 +2,7 @@
 // its steps hand each other. Shared by the CLI, the revokeKey workflow and the activities.
 import { z } from 'zod';
 import { signatureSchema } from './signedStatement';
+import { gcpKeyNameField } from './keys';
 import { keyArnField, refuseOtherAccount, roleArnField } from './awsArns';
 import type { EkmActivities } from '../activities';
 
@@ -125,6 +126,31 @@ function refineProductFields(
     ctx.addIssue({ code: 'custom', path: ['projectIds'], message: 'lists a project twice' });
 }
 
+/** What a revocation asks besides the key and the method: the same for every cloud. */
+const revocationFields = {
+  /** API: the external key registered with OpenAI. Required for the API, optional for ChatGPT Enterprise. */
+  externalKeyId: externalKeyIdField.optional(),
+  /** API: every project bound to the key (the run refuses if one is missing). */
+  projectIds: z.array(projectId).max(100, 'at most 100 projects per run').default([]),
+  /** ChatGPT Enterprise: the workspace whose key is revoked. */
+  workspaceId: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be the ChatGPT Enterprise workspace id')
+    .optional(),
+  /** Objects that must be readable before and denied after (the API's "previous data"). */
+  probes: z.array(probeSpec).max(50, 'at most 50 probes').default([]),
+  requester: personField,
+  reason: z.string().trim().min(1, 'must say why the key is revoked').max(2000, 'is too long'),
+  changeTicket: changeTicketField,
+  /** Incidents use the break-glass approval policy of the worker's configuration. */
+  urgency: z.enum(['normal', 'incident'], { message: 'must be normal or incident' }).default('normal'),
+  /** Preflight and plan only, then end: nothing is changed and no gate opens (`ekm revoke plan`). */
+  planOnly: z.boolean().default(false),
+  /** Provision a replacement key, external key and project once the old project is archived. */
+  replace: z.boolean().default(true),
+};
+
 export const revokeKeyInput = z
   .object({
     provider: z.literal('aws', { message: 'must be aws (Google Cloud comes with the GCP provider)' }),
@@ -140,27 +166,7 @@ export const revokeKeyInput = z
           ctx.addIssue({ code: 'custom', message: `must be one of: ${awsRevocationMethods.join(', ')}` });
       })
       .transform((value) => value as AwsRevocationMethod),
-    /** API: the external key registered with OpenAI. Required for the API, optional for ChatGPT Enterprise. */
-    externalKeyId: externalKeyIdField.optional(),
-    /** API: every project bound to the key (the run refuses if one is missing). */
-    projectIds: z.array(projectId).max(100, 'at most 100 projects per run').default([]),
-    /** ChatGPT Enterprise: the workspace whose key is revoked. */
-    workspaceId: z
-      .string()
-      .trim()
-      .regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be the ChatGPT Enterprise workspace id')
-      .optional(),
-    /** Objects that must be readable before and denied after (the API's "previous data"). */
-    probes: z.array(probeSpec).max(50, 'at most 50 probes').default([]),
-    requester: personField,
-    reason: z.string().trim().min(1, 'must say why the key is revoked').max(2000, 'is too long'),
-    changeTicket: changeTicketField,
-    /** Incidents use the break-glass approval policy of the worker's configuration. */
-    urgency: z.enum(['normal', 'incident'], { message: 'must be normal or incident' }).default('normal'),
-    /** Preflight and plan only, then end: nothing is changed and no gate opens (`ekm revoke plan`). */
-    planOnly: z.boolean().default(false),
-    /** Provision a replacement key, external key and project once the old project is archived. */
-    replace: z.boolean().default(true),
+    ...revocationFields,
     /** Schedule the old key's deletion after this many days (7–30), behind its own gate; omit to keep it. */
     deleteAfterDays: z
       .number()
@@ -191,15 +197,6 @@ export type RevokeKeyRequest = z.output<typeof revokeKeyInput>;
 export const gcpRevocationMethods = ['remove-binding', 'disable-versions'] as const;
 export type GcpRevocationMethod = (typeof gcpRevocationMethods)[number];
 
-/** projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY: Cloud KMS has no aliases to resolve. */
-export const gcpKeyNameField = z
-  .string()
-  .trim()
-  .regex(
-    /^projects\/[a-z][a-z0-9.:-]{0,62}\/locations\/[a-z][a-z0-9-]{0,62}\/keyRings\/[A-Za-z0-9_-]{1,63}\/cryptoKeys\/[A-Za-z0-9_-]{1,63}$/,
-    'must be the Cloud KMS key name (projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY)',
-  );
-
 /**
  * OpenAI's principal as the key's binding names it: one IAM principal (OpenAI's Google subject through the
  * customer's workload identity pool, principal://…/subject/…). A pool, a domain or everyone is never "OpenAI".
@@ -228,20 +225,7 @@ export const gcpRevokeKeyInput = z
           });
       })
       .transform((value) => value as GcpRevocationMethod),
-    externalKeyId: externalKeyIdField.optional(),
-    projectIds: z.array(projectId).max(100, 'at most 100 projects per run').default([]),
-    workspaceId: z
-      .string()
-      .trim()
-      .regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be the ChatGPT Enterprise workspace id')
-      .optional(),
-    probes: z.array(probeSpec).max(50, 'at most 50 probes').default([]),
-    requester: personField,
-    reason: z.string().trim().min(1, 'must say why the key is revoked').max(2000, 'is too long'),
-    changeTicket: changeTicketField,
-    urgency: z.enum(['normal', 'incident'], { message: 'must be normal or incident' }).default('normal'),
-    planOnly: z.boolean().default(false),
-    replace: z.boolean().default(true),
+    ...revocationFields,
     /**
      * Schedule the old key's destruction, behind its own gate. Cloud KMS destroys a version after the
      * key's destroy-scheduled duration, fixed when the key was made: the plan says when that is and warns
