@@ -153,7 +153,7 @@ const revocationFields = {
 
 export const revokeKeyInput = z
   .object({
-    provider: z.literal('aws', { message: 'must be aws (Google Cloud comes with the GCP provider)' }),
+    provider: z.literal('aws', { message: 'must be aws (a Google Cloud key takes the gcp request)' }),
     product: z.enum(products, { message: `must be one of: ${products.join(', ')}` }).default('api'),
     keyArn,
     roleArn,

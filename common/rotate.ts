@@ -52,7 +52,9 @@ const rotation = z
 
 export const rotateKeyInput = z
   .object({
-    provider: z.literal('aws', { message: 'must be aws (Google Cloud comes with the GCP provider)' }),
+    provider: z.literal('aws', {
+      message: 'must be aws (this workflow does not take Google Cloud keys yet)',
+    }),
     keyArn: keyArnField('ekm rotate'),
     roleArn: roleArnField,
     rotation,

@@ -8,7 +8,9 @@ const keyArn = keyArnField('ekm usage');
 const roleArn = roleArnField;
 export const verifyKeyUsageInput = z
   .object({
-    provider: z.literal('aws', { message: 'must be aws (Google Cloud comes with the GCP provider)' }),
+    provider: z.literal('aws', {
+      message: 'must be aws (this workflow does not take Google Cloud keys yet)',
+    }),
     keyArn,
     roleArn,
     /** When given, OpenAI's validate is asked too: the audit trail shows the past, validate the present. */

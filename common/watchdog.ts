@@ -7,7 +7,9 @@ import type { UsageSample } from './usage';
 
 export const watchKeyDeletionInput = z
   .object({
-    provider: z.literal('aws', { message: 'must be aws (Google Cloud comes with the GCP provider)' }),
+    provider: z.literal('aws', {
+      message: 'must be aws (this workflow does not take Google Cloud keys yet)',
+    }),
     keyArn: keyArnField('ekm watch'),
     /** Watch from here (the moment the deletion was scheduled); a one-pass check looks back instead. */
     since: instantField('when the deletion was scheduled').optional(),
