@@ -30,9 +30,7 @@ export async function inspectKeyOnWorker(
     });
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
-      throw new CliError(
-        `inspect ${input.key} failed: ${rootMessage(err)} (workflow ${workflowId})`,
-      );
+      throw new CliError(`inspect ${input.key} failed: ${rootMessage(err)} (workflow ${workflowId})`);
     }
     throw err;
   }
