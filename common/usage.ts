@@ -2,61 +2,84 @@
 // the workflow and the activity. The run reads only: it names a key, the role OpenAI assumes and a window.
 import { z } from 'zod';
 import { instantField, keyArnField, refuseOtherAccount, roleArnField } from './awsArns';
-import type { ValidationView } from './revoke';
+import { gcpKeyNameField } from './keys';
+import { gcpPrincipalField, type ValidationView } from './revoke';
+import type { GcpKeyUsageReport } from '../activities';
 
 const keyArn = keyArnField('ekm usage');
 const roleArn = roleArnField;
-export const verifyKeyUsageInput = z
-  .object({
-    provider: z.literal('aws', {
-      message: 'must be aws (this workflow does not take Google Cloud keys yet)',
-    }),
-    keyArn,
-    roleArn,
-    /** When given, OpenAI's validate is asked too: the audit trail shows the past, validate the present. */
-    externalKeyId: z
-      .string()
-      .trim()
-      .regex(/^extkey_[A-Za-z0-9_-]{1,128}$/, 'must be an OpenAI external key id (extkey_…)')
-      .optional(),
-    since: instantField('the start of the window').optional(),
-    /**
-     * Instead of `since`: the window reaches this far back from the run's start. A Temporal Schedule
-     * starts every run with the same input, so a recurring check names a length, not an instant.
-     */
-    lookbackSeconds: z
-      .number()
-      .int()
-      .min(60, 'must be at least 60 seconds')
-      .max(90 * 86400, 'must be at most 90 days (CloudTrail LookupEvents keeps 90 days)')
-      .optional(),
-    /** Omitted: up to the moment the trail is read. */
-    until: instantField('the end of the window').optional(),
-    /** Who asked (a person, or the schedule's creator): it goes into the run's evidence record. */
-    requester: z.string().trim().min(1).max(200, 'is too long (at most 200 characters)').optional(),
-  })
+
+/** The window and the rest: the same for every cloud. */
+const checkFields = {
+  /** When given, OpenAI's validate is asked too: the audit trail shows the past, validate the present. */
+  externalKeyId: z
+    .string()
+    .trim()
+    .regex(/^extkey_[A-Za-z0-9_-]{1,128}$/, 'must be an OpenAI external key id (extkey_…)')
+    .optional(),
+  since: instantField('the start of the window').optional(),
+  /**
+   * Instead of `since`: the window reaches this far back from the run's start. A Temporal Schedule
+   * starts every run with the same input, so a recurring check names a length, not an instant.
+   */
+  lookbackSeconds: z
+    .number()
+    .int()
+    .min(60, 'must be at least 60 seconds')
+    .max(90 * 86400, 'must be at most 90 days (CloudTrail LookupEvents keeps 90 days)')
+    .optional(),
+  /** Omitted: up to the moment the trail is read. */
+  until: instantField('the end of the window').optional(),
+  /** Who asked (a person, or the schedule's creator): it goes into the run's evidence record. */
+  requester: z.string().trim().min(1).max(200, 'is too long (at most 200 characters)').optional(),
+};
+
+function refuseBadWindow(
+  input: { since?: string; until?: string; lookbackSeconds?: number },
+  ctx: z.RefinementCtx,
+): void {
+  if ((input.since === undefined) === (input.lookbackSeconds === undefined))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['since'],
+      message: 'give exactly one of since (an instant) and lookbackSeconds (a length back from the start)',
+    });
+  if (input.lookbackSeconds !== undefined && input.until !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['until'],
+      message: 'cannot be combined with lookbackSeconds: the window then ends when the run starts',
+    });
+  if (
+    input.since !== undefined &&
+    input.until !== undefined &&
+    Date.parse(input.until) <= Date.parse(input.since)
+  )
+    ctx.addIssue({ code: 'custom', path: ['until'], message: 'must be later than since' });
+}
+
+const awsUsageInput = z
+  .object({ provider: z.literal('aws'), keyArn, roleArn, ...checkFields })
   .strict()
   .superRefine((input, ctx) => {
-    if ((input.since === undefined) === (input.lookbackSeconds === undefined))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['since'],
-        message: 'give exactly one of since (an instant) and lookbackSeconds (a length back from the start)',
-      });
-    if (input.lookbackSeconds !== undefined && input.until !== undefined)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['until'],
-        message: 'cannot be combined with lookbackSeconds: the window then ends when the run starts',
-      });
-    if (
-      input.since !== undefined &&
-      input.until !== undefined &&
-      Date.parse(input.until) <= Date.parse(input.since)
-    )
-      ctx.addIssue({ code: 'custom', path: ['until'], message: 'must be later than since' });
+    refuseBadWindow(input, ctx);
     refuseOtherAccount(input.keyArn, input.roleArn, ctx);
   });
+
+/** Google Cloud: the key's name and OpenAI's principal; the trail is Cloud Logging's Data Access log. */
+const gcpUsageInput = z
+  .object({
+    provider: z.literal('gcp'),
+    keyName: gcpKeyNameField,
+    principal: gcpPrincipalField,
+    ...checkFields,
+  })
+  .strict()
+  .superRefine(refuseBadWindow);
+
+export const verifyKeyUsageInput = z.discriminatedUnion('provider', [awsUsageInput, gcpUsageInput], {
+  message: 'must be aws or gcp',
+});
 
 export type VerifyKeyUsageInput = z.input<typeof verifyKeyUsageInput>;
 export type VerifyKeyUsageRequest = z.output<typeof verifyKeyUsageInput>;
@@ -143,7 +166,7 @@ export interface KeyUsageReport {
 export const usageSampleLimit = 10;
 
 export interface VerifyKeyUsageResult {
-  usage: KeyUsageReport;
+  usage: KeyUsageReport | GcpKeyUsageReport;
   /** OpenAI's validate answer, when an external key was named. */
   validation?: ValidationView;
   /** Validate could not be asked (OpenAI unavailable, our admin key refused): why. */

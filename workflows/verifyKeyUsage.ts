@@ -9,11 +9,10 @@ import {
 } from '@temporalio/workflow';
 import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
 import type { RunStatus } from '../common/runStatus';
-import type { RunSubject } from '../common/runSubject';
+import { subjectKey, subjectPrincipal, type RunSubject } from '../common/runSubject';
 import {
   verifyKeyUsageInput,
   type VerifyKeyUsageRequest,
-  type KeyUsageReport,
   type VerifyKeyUsageInput,
   type VerifyKeyUsageResult,
 } from '../common/usage';
@@ -22,10 +21,26 @@ import { reads } from './revoke/activities';
 import { trailReadOptions } from './revoke/usage';
 import { parseInput } from './parseInput';
 
-function usageLine(u: KeyUsageReport): string {
+function usageLine(u: VerifyKeyUsageResult['usage']): string {
   const last = u.lastSuccessfulUse ? `, last successful use ${u.lastSuccessfulUse}` : '';
-  return `${u.successful} successful and ${u.refused} refused calls by the role${last}`;
+  return `${u.successful} successful and ${u.refused} refused calls by OpenAI${last}`;
 }
+
+/** The key and who OpenAI is at it, as every run record names them. */
+function subjectOf(input: VerifyKeyUsageRequest): RunSubject {
+  const common = {
+    requester: input.requester ?? 'unknown',
+    reason: 'is the key being used?',
+    changeTicket: '',
+    projectIds: [],
+    check: 'usage check',
+  };
+  return input.provider === 'gcp'
+    ? { provider: 'gcp', keyName: input.keyName, principal: input.principal, ...common }
+    : { provider: 'aws', keyArn: input.keyArn, roleArn: input.roleArn, ...common };
+}
+
+const trailName = { aws: 'CloudTrail', gcp: 'Cloud Logging (Data Access)' } as const;
 
 export async function verifyKeyUsage(rawInput: VerifyKeyUsageInput): Promise<VerifyKeyUsageResult> {
   const input = parseInput(verifyKeyUsageInput, rawInput);
@@ -34,27 +49,37 @@ export async function verifyKeyUsage(rawInput: VerifyKeyUsageInput): Promise<Ver
   const until = input.until ?? new Date(startedAt).toISOString();
   const since = input.since ?? new Date(startedAt - input.lookbackSeconds! * 1000).toISOString();
   const window = `${since} → ${until}`;
+  const subject = subjectOf(input);
+  const key = subjectKey(subject);
+  const trail = trailName[input.provider];
   upsertSearchAttributes([
     { key: EkmProvider, value: input.provider },
-    { key: EkmKeyId, value: input.keyArn },
+    { key: EkmKeyId, value: key },
     { key: EkmStage, value: 'reading-usage' },
   ]);
   const validateStep = input.externalKeyId ? [`- [ ] ask OpenAI to validate ${input.externalKeyId}`] : [];
   setCurrentDetails(
-    [`- [ ] read CloudTrail for ${input.roleArn} on ${input.keyArn}, ${window}`, ...validateStep].join('\n'),
+    [`- [ ] read ${trail} for ${subjectPrincipal(subject)} on ${key}, ${window}`, ...validateStep].join('\n'),
   );
 
   // 1. The audit trail: what the role did with the key in the window.
-  const readSummary = `read CloudTrail: ${input.roleArn} on ${input.keyArn}`;
-  const usage = await reads.readAwsKeyUsage.executeWithOptions(
-    { ...trailReadOptions, summary: readSummary },
-    [{ keyArn: input.keyArn, roleArn: input.roleArn, since, until }],
-  );
-  const done = [`- [x] CloudTrail, ${window}: ${usageLine(usage)}`];
+  const readOptions = {
+    ...trailReadOptions,
+    summary: `read ${trail}: ${subjectPrincipal(subject)} on ${key}`,
+  };
+  const usage =
+    input.provider === 'gcp'
+      ? await reads.readGcpKeyUsage.executeWithOptions(readOptions, [
+          { keyName: input.keyName, principal: input.principal, since, until },
+        ])
+      : await reads.readAwsKeyUsage.executeWithOptions(readOptions, [
+          { keyArn: input.keyArn, roleArn: input.roleArn, since, until },
+        ]);
+  const done = [`- [x] ${trail}, ${window}: ${usageLine(usage)}`];
   if (!input.externalKeyId) {
     upsertSearchAttributes([{ key: EkmStage, value: 'done' }]);
     setCurrentDetails(done.join('\n'));
-    await record(input, { usage }, done);
+    await record(subject, { usage }, done);
     return { usage };
   }
 
@@ -88,31 +113,18 @@ export async function verifyKeyUsage(rawInput: VerifyKeyUsageInput): Promise<Ver
   }
   upsertSearchAttributes([{ key: EkmStage, value: 'done' }]);
   setCurrentDetails(done.join('\n'));
-  await record(input, result, done);
+  await record(subject, result, done);
   return result;
 }
 
 /** The check's evidence record, in the same store and chain as every run's. */
-async function record(
-  input: VerifyKeyUsageRequest,
-  result: VerifyKeyUsageResult,
-  lines: string[],
-): Promise<void> {
+async function record(subject: RunSubject, result: VerifyKeyUsageResult, lines: string[]): Promise<void> {
   const { workflowId, runId } = workflowInfo();
   const at = new Date().toISOString();
   const status: RunStatus<RunSubject> = {
     workflowId,
     runId,
-    request: {
-      provider: input.provider,
-      keyArn: input.keyArn,
-      roleArn: input.roleArn,
-      requester: input.requester ?? 'unknown',
-      reason: 'is the key being used?',
-      changeTicket: '',
-      projectIds: [],
-      check: 'usage check',
-    },
+    request: subject,
     stage: 'done',
     steps: lines.map((line, i) => ({
       step: i === 0 ? 'trail' : 'validate',

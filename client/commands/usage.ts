@@ -1,15 +1,17 @@
-// `ekm usage --key REF --role ARN [--external-key extkey_…] [--since 24h]`: is the key being used? Runs the
-// read-only verifyKeyUsage workflow (CloudTrail for the role OpenAI assumes, and validate) and prints the
+// `ekm usage --key REF --role ARN | --key-name NAME --principal P [--external-key extkey_…] [--since 24h]`:
+// is the key being used? Runs the read-only verifyKeyUsage workflow (the audit trail — CloudTrail for the
+// role OpenAI assumes, Cloud Logging's Data Access log for OpenAI's principal — and validate) and prints the
 // counts per operation, successful and refused apart, the first and last use, and validate's answer.
 import type { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { describeIssues, inspectKeyInput } from '../../common/keys';
 import { EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import {
   usageWorkflowId,
   verifyKeyUsageInput,
   type VerifyKeyUsageInput,
+  type VerifyKeyUsageRequest,
   type VerifyKeyUsageResult,
 } from '../../common/usage';
 import type { verifyKeyUsage } from '../../workflows';
@@ -21,8 +23,10 @@ import { checkFlags, defaultRequester, failureMessage, runLink } from '../runs';
 import { parseSince } from '../sinceFlag';
 
 interface UsageFlags {
-  key: string;
-  role: string;
+  key?: string;
+  role?: string;
+  keyName?: string;
+  principal?: string;
   externalKey?: string;
   since: string;
   taskQueue: string;
@@ -34,6 +38,8 @@ const flagOf: Record<string, string> = {
   provider: '--provider',
   keyArn: '--key',
   roleArn: '--role',
+  keyName: '--key-name',
+  principal: '--principal',
   externalKeyId: '--external-key',
   since: '--since',
   until: '--until',
@@ -45,13 +51,21 @@ export function registerUsage(program: Command, defaultTaskQueue: string): void 
     .description(
       "is the key being used? OpenAI's calls on it from CloudTrail (successful and refused apart) and validate's answer (read-only)",
     )
-    .requiredOption('--key <ref>', 'the AWS KMS key: key ARN, alias (alias/NAME), alias ARN or key id')
-    .requiredOption('--role <arn>', 'the customer role OpenAI assumes (arn:aws:iam::ACCOUNT:role/NAME)')
+    .option('--key <ref>', 'the AWS KMS key: key ARN, alias (alias/NAME), alias ARN or key id')
+    .option('--role <arn>', 'the customer role OpenAI assumes (arn:aws:iam::ACCOUNT:role/NAME)')
+    .option('--key-name <name>', 'a Cloud KMS key: projects/…/locations/…/keyRings/…/cryptoKeys/…')
+    .option('--principal <p>', "OpenAI's IAM principal on that key (principal://iam.googleapis.com/…)")
     .option('--external-key <id>', "also ask OpenAI's validate for this external key (extkey_…)")
     .option('--since <when>', 'start of the window: 30m, 24h, 7d back from now, or an ISO time', '24h')
     .option('--task-queue <name>', 'task queue the worker polls', defaultTaskQueue)
     .option('--json', 'print JSON')
     .action(async (flags: UsageFlags) => {
+      if ((flags.key === undefined) === (flags.keyName === undefined))
+        throw new UsageError(
+          '--key / --key-name: give exactly one: --key (with --role) for an AWS KMS key, --key-name (with --principal) for a Cloud KMS key',
+        );
+      if (flags.keyName !== undefined) return usageOfGcpKey(flags);
+      if (!flags.role) throw new UsageError('--role: is required with --key: the role OpenAI assumes');
       const ref = inspectKeyInput.safeParse({ provider: 'aws', key: flags.key });
       if (!ref.success) throw new UsageError(`--${describeIssues(ref.error)}`);
       const keyRef = ref.data.key;
@@ -59,45 +73,75 @@ export function registerUsage(program: Command, defaultTaskQueue: string): void 
       const request = (keyArn: string): VerifyKeyUsageInput => ({
         provider: 'aws',
         keyArn,
-        roleArn: flags.role,
+        roleArn: flags.role!,
         externalKeyId: flags.externalKey,
         since,
         requester: defaultRequester(),
       });
       // Every flag is checked before Temporal is contacted.
       checkFlags(verifyKeyUsageInput, request(keyArnOrStandIn(keyRef, flags.role)), flagOf);
-      const out = await withClient(async ({ client, namespace }) => {
+      await withClient(async ({ client, namespace }) => {
         // The CLI holds no cloud credentials: the worker resolves an alias or a key id (inspectKey).
         const keyArn = await resolveKeyArn(client, flags.taskQueue, keyRef, '`ekm usage`');
-        const input = checkFlags(verifyKeyUsageInput, request(keyArn), flagOf);
-        const workflowId = usageWorkflowId(keyArn, randomUUID());
-        const handle = await client.workflow.start<typeof verifyKeyUsage>('verifyKeyUsage', {
-          taskQueue: flags.taskQueue,
-          workflowId,
-          args: [input],
-          staticSummary: `Usage of ${keyArn} by ${flags.role}`,
-          staticDetails: `Read-only: CloudTrail since ${since}${flags.externalKey ? ` and validate of ${flags.externalKey}` : ''}. Started by \`ekm usage\`.`,
-          typedSearchAttributes: [
-            { key: EkmProvider, value: 'aws' },
-            { key: EkmKeyId, value: keyArn },
-            { key: EkmStage, value: 'started' },
-          ],
-        });
-        const link = runLink(namespace, workflowId, handle.firstExecutionRunId);
-        try {
-          return { result: await handle.result(), workflowId, link };
-        } catch (err) {
-          if (err instanceof WorkflowFailedError)
-            throw new CliError(
-              `usage of ${keyArn} could not be read: ${failureMessage(err)} (run ${workflowId}, ${link})`,
-            );
-          throw err;
-        }
+        await runUsage(client, namespace, flags, checkFlags(verifyKeyUsageInput, request(keyArn), flagOf));
       });
-      print(flags, { workflowId: out.workflowId, link: out.link, ...out.result }, () =>
-        renderUsage(out.result, out.workflowId, out.link),
-      );
     });
+}
+
+/** A Cloud KMS key is named by its resource name: nothing to resolve. */
+async function usageOfGcpKey(flags: UsageFlags): Promise<void> {
+  if (!flags.principal)
+    throw new UsageError("--principal: is required with --key-name: OpenAI's IAM principal on the key");
+  if (flags.role !== undefined) throw new UsageError("--role: is AWS's; a Cloud KMS key takes --principal");
+  const input = checkFlags(
+    verifyKeyUsageInput,
+    {
+      provider: 'gcp',
+      keyName: flags.keyName!,
+      principal: flags.principal,
+      externalKeyId: flags.externalKey,
+      since: parseSince(flags.since),
+      requester: defaultRequester(),
+    },
+    flagOf,
+  );
+  await withClient(({ client, namespace }) => runUsage(client, namespace, flags, input));
+}
+
+async function runUsage(
+  client: Client,
+  namespace: string,
+  flags: UsageFlags,
+  input: VerifyKeyUsageRequest,
+): Promise<void> {
+  const key = input.provider === 'gcp' ? input.keyName : input.keyArn;
+  const who = input.provider === 'gcp' ? input.principal : input.roleArn;
+  const trail = input.provider === 'gcp' ? 'Cloud Logging' : 'CloudTrail';
+  const workflowId = usageWorkflowId(key, randomUUID());
+  const handle = await client.workflow.start<typeof verifyKeyUsage>('verifyKeyUsage', {
+    taskQueue: flags.taskQueue,
+    workflowId,
+    args: [input],
+    staticSummary: `Usage of ${key} by ${who}`,
+    staticDetails: `Read-only: ${trail} since ${input.since}${flags.externalKey ? ` and validate of ${flags.externalKey}` : ''}. Started by \`ekm usage\`.`,
+    typedSearchAttributes: [
+      { key: EkmProvider, value: input.provider },
+      { key: EkmKeyId, value: key },
+      { key: EkmStage, value: 'started' },
+    ],
+  });
+  const link = runLink(namespace, workflowId, handle.firstExecutionRunId);
+  let result: VerifyKeyUsageResult;
+  try {
+    result = await handle.result();
+  } catch (err) {
+    if (err instanceof WorkflowFailedError)
+      throw new CliError(
+        `usage of ${key} could not be read: ${failureMessage(err)} (run ${workflowId}, ${link})`,
+      );
+    throw err;
+  }
+  print(flags, { workflowId, link, ...result }, () => renderUsage(result, workflowId, link));
 }
 
 function renderUsage(result: VerifyKeyUsageResult, workflowId: string, link: string): string {
@@ -107,8 +151,8 @@ function renderUsage(result: VerifyKeyUsageResult, workflowId: string, link: str
   const row = (name: string, ok: number | string, refused: number | string) =>
     `  ${name.padEnd(width)}  ${String(ok).padStart(10)}  ${String(refused).padStart(7)}`;
   const lines = [
-    `usage of ${u.keyArn}`,
-    `  by       ${u.roleArn ?? 'every caller'}`,
+    `usage of ${u.provider === 'gcp' ? u.keyName : u.keyArn}`,
+    `  by       ${(u.provider === 'gcp' ? u.principal : u.roleArn) ?? 'every caller'}`,
     `  window   ${u.since} → ${u.until} (${u.source})`,
     `  run      ${workflowId}`,
     `           ${link}`,

@@ -12,8 +12,16 @@ import * as path from 'node:path';
 import { devEnvironment } from '../fixtures/environments';
 import { assertEvidence } from '../fixtures/evidence';
 import { devServer } from '../fixtures/services';
-import { openAiReadsOldFile, startTwinWorld, testTtlSeconds, type TwinWorld } from '../fixtures/twin';
+import { call, openAiReadsOldFile, startTwinWorld, testTtlSeconds, type TwinWorld } from '../fixtures/twin';
 import { withWorker, type WorkerContext } from '../fixtures/worker';
+import { revokeGcpAccessActivity } from '../../activities/gcp/revokeAccess';
+import { createGcpClients } from '../../activities/gcp/clients';
+import { startGcpRevocationWorld, type GcpRevocationWorld } from '../fixtures/revoke';
+
+/** The product's own GCP clients, against the world's fake. */
+function gcpClientsOf(w: GcpRevocationWorld) {
+  return createGcpClients({ projectId: w.gcp.fake.projectId, endpoint: w.gcp.fake.address });
+}
 
 function usageWorker(w: TwinWorld) {
   return {
@@ -25,7 +33,7 @@ function usageWorker(w: TwinWorld) {
 
 async function usage(
   ctx: WorkerContext,
-  input: Omit<VerifyKeyUsageInput, 'provider'>,
+  input: Omit<Extract<VerifyKeyUsageInput, { provider: 'aws' }>, 'provider'>,
 ): Promise<VerifyKeyUsageResult> {
   return ctx.execute(verifyKeyUsage, {
     workflowId: usageWorkflowId(input.keyArn, randomUUID()),
@@ -210,11 +218,112 @@ describe('verifyKeyUsage (AWS)', function () {
     assert.match(human.stdout, /validate extkey_\S+: success/);
     assert.equal(json.code, 0, json.stderr);
     const parsed = JSON.parse(json.stdout) as VerifyKeyUsageResult & { workflowId: string };
-    assert.equal(parsed.usage.keyArn, w.demo.aws.keyArn);
+    assert.equal(parsed.usage.provider === 'aws' && parsed.usage.keyArn, w.demo.aws.keyArn);
     assert.ok(parsed.usage.operations.Decrypt!.successful >= 1);
     assert.equal(parsed.validation?.outcome, 'success');
     assert.match(parsed.workflowId, /^ekm-usage:arn:aws:kms:/);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--since yesterday: give a duration/);
+  });
+});
+
+describe('verifyKeyUsage (Google Cloud)', function () {
+  let world: GcpRevocationWorld | undefined;
+  afterEach(async () => {
+    await world?.close();
+    world = undefined;
+  });
+
+  it('reads OpenAI’s use of a Cloud KMS key from the Data Access log, then its refusals after remove-binding; and `ekm usage --key-name`', async function () {
+    const start = new Date(Date.now() - 1000).toISOString();
+    const w = (world = await startGcpRevocationWorld(1));
+    const env = await devEnvironment();
+    await withWorker(
+      env,
+      async (ctx) => {
+        // Seeding sealed the projects' data keys through Cloud KMS as OpenAI: those are uses.
+        const before = await ctx.execute(verifyKeyUsage, {
+          workflowId: usageWorkflowId(w.keyName, randomUUID()),
+          args: [
+            {
+              provider: 'gcp',
+              keyName: w.keyName,
+              principal: w.principal,
+              since: start,
+              externalKeyId: w.externalKeyId,
+            },
+          ],
+        });
+        assert.equal(before.usage.provider, 'gcp');
+        assert.ok(before.usage.successful >= 1, JSON.stringify(before.usage.operations));
+        assert.equal(before.usage.refused, 0);
+        assert.equal(before.validation?.outcome, 'success');
+
+        // OpenAI's binding removed: validate's fresh Encrypt is refused, and the log says so.
+        await revokeGcpAccessActivity(gcpClientsOf(w))({
+          method: 'remove-binding',
+          keyName: w.keyName,
+          principal: w.principal,
+        });
+        const revokedAt = new Date().toISOString();
+        // OpenAI tries the key (validate makes a fresh Encrypt): refused, and logged.
+        const validated = await call(
+          w.twin.url,
+          'POST',
+          `/v1/organization/external_keys/${w.externalKeyId}/validate`,
+          w.adminKey,
+        );
+        assert.equal(validated.status, 400);
+        const after = await ctx.execute(verifyKeyUsage, {
+          workflowId: usageWorkflowId(w.keyName, randomUUID()),
+          args: [
+            {
+              provider: 'gcp',
+              keyName: w.keyName,
+              principal: w.principal,
+              since: revokedAt,
+              externalKeyId: w.externalKeyId,
+            },
+          ],
+        });
+        assert.equal(after.validation?.outcome, 'revoked');
+        assert.equal(after.usage.successful, 0);
+        assert.ok(after.usage.refused >= 1, JSON.stringify(after.usage));
+        assert.ok(after.usage.refusedByCode.PERMISSION_DENIED! >= 1);
+
+        const cli = await runCli(
+          [
+            'usage',
+            '--key-name',
+            w.keyName,
+            '--principal',
+            w.principal,
+            '--since',
+            '1h',
+            '--task-queue',
+            ctx.taskQueue,
+            '--json',
+          ],
+          { TEMPORAL_ADDRESS: (await devServer()).address, TEMPORAL_NAMESPACE: 'default' },
+        );
+        assert.equal(cli.code, 0, cli.stderr);
+        const parsed = JSON.parse(cli.stdout) as VerifyKeyUsageResult & { workflowId: string };
+        assert.equal(parsed.usage.provider === 'gcp' && parsed.usage.keyName, w.keyName);
+        assert.ok(parsed.usage.successful >= 1 && parsed.usage.refused >= 1);
+        assert.match(parsed.workflowId, /^ekm-usage:projects\//);
+        const mixed = await runCli([
+          'usage',
+          '--key-name',
+          w.keyName,
+          '--role',
+          'arn:aws:iam::123456789012:role/x',
+          '--principal',
+          w.principal,
+        ]);
+        assert.equal(mixed.code, 2);
+        assert.match(mixed.stderr, /--role: is AWS's; a Cloud KMS key takes --principal/);
+      },
+      w.worker(),
+    );
   });
 });
