@@ -1,25 +1,74 @@
-// The plan of a rotation: the one KMS change and the checks around it, hashed so an approval (when the
-// worker asks for one) is bound to exactly this change on the key as it was read.
-import type { AccessProof, KeyRotationState, RotateKeyRequest } from '../common/rotate';
+// The plan of a rotation: the one change on the key and the checks around it, hashed so an approval (when
+// the worker asks for one) is bound to exactly this change on the key as it was read. AWS KMS rotates on
+// demand or turns on automatic rotation; Cloud KMS makes a new version primary or sets the key's period.
+import type { AccessProof, KeyRotationState, AnyRotateKeyRequest } from '../common/rotate';
 import type { RevocationPlan, RunSettingsView } from '../common/runStatus';
 import { canonicalJson } from '../common/canonicalJson';
 import { sha256 } from './planRevocation';
 
+/** The change itself, in the cloud's words, and what of the key's state the change depends on. */
+function theChange(
+  request: AnyRotateKeyRequest,
+  before: KeyRotationState,
+): { change: string; dependsOn: unknown; warnings: string[] } {
+  const r = request.rotation;
+  const warnings: string[] = [];
+  if (request.provider === 'gcp') {
+    const key = request.keyName;
+    const primary = before.gcp?.primaryVersion?.split('/').pop();
+    const now = `${before.automatic ? `every ${before.periodDays ?? '?'} days, next ${before.nextRotationDate ?? 'not set'}` : 'off'}`;
+    const change =
+      r.kind === 'now'
+        ? `Cloud KMS on ${key}: create a new version and make it primary (now primary: version ${primary ?? 'none'} ${before.gcp?.primaryState ?? ''}; the old versions stay enabled and decrypt old data)`
+        : `Cloud KMS UpdateCryptoKey on ${key}: set rotation period every ${r.periodDays} days (${r.periodDays * 86_400} s), next rotation ${r.periodDays} days after the change (now: ${now})`;
+    if (r.kind === 'now')
+      warnings.push(
+        'the old versions stay ENABLED: disabling or destroying them would stop old data from decrypting — a revocation, not a rotation',
+      );
+    if (r.kind === 'automatic' && before.automatic && before.periodDays === r.periodDays)
+      warnings.push(
+        `automatic rotation is already on every ${r.periodDays} days: the run changes nothing (the next rotation stays ${before.nextRotationDate ?? 'as set'})`,
+      );
+    return {
+      change,
+      warnings,
+      dependsOn: {
+        automatic: before.automatic,
+        periodSeconds: before.gcp?.periodSeconds ?? null,
+        primaryVersion: before.gcp?.primaryVersion ?? null,
+        primaryState: before.gcp?.primaryState ?? null,
+        latestVersion: before.gcp?.latestVersion ?? 0,
+      },
+    };
+  }
+  const key = request.keyArn;
+  const onDemand = before.rotations.filter((x) => x.type === 'ON_DEMAND').length;
+  const change =
+    r.kind === 'now'
+      ? `KMS RotateKeyOnDemand on ${key} (${onDemand} on-demand rotation(s) listed so far)`
+      : `KMS EnableKeyRotation on ${key}, every ${r.periodDays} days (now: ${before.automatic ? `on, every ${before.periodDays ?? '?'} days` : 'off'})`;
+  if (r.kind === 'now')
+    warnings.push(
+      'KMS limits how many on-demand rotations a key may have; automatic rotation (a period) has no such limit',
+    );
+  if (r.kind === 'automatic' && before.automatic && before.periodDays === r.periodDays)
+    warnings.push(`automatic rotation is already on every ${r.periodDays} days: the run changes nothing`);
+  return {
+    change,
+    warnings,
+    dependsOn: { automatic: before.automatic, periodDays: before.periodDays ?? null, onDemand },
+  };
+}
+
 export async function planRotation(args: {
-  request: RotateKeyRequest;
+  request: AnyRotateKeyRequest;
   before: KeyRotationState;
   access: AccessProof;
   settings: RunSettingsView;
 }): Promise<RevocationPlan> {
   const { request, before, access, settings } = args;
-  const key = request.keyArn;
-  const r = request.rotation;
-  const onDemand = before.rotations.filter((x) => x.type === 'ON_DEMAND').length;
-  const changes = [
-    r.kind === 'now'
-      ? `KMS RotateKeyOnDemand on ${key} (${onDemand} on-demand rotation(s) listed so far)`
-      : `KMS EnableKeyRotation on ${key}, every ${r.periodDays} days (now: ${before.automatic ? `on, every ${before.periodDays ?? '?'} days` : 'off'})`,
-  ];
+  const { change, dependsOn, warnings } = theChange(request, before);
+  const changes = [change];
   if (request.externalKeyId)
     changes.push(
       `OpenAI validate ${request.externalKeyId} right after, and again after the ${settings.cacheWaitSeconds} s cache wait: it must answer success`,
@@ -28,13 +77,6 @@ export async function planRotation(args: {
     changes.push(
       `after the wait, read ${request.probes.length} old object(s) with each project's own key: every one must stay readable`,
     );
-  const warnings: string[] = [];
-  if (r.kind === 'now')
-    warnings.push(
-      'KMS limits how many on-demand rotations a key may have; automatic rotation (a period) has no such limit',
-    );
-  if (r.kind === 'automatic' && before.automatic && before.periodDays === r.periodDays)
-    warnings.push(`automatic rotation is already on every ${r.periodDays} days: the run changes nothing`);
   return {
     changes,
     alsoStops: [],
@@ -44,7 +86,7 @@ export async function planRotation(args: {
       canonicalJson({
         request,
         // What the change depends on, not when it was read.
-        rotation: { automatic: before.automatic, periodDays: before.periodDays ?? null, onDemand },
+        rotation: dependsOn,
         access: {
           validate: access.validate?.outcome ?? null,
           probes: access.probes.flatMap((round) => round.probes.map((p) => p.outcome)),

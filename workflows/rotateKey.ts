@@ -1,6 +1,7 @@
 // The runbook's "How to rotate your key", as one durable run: preflight (OpenAI validates and reads old
 // data now) → plan → approval when the worker asks for one → rotate (now, or automatic with a period)
 // → validate right after → wait out OpenAI's key cache → OpenAI still validates and reads old data.
+// The same steps for an AWS KMS key and a Google Cloud KMS key; rotate/cloud.ts does each in its cloud.
 //
 // A rotation keeps the old key material for old data, so it must never change OpenAI's access. If it
 // does, the run fails loudly: an alert goes out, the evidence says so, and the workflow fails.
@@ -15,21 +16,22 @@ import {
 } from '@temporalio/workflow';
 import { EkmError } from '../common/errors';
 import {
-  rotateKeyInput,
+  anyRotateKeyInput,
   type AccessProof,
-  type RotateKeyInput,
-  type RotateKeyRequest,
+  type AnyRotateKeyInput,
+  type AnyRotateKeyRequest,
 } from '../common/rotate';
 import { rootMessage } from '../common/rootMessage';
-import { runHeadline } from '../common/runSubject';
+import { subjectKey } from '../common/runSubject';
 import type { EndState, RunStatus } from '../common/runStatus';
 import { Gatekeeper } from './approvals/gatekeeper';
 import { call, routeChanges } from './revoke/call';
 import { validateOnce } from './revoke/confirm';
-import { rotationStatusQuery } from './revoke/messages';
 import { probeAll } from './revoke/preflight';
-import { now, RunRecord } from './revoke/runRecord';
+import { RunRecord } from './revoke/runRecord';
 import { parseInput } from './parseInput';
+import { describeForRotation, readRotation, rotateOnce } from './rotate/cloud';
+import { anyRotationStatusQuery } from './revoke/messages';
 import { whyStartRefused } from './startSignature';
 
 const steps: [string, string][] = [
@@ -66,18 +68,18 @@ function accessProblem(proof: AccessProof): string | undefined {
   return undefined;
 }
 
-async function proveAccess(request: RotateKeyRequest, when: string): Promise<AccessProof> {
+async function proveAccess(request: AnyRotateKeyRequest, when: string): Promise<AccessProof> {
   const validate = request.externalKeyId
     ? await validateOnce(request.externalKeyId, `validate ${request.externalKeyId} (${when})`)
     : undefined;
   return { validate, probes: await probeAll(request, when) };
 }
 
-export async function rotateKey(rawInput: RotateKeyInput): Promise<RunStatus<RotateKeyRequest>> {
-  const request = parseInput(rotateKeyInput, rawInput);
+export async function rotateKey(rawInput: AnyRotateKeyInput): Promise<RunStatus<AnyRotateKeyRequest>> {
+  const request = parseInput(anyRotateKeyInput, rawInput);
   const record = new RunRecord(request, steps);
   const gates = new Gatekeeper(record, request.requester, false);
-  setHandler(rotationStatusQuery, () => record.status, {
+  setHandler(anyRotationStatusQuery, () => record.status, {
     description:
       'The run’s whole state: steps, plan, open gate, the rotation, OpenAI’s access before and after.',
   });
@@ -124,9 +126,9 @@ export async function rotateKey(rawInput: RotateKeyInput): Promise<RunStatus<Rot
 }
 
 async function rotate(
-  rawInput: RotateKeyInput,
-  request: RotateKeyRequest,
-  record: RunRecord<RotateKeyRequest>,
+  rawInput: AnyRotateKeyInput,
+  request: AnyRotateKeyRequest,
+  record: RunRecord<AnyRotateKeyRequest>,
   gates: Gatekeeper,
   state: { zone: Zone },
 ): Promise<void> {
@@ -141,19 +143,10 @@ async function rotate(
   };
   const startRefused = whyStartRefused(rawInput, settings);
   if (startRefused) refuse(`start refused: ${startRefused}; nothing was changed`);
-  const key = await call('read', 'describeKey', `describe ${request.keyArn}`, request.keyArn);
-  if (key.state !== 'Enabled')
-    refuse(
-      `keyArn: the key is ${key.state}; KMS rotates enabled keys only, and OpenAI cannot use it now anyway`,
-    );
-  if (key.keySpec !== 'SYMMETRIC_DEFAULT')
-    refuse(`keyArn: the key is ${key.keySpec}; KMS rotates symmetric encryption keys only`);
-  const before = await call(
-    'read',
-    'readAwsKeyRotation',
-    `read the rotation of ${request.keyArn}`,
-    request.keyArn,
-  );
+  const rotatable = await describeForRotation(request);
+  if (rotatable.refusal) refuse(rotatable.refusal);
+  const key = rotatable.description;
+  const before = await readRotation(request);
   const accessBefore = await proveAccess(request, 'before the rotation');
   record.status.rotation = { before, accessBefore };
   const problem = accessProblem(accessBefore);
@@ -162,7 +155,7 @@ async function rotate(
     refuse(`OpenAI cannot use the key before the rotation (${problem}): fix that first; nothing was changed`);
   record.done(
     'preflight',
-    `key Enabled; automatic rotation ${before.automatic ? 'on' : 'off'}; OpenAI validates and reads old data`,
+    `${rotatable.summary}; automatic rotation ${before.automatic ? 'on' : 'off'}; OpenAI validates and reads old data`,
     {
       key,
       before,
@@ -195,18 +188,13 @@ async function rotate(
   // --- Rotate: once scheduled, it runs to its end -------------------------------------------------------
   record.start('rotate');
   state.zone = 'rotating';
-  const notBefore = now();
-  const change = await CancellationScope.nonCancellable(() =>
-    call('change', 'rotateAwsKey', runHeadline(request), {
-      keyArn: request.keyArn,
-      rotation: request.rotation,
-      notBefore,
-      ...(settings.approvals.gates.rotate ? { approval: gates.proof('rotate') } : {}),
-    }),
-  ).catch((err: unknown) => {
-    record.update('rotate', 'failed', rootMessage(err));
-    throw new Ended('rotate-failed', `the rotation failed: ${rootMessage(err)}`);
-  });
+  const approval = settings.approvals.gates.rotate ? gates.proof('rotate') : undefined;
+  const change = await CancellationScope.nonCancellable(() => rotateOnce(request, approval)).catch(
+    (err: unknown) => {
+      record.update('rotate', 'failed', rootMessage(err));
+      throw new Ended('rotate-failed', `the rotation failed: ${rootMessage(err)}`);
+    },
+  );
   state.zone = 'rotated';
   record.status.rotation.change = change;
   record.done('rotate', change.description, change);
@@ -243,9 +231,9 @@ async function rotate(
 }
 
 /** A rotation took OpenAI's access away: alert a person at once, then end the run failed. */
-async function broke(record: RunRecord<RotateKeyRequest>, what: string): Promise<never> {
+async function broke(record: RunRecord<AnyRotateKeyRequest>, what: string): Promise<never> {
   const { workflowId, runId } = workflowInfo();
-  const message = `the rotation of ${record.status.request.keyArn} changed OpenAI's access — ${what}. A rotation must never revoke: check the key, its policy and OpenAI's registration now`;
+  const message = `the rotation of ${subjectKey(record.status.request)} changed OpenAI's access — ${what}. A rotation must never revoke: check the key, its policy and OpenAI's registration now`;
   await call('read', 'notify', 'alert: the rotation broke OpenAI’s access', {
     workflowId,
     runId,

@@ -1,12 +1,20 @@
-// `ekm rotate --key REF --role ARN (--now | --period 365d) …`: starts the rotation runbook for a key. Like a
-// revocation it takes the key's lock (one run per key), and it may wait for approval when the worker's
-// configuration has a rotate gate. `--repoint-alias` exists only to be refused with the runbook's reason.
+// `ekm rotate --key REF --role ARN | --key-name NAME --principal P (--now | --period 365d) …`: starts the
+// rotation runbook for an AWS KMS key or a Google Cloud KMS key. Like a revocation it takes the key's lock
+// (one run per key), and it may wait for approval when the worker's configuration has a rotate gate.
+// `--repoint-alias` exists only to be refused with the runbook's reason.
 import type { Command } from 'commander';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { inspectKeyInput, describeIssues } from '../../common/keys';
 import { aliasRepointRefusal, keyWorkflowId } from '../../common/revoke';
-import { rotateKeyInput, rotationPeriodDays, type RotateKeyInput } from '../../common/rotate';
-import { runHeadline } from '../../common/runSubject';
+import {
+  gcpRotationPeriodDays,
+  anyRotateKeyInput,
+  rotateKeyInput,
+  rotationPeriodDays,
+  type AnyRotateKeyInput,
+  type RotateKeyInput,
+} from '../../common/rotate';
+import { runHeadline, subjectKey } from '../../common/runSubject';
 import { EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import type { rotateKey } from '../../workflows';
 import { addSigningOptions, signedStart, type SigningFlags } from '../actSigner';
@@ -20,6 +28,8 @@ import { checkFlags, defaultRequester, runLink } from '../runs';
 interface RotateFlags {
   key?: string;
   role?: string;
+  keyName?: string;
+  principal?: string;
   now?: boolean;
   period?: string;
   repointAlias?: string;
@@ -37,6 +47,8 @@ const collect = (value: string, previous: string[] | undefined) => [...(previous
 const flagOf: Record<string, string> = {
   keyArn: '--key',
   roleArn: '--role',
+  keyName: '--key-name',
+  principal: '--principal',
   rotation: '--now / --period',
   externalKeyId: '--external-key',
   probes: '--probe',
@@ -45,12 +57,12 @@ const flagOf: Record<string, string> = {
   changeTicket: '--ticket',
 };
 
-/** `365d`, `365` → 365; anything else is a usage error naming the range. */
-function parsePeriod(value: string): number {
+/** `365d`, `365` → 365; anything else is a usage error naming the cloud's range. */
+function parsePeriod(value: string, range: { min: number; max: number }): number {
   const match = /^(\d+)d?$/.exec(value.trim());
   if (!match)
     throw new UsageError(
-      `--period ${value}: must be a number of days such as 365d (${rotationPeriodDays.min}–${rotationPeriodDays.max})`,
+      `--period ${value}: must be a number of days such as 365d (${range.min}–${range.max})`,
     );
   return Number(match[1]);
 }
@@ -63,10 +75,12 @@ export function registerRotate(program: Command, defaultTaskQueue: string): void
     )
     .option('--key <ref>', 'the AWS KMS key: key ARN, alias (alias/NAME), alias ARN or key id')
     .option('--role <arn>', 'the customer role OpenAI assumes (arn:aws:iam::ACCOUNT:role/NAME)')
-    .option('--now', 'rotate now (KMS RotateKeyOnDemand)')
+    .option('--key-name <name>', 'a Cloud KMS key: projects/…/locations/…/keyRings/…/cryptoKeys/…')
+    .option('--principal <p>', "OpenAI's IAM principal on that key (principal://iam.googleapis.com/…)")
+    .option('--now', 'rotate now (AWS: KMS RotateKeyOnDemand; Cloud KMS: a new version made primary)')
     .option(
       '--period <days>',
-      `turn on or change automatic rotation: every N days, ${rotationPeriodDays.min}–${rotationPeriodDays.max} (e.g. 365d)`,
+      `turn on or change automatic rotation: every N days, AWS ${rotationPeriodDays.min}–${rotationPeriodDays.max}, Cloud KMS ${gcpRotationPeriodDays.min}–${gcpRotationPeriodDays.max} (e.g. 365d)`,
     )
     .option('--repoint-alias <alias>', 'refused: switching an alias to another key is a revocation')
     .option('--external-key <id>', 'the OpenAI external key to validate before and after (extkey_…)')
@@ -87,14 +101,23 @@ export function registerRotate(program: Command, defaultTaskQueue: string): void
       throw new UsageError(
         '--now / --period: give exactly one: --now rotates at once, --period 365d turns on automatic rotation',
       );
+    if (flags.key !== undefined && flags.keyName !== undefined)
+      throw new UsageError(
+        '--key / --key-name: give exactly one: --key (with --role) for an AWS KMS key, --key-name (with --principal) for a Cloud KMS key',
+      );
+    if (flags.keyName !== undefined) return rotateGcpKey(flags);
+    if (flags.principal !== undefined)
+      throw new UsageError("--principal: is Google Cloud's (with --key-name); an AWS key takes --role");
     if (!flags.key)
-      throw new UsageError('--key: is required: give the key ARN, an alias (alias/NAME) or a key id');
+      throw new UsageError(
+        '--key: is required: give the key ARN, an alias (alias/NAME) or a key id (or --key-name for a Cloud KMS key)',
+      );
     const ref = inspectKeyInput.safeParse({ provider: 'aws', key: flags.key });
     if (!ref.success) throw new UsageError(`--${describeIssues(ref.error)}`);
     const keyRef = ref.data.key;
     const rotation: RotateKeyInput['rotation'] = flags.now
       ? { kind: 'now' }
-      : { kind: 'automatic', periodDays: parsePeriod(flags.period!) };
+      : { kind: 'automatic', periodDays: parsePeriod(flags.period!, rotationPeriodDays) };
     const request = (keyArn: string): RotateKeyInput => ({
       provider: 'aws',
       keyArn,
@@ -112,42 +135,90 @@ export function registerRotate(program: Command, defaultTaskQueue: string): void
       const keyArn = await resolveKeyArn(client, flags.taskQueue, keyRef, '`ekm rotate` to resolve --key');
       const input = request(keyArn);
       checkFlags(rotateKeyInput, input, flagOf);
-      const workflowId = keyWorkflowId(keyArn);
-      try {
-        const handle = await client.workflow.start<typeof rotateKey>('rotateKey', {
-          taskQueue: flags.taskQueue,
-          workflowId,
-          args: [signedStart(flags, workflowId, input)],
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-          staticSummary: runHeadline({
-            ...input,
-            projectIds: [],
-            rotation: rotateKeyInput.parse(input).rotation,
-          }),
-          staticDetails: `Requested by ${input.requester} — ${input.changeTicket}: ${input.reason}. Started by \`ekm rotate\`.`,
-          typedSearchAttributes: [
-            { key: EkmProvider, value: 'aws' },
-            { key: EkmKeyId, value: keyArn },
-            { key: EkmStage, value: 'started' },
-          ],
-        });
-        const runId = handle.firstExecutionRunId;
-        return { workflowId, runId, keyArn, link: runLink(namespace, workflowId, runId) };
-      } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        throw new RefusedError(
-          `--key: ${keyArn} already has a run in progress (${workflowId}); one run per key at a time — follow it with \`ekm status ${workflowId}\``,
-        );
-      }
+      return startRotation(client, namespace, flags, input);
     });
-    print(flags, started, () =>
-      [
-        `started    ${started.workflowId}`,
-        `run        ${started.runId}`,
-        `Web UI     ${started.link}`,
-        `next       ekm status ${started.workflowId} --watch`,
-      ].join('\n'),
-    );
+    printStarted(flags, started);
   });
+}
+
+/** A Cloud KMS key is named by its resource name: nothing to resolve. */
+async function rotateGcpKey(flags: RotateFlags & SigningFlags): Promise<void> {
+  if (flags.role !== undefined)
+    throw new UsageError("--role: is AWS's (with --key); a Cloud KMS key takes --principal");
+  if (!flags.principal)
+    throw new UsageError("--principal: is required with --key-name: OpenAI's IAM principal on the key");
+  const input = checkFlags(
+    anyRotateKeyInput,
+    {
+      provider: 'gcp',
+      keyName: flags.keyName!,
+      principal: flags.principal,
+      rotation: flags.now
+        ? { kind: 'now' }
+        : { kind: 'automatic', periodDays: parsePeriod(flags.period!, gcpRotationPeriodDays) },
+      externalKeyId: flags.externalKey,
+      probes: (flags.probe ?? []).map(parseProbe),
+      requester: (flags.requester ?? defaultRequester()) as string,
+      reason: flags.reason as string,
+      changeTicket: flags.ticket as string,
+    },
+    flagOf,
+  );
+  const started = await withClient(({ client, namespace }) => startRotation(client, namespace, flags, input));
+  printStarted(flags, started);
+}
+
+/** Starts the run under the key's lock: a second run for the same key is refused (exit 4). */
+async function startRotation(
+  client: Client,
+  namespace: string,
+  flags: RotateFlags & SigningFlags,
+  input: AnyRotateKeyInput,
+): Promise<{ workflowId: string; runId: string; keyArn?: string; keyName?: string; link: string }> {
+  const parsed = anyRotateKeyInput.parse(input);
+  const key = subjectKey(parsed);
+  const workflowId = keyWorkflowId(key);
+  try {
+    const handle = await client.workflow.start<typeof rotateKey>('rotateKey', {
+      taskQueue: flags.taskQueue,
+      workflowId,
+      args: [signedStart(flags, workflowId, input)],
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      staticSummary: runHeadline(parsed),
+      staticDetails: `Requested by ${input.requester} — ${input.changeTicket}: ${input.reason}. Started by \`ekm rotate\`.`,
+      typedSearchAttributes: [
+        { key: EkmProvider, value: input.provider },
+        { key: EkmKeyId, value: key },
+        { key: EkmStage, value: 'started' },
+      ],
+    });
+    const runId = handle.firstExecutionRunId;
+    return {
+      workflowId,
+      runId,
+      // `keyArn` is what scripts read today; a Google Cloud run names its key `keyName`.
+      ...(input.provider === 'gcp' ? { keyName: key } : { keyArn: key }),
+      link: runLink(namespace, workflowId, runId),
+    };
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    throw new RefusedError(
+      `${input.provider === 'gcp' ? '--key-name' : '--key'}: ${key} already has a run in progress (${workflowId}); one run per key at a time — follow it with \`ekm status ${workflowId}\``,
+    );
+  }
+}
+
+function printStarted(
+  flags: RotateFlags,
+  started: { workflowId: string; runId: string; link: string },
+): void {
+  print(flags, started, () =>
+    [
+      `started    ${started.workflowId}`,
+      `run        ${started.runId}`,
+      `Web UI     ${started.link}`,
+      `next       ekm status ${started.workflowId} --watch`,
+    ].join('\n'),
+  );
 }

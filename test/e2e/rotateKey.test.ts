@@ -1,6 +1,7 @@
-// The rotation runbook end to end on the dev server: moto rotates, the OpenAI twin (a real 2 s cache TTL,
-// waited out by the run) validates and reads the old objects with the key after the rotation. A rotation
-// must never change OpenAI's access; when something else does during the run, the run fails loudly.
+// The rotation runbook end to end on the dev server: moto (AWS) or the Cloud KMS fake (Google Cloud)
+// rotates, the OpenAI twin (a real 2 s cache TTL, waited out by the run) validates and reads the old objects
+// with the key after the rotation. A rotation must never change OpenAI's access; when something else does
+// during the run, the run fails loudly.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -8,14 +9,30 @@ import { DisableKeyCommand, GetKeyRotationStatusCommand, ListKeyRotationsCommand
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { folderFor } from '../../activities/evidence/store';
 import { keyWorkflowId } from '../../common/revoke';
-import type { RotateKeyInput, RotateKeyRequest } from '../../common/rotate';
+import type {
+  AnyRotateKeyRequest,
+  GcpRotateKeyInput,
+  RotateKeyInput,
+  RotateKeyRequest,
+} from '../../common/rotate';
 import type { RunStatus } from '../../common/runStatus';
-import { rotationStatusQuery, voteUpdate } from '../../workflows/revoke/messages';
+import { anyRotationStatusQuery, rotationStatusQuery, voteUpdate } from '../../workflows/revoke/messages';
 import { rotateKey } from '../../workflows/rotateKey';
 import { devEnvironment } from '../fixtures/environments';
 import { assertEvidence } from '../fixtures/evidence';
 import { recordForReplay } from '../fixtures/replay';
-import { approvers, requester, sandboxWorker, scenarios, vote, waitForGate } from '../fixtures/revoke';
+import { runCli } from '../fixtures/cli';
+import {
+  approvers,
+  requester,
+  sandboxWorker,
+  scenarios,
+  startGcpRevocationWorld,
+  vote,
+  waitForGate,
+  type GcpRevocationWorld,
+} from '../fixtures/revoke';
+import { devServer } from '../fixtures/services';
 import { type TwinWorld } from '../fixtures/twin';
 import { startWebhook, type Webhook } from '../fixtures/webhook';
 import { withWorker, type WorkerContext } from '../fixtures/worker';
@@ -166,6 +183,245 @@ for (const scenario of scenarios) {
     });
   });
 }
+
+describe('rotateKey end to end (gcp)', function () {
+  let world: GcpRevocationWorld | undefined;
+  afterEach(async () => {
+    await world?.close();
+    world = undefined;
+  });
+
+  const ttlSeconds = 2;
+  const day = 86_400;
+
+  function gcpRequest(w: GcpRevocationWorld, rotation: GcpRotateKeyInput['rotation']): GcpRotateKeyInput {
+    return {
+      provider: 'gcp',
+      keyName: w.keyName,
+      principal: w.principal,
+      rotation,
+      externalKeyId: w.externalKeyId,
+      probes: w.probes,
+      requester,
+      reason: 'yearly rotation',
+      changeTicket: 'CHG-5151',
+    };
+  }
+
+  async function run<T>(
+    body: (ctx: WorkerContext & { w: GcpRevocationWorld }) => Promise<T>,
+    options: { rotateGate?: boolean } = {},
+  ): Promise<T> {
+    const w = (world = await startGcpRevocationWorld(ttlSeconds));
+    const worker = w.worker({ rotateGate: options.rotateGate, revoke: { cacheWaitSeconds: ttlSeconds + 1 } });
+    return withWorker(await devEnvironment(), (ctx) => body({ ...ctx, w }), worker);
+  }
+
+  function start(ctx: WorkerContext, request: GcpRotateKeyInput) {
+    return ctx.client.workflow.start(rotateKey, {
+      taskQueue: ctx.taskQueue,
+      workflowId: keyWorkflowId(request.keyName),
+      args: [request],
+    });
+  }
+
+  async function versionsOf(w: GcpRevocationWorld) {
+    const [versions] = await w.gcp.kms.listCryptoKeyVersions({ parent: w.keyName });
+    return Object.fromEntries(versions.map((v) => [v.name!.split('/').pop()!, String(v.state)]));
+  }
+
+  it('rotate now: a new primary version; OpenAI still validates and reads old data after its cache', async function () {
+    await run(async (ctx) => {
+      const { w } = ctx;
+      const request = gcpRequest(w, { kind: 'now' });
+      const handle = await start(ctx, request);
+      const status = (await handle.result()) as RunStatus<AnyRotateKeyRequest>;
+      await recordForReplay(handle, 'rotateKey-rotated-now-gcp');
+      assert.equal(status.endState, 'rotated', status.endReason);
+
+      // Read back from Cloud KMS: version 2 is primary, version 1 still enabled for the old data.
+      const [key] = await w.gcp.kms.getCryptoKey({ name: w.keyName });
+      assert.equal(key.primary?.name, `${w.keyName}/cryptoKeyVersions/2`);
+      assert.equal(String(key.primary?.state), 'ENABLED');
+      assert.deepEqual(await versionsOf(w), { '1': 'ENABLED', '2': 'ENABLED' }, 'exactly one new version');
+      assert.match(
+        status.plan!.changes[0]!,
+        /create a new version and make it primary \(now primary: version 1 ENABLED/,
+      );
+      assert.match(status.rotation!.change!.description, /version 2 is primary, replacing 1/);
+      assert.equal(status.rotation!.change!.after.gcp?.primaryVersion, key.primary?.name);
+
+      const after = status.rotation!.accessAfter!;
+      assert.equal(after.validate?.outcome, 'success');
+      assert.deepEqual(
+        after.probes.flatMap((r) => r.probes.map((p) => p.outcome)),
+        Array(6).fill('readable'),
+      );
+      // The twin's cache (2 s) had expired: it asked Cloud KMS again after the rotation, which decrypted
+      // the old data keys (sealed under version 1) — and new data went under version 2.
+      const rotatedAt = Date.parse(status.steps.find((s) => s.step === 'rotate')!.endedAt!);
+      const since = (e: { timestamp: string }) => Date.parse(e.timestamp) > rotatedAt + ttlSeconds * 1000;
+      const entries = w.gcp.fake
+        .auditEntries()
+        .filter((e) => e.protoPayload.resourceName?.startsWith(w.keyName));
+      const decrypts = entries.filter(
+        (e) => e.protoPayload.methodName.endsWith('Decrypt') && !e.protoPayload.status?.code && since(e),
+      );
+      assert.ok(decrypts.length >= 1, 'old data was decrypted by Cloud KMS after the rotation and the TTL');
+      const encrypts = entries.filter((e) => e.protoPayload.methodName.endsWith('Encrypt') && since(e));
+      assert.ok(encrypts.length >= 1, 'OpenAI encrypted after the rotation (validate)');
+      for (const e of encrypts)
+        assert.match(JSON.stringify(e.protoPayload.response ?? {}), /cryptoKeyVersions\/2/);
+
+      const folder = path.join(ctx.config.evidence.directory, folderFor(keyWorkflowId(request.keyName)));
+      const [runDir] = fs.readdirSync(folder);
+      assertEvidence(path.join(folder, runDir!));
+      const markdown = fs.readFileSync(path.join(folder, runDir!, 'evidence.md'), 'utf8');
+      assert.match(markdown, /# EKM key rotation — projects\//);
+      assert.match(markdown, /Change: Cloud KMS CreateCryptoKeyVersion and UpdateCryptoKeyPrimaryVersion/);
+      assert.match(markdown, /OpenAI after the cache wait: validate \*\*success\*\*/);
+    });
+  });
+
+  it('automatic rotation behind the rotate gate: approved, the key rotates every 30 days from a month on', async function () {
+    await run(
+      async (ctx) => {
+        const { w } = ctx;
+        const handle = await start(ctx, gcpRequest(w, { kind: 'automatic', periodDays: 30 }));
+        const gate = await waitForGate(handle, 'rotate');
+        assert.match(
+          (await handle.query(anyRotationStatusQuery)).plan!.changes[0]!,
+          /set rotation period every 30 days \(2592000 s\), next rotation 30 days after the change \(now: off\)/,
+        );
+        const [untouched] = await w.gcp.kms.getCryptoKey({ name: w.keyName });
+        assert.equal(untouched.rotationPeriod ?? null, null, 'nothing changed before the approval');
+        assert.ok(gate.planHash);
+
+        await vote(handle, 'rotate', approvers[0]!);
+        const approvedAt = Date.now();
+        const done = (await handle.result()) as RunStatus<AnyRotateKeyRequest>;
+        assert.equal(done.endState, 'rotated', done.endReason);
+        const [key] = await w.gcp.kms.getCryptoKey({ name: w.keyName });
+        assert.equal(Number(key.rotationPeriod?.seconds), 30 * day);
+        const next = Number(key.nextRotationTime?.seconds) * 1000;
+        assert.ok(Math.abs(next - (approvedAt + 30 * day * 1000)) < 120_000, `next rotation ${next}`);
+        assert.deepEqual(await versionsOf(w), { '1': 'ENABLED' }, 'no version made now');
+        assert.equal(done.rotation!.change!.after.periodDays, 30);
+        assert.equal(done.rotation!.accessAfter!.validate?.outcome, 'success');
+      },
+      { rotateGate: true },
+    );
+  });
+
+  it('access lost during the run (OpenAI’s binding removed in the cache wait): RotationBrokeAccess and an alert', async function () {
+    const hook = await startWebhook();
+    try {
+      const w = (world = await startGcpRevocationWorld(ttlSeconds));
+      const worker = w.worker({ revoke: { cacheWaitSeconds: 6 } });
+      worker.config!.notifications = { webhookUrl: hook.url };
+      await withWorker(
+        await devEnvironment(),
+        async (ctx) => {
+          const handle = await start(ctx, gcpRequest(w, { kind: 'now' }));
+          for (;;) {
+            const s = await handle.query(anyRotationStatusQuery).catch(() => undefined);
+            if (s?.stage === 'cache-wait') break;
+            await new Promise((r) => setTimeout(r, 200));
+          }
+          const [policy] = await w.gcp.iam.getIamPolicy({ resource: w.keyName });
+          await w.gcp.iam.setIamPolicy({
+            resource: w.keyName,
+            policy: {
+              bindings: (policy.bindings ?? []).filter((b) => !b.members?.includes(w.principal)),
+              etag: policy.etag,
+            },
+          });
+          await assert.rejects(handle.result(), (err: WorkflowFailedError) => {
+            assert.match(
+              rootCause(err),
+              /the rotation of projects\/.* changed OpenAI's access .* validate .* answered revoked/,
+            );
+            return true;
+          });
+          assert.equal((await handle.query(anyRotationStatusQuery)).endState, 'rotation-broke-access');
+          await recordForReplay(handle, 'rotateKey-broke-access-gcp');
+          const alert = await hook.waitFor('escalation');
+          assert.match(alert.message, /A rotation must never revoke/);
+        },
+        worker,
+      );
+    } finally {
+      await hook.close();
+    }
+  });
+
+  it('a key whose primary version is disabled is refused at the preflight; nothing changes', async function () {
+    await run(async (ctx) => {
+      const { w } = ctx;
+      await w.gcp.kms.updateCryptoKeyVersion({
+        cryptoKeyVersion: { name: `${w.keyName}/cryptoKeyVersions/1`, state: 'DISABLED' },
+        updateMask: { paths: ['state'] },
+      });
+      const handle = await start(ctx, gcpRequest(w, { kind: 'now' }));
+      await assert.rejects(handle.result(), (err: WorkflowFailedError) => {
+        assert.match(rootCause(err), /primary version is 1 DISABLED; OpenAI cannot use the key now/);
+        return true;
+      });
+      assert.equal((await handle.query(anyRotationStatusQuery)).endState, 'refused');
+      assert.deepEqual(await versionsOf(w), { '1': 'DISABLED' });
+    });
+  });
+
+  it('through the `ekm` binary: --key-name/--principal --now, and the other cloud’s flags refused (exit 2)', async function () {
+    const env = {
+      TEMPORAL_ADDRESS: (await devServer()).address,
+      TEMPORAL_NAMESPACE: 'default',
+      EKM_USER: requester,
+    };
+    await run(async (ctx) => {
+      const { w } = ctx;
+      const gcpKey = ['--key-name', w.keyName, '--principal', w.principal];
+      const why = [
+        ...['--external-key', w.externalKeyId],
+        ...w.probes.flatMap((p) => ['--probe', `${p.projectId}:${p.kind}:${p.id}`]),
+        ...['--reason', 'yearly rotation', '--ticket', 'CHG-5152', '--task-queue', ctx.taskQueue],
+      ];
+      const refused: [string[], RegExp][] = [
+        [[...gcpKey, '--role', 'arn:aws:iam::111122223333:role/x', '--now'], /--role: is AWS's/],
+        [
+          ['--key', 'alias/ekm-demo', '--principal', w.principal, '--now'],
+          /--principal: is Google Cloud's \(with --key-name\)/,
+        ],
+        [[...gcpKey, '--key', 'alias/ekm-demo', '--now'], /--key \/ --key-name: give exactly one/],
+        [[...gcpKey, '--period', '0d'], /--now \/ --period: must be at least 1 day \(Cloud KMS/],
+        [
+          ['--key-name', 'ekm-key', '--principal', w.principal, '--now'],
+          /--key-name: is not a Cloud KMS key name/,
+        ],
+      ];
+      for (const [flags, expected] of refused) {
+        const out = await runCli(['rotate', ...flags, ...why], env);
+        assert.equal(out.code, 2, `${flags.join(' ')}\n${out.stderr}`);
+        assert.match(out.stderr, expected);
+      }
+      assert.deepEqual(await versionsOf(w), { '1': 'ENABLED' }, 'nothing was started');
+
+      const started = await runCli(['rotate', ...gcpKey, '--now', ...why, '--json'], env);
+      assert.equal(started.code, 0, started.stderr);
+      const { workflowId, keyName } = JSON.parse(started.stdout) as { workflowId: string; keyName: string };
+      assert.equal(workflowId, keyWorkflowId(w.keyName));
+      assert.equal(keyName, w.keyName);
+      const status = (await ctx.client.workflow
+        .getHandle(workflowId)
+        .result()) as RunStatus<AnyRotateKeyRequest>;
+      assert.equal(status.endState, 'rotated', status.endReason);
+      const human = await runCli(['status', workflowId], env);
+      assert.match(human.stdout, /rotate now on projects\//);
+      const [key] = await w.gcp.kms.getCryptoKey({ name: w.keyName });
+      assert.equal(key.primary?.name, `${w.keyName}/cryptoKeyVersions/2`);
+    });
+  });
+});
 
 function rootCause(err: unknown): string {
   let e = err as { cause?: unknown; message?: string };

@@ -34,7 +34,8 @@ describe('verifyKeyUsage input', function () {
   });
 
   for (const [what, change, field, message] of [
-    ['another provider', { provider: 'gcp' }, 'provider', /must be aws/],
+    ['another provider', { provider: 'azure' }, 'provider', /must be aws or gcp/],
+    ['a Google Cloud request with an AWS key', { provider: 'gcp' }, 'keyName', /./],
     ['an alias instead of the key ARN', { keyArn: 'alias/ekm-demo' }, 'keyArn', /must be the key ARN/],
     ['a user instead of a role', { roleArn: `arn:aws:iam::${account}:user/x` }, 'roleArn', /IAM role ARN/],
     ['a project id as external key', { externalKeyId: 'proj_abc' }, 'externalKeyId', /extkey_/],

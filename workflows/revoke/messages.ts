@@ -3,7 +3,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Attestation, GateView, TaskView, Vote } from '../../common/approvals';
 import type { AnyRevokeKeyRequest } from '../../common/revoke';
-import type { RotateKeyRequest } from '../../common/rotate';
+import type { AnyRotateKeyRequest, RotateKeyRequest } from '../../common/rotate';
 import type { RunStatus } from '../../common/runStatus';
 
 export const voteUpdate = defineUpdate<GateView, [Vote]>('vote');
@@ -14,3 +14,5 @@ export const statusQuery = defineQuery<RunStatus>('status');
 export const rotationStatusQuery = defineQuery<RunStatus<RotateKeyRequest>>('status');
 /** The same query on a revocation of either cloud (`statusQuery` predates Google Cloud and types AWS's). */
 export const revocationStatusQuery = defineQuery<RunStatus<AnyRevokeKeyRequest>>('status');
+/** The same query on a rotation of either cloud. */
+export const anyRotationStatusQuery = defineQuery<RunStatus<AnyRotateKeyRequest>>('status');
