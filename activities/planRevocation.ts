@@ -142,32 +142,14 @@ function planAwsRevocation({
       );
       break;
   }
-  if (request.externalKeyId)
-    changes.push(
-      `OpenAI validate ${request.externalKeyId} until ${settings.validateConfirmations} answers in a row say revoked`,
-    );
-  changes.push(`wait ${settings.cacheWaitSeconds} s for OpenAI's key cache (durable timer)`);
-  if (request.probes.length)
-    changes.push(
-      `probe ${request.probes.length} object(s) with each project's own key: every one must be denied while a control call succeeds`,
-    );
-  else changes.push('a person attests that the ChatGPT Enterprise workspace no longer opens previous data');
-  changes.push('second approval gate, then a fresh check that access is still revoked');
-  if (request.product === 'api') {
-    changes.push(`archive OpenAI project(s) ${request.projectIds.join(', ')} (irreversible)`);
-    if (request.replace)
-      changes.push(
+  changes.push(
+    ...afterTheRevoke(request, settings, {
+      replacement:
         'create a replacement KMS key and role for OpenAI, register it as an external key, create a project bound to it, validate it',
-      );
-  } else {
-    changes.push(
-      `a person contacts OpenAI support about workspace ${request.workspaceId} (ticket reference recorded)`,
-    );
-    if (request.replace)
-      changes.push('create a replacement KMS key and role for OpenAI, for the new workspace');
-  }
-  if (request.deleteAfterDays)
-    changes.push(`third approval gate, then schedule deletion of ${key} in ${request.deleteAfterDays} days`);
+      workspaceReplacement: 'create a replacement KMS key and role for OpenAI, for the new workspace',
+      deletion: `third approval gate, then schedule deletion of ${key} in ${request.deleteAfterDays} days`,
+    }),
+  );
 
   // A plan-only run shows the hash the real run's approvers will see: `planOnly` is not part of it.
   const { planOnly: _planOnly, ...planned } = request;
@@ -291,7 +273,7 @@ const days = (seconds: number) => Math.round(seconds / 86400);
 
 /** From the validate on, the runbook is the same on every cloud but for the words of its key steps. */
 function afterTheRevoke(
-  request: GcpRevokeKeyRequest,
+  request: RevokeKeyRequest | GcpRevokeKeyRequest,
   settings: RunSettingsView,
   words: { replacement: string; workspaceReplacement: string; deletion: string },
 ): string[] {

@@ -9,8 +9,6 @@ import {
   anyRevokeKeyInput,
   awsRevocationMethods,
   gcpRevocationMethods,
-  keyOf,
-  principalOf,
   probeKinds,
   products,
   type AnyRevokeKeyInput,
@@ -18,6 +16,7 @@ import {
   type ProbeSpec,
   type RevokeKeyInput,
 } from '../common/revoke';
+import { keyOf, principalOf } from '../common/runSubject';
 import { describeIssues } from '../common/keys';
 import { UsageError } from './errors';
 import { isKeyArn, keyArnOrStandIn, resolveKeyArn } from './inspectKeyRun';

@@ -3,7 +3,7 @@
 // command (which renders a running run from its status query) print the same record.
 import type { AccessProof, KeyRotationState } from './rotate';
 import type { RunStatus, UsageRead } from './runStatus';
-import { runHeadline, subjectKey, type RunSubject } from './runSubject';
+import { runHeadline, keyOf, type RunSubject } from './runSubject';
 
 function trailLine(read: UsageRead): string {
   const u = read.report;
@@ -79,7 +79,7 @@ export function evidenceMarkdown(run: RunStatus<RunSubject>): string {
         ? 'EKM key usage check'
         : 'EKM key revocation';
   const lines = [
-    `# ${title} — ${subjectKey(r)}`,
+    `# ${title} — ${keyOf(r)}`,
     '',
     `- Workflow: \`${run.workflowId}\`, run \`${run.runId}\``,
     ...(run.restores

@@ -250,20 +250,6 @@ export const anyRevokeKeyInput = z.discriminatedUnion('provider', [revokeKeyInpu
 export type AnyRevokeKeyInput = z.input<typeof anyRevokeKeyInput>;
 export type AnyRevokeKeyRequest = z.output<typeof anyRevokeKeyInput>;
 
-/** The key a request names, in its cloud's spelling (a key ARN, a Cloud KMS key name). */
-export function keyOf(
-  request: { provider: 'aws'; keyArn: string } | { provider: 'gcp'; keyName: string },
-): string {
-  return request.provider === 'gcp' ? request.keyName : request.keyArn;
-}
-
-/** Who OpenAI is at the key: the role it assumes (AWS), its IAM principal (Google Cloud). */
-export function principalOf(
-  request: { provider: 'aws'; roleArn: string } | { provider: 'gcp'; principal: string },
-): string {
-  return request.provider === 'gcp' ? request.principal : request.roleArn;
-}
-
 /**
  * One id space for every run that changes a key: a second start for the same key is refused. The key is
  * its ARN on AWS and its resource name on Google Cloud (both unique, neither has a second spelling).

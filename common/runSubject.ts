@@ -34,14 +34,21 @@ export interface GcpRunSubject extends RunSubjectCommon {
 
 export type RunSubject = AwsRunSubject | GcpRunSubject;
 
-/** The key, as its cloud names it: the key ARN, or the Cloud KMS key name. */
-export function subjectKey(r: RunSubject): string {
+/** The key a request, run or report names, in its cloud's spelling (a key ARN, a Cloud KMS key name). */
+export function keyOf(r: { provider: 'aws'; keyArn: string } | { provider: 'gcp'; keyName: string }): string {
   return r.provider === 'gcp' ? r.keyName : r.keyArn;
+}
+
+/** Who OpenAI is at the key: the role it assumes (AWS), its IAM principal (Google Cloud). */
+export function principalOf(
+  r: { provider: 'aws'; roleArn: string } | { provider: 'gcp'; principal: string },
+): string {
+  return r.provider === 'gcp' ? r.principal : r.roleArn;
 }
 
 /** Who OpenAI is at the key, with its kind: "role arn:aws:iam::…" / "principal principal://…". */
 export function subjectPrincipal(r: RunSubject): string {
-  return r.provider === 'gcp' ? `principal ${r.principal}` : `role ${r.roleArn}`;
+  return `${r.provider === 'gcp' ? 'principal' : 'role'} ${principalOf(r)}`;
 }
 
 /** "key-policy-deny on arn:…" / "rotate now on arn:…" / "remove-binding on projects/…". */
@@ -52,5 +59,5 @@ export function runHeadline(r: RunSubject): string {
     (r.rotation?.kind === 'automatic'
       ? `automatic rotation every ${r.rotation.periodDays} days`
       : 'rotate now');
-  return `${what} on ${subjectKey(r)}`;
+  return `${what} on ${keyOf(r)}`;
 }

@@ -22,12 +22,12 @@ import { watchWorkflowId } from '../common/watchdog';
 import { watchKeyDeletion } from './watchKeyDeletion';
 import {
   anyRevokeKeyInput,
-  principalOf,
   type AnyRevocationBaseline,
   type AnyRevokeKeyInput,
   type AnyRevokeKeyRequest,
 } from '../common/revoke';
 import type { EndState, RunSettingsView, RunStatus } from '../common/runStatus';
+import { principalOf } from '../common/runSubject';
 import { Gatekeeper } from './approvals/gatekeeper';
 import { call, routeChanges } from './revoke/call';
 import { confirmByValidate, confirmDataInaccessible, validateOnce } from './revoke/confirm';

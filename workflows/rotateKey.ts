@@ -22,7 +22,7 @@ import {
   type AnyRotateKeyRequest,
 } from '../common/rotate';
 import { rootMessage } from '../common/rootMessage';
-import { subjectKey } from '../common/runSubject';
+import { keyOf } from '../common/runSubject';
 import type { EndState, RunStatus } from '../common/runStatus';
 import { Gatekeeper } from './approvals/gatekeeper';
 import { call, routeChanges } from './revoke/call';
@@ -233,7 +233,7 @@ async function rotate(
 /** A rotation took OpenAI's access away: alert a person at once, then end the run failed. */
 async function broke(record: RunRecord<AnyRotateKeyRequest>, what: string): Promise<never> {
   const { workflowId, runId } = workflowInfo();
-  const message = `the rotation of ${subjectKey(record.status.request)} changed OpenAI's access — ${what}. A rotation must never revoke: check the key, its policy and OpenAI's registration now`;
+  const message = `the rotation of ${keyOf(record.status.request)} changed OpenAI's access — ${what}. A rotation must never revoke: check the key, its policy and OpenAI's registration now`;
   await call('read', 'notify', 'alert: the rotation broke OpenAI’s access', {
     workflowId,
     runId,

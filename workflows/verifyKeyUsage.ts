@@ -9,7 +9,7 @@ import {
 } from '@temporalio/workflow';
 import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
 import type { RunStatus } from '../common/runStatus';
-import { subjectKey, subjectPrincipal, type RunSubject } from '../common/runSubject';
+import { keyOf, subjectPrincipal, type RunSubject } from '../common/runSubject';
 import {
   verifyKeyUsageInput,
   type VerifyKeyUsageRequest,
@@ -50,7 +50,7 @@ export async function verifyKeyUsage(rawInput: VerifyKeyUsageInput): Promise<Ver
   const since = input.since ?? new Date(startedAt - input.lookbackSeconds! * 1000).toISOString();
   const window = `${since} → ${until}`;
   const subject = subjectOf(input);
-  const key = subjectKey(subject);
+  const key = keyOf(subject);
   const trail = trailName[input.provider];
   upsertSearchAttributes([
     { key: EkmProvider, value: input.provider },

@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
-import { keyOf, planWorkflowId, type AnyRevokeKeyRequest } from '../../common/revoke';
+import { planWorkflowId, type AnyRevokeKeyRequest } from '../../common/revoke';
+import { keyOf } from '../../common/runSubject';
 import type { RunStatus } from '../../common/runStatus';
 import { EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import type { revokeKey } from '../../workflows';

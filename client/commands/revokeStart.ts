@@ -3,7 +3,8 @@
 // is refused by Temporal itself and the running one is named. A closed run's id may be reused.
 import type { Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { keyOf, keyWorkflowId } from '../../common/revoke';
+import { keyWorkflowId } from '../../common/revoke';
+import { keyOf } from '../../common/runSubject';
 import { EkmKeyId, EkmProjectId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import type { revokeKey } from '../../workflows';
 import { addSigningOptions, signedStart, type SigningFlags } from '../actSigner';

@@ -14,7 +14,7 @@ import {
   type AnyRotateKeyInput,
   type RotateKeyInput,
 } from '../../common/rotate';
-import { runHeadline, subjectKey } from '../../common/runSubject';
+import { runHeadline, keyOf } from '../../common/runSubject';
 import { EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import type { rotateKey } from '../../workflows';
 import { addSigningOptions, signedStart, type SigningFlags } from '../actSigner';
@@ -176,7 +176,7 @@ async function startRotation(
   input: AnyRotateKeyInput,
 ): Promise<{ workflowId: string; runId: string; keyArn?: string; keyName?: string; link: string }> {
   const parsed = anyRotateKeyInput.parse(input);
-  const key = subjectKey(parsed);
+  const key = keyOf(parsed);
   const workflowId = keyWorkflowId(key);
   try {
     const handle = await client.workflow.start<typeof rotateKey>('rotateKey', {

@@ -14,6 +14,7 @@ import {
   type VerifyKeyUsageRequest,
   type VerifyKeyUsageResult,
 } from '../../common/usage';
+import { keyOf, principalOf } from '../../common/runSubject';
 import type { verifyKeyUsage } from '../../workflows';
 import { withClient } from '../connect';
 import { CliError, UsageError } from '../errors';
@@ -114,8 +115,8 @@ async function runUsage(
   flags: UsageFlags,
   input: VerifyKeyUsageRequest,
 ): Promise<void> {
-  const key = input.provider === 'gcp' ? input.keyName : input.keyArn;
-  const who = input.provider === 'gcp' ? input.principal : input.roleArn;
+  const key = keyOf(input);
+  const who = principalOf(input);
   const trail = input.provider === 'gcp' ? 'Cloud Logging' : 'CloudTrail';
   const workflowId = usageWorkflowId(key, randomUUID());
   const handle = await client.workflow.start<typeof verifyKeyUsage>('verifyKeyUsage', {
@@ -151,7 +152,7 @@ function renderUsage(result: VerifyKeyUsageResult, workflowId: string, link: str
   const row = (name: string, ok: number | string, refused: number | string) =>
     `  ${name.padEnd(width)}  ${String(ok).padStart(10)}  ${String(refused).padStart(7)}`;
   const lines = [
-    `usage of ${u.provider === 'gcp' ? u.keyName : u.keyArn}`,
+    `usage of ${keyOf(u)}`,
     `  by       ${(u.provider === 'gcp' ? u.principal : u.roleArn) ?? 'every caller'}`,
     `  window   ${u.since} → ${u.until} (${u.source})`,
     `  run      ${workflowId}`,

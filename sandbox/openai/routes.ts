@@ -146,25 +146,40 @@ function awsCandidate(
     (k) =>
       k.type === 'aws' && k.kms_arn === kms_arn && k.role_arn === role_arn && k.external_id === external_id,
   );
-  if (duplicate && behaviour.duplicateRegistration === 'refuse') {
+  refuseDuplicate(duplicate, behaviour, 'kms_arn');
+  return {
+    ...registrationCommon(b, name),
+    type: 'aws',
+    role_arn,
+    kms_arn,
+    external_id,
+  };
+}
+
+/** A second registration of the same key and access is refused (409), unless the behaviour allows it. */
+function refuseDuplicate(
+  duplicate: { id: string } | undefined,
+  behaviour: RouteContext['behaviour'],
+  param: string,
+): void {
+  if (duplicate && behaviour.duplicateRegistration === 'refuse')
     throw new HttpError(
       409,
       `This key is already registered as external key ${duplicate.id}.`,
       'invalid_request_error',
       'external_key_already_registered',
-      'kms_arn',
+      param,
     );
-  }
+}
+
+/** What every registration answers with, whatever the cloud. */
+function registrationCommon(b: Record<string, unknown>, name: string) {
   return {
     id: newId('extkey'),
-    object: 'organization.external_key',
+    object: 'organization.external_key' as const,
     created_at: nowSeconds(),
     name,
     purpose: typeof b.purpose === 'string' ? b.purpose : 'ekm',
-    type: 'aws',
-    role_arn,
-    kms_arn,
-    external_id,
   };
 }
 
@@ -182,21 +197,9 @@ function gcpCandidate(
     k.workload_identity_provider_id === fields.workload_identity_provider_id &&
     k.audience === fields.audience;
   const duplicate = store.data.externalKeys.find((k) => k.type === 'gcp' && sameKey(k));
-  if (duplicate && behaviour.duplicateRegistration === 'refuse') {
-    throw new HttpError(
-      409,
-      `This key is already registered as external key ${duplicate.id}.`,
-      'invalid_request_error',
-      'external_key_already_registered',
-      'kms_key_name',
-    );
-  }
+  refuseDuplicate(duplicate, behaviour, 'kms_key_name');
   return {
-    id: newId('extkey'),
-    object: 'organization.external_key',
-    created_at: nowSeconds(),
-    name,
-    purpose: typeof b.purpose === 'string' ? b.purpose : 'ekm',
+    ...registrationCommon(b, name),
     ...fields,
   };
 }

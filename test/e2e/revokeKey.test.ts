@@ -8,9 +8,9 @@ import * as path from 'node:path';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { WorkflowFailedError } from '@temporalio/client';
 import { folderFor } from '../../activities/evidence/store';
-import { keyOf, keyWorkflowId, principalOf } from '../../common/revoke';
+import { keyWorkflowId } from '../../common/revoke';
 import type { RunStatus } from '../../common/runStatus';
-import { subjectKey, type RunSubject } from '../../common/runSubject';
+import { keyOf, principalOf, type RunSubject } from '../../common/runSubject';
 import { revokeKey } from '../../workflows/revokeKey';
 import { devEnvironment } from '../fixtures/environments';
 import { assertEvidence } from '../fixtures/evidence';
@@ -128,7 +128,7 @@ for (const scenario of revocationScenarios) {
         assertEvidence(path.join(folder, runDir!)); // the shipped schema, and chain.json verified
         assert.equal(evidence.endState, 'completed');
         assert.equal(evidence.request.provider, scenario.provider);
-        assert.equal(subjectKey(evidence.request), key);
+        assert.equal(keyOf(evidence.request), key);
         assert.equal(evidence.settings?.mode, 'sandbox');
         assert.equal(evidence.cacheWait?.seconds, 3);
         assert.ok(evidence.gates.every((g) => g.decision === 'approved'));

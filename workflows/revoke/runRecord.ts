@@ -4,7 +4,7 @@
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { RunStatus, StepRecord, StepState } from '../../common/runStatus';
 import type { RevokeKeyRequest } from '../../common/revoke';
-import { runHeadline, subjectKey, type RunSubject } from '../../common/runSubject';
+import { runHeadline, keyOf, type RunSubject } from '../../common/runSubject';
 import { EkmAwaiting, EkmKeyId, EkmProjectId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 
 const mark: Record<StepState, string> = {
@@ -34,7 +34,7 @@ export class RunRecord<R extends RunSubject = RevokeKeyRequest> {
     };
     upsertSearchAttributes([
       { key: EkmProvider, value: request.provider },
-      { key: EkmKeyId, value: subjectKey(request) },
+      { key: EkmKeyId, value: keyOf(request) },
       { key: EkmStage, value: 'preflight' },
       ...(request.projectIds[0] ? [{ key: EkmProjectId, value: request.projectIds[0] }] : []),
     ]);
