@@ -1,32 +1,44 @@
-// The scheduled-deletion watchdog: while an old key waits out its deletion window (AWS PendingDeletion),
-// any use of it means something still depends on it — the one moment a deletion can still be undone.
-// AWS documents only a do-it-yourself CloudWatch alarm for this; here it is a workflow of its own.
+// The scheduled-deletion watchdog: while an old key waits out its deletion window (AWS PendingDeletion;
+// on Google Cloud, versions DESTROY_SCHEDULED), any use of it means something still depends on it — the
+// one moment a deletion can still be undone. AWS documents only a do-it-yourself CloudWatch alarm for
+// this, Google Cloud a log-based alert; here it is a workflow of its own.
 import { z } from 'zod';
 import { instantField, keyArnField } from './awsArns';
+import { gcpKeyNameField } from './keys';
 import type { UsageSample } from './usage';
 
+/** The window and the rest: the same for every cloud. */
+const watchFields = {
+  /** Watch from here (the moment the deletion was scheduled); a one-pass check looks back instead. */
+  since: instantField('when the deletion was scheduled').optional(),
+  /** The revocation that scheduled the deletion, for the alert and the record. */
+  revokeWorkflowId: z.string().min(1).optional(),
+  /**
+   * One pass instead of a watch to the deletion date: read the trail back this far, alert on any use,
+   * end. What a Temporal Schedule runs (`ekm schedule watch`).
+   */
+  oncePerLookbackSeconds: z.number().int().min(60, 'must be at least 60 seconds').optional(),
+};
+
+/** How far back each cloud's audit trail can be read. */
+const trailKeeps = {
+  aws: { seconds: 90 * 86400, words: '90 days (CloudTrail LookupEvents keeps 90 days)' },
+  gcp: {
+    seconds: 30 * 86400,
+    words: '30 days (Cloud Logging’s _Default bucket keeps Data Access entries 30 days)',
+  },
+} as const;
+
 export const watchKeyDeletionInput = z
-  .object({
-    provider: z.literal('aws', {
-      message: 'must be aws (this workflow does not take Google Cloud keys yet)',
-    }),
-    keyArn: keyArnField('ekm watch'),
-    /** Watch from here (the moment the deletion was scheduled); a one-pass check looks back instead. */
-    since: instantField('when the deletion was scheduled').optional(),
-    /** The revocation that scheduled the deletion, for the alert and the record. */
-    revokeWorkflowId: z.string().min(1).optional(),
-    /**
-     * One pass instead of a watch to the deletion date: read the trail back this far, alert on any use,
-     * end. What a Temporal Schedule runs (`ekm schedule watch`).
-     */
-    oncePerLookbackSeconds: z
-      .number()
-      .int()
-      .min(60, 'must be at least 60 seconds')
-      .max(90 * 86400, 'must be at most 90 days (CloudTrail LookupEvents keeps 90 days)')
-      .optional(),
-  })
-  .strict()
+  .discriminatedUnion(
+    'provider',
+    [
+      z.object({ provider: z.literal('aws'), keyArn: keyArnField('ekm watch'), ...watchFields }).strict(),
+      /** Google Cloud: the key whose versions are scheduled for destruction; the trail is Cloud Logging's. */
+      z.object({ provider: z.literal('gcp'), keyName: gcpKeyNameField, ...watchFields }).strict(),
+    ],
+    { message: 'must be aws or gcp' },
+  )
   .superRefine((input, ctx) => {
     if ((input.since === undefined) === (input.oncePerLookbackSeconds === undefined))
       ctx.addIssue({
@@ -34,6 +46,13 @@ export const watchKeyDeletionInput = z
         path: ['since'],
         message:
           'give exactly one of since (a watch to the deletion date) and oncePerLookbackSeconds (one check)',
+      });
+    const keeps = trailKeeps[input.provider];
+    if (input.oncePerLookbackSeconds !== undefined && input.oncePerLookbackSeconds > keeps.seconds)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['oncePerLookbackSeconds'],
+        message: `must be at most ${keeps.words}`,
       });
   });
 
@@ -48,6 +67,8 @@ export interface WatchCarry {
   polls: number;
   runs: number;
   longestRunHistory: number;
+  /** Google Cloud: the alert that Data Access logs look off was sent (once per watch, not per poll). */
+  loggingOffAlerted?: boolean;
 }
 
 export const watchEndStates = [
@@ -59,8 +80,10 @@ export const watchEndStates = [
 ] as const;
 export type WatchEndState = (typeof watchEndStates)[number];
 
-export interface WatchResult {
-  keyArn: string;
+/** The key watched, in its cloud's spelling. */
+export type WatchedKey = { provider: 'aws'; keyArn: string } | { provider: 'gcp'; keyName: string };
+
+export type WatchResult = WatchedKey & {
   endState: WatchEndState;
   reason: string;
   deletionDate?: string;
@@ -71,11 +94,11 @@ export interface WatchResult {
   /** Runs of the workflow (continue-as-new), and the longest history any of them had. */
   runs: number;
   longestRunHistory: number;
-}
+};
 
 /** One watch per key: a second revocation of the same key finds the first one still watching. */
-export function watchWorkflowId(keyArnValue: string): string {
-  return `ekm-deletion-watch:${keyArnValue}`;
+export function watchWorkflowId(key: string): string {
+  return `ekm-deletion-watch:${key}`;
 }
 
 export const keptUses = 20;

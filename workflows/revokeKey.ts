@@ -18,7 +18,7 @@ import {
   workflowInfo,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
-import { watchWorkflowId } from '../common/watchdog';
+import { watchWorkflowId, type WatchedKey } from '../common/watchdog';
 import { watchKeyDeletion } from './watchKeyDeletion';
 import {
   anyRevokeKeyInput,
@@ -27,7 +27,7 @@ import {
   type AnyRevokeKeyRequest,
 } from '../common/revoke';
 import type { EndState, RunSettingsView, RunStatus } from '../common/runStatus';
-import { principalOf } from '../common/runSubject';
+import { keyOf, principalOf } from '../common/runSubject';
 import { Gatekeeper } from './approvals/gatekeeper';
 import { call, routeChanges } from './revoke/call';
 import { confirmByValidate, confirmDataInaccessible, validateOnce } from './revoke/confirm';
@@ -457,19 +457,24 @@ async function scheduleDeletion(
   }
   const scheduled = await scheduleKeyDeletion(request, gates.proof('deletion'));
   if (request.provider === 'gcp') {
-    // The watchdog reads CloudTrail (watchKeyDeletion is AWS's): nothing watches a Cloud KMS key's
-    // destruction window yet, and the record says so rather than pretend.
+    const watched = patched('gcp-deletion-watchdog');
     record.done(
       'deletion',
-      `${scheduled.description}; not watched: the deletion watchdog reads AWS CloudTrail only — watch Cloud Logging for use of ${request.keyName} until ${scheduled.when}`,
+      watched
+        ? `${scheduled.description}`
+        : // Runs from before the watchdog read Cloud Logging said so rather than pretend.
+          `${scheduled.description}; not watched: the deletion watchdog reads AWS CloudTrail only — watch Cloud Logging for use of ${request.keyName} until ${scheduled.when}`,
       scheduled.data,
     );
+    if (watched)
+      record.status.deletionWatch = await watchDeletion({ provider: 'gcp', keyName: request.keyName });
     return;
   }
   record.done('deletion', `deletion scheduled for ${scheduled.when}`, scheduled.data);
   // The deletion window is watched by a run of its own, which outlives this one: this run closes with
   // its record, the watch goes on until the deletion date. Runs from before the watchdog had none.
-  if (patched('deletion-watchdog')) record.status.deletionWatch = await watchDeletion(request.keyArn);
+  if (patched('deletion-watchdog'))
+    record.status.deletionWatch = await watchDeletion({ provider: 'aws', keyArn: request.keyArn });
 }
 
 /** The replacement key's name in its cloud's spelling, once the run made one. */
@@ -478,15 +483,16 @@ function replacementKeyOf(record: RunRecord<AnyRevokeKeyRequest>): string | unde
   return made?.keyArn ?? made?.keyName;
 }
 
-async function watchDeletion(keyArn: string): Promise<NonNullable<RunStatus['deletionWatch']>> {
-  const workflowId = watchWorkflowId(keyArn);
+async function watchDeletion(watched: WatchedKey): Promise<NonNullable<RunStatus['deletionWatch']>> {
+  const key = keyOf(watched);
+  const workflowId = watchWorkflowId(key);
   try {
     const watch = await startChild(watchKeyDeletion, {
       workflowId,
-      args: [{ provider: 'aws', keyArn, since: now(), revokeWorkflowId: workflowInfo().workflowId }],
+      args: [{ ...watched, since: now(), revokeWorkflowId: workflowInfo().workflowId }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-      staticSummary: `Deletion watch on ${keyArn}`,
+      staticSummary: `Deletion watch on ${key}`,
     });
     return {
       workflowId,

@@ -1,5 +1,5 @@
-// The scheduled-deletion watchdog: while the old key waits out its deletion window, read the audit trail
-// for any use of it — by anyone, successful or refused — and alert; when the worker is configured to,
+// The scheduled-deletion watchdog: while the old key waits out its deletion window (AWS KMS) or its
+// versions wait out their destruction (Cloud KMS), read the audit trail for any use of it — by anyone, successful or refused — and alert; when the worker is configured to,
 // cancel the deletion at the first use (the key stays disabled). A use means something still depends on
 // the key, and this window is the last moment a deletion can be undone.
 //
@@ -16,9 +16,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { EkmError } from '../common/errors';
-import type { KeyDescription } from '../common/keys';
+import { keyOf } from '../common/runSubject';
 import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
-import type { KeyUsageReport } from '../common/usage';
 import {
   keptUses,
   watchKeyDeletionInput,
@@ -26,11 +25,20 @@ import {
   type WatchEndState,
   type WatchKeyDeletionInput,
   type WatchResult,
+  type WatchedKey,
 } from '../common/watchdog';
-import { reads } from './revoke/activities';
 import { call, routeChanges } from './revoke/call';
-import { trailReadOptions } from './revoke/usage';
 import { parseInput } from './parseInput';
+import {
+  cancelEnd,
+  manualCancel,
+  readEnd,
+  readUses,
+  stillPending,
+  trailOf,
+  type WatchedEnd,
+  type WatchedUses,
+} from './watch/cloud';
 
 /**
  * Far under Temporal's limits (a warning at 10,240 events, the end at 51,200): a run this long — about
@@ -38,7 +46,7 @@ import { parseInput } from './parseInput';
  */
 const historyBudget = 300;
 
-/** A failure that retrying will not fix (no CloudTrail client, access denied): the watch cannot go on. */
+/** A failure that retrying will not fix (no trail client, access denied): the watch cannot go on. */
 function isFinal(err: ActivityFailure): boolean {
   return err.cause instanceof ApplicationFailure && err.cause.nonRetryable === true;
 }
@@ -48,6 +56,12 @@ export async function watchKeyDeletion(
   carried?: WatchCarry,
 ): Promise<WatchResult> {
   const input = parseInput(watchKeyDeletionInput, rawInput);
+  const watched: WatchedKey =
+    input.provider === 'gcp'
+      ? { provider: 'gcp', keyName: input.keyName }
+      : { provider: 'aws', keyArn: input.keyArn };
+  const key = keyOf(watched);
+  const trail = trailOf(watched);
   const settings = await call('read', 'loadWatchdogSettings', 'read the watchdog’s settings');
   routeChanges(settings.mutatingTaskQueue);
   const lagMs = settings.deliveryLagSeconds * 1000;
@@ -64,14 +78,14 @@ export async function watchKeyDeletion(
   let deletionDate: string | undefined;
   upsertSearchAttributes([
     { key: EkmProvider, value: input.provider },
-    { key: EkmKeyId, value: input.keyArn },
+    { key: EkmKeyId, value: key },
     { key: EkmStage, value: 'watching' },
   ]);
 
   const draw = (line: string) =>
     setCurrentDetails(
       [
-        `**Deletion watch** on \`${input.keyArn}\`${input.revokeWorkflowId ? ` (scheduled by \`${input.revokeWorkflowId}\`)` : ''}`,
+        `**Deletion watch** on \`${key}\`${input.revokeWorkflowId ? ` (scheduled by \`${input.revokeWorkflowId}\`)` : ''}`,
         `deletion date: ${deletionDate ?? 'not read yet'}; trail read up to ${carry.cursor}`,
         `${carry.polls} poll(s), ${carry.useCount} use(s) seen; run ${carry.runs}`,
         '',
@@ -93,27 +107,32 @@ export async function watchKeyDeletion(
     draw(`ended **${endState}**: ${reason}`);
     const { cursor: _cursor, ...counts } = carry;
     void _cursor;
-    return { keyArn: input.keyArn, endState, reason, deletionDate, ...counts };
+    return { ...watched, endState, reason, deletionDate, ...counts };
   };
 
   /** Reads the trail for [since, until); undefined when it could not be read this time (alerted). */
-  const readTrail = async (since: string, until: string): Promise<KeyUsageReport | undefined> => {
+  const readTrail = async (since: string, until: string): Promise<WatchedUses | undefined> => {
     try {
-      return await reads.readAwsKeyUsage.executeWithOptions(
-        { ...trailReadOptions, summary: `CloudTrail: any use of the key, ${since} → ${until}` },
-        [{ keyArn: input.keyArn, since, until }],
-      );
+      const uses = await readUses(watched, since, until);
+      if (uses.trailLooksOff && !carry.loggingOffAlerted) {
+        // Said once per watch: every later poll would say it again.
+        carry.loggingOffAlerted = true;
+        await alert(
+          `the deletion watch on ${key} sees no Cloud KMS Data Access entry in the whole project: Data Access audit logging looks off for cloudkms.googleapis.com, so a use of the key would not show — turn it on to be warned`,
+        );
+      }
+      return uses;
     } catch (err) {
       if (!(err instanceof ActivityFailure) || isFinal(err)) throw err;
       await alert(
-        `the deletion watch on ${input.keyArn} could not read CloudTrail (${err.cause?.message ?? err.message}); it tries again at the next poll`,
+        `the deletion watch on ${key} could not read ${trail} (${err.cause?.message ?? err.message}); it tries again at the next poll`,
       );
       return undefined;
     }
   };
 
   /** A use seen: alert, and cancel the deletion when the worker says so. True when the watch is over. */
-  const onUse = async (report: KeyUsageReport): Promise<WatchResult | undefined> => {
+  const onUse = async (report: WatchedUses): Promise<WatchResult | undefined> => {
     const count = report.successful + report.refused;
     carry.useCount += count;
     carry.uses = [...report.samples, ...carry.uses].slice(0, keptUses);
@@ -121,47 +140,43 @@ export async function watchKeyDeletion(
     const who = last ? `last ${last.eventName} by ${last.principal ?? 'unknown'} at ${last.eventTime}` : '';
     const cancel = settings.cancelDeletionOnUse;
     await alert(
-      `${count} use(s) of ${input.keyArn} while it is pending deletion (${deletionDate ?? 'date unknown'}): ${who}. ${cancel ? 'Cancelling the deletion: the key stays disabled.' : 'The deletion stays scheduled: cancel it with KMS CancelKeyDeletion if the key is still needed.'}`,
+      `${count} use(s) of ${key} while it is pending deletion (${deletionDate ?? 'date unknown'}): ${who}. ${cancel ? 'Cancelling the deletion: the key stays disabled.' : `The deletion stays scheduled: ${manualCancel(watched)} if the key is still needed.`}`,
     );
     if (!cancel) return undefined;
-    const cancelled = await call('change', 'cancelAwsKeyDeletion', 'cancel the deletion: the key is in use', {
-      keyArn: input.keyArn,
-    });
-    return end('deletion-cancelled', `${count} use(s) seen (${who}); ${cancelled.description}`);
+    const cancelled = await cancelEnd(watched);
+    return end('deletion-cancelled', `${count} use(s) seen (${who}); ${cancelled}`);
   };
 
-  /** The key's state, or undefined once KMS no longer knows it (deleted). */
-  const describe = async (): Promise<KeyDescription | undefined | 'unreadable'> => {
+  /** The key's end as the cloud reports it ('gone' once KMS no longer knows the key). */
+  const describe = async (): Promise<WatchedEnd | 'unreadable'> => {
     try {
-      return await call('read', 'describeKey', 'is the key still pending deletion?', input.keyArn);
+      return await readEnd(watched);
     } catch (err) {
       if (
         err instanceof ActivityFailure &&
         err.cause instanceof ApplicationFailure &&
         err.cause.type === EkmError.KeyNotFound
       )
-        return undefined;
+        return { kind: 'gone', why: `KMS no longer knows ${key}: the deletion happened` };
       if (!(err instanceof ActivityFailure) || isFinal(err)) throw err;
-      await alert(
-        `the deletion watch could not describe ${input.keyArn} (${err.cause?.message ?? err.message})`,
-      );
+      await alert(`the deletion watch could not describe ${key} (${err.cause?.message ?? err.message})`);
       return 'unreadable';
     }
   };
 
   // A one-pass check, as a schedule runs it: the look-back window, then the end.
   if (input.oncePerLookbackSeconds !== undefined) {
-    const key = await describe();
-    if (key === undefined) return end('deleted', `KMS no longer knows ${input.keyArn}`);
-    if (key !== 'unreadable' && key.state !== 'PendingDeletion')
-      return end('checked', `the key is ${key.state}, not pending deletion: nothing to watch`);
-    if (key !== 'unreadable') deletionDate = key.deletionDate;
+    const state = await describe();
+    if (state !== 'unreadable' && state.kind === 'gone') return end('deleted', state.why);
+    if (state !== 'unreadable' && state.kind === 'other')
+      return end('checked', `the key is ${state.state}, not pending deletion: nothing to watch`);
+    if (state !== 'unreadable') deletionDate = state.deletionDate;
     const until = new Date(Date.now() - lagMs);
     const since = new Date(until.getTime() - input.oncePerLookbackSeconds * 1000);
     draw(`checking ${since.toISOString()} → ${until.toISOString()}`);
     const report = await readTrail(since.toISOString(), until.toISOString());
     carry.polls++;
-    if (!report) return end('checked', 'CloudTrail could not be read');
+    if (!report) return end('checked', `${trail} could not be read`);
     const over = report.successful + report.refused > 0 ? await onUse(report) : undefined;
     return (
       over ??
@@ -171,15 +186,14 @@ export async function watchKeyDeletion(
 
   for (;;) {
     // 1. Is the key still waiting for its deletion?
-    const key = await describe();
-    if (key === undefined)
-      return end('deleted', `KMS no longer knows ${input.keyArn}: the deletion happened`);
-    if (key !== 'unreadable' && key.state !== 'PendingDeletion')
+    const state = await describe();
+    if (state !== 'unreadable' && state.kind === 'gone') return end('deleted', state.why);
+    if (state !== 'unreadable' && state.kind === 'other')
       return end(
         'cancelled-elsewhere',
-        `the key is ${key.state}: its deletion was cancelled outside the watchdog`,
+        `the key is ${state.state}: its deletion was cancelled outside the watchdog`,
       );
-    if (key !== 'unreadable') deletionDate = key.deletionDate ?? deletionDate;
+    if (state !== 'unreadable') deletionDate = state.deletionDate ?? deletionDate;
 
     // 2. What the trail has fully delivered since the last poll (up to the deletion date).
     const deliveredUpTo = Date.now() - lagMs;
@@ -202,7 +216,7 @@ export async function watchKeyDeletion(
     if (deletionDate && Date.parse(carry.cursor) >= Date.parse(deletionDate))
       return end(
         'deletion-date-passed',
-        `the trail is read up to the deletion date ${deletionDate} and the key still reads PendingDeletion (KMS deletes it within hours)`,
+        `the trail is read up to the deletion date ${deletionDate} and ${stillPending(watched)}`,
       );
 
     const untilDone = deletionDate ? Date.parse(deletionDate) + lagMs - Date.now() : Infinity;

@@ -17,6 +17,8 @@ export interface GcpKeyDescription extends Omit<KeyDescription, 'provider'> {
   /** The primary version's name; absent when the key has none. */
   primaryVersion?: string;
   enabledVersions: string[];
+  /** Versions that can be enabled again (a restored destruction brings versions back DISABLED). */
+  disabledVersions: string[];
   protectionLevel: string;
   /** Automatic rotation: its period and the next rotation; absent when it is off. */
   rotationPeriodSeconds?: number;
@@ -58,6 +60,7 @@ export function toGcpKeyDescription(key: GcpKey): GcpKeyDescription {
     project: parts.project,
     ...(key.primary ? { primaryVersion: key.primary } : {}),
     enabledVersions: key.versions.filter((v) => v.state === 'ENABLED').map((v) => v.name),
+    disabledVersions: key.versions.filter((v) => v.state === 'DISABLED').map((v) => v.name),
     protectionLevel: key.protectionLevel,
     ...(key.rotationPeriodSeconds !== undefined ? { rotationPeriodSeconds: key.rotationPeriodSeconds } : {}),
     ...(key.nextRotationTime ? { nextRotationTime: key.nextRotationTime } : {}),

@@ -118,6 +118,28 @@ describe('watchKeyDeletion input', function () {
       /oncePerLookbackSeconds: must be at most 90 days/,
     );
   });
+  it('a Cloud KMS key by its name; Cloud Logging keeps 30 days; the other cloud’s field refused', function () {
+    const keyName = 'projects/p-1/locations/global/keyRings/ring/cryptoKeys/key';
+    assert.ok(
+      watchKeyDeletionInput.safeParse({ provider: 'gcp', keyName, since: '2026-01-01T00:00:00Z' }).success,
+    );
+    assert.match(
+      refusal(watchKeyDeletionInput, { provider: 'gcp', keyName, oncePerLookbackSeconds: 31 * 86400 }),
+      /oncePerLookbackSeconds: must be at most 30 days \(Cloud Logging/,
+    );
+    assert.match(
+      refusal(watchKeyDeletionInput, { provider: 'gcp', keyName: 'ring/key', oncePerLookbackSeconds: 3600 }),
+      /keyName: is not a Cloud KMS key name/,
+    );
+    assert.match(
+      refusal(watchKeyDeletionInput, { provider: 'gcp', keyArn, oncePerLookbackSeconds: 3600 }),
+      /keyArn|keyName/,
+    );
+    assert.match(
+      refusal(watchKeyDeletionInput, { provider: 'azure', keyName, oncePerLookbackSeconds: 3600 }),
+      /provider: must be aws or gcp/,
+    );
+  });
 });
 
 describe('verifyKeyUsage input for a schedule', function () {
