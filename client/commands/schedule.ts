@@ -10,7 +10,12 @@ import {
   type Client,
 } from '@temporalio/client';
 import { describeIssues, inspectKeyInput } from '../../common/keys';
-import { verifyKeyUsageInput, type VerifyKeyUsageInput } from '../../common/usage';
+import {
+  verifyKeyUsageInput,
+  type VerifyKeyUsageInput,
+  type VerifyKeyUsageRequest,
+} from '../../common/usage';
+import { keyOf } from '../../common/runSubject';
 import { watchKeyDeletionInput, type WatchKeyDeletionInput } from '../../common/watchdog';
 import { EkmKeyId, EkmProvider } from '../../common/searchAttributes';
 import { withClient } from '../connect';
@@ -21,8 +26,10 @@ import { checkFlags, defaultRequester, uiBaseUrl } from '../runs';
 import { parseDuration } from '../sinceFlag';
 
 interface ScheduleFlags {
-  key: string;
+  key?: string;
   role?: string;
+  keyName?: string;
+  principal?: string;
   externalKey?: string;
   every: string;
   taskQueue: string;
@@ -35,6 +42,35 @@ const kinds = {
   watch: { prefix: 'ekm-watch-schedule', workflowType: 'watchKeyDeletion' },
 } as const;
 
+/** The schema's field → the flag a person types. */
+const flagOf: Record<string, string> = {
+  provider: '--provider',
+  keyArn: '--key',
+  roleArn: '--role',
+  keyName: '--key-name',
+  principal: '--principal',
+  externalKeyId: '--external-key',
+  lookbackSeconds: '--every',
+  oncePerLookbackSeconds: '--every',
+};
+
+/** Which cloud the flags name: an AWS key (--key, an alias to resolve) or a Cloud KMS key (--key-name). */
+function cloudOf(flags: ScheduleFlags, withPrincipal: boolean): 'aws' | 'gcp' {
+  if ((flags.key === undefined) === (flags.keyName === undefined))
+    throw new UsageError(
+      `--key / --key-name: give exactly one: --key for an AWS KMS key, --key-name${withPrincipal ? ' (with --principal)' : ''} for a Cloud KMS key`,
+    );
+  if (flags.keyName === undefined) {
+    if (flags.principal !== undefined)
+      throw new UsageError('--principal: is Google Cloud’s; an AWS KMS key takes --role');
+    return 'aws';
+  }
+  if (flags.role !== undefined) throw new UsageError("--role: is AWS's; a Cloud KMS key takes --principal");
+  if (withPrincipal && !flags.principal)
+    throw new UsageError("--principal: is required with --key-name: OpenAI's IAM principal on the key");
+  return 'gcp';
+}
+
 function keyRefOf(flags: ScheduleFlags): string {
   const ref = inspectKeyInput.safeParse({ provider: 'aws', key: flags.key });
   if (!ref.success) throw new UsageError(`--${describeIssues(ref.error)}`);
@@ -44,13 +80,13 @@ function keyRefOf(flags: ScheduleFlags): string {
 async function create(
   client: Client,
   kind: keyof typeof kinds,
-  keyArn: string,
   everySeconds: number,
   taskQueue: string,
-  args: VerifyKeyUsageInput | WatchKeyDeletionInput,
+  args: VerifyKeyUsageRequest | WatchKeyDeletionInput,
   note: string,
 ): Promise<string> {
-  const scheduleId = `${kinds[kind].prefix}:${keyArn}`;
+  const key = keyOf(args);
+  const scheduleId = `${kinds[kind].prefix}:${key}`;
   try {
     await client.schedule.create({
       scheduleId,
@@ -59,12 +95,12 @@ async function create(
         type: 'startWorkflow',
         workflowType: kinds[kind].workflowType,
         // Temporal appends the scheduled time, so every run has an id of its own.
-        workflowId: `${kinds[kind].prefix}-run:${keyArn}`,
+        workflowId: `${kinds[kind].prefix}-run:${key}`,
         taskQueue,
         args: [args],
         typedSearchAttributes: [
-          { key: EkmProvider, value: 'aws' },
-          { key: EkmKeyId, value: keyArn },
+          { key: EkmProvider, value: args.provider },
+          { key: EkmKeyId, value: key },
         ],
         staticSummary: note,
       },
@@ -74,7 +110,7 @@ async function create(
   } catch (err) {
     if (err instanceof ScheduleAlreadyRunning)
       throw new RefusedError(
-        `--key: ${keyArn} already has a ${kind} schedule (${scheduleId}); \`ekm schedule delete ${scheduleId}\` first to change it`,
+        `--${args.provider === 'gcp' ? 'key-name' : 'key'}: ${key} already has a ${kind} schedule (${scheduleId}); \`ekm schedule delete ${scheduleId}\` first to change it`,
       );
     throw err;
   }
@@ -89,44 +125,47 @@ export function registerSchedule(program: Command, defaultTaskQueue: string): vo
   schedule
     .command('usage')
     .description('run `ekm usage` for a key every interval, over the interval just past')
-    .requiredOption('--key <ref>', 'the AWS KMS key: key ARN, alias (alias/NAME), alias ARN or key id')
-    .requiredOption('--role <arn>', 'the customer role OpenAI assumes')
+    .option('--key <ref>', 'the AWS KMS key: key ARN, alias (alias/NAME), alias ARN or key id')
+    .option('--role <arn>', 'the customer role OpenAI assumes (with --key)')
+    .option('--key-name <name>', 'a Cloud KMS key: projects/…/locations/…/keyRings/…/cryptoKeys/…')
+    .option('--principal <p>', "OpenAI's IAM principal on that key (with --key-name)")
     .option('--external-key <id>', "also ask OpenAI's validate for this external key (extkey_…)")
     .option('--every <length>', 'how often: 30m, 24h, 7d', '24h')
     .option('--task-queue <name>', 'task queue the worker polls', defaultTaskQueue)
     .option('--json', 'print JSON')
     .action(async (flags: ScheduleFlags) => {
-      const keyRef = keyRefOf(flags);
+      const cloud = cloudOf(flags, true);
+      if (cloud === 'aws' && !flags.role)
+        throw new UsageError('--role: is required with --key: the role OpenAI assumes');
       const every = parseDuration('--every', flags.every);
-      const flagOf = {
-        keyArn: '--key',
-        roleArn: '--role',
-        externalKeyId: '--external-key',
-        lookbackSeconds: '--every',
-      };
-      const input = (keyArn: string): VerifyKeyUsageInput => ({
-        provider: 'aws',
-        keyArn,
-        roleArn: flags.role!,
+      const common = {
         externalKeyId: flags.externalKey,
         lookbackSeconds: every,
         // The record of every scheduled check names who set the schedule up.
         requester: defaultRequester(),
-      });
+      };
+      const input = (keyArn: string): VerifyKeyUsageInput =>
+        cloud === 'gcp'
+          ? { provider: 'gcp', keyName: flags.keyName!, principal: flags.principal!, ...common }
+          : { provider: 'aws', keyArn, roleArn: flags.role!, ...common };
+      const keyRef = cloud === 'aws' ? keyRefOf(flags) : '';
+      // Every flag is checked before Temporal is contacted.
       checkFlags(verifyKeyUsageInput, input(keyArnOrStandIn(keyRef, flags.role)), flagOf);
       const out = await withClient(async ({ client }) => {
-        const keyArn = await resolveKeyArn(client, flags.taskQueue, keyRef, '`ekm schedule usage`');
+        // The CLI holds no cloud credentials: the worker resolves an AWS alias (a Cloud KMS name is final).
+        const keyArn =
+          cloud === 'aws' ? await resolveKeyArn(client, flags.taskQueue, keyRef, '`ekm schedule usage`') : '';
         const args = checkFlags(verifyKeyUsageInput, input(keyArn), flagOf);
+        const key = keyOf(args);
         const id = await create(
           client,
           'usage',
-          keyArn,
           every,
           flags.taskQueue,
           args,
-          `Usage of ${keyArn} every ${flags.every}`,
+          `Usage of ${key} every ${flags.every}`,
         );
-        return { scheduleId: id, keyArn, every: flags.every };
+        return { scheduleId: id, provider: args.provider, key, every: flags.every };
       });
       print(
         flags,
@@ -139,33 +178,34 @@ export function registerSchedule(program: Command, defaultTaskQueue: string): vo
   schedule
     .command('watch')
     .description('check a key pending deletion for any use every interval (one watchdog pass each time)')
-    .requiredOption('--key <ref>', 'the AWS KMS key: key ARN, alias (alias/NAME), alias ARN or key id')
+    .option('--key <ref>', 'the AWS KMS key: key ARN, alias (alias/NAME), alias ARN or key id')
+    .option('--key-name <name>', 'a Cloud KMS key whose versions are scheduled for destruction')
     .option('--every <length>', 'how often: 30m, 24h, 7d', '1h')
     .option('--task-queue <name>', 'task queue the worker polls', defaultTaskQueue)
     .option('--json', 'print JSON')
     .action(async (flags: ScheduleFlags) => {
-      const keyRef = keyRefOf(flags);
+      const cloud = cloudOf(flags, false);
       const every = parseDuration('--every', flags.every);
-      const flagOf = { keyArn: '--key', oncePerLookbackSeconds: '--every' };
-      const input = (keyArn: string): WatchKeyDeletionInput => ({
-        provider: 'aws',
-        keyArn,
-        oncePerLookbackSeconds: every,
-      });
+      const input = (keyArn: string): WatchKeyDeletionInput =>
+        cloud === 'gcp'
+          ? { provider: 'gcp', keyName: flags.keyName!, oncePerLookbackSeconds: every }
+          : { provider: 'aws', keyArn, oncePerLookbackSeconds: every };
+      const keyRef = cloud === 'aws' ? keyRefOf(flags) : '';
       checkFlags(watchKeyDeletionInput, input(keyArnOrStandIn(keyRef)), flagOf);
       const out = await withClient(async ({ client }) => {
-        const keyArn = await resolveKeyArn(client, flags.taskQueue, keyRef, '`ekm schedule watch`');
+        const keyArn =
+          cloud === 'aws' ? await resolveKeyArn(client, flags.taskQueue, keyRef, '`ekm schedule watch`') : '';
         const args = checkFlags(watchKeyDeletionInput, input(keyArn), flagOf);
+        const key = keyOf(args);
         const id = await create(
           client,
           'watch',
-          keyArn,
           every,
           flags.taskQueue,
           args,
-          `Deletion watch of ${keyArn} every ${flags.every}`,
+          `Deletion watch of ${key} every ${flags.every}`,
         );
-        return { scheduleId: id, keyArn, every: flags.every };
+        return { scheduleId: id, provider: args.provider, key, every: flags.every };
       });
       print(flags, out, () => `scheduled  ${out.scheduleId}\nevery      ${out.every}`);
     });
