@@ -1,6 +1,7 @@
 // `ekm restore`: undo a revocation that stopped before the archive — and only that. What is put back is
 // the snapshot the revocation kept in the worker's own evidence store (never anything a request says),
-// behind its own approval gate, and the run ends when OpenAI validates the key again.
+// behind its own approval gate, and the run ends when OpenAI validates the key again. The same runbook for
+// an AWS and a Google Cloud key; what differs between the clouds is in restore/cloud.ts.
 import {
   ApplicationFailure,
   CancellationScope,
@@ -9,13 +10,19 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import { EkmError } from '../common/errors';
-import { restoreAccessInput, type AwsAccessSnapshot, type RestoreAccessInput } from '../common/revoke';
+import { restoreAccessInput, type AnyRevokeKeyRequest, type RestoreAccessInput } from '../common/revoke';
 import type { RunStatus } from '../common/runStatus';
 import { Gatekeeper } from './approvals/gatekeeper';
-import { lockRole } from './locks';
+import {
+  lockWhatTheRestoreEdits,
+  restoreAccessFromSnapshot,
+  restoreChanges,
+  snapshotFor,
+} from './restore/cloud';
 import { call, routeChanges } from './revoke/call';
+import type { AccessSnapshot } from './revoke/cloud';
 import { validateOnce } from './revoke/confirm';
-import { statusQuery } from './revoke/messages';
+import { revocationStatusQuery } from './revoke/messages';
 import { readBaseline } from './revoke/preflight';
 import { RunRecord } from './revoke/runRecord';
 import { parseInput } from './parseInput';
@@ -35,7 +42,7 @@ function refuse(message: string): never {
   throw ApplicationFailure.create({ type: EkmError.PreflightFailed, nonRetryable: true, message });
 }
 
-export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunStatus> {
+export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunStatus<AnyRevokeKeyRequest>> {
   const input = parseInput(restoreAccessInput, rawInput);
   const revoked = await call('read', 'readEvidence', 'read the revocation’s evidence', {
     workflowId: input.revokeWorkflowId,
@@ -45,14 +52,14 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
     refuse(
       `revokeRunId: no closed revocation ${input.revokeWorkflowId} / ${input.revokeRunId} in this worker's evidence store; a running revocation must be cancelled first (\`ekm cancel\`)`,
     );
-  // Restoring a Google Cloud revocation (restoreGcpAccess puts back the bindings, versions and rotation the
-  // snapshot holds) has no workflow path yet: refused, rather than read as an AWS one.
-  if (revoked.request.provider !== 'aws')
+  // A record of a cloud this worker cannot restore on is refused, never read as another cloud's.
+  const provider = (revoked.request as { provider?: unknown }).provider;
+  if (provider !== 'aws' && provider !== 'gcp')
     refuse(
-      'revokeWorkflowId: restoring a Google Cloud revocation is not built yet; its access-snapshot.json holds the bindings, versions and rotation to put back',
+      `revokeWorkflowId: that revocation names provider ${String(provider)}: there is no restore for it`,
     );
-  const request = {
-    ...(revoked.request as Extract<typeof revoked.request, { provider: 'aws' }>),
+  const request: AnyRevokeKeyRequest = {
+    ...(revoked.request as unknown as AnyRevokeKeyRequest),
     // The revocation's requester signed that run's start, not this one's.
     signature: undefined,
     requester: input.requester,
@@ -62,7 +69,7 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
   const record = new RunRecord(request, steps);
   record.status.restores = { workflowId: input.revokeWorkflowId, runId: input.revokeRunId };
   const gates = new Gatekeeper(record, input.requester, false);
-  setHandler(statusQuery, () => record.status, {
+  setHandler(revocationStatusQuery, () => record.status, {
     description:
       'The run’s whole state: steps, plan, open gate or task, votes, end state (what `ekm status` shows).',
   });
@@ -79,7 +86,7 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
     return record.status;
   };
 
-  const run = async (): Promise<RunStatus> => {
+  const run = async (): Promise<RunStatus<AnyRevokeKeyRequest>> => {
     record.start('preflight');
     const reached = revoked.steps.filter(
       (s) => pastTheArchive.includes(s.step) && s.state !== 'pending' && s.state !== 'skipped',
@@ -91,27 +98,26 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
     const revokeStep = revoked.steps.find((s) => s.step === 'revoke');
     if (revokeStep?.state !== 'done')
       refuse('revokeWorkflowId: that run never revoked anything: there is nothing to restore');
-    // An AWS revocation (refused above otherwise) kept an AWS snapshot.
-    const snapshot = (await call('read', 'readAccessSnapshot', 'read the snapshot the revocation kept', {
-      workflowId: input.revokeWorkflowId,
-      runId: input.revokeRunId,
-    })) as AwsAccessSnapshot | null;
-    if (!snapshot)
-      refuse('revokeRunId: the revocation kept no access snapshot in this worker’s evidence store');
+    const kept: AccessSnapshot | null = await call(
+      'read',
+      'readAccessSnapshot',
+      'read the snapshot the revocation kept',
+      { workflowId: input.revokeWorkflowId, runId: input.revokeRunId },
+    );
+    if (!kept) refuse('revokeRunId: the revocation kept no access snapshot in this worker’s evidence store');
+    const snapshot = snapshotFor(request, kept);
     const settings = await call('read', 'loadRunSettings', 'read the worker’s settings for this run');
     routeChanges(settings.mutatingTaskQueue);
     record.status.settings = settings;
     gates.use(settings);
     const startRefused = whyStartRefused(rawInput, settings);
     if (startRefused) return finish('refused', `start refused: ${startRefused}; nothing was changed`);
-    lock.release = await lockRole(request.roleArn);
+    lock.release = await lockWhatTheRestoreEdits(request);
     const current = await readBaseline({ ...request, projectIds: [], probes: [] }, false);
     const plan = await call('read', 'planFollowUp', 'plan the restore', {
       revokePlanHash: revoked.plan?.hash ?? '',
       state: current,
-      changes: [
-        `restore what ${request.method} removed on ${request.keyArn} / ${request.roleArn}, from the snapshot taken at ${snapshot.takenAt}`,
-      ],
+      changes: restoreChanges(request, snapshot),
     });
     record.status.plan = { ...plan, alsoStops: [], projectsToArchive: [], warnings: [] };
     record.done(
@@ -130,11 +136,7 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
 
     record.start('restore');
     const change = await CancellationScope.nonCancellable(() =>
-      call('change', 'restoreAwsAccess', `restore ${request.method}`, {
-        method: request.method,
-        snapshot,
-        approval: gates.proof('restore'),
-      }),
+      restoreAccessFromSnapshot(request, snapshot, gates.proof('restore')),
     );
     record.done('restore', change.description, change);
 

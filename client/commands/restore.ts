@@ -1,14 +1,21 @@
 // `ekm restore`: undoes a revocation that stopped before the archive, by starting restoreAccess for the
 // same key (under the key's lock id, so it cannot overlap another run on that key). The restore puts back
 // the snapshot the revocation kept in the worker's evidence store, behind its own approval gate: approve
-// it with `ekm approve` on the restore run. A revocation still running must be cancelled first.
+// it with `ekm approve` on the restore run. A revocation still running must be cancelled first. The same
+// flags for an AWS and a Google Cloud revocation: the key and OpenAI's role or principal come from its record.
 import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { folderFor } from '../../activities/evidence/store';
-import { keyWorkflowId, restoreAccessInput, type RestoreAccessInput } from '../../common/revoke';
+import {
+  keyWorkflowId,
+  restoreAccessInput,
+  type AnyRevokeKeyRequest,
+  type RestoreAccessInput,
+} from '../../common/revoke';
 import type { RunStatus } from '../../common/runStatus';
+import { keyOf } from '../../common/runSubject';
 import { EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import type { restoreAccess } from '../../workflows';
 import { addSigningOptions, signedStart, type SigningFlags } from '../actSigner';
@@ -50,13 +57,17 @@ const pastTheArchive = ['archive', 'replace', 'deletion'];
  * The revocation's record: its status query (a worker replays it), else the worker's evidence file. The
  * caller has checked the run is a revokeKey run, so the record is a revocation's.
  */
-async function revocationRecord(client: Client, workflowId: string, runId: string): Promise<RunStatus> {
+async function revocationRecord(
+  client: Client,
+  workflowId: string,
+  runId: string,
+): Promise<RunStatus<AnyRevokeKeyRequest>> {
   try {
-    return (await queryStatus(client, workflowId, runId)) as RunStatus;
+    return (await queryStatus(client, workflowId, runId)) as RunStatus<AnyRevokeKeyRequest>;
   } catch (queryError) {
     const file = path.join(evidenceDir(), folderFor(workflowId), runId, 'evidence.json');
     try {
-      return JSON.parse(fs.readFileSync(file, 'utf8')) as RunStatus;
+      return JSON.parse(fs.readFileSync(file, 'utf8')) as RunStatus<AnyRevokeKeyRequest>;
     } catch {
       throw new CliError(
         `cannot read the revocation's record: ${(queryError as Error).message}; nor is it at ${file} (EKM_EVIDENCE_DIR names the worker's evidence directory)`,
@@ -119,14 +130,13 @@ export function registerRestore(program: Command, defaultTaskQueue: string): voi
         throw new RefusedError(
           `${revokeWorkflowId} run ${found.runId} never revoked anything (it ended ${record.endState ?? found.status.name.toLowerCase()}): there is nothing to restore`,
         );
-      if ((record.request as { provider: string }).provider !== 'aws')
-        throw new RefusedError(
-          `${revokeWorkflowId} run ${found.runId} revoked a Google Cloud key: restoring a Google Cloud revocation is not built yet (its access-snapshot.json holds the bindings, versions and rotation to put back)`,
-        );
       const input: RestoreAccessInput = { ...early.data, revokeRunId: found.runId };
-      const keyArn = record.request.keyArn;
-      const workflowId = keyWorkflowId(keyArn);
-      await awaitRoleLock(client, record.request.roleArn, workflowId);
+      const revoked = record.request;
+      const key = keyOf(revoked);
+      const workflowId = keyWorkflowId(key);
+      // On AWS the restore takes the role's lock, as the revocation did; a Google Cloud restore edits only
+      // what the key's own workflow id locks.
+      if (revoked.provider === 'aws') await awaitRoleLock(client, revoked.roleArn, workflowId);
       try {
         const restore = await client.workflow.start<typeof restoreAccess>('restoreAccess', {
           // The worker that revoked holds the snapshot in its evidence store: by default, the same queue.
@@ -135,16 +145,16 @@ export function registerRestore(program: Command, defaultTaskQueue: string): voi
           args: [signedStart(flags, workflowId, input)],
           workflowIdConflictPolicy: 'FAIL',
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-          staticSummary: `Restore OpenAI's access to ${keyArn} (undo ${record.request.method}) — ${input.changeTicket}`,
+          staticSummary: `Restore OpenAI's access to ${key} (undo ${revoked.method}) — ${input.changeTicket}`,
           staticDetails: [
-            `**Undoes** \`${revokeWorkflowId}\` run \`${found.runId}\` (${record.request.method} on \`${keyArn}\`)`,
+            `**Undoes** \`${revokeWorkflowId}\` run \`${found.runId}\` (${revoked.method} on \`${key}\`)`,
             `**Asked by** ${input.requester}, ticket ${input.changeTicket}`,
             `**Why** ${input.reason}`,
             'Started by `ekm restore`; behind its own approval gate.',
           ].join('\n\n'),
           typedSearchAttributes: [
-            { key: EkmProvider, value: record.request.provider },
-            { key: EkmKeyId, value: keyArn },
+            { key: EkmProvider, value: revoked.provider },
+            { key: EkmKeyId, value: key },
             { key: EkmStage, value: 'started' },
           ],
         });
@@ -158,7 +168,7 @@ export function registerRestore(program: Command, defaultTaskQueue: string): voi
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
         throw new RefusedError(
-          `${keyArn} already has a run in progress (${workflowId}): follow it with \`ekm status ${workflowId}\`, or cancel it, before restoring`,
+          `${key} already has a run in progress (${workflowId}): follow it with \`ekm status ${workflowId}\`, or cancel it, before restoring`,
         );
       }
     });
