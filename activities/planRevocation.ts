@@ -151,9 +151,11 @@ function planAwsRevocation({
     }),
   );
 
-  // A plan-only run shows the hash the real run's approvers will see: `planOnly` is not part of it.
-  const { planOnly: _planOnly, ...planned } = request;
+  // A plan-only run shows the hash the real run's approvers will see: `planOnly` is not part of it, nor
+  // is a signed start's signature (a plan-only run is never signed; the start is verified on its own).
+  const { planOnly: _planOnly, signature: _signature, ...planned } = request;
   void _planOnly;
+  void _signature;
   const hash = sha256(
     canonicalJson({
       request: planned,
@@ -308,9 +310,11 @@ function finishPlan(
   settings: RunSettingsView,
   plan: { changes: string[]; alsoStops: string[]; warnings: string[] },
 ): RevocationPlan {
-  // A plan-only run shows the hash the real run's approvers will see: `planOnly` is not part of it.
-  const { planOnly: _planOnly, ...planned } = request;
+  // A plan-only run shows the hash the real run's approvers will see: `planOnly` is not part of it, nor
+  // is a signed start's signature (a plan-only run is never signed; the start is verified on its own).
+  const { planOnly: _planOnly, signature: _signature, ...planned } = request;
   void _planOnly;
+  void _signature;
   const hash = sha256(
     canonicalJson({
       request: planned,

@@ -2,7 +2,8 @@
 // not know is a final OpenAiRefused naming it (404): the run's input is wrong, and no retry changes that.
 import type { ExternalKeyView, ProjectView } from '../../common/revoke';
 import type { AdminApi } from './adminApi';
-import { expectOk, openAiStep, toExternalKeyView, toProjectView } from './answers';
+import { expectOk, openAiStep, toProjectView } from './answers';
+import { toRegistrationView } from './gcpRegistration';
 
 export function readProjectsActivity(api: AdminApi) {
   return async function readProjects(ids: string[]): Promise<ProjectView[]> {
@@ -20,7 +21,8 @@ export function readProjectsActivity(api: AdminApi) {
 export function readExternalKeyActivity(api: AdminApi) {
   return async function readExternalKey(id: string): Promise<ExternalKeyView> {
     return await openAiStep(`read external key ${id}`, async () =>
-      toExternalKeyView(expectOk(await api.getExternalKey(id))),
+      // A GCP registration keeps its key's name: the preflight names the key it is registered for.
+      toRegistrationView(expectOk(await api.getExternalKey(id))),
     );
   };
 }
