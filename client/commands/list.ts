@@ -1,10 +1,12 @@
 // `ekm list`: the runbook runs in the namespace, newest first, from Temporal's visibility store — with
 // `--awaiting`, only those waiting for a person. The filter uses the EkmAwaiting KeywordList attribute;
 // the dev server (SQLite visibility) accepts `=` and `IN` on a KeywordList but not STARTS_WITH, so
-// "approval" is spelled out as every gate kind, and "task" as every task kind.
+// "approval" is spelled out as every gate kind, and "task" as every task kind. A run's key is printed
+// under the field its cloud's requests and records use (keyArn on AWS, keyName on Google Cloud), so a
+// script reads `ekm list --json` the way it reads `ekm status --json`.
 import type { Command } from 'commander';
 import { taskKinds } from '../../common/approvals';
-import { EkmAwaiting, EkmKeyId, EkmStage } from '../../common/searchAttributes';
+import { EkmAwaiting, EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import { gateKinds } from '../../worker/config';
 import { withClient } from '../connect';
 import { CliError, UsageError } from '../errors';
@@ -17,16 +19,36 @@ interface ListFlags {
   json?: boolean;
 }
 
-interface Row {
+/** The run's key in its cloud's spelling; `key` only for a cloud this CLI does not know. */
+type RunKey =
+  | { provider: 'aws'; keyArn: string | null }
+  | { provider: 'gcp'; keyName: string | null }
+  | { provider: string; key: string | null };
+
+type Row = {
   workflowId: string;
   runId: string;
   type: string;
   status: string;
   stage: string | null;
   awaiting: string[];
-  keyArn: string | null;
   startTime: string;
   closeTime: string | null;
+} & RunKey;
+
+/** Runs from before the provider attribute was set are AWS runs: the only cloud ekm served then. */
+function runKey(provider: string | undefined, key: string | null): RunKey {
+  if (provider === undefined || provider === 'aws') return { provider: 'aws', keyArn: key };
+  if (provider === 'gcp') return { provider: 'gcp', keyName: key };
+  return { provider, key };
+}
+
+const cloudOf: Record<string, string> = { aws: 'AWS KMS', gcp: 'Cloud KMS' };
+
+/** "AWS KMS key arn:…" / "Cloud KMS key projects/…": the human listing's key line. */
+function keyLine(row: Row): string | undefined {
+  const key = 'keyArn' in row ? row.keyArn : 'keyName' in row ? row.keyName : row.key;
+  return key === null ? undefined : `${cloudOf[row.provider] ?? row.provider} key ${key}`;
 }
 
 const awaitingValues = [...gateKinds.map((k) => `approval:${k}`), ...taskKinds.map((k) => `task:${k}`)];
@@ -74,7 +96,7 @@ export function registerList(program: Command): void {
               status: wf.status.name,
               stage: attrs.get(EkmStage) ?? null,
               awaiting: attrs.get(EkmAwaiting) ?? [],
-              keyArn: attrs.get(EkmKeyId) ?? null,
+              ...runKey(attrs.get(EkmProvider), attrs.get(EkmKeyId) ?? null),
               startTime: wf.startTime.toISOString(),
               closeTime: wf.closeTime?.toISOString() ?? null,
             });
@@ -90,10 +112,10 @@ export function registerList(program: Command): void {
       print(flags, rows, () =>
         rows.length
           ? rows
-              .map(
-                (r) =>
-                  `${r.workflowId}  ${r.runId}\n    ${r.type} ${r.status.toLowerCase()}, stage ${r.stage ?? '?'}${r.awaiting.length ? `, awaiting ${r.awaiting.join(', ')}` : ''}, started ${r.startTime}`,
-              )
+              .map((r) => {
+                const key = keyLine(r);
+                return `${r.workflowId}  ${r.runId}\n    ${r.type} ${r.status.toLowerCase()}, stage ${r.stage ?? '?'}${r.awaiting.length ? `, awaiting ${r.awaiting.join(', ')}` : ''}, started ${r.startTime}${key ? `\n    ${key}` : ''}`;
+              })
               .join('\n')
           : `no runs${flags.awaiting ? ` awaiting ${flags.awaiting}` : ''} (visibility lags a second or two behind a run)`,
       );
