@@ -20,16 +20,13 @@ import type { rotateKey } from '../../workflows';
 import { addSigningOptions, signedStart, type SigningFlags } from '../actSigner';
 import { withClient } from '../connect';
 import { RefusedError, UsageError } from '../errors';
+import { cloudOfKeyFlags, keyFlagOf, type KeyFlags } from '../keyFlags';
 import { keyArnOrStandIn, resolveKeyArn } from '../inspectKeyRun';
 import { print } from '../output';
 import { parseProbe } from '../revokeFlags';
 import { checkFlags, defaultRequester, runLink } from '../runs';
 
-interface RotateFlags {
-  key?: string;
-  role?: string;
-  keyName?: string;
-  principal?: string;
+interface RotateFlags extends KeyFlags {
   now?: boolean;
   period?: string;
   repointAlias?: string;
@@ -45,12 +42,8 @@ interface RotateFlags {
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 const flagOf: Record<string, string> = {
-  keyArn: '--key',
-  roleArn: '--role',
-  keyName: '--key-name',
-  principal: '--principal',
+  ...keyFlagOf,
   rotation: '--now / --period',
-  externalKeyId: '--external-key',
   probes: '--probe',
   requester: '--requester',
   reason: '--reason',
@@ -101,17 +94,7 @@ export function registerRotate(program: Command, defaultTaskQueue: string): void
       throw new UsageError(
         '--now / --period: give exactly one: --now rotates at once, --period 365d turns on automatic rotation',
       );
-    if (flags.key !== undefined && flags.keyName !== undefined)
-      throw new UsageError(
-        '--key / --key-name: give exactly one: --key (with --role) for an AWS KMS key, --key-name (with --principal) for a Cloud KMS key',
-      );
-    if (flags.keyName !== undefined) return rotateGcpKey(flags);
-    if (flags.principal !== undefined)
-      throw new UsageError("--principal: is Google Cloud's (with --key-name); an AWS key takes --role");
-    if (!flags.key)
-      throw new UsageError(
-        '--key: is required: give the key ARN, an alias (alias/NAME) or a key id (or --key-name for a Cloud KMS key)',
-      );
+    if (cloudOfKeyFlags(flags, true) === 'gcp') return rotateGcpKey(flags);
     const ref = inspectKeyInput.safeParse({ provider: 'aws', key: flags.key });
     if (!ref.success) throw new UsageError(`--${describeIssues(ref.error)}`);
     const keyRef = ref.data.key;
@@ -143,16 +126,12 @@ export function registerRotate(program: Command, defaultTaskQueue: string): void
 
 /** A Cloud KMS key is named by its resource name: nothing to resolve. */
 async function rotateGcpKey(flags: RotateFlags & SigningFlags): Promise<void> {
-  if (flags.role !== undefined)
-    throw new UsageError("--role: is AWS's (with --key); a Cloud KMS key takes --principal");
-  if (!flags.principal)
-    throw new UsageError("--principal: is required with --key-name: OpenAI's IAM principal on the key");
   const input = checkFlags(
     anyRotateKeyInput,
     {
       provider: 'gcp',
       keyName: flags.keyName!,
-      principal: flags.principal,
+      principal: flags.principal!,
       rotation: flags.now
         ? { kind: 'now' }
         : { kind: 'automatic', periodDays: parsePeriod(flags.period!, gcpRotationPeriodDays) },

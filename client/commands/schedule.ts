@@ -20,16 +20,13 @@ import { watchKeyDeletionInput, type WatchKeyDeletionInput } from '../../common/
 import { EkmKeyId, EkmProvider } from '../../common/searchAttributes';
 import { withClient } from '../connect';
 import { CliError, ExitCode, RefusedError, UsageError } from '../errors';
+import { cloudOfKeyFlags, keyFlagOf, type KeyFlags } from '../keyFlags';
 import { keyArnOrStandIn, resolveKeyArn } from '../inspectKeyRun';
 import { print } from '../output';
 import { checkFlags, defaultRequester, uiBaseUrl } from '../runs';
 import { parseDuration } from '../sinceFlag';
 
-interface ScheduleFlags {
-  key?: string;
-  role?: string;
-  keyName?: string;
-  principal?: string;
+interface ScheduleFlags extends KeyFlags {
   externalKey?: string;
   every: string;
   taskQueue: string;
@@ -44,32 +41,10 @@ const kinds = {
 
 /** The schema's field → the flag a person types. */
 const flagOf: Record<string, string> = {
-  provider: '--provider',
-  keyArn: '--key',
-  roleArn: '--role',
-  keyName: '--key-name',
-  principal: '--principal',
-  externalKeyId: '--external-key',
+  ...keyFlagOf,
   lookbackSeconds: '--every',
   oncePerLookbackSeconds: '--every',
 };
-
-/** Which cloud the flags name: an AWS key (--key, an alias to resolve) or a Cloud KMS key (--key-name). */
-function cloudOf(flags: ScheduleFlags, withPrincipal: boolean): 'aws' | 'gcp' {
-  if ((flags.key === undefined) === (flags.keyName === undefined))
-    throw new UsageError(
-      `--key / --key-name: give exactly one: --key for an AWS KMS key, --key-name${withPrincipal ? ' (with --principal)' : ''} for a Cloud KMS key`,
-    );
-  if (flags.keyName === undefined) {
-    if (flags.principal !== undefined)
-      throw new UsageError('--principal: is Google Cloud’s; an AWS KMS key takes --role');
-    return 'aws';
-  }
-  if (flags.role !== undefined) throw new UsageError("--role: is AWS's; a Cloud KMS key takes --principal");
-  if (withPrincipal && !flags.principal)
-    throw new UsageError("--principal: is required with --key-name: OpenAI's IAM principal on the key");
-  return 'gcp';
-}
 
 function keyRefOf(flags: ScheduleFlags): string {
   const ref = inspectKeyInput.safeParse({ provider: 'aws', key: flags.key });
@@ -134,9 +109,7 @@ export function registerSchedule(program: Command, defaultTaskQueue: string): vo
     .option('--task-queue <name>', 'task queue the worker polls', defaultTaskQueue)
     .option('--json', 'print JSON')
     .action(async (flags: ScheduleFlags) => {
-      const cloud = cloudOf(flags, true);
-      if (cloud === 'aws' && !flags.role)
-        throw new UsageError('--role: is required with --key: the role OpenAI assumes');
+      const cloud = cloudOfKeyFlags(flags, true);
       const every = parseDuration('--every', flags.every);
       const common = {
         externalKeyId: flags.externalKey,
@@ -184,7 +157,7 @@ export function registerSchedule(program: Command, defaultTaskQueue: string): vo
     .option('--task-queue <name>', 'task queue the worker polls', defaultTaskQueue)
     .option('--json', 'print JSON')
     .action(async (flags: ScheduleFlags) => {
-      const cloud = cloudOf(flags, false);
+      const cloud = cloudOfKeyFlags(flags, false);
       const every = parseDuration('--every', flags.every);
       const input = (keyArn: string): WatchKeyDeletionInput =>
         cloud === 'gcp'

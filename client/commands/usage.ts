@@ -18,16 +18,13 @@ import { keyOf, principalOf } from '../../common/runSubject';
 import type { verifyKeyUsage } from '../../workflows';
 import { withClient } from '../connect';
 import { CliError, UsageError } from '../errors';
+import { cloudOfKeyFlags, keyFlagOf, type KeyFlags } from '../keyFlags';
 import { keyArnOrStandIn, resolveKeyArn } from '../inspectKeyRun';
 import { print } from '../output';
 import { checkFlags, defaultRequester, failureMessage, runLink } from '../runs';
 import { parseSince } from '../sinceFlag';
 
-interface UsageFlags {
-  key?: string;
-  role?: string;
-  keyName?: string;
-  principal?: string;
+interface UsageFlags extends KeyFlags {
   externalKey?: string;
   since: string;
   taskQueue: string;
@@ -36,12 +33,7 @@ interface UsageFlags {
 
 /** The schema's field → the flag a person types. */
 const flagOf: Record<string, string> = {
-  provider: '--provider',
-  keyArn: '--key',
-  roleArn: '--role',
-  keyName: '--key-name',
-  principal: '--principal',
-  externalKeyId: '--external-key',
+  ...keyFlagOf,
   since: '--since',
   until: '--until',
 };
@@ -61,12 +53,7 @@ export function registerUsage(program: Command, defaultTaskQueue: string): void 
     .option('--task-queue <name>', 'task queue the worker polls', defaultTaskQueue)
     .option('--json', 'print JSON')
     .action(async (flags: UsageFlags) => {
-      if ((flags.key === undefined) === (flags.keyName === undefined))
-        throw new UsageError(
-          '--key / --key-name: give exactly one: --key (with --role) for an AWS KMS key, --key-name (with --principal) for a Cloud KMS key',
-        );
-      if (flags.keyName !== undefined) return usageOfGcpKey(flags);
-      if (!flags.role) throw new UsageError('--role: is required with --key: the role OpenAI assumes');
+      if (cloudOfKeyFlags(flags, true) === 'gcp') return usageOfGcpKey(flags);
       const ref = inspectKeyInput.safeParse({ provider: 'aws', key: flags.key });
       if (!ref.success) throw new UsageError(`--${describeIssues(ref.error)}`);
       const keyRef = ref.data.key;
@@ -91,15 +78,12 @@ export function registerUsage(program: Command, defaultTaskQueue: string): void 
 
 /** A Cloud KMS key is named by its resource name: nothing to resolve. */
 async function usageOfGcpKey(flags: UsageFlags): Promise<void> {
-  if (!flags.principal)
-    throw new UsageError("--principal: is required with --key-name: OpenAI's IAM principal on the key");
-  if (flags.role !== undefined) throw new UsageError("--role: is AWS's; a Cloud KMS key takes --principal");
   const input = checkFlags(
     verifyKeyUsageInput,
     {
       provider: 'gcp',
       keyName: flags.keyName!,
-      principal: flags.principal,
+      principal: flags.principal!,
       externalKeyId: flags.externalKey,
       since: parseSince(flags.since),
       requester: defaultRequester(),
