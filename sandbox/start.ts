@@ -1,10 +1,12 @@
 // `npm start`: the local rehearsal sandbox. Starts on loopback, in order, the Temporal dev server (Web UI,
 // SQLite state in .data/, the ekm search attributes), moto (AWS KMS, IAM, STS), the OpenAI twin with a
-// freshly seeded demo organisation, and the ekm worker; waits until each answers; writes what it seeded
-// to .data/sandbox.json (`ekm sandbox describe`); prints what to try next. Ctrl-C or SIGTERM stops
-// everything it started. Ports: EKM_TEMPORAL_PORT (7233), EKM_UI_PORT (8233), EKM_MOTO_PORT (5050),
-// EKM_OPENAI_PORT (5060), EKM_GCP_KMS_PORT (5070, the Google Cloud KMS fake, in memory like moto),
-// EKM_CODEC_PORT (5080, the codec server the Web UI decodes payloads through);
+// freshly seeded demo organisation (an AWS KMS key in moto and a Cloud KMS key in the fake, each
+// registered with the twin and holding projects' data), and the ekm worker; waits until each answers;
+// writes what it seeded to .data/sandbox.json (`ekm sandbox describe`) and one revocation to rehearse per
+// cloud (.data/revoke-example.txt, .data/revoke-example-gcp.txt); prints what to try next. Ctrl-C or
+// SIGTERM stops everything it started. Ports: EKM_TEMPORAL_PORT (7233), EKM_UI_PORT (8233),
+// EKM_MOTO_PORT (5050), EKM_OPENAI_PORT (5060), EKM_GCP_KMS_PORT (5070, the Google Cloud KMS fake, in
+// memory like moto), EKM_CODEC_PORT (5080, the codec server the Web UI decodes payloads through);
 // EKM_OPENAI_CACHE_TTL_SECONDS (60 here, 3600 at OpenAI) sets the twin's key
 // cache, and the sandbox worker waits it out plus a margin — a rehearsal takes minutes, not an hour.
 import * as fs from 'node:fs';
@@ -13,7 +15,8 @@ import { defaultTaskQueue } from '../common/taskQueue';
 import { dataDir, logsDir, projectRoot } from './paths';
 import { assertPortFree, portFromEnv, PortInUseError } from './ports';
 import { liveServices, logTail, stopAll, type ServiceProcess } from './process';
-import { seedDemoOrganisation } from './openai/demo';
+import { seedDemoOrganisation, type DemoProject } from './openai/demo';
+import { seedGcpDemo } from './openai/gcpDemo';
 import type { TwinBehaviour } from './openai/routes';
 import { startOpenAiTwin, type OpenAiTwin } from './openai/twin';
 import { sandboxCodecKeyId, startSandboxCodec, type SandboxCodec } from './codecSandbox';
@@ -117,6 +120,8 @@ async function main(): Promise<void> {
     behaviour,
   });
   const demo = await seedDemoOrganisation({ awsEndpoint: moto.endpoint, twin });
+  // The same rehearsal for a Cloud KMS key; the fake's Data Access log (on) records OpenAI's Encrypts.
+  const gcpDemo = await seedGcpDemo({ fake: gcpKms, twin });
   // The worker signs every evidence chain with this key, made once and kept (its .pub verifies them).
   const evidenceKey = sandboxEvidenceKeyFile();
   const description = path.join(dataDir(), 'sandbox.json');
@@ -125,6 +130,7 @@ async function main(): Promise<void> {
     JSON.stringify(
       {
         ...demo,
+        gcp: gcpDemo,
         temporal: { address: temporal.address, namespace: 'default', uiUrl: temporal.uiUrl },
         codec: { url: codec.url, keyFile: codec.keyFile, keyId: sandboxCodecKeyId },
         evidenceSigningKey: `${evidenceKey}.pub`,
@@ -142,9 +148,16 @@ async function main(): Promise<void> {
   console.log('ekm sandbox: starting the ekm worker …');
   // Project keys, like the admin key, are sandbox secrets: they reach the worker through its environment,
   // as real ones would; its configuration names only the variables.
-  const projectKeyEnv = Object.fromEntries(
-    demo.openai.projects.map((p, i) => [`EKM_SANDBOX_PROJECT_KEY_${i + 1}`, p.apiKey]),
-  );
+  const keyEnv = (prefix: string) => (p: DemoProject, i: number) => ({
+    id: p.id,
+    apiKey: p.apiKey,
+    variable: `${prefix}_${i + 1}`,
+  });
+  const projectKeys = [
+    ...demo.openai.projects.map(keyEnv('EKM_SANDBOX_PROJECT_KEY')),
+    ...gcpDemo.projects.map(keyEnv('EKM_SANDBOX_GCP_PROJECT_KEY')),
+  ];
+  const projectKeyEnv = Object.fromEntries(projectKeys.map((p) => [p.variable, p.apiKey]));
   const gate = { approvers: sandboxApprovers, quorum: 1, deadlineSeconds: 86400 };
   const people = sandboxApproverKeys([...sandboxApprovers, sandboxRequester]);
   const worker = await startWorkerProcess({
@@ -157,9 +170,7 @@ async function main(): Promise<void> {
       openai: {
         baseUrl: `${twin.url}/v1`,
         adminKeyEnv: 'OPENAI_ADMIN_KEY',
-        projectKeys: Object.fromEntries(
-          demo.openai.projects.map((p, i) => [p.id, `EKM_SANDBOX_PROJECT_KEY_${i + 1}`]),
-        ),
+        projectKeys: Object.fromEntries(projectKeys.map((p) => [p.id, p.variable])),
       },
       revoke: {
         cacheWaitSeconds: cacheTtlSeconds + 5,
@@ -186,26 +197,43 @@ async function main(): Promise<void> {
   const cli =
     path.relative(process.cwd(), projectRoot) === '' ? 'npx ekm' : `npx --prefix ${rel(projectRoot)} ekm`;
   const env = temporalPort === 7233 ? '' : `TEMPORAL_ADDRESS=${temporal.address} `;
-  const revokeFlags = [
-    `--key ${demo.aws.keyAlias}`,
-    `--role ${demo.aws.roleArn}`,
-    '--method key-policy-deny',
-    `--external-key ${demo.openai.externalKeyId}`,
-    ...demo.openai.projects.map((p) => `--project ${p.id}`),
-    ...demo.openai.projects.flatMap((p) => [
+  // Every project on the key, and each one's file, response and model: what the runbook probes.
+  const projectFlags = (projects: DemoProject[]) => [
+    ...projects.map((p) => `--project ${p.id}`),
+    ...projects.flatMap((p) => [
       `--probe ${p.id}:file:${p.probes.fileId}`,
       `--probe ${p.id}:response:${p.probes.responseId}`,
       `--probe ${p.id}:model:${p.probes.fineTunedModel}`,
     ]),
+  ];
+  const requestFlags = (ticket: string) => [
     `--requester ${sandboxRequester}`,
     `--signing-key ${rel(people[sandboxRequester]!.keyFile)}`,
     "--reason 'rehearsal of a key compromise'",
-    '--ticket CHG-1',
+    `--ticket ${ticket}`,
   ];
-  fs.writeFileSync(
-    path.join(dataDir(), 'revoke-example.txt'),
-    `${env}${cli} revoke start \\\n  ${revokeFlags.join(' \\\n  ')}\n`,
-  );
+  const writeRevokeExample = (file: string, flags: string[]) =>
+    fs.writeFileSync(
+      path.join(dataDir(), file),
+      `${env}${cli} revoke start \\\n  ${flags.join(' \\\n  ')}\n`,
+    );
+  writeRevokeExample('revoke-example.txt', [
+    `--key ${demo.aws.keyAlias}`,
+    `--role ${demo.aws.roleArn}`,
+    '--method key-policy-deny',
+    `--external-key ${demo.openai.externalKeyId}`,
+    ...projectFlags(demo.openai.projects),
+    ...requestFlags('CHG-1'),
+  ]);
+  writeRevokeExample('revoke-example-gcp.txt', [
+    '--provider gcp',
+    `--key-name ${gcpDemo.keyName}`,
+    `--principal ${gcpDemo.principal}`,
+    '--method remove-binding',
+    `--external-key ${gcpDemo.externalKeyId}`,
+    ...projectFlags(gcpDemo.projects),
+    ...requestFlags('CHG-2'),
+  ]);
   console.log(`
 ekm sandbox is up — everything on 127.0.0.1:
 
@@ -219,16 +247,23 @@ ekm sandbox is up — everything on 127.0.0.1:
   demo key          ${demo.aws.keyArn} (${demo.aws.keyAlias})
   demo role         ${demo.aws.roleArn}
   demo project      ${demo.openai.projects[0]!.id} on external key ${demo.openai.externalKeyId}
+  GCP demo key      ${gcpDemo.keyName}
+  GCP demo project  ${gcpDemo.projects[0]!.id} on external key ${gcpDemo.externalKeyId}, granted to OpenAI's principal
+                    ${gcpDemo.principal}
   logs              ${rel(logsDir())}
 
 Try next, in another terminal:
   ${env}${cli} check                               is everything connected?
   ${env}${cli} sandbox describe --json             ids, endpoints and sandbox keys of the demo organisation
   ${env}${cli} key inspect --key ${demo.aws.keyAlias}    read the demo key through a workflow
-  then open ${temporal.uiUrl} and find the run (filter: EkmProvider="aws")
+  ${env}${cli} key inspect --key-name ${gcpDemo.keyName}
+  ${env}${cli} usage --key-name ${gcpDemo.keyName} --principal ${gcpDemo.principal}
+      the Cloud KMS demo key, and OpenAI's uses of it (from the fake's Data Access log)
+  then open ${temporal.uiUrl} and find the runs (filter: EkmProvider="aws", or "gcp")
 
 Rehearse a revocation (the README walks through it; approvers: ${sandboxApprovers.join(', ')}):
   sh ${rel(path.join(dataDir(), 'revoke-example.txt'))}   (the full command with the demo's ids; \`revoke plan\` takes the same flags)
+  sh ${rel(path.join(dataDir(), 'revoke-example-gcp.txt'))}   (the same for the Cloud KMS key: remove OpenAI's binding)
   ${env}${cli} status <workflow id> --watch
   ${env}${cli} approve <workflow id> --as alice@example.com --plan <hash from status> --signing-key ${rel(people['alice@example.com']!.keyFile)}
   (everyone's signing key is in ${rel(path.join(dataDir(), 'approver-keys'))}/; unsigned votes count here only, marked unauthenticated)

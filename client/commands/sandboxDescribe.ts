@@ -27,6 +27,15 @@ interface Description {
     keyAlias: string;
     roleArn: string;
   };
+  /** The Cloud KMS demo; absent in a description written before it was seeded. */
+  gcp?: {
+    projectId: string;
+    keyName: string;
+    principal: string;
+    externalKeyId: string;
+    projects: { id: string; probes: Record<string, string> }[];
+  };
+  gcpKms?: { address: string };
 }
 
 export function registerSandboxDescribe(sandbox: Command): void {
@@ -55,6 +64,17 @@ export function registerSandboxDescribe(sandbox: Command): void {
           `AWS (moto)     ${description.aws.endpoint}  ${description.aws.region}  account ${description.aws.accountId}`,
           `key            ${description.aws.keyArn}  (${description.aws.keyAlias})`,
           `role           ${description.aws.roleArn}`,
+          ...(description.gcp
+            ? [
+                `GCP KMS (fake) ${description.gcpKms?.address ?? '?'}  project ${description.gcp.projectId}`,
+                `key name       ${description.gcp.keyName}`,
+                `principal      ${description.gcp.principal}`,
+                `external key   ${description.gcp.externalKeyId}`,
+                ...description.gcp.projects.map(
+                  (p) => `project        ${p.id}  probes: ${Object.values(p.probes).join(', ')}`,
+                ),
+              ]
+            : []),
           `(--json adds the sandbox's admin key and project API keys)`,
         ].join('\n'),
       );

@@ -63,7 +63,8 @@ export function kmsPolicyFor(keyArn: string) {
   };
 }
 
-async function admin<T>(
+/** An Admin API call to the twin as the organisation's admin; a refusal throws, naming the call. */
+export async function admin<T>(
   twin: { url: string; adminKey: string },
   method: 'GET' | 'POST',
   path: string,
@@ -78,6 +79,55 @@ async function admin<T>(
   if (res.statusCode >= 300)
     throw new Error(`${method} ${path} answered ${res.statusCode}: ${JSON.stringify(json)}`);
   return json;
+}
+
+/**
+ * A project on the external key with a service account's API key and the objects the runbook probes,
+ * each sealed under the key through the twin (so OpenAI's principal uses the customer key): a batch
+ * output file, the batch naming it, a stored response and a fine-tuned model.
+ */
+export async function seedDemoProject(
+  twin: OpenAiTwin,
+  externalKeyId: string,
+  name: string,
+): Promise<DemoProject> {
+  const asAdmin = { url: twin.url, adminKey: twin.store.data.adminKey };
+  const project = await admin<{ id: string }>(asAdmin, 'POST', '/v1/organization/projects', {
+    name,
+    external_key_id: externalKeyId,
+  });
+  const account = await admin<{ api_key: { value: string } }>(
+    asAdmin,
+    'POST',
+    `/v1/organization/projects/${project.id}/service_accounts`,
+    { name: 'ekm-probe' },
+  );
+  const ekm = twin.ekm;
+  const file = await ekm.storeObject(
+    project.id,
+    'file',
+    '{"custom_id":"request-1","response":{"status_code":200,"body":{"output":"hello from the batch"}}}\n',
+    { filename: 'batch_output.jsonl', purpose: 'batch_output' },
+  );
+  const batch = await ekm.storeObject(project.id, 'batch', '', {
+    endpoint: '/v1/responses',
+    output_file_id: file.id,
+  });
+  const response = await ekm.storeObject(
+    project.id,
+    'response',
+    JSON.stringify({
+      object: 'response',
+      status: 'completed',
+      output_text: 'A stored response, sealed under the customer key.',
+    }),
+  );
+  const model = await ekm.storeObject(project.id, 'model', 'fine-tuned weights (sandbox)');
+  return {
+    id: project.id,
+    apiKey: account.api_key.value,
+    probes: { batchId: batch.id, fileId: file.id, responseId: response.id, fineTunedModel: model.id },
+  };
 }
 
 export interface SeedOptions {
@@ -143,44 +193,8 @@ export async function seedDemoOrganisation(options: SeedOptions): Promise<DemoOr
       external_id: orgId,
     });
     const projects: DemoProject[] = [];
-    for (const name of [`ekm-demo${suffix}`, `ekm-demo-shared${suffix}`]) {
-      const project = await admin<{ id: string }>(twin, 'POST', '/v1/organization/projects', {
-        name,
-        external_key_id: external.id,
-      });
-      const account = await admin<{ api_key: { value: string } }>(
-        twin,
-        'POST',
-        `/v1/organization/projects/${project.id}/service_accounts`,
-        { name: 'ekm-probe' },
-      );
-      const ekm = options.twin.ekm;
-      const file = await ekm.storeObject(
-        project.id,
-        'file',
-        '{"custom_id":"request-1","response":{"status_code":200,"body":{"output":"hello from the batch"}}}\n',
-        { filename: 'batch_output.jsonl', purpose: 'batch_output' },
-      );
-      const batch = await ekm.storeObject(project.id, 'batch', '', {
-        endpoint: '/v1/responses',
-        output_file_id: file.id,
-      });
-      const response = await ekm.storeObject(
-        project.id,
-        'response',
-        JSON.stringify({
-          object: 'response',
-          status: 'completed',
-          output_text: 'A stored response, sealed under the customer key.',
-        }),
-      );
-      const model = await ekm.storeObject(project.id, 'model', 'fine-tuned weights (sandbox)');
-      projects.push({
-        id: project.id,
-        apiKey: account.api_key.value,
-        probes: { batchId: batch.id, fileId: file.id, responseId: response.id, fineTunedModel: model.id },
-      });
-    }
+    for (const name of [`ekm-demo${suffix}`, `ekm-demo-shared${suffix}`])
+      projects.push(await seedDemoProject(options.twin, external.id, name));
     return {
       openai: { baseUrl: twin.url, adminKey: twin.adminKey, orgId, externalKeyId: external.id, projects },
       aws: {

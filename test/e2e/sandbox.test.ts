@@ -1,6 +1,7 @@
 // `npm start`'s launcher, run as a user runs it (on ports of its own and a data folder of its own):
-// it comes up and serves a real run, stops every child on SIGTERM, keeps workflows across a restart,
-// and refuses a taken port with a message that names it.
+// it comes up and serves a real run, plans the revocations it suggests for both clouds' demo keys, counts
+// OpenAI's seeded uses of the Cloud KMS key, stops every child on SIGTERM, keeps workflows across a
+// restart, and refuses a taken port with a message that names it.
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -8,16 +9,27 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type { VerifyKeyUsageResult } from '../../common/usage';
 import { projectRoot } from '../../sandbox/paths';
 import { freePort } from '../../sandbox/ports';
 import { runCli } from '../fixtures/cli';
 import { call } from '../fixtures/twin';
+
+interface GcpDescribed {
+  keyName: string;
+  principal: string;
+  externalKeyId: string;
+  projects: { id: string; apiKey: string }[];
+}
 
 interface Launch {
   child: ChildProcess;
   output: () => string;
   exited: Promise<number | null>;
 }
+
+/** Launches still running: a failed assertion must not leave a sandbox (and mocha) running. */
+const running = new Set<Launch>();
 
 function launch(env: NodeJS.ProcessEnv): Launch {
   const child = spawn(process.execPath, [path.join(projectRoot, 'dist/sandbox/start.js')], {
@@ -28,7 +40,10 @@ function launch(env: NodeJS.ProcessEnv): Launch {
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
+  const launched = { child, output: () => out, exited };
+  running.add(launched);
+  void exited.then(() => running.delete(launched));
+  return launched;
 }
 
 async function until(
@@ -81,9 +96,9 @@ async function workflowIds(address: string): Promise<string[]> {
   }
 }
 
-/** The flags of the `revoke start` command the launcher writes to <data>/revoke-example.txt. */
-function suggestedRevokeFlags(dataDir: string): string[] {
-  const lines = fs.readFileSync(path.join(dataDir, 'revoke-example.txt'), 'utf8').split('\n').slice(1);
+/** The flags of the `revoke start` command the launcher writes to <data>/revoke-example*.txt. */
+function suggestedRevokeFlags(dataDir: string, file = 'revoke-example.txt'): string[] {
+  const lines = fs.readFileSync(path.join(dataDir, file), 'utf8').split('\n').slice(1);
   return lines
     .map((l) => l.trim().replace(/\s*\\$/, ''))
     .filter(Boolean)
@@ -105,7 +120,13 @@ describe('sandbox launcher (npm start)', function () {
   beforeEach(() => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-sandbox-test-'));
   });
-  afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  afterEach(async () => {
+    for (const launched of running) {
+      launched.child.kill('SIGTERM');
+      await launched.exited;
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
 
   it('refuses a taken Temporal port with a message naming the port and how to change it', async function () {
     const blocker = net.createServer();
@@ -184,6 +205,57 @@ describe('sandbox launcher (npm start)', function () {
     assert.equal(plan.code, 0, plan.stderr);
     const planned = JSON.parse(plan.stdout) as { plan: { changes: string[] } };
     assert.match(planned.plan.changes[0]!, /PutKeyPolicy/);
+
+    // The Cloud KMS demo: described (its project key kept like the AWS ones), suggested, and planned with
+    // the same flags — the worker reads the key's IAM policy in the fake, reaches the twin with the GCP
+    // project's key from its environment, and reads every probe.
+    const gcp = (JSON.parse(described.stdout) as { gcp: GcpDescribed }).gcp;
+    assert.match(
+      gcp.keyName,
+      /^projects\/ekm-sandbox\/locations\/global\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/,
+    );
+    assert.match(gcp.principal, /^principal:\/\/iam\.googleapis\.com\//);
+    assert.equal(gcp.projects.length, 1);
+    assert.ok(gcp.projects[0]!.apiKey, 'the GCP project key is described like the AWS ones');
+    assert.ok(
+      first.output().includes(`usage --key-name ${gcp.keyName} --principal ${gcp.principal}`),
+      first.output(),
+    );
+    const gcpFlags = suggestedRevokeFlags(dataDir, 'revoke-example-gcp.txt');
+    for (const [flag, value] of [
+      ['--provider', 'gcp'],
+      ['--key-name', gcp.keyName],
+      ['--principal', gcp.principal],
+      ['--method', 'remove-binding'],
+      ['--external-key', gcp.externalKeyId],
+      ['--project', gcp.projects[0]!.id],
+    ] as const)
+      assert.equal(gcpFlags[gcpFlags.indexOf(flag) + 1], value, `${flag} in revoke-example-gcp.txt`);
+    assert.equal(gcpFlags.filter((f) => f === '--probe').length, 3);
+    const gcpPlan = await runCli(['revoke', 'plan', ...gcpFlags, '--json'], {
+      TEMPORAL_ADDRESS: address,
+      EKM_DATA_DIR: dataDir,
+    });
+    assert.equal(gcpPlan.code, 0, gcpPlan.stderr);
+    const gcpPlanned = JSON.parse(gcpPlan.stdout) as {
+      request: { keyName: string; method: string };
+      plan: { changes: string[] };
+    };
+    assert.equal(gcpPlanned.request.keyName, gcp.keyName);
+    assert.equal(gcpPlanned.request.method, 'remove-binding');
+    const changes = gcpPlanned.plan.changes.join('\n');
+    assert.ok(changes.includes(gcp.keyName), changes);
+    assert.ok(changes.includes(gcp.principal), changes);
+    // OpenAI's Encrypts of the seeded data keys are in the fake's Data Access log, under its principal.
+    const usage = await runCli(['usage', '--key-name', gcp.keyName, '--principal', gcp.principal, '--json'], {
+      TEMPORAL_ADDRESS: address,
+      EKM_DATA_DIR: dataDir,
+    });
+    assert.equal(usage.code, 0, usage.stderr);
+    const used = (JSON.parse(usage.stdout) as VerifyKeyUsageResult).usage;
+    assert.equal(used.provider, 'gcp');
+    assert.equal(used.provider === 'gcp' && used.principal, gcp.principal);
+    assert.ok((used.operations.Encrypt?.successful ?? 0) >= 1, JSON.stringify(used));
 
     let before: string[] = [];
     for (let i = 0; i < 50 && before.length < 3; i++) {
