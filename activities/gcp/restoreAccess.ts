@@ -61,7 +61,10 @@ export function restoreGcpAccessActivity(clients: GcpClients) {
 
   async function restoreBindings(s: GcpAccessSnapshot): Promise<GcpRevokeResult> {
     const done: string[] = [];
-    for (const resource of [s.keyName, s.keyRing]) {
+    // remove-binding only ever takes bindings off the key (it refuses when the ring grants the principal):
+    // a ring binding in the snapshot was never ekm's to take away, so only the key's come back — and the
+    // mutating worker's role holds no keyRings.setIamPolicy.
+    for (const resource of [s.keyName]) {
       const wanted = s.bindings.filter((b) => b.resource === resource);
       if (!wanted.length) continue;
       const edit = await editIamPolicy(kms, resource, (bindings) => withBindings(bindings, wanted));
