@@ -38,8 +38,7 @@ export function cloudOfKeyFlags(flags: KeyFlags, needsOpenAi: boolean): 'aws' | 
       throw new UsageError('--role: is required with --key: the role OpenAI assumes');
     return 'aws';
   }
-  if (flags.role !== undefined)
-    throw new UsageError("--role: is AWS's; a Cloud KMS key takes --principal");
+  if (flags.role !== undefined) throw new UsageError("--role: is AWS's; a Cloud KMS key takes --principal");
   if (needsOpenAi && !flags.principal)
     throw new UsageError("--principal: is required with --key-name: OpenAI's IAM principal on the key");
   return 'gcp';
