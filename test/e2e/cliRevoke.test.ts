@@ -8,7 +8,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { freePort } from '../../sandbox/ports';
 import { keyWorkflowId, type RevokeKeyInput } from '../../common/revoke';
 import type { RunStatus } from '../../common/runStatus';
-import { revokeFlagsFor, runCli, type CliRun } from '../fixtures/cli';
+import { revokeFlagsFor, runCli, ok, until } from '../fixtures/cli';
 import { devEnvironment } from '../fixtures/environments';
 import { approvers, awsScenario, requester, sandboxWorker } from '../fixtures/revoke';
 import { devServer } from '../fixtures/services';
@@ -18,21 +18,6 @@ import { withWorker } from '../fixtures/worker';
 const ui = 'http://ui.test:8233';
 
 type StatusJson = RunStatus & { execution: { status: string; type: string } };
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs / 1000} s for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-function ok(run: CliRun, what: string): CliRun {
-  assert.equal(run.code, 0, `${what}: exit ${run.code}\n${run.stderr}\n${run.stdout}`);
-  return run;
-}
 
 describe('ekm CLI: the revocation runbook', function () {
   let env: NodeJS.ProcessEnv;

@@ -14,7 +14,7 @@ import type { RunStatus } from '../../common/runStatus';
 import { EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import { freePort } from '../../sandbox/ports';
 import { approverKey, signersFor } from '../fixtures/approverKeys';
-import { runCli, type CliRun } from '../fixtures/cli';
+import { runCli, ok, until } from '../fixtures/cli';
 import { devEnvironment } from '../fixtures/environments';
 import {
   approvers,
@@ -38,21 +38,6 @@ interface ListRow {
   provider: string;
   keyArn?: string | null;
   keyName?: string | null;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs / 1000} s for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-function ok(run: CliRun, what: string): CliRun {
-  assert.equal(run.code, 0, `${what}: exit ${run.code}\n${run.stderr}\n${run.stdout}`);
-  return run;
 }
 
 /** The flags that ask for this Google Cloud request, as a person would type them (requester: EKM_USER). */

@@ -4,13 +4,12 @@
 // On the dev server with a sandbox worker, moto and the OpenAI twin.
 import assert from 'node:assert/strict';
 import { ListKeyRotationsCommand } from '@aws-sdk/client-kms';
-import type { Client } from '@temporalio/client';
 import { freePort } from '../../sandbox/ports';
 import type { RotateKeyRequest } from '../../common/rotate';
 import type { RunStatus } from '../../common/runStatus';
 import type { VerifyKeyUsageResult } from '../../common/usage';
 import type { WatchResult } from '../../common/watchdog';
-import { runCli, type CliRun } from '../fixtures/cli';
+import { runCli, ok, scheduledRun } from '../fixtures/cli';
 import { devEnvironment } from '../fixtures/environments';
 import { awsScenario, requester, sandboxWorker } from '../fixtures/revoke';
 import { devServer } from '../fixtures/services';
@@ -18,21 +17,6 @@ import type { TwinWorld } from '../fixtures/twin';
 import { withWorker } from '../fixtures/worker';
 
 type StatusJson = RunStatus<RotateKeyRequest> & { execution: { status: string } };
-
-function ok(run: CliRun, what: string): CliRun {
-  assert.equal(run.code, 0, `${what}: exit ${run.code}\n${run.stderr}\n${run.stdout}`);
-  return run;
-}
-
-/** The one run a schedule started: found by the search attribute Temporal gives scheduled runs. */
-async function scheduledRun(client: Client, scheduleId: string): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    for await (const run of client.workflow.list({ query: `TemporalScheduledById = '${scheduleId}'` }))
-      return run.workflowId;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`no run of ${scheduleId}`);
-}
 
 describe('ekm CLI: rotate and schedules', function () {
   let env: NodeJS.ProcessEnv;

@@ -4,31 +4,15 @@
 // the usage check counts OpenAI's seeded Encrypts, the watch pass sees OpenAI refused on a key whose
 // versions are scheduled for destruction.
 import assert from 'node:assert/strict';
-import type { Client } from '@temporalio/client';
 import type { VerifyKeyUsageResult } from '../../common/usage';
 import type { WatchResult } from '../../common/watchdog';
 import { freePort } from '../../sandbox/ports';
-import { runCli, type CliRun } from '../fixtures/cli';
+import { runCli, ok, scheduledRun } from '../fixtures/cli';
 import { devEnvironment } from '../fixtures/environments';
 import { requester, startGcpRevocationWorld, type GcpRevocationWorld } from '../fixtures/revoke';
 import { devServer } from '../fixtures/services';
 import { call } from '../fixtures/twin';
 import { withWorker } from '../fixtures/worker';
-
-function ok(run: CliRun, what: string): CliRun {
-  assert.equal(run.code, 0, `${what}: exit ${run.code}\n${run.stderr}\n${run.stdout}`);
-  return run;
-}
-
-/** The one run a schedule started: found by the search attribute Temporal gives scheduled runs. */
-async function scheduledRun(client: Client, scheduleId: string): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    for await (const run of client.workflow.list({ query: `TemporalScheduledById = '${scheduleId}'` }))
-      return run.workflowId;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`no run of ${scheduleId}`);
-}
 
 const keyName = 'projects/customer-project/locations/global/keyRings/ring/cryptoKeys/key';
 const principal =
