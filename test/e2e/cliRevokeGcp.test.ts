@@ -316,6 +316,15 @@ describe('ekm CLI: a Google Cloud revocation', function () {
         const closed = ok(await cli(['status', workflowId]), 'status').stdout;
         assert.match(closed, /ended {6}archived/);
 
+        // --- the evidence, as an auditor reads it: the same record as for an AWS key ---------------------
+        const withEvidence = { EKM_EVIDENCE_DIR: worker.evidenceDir };
+        const md = ok(await cli(['evidence', workflowId, '--format', 'md'], withEvidence), 'evidence').stdout;
+        assert.match(md, /End state: \*\*archived\*\*/);
+        assert.match(md, new RegExp(escape(w.keyName)));
+        assert.match(md, new RegExp(`principal: ${escape(w.principal)}`));
+        assert.match(md, new RegExp(`approve by ${escape(alice)} at \\S+ \\(update`));
+        assert.match(md, /<!-- from the evidence record -->/);
+
         // --- list: the Cloud KMS key as keyName; an AWS run keeps keyArn --------------------------------
         // An AWS run in visibility to compare with: never picked up (no worker polls its queue), ended at once.
         const awsKey = `arn:aws:kms:us-east-1:111122223333:key/${randomUUID()}`;
