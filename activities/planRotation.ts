@@ -15,11 +15,13 @@ function theChange(
   const warnings: string[] = [];
   if (request.provider === 'gcp') {
     const key = request.keyName;
-    const primary = before.gcp?.primaryVersion?.split('/').pop();
+    // A Google Cloud request's state is Cloud KMS's (readRotation reads the request's cloud).
+    const gcp = 'gcp' in before ? before.gcp : undefined;
+    const primary = gcp?.primaryVersion?.split('/').pop();
     const now = `${before.automatic ? `every ${before.periodDays ?? '?'} days, next ${before.nextRotationDate ?? 'not set'}` : 'off'}`;
     const change =
       r.kind === 'now'
-        ? `Cloud KMS on ${key}: create a new version and make it primary (now primary: version ${primary ?? 'none'} ${before.gcp?.primaryState ?? ''}; the old versions stay enabled and decrypt old data)`
+        ? `Cloud KMS on ${key}: create a new version and make it primary (now primary: version ${primary ?? 'none'} ${gcp?.primaryState ?? ''}; the old versions stay enabled and decrypt old data)`
         : `Cloud KMS UpdateCryptoKey on ${key}: set rotation period every ${r.periodDays} days (${r.periodDays * 86_400} s), next rotation ${r.periodDays} days after the change (now: ${now})`;
     if (r.kind === 'now')
       warnings.push(
@@ -34,10 +36,10 @@ function theChange(
       warnings,
       dependsOn: {
         automatic: before.automatic,
-        periodSeconds: before.gcp?.periodSeconds ?? null,
-        primaryVersion: before.gcp?.primaryVersion ?? null,
-        primaryState: before.gcp?.primaryState ?? null,
-        latestVersion: before.gcp?.latestVersion ?? 0,
+        periodSeconds: gcp?.periodSeconds ?? null,
+        primaryVersion: gcp?.primaryVersion ?? null,
+        primaryState: gcp?.primaryState ?? null,
+        latestVersion: gcp?.latestVersion ?? 0,
       },
     };
   }

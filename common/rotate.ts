@@ -169,29 +169,31 @@ export type Rotation = AnyRotateKeyRequest['rotation'];
 /** What readGcpKeyRotation answers (activities/gcp/keyRotation.ts). */
 type GcpKeyRotationState = Awaited<ReturnType<EkmActivities['readGcpKeyRotation']>>;
 
-/**
- * The key's rotation as its cloud reports it, in one shape an auditor reads for both clouds (AWS fills
- * `keyArn`, Google Cloud `keyName` and `gcp`).
- */
-export interface KeyRotationState {
-  /** AWS: the key ARN. */
-  keyArn?: string;
-  /** Google Cloud: the key's resource name. */
-  keyName?: string;
+/** The key's rotation as either cloud reports it: what an auditor reads for both. */
+interface RotationStateCommon {
   automatic: boolean;
   /** Absent when KMS does not say (moto does not keep it); Cloud KMS's period may be part of a day. */
   periodDays?: number;
   nextRotationDate?: string;
-  /** AWS: an on-demand rotation KMS has started and not finished. */
-  onDemandInProgressSince?: string;
   /**
    * Rotations so far, newest first. AWS: ListKeyRotations (at most 20 kept). Google Cloud: every version
    * after the key's first (each is new material from a rotation), at most 19.
    */
   rotations: { date: string; type: string }[];
   readAt: string;
-  /** Google Cloud: what the rotate-now step decides from (the primary, the newest version number). */
-  gcp?: {
+}
+
+export interface AwsKeyRotationState extends RotationStateCommon {
+  keyArn: string;
+  /** An on-demand rotation KMS has started and not finished. */
+  onDemandInProgressSince?: string;
+}
+
+export interface GcpKeyRotationView extends RotationStateCommon {
+  /** The key's resource name. */
+  keyName: string;
+  /** What the rotate-now step decides from (the primary, the newest version number). */
+  gcp: {
     periodSeconds?: number;
     primaryVersion?: string;
     primaryState?: string;
@@ -200,10 +202,13 @@ export interface KeyRotationState {
   };
 }
 
+/** The key's rotation, in one shape per cloud (an AWS state names `keyArn`, a Google Cloud one `keyName`). */
+export type KeyRotationState = AwsKeyRotationState | GcpKeyRotationView;
+
 const versionNumber = (name: string) => Number(name.split('/').pop());
 
 /** readGcpKeyRotation's answer in the shape both clouds' records share. */
-export function gcpRotationView(s: GcpKeyRotationState): KeyRotationState {
+export function gcpRotationView(s: GcpKeyRotationState): GcpKeyRotationView {
   return {
     keyName: s.keyName,
     automatic: s.automatic,

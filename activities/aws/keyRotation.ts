@@ -11,18 +11,18 @@ import {
 } from '@aws-sdk/client-kms';
 import { ApplicationFailure } from '@temporalio/common';
 import { EkmError } from '../../common/errors';
-import type { KeyRotationState, Rotation, RotationChange } from '../../common/rotate';
+import type { AwsKeyRotationState, Rotation, RotationChange } from '../../common/rotate';
 import type { AwsClients } from './clients';
 import { toAwsFailure } from './errors';
 import { readKey } from './snapshotAccess';
 
 const keptRotations = 20;
 
-async function readRotation(kms: KMSClient, keyArn: string): Promise<KeyRotationState> {
+async function readRotation(kms: KMSClient, keyArn: string): Promise<AwsKeyRotationState> {
   // moto answers 500 to the rotation calls given an ARN: the bare key id works on both.
   const { keyId, arn } = await readKey(kms, keyArn);
   const status = await kms.send(new GetKeyRotationStatusCommand({ KeyId: keyId }));
-  const rotations: KeyRotationState['rotations'] = [];
+  const rotations: AwsKeyRotationState['rotations'] = [];
   let marker: string | undefined;
   do {
     const page = await kms.send(new ListKeyRotationsCommand({ KeyId: keyId, Marker: marker, Limit: 100 }));
@@ -44,7 +44,7 @@ async function readRotation(kms: KMSClient, keyArn: string): Promise<KeyRotation
 }
 
 export function readAwsKeyRotation(clients: AwsClients) {
-  return async function readKeyRotation(keyArn: string): Promise<KeyRotationState> {
+  return async function readKeyRotation(keyArn: string): Promise<AwsKeyRotationState> {
     try {
       return await readRotation(clients.kms, keyArn);
     } catch (err) {

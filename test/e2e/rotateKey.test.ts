@@ -249,7 +249,9 @@ describe('rotateKey end to end (gcp)', function () {
         /create a new version and make it primary \(now primary: version 1 ENABLED/,
       );
       assert.match(status.rotation!.change!.description, /version 2 is primary, replacing 1/);
-      assert.equal(status.rotation!.change!.after.gcp?.primaryVersion, key.primary?.name);
+      const afterState = status.rotation!.change!.after;
+      assert.ok('gcp' in afterState, 'a Cloud KMS rotation records the Cloud KMS state');
+      assert.equal(afterState.gcp.primaryVersion, key.primary?.name);
 
       const after = status.rotation!.accessAfter!;
       assert.equal(after.validate?.outcome, 'success');
