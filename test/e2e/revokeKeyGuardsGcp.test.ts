@@ -29,7 +29,6 @@ import { keyWorkflowId, type GcpRevocationMethod, type GcpRevokeKeyInput } from 
 import type { RunStatus } from '../../common/runStatus';
 import type { RunSubject } from '../../common/runSubject';
 import { watchWorkflowId } from '../../common/watchdog';
-import { loadFakeServices } from '../../sandbox/gcp/protos';
 import { voteSignal, voteUpdate, statusQuery } from '../../workflows/revoke/messages';
 import { restoreAccess } from '../../workflows/restoreAccess';
 import { revokeKey } from '../../workflows/revokeKey';
@@ -47,6 +46,7 @@ import {
   type GcpRevocationWorld,
 } from '../fixtures/revoke';
 import { call } from '../fixtures/twin';
+import { startGrpcProxy, type GrpcFault, type GrpcProxy } from '../fixtures/grpcProxy';
 import { withWorker, type WorkerContext } from '../fixtures/worker';
 
 const encrypterDecrypter = 'roles/cloudkms.cryptoKeyEncrypterDecrypter';
@@ -104,87 +104,41 @@ async function ended(handle: WorkflowHandle): Promise<RunStatus<RunSubject>> {
   return (await handle.query(statusQuery)) as unknown as RunStatus<RunSubject>;
 }
 
-// --- A gRPC proxy in front of the Cloud KMS fake, for the worker's clients only --------------------------
+// --- Faults on the worker's way to the Cloud KMS fake (test/fixtures/grpcProxy.ts) ------------------------
 
-/** What the proxy does to a call: refuse it outright, or let the fake act and then lose the answer. */
-interface ProxyFault {
+/** A fault on calls by path: refuse them outright, or let the fake act and then lose the answer. */
+interface ProxyFault extends GrpcFault {
   /** The full gRPC method path, or a service prefix (`/google.logging.v2.LoggingServiceV2/`). */
   path: string;
-  kind: 'refuse' | 'apply-then-fail';
-  code: grpc.status;
-  details: string;
   /** Only requests this accepts (decoded with the real protos); default: every one. */
   when?: (request: Record<string, unknown>) => boolean;
   /** How many calls it hits; default: every one. */
   count?: number;
 }
 
-interface GrpcProxy {
-  address: string;
+interface FaultProxy extends GrpcProxy {
   /** How many calls each fault (by its path) has hit so far. */
   hits(path: string): number;
-  close(): Promise<void>;
 }
 
-/** Reserved and transport headers grpc-js sets itself; everything else (x-ekm-principal…) is passed on. */
-const ownHeaders = /^(grpc-|:|content-type$|user-agent$|te$|host$)/;
-
-/**
- * Forwards every unary Cloud KMS, IAM and Cloud Logging call, as raw bytes, to the fake; the faults decide
- * which calls fail and how. The twin keeps talking to the fake directly: only the worker is behind it.
- */
-async function startGrpcProxy(target: string, faults: ProxyFault[]): Promise<GrpcProxy> {
-  const services = loadFakeServices();
-  const upstream = new grpc.Client(target, grpc.credentials.createInsecure());
-  const server = new grpc.Server();
+/** The worker's calls through a proxy that applies the first matching fault (within its count). */
+async function startFaultProxy(target: string, faults: ProxyFault[]): Promise<FaultProxy> {
   const hits = new Map<ProxyFault, number>();
-  const raw = (b: Buffer) => b;
-  for (const service of [services.keyManagement, services.iamPolicy, services.logging]) {
-    const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
-    const handlers: grpc.UntypedServiceImplementation = {};
-    for (const [name, method] of Object.entries(service)) {
-      if (method.requestStream || method.responseStream) continue; // none of these is used
-      definition[name] = {
-        ...method,
-        requestSerialize: raw,
-        requestDeserialize: raw,
-        responseSerialize: raw,
-        responseDeserialize: raw,
-      };
-      const handler: grpc.handleUnaryCall<Buffer, Buffer> = (callIn, answer) => {
-        const fault = faults.find(
-          (f) =>
-            method.path.startsWith(f.path) &&
-            (f.count === undefined || (hits.get(f) ?? 0) < f.count) &&
-            (!f.when || f.when(method.requestDeserialize(callIn.request) as Record<string, unknown>)),
-        );
-        if (fault) hits.set(fault, (hits.get(fault) ?? 0) + 1);
-        if (fault?.kind === 'refuse') return answer({ code: fault.code, details: fault.details });
-        const metadata = new grpc.Metadata();
-        for (const [key, value] of Object.entries(callIn.metadata.getMap()))
-          if (!ownHeaders.test(key)) metadata.set(key, value);
-        upstream.makeUnaryRequest(method.path, raw, raw, callIn.request, metadata, (err, value) => {
-          if (err) return answer({ code: err.code, details: err.details, metadata: err.metadata });
-          if (fault) return answer({ code: fault.code, details: fault.details });
-          answer(null, value);
-        });
-      };
-      handlers[name] = handler;
-    }
-    server.addService(definition, handlers);
-  }
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, bound) =>
-      err ? reject(err) : resolve(bound),
-    ),
-  );
-  return {
-    address: `127.0.0.1:${port}`,
-    hits: (path) => [...hits].filter(([f]) => f.path === path).reduce((n, [, c]) => n + c, 0),
-    close: async () => {
-      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-      upstream.close();
+  const proxy = await startGrpcProxy(target, {
+    intercept(path, request) {
+      const fault = faults.find(
+        (f) =>
+          path.startsWith(f.path) &&
+          (f.count === undefined || (hits.get(f) ?? 0) < f.count) &&
+          (!f.when || f.when(request)),
+      );
+      if (fault) hits.set(fault, (hits.get(fault) ?? 0) + 1);
+      return fault;
     },
+  });
+  return {
+    ...proxy,
+    hits: (path) => [...hits].filter(([f]) => f.path === path).reduce((n, [, c]) => n + c, 0),
   };
 }
 
@@ -194,7 +148,7 @@ const loggingService = '/google.logging.v2.LoggingServiceV2/';
 
 describe('revokeKey guards (gcp)', function () {
   let world: GcpRevocationWorld | undefined;
-  let proxy: GrpcProxy | undefined;
+  let proxy: FaultProxy | undefined;
   afterEach(async () => {
     await proxy?.close();
     proxy = undefined;
@@ -223,7 +177,7 @@ describe('revokeKey guards (gcp)', function () {
     const request = { ...(gcpRevocation.request(w, method) as GcpRevokeKeyInput), ...options.request };
     const worker = w.worker({ revoke: options.revoke });
     if (options.faults) {
-      proxy = await startGrpcProxy(w.gcp.fake.address, options.faults(w));
+      proxy = await startFaultProxy(w.gcp.fake.address, options.faults(w));
       worker.config = { ...worker.config, gcp: { ...worker.config!.gcp!, endpoint: proxy.address } };
     }
     return withWorker(
