@@ -82,11 +82,7 @@ function planAwsRevocation({
   const alsoStops: string[] = [];
   const changes: string[] = [];
 
-  const unlisted = baseline.blastRadius.projects.filter((p) => !request.projectIds.includes(p.id));
-  if (unlisted.length)
-    refuse(
-      `projectIds: ${unlisted.map((p) => `${p.id} (${p.name})`).join(', ')} also use this key or role and would lose access too; add them to the run (every affected project is archived) or choose another key`,
-    );
+  refuseUnlistedProjects(request, baseline, 'this key or role');
   const otherRegistrations = baseline.blastRadius.externalKeys.filter((k) => k.id !== request.externalKeyId);
   if (otherRegistrations.length)
     warnings.push(

@@ -165,6 +165,11 @@ export interface KeyUsageReport {
 
 export const usageSampleLimit = 10;
 
+/** The audit trail a key's use is read from: CloudTrail (AWS), Cloud Logging's Data Access log (Google Cloud). */
+export function trailName(provider: 'aws' | 'gcp'): string {
+  return provider === 'gcp' ? 'Cloud Logging' : 'CloudTrail';
+}
+
 export interface VerifyKeyUsageResult {
   usage: KeyUsageReport | GcpKeyUsageReport;
   /** OpenAI's validate answer, when an external key was named. */

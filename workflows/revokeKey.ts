@@ -28,6 +28,7 @@ import {
 } from '../common/revoke';
 import type { EndState, RunSettingsView, RunStatus } from '../common/runStatus';
 import { keyOf, principalOf } from '../common/runSubject';
+import { trailName } from '../common/usage';
 import { Gatekeeper } from './approvals/gatekeeper';
 import { call, routeChanges } from './revoke/call';
 import { confirmByValidate, confirmDataInaccessible, validateOnce } from './revoke/confirm';
@@ -382,7 +383,7 @@ async function confirmNoUseSince(
     record.update(
       'trail',
       'skipped',
-      `${trailName(request)} could not be read (${check.error}): validate and the probes stand alone`,
+      `${trailName(request.provider)} could not be read (${check.error}): validate and the probes stand alone`,
       check,
     );
     return;
@@ -398,15 +399,12 @@ async function confirmNoUseSince(
     );
     throw new Ended(
       'revoked-unverified',
-      `${trailName(request)} lists successful ${last.eventName} by ${principalOf(request)} at ${last.eventTime} (event ${last.eventId}), after the revocation took effect at ${check.effectiveFrom}: OpenAI could still use the key; nothing archived`,
+      `${trailName(request.provider)} lists successful ${last.eventName} by ${principalOf(request)} at ${last.eventTime} (event ${last.eventId}), after the revocation took effect at ${check.effectiveFrom}: OpenAI could still use the key; nothing archived`,
     );
   }
   const grace = check.graceUses ? `, ${check.graceUses} successful within the propagation grace` : '';
   record.done('trail', `no successful use after ${check.effectiveFrom}; ${refused}${grace}`, check);
 }
-
-const trailName = (request: AnyRevokeKeyRequest) =>
-  request.provider === 'gcp' ? 'Cloud Logging' : 'CloudTrail';
 
 /** Before the archive, access must still be revoked: something may have re-granted it. */
 async function stillRevoked(

@@ -17,6 +17,7 @@ import {
 } from '@temporalio/workflow';
 import { EkmError } from '../common/errors';
 import { keyOf } from '../common/runSubject';
+import { trailName } from '../common/usage';
 import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
 import {
   keptUses,
@@ -35,7 +36,6 @@ import {
   readEnd,
   readUses,
   stillPending,
-  trailOf,
   type WatchedEnd,
   type WatchedUses,
 } from './watch/cloud';
@@ -61,7 +61,7 @@ export async function watchKeyDeletion(
       ? { provider: 'gcp', keyName: input.keyName }
       : { provider: 'aws', keyArn: input.keyArn };
   const key = keyOf(watched);
-  const trail = trailOf(watched);
+  const trail = trailName(watched.provider);
   const settings = await call('read', 'loadWatchdogSettings', 'read the watchdog’s settings');
   routeChanges(settings.mutatingTaskQueue);
   const lagMs = settings.deliveryLagSeconds * 1000;

@@ -8,6 +8,7 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { describeIssues, inspectKeyInput } from '../../common/keys';
 import { EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import {
+  trailName,
   usageWorkflowId,
   verifyKeyUsageInput,
   type VerifyKeyUsageInput,
@@ -101,7 +102,7 @@ async function runUsage(
 ): Promise<void> {
   const key = keyOf(input);
   const who = principalOf(input);
-  const trail = input.provider === 'gcp' ? 'Cloud Logging' : 'CloudTrail';
+  const trail = trailName(input.provider);
   const workflowId = usageWorkflowId(key, randomUUID());
   const handle = await client.workflow.start<typeof verifyKeyUsage>('verifyKeyUsage', {
     taskQueue: flags.taskQueue,

@@ -26,37 +26,13 @@ import { revokeKey } from '../../workflows/revokeKey';
 import { devEnvironment } from '../fixtures/environments';
 import { approvers, awsScenario, sandboxWorker, vote } from '../fixtures/revoke';
 import { devServer, moto } from '../fixtures/services';
+import { activityEvents, waitFor } from '../fixtures/crash';
 import { startTcpProxy, type TcpProxy } from '../fixtures/tcpProxy';
 import { call, type TwinWorld } from '../fixtures/twin';
-
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
 const revokeActivity = 'revokeAwsAccess';
 /** The header value of the AWS SDK's KMS PutKeyPolicy request (the JSON protocol names the action there). */
 const putKeyPolicy = 'TrentService.PutKeyPolicy';
-
-/** Polls `check` every `intervalMs` until it returns a value, failing with `what` after `timeoutMs`. */
-async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  { timeoutMs = 60_000, intervalMs = 100 } = {},
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < until) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      // Queries fail while no worker can answer them (between the kill and the restart): ask again.
-      lastError = err;
-    }
-    await delay(intervalMs);
-  }
-  throw new Error(
-    `waited ${timeoutMs / 1000}s for ${what}${lastError ? `; last error: ${String(lastError)}` : ''}`,
-  );
-}
 
 /** The Sids of the demo key's policy statements, read straight from moto. */
 async function keyPolicySids(w: TwinWorld): Promise<(string | undefined)[]> {
@@ -65,28 +41,6 @@ async function keyPolicySids(w: TwinWorld): Promise<(string | undefined)[]> {
   );
   const statements = (JSON.parse(Policy!) as { Statement: { Sid?: string }[] | { Sid?: string } }).Statement;
   return (Array.isArray(statements) ? statements : [statements]).map((s) => s.Sid);
-}
-
-/** The revoke activity's events in a history: its scheduling, its (last) start, its completion. */
-async function revokeEvents(handle: WorkflowHandle) {
-  const events: HistoryEvent[] = (await handle.fetchHistory()).events ?? [];
-  const scheduled = events.filter(
-    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === revokeActivity,
-  );
-  const ids = new Set(scheduled.map((e) => String(e.eventId)));
-  const of = (attributes: (e: HistoryEvent) => { scheduledEventId?: unknown } | null | undefined) =>
-    events.filter((e) => ids.has(String(attributes(e)?.scheduledEventId)));
-  return {
-    scheduled,
-    started: of((e) => e.activityTaskStartedEventAttributes),
-    completed: of((e) => e.activityTaskCompletedEventAttributes),
-    ended: of(
-      (e) =>
-        e.activityTaskFailedEventAttributes ??
-        e.activityTaskTimedOutEventAttributes ??
-        e.activityTaskCanceledEventAttributes,
-    ),
-  };
 }
 
 describe('revokeKey: the worker killed between the revoke call and its recorded completion', function () {
@@ -192,7 +146,7 @@ describe('revokeKey: the worker killed between the revoke call and its recorded 
       assert.equal(motoProxy.matches(), 1, 'worker 1 wrote the key policy once');
 
       // Temporal has the attempt as started and nothing more: the completion never reached it.
-      const beforeRestart = await revokeEvents(handle);
+      const beforeRestart = await activityEvents(handle, revokeActivity);
       assert.equal(beforeRestart.scheduled.length, 1, 'the revoke activity was scheduled');
       assert.equal(beforeRestart.completed.length, 0, 'no completion recorded');
       assert.equal(beforeRestart.ended.length, 0, 'no failure or timeout recorded yet');
@@ -245,7 +199,7 @@ describe('revokeKey: the worker killed between the revoke call and its recorded 
       assert.equal(result.endState, 'completed', result.endReason);
 
       // The revoke ran twice, and the second attempt found the change made and made none.
-      const after = await revokeEvents(handle);
+      const after = await activityEvents(handle, revokeActivity);
       assert.equal(after.scheduled.length, 1);
       assert.equal(after.started.length, 1, 'the history keeps the last attempt only');
       const started = after.started[0]!.activityTaskStartedEventAttributes!;

@@ -37,38 +37,14 @@ import {
 } from '../fixtures/revoke';
 import { devServer } from '../fixtures/services';
 import { startGrpcProxy } from '../fixtures/grpcProxy';
+import { activityEvents, waitFor } from '../fixtures/crash';
 import { startTcpProxy, type TcpProxy } from '../fixtures/tcpProxy';
 import { call } from '../fixtures/twin';
-
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
 const revokeActivity = 'revokeGcpAccess';
 const setIamPolicy = '/google.iam.v1.IAMPolicy/SetIamPolicy';
 // The worker process must reach no AWS endpoint in a GCP run: a closed loopback port, as withWorker does.
 const nowhere = 'http://127.0.0.1:9';
-
-/** Polls `check` every `intervalMs` until it returns a value, failing with `what` after `timeoutMs`. */
-async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  { timeoutMs = 60_000, intervalMs = 100 } = {},
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < until) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      // Queries fail while no worker can answer them (between the kill and the restart): ask again.
-      lastError = err;
-    }
-    await delay(intervalMs);
-  }
-  throw new Error(
-    `waited ${timeoutMs / 1000}s for ${what}${lastError ? `; last error: ${String(lastError)}` : ''}`,
-  );
-}
 
 // --- What the test reads back ------------------------------------------------------------------------------
 
@@ -83,28 +59,6 @@ function setIamPolicyEntries(w: GcpRevocationWorld): AuditEntry[] {
 async function openAiMemberships(w: GcpRevocationWorld): Promise<number> {
   const [policy] = await w.gcp.iam.getIamPolicy({ resource: w.keyName });
   return (policy.bindings ?? []).flatMap((b) => b.members ?? []).filter((m) => m === w.principal).length;
-}
-
-/** The revoke activity's events in a history: its scheduling, its (last) start, its completion. */
-async function revokeEvents(handle: WorkflowHandle) {
-  const events: HistoryEvent[] = (await handle.fetchHistory()).events ?? [];
-  const scheduled = events.filter(
-    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === revokeActivity,
-  );
-  const ids = new Set(scheduled.map((e) => String(e.eventId)));
-  const of = (attributes: (e: HistoryEvent) => { scheduledEventId?: unknown } | null | undefined) =>
-    events.filter((e) => ids.has(String(attributes(e)?.scheduledEventId)));
-  return {
-    scheduled,
-    started: of((e) => e.activityTaskStartedEventAttributes),
-    completed: of((e) => e.activityTaskCompletedEventAttributes),
-    ended: of(
-      (e) =>
-        e.activityTaskFailedEventAttributes ??
-        e.activityTaskTimedOutEventAttributes ??
-        e.activityTaskCanceledEventAttributes,
-    ),
-  };
 }
 
 describe('revokeKey (gcp): the worker killed between SetIamPolicy and its recorded completion', function () {
@@ -221,7 +175,7 @@ describe('revokeKey (gcp): the worker killed between SetIamPolicy and its record
       assert.equal(revokeWrites, 1, 'worker 1 wrote the key’s IAM policy once');
 
       // Temporal has the attempt as started and nothing more: the completion never reached it.
-      const beforeRestart = await revokeEvents(handle);
+      const beforeRestart = await activityEvents(handle, revokeActivity);
       assert.equal(beforeRestart.scheduled.length, 1, 'the revoke activity was scheduled');
       assert.equal(beforeRestart.completed.length, 0, 'no completion recorded');
       assert.equal(beforeRestart.ended.length, 0, 'no failure or timeout recorded yet');
@@ -269,7 +223,7 @@ describe('revokeKey (gcp): the worker killed between SetIamPolicy and its record
       assert.equal(result.endState, 'completed', result.endReason);
 
       // The revoke ran twice, and the second attempt found the binding gone and wrote nothing.
-      const after = await revokeEvents(handle);
+      const after = await activityEvents(handle, revokeActivity);
       assert.equal(after.scheduled.length, 1);
       assert.equal(after.started.length, 1, 'the history keeps the last attempt only');
       const started = after.started[0]!.activityTaskStartedEventAttributes!;

@@ -5,6 +5,8 @@
 // out the trail's delivery lag past its window.
 import { ActivityFailure, sleep } from '@temporalio/workflow';
 import type { AnyRevokeKeyRequest } from '../../common/revoke';
+import { principalOf } from '../../common/runSubject';
+import { trailName } from '../../common/usage';
 import type { RunSettingsView, UsageCheck, UsageRead } from '../../common/runStatus';
 import { readOptions, reads } from './activities';
 
@@ -52,9 +54,7 @@ async function read(
 
 /** "CloudTrail: arn:aws:iam::…:role/…" / "Cloud Logging: principal://…": whose calls, read where. */
 function trailOf(request: AnyRevokeKeyRequest): string {
-  return request.provider === 'gcp'
-    ? `Cloud Logging: ${request.principal}`
-    : `CloudTrail: ${request.roleArn}`;
+  return `${trailName(request.provider)}: ${principalOf(request)}`;
 }
 
 /** When OpenAI's role last used the key, over the worker's look-back window. */
@@ -88,7 +88,7 @@ export async function usageAfterRevocation(
   const lag = listedBy - Date.now();
   if (lag > 0)
     await sleep(lag, {
-      summary: `let ${request.provider === 'gcp' ? 'Cloud Logging' : 'CloudTrail'} list the calls up to ${waitEndedAt} (${deliveryLagSeconds} s lag)`,
+      summary: `let ${trailName(request.provider)} list the calls up to ${waitEndedAt} (${deliveryLagSeconds} s lag)`,
     });
   const read_ = await read(
     request,

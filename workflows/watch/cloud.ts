@@ -26,11 +26,6 @@ export interface WatchedUses {
   trailLooksOff: boolean;
 }
 
-/** The audit trail's name, for the alerts. */
-export function trailOf(key: WatchedKey): string {
-  return key.provider === 'gcp' ? 'Cloud Logging' : 'CloudTrail';
-}
-
 /** What a person does to keep the key, when the watchdog is not told to. */
 export function manualCancel(key: WatchedKey): string {
   return key.provider === 'gcp'
