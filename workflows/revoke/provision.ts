@@ -16,6 +16,7 @@ import type {
 } from '../../common/revoke';
 import type { RunStatus } from '../../common/runStatus';
 import type { ApprovalProof } from '../../common/approvalProof';
+import type { RegisterAwsKeyRequest, RegisterGcpKeyRequest } from '../../activities';
 import { call } from './call';
 import type { AccessSnapshot } from './cloud';
 import { rootMessage } from '../../common/rootMessage';
@@ -109,23 +110,13 @@ async function provisionAwsReplacement(
     approval,
   });
   replacement.roleArn = roleArn;
-  const externalKeyName = `ekm-${suffix}`;
-  const externalKey = await createOnce(
-    'replacement external key',
-    () => call('read', 'findExternalKeyByName', `look for external key ${externalKeyName}`, externalKeyName),
-    () =>
-      call('once', 'registerExternalKeyOnce', `register ${externalKeyName} with OpenAI (one attempt)`, {
-        name: externalKeyName,
-        roleArn,
-        kmsArn: key.keyArn,
-        externalId,
-        approval,
-      }),
+  return withOpenAiSide(
+    replacement,
+    (name) => ({ name, roleArn, kmsArn: key.keyArn, externalId }),
+    baseline.projects,
+    suffix,
+    approval,
   );
-  replacement.externalKeyId = externalKey.id;
-  replacement.projects = await replacementProjects(baseline.projects, externalKey.id, suffix, approval);
-  replacement.projectId = replacement.projects[0]?.id;
-  return replacement;
 }
 
 /**
@@ -165,20 +156,40 @@ async function provisionGcpReplacement(
     ...(role ? { role } : {}),
     approval,
   });
+  return withOpenAiSide(
+    replacement,
+    (name) => ({ type: 'gcp', name, gcp: { ...registration, keyName: key.keyName } }),
+    baseline.projects,
+    suffix,
+    approval,
+  );
+}
+
+type Registration = RegisterAwsKeyRequest | RegisterGcpKeyRequest;
+
+/**
+ * The replacement's OpenAI side, the same for both clouds: its external key (registered once under a name
+ * derived from the run, found by that name on a retry) and one new project per archived one.
+ */
+async function withOpenAiSide(
+  replacement: Replacement,
+  registration: (name: string) => Registration,
+  archived: ProjectView[],
+  suffix: string,
+  approval: ApprovalProof,
+): Promise<Replacement> {
   const externalKeyName = `ekm-${suffix}`;
   const externalKey = await createOnce(
     'replacement external key',
     () => call('read', 'findExternalKeyByName', `look for external key ${externalKeyName}`, externalKeyName),
     () =>
       call('once', 'registerExternalKeyOnce', `register ${externalKeyName} with OpenAI (one attempt)`, {
-        type: 'gcp',
-        name: externalKeyName,
-        gcp: { ...registration, keyName: key.keyName },
+        ...registration(externalKeyName),
         approval,
       }),
   );
   replacement.externalKeyId = externalKey.id;
-  replacement.projects = await replacementProjects(baseline.projects, externalKey.id, suffix, approval);
+  replacement.projects = await replacementProjects(archived, externalKey.id, suffix, approval);
   replacement.projectId = replacement.projects[0]?.id;
   return replacement;
 }
