@@ -22,9 +22,12 @@ import { probeProjectDataActivity } from './openai/probes';
 import {
   createProjectOnce,
   findExternalKeyByName,
+  findOwnExternalKey,
+  findOwnProject,
   findProjectByName,
   registerExternalKeyOnce,
 } from './openai/provision';
+import type { Ownership } from './ownership';
 import { readExternalKeyActivity, readProjectsActivity } from './openai/readProjects';
 import { validateExternalKeyActivity } from './openai/validateExternalKey';
 import { planFollowUp } from './planFollowUp';
@@ -50,11 +53,13 @@ export interface ActivityDeps {
   gcp?: GcpClients;
   openai: { api: AdminApi; data: DataApi };
   evidence: EvidenceStore;
+  /** Marks what the worker creates and recognises it again (activities/ownership.ts). */
+  ownership: Ownership;
 }
 
 export function createActivities(deps: ActivityDeps) {
-  const { config, aws, gcp, openai } = deps;
-  const vendor = { vendorPrincipals: config.aws.openAiPrincipals };
+  const { config, aws, gcp, openai, ownership } = deps;
+  const vendor = { vendorPrincipals: config.aws.openAiPrincipals, ownership };
   const archive = archiveProjectActivity(openai.api);
   // Every change behind a gate verifies the gate's approvals itself before it acts (requireApproval).
   return {
@@ -70,8 +75,8 @@ export function createActivities(deps: ActivityDeps) {
     snapshotAwsAccess: snapshotAwsAccessActivity(aws),
     revokeAwsAccess: requireApproval('revoke', config, revokeAwsAccessActivity(aws, vendor)),
     restoreAwsAccess: requireApproval('restore', config, restoreAwsAccessActivity(aws)),
-    createReplacementKeyOnce: requireApproval('archive', config, createReplacementKeyOnce(aws)),
-    findReplacementKey: findReplacementKey(aws),
+    createReplacementKeyOnce: requireApproval('archive', config, createReplacementKeyOnce(aws, ownership)),
+    findReplacementKey: findReplacementKey(aws, ownership),
     grantOpenAiAccess: requireApproval('archive', config, grantOpenAiAccess(aws, vendor)),
     scheduleAwsKeyDeletion: requireApproval('deletion', config, scheduleAwsKeyDeletion(aws)),
     cancelAwsKeyDeletion: cancelAwsKeyDeletion(aws),
@@ -89,7 +94,7 @@ export function createActivities(deps: ActivityDeps) {
     createGcpReplacementKey: requireApproval(
       'archive',
       config,
-      whenConfigured(gcp, createGcpReplacementKeyActivity),
+      whenConfigured(gcp, (clients) => createGcpReplacementKeyActivity(clients, ownership)),
     ),
     grantGcpOpenAiAccess: requireApproval(
       'archive',
@@ -116,6 +121,8 @@ export function createActivities(deps: ActivityDeps) {
     findExternalKeyByName: findExternalKeyByName(openai.api),
     createProjectOnce: requireApproval('archive', config, createProjectOnce(openai.api)),
     findProjectByName: findProjectByName(openai.api),
+    findOwnExternalKey: findOwnExternalKey(openai.api),
+    findOwnProject: findOwnProject(openai.api),
     // evidence and people
     ...evidenceActivities(deps.evidence),
     notify: notifyActivity(config.notifications.webhookUrl),

@@ -25,6 +25,11 @@ export const EkmError = {
   CloudStateUnexpected: 'CloudStateUnexpected',
   /** After a rotation OpenAI could no longer use the key: a rotation must never revoke. */
   RotationBrokeAccess: 'RotationBrokeAccess',
+  /**
+   * A resource of the name a run gives already exists and nothing proves the run made it (planted, or
+   * another run's): never adopted, the run stops for a person (`ekm resolve`). Details: the candidates.
+   */
+  NameTaken: 'NameTaken',
   /** A change was handed approvals that do not verify against the worker's own policy and keys. */
   ApprovalNotVerified: 'ApprovalNotVerified',
 } as const;
@@ -45,4 +50,5 @@ export const finalErrorTypes: EkmErrorType[] = [
   EkmError.CloudStateUnexpected,
   EkmError.RotationBrokeAccess,
   EkmError.ApprovalNotVerified,
+  EkmError.NameTaken,
 ];

@@ -282,6 +282,16 @@ export const workerConfigSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * The secret the workers mark what they create with (an HMAC of the run and step), so a run adopts a
+     * key or role of its name only when the marker proves it made it: the environment variable holding it
+     * (never the secret itself), the same value in every worker. A sandbox worker without it keeps its own
+     * in its evidence directory; a production worker refuses to start without it.
+     */
+    ownership: z
+      .object({ secretEnv: envName.default('EKM_OWNERSHIP_SECRET') })
+      .strict()
+      .prefault({}),
     /** How long running activities get to finish when the worker is asked to stop. */
     shutdownGraceSeconds: z.number().int().min(0).max(3600).default(30),
   })

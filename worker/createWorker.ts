@@ -11,6 +11,7 @@ import {
   s3EvidenceStore,
 } from '../activities/evidence/s3Store';
 import { loadSigner, sandboxSigner, SigningKeyError } from '../activities/evidence/signer';
+import { loadOwnership, OwnershipSecretError, type Ownership } from '../activities/ownership';
 import { directoryEvidenceStore, type EvidenceStore } from '../activities/evidence/store';
 import { createAdminApi } from '../activities/openai/adminApi';
 import { createDataApi } from '../activities/openai/dataApi';
@@ -83,8 +84,26 @@ export function workerTaskQueue(config: WorkerConfig): string {
   return config.role === 'mutating' ? config.mutatingTaskQueue! : config.taskQueue;
 }
 
+/** The worker's ownership secret (activities/ownership.ts), or a configuration error naming the field. */
+export function workerOwnership(config: WorkerConfig, env = process.env): Ownership {
+  try {
+    return loadOwnership(
+      {
+        secretEnv: config.ownership.secretEnv,
+        sandbox: config.sandbox,
+        evidenceDirectory: config.evidence.directory,
+      },
+      env,
+    );
+  } catch (err) {
+    if (err instanceof OwnershipSecretError) throw new WorkerConfigError(`worker configuration: ${err.message}`);
+    throw err;
+  }
+}
+
 export async function createEkmWorker(options: CreateWorkerOptions): Promise<Worker> {
   const { openai } = options.config;
+  const ownership = workerOwnership(options.config);
   // The mutating worker registers no evidence activity, and its credentials reach no evidence bucket.
   const evidence =
     options.config.role === 'mutating'
@@ -108,6 +127,7 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
         }),
       },
       evidence,
+      ownership,
     }),
     ...options.activities,
   };

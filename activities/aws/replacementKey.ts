@@ -1,7 +1,10 @@
 // The runbook's replacement: a new key and a role OpenAI may assume to use it. CreateKey has no client
 // token, so a lost answer cannot be retried blindly: the create is sent exactly once, tagged with the run
-// and step that made it, and a failed create is reconciled by finding the key by those tags. The role and
-// its policy have deterministic names, so granting access is an idempotent "make it so".
+// and step that made it and with this worker's ownership marker, and a failed create is reconciled by
+// finding the key by those tags — adopted only when the marker proves this worker made it (the run's ids
+// are public: anyone who can create a key can copy those tags). The role has a name derived from the run
+// and carries the marker too, so granting access is an idempotent "make it so" on a role that is ours,
+// and a role of that name someone else made is never re-pointed.
 import {
   CreateRoleCommand,
   GetRoleCommand,
@@ -20,12 +23,16 @@ import {
 } from '@aws-sdk/client-kms';
 import { ApplicationFailure } from '@temporalio/common';
 import { EkmError } from '../../common/errors';
+import type { Ownership } from '../ownership';
+import { nameTaken, type Candidate } from '../nameTaken';
 import type { AwsClients } from './clients';
 import { toAwsFailure } from './errors';
 import { decodePolicyText, samePolicy } from './policyEdits';
 
 export const workflowIdTag = 'ekm:workflow-id';
 export const stepTag = 'ekm:step';
+/** The worker's HMAC over the run and step (activities/ownership.ts): what proves the key or role is ours. */
+export const ownerProofTag = 'ekm:owner-proof';
 /** The inline policy on the replacement role that lets it use the replacement key. */
 export const replacementKeyPolicyName = 'openai-ekm-kms';
 
@@ -57,7 +64,7 @@ function sentOnce<C extends CreateKeyCommand>(command: C): C {
   return command;
 }
 
-export function createReplacementKeyOnce(clients: AwsClients) {
+export function createReplacementKeyOnce(clients: AwsClients, ownership: Ownership) {
   return async function createReplacementKey({
     workflowId,
     step,
@@ -73,6 +80,7 @@ export function createReplacementKeyOnce(clients: AwsClients) {
             Tags: [
               { TagKey: workflowIdTag, TagValue: workflowId },
               { TagKey: stepTag, TagValue: step },
+              { TagKey: ownerProofTag, TagValue: ownership.marker(step) },
             ],
           }),
         ),
@@ -114,44 +122,55 @@ async function tagsOf(kms: KMSClient, keyId: string): Promise<Tag[] | undefined>
   return tags;
 }
 
-export function findReplacementKey(clients: AwsClients) {
+export function findReplacementKey(clients: AwsClients, ownership: Ownership) {
   const { kms } = clients;
   return async function findTaggedReplacementKey({
     workflowId,
     step,
   }: Pick<ReplacementKeyRequest, 'workflowId' | 'step'>): Promise<ReplacementKey | null> {
+    const what = `find the replacement key tagged ${workflowIdTag}=${workflowId}, ${stepTag}=${step}`;
     try {
-      const tagged: ReplacementKey[] = [];
+      const tagged: (ReplacementKey & { proof?: string })[] = [];
       let marker: string | undefined;
       do {
         const page = await kms.send(new ListKeysCommand({ Marker: marker }));
         for (const key of page.Keys ?? []) {
           if (!key.KeyId || !key.KeyArn) continue;
           const tags = (await tagsOf(kms, key.KeyId)) ?? [];
-          const has = (k: string, v: string) => tags.some((t) => t.TagKey === k && t.TagValue === v);
-          if (has(workflowIdTag, workflowId) && has(stepTag, step))
-            tagged.push({ keyArn: key.KeyArn, keyId: key.KeyId });
+          const value = (k: string) => tags.find((t) => t.TagKey === k)?.TagValue;
+          if (value(workflowIdTag) === workflowId && value(stepTag) === step)
+            tagged.push({ keyArn: key.KeyArn, keyId: key.KeyId, proof: value(ownerProofTag) });
         }
         marker = page.Truncated ? page.NextMarker : undefined;
       } while (marker);
       // A tagged key a person has already scheduled for deletion is one they decided not to keep.
-      const live: ReplacementKey[] = [];
+      const live: typeof tagged = [];
       for (const key of tagged) {
         const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: key.keyId }));
         if (KeyMetadata?.KeyState !== 'PendingDeletion') live.push(key);
       }
-      if (live.length > 1)
-        throw ApplicationFailure.create({
-          type: EkmError.CreateUnconfirmed,
-          message: `${live.length} keys carry ${workflowIdTag}=${workflowId}, ${stepTag}=${step} (${live.map((k) => k.keyArn).join(', ')}): a person decides which one to keep and schedules the others' deletion`,
-          nonRetryable: true,
-        });
-      return live[0] ?? null;
+      const ours = live.filter((k) => ownership.isOurs(step, k.proof));
+      const planted = live.filter((k) => !ownership.isOurs(step, k.proof));
+      // Anything carrying this run's tags without its proof was made by someone else: a person looks.
+      if (planted.length || ours.length > 1)
+        throw nameTaken(
+          what,
+          `${workflowIdTag}=${workflowId}, ${stepTag}=${step}`,
+          live.map(
+            (k): Candidate<ReplacementKey> => ({
+              id: k.keyArn,
+              description: ownership.isOurs(step, k.proof)
+                ? 'carries this worker’s proof, but so does another key: a person decides which to keep'
+                : `carries this run’s tags without this worker’s ${ownerProofTag}`,
+              value: { keyArn: k.keyArn, keyId: k.keyId },
+            }),
+          ),
+        );
+      const [key] = ours;
+      return key ? { keyArn: key.keyArn, keyId: key.keyId } : null;
     } catch (err) {
-      throw toAwsFailure(
-        err,
-        `find the replacement key tagged ${workflowIdTag}=${workflowId}, ${stepTag}=${step}`,
-      );
+      if (err instanceof ApplicationFailure) throw err;
+      throw toAwsFailure(err, what);
     }
   };
 }
@@ -187,29 +206,46 @@ export interface OpenAiAccessRequest {
   /** Deterministic, so a retry finds the role an earlier attempt made. */
   roleName: string;
   externalId: string;
+  /**
+   * The step the role is made for: its marker proves a role of that name is this run's. Absent in runs
+   * from before the marker, whose roles carry none.
+   */
+  step?: string;
+  /** A person chose (`ekm resolve --adopt`) to use the role of that name although nothing proves it ours. */
+  adopt?: boolean;
 }
 
 /** The role's ARN and trust document, or undefined when there is no such role. */
 async function readRole(
   iam: IAMClient,
   roleName: string,
-): Promise<{ arn: string; trust: string } | undefined> {
+): Promise<{ arn: string; trust: string; proof?: string } | undefined> {
   try {
     const { Role } = await iam.send(new GetRoleCommand({ RoleName: roleName }));
     if (!Role?.Arn) throw new Error(`GetRole answered without the ARN of ${roleName}`);
-    return { arn: Role.Arn, trust: decodePolicyText(Role.AssumeRolePolicyDocument ?? '{}') };
+    return {
+      arn: Role.Arn,
+      trust: decodePolicyText(Role.AssumeRolePolicyDocument ?? '{}'),
+      proof: Role.Tags?.find((t) => t.Key === ownerProofTag)?.Value,
+    };
   } catch (err) {
     if ((err as { name?: string }).name === 'NoSuchEntityException') return undefined;
     throw err;
   }
 }
 
-export function grantOpenAiAccess(clients: AwsClients, options: { vendorPrincipals: string[] }) {
+export function grantOpenAiAccess(
+  clients: AwsClients,
+  options: { vendorPrincipals: string[]; ownership: Ownership },
+) {
   const { iam } = clients;
+  const { ownership } = options;
   return async function grantOpenAiAccessToKey({
     keyArn,
     roleName,
     externalId,
+    step,
+    adopt,
   }: OpenAiAccessRequest): Promise<{ roleArn: string }> {
     if (options.vendorPrincipals.length === 0)
       throw ApplicationFailure.create({
@@ -228,10 +264,11 @@ export function grantOpenAiAccess(clients: AwsClients, options: { vendorPrincipa
               RoleName: roleName,
               AssumeRolePolicyDocument: trust,
               Description: 'ekm: the role OpenAI assumes to use the replacement EKM key',
+              ...(step ? { Tags: [{ Key: ownerProofTag, Value: ownership.marker(step) }] } : {}),
             }),
           );
           if (!Role?.Arn) throw new Error(`CreateRole answered without the ARN of ${roleName}`);
-          role = { arn: Role.Arn, trust };
+          role = { arn: Role.Arn, trust, ...(step ? { proof: ownership.marker(step) } : {}) };
         } catch (err) {
           // An earlier attempt whose answer was lost made it: carry on with what is there.
           if ((err as { name?: string }).name !== 'EntityAlreadyExistsException') throw err;
@@ -239,6 +276,16 @@ export function grantOpenAiAccess(clients: AwsClients, options: { vendorPrincipa
           if (!role) throw err;
         }
       }
+      // A role of this name this worker did not make (planted, or another run's) is never re-pointed
+      // unless a person chose to adopt it.
+      if (step && !adopt && !ownership.isOurs(step, role.proof))
+        throw nameTaken(`give OpenAI access to ${keyArn}`, `role ${roleName}`, [
+          {
+            id: roleName,
+            description: `the role ${role.arn} exists without this worker’s ${ownerProofTag}`,
+            value: { roleArn: role.arn },
+          },
+        ]);
       if (!samePolicy(role.trust, trust))
         await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: trust }));
 
@@ -261,6 +308,7 @@ export function grantOpenAiAccess(clients: AwsClients, options: { vendorPrincipa
         );
       return { roleArn: role.arn };
     } catch (err) {
+      if (err instanceof ApplicationFailure) throw err;
       throw toAwsFailure(err, `grant OpenAI access to ${keyArn} through role ${roleName}`);
     }
   };

@@ -1,11 +1,13 @@
 // The runbook's replacement, for Google Cloud: a new key in the old key's ring, and OpenAI's principal
 // allowed to use it. Key names are unique in a ring and never reused, so creating is "find by name, else
-// create": a retry whose earlier create went through finds that key. The key is labelled with a digest of
-// the run and step that made it, so a key of the same name made by someone else is never taken for ours.
+// create": a retry whose earlier create went through finds that key. The key is labelled with this worker's
+// ownership marker (an HMAC of the run and step under the workers' secret), so a key of the same name made
+// by someone else — who can read the run's ids but not the secret — is never taken for ours.
 // Granting is an etag read-modify-write that adds the binding only when it is missing.
-import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { EkmError } from '../../common/errors';
+import { nameTaken } from '../nameTaken';
+import type { Ownership } from '../ownership';
 import type { GcpClients } from './clients';
 import { toGcpFailure } from './errors';
 import { editIamPolicy, encrypterDecrypterRole, isIamMember } from './iamPolicy';
@@ -13,12 +15,8 @@ import { parseGcpKeyName, resourceIdPattern } from './keyNames';
 import { readGcpKey, timestampOf } from './readKey';
 import { gcpRotationPeriodSeconds } from './keyRotation';
 
-/** Label values allow only lowercase letters, digits, `_` and `-`: the run is named by a digest. */
+/** Label values allow only lowercase letters, digits, `_` and `-`: the marker is 40 hex characters. */
 export const createdByLabel = 'ekm-created-by';
-
-export function createdByValue(workflowId: string, step: string): string {
-  return createHash('sha256').update(`${workflowId}\n${step}`).digest('hex').slice(0, 40);
-}
 
 export interface GcpReplacementKeyRequest {
   /** The key being replaced: the new one goes in its key ring, with its protection level. */
@@ -28,6 +26,8 @@ export interface GcpReplacementKeyRequest {
   /** The run and step that make it: a key of that name without their label is not ours. */
   workflowId: string;
   step: string;
+  /** A person chose (`ekm resolve --adopt`) to use the key of that name although nothing proves it ours. */
+  adopt?: boolean;
   /** Automatic rotation for the new key (the first one a period after creation); none when absent. */
   rotationPeriodSeconds?: number;
 }
@@ -45,11 +45,11 @@ const alreadyExists = 6;
 const invalid = (message: string) =>
   ApplicationFailure.create({ type: EkmError.InvalidInput, nonRetryable: true, message });
 
-export function createGcpReplacementKeyActivity(clients: GcpClients) {
+export function createGcpReplacementKeyActivity(clients: GcpClients, ownership: Ownership) {
   const { kms } = clients;
 
-  /** The key of that name when this run and step made it; undefined when there is none. */
-  async function findOurs(name: string, label: string): Promise<string | undefined> {
+  /** The key of that name when this run and step made it (or a person adopted it); undefined when none. */
+  async function findOurs(name: string, step: string, adopt = false): Promise<string | undefined> {
     let labels: Record<string, string>;
     try {
       const [key] = await kms.getCryptoKey({ name });
@@ -58,10 +58,14 @@ export function createGcpReplacementKeyActivity(clients: GcpClients) {
       if ((err as { code?: number }).code === notFound) return undefined;
       throw err;
     }
-    if (labels[createdByLabel] !== label)
-      throw invalid(
-        `newKeyId: ${name} already exists and was not made by this run and step (its ${createdByLabel} label is ${labels[createdByLabel] ?? 'absent'}); choose another key id`,
-      );
+    if (!adopt && !ownership.isOurs(step, labels[createdByLabel]))
+      throw nameTaken('create the replacement key', name, [
+        {
+          id: name,
+          description: `exists without this worker’s ${createdByLabel} label (${labels[createdByLabel] ?? 'absent'})`,
+          value: { keyName: name },
+        },
+      ]);
     return name;
   }
 
@@ -76,9 +80,8 @@ export function createGcpReplacementKeyActivity(clients: GcpClients) {
     if (period !== undefined && (!Number.isInteger(period) || period < min || period > max))
       throw invalid(`rotationPeriodSeconds: must be a whole number from ${min} to ${max}, got ${period}`);
     const name = `${ringName}/cryptoKeys/${request.newKeyId}`;
-    const label = createdByValue(request.workflowId, request.step);
     try {
-      if (await findOurs(name, label))
+      if (await findOurs(name, request.step, request.adopt))
         return {
           keyName: name,
           created: false,
@@ -95,7 +98,7 @@ export function createGcpReplacementKeyActivity(clients: GcpClients) {
               protectionLevel: old.protectionLevel as 'SOFTWARE',
               algorithm: old.algorithm as 'GOOGLE_SYMMETRIC_ENCRYPTION',
             },
-            labels: { [createdByLabel]: label },
+            labels: { [createdByLabel]: ownership.marker(request.step) },
             ...(old.destroyScheduledDurationSeconds !== undefined
               ? { destroyScheduledDuration: { seconds: old.destroyScheduledDurationSeconds } }
               : {}),
@@ -109,7 +112,8 @@ export function createGcpReplacementKeyActivity(clients: GcpClients) {
         });
       } catch (err) {
         // Made meanwhile — by this step's earlier attempt whose answer was lost, or else refused below.
-        if ((err as { code?: number }).code !== alreadyExists || !(await findOurs(name, label))) throw err;
+        if ((err as { code?: number }).code !== alreadyExists || !(await findOurs(name, request.step)))
+          throw err;
         return {
           keyName: name,
           created: false,
@@ -126,9 +130,10 @@ export function createGcpReplacementKeyActivity(clients: GcpClients) {
       return {
         keyName: name,
         created: true,
-        description: `Cloud KMS CreateCryptoKey: ${name} (ENCRYPT_DECRYPT, ${old.protectionLevel}, primary ${made.primary?.split('/').pop()}${period !== undefined ? `, automatic rotation every ${period} s` : ''}), in the key ring of ${request.keyName}, labelled ${createdByLabel}=${label}`,
+        description: `Cloud KMS CreateCryptoKey: ${name} (ENCRYPT_DECRYPT, ${old.protectionLevel}, primary ${made.primary?.split('/').pop()}${period !== undefined ? `, automatic rotation every ${period} s` : ''}), in the key ring of ${request.keyName}, labelled ${createdByLabel} with this worker’s marker`,
       };
     } catch (err) {
+      if (err instanceof ApplicationFailure) throw err;
       throw toGcpFailure(err, `create the replacement key ${name}`);
     }
   };

@@ -2,11 +2,15 @@
 // an answer lost after the change was made (a 5xx, a dropped connection) leaves a caller that cannot tell.
 // So each create is one POST whose every failure is final (`...Once`), and a finder by name lets the
 // workflow adopt what that attempt made. That only works if the name is unique to the attempt (the
-// workflow derives it from its run), which is also why a finder that sees several refuses to choose.
+// workflow derives it from its run), which is also why a finder that sees several refuses to choose. A
+// name alone proves nothing (anyone with the Admin API can use it first), so the finders a run uses adopt
+// only what shows it is the run's own: an external key registered for the run's own replacement key (and
+// role), a project bound to the run's own external key. Anything else of the name stops the run for a person.
 import { ApplicationFailure } from '@temporalio/common';
 import { EkmError } from '../../common/errors';
 import type { ExternalKeyView, GcpExternalKeyFields, ProjectView } from '../../common/revoke';
 import type { AdminApi } from './adminApi';
+import { nameTaken } from '../nameTaken';
 import { expectListing, expectOk, openAiStep, toProjectView } from './answers';
 import { gcpRegistrationBody, toRegistrationView } from './gcpRegistration';
 
@@ -97,6 +101,81 @@ export function findProjectByName(api: AdminApi) {
     return onlyOne(
       what,
       projects.filter((p) => p.name === name && p.status === 'active'),
+    );
+  };
+}
+
+/** What makes an external key the run's own: registered for the replacement key the run proved it made. */
+export type ExpectedRegistration =
+  | { type: 'aws'; kmsArn: string; roleArn: string }
+  | { type: 'gcp'; keyName: string };
+
+function registeredFor(key: ExternalKeyView, expect: ExpectedRegistration): boolean {
+  if (key.type !== expect.type) return false;
+  if (expect.type === 'gcp') return key.gcp?.keyName === expect.keyName;
+  return key.kmsArn === expect.kmsArn && key.roleArn === expect.roleArn;
+}
+
+function registrationOf(key: ExternalKeyView): string {
+  return key.type === 'gcp' ? `a gcp key registered for ${key.gcp?.keyName ?? 'an unknown key'}` : `a ${key.type} key registered for ${key.kmsArn ?? 'an unknown key'} through ${key.roleArn ?? 'an unknown role'}`;
+}
+
+export function findOwnExternalKey(api: AdminApi) {
+  return async function findOwnExternalKeyNamed({
+    name,
+    expect,
+  }: {
+    name: string;
+    expect: ExpectedRegistration;
+  }): Promise<ExternalKeyView | null> {
+    const what = `find external key ${JSON.stringify(name)}`;
+    const keys = await openAiStep(what, async () =>
+      expectListing(await api.listExternalKeys()).map(toRegistrationView),
+    );
+    const named = keys.filter((k) => k.name === name);
+    const ours = named.filter((k) => registeredFor(k, expect));
+    if (named.length === ours.length && ours.length <= 1) return ours[0] ?? null;
+    throw nameTaken(
+      what,
+      name,
+      named.map((k) => ({
+        id: k.id,
+        description: registeredFor(k, expect)
+          ? `registered for this run’s key, as is another of the name: a person decides which is used`
+          : `${registrationOf(k)}, not this run’s replacement`,
+        value: k,
+      })),
+    );
+  };
+}
+
+export function findOwnProject(api: AdminApi) {
+  return async function findOwnProjectNamed({
+    name,
+    externalKeyId,
+  }: {
+    name: string;
+    externalKeyId: string;
+  }): Promise<ProjectView | null> {
+    const what = `find project ${JSON.stringify(name)}`;
+    // Active only: what a create made is active, and an archived namesake cannot be adopted anyway.
+    const projects = await openAiStep(what, async () =>
+      expectListing(await api.listProjects({ includeArchived: false })).map(toProjectView),
+    );
+    const named = projects.filter((p) => p.name === name && p.status === 'active');
+    const ours = named.filter((p) => p.externalKeyId === externalKeyId);
+    if (named.length === ours.length && ours.length <= 1) return ours[0] ?? null;
+    throw nameTaken(
+      what,
+      name,
+      named.map((p) => ({
+        id: p.id,
+        description:
+          p.externalKeyId === externalKeyId
+            ? `bound to this run’s ${externalKeyId}, as is another of the name: a person decides which is used`
+            : `bound to ${p.externalKeyId ?? 'no external key'}, not this run’s ${externalKeyId}`,
+        value: p,
+      })),
     );
   };
 }

@@ -34,6 +34,7 @@ import {
   findReplacementKey,
   grantOpenAiAccess,
   stepTag,
+  ownerProofTag,
   workflowIdTag,
 } from '../../activities/aws/replacementKey';
 import { restoreAwsAccessActivity } from '../../activities/aws/restoreAccess';
@@ -43,6 +44,7 @@ import { EkmError } from '../../common/errors';
 import type { AwsRevocationMethod } from '../../common/revoke';
 import { openAiVendorRoleArn } from '../../sandbox/openai/aws/provider';
 import { kmsPolicyFor, sandboxAwsCredentials, trustPolicyFor } from '../../sandbox/openai/demo';
+import { testOwnership } from '../fixtures/ownership';
 import { call, startTwinWorld, type TwinWorld } from '../fixtures/twin';
 
 const vendorPrincipals = [openAiVendorRoleArn];
@@ -322,18 +324,18 @@ describe('AWS revocation activities', function () {
     world = await startTwinWorld();
     const clients = clientsOf(world);
     const workflowId = `ekm-key:test-${unique()}`;
-    const created = await createReplacementKeyOnce(clients)({
+    const created = await createReplacementKeyOnce(clients, testOwnership())({
       workflowId,
       step: 'replacement-key',
       description: 'ekm test: replacement',
     });
     assert.match(created.keyArn, new RegExp(`:key/${created.keyId}$`));
-    const find = findReplacementKey(clients);
+    const find = findReplacementKey(clients, testOwnership());
     assert.deepEqual(await find({ workflowId, step: 'replacement-key' }), created);
     assert.equal(await find({ workflowId, step: 'another-step' }), null);
     assert.equal(await find({ workflowId: `${workflowId}-other`, step: 'replacement-key' }), null);
 
-    const grant = grantOpenAiAccess(clients, { vendorPrincipals });
+    const grant = grantOpenAiAccess(clients, { vendorPrincipals, ownership: testOwnership() });
     const name = `ekm-openai-replacement-${unique()}`;
     const request = { keyArn: created.keyArn, roleName: name, externalId: world.demo.aws.externalId };
     const { roleArn } = await grant(request);
@@ -364,7 +366,7 @@ describe('AWS revocation activities', function () {
     await assertValidates(world, (registered.body as { id: string }).id);
   });
 
-  it('grantOpenAiAccess sets the trust policy of an existing role with the same name', async function () {
+  it('grantOpenAiAccess (runs from before the ownership marker) sets the trust policy of an existing role with the same name', async function () {
     world = await startTwinWorld();
     const name = `ekm-openai-replacement-${unique()}`;
     await world.iam.send(
@@ -373,7 +375,7 @@ describe('AWS revocation activities', function () {
         AssumeRolePolicyDocument: JSON.stringify(trustPolicyFor('org-someone-else')),
       }),
     );
-    await grantOpenAiAccess(clientsOf(world), { vendorPrincipals })({
+    await grantOpenAiAccess(clientsOf(world), { vendorPrincipals, ownership: testOwnership() })({
       keyArn: world.demo.aws.keyArn,
       roleName: name,
       externalId: world.demo.aws.externalId,
@@ -385,19 +387,60 @@ describe('AWS revocation activities', function () {
     );
   });
 
-  it('findReplacementKey refuses to choose between two keys with the same tags', async function () {
+  it('findReplacementKey adopts only a key carrying this worker’s proof: a copy of the run’s tags is not ours', async function () {
     world = await startTwinWorld();
     const workflowId = `ekm-key:test-${unique()}`;
     const tags = [
       { TagKey: workflowIdTag, TagValue: workflowId },
       { TagKey: stepTag, TagValue: 'replacement-key' },
     ];
-    await world.kms.send(new CreateKeyCommand({ Tags: tags }));
-    await world.kms.send(new CreateKeyCommand({ Tags: tags }));
-    await assert.rejects(
-      findReplacementKey(clientsOf(world))({ workflowId, step: 'replacement-key' }),
-      failureOfType(EkmError.CreateUnconfirmed, /2 keys carry/),
+    // Anyone with kms:CreateKey can read the run's ids and plant a key with its tags, even a forged proof.
+    const planted = await world.kms.send(
+      new CreateKeyCommand({ Tags: [...tags, { TagKey: ownerProofTag, TagValue: 'ab'.repeat(20) }] }),
     );
+    const find = findReplacementKey(clientsOf(world), testOwnership());
+    await assert.rejects(
+      find({ workflowId, step: 'replacement-key' }),
+      failureOfType(EkmError.NameTaken, new RegExp(`${planted.KeyMetadata!.Arn}.*without this worker`)),
+    );
+    // A key the worker made under its proof is found; beside a planted one, a person still decides.
+    const ours = await createReplacementKeyOnce(clientsOf(world), testOwnership())({
+      workflowId,
+      step: 'replacement-key-2',
+      description: 'ekm test: replacement',
+    });
+    assert.deepEqual(await find({ workflowId, step: 'replacement-key-2' }), ours);
+  });
+
+  it('grantOpenAiAccess never re-points a role of its name that this worker did not make, unless a person adopts it', async function () {
+    world = await startTwinWorld();
+    const name = `ekm-openai-planted-${unique()}`;
+    const foreignTrust = JSON.stringify(trustPolicyFor('org-someone-else'));
+    await world.iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: foreignTrust }));
+    const grant = grantOpenAiAccess(clientsOf(world), { vendorPrincipals, ownership: testOwnership() });
+    const request = {
+      keyArn: world.demo.aws.keyArn,
+      roleName: name,
+      externalId: world.demo.aws.externalId,
+      step: 'replacement-role',
+    };
+    await assert.rejects(grant(request), failureOfType(EkmError.NameTaken, /without this worker/));
+    const untouched = await world.iam.send(new GetRoleCommand({ RoleName: name }));
+    assert.deepEqual(
+      JSON.parse(decodeURIComponent(untouched.Role!.AssumeRolePolicyDocument!)),
+      JSON.parse(foreignTrust),
+      'the planted role is left as it was',
+    );
+    await grant({ ...request, adopt: true });
+    const adopted = await world.iam.send(new GetRoleCommand({ RoleName: name }));
+    assert.deepEqual(
+      JSON.parse(decodeURIComponent(adopted.Role!.AssumeRolePolicyDocument!)),
+      trustPolicyFor(world.demo.aws.externalId),
+    );
+    // A role the worker made itself carries its proof: a retry of the same step goes on without a person.
+    const own = { ...request, roleName: `ekm-openai-own-${unique()}` };
+    const { roleArn } = await grant(own);
+    assert.deepEqual(await grant(own), { roleArn });
   });
 
   it('createReplacementKeyOnce sends CreateKey exactly once, even when the answer is a 500', async function () {
@@ -419,7 +462,7 @@ describe('AWS revocation activities', function () {
     const clients = { kms: new KMSClient(options), iam: new IAMClient(options) };
     try {
       await assert.rejects(
-        createReplacementKeyOnce(clients)({
+        createReplacementKeyOnce(clients, testOwnership())({
           workflowId: 'ekm-key:once',
           step: 'replacement-key',
           description: 'x',

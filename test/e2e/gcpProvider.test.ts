@@ -26,6 +26,7 @@ import {
   withConcurrentEdit,
   type GcpProviderWorld,
 } from '../fixtures/gcpProvider';
+import { testOwnership } from '../fixtures/ownership';
 
 const day = 86_400;
 const app = 'serviceAccount:app@customer-project.iam.gserviceaccount.com';
@@ -367,7 +368,7 @@ describe('Google Cloud KMS provider activities (against the Cloud KMS fake)', fu
   describe('createGcpReplacementKey and grantGcpOpenAiAccess', function () {
     it('creates the replacement in the same ring once, and OpenAI may use it after the grant, once', async function () {
       const { ring, key } = await w.newKey();
-      const create = createGcpReplacementKeyActivity(w.clients);
+      const create = createGcpReplacementKeyActivity(w.clients, testOwnership());
       const request = {
         keyName: key,
         newKeyId: 'ekm-key-2',
@@ -411,18 +412,34 @@ describe('Google Cloud KMS provider activities (against the Cloud KMS fake)', fu
         cryptoKeyId: 'taken',
         cryptoKey: { purpose: 'ENCRYPT_DECRYPT' },
       });
-      const create = createGcpReplacementKeyActivity(w.clients);
+      const run1 = { workflowId: 'ekm-key:run-1', runId: 'run-1' };
+      const create = createGcpReplacementKeyActivity(w.clients, testOwnership(run1));
       const failure = await rejectsFinal(
         create({ keyName: key, newKeyId: 'taken', workflowId: 'run-1', step: 'replacement' }),
-        'InvalidInput',
+        'NameTaken',
       );
-      assert.match(failure.message, /already exists and was not made by this run/);
-      // Another run's own key is not this run's either.
-      await create({ keyName: key, newKeyId: 'theirs', workflowId: 'run-2', step: 'replacement' });
+      assert.match(failure.message, /taken by .*without this worker/);
+      // Another run's own key is not this run's either, though the same worker marked it.
+      const run2 = { workflowId: 'ekm-key:run-2', runId: 'run-2' };
+      await createGcpReplacementKeyActivity(w.clients, testOwnership(run2))({
+        keyName: key,
+        newKeyId: 'theirs',
+        workflowId: 'run-2',
+        step: 'replacement',
+      });
       await rejectsFinal(
         create({ keyName: key, newKeyId: 'theirs', workflowId: 'run-1', step: 'replacement' }),
-        'InvalidInput',
+        'NameTaken',
       );
+      // A person who adopts it (`ekm resolve --adopt`) gets it, unchanged.
+      const adopted = await create({
+        keyName: key,
+        newKeyId: 'taken',
+        workflowId: 'run-1',
+        step: 'replacement',
+        adopt: true,
+      });
+      assert.equal(adopted.created, false, adopted.description);
       await rejectsFinal(
         create({
           keyName: `${ring}/cryptoKeys/gone`,

@@ -65,6 +65,7 @@ import {
   type IamUser,
   type PolicyDocument,
 } from '../fixtures/iamEnforcedMoto';
+import { testOwnership } from '../fixtures/ownership';
 
 const readPolicyFile = 'ekm-read-worker.json';
 const mutatingPolicyFile = 'ekm-mutating-worker.json';
@@ -166,6 +167,8 @@ describe('least privilege: the read and mutating workers under IAM enforcement (
           data: createDataApi({ baseUrl: config.openai.baseUrl, projectKey: () => undefined }),
         },
         evidence: s3EvidenceStore(s3Evidence(), signer, { client: s3 }),
+        // Both workers hold the same secret: what the mutating one marks, the read one recognises.
+        ownership: testOwnership({ workflowId: 'ekm-key:least-privilege', runId: 'run' }),
       }),
     );
     return { user, policy: filledPolicy(file, placeholderValues()), activities };
@@ -739,7 +742,12 @@ describe('least privilege: the read and mutating workers under IAM enforcement (
       );
 
       const roleName = `ekm-openai-${unique()}`;
-      const grant = { keyArn: made.keyArn, roleName, externalId: world.demo.aws.externalId };
+      const grant = {
+        keyArn: made.keyArn,
+        roleName,
+        externalId: world.demo.aws.externalId,
+        step: 'replacement-role',
+      };
       state = await stateOf(world);
       // moto judges GetRole of a role not there yet against "*", which the read worker's role statement does
       // not match; AWS would answer NoSuchEntity and refuse the CreateRole.

@@ -46,6 +46,7 @@ import { EkmError } from '../../common/errors';
 import { projectRoot } from '../../sandbox/paths';
 import { asPrincipal, startGcpWorld, type GcpWorld } from '../fixtures/gcpKms';
 import { encrypterDecrypter, openAiPrincipal as openai } from '../fixtures/gcpProvider';
+import { testOwnership } from '../fixtures/ownership';
 
 const projectId = 'customer-project';
 const location = `projects/${projectId}/locations/global`;
@@ -132,7 +133,7 @@ function activitiesOf(clients: GcpClients) {
     revokeGcpAccess: revokeGcpAccessActivity(clients),
     restoreGcpAccess: restoreGcpAccessActivity(clients),
     rotateGcpKey: rotateGcpKeyActivity(clients),
-    createGcpReplacementKey: createGcpReplacementKeyActivity(clients),
+    createGcpReplacementKey: createGcpReplacementKeyActivity(clients, testOwnership()),
     grantGcpOpenAiAccess: grantGcpOpenAiAccessActivity(clients),
     scheduleGcpKeyDestruction: scheduleGcpKeyDestructionActivity(clients),
     cancelGcpKeyDestruction: cancelGcpKeyDestructionActivity(clients),
