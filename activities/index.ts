@@ -132,4 +132,4 @@ export function createActivities(deps: ActivityDeps) {
 export type EkmActivities = ReturnType<typeof createActivities>;
 export type { GcpAccessSnapshot } from './gcp/snapshotAccess';
 export type { GcpKeyUsageReport } from './gcp/keyUsage';
-export type { RegisterAwsKeyRequest, RegisterGcpKeyRequest } from './openai/provision';
+export type { ExpectedRegistration, RegisterAwsKeyRequest, RegisterGcpKeyRequest } from './openai/provision';

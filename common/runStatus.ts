@@ -6,6 +6,7 @@ import type { AccessProof, KeyRotationState, RotationChange } from './rotate';
 import type { RunSubject } from './runSubject';
 import type { KeyUsageReport, UsageSample } from './usage';
 import type { GcpKeyUsageReport } from '../activities';
+import type { StopView } from './resolution';
 
 /** One read of the audit trail: its report, or why it could not be read (never a reason to stop). */
 export interface UsageRead {
@@ -120,6 +121,9 @@ export interface RunStatus<R extends RunSubject = RevokeKeyRequest> {
   openGate?: GateView;
   tasks: TaskView[];
   openTask?: TaskView;
+  /** Where the run stopped for a person (a name taken, a create unconfirmed) and what they decided. */
+  stops?: StopView[];
+  openStop?: StopView;
   refusedVotes: RefusedVote[];
   refusedVoteCount: number;
   cacheWait?: { startedAt: string; endedAt?: string; seconds: number };

@@ -35,7 +35,8 @@ import { confirmByValidate, confirmDataInaccessible, validateOnce } from './revo
 import { deletionChange, revokeAccess, scheduleKeyDeletion, snapshotAccess } from './revoke/cloud';
 import { revocationStatusQuery } from './revoke/messages';
 import { readBaseline, refuseUnlessConsistent } from './revoke/preflight';
-import { provisionReplacement } from './revoke/provision';
+import { provisionReplacement, ReplacementStopped, type Replacement } from './revoke/provision';
+import { provisionReplacementBeforeProof } from './revoke/provisionBeforeProof';
 import { usageAfterRevocation, usageBeforeRevocation } from './revoke/usage';
 import { rootMessage } from '../common/rootMessage';
 import { now, RunRecord } from './revoke/runRecord';
@@ -328,7 +329,22 @@ async function runbook(
 
     if (request.replace) {
       record.start('replace');
-      const replacement = await provisionReplacement(request, afterRevoke, gates.proof('archive'), snapshot);
+      let replacement: Replacement;
+      try {
+        // Names from the whole run id, adoption only with proof, a person where proof is missing; runs
+        // from before adopted whatever carried the name they gave.
+        replacement = patched('replacement-owned-by-proof')
+          ? await provisionReplacement(request, afterRevoke, gates, snapshot)
+          : await provisionReplacementBeforeProof(request, afterRevoke, gates.proof('archive'), snapshot);
+      } catch (err) {
+        if (!(err instanceof ReplacementStopped)) throw err;
+        const { projects: _made, ...made } = err.made;
+        void _made;
+        record.status.replacement = made;
+        record.update('replace', 'failed', err.message, err.made);
+        record.update('deletion', 'skipped', 'the replacement was not completed: the old key is kept');
+        return { endState: 'archived', reason: `archived; ${err.message}` } as const;
+      }
       const { projects: _projects, ...ids } = replacement;
       void _projects;
       record.status.replacement = ids;

@@ -156,15 +156,13 @@ export function findReplacementKey(clients: AwsClients, ownership: Ownership) {
         throw nameTaken(
           what,
           `${workflowIdTag}=${workflowId}, ${stepTag}=${step}`,
-          live.map(
-            (k): Candidate<ReplacementKey> => ({
-              id: k.keyArn,
-              description: ownership.isOurs(step, k.proof)
-                ? 'carries this worker’s proof, but so does another key: a person decides which to keep'
-                : `carries this run’s tags without this worker’s ${ownerProofTag}`,
-              value: { keyArn: k.keyArn, keyId: k.keyId },
-            }),
-          ),
+          live.map((k): Candidate<ReplacementKey> => ({
+            id: k.keyArn,
+            description: ownership.isOurs(step, k.proof)
+              ? 'carries this worker’s proof, but so does another key: a person decides which to keep'
+              : `carries this run’s tags without this worker’s ${ownerProofTag}`,
+            value: { keyArn: k.keyArn, keyId: k.keyId },
+          })),
         );
       const [key] = ours;
       return key ? { keyArn: key.keyArn, keyId: key.keyId } : null;

@@ -107,8 +107,7 @@ export function findProjectByName(api: AdminApi) {
 
 /** What makes an external key the run's own: registered for the replacement key the run proved it made. */
 export type ExpectedRegistration =
-  | { type: 'aws'; kmsArn: string; roleArn: string }
-  | { type: 'gcp'; keyName: string };
+  { type: 'aws'; kmsArn: string; roleArn: string } | { type: 'gcp'; keyName: string };
 
 function registeredFor(key: ExternalKeyView, expect: ExpectedRegistration): boolean {
   if (key.type !== expect.type) return false;
@@ -117,7 +116,9 @@ function registeredFor(key: ExternalKeyView, expect: ExpectedRegistration): bool
 }
 
 function registrationOf(key: ExternalKeyView): string {
-  return key.type === 'gcp' ? `a gcp key registered for ${key.gcp?.keyName ?? 'an unknown key'}` : `a ${key.type} key registered for ${key.kmsArn ?? 'an unknown key'} through ${key.roleArn ?? 'an unknown role'}`;
+  return key.type === 'gcp'
+    ? `a gcp key registered for ${key.gcp?.keyName ?? 'an unknown key'}`
+    : `a ${key.type} key registered for ${key.kmsArn ?? 'an unknown key'} through ${key.roleArn ?? 'an unknown role'}`;
 }
 
 export function findOwnExternalKey(api: AdminApi) {

@@ -24,7 +24,17 @@ import {
 import type { ApprovalProof } from '../../common/approvalProof';
 import { describeIssues } from '../../common/keys';
 import type { RunSettingsView } from '../../common/runStatus';
-import { attestUpdate, voteSignal, voteUpdate } from '../revoke/messages';
+import { attestUpdate, resolveUpdate, voteSignal, voteUpdate } from '../revoke/messages';
+import {
+  decidedResolution,
+  refuseResolution,
+  resolutionSchema,
+  resolutionStatement,
+  stopHashOf,
+  type Resolution,
+  type StopCandidate,
+  type StopView,
+} from '../../common/resolution';
 import { now, type RunRecord } from '../revoke/runRecord';
 import type { RunSubject } from '../../common/runSubject';
 import {
@@ -84,6 +94,7 @@ export class Gatekeeper {
           'The vote Update, for tools that only signal: the same rules; a refused vote is recorded, not answered.',
       },
     );
+    this.listenForResolutions();
     setHandler(attestUpdate, (attestation) => this.attest(attestation), {
       description:
         'Answer the open human task: {taskId, by, outcome, at?, ticketReference?, note?} — see `ekm status` for the task.',
@@ -103,6 +114,75 @@ export class Gatekeeper {
         if (why) throw new Error(why);
       },
     });
+  }
+
+  /** Answers `ekm resolve` on the open stop: the same rules as a vote, bound to the stop's hash. */
+  private listenForResolutions(): void {
+    setHandler(resolveUpdate, (resolution) => this.acceptResolution(resolution), {
+      description:
+        'Resolve the open stop: {stopId, stopHash, choice: adopt|create-again|abandon, resource?, approver} — see `ekm status` for the stop and its candidates.',
+      validator: (resolution) => {
+        const parsed = resolutionSchema.safeParse(resolution);
+        if (!parsed.success) throw new Error(describeIssues(parsed.error));
+        const why =
+          refuseResolution(parsed.data, this.record.status.openStop, this.requester, Date.now()) ??
+          this.whyUnsigned(parsed.data.signature, () => resolutionStatement(this.run(), parsed.data));
+        if (why) throw new Error(why);
+      },
+    });
+  }
+
+  private acceptResolution(resolution: Resolution): StopView {
+    const stop = this.record.status.openStop!;
+    const parsed = resolutionSchema.parse(resolution);
+    const checked = this.settings?.approvals.signers !== undefined;
+    stop.votes.push({
+      ...parsed,
+      at: now(),
+      ...(checked ? { authenticated: parsed.signature !== undefined } : {}),
+    });
+    this.record.draw();
+    return stop;
+  }
+
+  /**
+   * Stops the run for a person, under the policy of the gate the step belongs to, and waits for their
+   * decision: `adopt <id>`, `create-again`, `abandon`, or `expired` at the deadline (nothing more is made).
+   */
+  async stopForPerson(
+    kind: GateKind,
+    what: { step: string; name: string; why: string; candidates: StopCandidate[] },
+  ): Promise<string> {
+    const { policy, breakGlass } = this.policyFor(kind);
+    const deadlineMs = policy.deadlineSeconds * 1000;
+    const stopId = `resolve-${++this.counter}`;
+    const stop: StopView = {
+      stopId,
+      ...what,
+      stopHash: stopHashOf({ stopId, ...what }),
+      policy,
+      breakGlass,
+      openedAt: now(),
+      deadline: new Date(Date.now() + deadlineMs).toISOString(),
+      votes: [],
+    };
+    const status = this.record.status;
+    (status.stops ??= []).push(stop);
+    status.openStop = stop;
+    this.record.awaiting(['resolution']);
+    await this.tell(
+      'escalation',
+      `${stopId} on ${workflowInfo().workflowId}: ${what.why} — \`ekm resolve\` by ${policy.approvers.join(', ')} until ${stop.deadline}`,
+    );
+    try {
+      const decided = await condition(() => decidedResolution(stop) !== undefined, deadlineMs);
+      stop.decision = decided ? decidedResolution(stop)! : 'expired';
+      stop.decidedAt = now();
+      return stop.decision;
+    } finally {
+      status.openStop = undefined;
+      this.record.awaiting([]);
+    }
   }
 
   use(settings: RunSettingsView): void {

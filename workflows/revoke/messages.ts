@@ -2,6 +2,7 @@
 // attestations (Update), and the status query. Defined once for the workflow and the CLI.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Attestation, GateView, TaskView, Vote } from '../../common/approvals';
+import type { Resolution, StopView } from '../../common/resolution';
 import type { AnyRevokeKeyRequest } from '../../common/revoke';
 import type { AnyRotateKeyRequest, RotateKeyRequest } from '../../common/rotate';
 import type { RunStatus } from '../../common/runStatus';
@@ -9,6 +10,8 @@ import type { RunStatus } from '../../common/runStatus';
 export const voteUpdate = defineUpdate<GateView, [Vote]>('vote');
 export const voteSignal = defineSignal<[Vote]>('vote-signal');
 export const attestUpdate = defineUpdate<TaskView, [Attestation]>('attest');
+/** A person's decision where the run stopped for one (`ekm resolve`). */
+export const resolveUpdate = defineUpdate<StopView, [Resolution]>('resolve');
 export const statusQuery = defineQuery<RunStatus>('status');
 /** The same query on a rotation run (`ekm status` asks every run the same way). */
 export const rotationStatusQuery = defineQuery<RunStatus<RotateKeyRequest>>('status');

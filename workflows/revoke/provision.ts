@@ -1,9 +1,22 @@
 // The runbook's best practice after a revocation: a new KMS key with OpenAI's access, registered as a new
-// external key, and a new project bound to it for each archived one. These creates cannot be retried
-// blindly (a project can never be deleted), so each is made once under a name derived from this run and
-// step, and reconciled by listing: a retry adopts what an earlier attempt made instead of making another.
-import { ApplicationFailure, isCancellation, sleep, workflowInfo } from '@temporalio/workflow';
+// external key, and a new project bound to it for each archived one. Many runs share one organisation and
+// one cloud account, and anyone with access to them can create a resource under a name a run will give
+// (a run's ids are public), so:
+// - every name derives from a hash of the whole run id, never from a prefix (run ids are UUIDv7: their
+//   first digits are a clock that runs started in the same minute share);
+// - a run adopts what it finds under its name (before a create, or after one whose answer was lost) only
+//   when that shows it is the run's own: a cloud key or role carrying the worker's marker, an external
+//   key registered for the run's own new key, a project bound to the run's own external key;
+// - anything else stops the run for a person, who adopts, creates again under a new name, or abandons.
+// Creates that cannot be retried blindly (a project can never be deleted) are sent once and reconciled by
+// listing.
+import { bytesToHex } from '@noble/curves/abstract/utils';
+import { sha256 } from '@noble/hashes/sha2';
+import { isCancellation, sleep, workflowInfo } from '@temporalio/workflow';
+import type { ExpectedRegistration, RegisterAwsKeyRequest, RegisterGcpKeyRequest } from '../../activities';
+import type { ApprovalProof } from '../../common/approvalProof';
 import { EkmError, finalErrorTypes } from '../../common/errors';
+import type { Candidate, NameTakenDetails } from '../../common/nameTaken';
 import type {
   AnyRevocationBaseline,
   AnyRevokeKeyRequest,
@@ -14,47 +27,11 @@ import type {
   RevocationBaseline,
   RevokeKeyRequest,
 } from '../../common/revoke';
+import { rootMessage } from '../../common/rootMessage';
 import type { RunStatus } from '../../common/runStatus';
-import type { ApprovalProof } from '../../common/approvalProof';
-import type { RegisterAwsKeyRequest, RegisterGcpKeyRequest } from '../../activities';
+import type { Gatekeeper } from '../approvals/gatekeeper';
 import { call } from './call';
 import type { AccessSnapshot } from './cloud';
-import { rootMessage } from '../../common/rootMessage';
-
-/**
- * Reconcile first (a crash after an earlier attempt), then exactly one attempt; if it fails, look again
- * for what it may have made — a few times, since listings can lag the create — and adopt it. Nothing
- * found means a person decides: a second attempt could make a second, undeletable project.
- */
-export async function createOnce<T>(
-  what: string,
-  find: () => Promise<T | null>,
-  create: () => Promise<T>,
-  looks = 3,
-): Promise<T> {
-  const earlier = await find();
-  if (earlier) return earlier;
-  let failure: unknown;
-  try {
-    return await create();
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    failure = err;
-  }
-  for (let look = 1; look <= looks; look++) {
-    const made = await find();
-    if (made) return made;
-    if (look < looks) await sleep(look * 5000, { summary: `look again for the ${what}` });
-  }
-  const type = (failure as { cause?: { type?: string } }).cause?.type;
-  if (type && type !== EkmError.CreateOutcomeUnknown && (finalErrorTypes as string[]).includes(type))
-    throw failure; // refused outright (bad request, misconfiguration): nothing was made
-  throw ApplicationFailure.create({
-    type: EkmError.CreateUnconfirmed,
-    nonRetryable: true,
-    message: `${what}: the one attempt failed (${rootMessage(failure)}) and nothing it may have made is listed; a person should look before anything is created again`,
-  });
-}
 
 /** What the replacement step made; on Google Cloud the key is named by `keyName` (no ARN, no role). */
 export type Replacement = NonNullable<RunStatus['replacement']> & {
@@ -62,11 +39,135 @@ export type Replacement = NonNullable<RunStatus['replacement']> & {
   projects: ProjectView[];
 };
 
+/** A person abandoned the replacement, or nobody resolved its stop in time: nothing more is made. */
+export class ReplacementStopped extends Error {
+  constructor(
+    readonly made: Replacement,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+/**
+ * What every name this run gives carries: 16 hex digits of sha256 of the whole run id (64 bits: two runs
+ * sharing one is a one-in-10^19 event), where the first digits of a UUIDv7 are shared by a minute's runs.
+ */
+export function runTag(runId: string): string {
+  return bytesToHex(sha256(new TextEncoder().encode(runId))).slice(0, 16);
+}
+
+/** The n-th attempt's name: the first keeps the base, a create-again adds `-2`, `-3`, … */
+const attemptName = (base: string, n: number) => (n === 1 ? base : `${base}-${n}`);
+
+/** One thing the replacement makes, and how the run recognises it as its own. */
+interface Owned<T> {
+  /** In the runbook's words: `replacement external key`. */
+  what: string;
+  /** The name the n-th attempt gives. */
+  name(n: number): string;
+  /** What this run made under that name, proven as its own; fails NameTaken when anything else has it. */
+  find?(n: number): Promise<T | null>;
+  /** With `find`: exactly one attempt. Without: an idempotent "make it so" that fails NameTaken instead. */
+  create(n: number): Promise<T>;
+  /** What a person's adoption gives (default: the candidate as the finder saw it). */
+  adopt?(candidate: Candidate, n: number): Promise<T>;
+}
+
+type Attempt<T> = { made: T } | { stop: { why: string; candidates: Candidate[] } };
+
+function nameTakenIn(err: unknown): NameTakenDetails | undefined {
+  const cause = (err as { cause?: { type?: string; details?: unknown[] } }).cause;
+  return cause?.type === EkmError.NameTaken ? (cause.details?.[0] as NameTakenDetails) : undefined;
+}
+
+/**
+ * Reconcile first (a crash after an earlier attempt), then exactly one attempt; if it fails, look again
+ * for what it may have made — a few times, since listings can lag the create. Nothing found after a failed
+ * create, or a name taken by something not provably this run's: a person decides.
+ */
+async function tryToMake<T>(owned: Owned<T>, n: number, looks = 3): Promise<Attempt<T>> {
+  const taken = (err: unknown): Attempt<T> | undefined => {
+    const details = nameTakenIn(err);
+    return (
+      details && {
+        stop: {
+          why: `${owned.name(n)} is taken by something this run cannot prove it made`,
+          candidates: details.candidates,
+        },
+      }
+    );
+  };
+  const look = async (): Promise<Attempt<T> | undefined> => {
+    if (!owned.find) return undefined;
+    try {
+      const found = await owned.find(n);
+      return found ? { made: found } : undefined;
+    } catch (err) {
+      const stop = taken(err);
+      if (stop) return stop;
+      throw err;
+    }
+  };
+  const earlier = await look();
+  if (earlier) return earlier;
+  let failure: unknown;
+  try {
+    return { made: await owned.create(n) };
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const stop = taken(err);
+    if (stop) return stop;
+    if (!owned.find) throw err;
+    failure = err;
+  }
+  for (let i = 1; i <= looks; i++) {
+    const found = await look();
+    if (found) return found;
+    if (i < looks) await sleep(i * 5000, { summary: `look again for the ${owned.what}` });
+  }
+  const type = (failure as { cause?: { type?: string } }).cause?.type;
+  if (type && type !== EkmError.CreateOutcomeUnknown && (finalErrorTypes as string[]).includes(type))
+    throw failure; // refused outright (bad request, misconfiguration): nothing was made
+  return {
+    stop: {
+      why: `the one attempt to make the ${owned.what} failed (${rootMessage(failure)}) and nothing it may have made is listed`,
+      candidates: [],
+    },
+  };
+}
+
+/** Makes `owned` (or adopts what is provably this run's); stops for a person otherwise. */
+async function makeOwned<T>(owned: Owned<T>, gates: Gatekeeper, made: Replacement): Promise<T> {
+  for (let n = 1; ; n++) {
+    const attempt = await tryToMake(owned, n);
+    if ('made' in attempt) return attempt.made;
+    const { why, candidates } = attempt.stop;
+    const decision = await gates.stopForPerson('archive', {
+      step: owned.what,
+      name: owned.name(n),
+      why,
+      candidates: candidates.map(({ id, description }) => ({ id, description })),
+    });
+    if (decision.startsWith('adopt ')) {
+      const candidate = candidates.find((c) => c.id === decision.slice('adopt '.length))!;
+      return owned.adopt ? await owned.adopt(candidate, n) : (candidate.value as T);
+    }
+    if (decision !== 'create-again')
+      throw new ReplacementStopped(
+        made,
+        decision === 'abandon'
+          ? `the replacement was abandoned by a person at the ${owned.what} (${owned.name(n)})`
+          : `nobody resolved the stop at the ${owned.what} (${owned.name(n)}) before its deadline: nothing more was made`,
+      );
+  }
+}
+
 export async function provisionReplacement(
   request: AnyRevokeKeyRequest,
   baseline: AnyRevocationBaseline,
-  /** The archive gate's approvals: each create checks them before it acts. */
-  approval: ApprovalProof,
+  /** The archive gate's approvals (each create checks them) and the stops a person resolves. */
+  gates: Gatekeeper,
   /** What the revoke removed (snapshotted before it): Google Cloud gives OpenAI the same role again. */
   before: AccessSnapshot,
 ): Promise<Replacement> {
@@ -74,76 +175,121 @@ export async function provisionReplacement(
     return provisionGcpReplacement(
       request,
       baseline as GcpRevocationBaseline,
-      approval,
+      gates,
       before as GcpAccessSnapshot,
     );
-  return provisionAwsReplacement(request, baseline as RevocationBaseline, approval);
+  return provisionAwsReplacement(request, baseline as RevocationBaseline, gates);
 }
 
 async function provisionAwsReplacement(
   request: RevokeKeyRequest,
   baseline: RevocationBaseline,
-  approval: ApprovalProof,
+  gates: Gatekeeper,
 ): Promise<Replacement> {
+  const approval = gates.proof('archive');
   const { workflowId, runId } = workflowInfo();
-  const suffix = runId.slice(0, 8);
+  const tag = runTag(runId);
   const owner = `${workflowId}/${runId}`;
-  const keyStep = { workflowId: owner, step: 'replacement-key' };
-  const key = await createOnce(
-    'replacement KMS key',
-    () => call('read', 'findReplacementKey', 'look for a replacement key this run made', keyStep),
-    () =>
-      call('once', 'createReplacementKeyOnce', 'create the replacement KMS key (one attempt)', {
-        ...keyStep,
-        description: `ekm: replacement for ${request.keyArn} (${request.changeTicket})`,
-        approval,
-      }),
+  const made: Replacement = { projects: [] };
+  const keyStep = (n: number) => ({ workflowId: owner, step: attemptName('replacement-key', n) });
+  const key = await makeOwned(
+    {
+      what: 'replacement KMS key',
+      name: (n) => `the key tagged ekm:workflow-id=${owner}, ekm:step=${keyStep(n).step}`,
+      find: (n) =>
+        call('read', 'findReplacementKey', 'look for the replacement key this run made', keyStep(n)),
+      create: (n) =>
+        call('once', 'createReplacementKeyOnce', 'create the replacement KMS key (one attempt)', {
+          ...keyStep(n),
+          description: `ekm: replacement for ${request.keyArn} (${request.changeTicket})`,
+          approval,
+        }),
+    },
+    gates,
+    made,
   );
-  const replacement: Replacement = { keyArn: key.keyArn, projects: [] };
+  made.keyArn = key.keyArn;
   const externalId = baseline.externalKey?.externalId;
-  if (request.product !== 'api' || !externalId) return replacement; // ChatGPT Enterprise: support takes it from here
+  if (request.product !== 'api' || !externalId) return made; // ChatGPT Enterprise: support takes it from here
 
-  const { roleArn } = await call('change', 'grantOpenAiAccess', 'give OpenAI access to the replacement key', {
-    keyArn: key.keyArn,
-    roleName: `ekm-openai-${suffix}`,
-    externalId,
-    approval,
-  });
-  replacement.roleArn = roleArn;
+  const grant = (roleName: string, adopt: boolean) =>
+    call('change', 'grantOpenAiAccess', `give OpenAI access to the replacement key through ${roleName}`, {
+      keyArn: key.keyArn,
+      roleName,
+      externalId,
+      step: 'replacement-role',
+      ...(adopt ? { adopt } : {}),
+      approval,
+    });
+  const roleName = (n: number) => attemptName(`ekm-openai-${tag}`, n);
+  const { roleArn } = await makeOwned(
+    {
+      what: 'replacement role',
+      name: roleName,
+      create: (n) => grant(roleName(n), false),
+      adopt: (candidate) => grant(candidate.id, true),
+    },
+    gates,
+    made,
+  );
+  made.roleArn = roleArn;
   return withOpenAiSide(
-    replacement,
+    made,
     (name) => ({ name, roleArn, kmsArn: key.keyArn, externalId }),
+    { type: 'aws', kmsArn: key.keyArn, roleArn },
     baseline.projects,
-    suffix,
-    approval,
+    tag,
+    gates,
   );
 }
 
 /**
- * Google Cloud: a new key in the old key's ring (found by name and this run's label on a retry, so it is
- * a plain idempotent change), OpenAI's principal given the role it held on the old key, and a GCP
- * registration with the workload identity OpenAI already uses at this customer.
+ * Google Cloud: a new key in the old key's ring (labelled with the worker's marker, so a retry recognises
+ * it), OpenAI's principal given the role it held on the old key, and a GCP registration with the workload
+ * identity OpenAI already uses at this customer.
  */
 async function provisionGcpReplacement(
   request: GcpRevokeKeyRequest,
   baseline: GcpRevocationBaseline,
-  approval: ApprovalProof,
+  gates: Gatekeeper,
   before: GcpAccessSnapshot,
 ): Promise<Replacement> {
+  const approval = gates.proof('archive');
   const { workflowId, runId } = workflowInfo();
-  const suffix = runId.slice(0, 8);
+  const tag = runTag(runId);
   const oldKeyId = request.keyName.split('/').pop()!;
-  const newKeyId = `${oldKeyId.slice(0, 63 - suffix.length - 1)}-${suffix}`;
-  const key = await call('change', 'createGcpReplacementKey', `create the replacement key ${newKeyId}`, {
-    keyName: request.keyName,
-    newKeyId,
-    workflowId: `${workflowId}/${runId}`,
-    step: 'replacement-key',
-    approval,
-  });
-  const replacement: Replacement = { keyName: key.keyName, projects: [] };
+  const newKeyId = (n: number) => {
+    const suffix = attemptName(tag, n);
+    return `${oldKeyId.slice(0, 63 - suffix.length - 1)}-${suffix}`;
+  };
+  const create = (n: number, adopt: boolean) =>
+    call(
+      'change',
+      'createGcpReplacementKey',
+      `${adopt ? 'adopt' : 'create'} the replacement key ${newKeyId(n)}`,
+      {
+        keyName: request.keyName,
+        newKeyId: newKeyId(n),
+        workflowId: `${workflowId}/${runId}`,
+        step: 'replacement-key',
+        ...(adopt ? { adopt } : {}),
+        approval,
+      },
+    );
+  const made: Replacement = { projects: [] };
+  const key = await makeOwned(
+    {
+      what: 'replacement key',
+      name: newKeyId,
+      create: (n) => create(n, false),
+      adopt: (_candidate, n) => create(n, true),
+    },
+    gates,
+    made,
+  );
+  made.keyName = key.keyName;
   const registration = baseline.externalKey?.gcp;
-  if (request.product !== 'api' || !registration) return replacement; // ChatGPT Enterprise: support takes it from here
+  if (request.product !== 'api' || !registration) return made; // ChatGPT Enterprise: support takes it from here
 
   // The role OpenAI's principal held on the old key (a custom role with the two use permissions, as
   // OpenAI's setup has customers make); the predefined encrypter/decrypter when it held none directly.
@@ -157,11 +303,12 @@ async function provisionGcpReplacement(
     approval,
   });
   return withOpenAiSide(
-    replacement,
+    made,
     (name) => ({ type: 'gcp', name, gcp: { ...registration, keyName: key.keyName } }),
+    { type: 'gcp', keyName: key.keyName },
     baseline.projects,
-    suffix,
-    approval,
+    tag,
+    gates,
   );
 }
 
@@ -169,53 +316,62 @@ type Registration = RegisterAwsKeyRequest | RegisterGcpKeyRequest;
 
 /**
  * The replacement's OpenAI side, the same for both clouds: its external key (registered once under a name
- * derived from the run, found by that name on a retry) and one new project per archived one.
+ * derived from the run; on a retry, found by that name and adopted only when registered for this run's new
+ * key) and one new project per archived one (adopted only when bound to that external key).
  */
 async function withOpenAiSide(
-  replacement: Replacement,
+  made: Replacement,
   registration: (name: string) => Registration,
+  expect: ExpectedRegistration,
   archived: ProjectView[],
-  suffix: string,
-  approval: ApprovalProof,
+  tag: string,
+  gates: Gatekeeper,
 ): Promise<Replacement> {
-  const externalKeyName = `ekm-${suffix}`;
-  const externalKey = await createOnce(
-    'replacement external key',
-    () => call('read', 'findExternalKeyByName', `look for external key ${externalKeyName}`, externalKeyName),
-    () =>
-      call('once', 'registerExternalKeyOnce', `register ${externalKeyName} with OpenAI (one attempt)`, {
-        ...registration(externalKeyName),
-        approval,
-      }),
-  );
-  replacement.externalKeyId = externalKey.id;
-  replacement.projects = await replacementProjects(archived, externalKey.id, suffix, approval);
-  replacement.projectId = replacement.projects[0]?.id;
-  return replacement;
-}
-
-/** One new project per archived one, bound to the replacement's external key. */
-async function replacementProjects(
-  archived: ProjectView[],
-  externalKeyId: string,
-  suffix: string,
-  approval: ApprovalProof,
-): Promise<ProjectView[]> {
-  const made: ProjectView[] = [];
-  for (const old of archived) {
-    // The old project's id keeps two old projects of the same name from sharing one replacement.
-    const name = `${old.name}-${suffix}-${old.id.slice(-6)}`;
-    const project = await createOnce(
-      `replacement project for ${old.id}`,
-      () => call('read', 'findProjectByName', `look for project ${name}`, name),
-      () =>
-        call('once', 'createProjectOnce', `create project ${name} (one attempt)`, {
-          name,
-          externalKeyId,
+  const approval: ApprovalProof = gates.proof('archive');
+  const keyName = (n: number) => attemptName(`ekm-${tag}`, n);
+  const externalKey = await makeOwned(
+    {
+      what: 'replacement external key',
+      name: keyName,
+      find: (n) =>
+        call('read', 'findOwnExternalKey', `look for external key ${keyName(n)}`, {
+          name: keyName(n),
+          expect,
+        }),
+      create: (n) =>
+        call('once', 'registerExternalKeyOnce', `register ${keyName(n)} with OpenAI (one attempt)`, {
+          ...registration(keyName(n)),
           approval,
         }),
+    },
+    gates,
+    made,
+  );
+  made.externalKeyId = externalKey.id;
+  for (const old of archived) {
+    // The old project's id keeps two old projects of the same name from sharing one replacement.
+    const name = (n: number) => attemptName(`${old.name}-${tag}-${old.id.slice(-6)}`, n);
+    const project = await makeOwned(
+      {
+        what: `replacement project for ${old.id}`,
+        name,
+        find: (n) =>
+          call('read', 'findOwnProject', `look for project ${name(n)}`, {
+            name: name(n),
+            externalKeyId: externalKey.id,
+          }),
+        create: (n) =>
+          call('once', 'createProjectOnce', `create project ${name(n)} (one attempt)`, {
+            name: name(n),
+            externalKeyId: externalKey.id,
+            approval,
+          }),
+      },
+      gates,
+      made,
     );
-    made.push(project);
+    made.projects.push(project);
+    made.projectId = made.projects[0]!.id;
   }
   return made;
 }

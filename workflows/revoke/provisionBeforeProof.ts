@@ -1,0 +1,215 @@
+// Runs from before names came from the whole run id and adoption needed proof (patch
+// `replacement-owned-by-proof`): kept unchanged so their recorded histories replay. It named everything
+// after the first 8 hex digits of the run id (a clock in UUIDv7: shared by runs started in the same minute)
+// and adopted whatever it found by that name. New runs use provision.ts.
+import { ApplicationFailure, isCancellation, sleep, workflowInfo } from '@temporalio/workflow';
+import { EkmError, finalErrorTypes } from '../../common/errors';
+import type {
+  AnyRevocationBaseline,
+  AnyRevokeKeyRequest,
+  GcpAccessSnapshot,
+  GcpRevocationBaseline,
+  GcpRevokeKeyRequest,
+  ProjectView,
+  RevocationBaseline,
+  RevokeKeyRequest,
+} from '../../common/revoke';
+import type { ApprovalProof } from '../../common/approvalProof';
+import type { RegisterAwsKeyRequest, RegisterGcpKeyRequest } from '../../activities';
+import { call } from './call';
+import type { AccessSnapshot } from './cloud';
+import type { Replacement } from './provision';
+import { rootMessage } from '../../common/rootMessage';
+
+/**
+ * Reconcile first (a crash after an earlier attempt), then exactly one attempt; if it fails, look again
+ * for what it may have made — a few times, since listings can lag the create — and adopt it. Nothing
+ * found means a person decides: a second attempt could make a second, undeletable project.
+ */
+async function createOnce<T>(
+  what: string,
+  find: () => Promise<T | null>,
+  create: () => Promise<T>,
+  looks = 3,
+): Promise<T> {
+  const earlier = await find();
+  if (earlier) return earlier;
+  let failure: unknown;
+  try {
+    return await create();
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    failure = err;
+  }
+  for (let look = 1; look <= looks; look++) {
+    const made = await find();
+    if (made) return made;
+    if (look < looks) await sleep(look * 5000, { summary: `look again for the ${what}` });
+  }
+  const type = (failure as { cause?: { type?: string } }).cause?.type;
+  if (type && type !== EkmError.CreateOutcomeUnknown && (finalErrorTypes as string[]).includes(type))
+    throw failure; // refused outright (bad request, misconfiguration): nothing was made
+  throw ApplicationFailure.create({
+    type: EkmError.CreateUnconfirmed,
+    nonRetryable: true,
+    message: `${what}: the one attempt failed (${rootMessage(failure)}) and nothing it may have made is listed; a person should look before anything is created again`,
+  });
+}
+
+export async function provisionReplacementBeforeProof(
+  request: AnyRevokeKeyRequest,
+  baseline: AnyRevocationBaseline,
+  /** The archive gate's approvals: each create checks them before it acts. */
+  approval: ApprovalProof,
+  /** What the revoke removed (snapshotted before it): Google Cloud gives OpenAI the same role again. */
+  before: AccessSnapshot,
+): Promise<Replacement> {
+  if (request.provider === 'gcp')
+    return provisionGcpReplacement(
+      request,
+      baseline as GcpRevocationBaseline,
+      approval,
+      before as GcpAccessSnapshot,
+    );
+  return provisionAwsReplacement(request, baseline as RevocationBaseline, approval);
+}
+
+async function provisionAwsReplacement(
+  request: RevokeKeyRequest,
+  baseline: RevocationBaseline,
+  approval: ApprovalProof,
+): Promise<Replacement> {
+  const { workflowId, runId } = workflowInfo();
+  const suffix = runId.slice(0, 8);
+  const owner = `${workflowId}/${runId}`;
+  const keyStep = { workflowId: owner, step: 'replacement-key' };
+  const key = await createOnce(
+    'replacement KMS key',
+    () => call('read', 'findReplacementKey', 'look for a replacement key this run made', keyStep),
+    () =>
+      call('once', 'createReplacementKeyOnce', 'create the replacement KMS key (one attempt)', {
+        ...keyStep,
+        description: `ekm: replacement for ${request.keyArn} (${request.changeTicket})`,
+        approval,
+      }),
+  );
+  const replacement: Replacement = { keyArn: key.keyArn, projects: [] };
+  const externalId = baseline.externalKey?.externalId;
+  if (request.product !== 'api' || !externalId) return replacement; // ChatGPT Enterprise: support takes it from here
+
+  const { roleArn } = await call('change', 'grantOpenAiAccess', 'give OpenAI access to the replacement key', {
+    keyArn: key.keyArn,
+    roleName: `ekm-openai-${suffix}`,
+    externalId,
+    approval,
+  });
+  replacement.roleArn = roleArn;
+  return withOpenAiSide(
+    replacement,
+    (name) => ({ name, roleArn, kmsArn: key.keyArn, externalId }),
+    baseline.projects,
+    suffix,
+    approval,
+  );
+}
+
+/**
+ * Google Cloud: a new key in the old key's ring (found by name and this run's label on a retry, so it is
+ * a plain idempotent change), OpenAI's principal given the role it held on the old key, and a GCP
+ * registration with the workload identity OpenAI already uses at this customer.
+ */
+async function provisionGcpReplacement(
+  request: GcpRevokeKeyRequest,
+  baseline: GcpRevocationBaseline,
+  approval: ApprovalProof,
+  before: GcpAccessSnapshot,
+): Promise<Replacement> {
+  const { workflowId, runId } = workflowInfo();
+  const suffix = runId.slice(0, 8);
+  const oldKeyId = request.keyName.split('/').pop()!;
+  const newKeyId = `${oldKeyId.slice(0, 63 - suffix.length - 1)}-${suffix}`;
+  const key = await call('change', 'createGcpReplacementKey', `create the replacement key ${newKeyId}`, {
+    keyName: request.keyName,
+    newKeyId,
+    workflowId: `${workflowId}/${runId}`,
+    step: 'replacement-key',
+    approval,
+  });
+  const replacement: Replacement = { keyName: key.keyName, projects: [] };
+  const registration = baseline.externalKey?.gcp;
+  if (request.product !== 'api' || !registration) return replacement; // ChatGPT Enterprise: support takes it from here
+
+  // The role OpenAI's principal held on the old key (a custom role with the two use permissions, as
+  // OpenAI's setup has customers make); the predefined encrypter/decrypter when it held none directly.
+  const role = before.bindings.find(
+    (b) => b.resource === request.keyName && b.member === request.principal && !b.condition,
+  )?.role;
+  await call('change', 'grantGcpOpenAiAccess', 'give OpenAI access to the replacement key', {
+    keyName: key.keyName,
+    principal: request.principal,
+    ...(role ? { role } : {}),
+    approval,
+  });
+  return withOpenAiSide(
+    replacement,
+    (name) => ({ type: 'gcp', name, gcp: { ...registration, keyName: key.keyName } }),
+    baseline.projects,
+    suffix,
+    approval,
+  );
+}
+
+type Registration = RegisterAwsKeyRequest | RegisterGcpKeyRequest;
+
+/**
+ * The replacement's OpenAI side, the same for both clouds: its external key (registered once under a name
+ * derived from the run, found by that name on a retry) and one new project per archived one.
+ */
+async function withOpenAiSide(
+  replacement: Replacement,
+  registration: (name: string) => Registration,
+  archived: ProjectView[],
+  suffix: string,
+  approval: ApprovalProof,
+): Promise<Replacement> {
+  const externalKeyName = `ekm-${suffix}`;
+  const externalKey = await createOnce(
+    'replacement external key',
+    () => call('read', 'findExternalKeyByName', `look for external key ${externalKeyName}`, externalKeyName),
+    () =>
+      call('once', 'registerExternalKeyOnce', `register ${externalKeyName} with OpenAI (one attempt)`, {
+        ...registration(externalKeyName),
+        approval,
+      }),
+  );
+  replacement.externalKeyId = externalKey.id;
+  replacement.projects = await replacementProjects(archived, externalKey.id, suffix, approval);
+  replacement.projectId = replacement.projects[0]?.id;
+  return replacement;
+}
+
+/** One new project per archived one, bound to the replacement's external key. */
+async function replacementProjects(
+  archived: ProjectView[],
+  externalKeyId: string,
+  suffix: string,
+  approval: ApprovalProof,
+): Promise<ProjectView[]> {
+  const made: ProjectView[] = [];
+  for (const old of archived) {
+    // The old project's id keeps two old projects of the same name from sharing one replacement.
+    const name = `${old.name}-${suffix}-${old.id.slice(-6)}`;
+    const project = await createOnce(
+      `replacement project for ${old.id}`,
+      () => call('read', 'findProjectByName', `look for project ${name}`, name),
+      () =>
+        call('once', 'createProjectOnce', `create project ${name} (one attempt)`, {
+          name,
+          externalKeyId,
+          approval,
+        }),
+    );
+    made.push(project);
+  }
+  return made;
+}
