@@ -1,9 +1,10 @@
 // `npm start`: the local rehearsal sandbox. Starts on loopback, in order, the Temporal dev server (Web UI,
 // SQLite state in .data/, the ekm search attributes), moto (AWS KMS, IAM, STS), the OpenAI twin with a
-// freshly seeded demo organisation (an AWS KMS key in moto and a Cloud KMS key in the fake, each
-// registered with the twin and holding projects' data), and the ekm worker; waits until each answers;
-// writes what it seeded to .data/sandbox.json (`ekm sandbox describe`) and one revocation to rehearse per
-// cloud (.data/revoke-example.txt, .data/revoke-example-gcp.txt); prints what to try next. Ctrl-C or
+// freshly seeded demo organisation (two AWS KMS keys in moto and two Cloud KMS keys in the fake, each
+// with its own role or binding, registered with the twin and holding its own projects' data), and the ekm
+// worker; waits until each answers; writes what it seeded to .data/sandbox.json (`ekm sandbox describe`)
+// and one revocation to rehearse per key (.data/revoke-examples/<key>.txt; the first of each cloud also in
+// .data/revoke-example.txt and .data/revoke-example-gcp.txt); prints what to try next. Ctrl-C or
 // SIGTERM stops everything it started. Ports: EKM_TEMPORAL_PORT (7233), EKM_UI_PORT (8233),
 // EKM_MOTO_PORT (5050), EKM_OPENAI_PORT (5060), EKM_GCP_KMS_PORT (5070, the Google Cloud KMS fake, in
 // memory like moto), EKM_CODEC_PORT (5080, the codec server the Web UI decodes payloads through);
@@ -15,8 +16,7 @@ import { defaultTaskQueue } from '../common/taskQueue';
 import { dataDir, logsDir, projectRoot } from './paths';
 import { assertPortFree, portFromEnv, PortInUseError } from './ports';
 import { liveServices, logTail, stopAll, type ServiceProcess } from './process';
-import { seedDemoOrganisation, type DemoProject } from './openai/demo';
-import { seedGcpDemo } from './openai/gcpDemo';
+import { listSeededKeys, revokeFlagsFor, seedDemoKeys } from './demoKeys';
 import type { TwinBehaviour } from './openai/routes';
 import { startOpenAiTwin, type OpenAiTwin } from './openai/twin';
 import { sandboxCodecKeyId, startSandboxCodec, type SandboxCodec } from './codecSandbox';
@@ -119,9 +119,12 @@ async function main(): Promise<void> {
     gcp: { endpoint: gcpKms.address },
     behaviour,
   });
-  const demo = await seedDemoOrganisation({ awsEndpoint: moto.endpoint, twin });
-  // The same rehearsal for a Cloud KMS key; the fake's Data Access log (on) records OpenAI's Encrypts.
-  const gcpDemo = await seedGcpDemo({ fake: gcpKms, twin });
+  const seeded = await seedDemoKeys({ awsEndpoint: moto.endpoint, fake: gcpKms, twin });
+  // The first key of each cloud stays where sandbox.json has always described it; `keys` lists them all.
+  const demo = seeded.aws[0]!;
+  const gcpDemo = seeded.gcp[0]!;
+  const examplesDir = path.join(dataDir(), 'revoke-examples');
+  const keys = listSeededKeys(seeded, (name) => path.join(examplesDir, `${name}.txt`));
   // The worker signs every evidence chain with this key, made once and kept (its .pub verifies them).
   const evidenceKey = sandboxEvidenceKeyFile();
   const description = path.join(dataDir(), 'sandbox.json');
@@ -131,6 +134,7 @@ async function main(): Promise<void> {
       {
         ...demo,
         gcp: gcpDemo,
+        keys,
         temporal: { address: temporal.address, namespace: 'default', uiUrl: temporal.uiUrl },
         codec: { url: codec.url, keyFile: codec.keyFile, keyId: sandboxCodecKeyId },
         evidenceSigningKey: `${evidenceKey}.pub`,
@@ -148,15 +152,17 @@ async function main(): Promise<void> {
   console.log('ekm sandbox: starting the ekm worker …');
   // Project keys, like the admin key, are sandbox secrets: they reach the worker through its environment,
   // as real ones would; its configuration names only the variables.
-  const keyEnv = (prefix: string) => (p: DemoProject, i: number) => ({
-    id: p.id,
-    apiKey: p.apiKey,
-    variable: `${prefix}_${i + 1}`,
-  });
-  const projectKeys = [
-    ...demo.openai.projects.map(keyEnv('EKM_SANDBOX_PROJECT_KEY')),
-    ...gcpDemo.projects.map(keyEnv('EKM_SANDBOX_GCP_PROJECT_KEY')),
-  ];
+  // Every seeded key's projects, numbered per cloud in seeding order (the first demo's keep _1, _2).
+  const projectKeys = (['aws', 'gcp'] as const).flatMap((provider) =>
+    keys
+      .filter((k) => k.provider === provider)
+      .flatMap((k) => k.projects)
+      .map((p, i) => ({
+        id: p.id,
+        apiKey: p.apiKey,
+        variable: `${provider === 'aws' ? 'EKM_SANDBOX_PROJECT_KEY' : 'EKM_SANDBOX_GCP_PROJECT_KEY'}_${i + 1}`,
+      })),
+  );
   const projectKeyEnv = Object.fromEntries(projectKeys.map((p) => [p.variable, p.apiKey]));
   const gate = { approvers: sandboxApprovers, quorum: 1, deadlineSeconds: 86400 };
   const people = sandboxApproverKeys([...sandboxApprovers, sandboxRequester]);
@@ -197,43 +203,23 @@ async function main(): Promise<void> {
   const cli =
     path.relative(process.cwd(), projectRoot) === '' ? 'npx ekm' : `npx --prefix ${rel(projectRoot)} ekm`;
   const env = temporalPort === 7233 ? '' : `TEMPORAL_ADDRESS=${temporal.address} `;
-  // Every project on the key, and each one's file, response and model: what the runbook probes.
-  const projectFlags = (projects: DemoProject[]) => [
-    ...projects.map((p) => `--project ${p.id}`),
-    ...projects.flatMap((p) => [
-      `--probe ${p.id}:file:${p.probes.fileId}`,
-      `--probe ${p.id}:response:${p.probes.responseId}`,
-      `--probe ${p.id}:model:${p.probes.fineTunedModel}`,
-    ]),
-  ];
   const requestFlags = (ticket: string) => [
     `--requester ${sandboxRequester}`,
     `--signing-key ${rel(people[sandboxRequester]!.keyFile)}`,
     "--reason 'rehearsal of a key compromise'",
     `--ticket ${ticket}`,
   ];
-  const writeRevokeExample = (file: string, flags: string[]) =>
-    fs.writeFileSync(
-      path.join(dataDir(), file),
-      `${env}${cli} revoke start \\\n  ${flags.join(' \\\n  ')}\n`,
-    );
-  writeRevokeExample('revoke-example.txt', [
-    `--key ${demo.aws.keyAlias}`,
-    `--role ${demo.aws.roleArn}`,
-    '--method key-policy-deny',
-    `--external-key ${demo.openai.externalKeyId}`,
-    ...projectFlags(demo.openai.projects),
-    ...requestFlags('CHG-1'),
-  ]);
-  writeRevokeExample('revoke-example-gcp.txt', [
-    '--provider gcp',
-    `--key-name ${gcpDemo.keyName}`,
-    `--principal ${gcpDemo.principal}`,
-    '--method remove-binding',
-    `--external-key ${gcpDemo.externalKeyId}`,
-    ...projectFlags(gcpDemo.projects),
-    ...requestFlags('CHG-2'),
-  ]);
+  // A fresh folder: a start that seeds fewer keys must not leave commands for keys moto no longer has.
+  fs.rmSync(examplesDir, { recursive: true, force: true });
+  fs.mkdirSync(examplesDir, { recursive: true });
+  keys.forEach((key, i) => {
+    const flags = [...revokeFlagsFor(key), ...requestFlags(`CHG-${i + 1}`)];
+    const command = `${env}${cli} revoke start \\\n  ${flags.join(' \\\n  ')}\n`;
+    fs.writeFileSync(key.revokeExample, command);
+    // The README's walkthrough (and habit) use these two names for the first key of each cloud.
+    if (key.name === 'aws-1') fs.writeFileSync(path.join(dataDir(), 'revoke-example.txt'), command);
+    if (key.name === 'gcp-1') fs.writeFileSync(path.join(dataDir(), 'revoke-example-gcp.txt'), command);
+  });
   console.log(`
 ekm sandbox is up — everything on 127.0.0.1:
 
@@ -250,6 +236,8 @@ ekm sandbox is up — everything on 127.0.0.1:
   GCP demo key      ${gcpDemo.keyName}
   GCP demo project  ${gcpDemo.projects[0]!.id} on external key ${gcpDemo.externalKeyId}, granted to OpenAI's principal
                     ${gcpDemo.principal}
+  seeded keys       ${keys.length}: ${keys.map((k) => k.name).join(', ')} — each its own role or binding, registration and projects
+                    (the first of each cloud is the demo key above; \`sandbox describe\` lists them all)
   logs              ${rel(logsDir())}
 
 Try next, in another terminal:
@@ -264,6 +252,7 @@ Try next, in another terminal:
 Rehearse a revocation (the README walks through it; approvers: ${sandboxApprovers.join(', ')}):
   sh ${rel(path.join(dataDir(), 'revoke-example.txt'))}   (the full command with the demo's ids; \`revoke plan\` takes the same flags)
   sh ${rel(path.join(dataDir(), 'revoke-example-gcp.txt'))}   (the same for the Cloud KMS key: remove OpenAI's binding)
+  sh ${rel(examplesDir)}/<key>.txt   (one per seeded key, ${keys.map((k) => k.name).join(', ')}: rehearse several at once)
   ${env}${cli} status <workflow id> --watch
   ${env}${cli} approve <workflow id> --as alice@example.com --plan <hash from status> --signing-key ${rel(people['alice@example.com']!.keyFile)}
   (everyone's signing key is in ${rel(path.join(dataDir(), 'approver-keys'))}/; unsigned votes count here only, marked unauthenticated)

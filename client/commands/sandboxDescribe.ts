@@ -36,6 +36,31 @@ interface Description {
     projects: { id: string; probes: Record<string, string> }[];
   };
   gcpKms?: { address: string };
+  /** Every seeded key, the two above included; absent in a description written before several were seeded. */
+  keys?: DescribedKey[];
+}
+
+/** A seeded key as sandbox/demoKeys.ts writes it (the CLI reads the file, it does not import the sandbox). */
+type DescribedKey = {
+  name: string;
+  externalKeyId: string;
+  projects: { id: string }[];
+  revokeExample: string;
+} & (
+  | { provider: 'aws'; keyArn: string; keyAlias: string; roleArn: string }
+  | { provider: 'gcp'; keyName: string; principal: string }
+);
+
+/** One key in two lines: what it is and who uses it, then its registration, projects and revoke command. */
+function keyLines(key: DescribedKey): string[] {
+  const what =
+    key.provider === 'aws'
+      ? `${key.keyArn}  (${key.keyAlias})  role ${key.roleArn}`
+      : `${key.keyName}  principal ${key.principal}`;
+  return [
+    `  ${key.name.padEnd(12)} ${what}`,
+    `  ${''.padEnd(12)} external key ${key.externalKeyId}  projects ${key.projects.map((p) => p.id).join(', ')}  revoke: sh ${key.revokeExample}`,
+  ];
 }
 
 export function registerSandboxDescribe(sandbox: Command): void {
@@ -73,6 +98,12 @@ export function registerSandboxDescribe(sandbox: Command): void {
                 ...description.gcp.projects.map(
                   (p) => `project        ${p.id}  probes: ${Object.values(p.probes).join(', ')}`,
                 ),
+              ]
+            : []),
+          ...(description.keys
+            ? [
+                `seeded keys    ${description.keys.length}, each with its own role or binding, registration and projects:`,
+                ...description.keys.flatMap(keyLines),
               ]
             : []),
           `(--json adds the sandbox's admin key and project API keys)`,

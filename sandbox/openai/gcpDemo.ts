@@ -51,9 +51,17 @@ async function bindOnKey(
   } as IamRequest<'setIamPolicy'>);
 }
 
-export async function seedGcpDemo(options: { fake: GcpKmsFake; twin: OpenAiTwin }): Promise<GcpDemo> {
+export async function seedGcpDemo(options: {
+  fake: GcpKmsFake;
+  twin: OpenAiTwin;
+  /** Makes the key ring, key, registration and project names unique, so one fake holds several demos. */
+  suffix?: string;
+}): Promise<GcpDemo> {
   const { fake, twin } = options;
+  const suffix = options.suffix ?? '';
   const location = 'global';
+  const keyId = `ekm-demo${suffix}`;
+  // One custom role per project, as a customer defines it; seeding it again for another key is a no-op.
   const role = `projects/${fake.projectId}/roles/openaiEkmUse`;
   fake.defineCustomRole(role, [
     'cloudkms.cryptoKeyVersions.useToEncrypt',
@@ -68,12 +76,12 @@ export async function seedGcpDemo(options: { fake: GcpKmsFake; twin: OpenAiTwin 
   try {
     const [keyRing] = await kms.createKeyRing({
       parent: `projects/${fake.projectId}/locations/${location}`,
-      keyRingId: 'ekm-demo',
+      keyRingId: keyId,
       keyRing: {},
     });
     const [cryptoKey] = await kms.createCryptoKey({
       parent: keyRing.name!,
-      cryptoKeyId: 'ekm-demo',
+      cryptoKeyId: keyId,
       cryptoKey: { purpose: 'ENCRYPT_DECRYPT' },
     });
     const keyName = cryptoKey.name!;
@@ -85,18 +93,18 @@ export async function seedGcpDemo(options: { fake: GcpKmsFake; twin: OpenAiTwin 
       '/v1/organization/external_keys',
       {
         type: 'gcp',
-        name: 'ekm-demo-gcp',
+        name: `ekm-demo-gcp${suffix}`,
         workload_identity_project_number: sandboxWorkloadIdentity.projectNumber,
         workload_identity_pool_id: sandboxWorkloadIdentity.poolId,
         workload_identity_provider_id: sandboxWorkloadIdentity.providerId,
         audience: twin.store.data.orgId,
         kms_project_id: fake.projectId,
-        kms_key_ring_name: 'ekm-demo',
-        kms_key_name: 'ekm-demo',
+        kms_key_ring_name: keyId,
+        kms_key_name: keyId,
         kms_key_location: location,
       },
     );
-    const project = await seedDemoProject(twin, external.id, 'ekm-demo-gcp');
+    const project = await seedDemoProject(twin, external.id, `ekm-demo-gcp${suffix}`);
     return {
       projectId: fake.projectId,
       location,

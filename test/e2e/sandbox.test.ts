@@ -1,15 +1,21 @@
 // `npm start`'s launcher, run as a user runs it (on ports of its own and a data folder of its own):
-// it comes up and serves a real run, plans the revocations it suggests for both clouds' demo keys, counts
-// OpenAI's seeded uses of the Cloud KMS key, stops every child on SIGTERM, keeps workflows across a
-// restart, and refuses a taken port with a message that names it.
+// it comes up and serves a real run, seeds two keys per cloud that share nothing but the organisation
+// (checked in moto, the Cloud KMS fake and the twin), plans the revocations it suggests for the first and
+// an added key of each cloud, counts OpenAI's seeded uses of the Cloud KMS key, stops every child on
+// SIGTERM, keeps workflows across a restart, and refuses a taken port with a message that names it.
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { Client, Connection } from '@temporalio/client';
 import type { VerifyKeyUsageResult } from '../../common/usage';
+import type { SeededKey } from '../../sandbox/demoKeys';
+import { sandboxAwsCredentials } from '../../sandbox/openai/demo';
+import { kmsClientForFake } from '../../sandbox/openai/gcp/client';
 import { projectRoot } from '../../sandbox/paths';
 import { freePort } from '../../sandbox/ports';
 import { runCli } from '../fixtures/cli';
@@ -106,6 +112,113 @@ function suggestedRevokeFlags(dataDir: string, file = 'revoke-example.txt'): str
       const space = l.indexOf(' ');
       return [l.slice(0, space), l.slice(space + 1).replace(/^'(.*)'$/, '$1')];
     });
+}
+
+interface KeysDescribed {
+  keys: SeededKey[];
+  openai: { baseUrl: string; adminKey: string };
+  aws: { endpoint: string; region: string };
+  gcpKms: { address: string };
+}
+
+/**
+ * Each seeded key is its own in the world, not only in sandbox.json: the AWS key's role may use that key
+ * alone, the Cloud KMS key's own policy binds OpenAI's principal, the twin's registration names that key
+ * (and that role) and holds exactly the key's projects, and each project's data is readable with its key.
+ */
+async function assertKeysSeparate({ keys, openai, aws, gcpKms }: KeysDescribed): Promise<void> {
+  const distinct = (values: string[], what: string) =>
+    assert.equal(new Set(values).size, values.length, `${what} are not distinct: ${values.join(', ')}`);
+  distinct(
+    keys.map((k) => k.externalKeyId),
+    'registrations',
+  );
+  distinct(
+    keys.flatMap((k) => k.projects.map((p) => p.id)),
+    'projects',
+  );
+  const clientOptions = { endpoint: aws.endpoint, region: aws.region, credentials: sandboxAwsCredentials };
+  const kms = new KMSClient(clientOptions);
+  const iam = new IAMClient(clientOptions);
+  const gcp = kmsClientForFake(gcpKms.address);
+  try {
+    for (const key of keys) {
+      const registration = await call(
+        openai.baseUrl,
+        'GET',
+        `/v1/organization/external_keys/${key.externalKeyId}`,
+        openai.adminKey,
+      );
+      assert.equal(registration.status, 200, JSON.stringify(registration.body));
+      const registered = registration.body as Record<string, unknown> & { api_project_ids: string[] };
+      assert.deepEqual(
+        [...registered.api_project_ids].sort(),
+        key.projects.map((p) => p.id).sort(),
+        `${key.name}: the twin's projects on its registration`,
+      );
+      if (key.provider === 'aws') {
+        const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: key.keyArn }));
+        assert.equal(KeyMetadata?.KeyState, 'Enabled', key.name);
+        const roleName = key.roleArn.split('/').pop()!;
+        const { Role } = await iam.send(new GetRoleCommand({ RoleName: roleName }));
+        assert.equal(Role?.Arn, key.roleArn, key.name);
+        const { PolicyDocument } = await iam.send(
+          new GetRolePolicyCommand({ RoleName: roleName, PolicyName: 'openai-kms' }),
+        );
+        const policy = JSON.parse(decodeURIComponent(PolicyDocument!)) as {
+          Statement: { Resource: string }[];
+        };
+        assert.deepEqual(
+          policy.Statement.map((st) => st.Resource),
+          [key.keyArn],
+          `${key.name}: its role may use its own key only`,
+        );
+        assert.equal(registered.role_arn, key.roleArn, key.name);
+        assert.equal(registered.kms_arn, key.keyArn, key.name);
+      } else {
+        const [cryptoKey] = await gcp.getCryptoKey({ name: key.keyName });
+        assert.equal(cryptoKey.name, key.keyName, key.name);
+        const [policy] = await gcp.getIamPolicy({ resource: key.keyName } as Parameters<
+          typeof gcp.getIamPolicy
+        >[0]);
+        assert.ok(
+          (policy.bindings ?? []).some((b) => b.members?.includes(key.principal)),
+          `${key.name}: the key's own policy binds OpenAI's principal: ${JSON.stringify(policy.bindings)}`,
+        );
+        const [, , , location, , ring, , name] = key.keyName.split('/');
+        assert.deepEqual(
+          [registered.kms_key_location, registered.kms_key_ring_name, registered.kms_key_name],
+          [location, ring, name],
+          `${key.name}: the twin's registration names this key`,
+        );
+      }
+      for (const project of key.projects) {
+        const probe = await call(
+          openai.baseUrl,
+          'GET',
+          `/v1/responses/${project.probes.responseId}`,
+          project.apiKey,
+        );
+        assert.equal(probe.status, 200, `${key.name} ${project.id}: ${JSON.stringify(probe.body)}`);
+      }
+    }
+  } finally {
+    kms.destroy();
+    iam.destroy();
+    await gcp.close();
+  }
+  for (const provider of ['aws', 'gcp'] as const) {
+    const ofCloud = keys.filter((k) => k.provider === provider);
+    assert.equal(ofCloud.length, 2, `two ${provider} keys`);
+    distinct(
+      ofCloud.map((k) => (k.provider === 'aws' ? k.keyArn : k.keyName)),
+      `${provider} keys`,
+    );
+  }
+  distinct(
+    keys.flatMap((k) => (k.provider === 'aws' ? [k.roleArn] : [])),
+    'AWS roles',
+  );
 }
 
 async function stop(launched: Launch): Promise<void> {
@@ -206,6 +319,67 @@ describe('sandbox launcher (npm start)', function () {
     const planned = JSON.parse(plan.stdout) as { plan: { changes: string[] } };
     assert.match(planned.plan.changes[0]!, /PutKeyPolicy/);
 
+    // Two keys per cloud, each its own in moto, the fake and the twin, each with its revoke command; an
+    // added key of each cloud plans from its command as the first does.
+    const several = JSON.parse(described.stdout) as KeysDescribed;
+    assert.deepEqual(
+      several.keys.map((k) => k.name),
+      ['aws-1', 'gcp-1', 'aws-2', 'gcp-2'],
+    );
+    await assertKeysSeparate(several);
+    for (const key of several.keys)
+      assert.equal(key.revokeExample, path.join(dataDir, 'revoke-examples', `${key.name}.txt`));
+    assert.deepEqual(fs.readdirSync(path.join(dataDir, 'revoke-examples')).sort(), [
+      'aws-1.txt',
+      'aws-2.txt',
+      'gcp-1.txt',
+      'gcp-2.txt',
+    ]);
+    // The first of each cloud is also where it always was.
+    assert.equal(
+      fs.readFileSync(path.join(dataDir, 'revoke-examples', 'aws-1.txt'), 'utf8'),
+      fs.readFileSync(path.join(dataDir, 'revoke-example.txt'), 'utf8'),
+    );
+    assert.equal(
+      fs.readFileSync(path.join(dataDir, 'revoke-examples', 'gcp-1.txt'), 'utf8'),
+      fs.readFileSync(path.join(dataDir, 'revoke-example-gcp.txt'), 'utf8'),
+    );
+    const awsKey2 = several.keys.find((k) => k.name === 'aws-2');
+    assert.ok(awsKey2?.provider === 'aws');
+    const aws2Plan = await runCli(
+      ['revoke', 'plan', ...suggestedRevokeFlags(dataDir, 'revoke-examples/aws-2.txt'), '--json'],
+      { TEMPORAL_ADDRESS: address, EKM_DATA_DIR: dataDir },
+    );
+    assert.equal(aws2Plan.code, 0, aws2Plan.stderr);
+    const aws2Planned = JSON.parse(aws2Plan.stdout) as {
+      plan: { changes: string[]; projectsToArchive: string[] };
+    };
+    assert.ok(aws2Planned.plan.changes[0]!.includes(`PutKeyPolicy on ${awsKey2.keyArn}`), aws2Plan.stdout);
+    assert.ok(aws2Planned.plan.changes[0]!.includes(awsKey2.roleArn), aws2Plan.stdout);
+    assert.deepEqual(
+      [...aws2Planned.plan.projectsToArchive].sort(),
+      awsKey2.projects.map((p) => p.id).sort(),
+    );
+    const gcpKey2 = several.keys.find((k) => k.name === 'gcp-2');
+    assert.ok(gcpKey2?.provider === 'gcp');
+    const gcp2Plan = await runCli(
+      ['revoke', 'plan', ...suggestedRevokeFlags(dataDir, 'revoke-examples/gcp-2.txt'), '--json'],
+      { TEMPORAL_ADDRESS: address, EKM_DATA_DIR: dataDir },
+    );
+    assert.equal(gcp2Plan.code, 0, gcp2Plan.stderr);
+    const gcp2Planned = JSON.parse(gcp2Plan.stdout) as {
+      request: { keyName: string };
+      plan: { changes: string[]; projectsToArchive: string[] };
+    };
+    assert.equal(gcp2Planned.request.keyName, gcpKey2.keyName);
+    assert.ok(gcp2Planned.plan.changes[0]!.includes(`SetIamPolicy on ${gcpKey2.keyName}`), gcp2Plan.stdout);
+    assert.deepEqual(
+      gcp2Planned.plan.projectsToArchive,
+      gcpKey2.projects.map((p) => p.id),
+    );
+    assert.match(first.output(), /seeded keys\s+4: aws-1, gcp-1, aws-2, gcp-2/);
+    assert.ok(first.output().includes('revoke-examples/<key>.txt'), first.output());
+
     // The Cloud KMS demo: described (its project key kept like the AWS ones), suggested, and planned with
     // the same flags — the worker reads the key's IAM policy in the fake, reaches the twin with the GCP
     // project's key from its environment, and reads every probe.
@@ -258,12 +432,12 @@ describe('sandbox launcher (npm start)', function () {
     assert.ok((used.operations.Encrypt?.successful ?? 0) >= 1, JSON.stringify(used));
 
     let before: string[] = [];
-    for (let i = 0; i < 50 && before.length < 3; i++) {
+    for (let i = 0; i < 50 && before.length < 4; i++) {
       before = await workflowIds(address);
-      if (before.length < 3) await new Promise((r) => setTimeout(r, 200));
+      if (before.length < 4) await new Promise((r) => setTimeout(r, 200));
     }
-    // The two inspect runs, and the one `revoke plan` made to resolve the alias.
-    assert.equal(before.length, 3);
+    // The two inspect runs, and the ones the two AWS `revoke plan`s made to resolve their aliases.
+    assert.equal(before.length, 4);
     await stop(first);
 
     const second = launch(env);
