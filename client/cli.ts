@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { defaultTaskQueue as builtInTaskQueue } from '../common/taskQueue';
 import { registerAttest } from './commands/attest';
+import { registerResolve } from './commands/resolve';
 import { registerCancel } from './commands/cancel';
 import { registerCheck } from './commands/check';
 import { registerCodecServer } from './commands/codecServer';
@@ -53,6 +54,7 @@ export function buildProgram(): Command {
   registerApprove(program);
   registerReject(program);
   registerAttest(program);
+  registerResolve(program);
   registerCancel(program);
   registerRestore(program, taskQueue);
   registerEvidence(program);

@@ -19,6 +19,7 @@ import { runHeadline, type RunSubject } from '../common/runSubject';
 import { statusQuery } from '../workflows/revoke/messages';
 import { sandboxDescriptionFile } from './commands/sandboxDescribe';
 import { CliError, ExitCode, RefusedError, UsageError } from './errors';
+import type { StopView } from '../common/resolution';
 
 /** The workflow types a runbook command may address (`ekm key inspect` runs are not runbook runs). */
 export const runbookWorkflowTypes = ['revokeKey', 'restoreAccess', 'rotateKey'] as const;
@@ -266,6 +267,23 @@ export function renderTask(task: TaskView, workflowId: string): string[] {
   ];
 }
 
+/** A run stopped for a person: what it was making, what it found, and the three ways on. */
+export function renderStop(stop: StopView, workflowId: string): string[] {
+  return [
+    `stopped    ${stop.stopId} at the ${stop.step}: ${stop.why}`,
+    `           name ${stop.name}; stop hash ${stop.stopHash.slice(0, 12)}…; deadline ${stop.deadline}`,
+    ...(stop.candidates.length
+      ? stop.candidates.map((c) => `           found ${c.id}: ${c.description}`)
+      : ['           found nothing under that name']),
+    `           decide (one of ${stop.policy.approvers.join(', ')}; ${stop.policy.quorum} needed):`,
+    ...(stop.candidates.length
+      ? [`             ekm resolve ${workflowId} --as NAME --adopt ${stop.candidates[0]!.id}`]
+      : []),
+    `             ekm resolve ${workflowId} --as NAME --create-again`,
+    `             ekm resolve ${workflowId} --as NAME --abandon`,
+  ];
+}
+
 export function renderStatus(
   status: RunStatus<RunSubject>,
   execution?: WorkflowExecutionDescription,
@@ -284,6 +302,7 @@ export function renderStatus(
   ];
   if (status.openGate) lines.push(...renderGate(status.openGate, status, status.workflowId));
   if (status.openTask) lines.push(...renderTask(status.openTask, status.workflowId));
+  if (status.openStop) lines.push(...renderStop(status.openStop, status.workflowId));
   if (status.refusedVoteCount) {
     const last = status.refusedVotes.at(-1);
     lines.push(

@@ -51,14 +51,18 @@ function keyLine(row: Row): string | undefined {
   return key === null ? undefined : `${cloudOf[row.provider] ?? row.provider} key ${key}`;
 }
 
-const awaitingValues = [...gateKinds.map((k) => `approval:${k}`), ...taskKinds.map((k) => `task:${k}`)];
+const awaitingValues = [
+  ...gateKinds.map((k) => `approval:${k}`),
+  ...taskKinds.map((k) => `task:${k}`),
+  'resolution',
+];
 
 /** `approval`, `task`, or one exact value (approval:revoke, task:chatgpt-verify, …) → the values to match. */
 function awaitingFilter(what: string): string[] {
   if (what === 'approval' || what === 'task') return awaitingValues.filter((v) => v.startsWith(`${what}:`));
   if (awaitingValues.includes(what)) return [what];
   throw new UsageError(
-    `--awaiting: ${JSON.stringify(what)} is not something a run waits for: give approval, task, or one of ${awaitingValues.join(', ')}`,
+    `--awaiting: ${JSON.stringify(what)} is not something a run waits for: give approval, task, resolution, or one of ${awaitingValues.join(', ')}`,
   );
 }
 
@@ -70,7 +74,10 @@ export function registerList(program: Command): void {
     .description(
       'list revocation and restore runs, newest first (with --awaiting: those waiting for a person)',
     )
-    .option('--awaiting <what>', 'approval | task | one value such as approval:revoke or task:chatgpt-verify')
+    .option(
+      '--awaiting <what>',
+      'approval | task | resolution | one value such as approval:revoke or task:chatgpt-verify',
+    )
     .option('--limit <n>', 'at most this many runs', '50')
     .option('--json', 'print JSON')
     .action(async (flags: ListFlags) => {
