@@ -128,6 +128,19 @@ export function evidenceMarkdown(run: RunStatus<RunSubject>): string {
         `- \`${t.taskId}\` ${t.asks} → ${t.answer ? `**${t.answer.outcome}** by ${t.answer.by} at ${t.answer.at ?? t.answer.recordedAt}${t.answer.ticketReference ? `, ticket ${t.answer.ticketReference}` : ''}` : t.expired ? 'expired' : 'open'}`,
       );
   }
+  if (run.stops?.length) {
+    lines.push('', '## Stopped for a person', '');
+    for (const stop of run.stops) {
+      lines.push(
+        `- \`${stop.stopId}\` at the ${stop.step} (${stop.name}): ${stop.why} → **${stop.decision ?? 'open'}**${stop.decidedAt ? ` at ${stop.decidedAt}` : ''}`,
+        ...stop.candidates.map((c) => `  - found \`${c.id}\`: ${c.description}`),
+        ...stop.votes.map(
+          (v) =>
+            `  - ${v.choice}${v.resource ? ` ${v.resource}` : ''} by ${v.approver} at ${v.at} (${v.authenticated ? 'signature verified' : v.authenticated === false ? 'unsigned: a sandbox took the name on trust' : 'unauthenticated name'})${v.comment ? `: ${v.comment}` : ''}`,
+        ),
+      );
+    }
+  }
   lines.push('', '## Steps', '');
   for (const s of run.steps)
     lines.push(

@@ -45,6 +45,7 @@ describe('worker configuration', function () {
       approvals: { gates: {}, signers: {}, taskDeadlineSeconds: 604800 },
       notifications: {},
       evidence: { directory: './ekm-evidence' },
+      ownership: { secretEnv: 'EKM_OWNERSHIP_SECRET' },
       shutdownGraceSeconds: 30,
     });
   });
