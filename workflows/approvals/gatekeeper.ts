@@ -4,6 +4,7 @@
 // reminds at half-time. A vote or attestation must carry its person's signature over a statement bound to
 // this run, the gate or task and the plan — rebuilt here from what the run knows, so a signature made for
 // anything else fails; only a sandbox worker takes unsigned ones, and records them as unauthenticated.
+import type { z } from 'zod';
 import { condition, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { EkmActivities } from '../../activities';
 import {
@@ -52,6 +53,19 @@ const { notify } = proxyActivities<EkmActivities>({
 /** At most this many refused signal votes are kept (the rest are only counted), so a flood cannot fill history. */
 const refusedKept = 20;
 
+/** An Update validator: the message must parse, then pass `refuse` (undefined when it counts); a refusal never reaches history. */
+function validatorOf<T>(
+  schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: z.ZodError } },
+  refuse: (message: T) => string | undefined,
+): (message: unknown) => void {
+  return (message) => {
+    const parsed = schema.safeParse(message);
+    if (!parsed.success) throw new Error(describeIssues(parsed.error));
+    const why = refuse(parsed.data);
+    if (why) throw new Error(why);
+  };
+}
+
 export type GateKind = 'revoke' | 'archive' | 'deletion' | 'restore' | 'rotate';
 
 export class Gatekeeper {
@@ -98,21 +112,19 @@ export class Gatekeeper {
     setHandler(attestUpdate, (attestation) => this.attest(attestation), {
       description:
         'Answer the open human task: {taskId, by, outcome, at?, ticketReference?, note?} — see `ekm status` for the task.',
-      validator: (attestation) => {
-        const parsed = attestationSchema.safeParse(attestation);
-        if (!parsed.success) throw new Error(describeIssues(parsed.error));
-        const why =
+      validator: validatorOf(
+        attestationSchema,
+        (attestation) =>
           refuseAttestation(
-            parsed.data,
+            attestation,
             status.openTask,
             this.settings?.approvals.attesters ?? [],
             this.requester,
           ) ??
-          this.whyUnsigned(parsed.data.signature, () =>
-            attestationStatement(this.run(), status.plan?.hash ?? '', parsed.data),
-          );
-        if (why) throw new Error(why);
-      },
+          this.whyUnsigned(attestation.signature, () =>
+            attestationStatement(this.run(), status.plan?.hash ?? '', attestation),
+          ),
+      ),
     });
   }
 
@@ -121,14 +133,12 @@ export class Gatekeeper {
     setHandler(resolveUpdate, (resolution) => this.acceptResolution(resolution), {
       description:
         'Resolve the open stop: {stopId, stopHash, choice: adopt|create-again|abandon, resource?, approver} — see `ekm status` for the stop and its candidates.',
-      validator: (resolution) => {
-        const parsed = resolutionSchema.safeParse(resolution);
-        if (!parsed.success) throw new Error(describeIssues(parsed.error));
-        const why =
-          refuseResolution(parsed.data, this.record.status.openStop, this.requester, Date.now()) ??
-          this.whyUnsigned(parsed.data.signature, () => resolutionStatement(this.run(), parsed.data));
-        if (why) throw new Error(why);
-      },
+      validator: validatorOf(
+        resolutionSchema,
+        (resolution) =>
+          refuseResolution(resolution, this.record.status.openStop, this.requester, Date.now()) ??
+          this.whyUnsigned(resolution.signature, () => resolutionStatement(this.run(), resolution)),
+      ),
     });
   }
 

@@ -291,17 +291,7 @@ async function provisionGcpReplacement(
   const registration = baseline.externalKey?.gcp;
   if (request.product !== 'api' || !registration) return made; // ChatGPT Enterprise: support takes it from here
 
-  // The role OpenAI's principal held on the old key (a custom role with the two use permissions, as
-  // OpenAI's setup has customers make); the predefined encrypter/decrypter when it held none directly.
-  const role = before.bindings.find(
-    (b) => b.resource === request.keyName && b.member === request.principal && !b.condition,
-  )?.role;
-  await call('change', 'grantGcpOpenAiAccess', 'give OpenAI access to the replacement key', {
-    keyName: key.keyName,
-    principal: request.principal,
-    ...(role ? { role } : {}),
-    approval,
-  });
+  await giveOpenAiItsOldRole(request, key.keyName, before, approval);
   return withOpenAiSide(
     made,
     (name) => ({ type: 'gcp', name, gcp: { ...registration, keyName: key.keyName } }),
@@ -310,6 +300,28 @@ async function provisionGcpReplacement(
     tag,
     gates,
   );
+}
+
+/**
+ * OpenAI's principal gets, on the replacement key, the role it held on the old one (a custom role with the
+ * two use permissions, as OpenAI's setup has customers make); the predefined encrypter/decrypter when it
+ * held none directly.
+ */
+export async function giveOpenAiItsOldRole(
+  request: GcpRevokeKeyRequest,
+  keyName: string,
+  before: GcpAccessSnapshot,
+  approval: ApprovalProof,
+): Promise<void> {
+  const role = before.bindings.find(
+    (b) => b.resource === request.keyName && b.member === request.principal && !b.condition,
+  )?.role;
+  await call('change', 'grantGcpOpenAiAccess', 'give OpenAI access to the replacement key', {
+    keyName,
+    principal: request.principal,
+    ...(role ? { role } : {}),
+    approval,
+  });
 }
 
 type Registration = RegisterAwsKeyRequest | RegisterGcpKeyRequest;

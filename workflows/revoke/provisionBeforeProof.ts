@@ -18,7 +18,7 @@ import type { ApprovalProof } from '../../common/approvalProof';
 import type { RegisterAwsKeyRequest, RegisterGcpKeyRequest } from '../../activities';
 import { call } from './call';
 import type { AccessSnapshot } from './cloud';
-import type { Replacement } from './provision';
+import { giveOpenAiItsOldRole, type Replacement } from './provision';
 import { rootMessage } from '../../common/rootMessage';
 
 /**
@@ -139,17 +139,7 @@ async function provisionGcpReplacement(
   const registration = baseline.externalKey?.gcp;
   if (request.product !== 'api' || !registration) return replacement; // ChatGPT Enterprise: support takes it from here
 
-  // The role OpenAI's principal held on the old key (a custom role with the two use permissions, as
-  // OpenAI's setup has customers make); the predefined encrypter/decrypter when it held none directly.
-  const role = before.bindings.find(
-    (b) => b.resource === request.keyName && b.member === request.principal && !b.condition,
-  )?.role;
-  await call('change', 'grantGcpOpenAiAccess', 'give OpenAI access to the replacement key', {
-    keyName: key.keyName,
-    principal: request.principal,
-    ...(role ? { role } : {}),
-    approval,
-  });
+  await giveOpenAiItsOldRole(request, key.keyName, before, approval);
   return withOpenAiSide(
     replacement,
     (name) => ({ type: 'gcp', name, gcp: { ...registration, keyName: key.keyName } }),

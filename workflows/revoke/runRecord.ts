@@ -98,6 +98,11 @@ export class RunRecord<R extends RunSubject = RevokeKeyRequest> {
         `✋ gate \`${s.openGate.gateId}\` open for plan \`${s.openGate.planHash.slice(0, 12)}…\` until ${s.openGate.deadline}: ${s.openGate.votes.length}/${s.openGate.policy.quorum} approvals from ${s.openGate.policy.approvers.join(', ')}`,
       );
     if (s.openTask) lines.push('', `✋ task \`${s.openTask.taskId}\`: ${s.openTask.asks}`);
+    if (s.openStop)
+      lines.push(
+        '',
+        `✋ stopped \`${s.openStop.stopId}\` at the ${s.openStop.step}: ${s.openStop.why} — \`ekm resolve ${s.workflowId} --adopt … | --create-again | --abandon\` by ${s.openStop.policy.approvers.join(', ')} until ${s.openStop.deadline}`,
+      );
     setCurrentDetails(lines.join('\n'));
   }
 }
