@@ -96,7 +96,8 @@ export function workerOwnership(config: WorkerConfig, env = process.env): Owners
       env,
     );
   } catch (err) {
-    if (err instanceof OwnershipSecretError) throw new WorkerConfigError(`worker configuration: ${err.message}`);
+    if (err instanceof OwnershipSecretError)
+      throw new WorkerConfigError(`worker configuration: ${err.message}`);
     throw err;
   }
 }

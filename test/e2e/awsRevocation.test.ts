@@ -324,7 +324,10 @@ describe('AWS revocation activities', function () {
     world = await startTwinWorld();
     const clients = clientsOf(world);
     const workflowId = `ekm-key:test-${unique()}`;
-    const created = await createReplacementKeyOnce(clients, testOwnership())({
+    const created = await createReplacementKeyOnce(
+      clients,
+      testOwnership(),
+    )({
       workflowId,
       step: 'replacement-key',
       description: 'ekm test: replacement',
@@ -404,7 +407,10 @@ describe('AWS revocation activities', function () {
       failureOfType(EkmError.NameTaken, new RegExp(`${planted.KeyMetadata!.Arn}.*without this worker`)),
     );
     // A key the worker made under its proof is found; beside a planted one, a person still decides.
-    const ours = await createReplacementKeyOnce(clientsOf(world), testOwnership())({
+    const ours = await createReplacementKeyOnce(
+      clientsOf(world),
+      testOwnership(),
+    )({
       workflowId,
       step: 'replacement-key-2',
       description: 'ekm test: replacement',
@@ -462,7 +468,10 @@ describe('AWS revocation activities', function () {
     const clients = { kms: new KMSClient(options), iam: new IAMClient(options) };
     try {
       await assert.rejects(
-        createReplacementKeyOnce(clients, testOwnership())({
+        createReplacementKeyOnce(
+          clients,
+          testOwnership(),
+        )({
           workflowId: 'ekm-key:once',
           step: 'replacement-key',
           description: 'x',

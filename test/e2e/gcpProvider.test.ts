@@ -421,7 +421,10 @@ describe('Google Cloud KMS provider activities (against the Cloud KMS fake)', fu
       assert.match(failure.message, /taken by .*without this worker/);
       // Another run's own key is not this run's either, though the same worker marked it.
       const run2 = { workflowId: 'ekm-key:run-2', runId: 'run-2' };
-      await createGcpReplacementKeyActivity(w.clients, testOwnership(run2))({
+      await createGcpReplacementKeyActivity(
+        w.clients,
+        testOwnership(run2),
+      )({
         keyName: key,
         newKeyId: 'theirs',
         workflowId: 'run-2',
