@@ -26,6 +26,7 @@ import {
 import { call, openAiReadsOldFile, type TwinWorld } from '../fixtures/twin';
 import { recordForReplay } from '../fixtures/replay';
 import { withWorker, type WorkerContext } from '../fixtures/worker';
+import { runTag } from '../../workflows/revoke/provision';
 
 const scenario = awsScenario;
 
@@ -265,7 +266,7 @@ describe('revokeKey guards (aws)', function () {
       await vote(handle, 'archive', approvers[1]!);
       const status = await ended(handle);
       assert.equal(status.endState, 'completed', status.endReason);
-      const suffix = status.runId.slice(0, 8);
+      const suffix = runTag(status.runId);
       const keys = w.twin.store.data.externalKeys.filter((k) => k.name === `ekm-${suffix}`);
       assert.equal(keys.length, 1);
       assert.equal(keys[0]!.id, status.replacement?.externalKeyId);

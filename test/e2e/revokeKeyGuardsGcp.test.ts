@@ -48,6 +48,7 @@ import {
 import { call } from '../fixtures/twin';
 import { startGrpcProxy, type GrpcFault, type GrpcProxy } from '../fixtures/grpcProxy';
 import { withWorker, type WorkerContext } from '../fixtures/worker';
+import { runTag } from '../../workflows/revoke/provision';
 
 const encrypterDecrypter = 'roles/cloudkms.cryptoKeyEncrypterDecrypter';
 
@@ -400,7 +401,7 @@ describe('revokeKey guards (gcp)', function () {
         assert.equal(proxy!.hits(setIamPolicy), 1);
         const armed = await call(w.twin.url, 'GET', '/_twin/faults', w.adminKey);
         assert.deepEqual((armed.body as { data: unknown[] }).data, []);
-        const suffix = status.runId.slice(0, 8);
+        const suffix = runTag(status.runId);
         const replacement = status.replacement as { keyName?: string; externalKeyId?: string };
 
         // One replacement key in the ring, the run's; OpenAI's principal bound on it once.
