@@ -126,7 +126,7 @@ describe('ekm CLI: the revocation runbook', function () {
             await cli([
               'revoke',
               'plan',
-              ...revokeFlagsFor(request, taskQueue, w.demo.aws.keyAlias),
+              ...revokeFlagsFor(request, taskQueue, { key: w.demo.aws.keyAlias }),
               '--json',
             ]),
             'plan',

@@ -13,8 +13,8 @@ import { keyWorkflowId, type GcpRevokeKeyInput } from '../../common/revoke';
 import type { RunStatus } from '../../common/runStatus';
 import { EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import { freePort } from '../../sandbox/ports';
-import { approverKey, signersFor } from '../fixtures/approverKeys';
-import { runCli, ok, until } from '../fixtures/cli';
+import { signersFor } from '../fixtures/approverKeys';
+import { revokeFlagsFor, runCli, ok, signingKeyFile, until } from '../fixtures/cli';
 import { devEnvironment } from '../fixtures/environments';
 import {
   approvers,
@@ -38,26 +38,6 @@ interface ListRow {
   provider: string;
   keyArn?: string | null;
   keyName?: string | null;
-}
-
-/** The flags that ask for this Google Cloud request, as a person would type them (requester: EKM_USER). */
-function gcpRevokeFlags(r: GcpRevokeKeyInput, taskQueue: string): string[] {
-  return [
-    ...['--provider', 'gcp', '--key-name', r.keyName, '--principal', r.principal, '--method', r.method],
-    ...['--external-key', r.externalKeyId!],
-    ...r.projectIds!.flatMap((p) => ['--project', p]),
-    ...r.probes!.flatMap((p) => ['--probe', `${p.projectId}:${p.kind}:${p.id}`]),
-    ...['--reason', r.reason, '--ticket', r.changeTicket, '--no-replace', '--task-queue', taskQueue],
-  ];
-}
-
-/** A person's signing key as `ekm keys init` leaves it: PKCS#8 PEM, readable by its owner only. */
-function signingKeyFile(dir: string, person: string): string {
-  const file = path.join(dir, `${person}.pem`);
-  fs.writeFileSync(file, approverKey(person).privateKey.export({ format: 'pem', type: 'pkcs8' }), {
-    mode: 0o600,
-  });
-  return file;
 }
 
 /** Who OpenAI's principal is bound to on the key, as Cloud KMS answers (the real client, the fake). */
@@ -115,7 +95,7 @@ describe('ekm CLI: a Google Cloud revocation', function () {
       reason: 'rehearsal',
       changeTicket: 'CHG-1',
     };
-    const base = gcpRevokeFlags(request, 'nobody');
+    const base = revokeFlagsFor(request, 'nobody');
     const replace = (flag: string, value: string) => {
       const i = base.indexOf(flag);
       return [...base.slice(0, i), flag, value, ...base.slice(i + 2)];
@@ -191,7 +171,7 @@ describe('ekm CLI: a Google Cloud revocation', function () {
     await withWorker(
       await devEnvironment(),
       async ({ taskQueue }) => {
-        const flags = gcpRevokeFlags(request, taskQueue);
+        const flags = revokeFlagsFor(request, taskQueue);
         const status = async (): Promise<StatusJson> =>
           JSON.parse(ok(await cli(['status', workflowId, '--json']), 'status').stdout) as StatusJson;
         const gateOpen = (kind: string) =>
