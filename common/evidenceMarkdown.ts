@@ -128,6 +128,21 @@ export function evidenceMarkdown(run: RunStatus<RunSubject>): string {
         `- \`${t.taskId}\` ${t.asks} → ${t.answer ? `**${t.answer.outcome}** by ${t.answer.by} at ${t.answer.at ?? t.answer.recordedAt}${t.answer.ticketReference ? `, ticket ${t.answer.ticketReference}` : ''}` : t.expired ? 'expired' : 'open'}`,
       );
   }
+  if (run.stops?.length) {
+    // Where a name the run gives was taken by something it could not prove it made: what it found, and
+    // what a person decided.
+    lines.push('', '## Stops for a person', '');
+    for (const stop of run.stops) {
+      lines.push(
+        `- \`${stop.stopId}\` at the ${stop.step} (${stop.name}), stop hash \`${stop.stopHash.slice(0, 16)}…\`: ${stop.why} → **${stop.decision ?? 'open'}**${stop.decidedAt ? ` at ${stop.decidedAt}` : ''}`,
+        ...stop.candidates.map((c) => `  - found ${c.id}: ${c.description}`),
+      );
+      for (const v of stop.votes)
+        lines.push(
+          `  - ${v.choice}${v.resource ? ` ${v.resource}` : ''} by ${v.approver} at ${v.at} (${v.authenticated ? 'signature verified' : v.authenticated === false ? 'unsigned: a sandbox took the name on trust' : 'unauthenticated name'})${v.comment ? `: ${v.comment}` : ''}`,
+        );
+    }
+  }
   lines.push('', '## Steps', '');
   for (const s of run.steps)
     lines.push(
