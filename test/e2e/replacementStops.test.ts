@@ -14,6 +14,7 @@ import { GetRoleCommand, GetRolePolicyCommand, CreateRoleCommand } from '@aws-sd
 import { CreateKeyCommand, DescribeKeyCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { folderFor } from '../../activities/evidence/store';
+import { verifyChain } from '../../activities/evidence/verify';
 import {
   ownerProofTag,
   replacementKeyPolicyName,
@@ -162,6 +163,37 @@ async function resolve(
 /** The run's evidence folder, checked against the schema and its chain; the record. */
 function evidenceOf(evidenceDir: string, status: Status): Status {
   return assertEvidence(path.join(evidenceDir, folderFor(status.workflowId), status.runId));
+}
+
+/**
+ * What an auditor checks of a stop beyond evidence.json: the decision is in the signed chain (evidence.json
+ * edited to say otherwise no longer verifies, the resolution's signature is checked with the votes'), and
+ * evidence.md shows it.
+ */
+function assertStopInChainAndMarkdown(evidenceDir: string, status: Status, decision: string, by: string) {
+  const folder = path.join(evidenceDir, folderFor(status.workflowId), status.runId);
+  const chain = JSON.parse(fs.readFileSync(path.join(folder, 'chain.json'), 'utf8')) as {
+    records: { kind: string; body: StopView }[];
+  };
+  const stops = chain.records.filter((r) => r.kind === 'stop');
+  assert.deepEqual(
+    stops.map((r) => r.body.decision),
+    [decision],
+  );
+  const record = JSON.parse(fs.readFileSync(path.join(folder, 'evidence.json'), 'utf8')) as Status;
+  const verdict = verifyChain(chain, { evidence: record });
+  assert.ok(verdict.ok, verdict.summary);
+  // Two gates' votes and the resolution, each signed.
+  assert.match(verdict.summary, /; 3 signed vote\(s\) verified/);
+  const edited = structuredClone(record);
+  edited.stops![0]!.decision = decision === 'abandon' ? 'create-again' : 'abandon';
+  const tampered = verifyChain(chain, { evidence: edited });
+  assert.equal(tampered.ok, false, 'an edited decision in evidence.json is caught');
+  assert.equal(tampered.failed?.kind, 'stop');
+  const markdown = fs.readFileSync(path.join(folder, 'evidence.md'), 'utf8');
+  assert.match(markdown, /## Stops for a person/);
+  const [choice, resource] = decision.split(' ');
+  assert.ok(markdown.includes(`${choice}${resource ? ` ${resource}` : ''} by ${by} at `), markdown);
 }
 
 /** The stops a record keeps: each decided, by whom, as an auditor reads it. */
@@ -333,6 +365,7 @@ describe('replacement stops: a name the run gives, taken by something it cannot 
       assert.ok(all.every((p) => p.external_key_id !== planted.id));
       const record = evidenceOf(evidenceDir, status);
       assertDecided(record, 'create-again', /^replacement external key$/, approvers[0]!);
+      assertStopInChainAndMarkdown(evidenceDir, status, 'create-again', approvers[0]!);
       assert.equal(record.endState, 'completed');
     });
   });
@@ -389,6 +422,7 @@ describe('replacement stops: a name the run gives, taken by something it cannot 
       );
       const record = evidenceOf(evidenceDir, status);
       assertDecided(record, `adopt ${planted.id}`, /^replacement project for /, approvers[1]!);
+      assertStopInChainAndMarkdown(evidenceDir, status, `adopt ${planted.id}`, approvers[1]!);
     });
   });
 
@@ -444,6 +478,7 @@ describe('replacement stops: a name the run gives, taken by something it cannot 
         assert.equal(plantedNow.KeyMetadata?.KeyState, 'Enabled');
         const record = evidenceOf(evidenceDir, status);
         assertDecided(record, 'abandon', /^replacement KMS key$/, approvers[1]!);
+        assertStopInChainAndMarkdown(evidenceDir, status, 'abandon', approvers[1]!);
         assert.equal(record.endState, 'archived');
       },
       { request: { deleteAfterDays: 7 } },
@@ -567,6 +602,7 @@ describe('replacement stops: a name the run gives, taken by something it cannot 
         assert.ok(tags.Tags?.some((t) => t.TagKey === ownerProofTag));
         const record = evidenceOf(evidenceDir, status);
         assertDecided(record, `adopt ${roleName}`, /^replacement role$/, approvers[0]!);
+        assertStopInChainAndMarkdown(evidenceDir, status, `adopt ${roleName}`, approvers[0]!);
       });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -635,6 +671,7 @@ describe('replacement stops: a name the run gives, taken by something it cannot 
         assert.equal(own[0]!.api_project_ids.length, w.projects.length);
         const record = evidenceOf(worker.evidenceDir, status);
         assertDecided(record, 'create-again', /^replacement key$/, approvers[0]!);
+        assertStopInChainAndMarkdown(worker.evidenceDir, status, 'create-again', approvers[0]!);
       },
       worker,
     );

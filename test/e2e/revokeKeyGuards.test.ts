@@ -10,6 +10,7 @@ import { keyWorkflowId, type AwsRevocationMethod, type RevokeKeyInput } from '..
 import type { RunStatus } from '../../common/runStatus';
 import { voteSignal, voteUpdate, statusQuery } from '../../workflows/revoke/messages';
 import { restoreAccess } from '../../workflows/restoreAccess';
+import { runTag } from '../../workflows/revoke/provision';
 import { revokeKey } from '../../workflows/revokeKey';
 import { devEnvironment } from '../fixtures/environments';
 import {
@@ -265,7 +266,8 @@ describe('revokeKey guards (aws)', function () {
       await vote(handle, 'archive', approvers[1]!);
       const status = await ended(handle);
       assert.equal(status.endState, 'completed', status.endReason);
-      const suffix = status.runId.slice(0, 8);
+      // Names carry the run's tag: 16 hex of sha256 of the whole run id (workflows/revoke/provision.ts).
+      const suffix = runTag(status.runId);
       const keys = w.twin.store.data.externalKeys.filter((k) => k.name === `ekm-${suffix}`);
       assert.equal(keys.length, 1);
       assert.equal(keys[0]!.id, status.replacement?.externalKeyId);

@@ -31,6 +31,7 @@ import type { RunSubject } from '../../common/runSubject';
 import { watchWorkflowId } from '../../common/watchdog';
 import { voteSignal, voteUpdate, statusQuery } from '../../workflows/revoke/messages';
 import { restoreAccess } from '../../workflows/restoreAccess';
+import { runTag } from '../../workflows/revoke/provision';
 import { revokeKey } from '../../workflows/revokeKey';
 import { devEnvironment } from '../fixtures/environments';
 import {
@@ -400,7 +401,8 @@ describe('revokeKey guards (gcp)', function () {
         assert.equal(proxy!.hits(setIamPolicy), 1);
         const armed = await call(w.twin.url, 'GET', '/_twin/faults', w.adminKey);
         assert.deepEqual((armed.body as { data: unknown[] }).data, []);
-        const suffix = status.runId.slice(0, 8);
+        // Names carry the run's tag: 16 hex of sha256 of the whole run id (workflows/revoke/provision.ts).
+        const suffix = runTag(status.runId);
         const replacement = status.replacement as { keyName?: string; externalKeyId?: string };
 
         // One replacement key in the ring, the run's; OpenAI's principal bound on it once.
