@@ -17,6 +17,8 @@ export const recordKinds = [
   'step',
   'gate',
   'task',
+  /** A stop for a person (the replacement's name taken) with the resolutions given; none in older runs. */
+  'stop',
   'cache-wait',
   'usage',
   'rotation',
@@ -83,6 +85,7 @@ type EndBody = Pick<
   | 'endReason'
   | 'openGate'
   | 'openTask'
+  | 'openStop'
   | 'refusedVotes'
   | 'refusedVoteCount'
   | 'deletionWatch'
@@ -91,8 +94,9 @@ type EndBody = Pick<
 
 /**
  * The records (before hashing) a status becomes, in a fixed order: the header (request, settings, plans),
- * one per step, one per gate with its votes, one per human task, the cache wait, the audit trail, the
- * rotation, the end. Only what the status holds: no clock, no randomness, so a retried write derives the
+ * one per step, one per gate with its votes, one per human task, one per stop for a person with its
+ * resolutions (none when the run never stopped: older chains derive the same records), the cache wait,
+ * the audit trail, the rotation, the end. Only what the status holds: no clock, no randomness, so a retried write derives the
  * same records and the same bytes.
  */
 export function chainEntries(
@@ -116,6 +120,7 @@ export function chainEntries(
     endReason: run.endReason,
     openGate: run.openGate,
     openTask: run.openTask,
+    openStop: run.openStop,
     refusedVotes: run.refusedVotes,
     refusedVoteCount: run.refusedVoteCount,
     deletionWatch: run.deletionWatch,
@@ -126,6 +131,7 @@ export function chainEntries(
     ...run.steps.map((body) => ({ kind: 'step' as const, body })),
     ...run.gates.map((body) => ({ kind: 'gate' as const, body })),
     ...run.tasks.map((body) => ({ kind: 'task' as const, body })),
+    ...(run.stops ?? []).map((body) => ({ kind: 'stop' as const, body })),
     ...(run.cacheWait ? [{ kind: 'cache-wait' as const, body: run.cacheWait }] : []),
     ...(run.usage ? [{ kind: 'usage' as const, body: run.usage }] : []),
     ...(run.rotation ? [{ kind: 'rotation' as const, body: run.rotation }] : []),
@@ -138,6 +144,7 @@ export function statusFromChain(chain: EvidenceChain): RunStatus<RunSubject> {
   const of = (kind: RecordKind) => chain.records.filter((r) => r.kind === kind).map((r) => r.body);
   const header = of('header')[0] as HeaderBody;
   const end = of('end')[0] as EndBody;
+  const stops = of('stop') as NonNullable<RunStatus<RunSubject>['stops']>;
   return {
     workflowId: header.workflowId,
     runId: header.runId,
@@ -151,6 +158,8 @@ export function statusFromChain(chain: EvidenceChain): RunStatus<RunSubject> {
     openGate: end.openGate,
     tasks: of('task') as RunStatus<RunSubject>['tasks'],
     openTask: end.openTask,
+    ...(stops.length ? { stops } : {}),
+    openStop: end.openStop,
     refusedVotes: end.refusedVotes,
     refusedVoteCount: end.refusedVoteCount,
     cacheWait: of('cache-wait')[0] as RunStatus<RunSubject>['cacheWait'],

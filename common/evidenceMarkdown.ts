@@ -129,16 +129,18 @@ export function evidenceMarkdown(run: RunStatus<RunSubject>): string {
       );
   }
   if (run.stops?.length) {
-    lines.push('', '## Stopped for a person', '');
+    // Where a name the run gives was taken by something it could not prove it made: what it found, and
+    // what a person decided.
+    lines.push('', '## Stops for a person', '');
     for (const stop of run.stops) {
       lines.push(
-        `- \`${stop.stopId}\` at the ${stop.step} (${stop.name}): ${stop.why} → **${stop.decision ?? 'open'}**${stop.decidedAt ? ` at ${stop.decidedAt}` : ''}`,
-        ...stop.candidates.map((c) => `  - found \`${c.id}\`: ${c.description}`),
-        ...stop.votes.map(
-          (v) =>
-            `  - ${v.choice}${v.resource ? ` ${v.resource}` : ''} by ${v.approver} at ${v.at} (${v.authenticated ? 'signature verified' : v.authenticated === false ? 'unsigned: a sandbox took the name on trust' : 'unauthenticated name'})${v.comment ? `: ${v.comment}` : ''}`,
-        ),
+        `- \`${stop.stopId}\` at the ${stop.step} (${stop.name}), stop hash \`${stop.stopHash.slice(0, 16)}…\`: ${stop.why} → **${stop.decision ?? 'open'}**${stop.decidedAt ? ` at ${stop.decidedAt}` : ''}`,
+        ...stop.candidates.map((c) => `  - found ${c.id}: ${c.description}`),
       );
+      for (const v of stop.votes)
+        lines.push(
+          `  - ${v.choice}${v.resource ? ` ${v.resource}` : ''} by ${v.approver} at ${v.at} (${v.authenticated ? 'signature verified' : v.authenticated === false ? 'unsigned: a sandbox took the name on trust' : 'unauthenticated name'})${v.comment ? `: ${v.comment}` : ''}`,
+        );
     }
   }
   lines.push('', '## Steps', '');

@@ -18,6 +18,7 @@ import type { RunStatus } from '../../common/runStatus';
 import type { RunSubject } from '../../common/runSubject';
 import { canonicalJson } from '../../common/canonicalJson';
 import { normalisePerson, type GateView } from '../../common/approvals';
+import { resolutionStatement, type StopView } from '../../common/resolution';
 import { statementVerifies, voteStatement } from '../../common/signedStatement';
 import { recordHash } from './chain';
 import { fingerprintOf, publicKeyFrom } from './signer';
@@ -202,7 +203,7 @@ export function verifyChain(input: unknown, options: VerifyOptions = {}): ChainV
   };
 }
 
-/** The number of signed votes that verify, or the first that does not. */
+/** The number of signed votes (and resolutions of stops) that verify, or the first that does not. */
 function verifyActs(chain: EvidenceChain, header: HeaderBody): number | { record: ChainRecord; why: string } {
   const keys = header.settings?.approvals.signers ?? {};
   const run = { workflowId: chain.workflowId, runId: chain.runId };
@@ -223,6 +224,37 @@ function verifyActs(chain: EvidenceChain, header: HeaderBody): number | { record
         return {
           record,
           why: `the ${vote.decision} by ${vote.approver} on gate ${gate.gateId} does not verify with ${vote.approver}'s key in the run's settings`,
+        };
+      verified++;
+    }
+  }
+  // A resolution is signed like a vote, over the run, the stop, the stop's hash and the decision.
+  for (const record of chain.records.filter((r) => r.kind === 'stop')) {
+    const stop = record.body as StopView;
+    for (const resolution of stop.votes ?? []) {
+      if (!resolution.signature) {
+        if (resolution.authenticated)
+          return {
+            record,
+            why: `the resolution by ${resolution.approver} is marked authenticated but carries no signature`,
+          };
+        continue;
+      }
+      const statement = resolutionStatement(run, {
+        ...resolution,
+        stopId: stop.stopId,
+        stopHash: stop.stopHash,
+      });
+      if (
+        !statementVerifies(
+          statement,
+          resolution.signature.value,
+          keys[normalisePerson(resolution.approver)] ?? [],
+        )
+      )
+        return {
+          record,
+          why: `the ${resolution.choice}${resolution.resource ? ` ${resolution.resource}` : ''} by ${resolution.approver} on stop ${stop.stopId} does not verify with ${resolution.approver}'s key in the run's settings`,
         };
       verified++;
     }

@@ -18,6 +18,7 @@ import { parseWorkerConfig } from '../../worker/config';
 import { createEvidenceStore } from '../../worker/createWorker';
 import { evidenceSchemaErrors, sampleRevocationStatus } from '../fixtures/evidence';
 import { voteStatement } from '../../common/signedStatement';
+import { resolutionStatement, type StopView } from '../../common/resolution';
 import { signatureBy, signersFor } from '../fixtures/approverKeys';
 
 const status = sampleRevocationStatus;
@@ -217,6 +218,60 @@ describe('evidence chain', function () {
       forged.summary,
       /the approve by alice@example.com on gate revoke-1 does not verify with alice@example.com's key/,
     );
+  });
+
+  it('keeps a stop for a person and its signed resolution in the chain, re-checked like a vote', function () {
+    const stopped = (forge: boolean): RunStatus<RunSubject> => {
+      const run = status();
+      run.settings!.approvals.signers = signersFor(['alice@example.com', 'bob@example.com']);
+      const stop: StopView = {
+        stopId: 'resolve-1',
+        step: 'replacement external key',
+        name: 'ekm-0123456789abcdef',
+        why: 'ekm-0123456789abcdef is taken by something this run cannot prove it made',
+        candidates: [{ id: 'extkey_planted', description: 'an aws key registered for another key' }],
+        stopHash: 'c'.repeat(64),
+        policy: { approvers: ['alice@example.com', 'bob@example.com'], quorum: 1, deadlineSeconds: 3600 },
+        breakGlass: false,
+        openedAt: run.gates[1]!.openedAt,
+        deadline: run.gates[1]!.deadline,
+        votes: [],
+        decision: 'create-again',
+        decidedAt: run.gates[1]!.openedAt,
+      };
+      const unsigned = {
+        stopId: stop.stopId,
+        stopHash: stop.stopHash,
+        choice: 'create-again' as const,
+        approver: 'bob@example.com',
+      };
+      const signature = signatureBy(forge ? 'alice@example.com' : unsigned.approver, (e) =>
+        resolutionStatement({ workflowId: run.workflowId, runId: run.runId }, unsigned, e),
+      );
+      stop.votes.push({ ...unsigned, signature, at: run.gates[1]!.openedAt, authenticated: true });
+      run.stops = [stop];
+      return run;
+    };
+    const run = stopped(false);
+    const chain = buildChain(run, signer);
+    assert.deepEqual(chain.records.map((r) => r.kind).slice(-3), ['stop', 'cache-wait', 'end']);
+    const good = verifyChain(copy(chain), { evidence: run });
+    assert.ok(good.ok, good.summary);
+    assert.match(good.summary, /1 signed vote\(s\) verified/);
+    assert.deepEqual(statusFromChain(chain).stops, run.stops);
+    assert.deepEqual(evidenceSchemaErrors(JSON.parse(JSON.stringify(run))), []);
+    // evidence.json saying another decision than the signed chain: caught at the stop.
+    const edited = structuredClone(run);
+    edited.stops![0]!.decision = 'abandon';
+    const tampered = verifyChain(copy(chain), { evidence: edited });
+    assert.equal(tampered.failed?.kind, 'stop', tampered.summary);
+    // A resolution recorded as verified though someone else's key signed it.
+    const forged = verifyChain(copy(buildChain(stopped(true), signer)));
+    assert.equal(forged.ok, false);
+    assert.equal(forged.failed?.kind, 'stop');
+    assert.match(forged.summary, /the create-again by bob@example.com on stop resolve-1 does not verify/);
+    // A run that never stopped derives the records it always did.
+    assert.ok(!buildChain(status(), signer).records.some((r) => r.kind === 'stop'));
   });
 });
 
