@@ -61,6 +61,7 @@ import {
 import { devServer } from '../fixtures/services';
 import { call, type TwinWorld } from '../fixtures/twin';
 import { withWorker, type WorkerContext } from '../fixtures/worker';
+import { recordForReplay } from '../fixtures/replay';
 
 type Status = RunStatus<RunSubject>;
 
@@ -338,6 +339,7 @@ describe('replacement stops: a name the run gives, taken by something it cannot 
       await resolve(handle, stop, approvers[0]!, 'create-again');
       const status = await ended(handle);
       assert.equal(status.endState, 'completed', status.endReason);
+      await recordForReplay(handle, 'revokeKey-stopped-name-taken-created-again');
 
       // The world: the run's own external key under ekm-<tag>-2, registered for its new key and role, the
       // new projects bound to it; the planted one left alone with none of the run's projects.
@@ -453,6 +455,7 @@ describe('replacement stops: a name the run gives, taken by something it cannot 
         await resolve(handle, stop, approvers[1]!, 'abandon');
         const status = await ended(handle);
         assert.equal(status.endState, 'archived', status.endReason);
+        await recordForReplay(handle, 'revokeKey-stopped-planted-key-abandoned');
         assert.match(status.endReason!, /abandoned by a person at the replacement KMS key/);
         assert.equal(status.steps.find((s) => s.step === 'replace')?.state, 'failed');
         assert.equal(status.steps.find((s) => s.step === 'deletion')?.state, 'skipped');
@@ -645,6 +648,7 @@ describe('replacement stops: a name the run gives, taken by something it cannot 
         await resolve(handle, stop, approvers[0]!, 'create-again');
         const status = await ended(handle);
         assert.equal(status.endState, 'completed', status.endReason);
+        await recordForReplay(handle, 'revokeKey-stopped-gcp-key-created-again');
 
         // The world: the new key under <id>-2, labelled with the worker's marker, OpenAI's principal
         // bound to it and not to the planted key; registered as ekm-<tag>, the new projects on it.
