@@ -5,16 +5,23 @@
 // worker; waits until each answers; writes what it seeded to .data/sandbox.json (`ekm sandbox describe`)
 // and one revocation to rehearse per key (.data/revoke-examples/<key>.txt; the first of each cloud also in
 // .data/revoke-example.txt and .data/revoke-example-gcp.txt); prints what to try next. Ctrl-C or
-// SIGTERM stops everything it started. Ports: EKM_TEMPORAL_PORT (7233), EKM_UI_PORT (8233),
-// EKM_MOTO_PORT (5050), EKM_OPENAI_PORT (5060), EKM_GCP_KMS_PORT (5070, the Google Cloud KMS fake, in
-// memory like moto), EKM_CODEC_PORT (5080, the codec server the Web UI decodes payloads through);
+// SIGTERM stops everything it started. Ports (defaults in sandboxDefaultPorts): EKM_TEMPORAL_PORT (7233),
+// EKM_UI_PORT (8233), EKM_MOTO_PORT (5050), EKM_OPENAI_PORT (5065), EKM_GCP_KMS_PORT (5070, the Google
+// Cloud KMS fake, in memory like moto), EKM_CODEC_PORT (5080, the codec server the Web UI decodes
+// payloads through); the HTTP ones may not be fetch's "bad ports", which fetch clients refuse;
 // EKM_OPENAI_CACHE_TTL_SECONDS (60 here, 3600 at OpenAI) sets the twin's key
 // cache, and the sandbox worker waits it out plus a margin — a rehearsal takes minutes, not an hour.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { defaultTaskQueue } from '../common/taskQueue';
 import { dataDir, logsDir, projectRoot } from './paths';
-import { assertPortFree, portFromEnv, PortInUseError } from './ports';
+import {
+  assertFetchablePort,
+  assertPortFree,
+  portFromEnv,
+  PortInUseError,
+  sandboxDefaultPorts as defaults,
+} from './ports';
 import { liveServices, logTail, stopAll, type ServiceProcess } from './process';
 import { listSeededKeys, revokeFlagsFor, seedDemoKeys } from './demoKeys';
 import type { TwinBehaviour } from './openai/routes';
@@ -68,12 +75,12 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => void shutdown(0, `${signal} received`));
   }
-  const temporalPort = portFromEnv('EKM_TEMPORAL_PORT', 7233);
+  const temporalPort = portFromEnv('EKM_TEMPORAL_PORT', defaults.EKM_TEMPORAL_PORT);
   const uiPort = portFromEnv('EKM_UI_PORT', temporalPort + 1000);
-  const motoPort = portFromEnv('EKM_MOTO_PORT', 5050);
-  const openAiPort = portFromEnv('EKM_OPENAI_PORT', 5060);
-  const gcpKmsPort = portFromEnv('EKM_GCP_KMS_PORT', 5070);
-  const codecPort = portFromEnv('EKM_CODEC_PORT', 5080);
+  const motoPort = portFromEnv('EKM_MOTO_PORT', defaults.EKM_MOTO_PORT);
+  const openAiPort = portFromEnv('EKM_OPENAI_PORT', defaults.EKM_OPENAI_PORT);
+  const gcpKmsPort = portFromEnv('EKM_GCP_KMS_PORT', defaults.EKM_GCP_KMS_PORT);
+  const codecPort = portFromEnv('EKM_CODEC_PORT', defaults.EKM_CODEC_PORT);
   const ttlRaw = process.env.EKM_OPENAI_CACHE_TTL_SECONDS;
   const cacheTtlSeconds = ttlRaw ? Number(ttlRaw) : 60;
   if (!Number.isInteger(cacheTtlSeconds) || cacheTtlSeconds < 0 || cacheTtlSeconds > 86400) {
@@ -83,6 +90,11 @@ async function main(): Promise<void> {
   }
   // Every setting is checked before anything starts.
   const behaviour = twinBehaviourFromEnv();
+  // Browsers and fetch-based clients (the openai package) talk HTTP to these; gRPC clients do not check.
+  assertFetchablePort(uiPort, 'Temporal Web UI', 'EKM_UI_PORT');
+  assertFetchablePort(motoPort, 'moto, the local AWS', 'EKM_MOTO_PORT');
+  assertFetchablePort(openAiPort, 'the OpenAI twin', 'EKM_OPENAI_PORT');
+  assertFetchablePort(codecPort, 'the codec server', 'EKM_CODEC_PORT');
   await assertPortFree(temporalPort, 'Temporal server', 'EKM_TEMPORAL_PORT');
   await assertPortFree(uiPort, 'Temporal Web UI', 'EKM_UI_PORT');
   await assertPortFree(motoPort, 'moto, the local AWS', 'EKM_MOTO_PORT');
@@ -202,7 +214,7 @@ async function main(): Promise<void> {
 
   const cli =
     path.relative(process.cwd(), projectRoot) === '' ? 'npx ekm' : `npx --prefix ${rel(projectRoot)} ekm`;
-  const env = temporalPort === 7233 ? '' : `TEMPORAL_ADDRESS=${temporal.address} `;
+  const env = temporalPort === defaults.EKM_TEMPORAL_PORT ? '' : `TEMPORAL_ADDRESS=${temporal.address} `;
   const requestFlags = (ticket: string) => [
     `--requester ${sandboxRequester}`,
     `--signing-key ${rel(people[sandboxRequester]!.keyFile)}`,

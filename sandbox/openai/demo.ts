@@ -6,6 +6,8 @@ import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/cli
 import { CreateAliasCommand, CreateGrantCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { request } from 'undici';
 import { openAiVendorRoleArn } from './aws/provider';
+import { defaultModel } from './objects';
+import { newId } from './state';
 import type { OpenAiTwin } from './twin';
 
 export interface DemoProject {
@@ -111,14 +113,18 @@ export async function seedDemoProject(
   );
   const batch = await ekm.storeObject(project.id, 'batch', '', {
     endpoint: '/v1/responses',
+    model: defaultModel,
+    // The batch's input file is not kept (OpenAI's files can be deleted after a batch); its output is.
+    input_file_id: newId('file'),
     output_file_id: file.id,
   });
+  // What a stored response keeps sealed: its model, input and output text (objects.ts answers the rest).
   const response = await ekm.storeObject(
     project.id,
     'response',
     JSON.stringify({
-      object: 'response',
-      status: 'completed',
+      model: defaultModel,
+      input: 'Say where this response is kept.',
       output_text: 'A stored response, sealed under the customer key.',
     }),
   );

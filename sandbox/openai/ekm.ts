@@ -78,7 +78,8 @@ export class EkmEngine {
       kind,
       projectId,
       createdAt: nowSeconds(),
-      metadata,
+      // A file's size is metadata (its File object answers with it); only the content is sealed.
+      metadata: kind === 'file' ? { bytes: Buffer.byteLength(content), ...metadata } : metadata,
       sealed: seal(dataKey, content),
       encryptedDataKey: ciphertext,
       encryptedUnderKeyArn: keyArn,

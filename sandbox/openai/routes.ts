@@ -3,6 +3,7 @@
 import { HttpError, paginate } from './http';
 import type { EkmEngine } from './ekm';
 import type { FaultInjector } from './faults';
+import { batchObject, fileObject, modelObject, responseObject } from './objects';
 import { cryptoKeyName, parseGcpRegistration } from './gcp/registration';
 import { KeyAccessDenied } from './provider';
 import {
@@ -109,7 +110,8 @@ function findActiveProject(store: TwinStore, id: string): Project {
 
 function projectKeyView(key: RegisteredExternalKey, store: TwinStore) {
   const projects = store.data.projects.filter((p) => p.external_key_id === key.id && p.status === 'active');
-  return { ...key, api_project_ids: projects.map((p) => p.id) };
+  // workspace_id names a ChatGPT workspace bound to the key; the twin's keys serve API projects only.
+  return { ...key, api_project_ids: projects.map((p) => p.id), workspace_id: null };
 }
 
 const arn = {
@@ -378,16 +380,10 @@ async function readProtected(ctx: RouteContext, object: StoredObject): Promise<s
   }
 }
 
-const getBatch: Handler = async (ctx) => {
-  const batch = ownObject(ctx, 'batch', ctx.params[0]!);
-  return ok({
-    id: batch.id,
-    object: 'batch',
-    status: 'completed',
-    created_at: batch.createdAt,
-    ...batch.metadata,
-  });
-};
+const getBatch: Handler = async (ctx) => ok(batchObject(ownObject(ctx, 'batch', ctx.params[0]!)));
+
+/** A file's metadata: like a batch's status, not sealed under the key (the twin's choice). */
+const getFile: Handler = async (ctx) => ok(fileObject(ownObject(ctx, 'file', ctx.params[0]!)));
 
 const getFileContent: Handler = async (ctx) => {
   const file = ownObject(ctx, 'file', ctx.params[0]!);
@@ -400,18 +396,20 @@ const getFileContent: Handler = async (ctx) => {
 
 const getResponse: Handler = async (ctx) => {
   const response = ownObject(ctx, 'response', ctx.params[0]!);
-  return ok({ ...(JSON.parse(await readProtected(ctx, response)) as object), id: response.id });
+  const sealed = JSON.parse(await readProtected(ctx, response)) as Record<string, unknown>;
+  return ok(responseObject(response, sealed));
 };
 
 const baseModels = ['gpt-4o-mini', 'gpt-4.1', 'text-embedding-3-small'];
+const baseModelCreated = 1715367049;
 
 const getModel: Handler = async (ctx) => {
   const id = decodeURIComponent(ctx.params[0]!);
-  if (baseModels.includes(id)) return ok({ id, object: 'model', created: 1715367049, owned_by: 'system' });
+  if (baseModels.includes(id)) return ok(modelObject(id, baseModelCreated, 'system'));
   const model = ownObject(ctx, 'model', id);
   // Using a fine-tuned model needs its weights, which are sealed under the project's key.
   await readProtected(ctx, model);
-  return ok({ id, object: 'model', created: model.createdAt, owned_by: ctx.store.data.orgId });
+  return ok(modelObject(id, model.createdAt, ctx.store.data.orgId));
 };
 
 /** The control probe: not protected by the key, so it works whatever the key's state. */
@@ -420,13 +418,8 @@ const listModels: Handler = async (ctx) => {
   return ok({
     object: 'list',
     data: [
-      ...baseModels.map((id) => ({ id, object: 'model', created: 1715367049, owned_by: 'system' })),
-      ...own.map((m) => ({
-        id: m.id,
-        object: 'model',
-        created: m.createdAt,
-        owned_by: ctx.store.data.orgId,
-      })),
+      ...baseModels.map((id) => modelObject(id, baseModelCreated, 'system')),
+      ...own.map((m) => modelObject(m.id, m.createdAt, ctx.store.data.orgId)),
     ],
   });
 };
@@ -484,6 +477,7 @@ export const routes: Route[] = [
   r('POST', '/v1/organization/projects/:id/service_accounts', 'admin', createServiceAccount),
   r('GET', '/v1/organization/audit_logs', 'admin', listAuditLogs),
   r('GET', '/v1/batches/:id', 'project', getBatch),
+  r('GET', '/v1/files/:id', 'project', getFile),
   r('GET', '/v1/files/:id/content', 'project', getFileContent),
   r('GET', '/v1/responses/:id', 'project', getResponse),
   r('GET', '/v1/models', 'project', listModels),

@@ -128,20 +128,34 @@ export async function startOpenAiTwin(options: TwinOptions): Promise<OpenAiTwin>
       if (fault?.kind === 'drop') return void req.socket.destroy();
       if (fault?.kind === '429' || fault?.kind === '500' || fault?.kind === '503') {
         const status = Number(fault.kind);
-        const headers: Record<string, string> =
-          status === 429 ? { 'retry-after': String(fault.retryAfterSeconds ?? 1) } : {};
-        const type = status === 429 ? 'rate_limit_exceeded' : 'server_error';
+        if (status === 429) {
+          const wait = fault.retryAfterSeconds ?? 1;
+          // OpenAI's request limit: type `requests`, code `rate_limit_exceeded`, and its x-ratelimit-* headers.
+          const headers = {
+            'retry-after': String(wait),
+            'x-ratelimit-limit-requests': '60',
+            'x-ratelimit-remaining-requests': '0',
+            'x-ratelimit-reset-requests': `${wait}s`,
+          };
+          return sendError(
+            res,
+            new HttpError(
+              429,
+              'Rate limit reached for requests (injected by the sandbox).',
+              'requests',
+              'rate_limit_exceeded',
+              null,
+              headers,
+            ),
+          );
+        }
         return sendError(
           res,
           new HttpError(
             status,
-            status === 429
-              ? 'Rate limit reached (injected by the sandbox).'
-              : 'The server had an error (injected by the sandbox).',
-            type,
-            type,
-            null,
-            headers,
+            'The server had an error (injected by the sandbox).',
+            'server_error',
+            'server_error',
           ),
         );
       }

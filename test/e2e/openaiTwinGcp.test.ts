@@ -69,6 +69,7 @@ describe('OpenAI twin with Google Cloud KMS', function () {
         created_at: 0,
         purpose: 'ekm',
         api_project_ids: [],
+        workspace_id: null,
         ...body,
       },
     );
