@@ -282,6 +282,8 @@ async function main(): Promise<void> {
     // A worker started while the dev server is down would only fail to connect: it waits for the server.
     start: async () => {
       await temporalSupervisor.whenUp();
+      // The sandbox may have begun to stop meanwhile: a worker spawned now would outlive it.
+      if (stopping) throw new Error('the sandbox is stopping');
       return startWorkerProcess(workerOptions);
     },
     stopping: () => stopping !== undefined,
