@@ -15,6 +15,7 @@ import { registerRestore } from './commands/restore';
 import { registerRevokePlan } from './commands/revokePlan';
 import { registerRevokeStart } from './commands/revokeStart';
 import { registerSandboxDescribe } from './commands/sandboxDescribe';
+import { registerSandboxKill } from './commands/sandboxKill';
 import { registerStatus } from './commands/status';
 import { registerUsage } from './commands/usage';
 import { registerRotate } from './commands/rotate';
@@ -58,7 +59,9 @@ export function buildProgram(): Command {
   registerCancel(program);
   registerRestore(program, taskQueue);
   registerEvidence(program);
-  registerSandboxDescribe(program.command('sandbox').description('the local rehearsal sandbox'));
+  const sandbox = program.command('sandbox').description('the local rehearsal sandbox');
+  registerSandboxDescribe(sandbox);
+  registerSandboxKill(sandbox);
   registerWorker(program);
   registerCodecServer(program);
   registerKeys(program);

@@ -11,6 +11,7 @@ import {
   type WorkflowExecutionDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { z } from 'zod';
 import type { GateView, TaskView } from '../common/approvals';
 import { roleLockWorkflowId } from '../common/revoke';
@@ -134,6 +135,28 @@ export async function describeRun(
   } catch (err) {
     return notFound(err, workflowId, runId);
   }
+}
+
+/** Why and by whom a run was terminated (e.g. by `npm start` ending a previous sandbox's runs). */
+export interface Termination {
+  reason: string;
+  identity: string;
+}
+
+/** A terminated run's reason: Temporal keeps it in the close event, which describe() does not return. */
+export async function terminationOf(
+  client: Client,
+  execution: WorkflowExecutionDescription,
+): Promise<Termination | undefined> {
+  if (execution.status.name !== 'TERMINATED') return undefined;
+  const { history } = await client.workflowService.getWorkflowExecutionHistory({
+    namespace: client.options.namespace,
+    execution: { workflowId: execution.workflowId, runId: execution.runId },
+    historyEventFilterType:
+      temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+  });
+  const ended = history?.events?.at(-1)?.workflowExecutionTerminatedEventAttributes;
+  return ended ? { reason: ended.reason ?? '', identity: ended.identity ?? '' } : undefined;
 }
 
 /** Checks the run is one of ours before sending it runbook messages. */
@@ -287,6 +310,7 @@ export function renderStop(stop: StopView, workflowId: string): string[] {
 export function renderStatus(
   status: RunStatus<RunSubject>,
   execution?: WorkflowExecutionDescription,
+  termination?: Termination,
 ): string[] {
   const r = status.request;
   const product = r.product ? `${r.product}${r.projectIds.length ? `, ${r.projectIds.join(', ')}` : ''}` : '';
@@ -311,6 +335,10 @@ export function renderStatus(
   }
   if (status.endState)
     lines.push(`ended      ${status.endState}${status.endReason ? ` — ${status.endReason}` : ''}`);
+  else if (termination)
+    lines.push(
+      `ended      terminated by ${termination.identity || 'someone'}: ${termination.reason || '(no reason given)'}`,
+    );
   else if (execution && execution.status.name !== 'RUNNING')
     lines.push(`ended      ${execution.status.name.toLowerCase()} (the run recorded no end state)`);
   return lines;

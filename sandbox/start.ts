@@ -4,11 +4,14 @@
 // with its own role or binding, registered with the twin and holding its own projects' data), and the ekm
 // worker; waits until each answers; writes what it seeded to .data/sandbox.json (`ekm sandbox describe`)
 // and one revocation to rehearse per key (.data/revoke-examples/<key>.txt; the first of each cloud also in
-// .data/revoke-example.txt and .data/revoke-example-gcp.txt); prints what to try next. Ctrl-C or
-// SIGTERM stops everything it started. Ports (defaults in sandboxDefaultPorts): EKM_TEMPORAL_PORT (7233),
-// EKM_UI_PORT (8233), EKM_MOTO_PORT (5050), EKM_OPENAI_PORT (5065), EKM_GCP_KMS_PORT (5070, the Google
-// Cloud KMS fake, in memory like moto), EKM_CODEC_PORT (5080, the codec server the Web UI decodes
-// payloads through); the HTTP ones may not be fetch's "bad ports", which fetch clients refuse;
+// .data/revoke-example.txt and .data/revoke-example-gcp.txt); prints what to try next. Runs a previous
+// sandbox left open are ended first (sandbox/leftoverRuns.ts). The worker and the dev server are
+// supervised: one that dies is restarted (sandbox/supervisor.ts), their pids are in
+// .data/sandbox-processes.json (`ekm sandbox kill-worker`). Ctrl-C or SIGTERM stops everything it
+// started. Ports (defaults in sandboxDefaultPorts): EKM_TEMPORAL_PORT (7233), EKM_UI_PORT (8233),
+// EKM_MOTO_PORT (5050), EKM_OPENAI_PORT (5065), EKM_GCP_KMS_PORT (5070, the Google Cloud KMS fake, in
+// memory like moto), EKM_CODEC_PORT (5080, the codec server the Web UI decodes payloads through); the HTTP
+// ones may not be fetch's "bad ports", which fetch clients refuse;
 // EKM_OPENAI_CACHE_TTL_SECONDS (60 here, 3600 at OpenAI) sets the twin's key
 // cache, and the sandbox worker waits it out plus a margin — a rehearsal takes minutes, not an hour.
 import * as fs from 'node:fs';
@@ -23,6 +26,10 @@ import {
   sandboxDefaultPorts as defaults,
 } from './ports';
 import { liveServices, logTail, stopAll, type ServiceProcess } from './process';
+import { sandboxProcessesFileName, type SandboxProcesses } from '../common/sandboxProcesses';
+import { writeDirAtomic, writeFileAtomic } from './atomicFile';
+import { endLeftoverRuns, leftoverRunReason } from './leftoverRuns';
+import { Supervised } from './supervisor';
 import { listSeededKeys, revokeFlagsFor, seedDemoKeys } from './demoKeys';
 import type { TwinBehaviour } from './openai/routes';
 import { startOpenAiTwin, type OpenAiTwin } from './openai/twin';
@@ -31,7 +38,7 @@ import { sandboxApproverKeys } from './approverKeys';
 import { sandboxEvidenceKeyFile } from './evidenceKey';
 import { startGcpKmsFake, type GcpKmsFake } from './gcp/kmsFake';
 import { startMotoServer, startTemporalDevServer } from './services';
-import { startWorkerProcess } from './workerProcess';
+import { startWorkerProcess, taskQueueHasPoller } from './workerProcess';
 
 const rel = (file: string) => path.relative(process.cwd(), file) || '.';
 
@@ -42,11 +49,17 @@ const sandboxRequester = 'rita@example.com';
 let twin: OpenAiTwin | undefined;
 let gcpKms: GcpKmsFake | undefined;
 let codec: SandboxCodec | undefined;
+let worker: Supervised | undefined;
 let stopping: Promise<void> | undefined;
+const processesFile = () => path.join(dataDir(), sandboxProcessesFileName);
 /** Stops every child, once: a second signal (Ctrl-C twice) waits for the same stop instead of orphaning them. */
 async function shutdown(code: number, why?: string): Promise<never> {
   stopping ??= (async () => {
     if (why) console.log(`\nekm sandbox: ${why}; stopping ${liveServices.size} service(s) …`);
+    // Nothing restarts the processes from here on, so their pids are no longer the sandbox's to kill.
+    if (readProcesses()?.launcher === process.pid) fs.rmSync(processesFile(), { force: true });
+    // The worker first: after a restart of the dev server, it is no longer the newest service.
+    await worker?.current?.stop();
     await stopAll();
     await twin?.close();
     await gcpKms?.close();
@@ -55,6 +68,54 @@ async function shutdown(code: number, why?: string): Promise<never> {
   })();
   await stopping;
   process.exit(code);
+}
+
+function readProcesses(): SandboxProcesses | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(processesFile(), 'utf8')) as SandboxProcesses;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Records a (re)started process's pid for `ekm sandbox kill-worker` and `kill-temporal`. */
+function recordProcess(which: 'worker' | 'temporal', service: ServiceProcess, restarted: boolean): void {
+  const processes: SandboxProcesses = readProcesses() ?? { launcher: process.pid };
+  processes[which] = {
+    pid: service.child.pid!,
+    startedAt: new Date().toISOString(),
+    restarts: restarted ? (processes[which]?.restarts ?? 0) + 1 : 0,
+  };
+  writeFileAtomic(processesFile(), JSON.stringify(processes, null, 2));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * What a previous sandbox wrote names its ids; a script that does not wait for "sandbox is up" must find
+ * nothing rather than those, so they go before anything starts (and come back, whole, once seeded).
+ */
+function removePreviousSandboxFiles(examplesDir: string): void {
+  const previous = readProcesses();
+  if (previous && previous.launcher !== process.pid && isAlive(previous.launcher))
+    throw new Error(
+      `a sandbox is already running from ${rel(dataDir())} (npm start, pid ${previous.launcher}): stop it first, or give this one its own folder with EKM_DATA_DIR=<folder> (if no sandbox runs, delete ${rel(processesFile())}).`,
+    );
+  for (const stale of [
+    processesFile(),
+    path.join(dataDir(), 'sandbox.json'),
+    path.join(dataDir(), 'revoke-example.txt'),
+    path.join(dataDir(), 'revoke-example-gcp.txt'),
+    examplesDir,
+  ])
+    fs.rmSync(stale, { recursive: true, force: true });
 }
 
 /** The twin's choices where OpenAI's behaviour is not public (README: "The OpenAI twin"). */
@@ -102,17 +163,36 @@ async function main(): Promise<void> {
   await assertPortFree(gcpKmsPort, 'the Google Cloud KMS fake', 'EKM_GCP_KMS_PORT');
   await assertPortFree(codecPort, 'the codec server', 'EKM_CODEC_PORT');
 
+  const examplesDir = path.join(dataDir(), 'revoke-examples');
+  removePreviousSandboxFiles(examplesDir);
+  // Claimed at once, so a second `npm start` on this folder is refused before it removes our files.
+  writeFileAtomic(processesFile(), JSON.stringify({ launcher: process.pid } satisfies SandboxProcesses));
+
   const dbFile = path.join(dataDir(), 'temporal.sqlite');
   console.log('ekm sandbox: starting the Temporal dev server …');
   // Payloads are encrypted (a sandbox key in .data/, kept like the history it protects); the Web UI
   // decodes them through this codec server on loopback.
   codec = await startSandboxCodec({ port: codecPort, uiOrigin: `http://127.0.0.1:${uiPort}` });
-  const temporal = await startTemporalDevServer({
-    port: temporalPort,
-    uiPort,
-    dbFile,
-    uiCodecEndpoint: codec.url,
+  const codecUrl = codec.url;
+  // Restarted on the same port and SQLite file, so every run's state survives the dev server's death.
+  const temporalSupervisor = new Supervised({
+    name: 'the Temporal dev server',
+    start: () => startTemporalDevServer({ port: temporalPort, uiPort, dbFile, uiCodecEndpoint: codecUrl }),
+    stopping: () => stopping !== undefined,
+    onUp: (service, restarted) => {
+      recordProcess('temporal', service, restarted);
+      if (restarted)
+        reconnectWorker().catch((err: unknown) =>
+          console.error(`ekm sandbox: checking the worker after the dev server's restart: ${String(err)}`),
+        );
+    },
   });
+  const temporal = await temporalSupervisor.begin();
+  const ended = await endLeftoverRuns(temporal.address);
+  if (ended.length)
+    console.log(
+      `ekm sandbox: ended ${ended.length} run(s) the previous sandbox left open (terminated: "${leftoverRunReason}"):\n${ended.map((r) => `  ${r.workflowId} (${r.type}, run ${r.runId})`).join('\n')}`,
+    );
   console.log('ekm sandbox: starting moto (AWS KMS, IAM, STS) …');
   const moto = await startMotoServer({ port: motoPort });
   console.log('ekm sandbox: starting the Google Cloud KMS fake (KMS, IAM, Cloud Logging) …');
@@ -135,12 +215,11 @@ async function main(): Promise<void> {
   // The first key of each cloud stays where sandbox.json has always described it; `keys` lists them all.
   const demo = seeded.aws[0]!;
   const gcpDemo = seeded.gcp[0]!;
-  const examplesDir = path.join(dataDir(), 'revoke-examples');
   const keys = listSeededKeys(seeded, (name) => path.join(examplesDir, `${name}.txt`));
   // The worker signs every evidence chain with this key, made once and kept (its .pub verifies them).
   const evidenceKey = sandboxEvidenceKeyFile();
   const description = path.join(dataDir(), 'sandbox.json');
-  fs.writeFileSync(
+  writeFileAtomic(
     description,
     JSON.stringify(
       {
@@ -178,7 +257,7 @@ async function main(): Promise<void> {
   const projectKeyEnv = Object.fromEntries(projectKeys.map((p) => [p.variable, p.apiKey]));
   const gate = { approvers: sandboxApprovers, quorum: 1, deadlineSeconds: 86400 };
   const people = sandboxApproverKeys([...sandboxApprovers, sandboxRequester]);
-  const worker = await startWorkerProcess({
+  const workerOptions: Parameters<typeof startWorkerProcess>[0] = {
     temporalAddress: temporal.address,
     config: {
       sandbox: true,
@@ -210,7 +289,36 @@ async function main(): Promise<void> {
       evidence: { directory: path.join(dataDir(), 'evidence'), signingKeyFile: evidenceKey },
     },
     env: { OPENAI_ADMIN_KEY: demo.openai.adminKey, ...projectKeyEnv, ...codec.env },
-  });
+  };
+  const workerSupervisor = (worker = new Supervised({
+    name: 'the ekm worker',
+    // A worker started while the dev server is down would only fail to connect: it waits for the server.
+    start: async () => {
+      await temporalSupervisor.whenUp();
+      // The sandbox may have begun to stop meanwhile: a worker spawned now would outlive it.
+      if (stopping) throw new Error('the sandbox is stopping');
+      return startWorkerProcess(workerOptions);
+    },
+    stopping: () => stopping !== undefined,
+    onUp: (service, restarted) => recordProcess('worker', service, restarted),
+  }));
+  await workerSupervisor.begin();
+  /**
+   * After the dev server came back, the worker should poll it again by itself; one that does not within
+   * the grace is restarted, so a run never waits for a worker that lost the server for good.
+   */
+  async function reconnectWorker(graceMs = 30_000): Promise<void> {
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && stopping === undefined) {
+      if (await taskQueueHasPoller(temporal.address, 'default', defaultTaskQueue).catch(() => false)) {
+        console.log('ekm sandbox: the ekm worker polls the restarted dev server.');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    if (stopping === undefined)
+      await worker?.restart(`it did not poll the restarted dev server within ${graceMs / 1000} s`);
+  }
 
   const cli =
     path.relative(process.cwd(), projectRoot) === '' ? 'npx ekm' : `npx --prefix ${rel(projectRoot)} ekm`;
@@ -221,17 +329,23 @@ async function main(): Promise<void> {
     "--reason 'rehearsal of a key compromise'",
     `--ticket ${ticket}`,
   ];
-  // A fresh folder: a start that seeds fewer keys must not leave commands for keys moto no longer has.
-  fs.rmSync(examplesDir, { recursive: true, force: true });
-  fs.mkdirSync(examplesDir, { recursive: true });
-  keys.forEach((key, i) => {
+  const commands = keys.map((key, i) => {
     const flags = [...revokeFlagsFor(key), ...requestFlags(`CHG-${i + 1}`)];
-    const command = `${env}${cli} revoke start \\\n  ${flags.join(' \\\n  ')}\n`;
-    fs.writeFileSync(key.revokeExample, command);
-    // The README's walkthrough (and habit) use these two names for the first key of each cloud.
-    if (key.name === 'aws-1') fs.writeFileSync(path.join(dataDir(), 'revoke-example.txt'), command);
-    if (key.name === 'gcp-1') fs.writeFileSync(path.join(dataDir(), 'revoke-example-gcp.txt'), command);
+    return { key, command: `${env}${cli} revoke start \\\n  ${flags.join(' \\\n  ')}\n` };
   });
+  // A fresh folder (the previous one went at start), filled aside and renamed into place whole.
+  writeDirAtomic(examplesDir, (dir) => {
+    for (const { key, command } of commands)
+      fs.writeFileSync(path.join(dir, path.basename(key.revokeExample)), command);
+  });
+  // The README's walkthrough (and habit) use these two names for the first key of each cloud.
+  for (const [name, file] of [
+    ['aws-1', 'revoke-example.txt'],
+    ['gcp-1', 'revoke-example-gcp.txt'],
+  ] as const) {
+    const first = commands.find((c) => c.key.name === name);
+    if (first) writeFileAtomic(path.join(dataDir(), file), first.command);
+  }
   console.log(`
 ekm sandbox is up — everything on 127.0.0.1:
 
@@ -241,7 +355,7 @@ ekm sandbox is up — everything on 127.0.0.1:
   OpenAI twin       ${twin.url}: Admin API + data endpoints, key cache ${cacheTtlSeconds}s, org ${demo.openai.orgId}
   codec server      ${codec.url}: payloads are encrypted (key in ${rel(codec.keyFile)}); the Web UI decodes through it
   GCP KMS (fake)    ${gcpKms.address}: Cloud KMS, IAM and Cloud Logging over gRPC (in memory; caller in header ${gcpKms.principalHeader})
-  ekm worker        task queue ${defaultTaskQueue}
+  ekm worker        task queue ${defaultTaskQueue}; it and the dev server are restarted if they die (try \`sandbox kill-worker\`)
   demo key          ${demo.aws.keyArn} (${demo.aws.keyAlias})
   demo role         ${demo.aws.roleArn}
   demo project      ${demo.openai.projects[0]!.id} on external key ${demo.openai.externalKeyId}
@@ -271,13 +385,14 @@ Rehearse a revocation (the README walks through it; approvers: ${sandboxApprover
 
 Ctrl-C stops everything.`);
 
-  const died: ServiceProcess = await Promise.race(
-    [temporal, moto, worker].map((service) => service.exited.then(() => service)),
+  // moto is not restarted: it keeps the seeded world in memory, so a new one would serve none of it.
+  const motoDied = moto.exited.then(
+    (how) =>
+      `${moto.name} exited (${how}) and took the seeded AWS world with it; start the sandbox again. Its log ends with:\n${logTail(moto.logFile)}`,
   );
+  const why = await Promise.race([temporalSupervisor.gaveUp, workerSupervisor.gaveUp, motoDied]);
   if (!stopping) {
-    console.error(
-      `\nekm sandbox: ${died.name} exited (${await died.exited}); its log ends with:\n${logTail(died.logFile)}`,
-    );
+    console.error(`\nekm sandbox: ${why}`);
     await shutdown(1);
   }
 }

@@ -8,7 +8,15 @@ import type { RunStatus } from '../../common/runStatus';
 import type { RunSubject } from '../../common/runSubject';
 import { withClient } from '../connect';
 import { print } from '../output';
-import { checkRunId, describeRun, queryStatus, renderStatus, requireRunbook } from '../runs';
+import {
+  checkRunId,
+  describeRun,
+  queryStatus,
+  renderStatus,
+  requireRunbook,
+  terminationOf,
+  type Termination,
+} from '../runs';
 
 interface StatusFlags {
   runId?: string;
@@ -18,7 +26,11 @@ interface StatusFlags {
 
 const watchIntervalMs = 2000;
 
-export function statusJson(status: RunStatus<RunSubject>, execution: WorkflowExecutionDescription) {
+export function statusJson(
+  status: RunStatus<RunSubject>,
+  execution: WorkflowExecutionDescription,
+  termination?: Termination,
+) {
   return {
     ...status,
     execution: {
@@ -27,6 +39,7 @@ export function statusJson(status: RunStatus<RunSubject>, execution: WorkflowExe
       taskQueue: execution.taskQueue,
       startTime: execution.startTime.toISOString(),
       closeTime: execution.closeTime?.toISOString() ?? null,
+      ...(termination ? { termination } : {}),
     },
   };
 }
@@ -53,13 +66,16 @@ export function registerStatus(program: Command): void {
           const execution = await describeRun(client, workflowId, first.runId);
           const status = await queryStatus(client, workflowId, first.runId);
           const closed = execution.status.name !== 'RUNNING';
+          const termination = await terminationOf(client, execution);
           if (!flags.watch) {
-            print(flags, statusJson(status, execution), () => renderStatus(status, execution).join('\n'));
+            print(flags, statusJson(status, execution, termination), () =>
+              renderStatus(status, execution, termination).join('\n'),
+            );
             return;
           }
           const text = flags.json
-            ? JSON.stringify(statusJson(status, execution))
-            : renderStatus(status, execution).join('\n');
+            ? JSON.stringify(statusJson(status, execution, termination))
+            : renderStatus(status, execution, termination).join('\n');
           if (text !== last) {
             console.log(flags.json ? text : `--- ${new Date().toISOString()}\n${text}`);
             last = text;

@@ -4,7 +4,6 @@
 // an added key of each cloud, counts OpenAI's seeded uses of the Cloud KMS key, stops every child on
 // SIGTERM, keeps workflows across a restart, and refuses a taken port with a message that names it.
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -16,9 +15,16 @@ import type { VerifyKeyUsageResult } from '../../common/usage';
 import type { SeededKey } from '../../sandbox/demoKeys';
 import { sandboxAwsCredentials } from '../../sandbox/openai/demo';
 import { kmsClientForFake } from '../../sandbox/openai/gcp/client';
-import { projectRoot } from '../../sandbox/paths';
 import { freePort } from '../../sandbox/ports';
 import { runCli } from '../fixtures/cli';
+import {
+  launch,
+  sandboxEnv,
+  stopLaunch as stop,
+  stopLeftoverLaunches,
+  suggestedRevokeFlags,
+  untilLaunch as until,
+} from '../fixtures/sandboxLaunch';
 import { call } from '../fixtures/twin';
 
 interface GcpDescribed {
@@ -26,67 +32,6 @@ interface GcpDescribed {
   principal: string;
   externalKeyId: string;
   projects: { id: string; apiKey: string }[];
-}
-
-interface Launch {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Launches still running: a failed assertion must not leave a sandbox (and mocha) running. */
-const running = new Set<Launch>();
-
-function launch(env: NodeJS.ProcessEnv): Launch {
-  const child = spawn(process.execPath, [path.join(projectRoot, 'dist/sandbox/start.js')], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const launched = { child, output: () => out, exited };
-  running.add(launched);
-  void exited.then(() => running.delete(launched));
-  return launched;
-}
-
-async function until(
-  what: string,
-  check: () => boolean,
-  launched: Launch,
-  timeoutMs = 180_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (launched.child.exitCode !== null)
-      throw new Error(`launcher exited before ${what}:\n${launched.output()}`);
-    if (Date.now() > deadline)
-      throw new Error(`no ${what} within ${timeoutMs / 1000}s:\n${launched.output()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** Free ports that are also distinct from each other (the OS may hand the same one out twice). */
-async function distinctFreePorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) ports.add(await freePort());
-  return [...ports];
-}
-
-function childPids(pid: number): number[] {
-  const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).trim();
-  return out ? out.split('\n').map((l) => Number(l.trim())) : [];
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function workflowIds(address: string): Promise<string[]> {
@@ -100,18 +45,6 @@ async function workflowIds(address: string): Promise<string[]> {
   } finally {
     await connection.close();
   }
-}
-
-/** The flags of the `revoke start` command the launcher writes to <data>/revoke-example*.txt. */
-function suggestedRevokeFlags(dataDir: string, file = 'revoke-example.txt'): string[] {
-  const lines = fs.readFileSync(path.join(dataDir, file), 'utf8').split('\n').slice(1);
-  return lines
-    .map((l) => l.trim().replace(/\s*\\$/, ''))
-    .filter(Boolean)
-    .flatMap((l) => {
-      const space = l.indexOf(' ');
-      return [l.slice(0, space), l.slice(space + 1).replace(/^'(.*)'$/, '$1')];
-    });
 }
 
 interface KeysDescribed {
@@ -221,23 +154,13 @@ async function assertKeysSeparate({ keys, openai, aws, gcpKms }: KeysDescribed):
   );
 }
 
-async function stop(launched: Launch): Promise<void> {
-  const children = childPids(launched.child.pid!);
-  launched.child.kill('SIGTERM');
-  assert.equal(await launched.exited, 0, launched.output());
-  for (const pid of children) assert.equal(isAlive(pid), false, `child ${pid} is still running`);
-}
-
 describe('sandbox launcher (npm start)', function () {
   let dataDir: string;
   beforeEach(() => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-sandbox-test-'));
   });
   afterEach(async () => {
-    for (const launched of running) {
-      launched.child.kill('SIGTERM');
-      await launched.exited;
-    }
+    await stopLeftoverLaunches();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -262,17 +185,7 @@ describe('sandbox launcher (npm start)', function () {
   });
 
   it('comes up, serves a run, stops every child on SIGTERM, and finds the run again after a restart', async function () {
-    const [temporalPort, uiPort, motoPort, openAiPort, gcpKmsPort, codecPort] = await distinctFreePorts(6);
-    const env = {
-      EKM_TEMPORAL_PORT: String(temporalPort),
-      EKM_UI_PORT: String(uiPort),
-      EKM_MOTO_PORT: String(motoPort),
-      EKM_OPENAI_PORT: String(openAiPort),
-      EKM_GCP_KMS_PORT: String(gcpKmsPort),
-      EKM_CODEC_PORT: String(codecPort),
-      EKM_DATA_DIR: dataDir,
-    };
-    const address = `127.0.0.1:${temporalPort}`;
+    const { env, address, uiPort, openAiPort } = await sandboxEnv(dataDir);
 
     const first = launch(env);
     await until('"sandbox is up"', () => first.output().includes('ekm sandbox is up'), first);
