@@ -16,3 +16,13 @@ export interface SandboxProcesses {
   worker?: SandboxProcess;
   temporal?: SandboxProcess;
 }
+
+/** True while a process with this pid exists (signal 0 checks without sending; EPERM: it exists, not ours). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM';
+  }
+}

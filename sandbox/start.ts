@@ -26,7 +26,7 @@ import {
   sandboxDefaultPorts as defaults,
 } from './ports';
 import { liveServices, logTail, stopAll, type ServiceProcess } from './process';
-import { sandboxProcessesFileName, type SandboxProcesses } from '../common/sandboxProcesses';
+import { isAlive, sandboxProcessesFileName, type SandboxProcesses } from '../common/sandboxProcesses';
 import { writeDirAtomic, writeFileAtomic } from './atomicFile';
 import { endLeftoverRuns, leftoverRunReason } from './leftoverRuns';
 import { Supervised } from './supervisor';
@@ -87,15 +87,6 @@ function recordProcess(which: 'worker' | 'temporal', service: ServiceProcess, re
     restarts: restarted ? (processes[which]?.restarts ?? 0) + 1 : 0,
   };
   writeFileAtomic(processesFile(), JSON.stringify(processes, null, 2));
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sandboxProcessesFileName, type SandboxProcesses } from '../../common/sandboxProcesses';
+import { isAlive, sandboxProcessesFileName, type SandboxProcesses } from '../../common/sandboxProcesses';
 import { CliError } from '../errors';
 import { print } from '../output';
 import { sandboxDataDir } from '../runs';
@@ -13,15 +13,6 @@ import { sandboxDataDir } from '../runs';
 type Target = 'worker' | 'temporal';
 const what: Record<Target, string> = { worker: 'the ekm worker', temporal: 'the Temporal dev server' };
 const waitMs = 180_000;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function readProcesses(file: string): SandboxProcesses | undefined {
   try {
