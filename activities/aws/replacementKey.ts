@@ -149,16 +149,20 @@ export function findReplacementKey(clients: AwsClients, ownership: Ownership) {
         const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: key.keyId }));
         if (KeyMetadata?.KeyState !== 'PendingDeletion') live.push(key);
       }
-      const ours = live.filter((k) => ownership.isOurs(step, k.proof));
-      const planted = live.filter((k) => !ownership.isOurs(step, k.proof));
+      const judged = live.map((k) => ({
+        keyArn: k.keyArn,
+        keyId: k.keyId,
+        ours: ownership.isOurs(step, k.proof),
+      }));
+      const ours = judged.filter((k) => k.ours);
       // Anything carrying this run's tags without its proof was made by someone else: a person looks.
-      if (planted.length || ours.length > 1)
+      if (ours.length < judged.length || ours.length > 1)
         throw nameTaken(
           what,
           `${workflowIdTag}=${workflowId}, ${stepTag}=${step}`,
-          live.map((k): Candidate<ReplacementKey> => ({
+          judged.map((k): Candidate<ReplacementKey> => ({
             id: k.keyArn,
-            description: ownership.isOurs(step, k.proof)
+            description: k.ours
               ? 'carries this worker’s proof, but so does another key: a person decides which to keep'
               : `carries this run’s tags without this worker’s ${ownerProofTag}`,
             value: { keyArn: k.keyArn, keyId: k.keyId },

@@ -19,7 +19,7 @@ import type { RunSubject } from '../../common/runSubject';
 import { canonicalJson } from '../../common/canonicalJson';
 import { normalisePerson, type GateView } from '../../common/approvals';
 import { resolutionStatement, type StopView } from '../../common/resolution';
-import { statementVerifies, voteStatement } from '../../common/signedStatement';
+import { statementVerifies, voteStatement, type Statement } from '../../common/signedStatement';
 import { recordHash } from './chain';
 import { fingerprintOf, publicKeyFrom } from './signer';
 
@@ -203,61 +203,60 @@ export function verifyChain(input: unknown, options: VerifyOptions = {}): ChainV
   };
 }
 
+/** A signed act in a chain: who made it, what they signed, and how the failure is worded. */
+interface SignedAct {
+  record: ChainRecord;
+  approver: string;
+  signature?: { value: string };
+  authenticated?: boolean;
+  statement: Statement;
+  /** `the approve by alice on gate revoke-1`, for the refusal. */
+  what: string;
+}
+
+/** Every signed act of the chain: the votes on its gates and the resolutions of its stops. */
+function signedActs(chain: EvidenceChain): SignedAct[] {
+  const run = { workflowId: chain.workflowId, runId: chain.runId };
+  return chain.records.flatMap((record): SignedAct[] => {
+    if (record.kind === 'gate') {
+      const gate = record.body as GateView;
+      return (gate.votes ?? []).map((vote) => ({
+        record,
+        ...vote,
+        statement: voteStatement(run, { ...vote, gateId: gate.gateId, planHash: gate.planHash }),
+        what: `the ${vote.decision} by ${vote.approver} on gate ${gate.gateId}`,
+      }));
+    }
+    if (record.kind === 'stop') {
+      // A resolution is signed like a vote, over the run, the stop, the stop's hash and the decision.
+      const stop = record.body as StopView;
+      return (stop.votes ?? []).map((resolution) => ({
+        record,
+        ...resolution,
+        statement: resolutionStatement(run, { ...resolution, stopId: stop.stopId, stopHash: stop.stopHash }),
+        what: `the ${resolution.choice}${resolution.resource ? ` ${resolution.resource}` : ''} by ${resolution.approver} on stop ${stop.stopId}`,
+      }));
+    }
+    return [];
+  });
+}
+
 /** The number of signed votes (and resolutions of stops) that verify, or the first that does not. */
 function verifyActs(chain: EvidenceChain, header: HeaderBody): number | { record: ChainRecord; why: string } {
   const keys = header.settings?.approvals.signers ?? {};
-  const run = { workflowId: chain.workflowId, runId: chain.runId };
   let verified = 0;
-  for (const record of chain.records.filter((r) => r.kind === 'gate')) {
-    const gate = record.body as GateView;
-    for (const vote of gate.votes ?? []) {
-      if (!vote.signature) {
-        if (vote.authenticated)
-          return {
-            record,
-            why: `the vote by ${vote.approver} is marked authenticated but carries no signature`,
-          };
-        continue;
-      }
-      const statement = voteStatement(run, { ...vote, gateId: gate.gateId, planHash: gate.planHash });
-      if (!statementVerifies(statement, vote.signature.value, keys[normalisePerson(vote.approver)] ?? []))
-        return {
-          record,
-          why: `the ${vote.decision} by ${vote.approver} on gate ${gate.gateId} does not verify with ${vote.approver}'s key in the run's settings`,
-        };
-      verified++;
+  for (const act of signedActs(chain)) {
+    if (!act.signature) {
+      if (act.authenticated)
+        return { record: act.record, why: `${act.what} is marked authenticated but carries no signature` };
+      continue;
     }
-  }
-  // A resolution is signed like a vote, over the run, the stop, the stop's hash and the decision.
-  for (const record of chain.records.filter((r) => r.kind === 'stop')) {
-    const stop = record.body as StopView;
-    for (const resolution of stop.votes ?? []) {
-      if (!resolution.signature) {
-        if (resolution.authenticated)
-          return {
-            record,
-            why: `the resolution by ${resolution.approver} is marked authenticated but carries no signature`,
-          };
-        continue;
-      }
-      const statement = resolutionStatement(run, {
-        ...resolution,
-        stopId: stop.stopId,
-        stopHash: stop.stopHash,
-      });
-      if (
-        !statementVerifies(
-          statement,
-          resolution.signature.value,
-          keys[normalisePerson(resolution.approver)] ?? [],
-        )
-      )
-        return {
-          record,
-          why: `the ${resolution.choice}${resolution.resource ? ` ${resolution.resource}` : ''} by ${resolution.approver} on stop ${stop.stopId} does not verify with ${resolution.approver}'s key in the run's settings`,
-        };
-      verified++;
-    }
+    if (!statementVerifies(act.statement, act.signature.value, keys[normalisePerson(act.approver)] ?? []))
+      return {
+        record: act.record,
+        why: `${act.what} does not verify with ${act.approver}'s key in the run's settings`,
+      };
+    verified++;
   }
   return verified;
 }

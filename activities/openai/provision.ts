@@ -121,6 +121,26 @@ function registrationOf(key: ExternalKeyView): string {
     : `a ${key.type} key registered for ${key.kmsArn ?? 'an unknown key'} through ${key.roleArn ?? 'an unknown role'}`;
 }
 
+/**
+ * What carries `name`: the one that is provably the run's own, or null when nothing does; anything else —
+ * a namesake that is not the run's, or two that are — is for a person (NameTaken with every candidate).
+ */
+function onlyOurs<T extends { id: string }>(
+  what: string,
+  name: string,
+  named: T[],
+  judge: (found: T) => { ours: boolean; description: string },
+): T | null {
+  const judged = named.map((found) => ({ found, ...judge(found) }));
+  const ours = judged.filter((j) => j.ours);
+  if (ours.length === judged.length && ours.length <= 1) return ours[0]?.found ?? null;
+  throw nameTaken(
+    what,
+    name,
+    judged.map(({ found, description }) => ({ id: found.id, description, value: found })),
+  );
+}
+
 export function findOwnExternalKey(api: AdminApi) {
   return async function findOwnExternalKeyNamed({
     name,
@@ -133,19 +153,18 @@ export function findOwnExternalKey(api: AdminApi) {
     const keys = await openAiStep(what, async () =>
       expectListing(await api.listExternalKeys()).map(toRegistrationView),
     );
-    const named = keys.filter((k) => k.name === name);
-    const ours = named.filter((k) => registeredFor(k, expect));
-    if (named.length === ours.length && ours.length <= 1) return ours[0] ?? null;
-    throw nameTaken(
+    return onlyOurs(
       what,
       name,
-      named.map((k) => ({
-        id: k.id,
-        description: registeredFor(k, expect)
-          ? `registered for this run’s key, as is another of the name: a person decides which is used`
-          : `${registrationOf(k)}, not this run’s replacement`,
-        value: k,
-      })),
+      keys.filter((k) => k.name === name),
+      (k) =>
+        registeredFor(k, expect)
+          ? {
+              ours: true,
+              description:
+                'registered for this run’s key, as is another of the name: a person decides which is used',
+            }
+          : { ours: false, description: `${registrationOf(k)}, not this run’s replacement` },
     );
   };
 }
@@ -163,20 +182,20 @@ export function findOwnProject(api: AdminApi) {
     const projects = await openAiStep(what, async () =>
       expectListing(await api.listProjects({ includeArchived: false })).map(toProjectView),
     );
-    const named = projects.filter((p) => p.name === name && p.status === 'active');
-    const ours = named.filter((p) => p.externalKeyId === externalKeyId);
-    if (named.length === ours.length && ours.length <= 1) return ours[0] ?? null;
-    throw nameTaken(
+    return onlyOurs(
       what,
       name,
-      named.map((p) => ({
-        id: p.id,
-        description:
-          p.externalKeyId === externalKeyId
-            ? `bound to this run’s ${externalKeyId}, as is another of the name: a person decides which is used`
-            : `bound to ${p.externalKeyId ?? 'no external key'}, not this run’s ${externalKeyId}`,
-        value: p,
-      })),
+      projects.filter((p) => p.name === name && p.status === 'active'),
+      (p) =>
+        p.externalKeyId === externalKeyId
+          ? {
+              ours: true,
+              description: `bound to this run’s ${externalKeyId}, as is another of the name: a person decides which is used`,
+            }
+          : {
+              ours: false,
+              description: `bound to ${p.externalKeyId ?? 'no external key'}, not this run’s ${externalKeyId}`,
+            },
     );
   };
 }

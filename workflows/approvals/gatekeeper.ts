@@ -163,17 +163,13 @@ export class Gatekeeper {
     kind: GateKind,
     what: { step: string; name: string; why: string; candidates: StopCandidate[] },
   ): Promise<string> {
-    const { policy, breakGlass } = this.policyFor(kind);
-    const deadlineMs = policy.deadlineSeconds * 1000;
+    const { deadlineMs, ...opened } = this.open(kind);
     const stopId = `resolve-${++this.counter}`;
     const stop: StopView = {
       stopId,
       ...what,
       stopHash: stopHashOf({ stopId, ...what }),
-      policy,
-      breakGlass,
-      openedAt: now(),
-      deadline: new Date(Date.now() + deadlineMs).toISOString(),
+      ...opened,
       votes: [],
     };
     const status = this.record.status;
@@ -182,7 +178,7 @@ export class Gatekeeper {
     this.record.awaiting(['resolution']);
     await this.tell(
       'escalation',
-      `${stopId} on ${workflowInfo().workflowId}: ${what.why} — \`ekm resolve\` by ${policy.approvers.join(', ')} until ${stop.deadline}`,
+      `${stopId} on ${workflowInfo().workflowId}: ${what.why} — \`ekm resolve\` by ${stop.policy.approvers.join(', ')} until ${stop.deadline}`,
     );
     try {
       const decided = await condition(() => decidedResolution(stop) !== undefined, deadlineMs);
@@ -247,20 +243,24 @@ export class Gatekeeper {
     return { policy: approvals.gates[kind]!, breakGlass: false };
   }
 
-  /** Opens a gate for this plan and waits for its decision; the deadline fails it closed. */
-  async gate(kind: GateKind, planHash: string): Promise<GateDecision> {
+  /** What a gate or a stop of `kind` opens under: its policy, and its deadline from now. */
+  private open(kind: GateKind) {
     const { policy, breakGlass } = this.policyFor(kind);
     const deadlineMs = policy.deadlineSeconds * 1000;
-    const gate: GateView = {
-      gateId: `${kind}-${++this.counter}`,
-      kind,
-      planHash,
+    return {
       policy,
       breakGlass,
       openedAt: now(),
       deadline: new Date(Date.now() + deadlineMs).toISOString(),
-      votes: [],
+      deadlineMs,
     };
+  }
+
+  /** Opens a gate for this plan and waits for its decision; the deadline fails it closed. */
+  async gate(kind: GateKind, planHash: string): Promise<GateDecision> {
+    const { deadlineMs, ...opened } = this.open(kind);
+    const { policy } = opened;
+    const gate: GateView = { gateId: `${kind}-${++this.counter}`, kind, planHash, ...opened, votes: [] };
     const status = this.record.status;
     status.gates.push(gate);
     status.openGate = gate;
