@@ -149,6 +149,8 @@ export interface RunStatus<R extends RunSubject = RevokeKeyRequest> {
   refusedVotes: RefusedVote[];
   refusedVoteCount: number;
   cacheWait?: { startedAt: string; endedAt?: string; seconds: number };
+  /** The access snapshot this revocation kept for `ekm restore`, by its hash (none in older runs). */
+  accessSnapshot?: KeptSnapshot;
   /**
    * The audit trail before the revocation (last use) and after the cache wait (no successful use); for a
    * usage check, what it read (`window`) and validate's answer.
