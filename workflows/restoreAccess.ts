@@ -27,6 +27,7 @@ import { revocationStatusQuery } from './revoke/messages';
 import { readBaseline } from './revoke/preflight';
 import { RunRecord } from './revoke/runRecord';
 import { restoreDiff } from '../common/restoreDiff';
+import { rootMessage } from '../common/rootMessage';
 import { parseInput } from './parseInput';
 import { whyStartRefused } from './startSignature';
 
@@ -179,7 +180,8 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
             : 'refused';
     await finish(
       endState,
-      isCancellation(err) ? 'cancelled on request' : String((err as Error).message),
+      // The reason under "Activity task failed": e.g. which check of the revocation's evidence failed.
+      isCancellation(err) ? 'cancelled on request' : rootMessage(err),
     ).catch(() => undefined);
     throw err;
   }
