@@ -249,6 +249,17 @@ describe('forged evidence and snapshots (issue 16, finding 3)', function () {
       await vote(honest, 'restore', approvers[1]!, 'reject');
       assert.equal((await ended(honest)).endState, 'rejected');
       assert.deepEqual(await world(), before, 'a rejected restore changes nothing');
+      // The record says what approvers were shown: the snapshot's hash and the diff.
+      const markdown = fs.readFileSync(
+        path.join(runFolder(evidenceDir, handle.workflowId, honest.firstExecutionRunId), 'evidence.md'),
+        'utf8',
+      );
+      assert.match(markdown, /\*\*Snapshot applied:\*\* `sha256:[0-9a-f]{64}`/);
+      assert.match(
+        markdown,
+        /\*\*Diff:\*\* key policy of arn:aws:kms:\S+ \(- now, \+ after the restore\)\n\n```diff\n/,
+      );
+      assert.match(markdown, /^- .*"Sid": "EkmRevokeOpenAI"/m);
     });
   });
 
