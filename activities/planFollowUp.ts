@@ -2,6 +2,7 @@
 // restore): bound to the revocation's plan and to the state found now, so a vote cannot outlive a change
 // in that state.
 import type { AnyRevocationBaseline } from '../common/revoke';
+import type { DocumentDiff, KeptSnapshot } from '../common/runStatus';
 import { canonicalJson } from '../common/canonicalJson';
 import { baselineDigest, sha256 } from './planRevocation';
 
@@ -9,14 +10,23 @@ export async function planFollowUp(args: {
   revokePlanHash: string;
   state: AnyRevocationBaseline;
   changes: string[];
-}): Promise<{ hash: string; changes: string[] }> {
+  /** A restore's: what each document is now and what the snapshot puts back (approvers sign it). */
+  diff?: DocumentDiff[];
+  /** A restore's: the snapshot it applies, by the hash the revocation's signed chain records. */
+  snapshot?: KeptSnapshot;
+}): Promise<{ hash: string; changes: string[]; diff?: DocumentDiff[]; snapshot?: KeptSnapshot }> {
+  // Absent fields stay out of the hash (canonicalJson drops undefined): older plans keep their hashes.
   return {
     changes: args.changes,
+    ...(args.diff ? { diff: args.diff } : {}),
+    ...(args.snapshot ? { snapshot: args.snapshot } : {}),
     hash: sha256(
       canonicalJson({
         revokePlan: args.revokePlanHash,
         state: baselineDigest(args.state),
         changes: args.changes,
+        diff: args.diff,
+        snapshot: args.snapshot,
       }),
     ),
   };

@@ -242,6 +242,13 @@ export async function awaitRoleLock(
 export function renderPlan(plan: RevocationPlan | undefined, indent = ''): string[] {
   if (!plan) return [`${indent}(no plan yet: the run is still in preflight)`];
   const lines = [`${indent}plan ${plan.hash}`, ...plan.changes.map((c, i) => `${indent}  ${i + 1}. ${c}`)];
+  // A restore's: the snapshot it applies and, per document, what it is now and what is put back.
+  if (plan.snapshot)
+    lines.push(
+      `${indent}snapshot  ${plan.snapshot.sha256} of ${plan.snapshot.workflowId} run ${plan.snapshot.runId}, verified against the revocation’s signed evidence`,
+    );
+  for (const d of plan.diff ?? [])
+    lines.push(`${indent}diff      ${d.document}`, ...d.lines.map((l) => `${indent}            ${l}`));
   if (plan.alsoStops.length)
     lines.push(`${indent}also stops:`, ...plan.alsoStops.map((s) => `${indent}  - ${s}`));
   if (plan.projectsToArchive.length)

@@ -32,6 +32,16 @@ export const EkmError = {
   NameTaken: 'NameTaken',
   /** A change was handed approvals that do not verify against the worker's own policy and keys. */
   ApprovalNotVerified: 'ApprovalNotVerified',
+  /**
+   * An evidence activity was called by a run that may not write there: a workflow type that records no
+   * evidence, or a status or snapshot naming another run than the activity's own.
+   */
+  EvidenceNotOwnRun: 'EvidenceNotOwnRun',
+  /**
+   * What a restore would apply does not verify: the revocation's chain is unsigned, signed by another key,
+   * broken or another run's, or the kept snapshot's hash is not the one the chain records.
+   */
+  EvidenceUnverified: 'EvidenceUnverified',
 } as const;
 
 export type EkmErrorType = (typeof EkmError)[keyof typeof EkmError];
@@ -51,4 +61,6 @@ export const finalErrorTypes: EkmErrorType[] = [
   EkmError.RotationBrokeAccess,
   EkmError.ApprovalNotVerified,
   EkmError.NameTaken,
+  EkmError.EvidenceNotOwnRun,
+  EkmError.EvidenceUnverified,
 ];

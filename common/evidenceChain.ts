@@ -19,6 +19,11 @@ export const recordKinds = [
   'task',
   /** A stop for a person (the replacement's name taken) with the resolutions given; none in older runs. */
   'stop',
+  /**
+   * The access snapshot a revocation kept for `ekm restore`: its file and the sha256 of its canonical JSON,
+   * so a restore applies only the snapshot the signed chain names. None in older runs.
+   */
+  'snapshot',
   'cache-wait',
   'usage',
   'rotation',
@@ -95,7 +100,8 @@ type EndBody = Pick<
 /**
  * The records (before hashing) a status becomes, in a fixed order: the header (request, settings, plans),
  * one per step, one per gate with its votes, one per human task, one per stop for a person with its
- * resolutions (none when the run never stopped: older chains derive the same records), the cache wait,
+ * resolutions (none when the run never stopped: older chains derive the same records), the access
+ * snapshot a revocation kept (by its hash; none in older runs), the cache wait,
  * the audit trail, the rotation, the end. Only what the status holds: no clock, no randomness, so a retried write derives the
  * same records and the same bytes.
  */
@@ -132,6 +138,7 @@ export function chainEntries(
     ...run.gates.map((body) => ({ kind: 'gate' as const, body })),
     ...run.tasks.map((body) => ({ kind: 'task' as const, body })),
     ...(run.stops ?? []).map((body) => ({ kind: 'stop' as const, body })),
+    ...(run.accessSnapshot ? [{ kind: 'snapshot' as const, body: run.accessSnapshot }] : []),
     ...(run.cacheWait ? [{ kind: 'cache-wait' as const, body: run.cacheWait }] : []),
     ...(run.usage ? [{ kind: 'usage' as const, body: run.usage }] : []),
     ...(run.rotation ? [{ kind: 'rotation' as const, body: run.rotation }] : []),
@@ -162,6 +169,9 @@ export function statusFromChain(chain: EvidenceChain): RunStatus<RunSubject> {
     openStop: end.openStop,
     refusedVotes: end.refusedVotes,
     refusedVoteCount: end.refusedVoteCount,
+    ...(of('snapshot').length
+      ? { accessSnapshot: of('snapshot')[0] as RunStatus<RunSubject>['accessSnapshot'] }
+      : {}),
     cacheWait: of('cache-wait')[0] as RunStatus<RunSubject>['cacheWait'],
     usage: of('usage')[0] as RunStatus<RunSubject>['usage'],
     endState: end.endState,

@@ -93,6 +93,10 @@ export function evidenceMarkdown(run: RunStatus<RunSubject>): string {
     `- Mode: ${run.settings?.mode ?? 'unknown'}; OpenAI: ${run.settings?.openAiBaseUrl ?? 'unknown'}`,
     `- End state: **${run.endState ?? 'running'}**${run.endReason ? ` — ${run.endReason}` : ''}`,
   ];
+  if (run.accessSnapshot)
+    lines.push(
+      `- Access snapshot kept for \`ekm restore\`: ${run.accessSnapshot.file}, \`${run.accessSnapshot.sha256}\` (in the signed chain)`,
+    );
   if (run.cacheWait)
     lines.push(
       `- Cache wait: ${run.cacheWait.seconds} s, from ${run.cacheWait.startedAt} to ${run.cacheWait.endedAt ?? '(not finished)'}`,
@@ -101,6 +105,13 @@ export function evidenceMarkdown(run: RunStatus<RunSubject>): string {
   if (run.rotation) lines.push(...rotationSection(run.rotation));
   if (run.plan) {
     lines.push('', `## Plan \`${run.plan.hash}\``, '', ...run.plan.changes.map((c) => `1. ${c}`));
+    if (run.plan.snapshot)
+      lines.push(
+        '',
+        `**Snapshot applied:** \`${run.plan.snapshot.sha256}\` of ${run.plan.snapshot.workflowId} run ${run.plan.snapshot.runId}, verified against the revocation’s signed evidence`,
+      );
+    for (const d of run.plan.diff ?? [])
+      lines.push('', `**Diff:** ${d.document}`, '', '```diff', ...d.lines, '```');
     if (run.plan.alsoStops.length)
       lines.push('', '**Also stops:**', ...run.plan.alsoStops.map((s) => `- ${s}`));
     if (run.plan.warnings.length) lines.push('', '**Warnings:**', ...run.plan.warnings.map((w) => `- ${w}`));

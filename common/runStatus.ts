@@ -105,6 +105,28 @@ export interface RevocationPlan {
   projectsToArchive: string[];
   warnings: string[];
   hash: string;
+  /**
+   * A restore's plan: each document the restore puts back, as it is now and as the snapshot has it — what
+   * approvers approve (absent in revocations, and in restores before the diff was shown).
+   */
+  diff?: DocumentDiff[];
+  /** A restore's plan: the snapshot it applies, named by its hash and checked against the signed chain. */
+  snapshot?: KeptSnapshot;
+}
+
+/** One document a restore changes: lines prefixed `  ` (kept), `- ` (now, removed), `+ ` (put back). */
+export interface DocumentDiff {
+  document: string;
+  lines: string[];
+}
+
+/** The access snapshot a revocation kept, as its signed chain names it. */
+export interface KeptSnapshot {
+  workflowId: string;
+  runId: string;
+  file: string;
+  /** `sha256:` + hex sha256 of the snapshot's canonical JSON. */
+  sha256: string;
 }
 
 export interface RunStatus<R extends RunSubject = RevokeKeyRequest> {
@@ -127,6 +149,8 @@ export interface RunStatus<R extends RunSubject = RevokeKeyRequest> {
   refusedVotes: RefusedVote[];
   refusedVoteCount: number;
   cacheWait?: { startedAt: string; endedAt?: string; seconds: number };
+  /** The access snapshot this revocation kept for `ekm restore`, by its hash (none in older runs). */
+  accessSnapshot?: KeptSnapshot;
   /**
    * The audit trail before the revocation (last use) and after the cache wait (no successful use); for a
    * usage check, what it read (`window`) and validate's answer.

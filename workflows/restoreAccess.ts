@@ -6,6 +6,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  patched,
   setHandler,
   sleep,
 } from '@temporalio/workflow';
@@ -25,6 +26,8 @@ import { validateOnce } from './revoke/confirm';
 import { revocationStatusQuery } from './revoke/messages';
 import { readBaseline } from './revoke/preflight';
 import { RunRecord } from './revoke/runRecord';
+import { restoreDiff } from '../common/restoreDiff';
+import { rootMessage } from '../common/rootMessage';
 import { parseInput } from './parseInput';
 import { whyStartRefused } from './startSignature';
 
@@ -114,10 +117,16 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
     if (startRefused) return finish('refused', `start refused: ${startRefused}; nothing was changed`);
     lock.release = await lockWhatTheRestoreEdits(request);
     const current = await readBaseline({ ...request, projectIds: [], probes: [] }, false);
+    // Approvers see what the restore will apply (each document now and after) and which snapshot, by the
+    // hash the revocation's signed chain records (readAccessSnapshot checked it): both are in the plan hash.
+    const shown = patched('restore-plan-shows-diff')
+      ? { diff: restoreDiff(request, snapshot, current), snapshot: revoked.accessSnapshot }
+      : {};
     const plan = await call('read', 'planFollowUp', 'plan the restore', {
       revokePlanHash: revoked.plan?.hash ?? '',
       state: current,
       changes: restoreChanges(request, snapshot),
+      ...shown,
     });
     record.status.plan = { ...plan, alsoStops: [], projectsToArchive: [], warnings: [] };
     record.done(
@@ -171,7 +180,8 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
             : 'refused';
     await finish(
       endState,
-      isCancellation(err) ? 'cancelled on request' : String((err as Error).message),
+      // The reason under "Activity task failed": e.g. which check of the revocation's evidence failed.
+      isCancellation(err) ? 'cancelled on request' : rootMessage(err),
     ).catch(() => undefined);
     throw err;
   }

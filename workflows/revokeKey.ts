@@ -200,11 +200,20 @@ async function runbook(
   record.start('revoke');
   const { workflowId, runId } = workflowInfo();
   const snapshot = await snapshotAccess(request);
-  await call('change', 'keepAccessSnapshot', 'keep the snapshot for `ekm restore`', {
+  const kept = await call('change', 'keepAccessSnapshot', 'keep the snapshot for `ekm restore`', {
     workflowId,
     runId,
     snapshot,
   });
+  // The snapshot's hash goes into the run's signed chain: a restore applies only the snapshot it names.
+  // (Older runs recorded none; their activity answered the file's path alone.)
+  if (patched('access-snapshot-hash-in-evidence'))
+    record.status.accessSnapshot = {
+      workflowId: kept.workflowId,
+      runId: kept.runId,
+      file: kept.file,
+      sha256: kept.sha256,
+    };
   state.zone = 'revoking';
   const change = await CancellationScope.nonCancellable(() =>
     revokeAccess(request, snapshot, gates.proof('revoke')),

@@ -22,7 +22,7 @@ import { parseWorkerConfig, WorkerConfigError } from '../../worker/config';
 import { createEvidenceStore } from '../../worker/createWorker';
 import { verifyStored } from '../../client/evidenceVerify';
 import { runCli } from '../fixtures/cli';
-import { sampleRevocationStatus } from '../fixtures/evidence';
+import { inRunOf, sampleRevocationStatus } from '../fixtures/evidence';
 import { moto } from '../fixtures/services';
 
 describe('evidence in S3 with Object Lock (moto)', function () {
@@ -70,12 +70,15 @@ describe('evidence in S3 with Object Lock (moto)', function () {
     const store = await createEvidenceStore(config(locked));
     const run = sampleRevocationStatus();
     const activities = evidenceActivities(store);
-    const written = await activities.recordEvidence(run);
+    const written = await inRunOf(run, () => activities.recordEvidence(run));
     assert.equal(written.chain, `s3://${locked}/runs/${folderFor(run.workflowId)}/${run.runId}/${chainFile}`);
     assert.ok(written.signed);
     // A retried activity: the same bytes, accepted; other bytes for the same run: refused.
-    assert.deepEqual(await activities.recordEvidence(run), written);
-    await assert.rejects(activities.recordEvidence({ ...run, endReason: 'rewritten' }), /write-once/);
+    assert.deepEqual(await inRunOf(run, () => activities.recordEvidence(run)), written);
+    await assert.rejects(
+      inRunOf(run, () => activities.recordEvidence({ ...run, endReason: 'rewritten' })),
+      /write-once/,
+    );
 
     const key = `runs/${folderFor(run.workflowId)}/${run.runId}/${chainFile}`;
     // Locked (HeadObject's lock headers: moto's GetObjectRetention answer does not parse in SDK v3).

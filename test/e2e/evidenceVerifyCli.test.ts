@@ -8,7 +8,7 @@ import { evidenceActivities } from '../../activities/evidence/recordEvidence';
 import { generateSigningKey, signerFromPem } from '../../activities/evidence/signer';
 import { directoryEvidenceStore, folderFor } from '../../activities/evidence/store';
 import { runCli } from '../fixtures/cli';
-import { sampleRevocationStatus } from '../fixtures/evidence';
+import { inRunOf, sampleRevocationStatus } from '../fixtures/evidence';
 
 describe('ekm evidence verify', function () {
   this.timeout(60_000);
@@ -20,9 +20,10 @@ describe('ekm evidence verify', function () {
   before(async function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-evidence-cli-'));
     const run = sampleRevocationStatus();
-    await evidenceActivities(
+    const activities = evidenceActivities(
       directoryEvidenceStore(dir, signerFromPem(key.privateKeyPem, 'test')),
-    ).recordEvidence(run);
+    );
+    await inRunOf(run, () => activities.recordEvidence(run));
     folder = path.join(dir, folderFor(run.workflowId), run.runId);
     fs.writeFileSync(path.join(dir, 'worker.pub'), key.publicKeyPem);
     fs.writeFileSync(path.join(dir, 'other.pub'), otherKey.publicKeyPem);

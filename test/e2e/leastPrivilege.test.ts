@@ -50,7 +50,7 @@ import type { AwsRevocationMethod } from '../../common/revoke';
 import { projectRoot } from '../../sandbox/paths';
 import { kmsPolicyFor, trustPolicyFor } from '../../sandbox/openai/demo';
 import { parseWorkerConfig } from '../../worker/config';
-import { sampleRevocationStatus } from '../fixtures/evidence';
+import { inRunOf, sampleRevocationStatus } from '../fixtures/evidence';
 import {
   allowedActions,
   asMotoJudgesIt,
@@ -593,11 +593,16 @@ describe('least privilege: the read and mutating workers under IAM enforcement (
         s3Evidence(),
       );
       const run = sampleRevocationStatus();
-      const written = await a.recordEvidence(run);
+      // The snapshot first, as a revocation keeps it: its hash goes into the run's signed chain, which
+      // readAccessSnapshot checks before it answers.
+      const { path: _path, ...kept } = await inRunOf(run, () =>
+        a.keepAccessSnapshot({ workflowId: run.workflowId, runId: run.runId, snapshot }),
+      );
+      run.accessSnapshot = kept;
+      const written = await inRunOf(run, () => a.recordEvidence(run));
       assert.match(written.chain, new RegExp(`^s3://${bucket}/${prefix}`));
       assert.ok(written.signed);
       assert.deepEqual(await a.readEvidence({ workflowId: run.workflowId, runId: run.runId }), run);
-      await a.keepAccessSnapshot({ workflowId: run.workflowId, runId: run.runId, snapshot });
       assert.deepEqual(
         await a.readAccessSnapshot({ workflowId: run.workflowId, runId: run.runId }),
         snapshot,
@@ -798,7 +803,7 @@ describe('least privilege: the read and mutating workers under IAM enforcement (
         mutating.activities.findReplacementKey({ workflowId: 'ekm-key:x', step: 'replacement-key' }),
       );
       await assertRefused(mutating.user, 's3:PutObject', () =>
-        mutating.activities.recordEvidence(sampleRevocationStatus()),
+        inRunOf(sampleRevocationStatus(), () => mutating.activities.recordEvidence(sampleRevocationStatus())),
       );
     });
   });

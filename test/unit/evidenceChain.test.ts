@@ -16,7 +16,7 @@ import { canonicalJson } from '../../common/canonicalJson';
 import { projectRoot } from '../../sandbox/paths';
 import { parseWorkerConfig } from '../../worker/config';
 import { createEvidenceStore } from '../../worker/createWorker';
-import { evidenceSchemaErrors, sampleRevocationStatus } from '../fixtures/evidence';
+import { evidenceSchemaErrors, inRunOf, sampleRevocationStatus } from '../fixtures/evidence';
 import { voteStatement } from '../../common/signedStatement';
 import { resolutionStatement, type StopView } from '../../common/resolution';
 import { signatureBy, signersFor } from '../fixtures/approverKeys';
@@ -136,16 +136,19 @@ describe('evidence chain', function () {
     try {
       const store = directoryEvidenceStore(dir, signer);
       const activities = evidenceActivities(store);
-      const first = await activities.recordEvidence(status());
+      const first = await inRunOf(status(), () => activities.recordEvidence(status()));
       const folder = path.join(dir, folderFor(status().workflowId), status().runId);
       const bytes = fs.readFileSync(path.join(folder, 'chain.json'), 'utf8');
-      const again = await activities.recordEvidence(status());
+      const again = await inRunOf(status(), () => activities.recordEvidence(status()));
       assert.deepEqual(again, first);
       assert.equal(fs.readFileSync(path.join(folder, 'chain.json'), 'utf8'), bytes);
       assert.deepEqual(fs.readdirSync(folder).sort(), ['chain.json', 'evidence.json', 'evidence.md']);
       const changed = status();
       changed.endReason = 'something else';
-      await assert.rejects(activities.recordEvidence(changed), /write-once/);
+      await assert.rejects(
+        inRunOf(changed, () => activities.recordEvidence(changed)),
+        /write-once/,
+      );
       assert.deepEqual(
         await activities.readEvidence({ workflowId: status().workflowId, runId: status().runId }),
         JSON.parse(JSON.stringify(status())),
@@ -181,7 +184,7 @@ describe('evidence chain', function () {
         parseWorkerConfig({ sandbox: true, evidence: { directory: dir } }),
       );
       assert.equal(fs.existsSync(dir), false, 'nothing written at worker start');
-      await evidenceActivities(store).recordEvidence(status());
+      await inRunOf(status(), () => evidenceActivities(store).recordEvidence(status()));
       assert.ok(fs.existsSync(path.join(dir, '.evidence-signing-key.pem')));
       const folder = path.join(dir, folderFor(status().workflowId), status().runId);
       const chain = JSON.parse(fs.readFileSync(path.join(folder, 'chain.json'), 'utf8')) as unknown;
