@@ -13,13 +13,14 @@ import type { EvidenceStore } from './store';
 
 export const snapshotFile = 'access-snapshot.json';
 
-export function evidenceActivities(store: EvidenceStore) {
+/** `mode`: the worker's own (sandbox or production), which every chain it signs records. */
+export function evidenceActivities(store: EvidenceStore, options: { mode?: 'sandbox' | 'production' } = {}) {
   return {
     async recordEvidence(
       run: RunStatus<RunSubject>,
     ): Promise<{ json: string; markdown: string; chain: string; headHash: string; signed: boolean }> {
       // The chain first: evidence.json is what readers look for, so it never exists without its chain.
-      const built = buildChain(run, store.signer);
+      const built = buildChain(run, store.signer, options.mode);
       const chain = await store.write(run.workflowId, run.runId, chainFile, chainText(built));
       const json = await store.write(
         run.workflowId,

@@ -132,7 +132,7 @@ describe('ekm evidence verify: attacks (issue 16)', function () {
       folder,
     ]);
     assert.equal(withKey.code, 0, withKey.stderr);
-    assert.match(withKey.stdout, /^VERIFIED: 10 records.*run .*0190a3c4-5e6f/);
+    assert.match(withKey.stdout, /^VERIFIED: 11 records.*run 0190a3c4-5e6f/);
     const withConfig = await verify([folder, '--config', cfg, ...named(run), '--json'], {}, [folder]);
     assert.equal(withConfig.code, 0, withConfig.stderr);
     const verdict = JSON.parse(withConfig.stdout) as { ok: boolean; mode: string; acts: number };
