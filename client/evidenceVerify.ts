@@ -94,7 +94,7 @@ export function trustFromConfig(file: string, env: NodeJS.ProcessEnv = process.e
         : undefined);
   const trustedKeys: TrustedEvidenceKey[] = [
     ...(current ? [{ publicKey: current, source: 'configured' as const }] : []),
-    ...evidence.previousPublicKeys.map((k) => ({
+    ...(evidence.previousPublicKeys ?? []).map((k) => ({
       publicKey: k.publicKey,
       source: 'previous' as const,
       retiredAt: k.retiredAt,
@@ -107,7 +107,7 @@ export function trustFromConfig(file: string, env: NodeJS.ProcessEnv = process.e
   return {
     trustedKeys,
     signers: signerKeys(config),
-    revokedKeys: config.approvals.revokedKeys,
+    revokedKeys: config.approvals.revokedKeys ?? [],
     mode: config.sandbox ? 'sandbox' : 'production',
   };
 }

@@ -246,7 +246,7 @@ export const workerConfigSchema = z
               })
               .strict(),
           )
-          .default([]),
+          .optional(),
         /** How long a human task may stay open before the run stops at a safe point. */
         taskDeadlineSeconds: z
           .number()
@@ -297,7 +297,7 @@ export const workerConfigSchema = z
               })
               .strict(),
           )
-          .default([]),
+          .optional(),
         /**
          * The production sink: an S3 bucket created with Object Lock. Every object is written once with
          * this retention; the worker refuses to start when the bucket has no Object Lock configuration.

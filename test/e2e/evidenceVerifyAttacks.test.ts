@@ -230,6 +230,31 @@ describe('ekm evidence verify: attacks (issue 16)', function () {
     );
   });
 
+  it('a production worker’s chain stays production when a modified workflow flips its settings to sandbox', async function () {
+    // The run's status says sandbox and carries an unsigned vote; the worker that signs records its own mode.
+    const flipped = productionRun({}, (r) => {
+      r.settings = { ...r.settings!, mode: 'sandbox' };
+      delete r.gates[1]!.votes[0]!.signature;
+      r.gates[1]!.votes[0]!.authenticated = false;
+    });
+    const sink = path.join(dir, 'flipped');
+    await evidenceActivities(directoryEvidenceStore(sink, signerFromPem(worker.privateKeyPem, 'test')), {
+      mode: 'production',
+    }).recordEvidence(flipped);
+    const folder = path.join(sink, folderFor(flipped.workflowId), flipped.runId);
+    for (const trust of [
+      ['--public-key', path.join(dir, 'worker.pub')],
+      ['--config', configFile('flip.json')],
+    ]) {
+      const r = await verify([folder, ...trust, ...named(flipped)], {}, [folder]);
+      assert.equal(r.code, 1, `exit ${r.code}: ${r.stdout}${r.stderr}`);
+      assert.match(
+        r.stderr,
+        /NOT VERIFIED: record 0 \(header\): the run's settings say sandbox, but the worker that signed the chain was production/,
+      );
+    }
+  });
+
   it('a forged attestation fails against the configuration’s keys', async function () {
     // Alice's attestation, signed with Bob's key: today attestations are not checked at all.
     const forged = productionRun({}, (r) => {
