@@ -2,10 +2,14 @@
 // `ekm evidence verify` share (common/revokedKeys.ts), and the configuration that declares revocations and
 // the evidence keys a rotation retired.
 import assert from 'node:assert/strict';
-import { generateSigningKey } from '../../activities/evidence/signer';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ensureSigningKeyFile, generateSigningKey } from '../../activities/evidence/signer';
 import { refuseRevokedKey, revokedKeyUsed } from '../../common/revokedKeys';
 import { voteStatement } from '../../common/signedStatement';
 import { parseWorkerConfig, WorkerConfigError } from '../../worker/config';
+import { createEvidenceStore } from '../../worker/createWorker';
 import { approverKey, signatureBy } from '../fixtures/approverKeys';
 
 const run = { workflowId: 'ekm-key:arn:aws:kms:us-east-1:111122223333:key/k', runId: 'run-1' };
@@ -75,5 +79,30 @@ describe('revoked approver keys', function () {
         (err: Error) => err instanceof WorkerConfigError && field.test(err.message),
         what,
       );
+  });
+
+  it('a worker whose evidence.publicKey is not its signing key’s refuses to start, naming both', async function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-evidence-key-'));
+    try {
+      const keyFile = ensureSigningKeyFile(path.join(dir, 'key.pem'));
+      const other = generateSigningKey();
+      const config = (publicKey: string) =>
+        parseWorkerConfig({
+          sandbox: true,
+          evidence: { directory: dir, signingKeyFile: keyFile, publicKey },
+        });
+      await assert.rejects(
+        createEvidenceStore(config(other.publicKeyPem)),
+        (err: Error) =>
+          err instanceof WorkerConfigError &&
+          /evidence\.publicKey: is sha256:[0-9a-f]{64}, but the signing key is sha256:[0-9a-f]{64}/.test(
+            err.message,
+          ),
+      );
+      const store = await createEvidenceStore(config(fs.readFileSync(`${keyFile}.pub`, 'utf8')));
+      assert.ok(store.signer);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
