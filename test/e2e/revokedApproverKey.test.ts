@@ -1,16 +1,22 @@
 // A revoked approver key on a real run (dev server, moto, the OpenAI twin): the worker's configuration
-// revokes Bob's key from a time; a vote signed with it after that time is refused by the workflow's
-// validator, nothing changes in moto or the twin, and the run's settings (and so its evidence) say from
-// when the key is revoked. A vote by a key still in force counts.
+// revokes Bob's key from a time just after the run starts; his vote, signed with it and sent after that
+// time, is refused by the workflow's validator, nothing changes in moto or the twin, and the run's settings
+// (and so its evidence) say from when the key is revoked. A vote by a key still in force counts.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ensureSigningKeyFile } from '../../activities/evidence/signer';
+import { folderFor } from '../../activities/evidence/store';
 import { keyWorkflowId } from '../../common/revoke';
 import { startStatement } from '../../common/startStatement';
 import { voteStatement } from '../../common/signedStatement';
 import { statusQuery, voteUpdate } from '../../workflows/revoke/messages';
 import { revokeKey } from '../../workflows/revokeKey';
 import { approverKey, signatureBy, signersFor } from '../fixtures/approverKeys';
+import { runCli, until } from '../fixtures/cli';
 import { devEnvironment } from '../fixtures/environments';
 import {
   approvers,
@@ -32,10 +38,11 @@ describe('a revoked approver key (aws)', function () {
     world = undefined;
   });
 
-  it('a vote signed with a key revoked before the vote is refused by the running workflow, changing nothing', async function () {
+  it('a vote signed with a key revoked since the run started is refused by the running workflow, changing nothing', async function () {
     const w = (world = await awsScenario.world('key-policy-deny', 2));
     const request = awsScenario.request(w, 'key-policy-deny');
-    const revokedFrom = new Date(Date.now() - 60_000).toISOString();
+    // Revoked from a moment after the run starts: the running workflow judges each act by when it arrives.
+    const revokedFrom = new Date(Date.now() + 3_000).toISOString();
     const options = sandboxWorker(w);
     options.config = {
       ...options.config,
@@ -46,6 +53,23 @@ describe('a revoked approver key (aws)', function () {
         signers: signersFor([...approvers, requester]),
         revokedKeys: [{ key: approverKey(bob).publicKey, from: revokedFrom, reason: 'laptop stolen' }],
       } as NonNullable<typeof options.config>['approvals'],
+      // A production worker signs its chains with its own key; the auditor holds its public half.
+      evidence: {
+        directory: options.evidenceDir,
+        signingKeyFile: ensureSigningKeyFile(path.join(options.evidenceDir, 'worker-key.pem')),
+      },
+    };
+    const workerConfig = (file: string, revokedKeys: object[]) => {
+      fs.writeFileSync(
+        file,
+        JSON.stringify({
+          approvals: { ...options.config!.approvals, revokedKeys },
+          evidence: {
+            publicKey: fs.readFileSync(path.join(options.evidenceDir, 'worker-key.pem.pub'), 'utf8'),
+          },
+        }),
+      );
+      return file;
     };
     const world0 = async () => ({
       keyPolicy: (
@@ -73,6 +97,8 @@ describe('a revoked approver key (aws)', function () {
           ],
         });
         const gate = await waitForGate(handle, 'revoke');
+        const wait = Date.parse(revokedFrom) + 500 - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         const { runId } = await handle.describe();
         const vote = {
           gateId: gate.gateId,
@@ -111,6 +137,53 @@ describe('a revoked approver key (aws)', function () {
         const ended = await waitForStatus(handle, (s) => s.endState !== undefined, 'the rejection');
         assert.equal(ended.endState, 'rejected');
         assert.deepEqual(await world0(), before, 'moto and the twin are unchanged');
+
+        // The record says from when Bob's key is revoked, and verifies against the worker's configuration;
+        // a configuration revoking Alice's key before her vote refuses it.
+        const folder = path.join(options.evidenceDir, folderFor(workflowId), runId);
+        const md = await until('the evidence record', async () =>
+          fs.existsSync(path.join(folder, 'evidence.md'))
+            ? fs.readFileSync(path.join(folder, 'evidence.md'), 'utf8')
+            : undefined,
+        );
+        assert.ok(
+          md.includes(
+            `- Revoked approver key \`${approverKey(bob).publicKey}\` from ${revokedFrom} (laptop stolen)`,
+          ),
+          md,
+        );
+        const env = { EKM_EVIDENCE_DIR: options.evidenceDir };
+        const cfgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-revoked-cfg-'));
+        const good = await runCli(
+          [
+            'evidence',
+            'verify',
+            workflowId,
+            '--run-id',
+            runId,
+            '--config',
+            workerConfig(path.join(cfgDir, 'w.json'), []),
+          ],
+          env,
+        );
+        assert.equal(good.code, 0, good.stderr);
+        assert.match(
+          good.stdout,
+          /a production chain.*1 signed act\(s\) verified against the approvers' keys in the configuration/,
+        );
+        const aliceRevoked = workerConfig(path.join(cfgDir, 'a.json'), [
+          { key: approverKey(alice).publicKey, from: revokedFrom, reason: 'left the company' },
+        ]);
+        const refused = await runCli(
+          ['evidence', 'verify', workflowId, '--run-id', runId, '--config', aliceRevoked],
+          env,
+        );
+        assert.equal(refused.code, 1, refused.stdout);
+        assert.match(
+          refused.stderr,
+          /the reject by alice@example.com on gate revoke-\d+ at \S+ is signed with ed25519:[0-9a-f]{12}…, revoked from .* \(left the company\)/,
+        );
+        fs.rmSync(cfgDir, { recursive: true, force: true });
       },
       options,
     );
