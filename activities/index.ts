@@ -124,7 +124,7 @@ export function createActivities(deps: ActivityDeps) {
     findOwnExternalKey: findOwnExternalKey(openai.api),
     findOwnProject: findOwnProject(openai.api),
     // evidence and people
-    ...evidenceActivities(deps.evidence, { sandbox: config.sandbox }),
+    ...evidenceActivities(deps.evidence, { mode: config.sandbox ? 'sandbox' : 'production' }),
     notify: notifyActivity(config.notifications.webhookUrl),
   };
 }

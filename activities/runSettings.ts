@@ -44,6 +44,8 @@ export function runSettingsActivity(config: WorkerConfig) {
         // hash and the evidence: a changed key set means a new plan.
         signers: signerKeys(config),
         unsignedAccepted: config.sandbox,
+        // Only when there is one, so the settings (and their digest) of a worker revoking nothing read as before.
+        ...(approvals.revokedKeys?.length ? { revokedKeys: approvals.revokedKeys } : {}),
       },
     };
     return { ...settings, digest: createHash('sha256').update(canonicalJson(settings)).digest('hex') };

@@ -73,8 +73,17 @@ export interface HeaderBody {
   format: typeof chainFormat;
   workflowId: string;
   runId: string;
-  /** The signing key, so a verifier without a key of its own can still check (and say it did so). */
+  /**
+   * Which key signed the chain (a verifier trusts it only when it is a key the verifier was given: this
+   * names which one, e.g. across a rotation of the worker's key).
+   */
   signer: ChainSigner | null;
+  /**
+   * The mode of the worker that wrote and signed the chain, from its own configuration — not from the run,
+   * whose status a modified workflow could change: a production worker's chain says production whatever
+   * its settings say. Absent in chains from before it was recorded.
+   */
+  mode?: 'sandbox' | 'production';
   request: RunSubject;
   settings?: RunStatus<RunSubject>['settings'];
   plan?: RunStatus<RunSubject>['plan'];
@@ -108,12 +117,14 @@ type EndBody = Pick<
 export function chainEntries(
   run: RunStatus<RunSubject>,
   signer: ChainSigner | null,
+  mode?: HeaderBody['mode'],
 ): { kind: RecordKind; body: unknown }[] {
   const header: HeaderBody = {
     format: chainFormat,
     workflowId: run.workflowId,
     runId: run.runId,
     signer,
+    ...(mode ? { mode } : {}),
     request: run.request,
     settings: run.settings,
     plan: run.plan,

@@ -91,6 +91,11 @@ export function evidenceMarkdown(run: RunStatus<RunSubject>): string {
       ? `- Product: ${r.product ?? 'api'}; method: **${r.method}**; ${openAiAtTheKey(r)}`
       : `- **${runHeadline(r)}**; ${openAiAtTheKey(r)}`,
     `- Mode: ${run.settings?.mode ?? 'unknown'}; OpenAI: ${run.settings?.openAiBaseUrl ?? 'unknown'}`,
+    // Whoever reads the votes below must know which keys no longer counted, and from when.
+    ...(run.settings?.approvals.revokedKeys ?? []).map(
+      (r) =>
+        `- Revoked approver key \`${r.key}\` from ${r.from} (${r.reason}): acts signed with it are refused from then`,
+    ),
     `- End state: **${run.endState ?? 'running'}**${run.endReason ? ` — ${run.endReason}` : ''}`,
   ];
   if (run.accessSnapshot)

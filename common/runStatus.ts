@@ -1,5 +1,6 @@
 // What a revocation run reports about itself: the `status` query's answer, the evidence record's body,
 // and the run's result. One shape, so the CLI, the Web UI checklist and the evidence agree.
+import type { RevokedKey } from './revokedKeys';
 import type { GateView, RefusedVote, TaskView } from './approvals';
 import type { RevokeKeyRequest, ValidationView } from './revoke';
 import type { AccessProof, KeyRotationState, RotationChange } from './rotate';
@@ -92,6 +93,8 @@ export interface RunSettingsView {
     signers?: Record<string, string[]>;
     /** Only a sandbox worker takes unsigned acts (marked unauthenticated in the record). */
     unsignedAccepted?: boolean;
+    /** Approver keys revoked from a time (absent when none is): acts signed with them are refused from then. */
+    revokedKeys?: RevokedKey[];
   };
   /** sha256 of the settings above: part of the plan hash, so a changed policy means a new plan. */
   digest: string;

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { describeIssues } from '../common/keys';
 import { workerRoles } from '../common/activityRoles';
 import { publicKeyPattern } from '../common/signedStatement';
+import { publicKeyFrom } from '../activities/evidence/signer';
 import { defaultTaskQueue } from '../common/taskQueue';
 
 const httpUrl = z
@@ -14,6 +15,22 @@ const httpUrl = z
   .refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL');
 
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name');
+
+/** An Ed25519 public key as PEM (SPKI) or base64 DER: how a verifier is told which evidence key to trust. */
+const evidencePublicKey = z.string().refine(
+  (text) => {
+    try {
+      publicKeyFrom(text);
+      return !text.includes('PRIVATE KEY');
+    } catch {
+      return false;
+    }
+  },
+  {
+    message:
+      'must be an Ed25519 public key in PEM (the `.pub` file next to the signing key), never the private key',
+  },
+);
 
 const person = z.string().trim().min(1, 'must name a person (e.g. alice@example.com)');
 
@@ -206,6 +223,30 @@ export const workerConfigSchema = z
               .min(1, 'must list at least one public key'),
           )
           .default({}),
+        /**
+         * Approver keys revoked from a time: acts signed with one are refused from `from` on (by the run,
+         * by the change, and by `ekm evidence verify`). Keep the key under its person in `signers` so acts
+         * made before the revocation still verify in old records.
+         */
+        revokedKeys: z
+          .array(
+            z
+              .object({
+                key: z
+                  .string()
+                  .regex(
+                    publicKeyPattern,
+                    'must be a public key as approvals.signers lists it (ed25519:<hex>)',
+                  ),
+                from: z.iso.datetime({
+                  offset: true,
+                  message: 'must be an ISO 8601 time such as 2026-12-01T09:00:00Z',
+                }),
+                reason: z.string().trim().min(1, 'must say why the key is revoked (e.g. "laptop stolen")'),
+              })
+              .strict(),
+          )
+          .optional(),
         /** How long a human task may stay open before the run stops at a safe point. */
         taskDeadlineSeconds: z
           .number()
@@ -233,6 +274,29 @@ export const workerConfigSchema = z
         signingKeyEnv: z
           .string()
           .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name, not the key itself')
+          .optional(),
+        /**
+         * The public half of the signing key (PEM, as `<key>.pub`), for whoever verifies with this file
+         * (`ekm evidence verify --config`) without the private key; the worker refuses to start when it
+         * is not the signing key's.
+         */
+        publicKey: evidencePublicKey.optional(),
+        /**
+         * Keys that signed chains before a rotation: their public half (PEM) and when they were retired.
+         * `ekm evidence verify --config` trusts them for the chains they signed.
+         */
+        previousPublicKeys: z
+          .array(
+            z
+              .object({
+                publicKey: evidencePublicKey,
+                retiredAt: z.iso.datetime({
+                  offset: true,
+                  message: 'must be an ISO 8601 time such as 2026-12-01T09:00:00Z',
+                }),
+              })
+              .strict(),
+          )
           .optional(),
         /**
          * The production sink: an S3 bucket created with Object Lock. Every object is written once with

@@ -10,7 +10,13 @@ import {
   s3ClientFor,
   s3EvidenceStore,
 } from '../activities/evidence/s3Store';
-import { loadSigner, sandboxSigner, SigningKeyError } from '../activities/evidence/signer';
+import {
+  fingerprintOf,
+  loadSigner,
+  publicKeyFrom,
+  sandboxSigner,
+  SigningKeyError,
+} from '../activities/evidence/signer';
 import { loadOwnership, OwnershipSecretError, type Ownership } from '../activities/ownership';
 import { directoryEvidenceStore, type EvidenceStore } from '../activities/evidence/store';
 import { createAdminApi } from '../activities/openai/adminApi';
@@ -58,6 +64,15 @@ export async function createEvidenceStore(config: WorkerConfig): Promise<Evidenc
   const { evidence } = config;
   try {
     const signer = loadSigner(evidence);
+    // The public key auditors verify with must be the one that signs: a mismatch would only show at audit.
+    if (evidence.publicKey) {
+      const named = fingerprintOf(publicKeyFrom(evidence.publicKey).export({ format: 'der', type: 'spki' }));
+      if (!signer || signer.fingerprint !== named)
+        throw new SigningKeyError(
+          'evidence.publicKey',
+          `is ${named}, but ${signer ? `the signing key is ${signer.fingerprint}` : 'no signing key is configured (evidence.signingKeyFile or signingKeyEnv)'}: give the signing key's own public half (its .pub file)`,
+        );
+    }
     if (!evidence.s3) {
       // A sandbox worker without a key gets its own in its evidence directory, made when first needed.
       if (!signer && config.sandbox)

@@ -6,18 +6,22 @@ import { workflowInfo } from '@temporalio/workflow';
 import type { RunSettingsView } from '../common/runStatus';
 import { refuseSignature, type Signature } from '../common/signedStatement';
 import { startStatement } from '../common/startStatement';
+import { refuseRevokedKey } from '../common/revokedKeys';
 
 export function whyStartRefused(
   rawInput: { requester: string; signature?: Signature },
   settings: RunSettingsView,
 ): string | undefined {
-  const { signers, unsignedAccepted } = settings.approvals;
+  const { signers, unsignedAccepted, revokedKeys } = settings.approvals;
   if (!signers) return undefined;
   const { workflowId, runStartTime } = workflowInfo();
-  return refuseSignature(
-    startStatement(workflowId, rawInput),
-    rawInput.signature,
-    { keys: signers, unsignedAccepted: unsignedAccepted === true },
-    runStartTime.getTime(),
+  const statement = startStatement(workflowId, rawInput);
+  return (
+    refuseSignature(
+      statement,
+      rawInput.signature,
+      { keys: signers, unsignedAccepted: unsignedAccepted === true },
+      runStartTime.getTime(),
+    ) ?? refuseRevokedKey(statement, rawInput.signature, revokedKeys, runStartTime.getTime())
   );
 }

@@ -9,6 +9,7 @@ import {
   signedStatement,
   type ChainRecord,
   type EvidenceChain,
+  type HeaderBody,
 } from '../../common/evidenceChain';
 import type { RunStatus } from '../../common/runStatus';
 import type { RunSubject } from '../../common/runSubject';
@@ -23,13 +24,18 @@ export function recordHash(r: Pick<ChainRecord, 'seq' | 'kind' | 'body' | 'prevH
   return sha256Hex(canonicalJson(hashedPart(r)));
 }
 
-export function buildChain(run: RunStatus<RunSubject>, signer: EvidenceSigner | undefined): EvidenceChain {
+/** `mode`: the writing worker's own (its configuration's sandbox flag), recorded in the header. */
+export function buildChain(
+  run: RunStatus<RunSubject>,
+  signer: EvidenceSigner | undefined,
+  mode?: HeaderBody['mode'],
+): EvidenceChain {
   const publicSigner = signer
     ? { algorithm: signer.algorithm, publicKey: signer.publicKey, fingerprint: signer.fingerprint }
     : null;
   const records: ChainRecord[] = [];
   let prevHash = genesisHash;
-  for (const [seq, entry] of chainEntries(run, publicSigner).entries()) {
+  for (const [seq, entry] of chainEntries(run, publicSigner, mode).entries()) {
     // The body as JSON would carry it, so the hash over what is written equals the hash over what is read
     // back (undefined fields vanish, undefined array items become null).
     const body = JSON.parse(JSON.stringify(entry.body ?? null)) as unknown;

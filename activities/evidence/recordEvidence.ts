@@ -17,7 +17,8 @@ import type { EvidenceStore } from './store';
 
 export { snapshotFile };
 
-export function evidenceActivities(store: EvidenceStore, options: { sandbox?: boolean } = {}) {
+/** `mode`: the worker's own (sandbox or production), which every chain it signs records. */
+export function evidenceActivities(store: EvidenceStore, options: { mode?: 'sandbox' | 'production' } = {}) {
   return {
     async recordEvidence(
       run: RunStatus<RunSubject>,
@@ -25,7 +26,7 @@ export function evidenceActivities(store: EvidenceStore, options: { sandbox?: bo
       // The status names its run (the chain's header says whose it is): it must be the caller's own.
       ownRun('recordEvidence', evidenceWorkflowTypes, { workflowId: run.workflowId, runId: run.runId });
       // The chain first: evidence.json is what readers look for, so it never exists without its chain.
-      const built = buildChain(run, store.signer);
+      const built = buildChain(run, store.signer, options.mode);
       const chain = await store.write(run.workflowId, run.runId, chainFile, chainText(built));
       const json = await store.write(
         run.workflowId,
@@ -75,7 +76,7 @@ export function evidenceActivities(store: EvidenceStore, options: { sandbox?: bo
       workflowId: string;
       runId: string;
     }): Promise<AwsAccessSnapshot | GcpAccessSnapshot | null> {
-      const found = await verifiedSnapshot(store, args, { sandbox: options.sandbox === true });
+      const found = await verifiedSnapshot(store, args, { sandbox: options.mode === 'sandbox' });
       return found ? (found.snapshot as AwsAccessSnapshot | GcpAccessSnapshot) : null;
     },
     async readEvidence(args: { workflowId: string; runId: string }): Promise<RunStatus | null> {

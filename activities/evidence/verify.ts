@@ -1,7 +1,9 @@
-// Checks an evidence chain: every record's hash, the links between records, the sequence, the
-// signature over the head (with the key the caller trusts, or else the one the header names — the
-// verdict says which), and, when given, that `evidence.json` holds exactly what the chain records. No
-// I/O: the CLI and tests hand it parsed files. A failure names the first record that does not verify.
+// Checks an evidence chain: every record's hash, the links between records, the sequence, the signature
+// over the head with a key the caller trusts (given, or a configuration's current or retired key — never
+// the one the chain names for itself), that it is the record of the run asked for, that `evidence.json`
+// holds exactly what the chain records, and every person's act (votes, resolutions, attestations) against
+// the approvers' keys — refusing unsigned acts in a production chain and keys revoked when the act was
+// recorded. No I/O: the CLI and tests hand it parsed files. A failure names the first record that fails.
 import * as crypto from 'node:crypto';
 import {
   chainEntries,
@@ -17,9 +19,15 @@ import {
 import type { RunStatus } from '../../common/runStatus';
 import type { RunSubject } from '../../common/runSubject';
 import { canonicalJson } from '../../common/canonicalJson';
-import { normalisePerson, type GateView } from '../../common/approvals';
+import { normalisePerson, type GateView, type TaskView } from '../../common/approvals';
 import { resolutionStatement, type StopView } from '../../common/resolution';
-import { statementVerifies, voteStatement, type Statement } from '../../common/signedStatement';
+import {
+  attestationStatement,
+  statementVerifies,
+  voteStatement,
+  type Statement,
+} from '../../common/signedStatement';
+import { describeRevocation, revokedKeyUsed, type RevokedKey } from '../../common/revokedKeys';
 import { recordHash } from './chain';
 import { fingerprintOf, publicKeyFrom } from './signer';
 
@@ -30,14 +38,47 @@ export interface ChainVerdict {
   /** The record that failed, when one did. */
   failed?: { seq: number; kind: string; why: string };
   records: number;
-  /** Whose key the signature was checked with. */
-  keySource?: 'given' | 'header';
+  /** The run the chain is the record of (as its header says), once the header was read. */
+  workflowId?: string;
+  runId?: string;
+  /** Which trusted key verified the signature: given on the command line, a configuration's current or retired one. */
+  keySource?: 'given' | 'configured' | 'previous';
   fingerprint?: string;
+  /** When the key that signed was retired by a rotation. */
+  retiredAt?: string;
+  /** The chain's mode: the signing worker's own (or, in older chains, the run's settings'). */
+  mode?: 'sandbox' | 'production';
+  /** Signed acts (votes, resolutions, attestations) verified against the approvers' keys. */
+  acts?: number;
+  /** True when the chain is intact but no key the verifier trusts was given: it proves nothing of its writer. */
+  untrusted?: boolean;
+}
+
+/** An evidence-signing public key the verifier trusts. */
+export interface TrustedEvidenceKey {
+  /** PEM (SPKI) or base64 DER SPKI. */
+  publicKey: string;
+  source: 'given' | 'configured' | 'previous';
+  /** For a key a rotation retired: when. */
+  retiredAt?: string;
 }
 
 export interface VerifyOptions {
-  /** A public key the verifier trusts (PEM or base64 DER SPKI); without it, the header's key is used. */
+  /** One public key the verifier trusts (PEM or base64 DER SPKI): the same as `trustedKeys` of one given key. */
   publicKey?: string;
+  /** The evidence-signing keys the verifier trusts — never the one the chain names for itself. */
+  trustedKeys?: TrustedEvidenceKey[];
+  /**
+   * Approvers' keys from a configuration the verifier trusts. Without them, acts are checked against the
+   * keys the run's settings recorded, which only the worker's signature vouches for (the verdict says so).
+   */
+  signers?: Record<string, string[]>;
+  /** Approver keys revoked from a time (a trusted configuration's; the run's recorded ones count too). */
+  revokedKeys?: RevokedKey[];
+  /** The trusted configuration's mode: a production configuration refuses a sandbox chain. */
+  mode?: 'sandbox' | 'production';
+  /** The run that was asked for: the chain must be its record. */
+  expected?: { workflowId?: string; runId?: string };
   /** The `evidence.json` stored with the chain, to be checked against it. */
   evidence?: RunStatus<RunSubject>;
 }
@@ -59,6 +100,16 @@ function fail(
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** How the verdict names a trusted key. */
+function keyName(
+  k: { source: TrustedEvidenceKey['source']; retiredAt?: string },
+  fingerprint: string,
+): string {
+  if (k.source === 'given') return `the given public key ${fingerprint}`;
+  if (k.source === 'previous') return `the previous key ${fingerprint} (retired ${k.retiredAt})`;
+  return `the configuration's evidence key ${fingerprint}`;
+}
 
 export function verifyChain(input: unknown, options: VerifyOptions = {}): ChainVerdict {
   if (!isObject(input) || !Array.isArray(input.records))
@@ -107,9 +158,9 @@ export function verifyChain(input: unknown, options: VerifyOptions = {}): ChainV
   const headerBody = header.body as HeaderBody;
   if (headerBody.workflowId !== chain.workflowId || headerBody.runId !== chain.runId)
     return fail(n, header, 'names another run than the chain file does');
+  const ids = { workflowId: headerBody.workflowId, runId: headerBody.runId };
 
-  // The signature: with the key given, or the header's (which proves only that the chain is intact and
-  // signed by whoever holds that key: an auditor compares the fingerprint with the worker's).
+  // The header names the key that signed (which key, across rotations) — never a reason to trust it.
   const signer = headerBody.signer;
   if (signer) {
     let headerFingerprint: string;
@@ -131,26 +182,50 @@ export function verifyChain(input: unknown, options: VerifyOptions = {}): ChainV
       n,
       head,
       'the chain is not signed (the worker had no signing key): its integrity proves nothing',
+      ids,
     );
-  let key: crypto.KeyObject;
-  let keySource: 'given' | 'header';
-  try {
-    if (options.publicKey) {
-      key = publicKeyFrom(options.publicKey);
-      keySource = 'given';
-    } else if (signer) {
-      key = publicKeyFrom(signer.publicKey);
-      keySource = 'header';
-    } else return fail(n, header, 'names no signing key, and none was given');
-  } catch (err) {
+
+  // The keys the verifier trusts: given, or from a configuration it was pointed at. Never the file's.
+  const given: TrustedEvidenceKey[] = [
+    ...(options.publicKey ? [{ publicKey: options.publicKey, source: 'given' as const }] : []),
+    ...(options.trustedKeys ?? []),
+  ];
+  if (!given.length)
     return {
       ok: false,
+      untrusted: true,
       records: n,
-      summary: `NOT VERIFIED: the public key cannot be read: ${(err as Error).message}`,
+      ...ids,
+      summary: `NOT VERIFIED: hashes and links intact, but no key you trust was given (--public-key FILE or --config FILE); the key inside the chain (${signer?.fingerprint ?? 'none'}) is never trusted`,
     };
+  const trusted: (TrustedEvidenceKey & { key: crypto.KeyObject; fingerprint: string })[] = [];
+  for (const k of given) {
+    try {
+      const key = publicKeyFrom(k.publicKey);
+      trusted.push({ ...k, key, fingerprint: fingerprintOf(key.export({ format: 'der', type: 'spki' })) });
+    } catch (err) {
+      return {
+        ok: false,
+        records: n,
+        summary: `NOT VERIFIED: the public key cannot be read: ${(err as Error).message}`,
+      };
+    }
   }
-  const fingerprint = fingerprintOf(key.export({ format: 'der', type: 'spki' }));
-  const extra = { keySource, fingerprint };
+  const signedWith = sig.fingerprint ?? signer?.fingerprint;
+  const key = trusted.find((k) => k.fingerprint === signedWith);
+  if (!key)
+    return fail(
+      n,
+      head,
+      `the chain is signed with key ${String(signedWith)}, which is not a key you trust (trusted: ${trusted.map((k) => k.fingerprint).join(', ')}): re-signed by someone else, or signed with a key retired by a rotation that you were not given`,
+      ids,
+    );
+  const extra: Partial<ChainVerdict> = {
+    ...ids,
+    keySource: key.source,
+    fingerprint: key.fingerprint,
+    ...(key.retiredAt ? { retiredAt: key.retiredAt } : {}),
+  };
   if (sig.headSeq !== head.seq || sig.headHash !== head.hash)
     return fail(n, head, `the signature covers seq ${sig.headSeq} (${sig.headHash}), not this head`, extra);
   let valid = false;
@@ -158,7 +233,7 @@ export function verifyChain(input: unknown, options: VerifyOptions = {}): ChainV
     valid = crypto.verify(
       null,
       Buffer.from(canonicalJson(signedStatement(chain, head)), 'utf8'),
-      key,
+      key.key,
       Buffer.from(String(sig.value), 'base64'),
     );
   } catch {
@@ -168,15 +243,33 @@ export function verifyChain(input: unknown, options: VerifyOptions = {}): ChainV
     return fail(
       n,
       head,
-      `the signature over the chain head does not verify with the ${keySource === 'given' ? 'given' : "header's"} key ${fingerprint}${signer && signer.fingerprint !== fingerprint ? ` (the header names ${signer.fingerprint})` : ''}`,
+      `the signature over the chain head does not verify with ${keyName(key, key.fingerprint)} (edited, or re-signed with another key, after it was written)`,
+      extra,
+    );
+
+  // The run asked for: a chain of another run — copied under this run's name, or handed over by mistake —
+  // is intact and signed, and still not the record asked for.
+  const expected = options.expected ?? {};
+  if (expected.workflowId !== undefined && expected.workflowId !== ids.workflowId)
+    return fail(
+      n,
+      header,
+      `this is the chain of workflow ${ids.workflowId}, not of ${expected.workflowId} that was asked for (copied from another run?)`,
+      extra,
+    );
+  if (expected.runId !== undefined && expected.runId !== ids.runId)
+    return fail(
+      n,
+      header,
+      `this is the chain of run ${ids.runId}, not of run ${expected.runId} that was asked for (copied from another run?)`,
       extra,
     );
 
   // evidence.json is what people and the CLI read: it must say exactly what the signed chain says.
   if (options.evidence) {
-    const expected = chainEntries(options.evidence, signer ?? null);
+    const expectedRecords = chainEntries(options.evidence, signer ?? null, headerBody.mode);
     for (const [i, r] of chain.records.entries()) {
-      const e = expected[i];
+      const e = expectedRecords[i];
       if (!e || e.kind !== r.kind || canonicalJson(e.body ?? null) !== canonicalJson(r.body ?? null))
         return fail(
           n,
@@ -185,37 +278,66 @@ export function verifyChain(input: unknown, options: VerifyOptions = {}): ChainV
           extra,
         );
     }
-    if (expected.length !== n)
-      return fail(n, head, `evidence.json holds ${expected.length} records' worth, the chain ${n}`, extra);
+    if (expectedRecords.length !== n)
+      return fail(
+        n,
+        head,
+        `evidence.json holds ${expectedRecords.length} records' worth, the chain ${n}`,
+        extra,
+      );
   }
 
-  // The people's acts: every vote recorded as authenticated is checked again against the keys the run's
-  // settings name (an auditor compares those keys with the approval policy they trust).
-  const acts = verifyActs(chain, headerBody);
-  if (typeof acts !== 'number') return fail(n, acts.record, acts.why, extra);
+  // The mode: the signing worker's own, recorded by it in the header. A chain without it (older) is
+  // taken as its settings say, and one without settings as production (nothing unsigned passes).
+  const settingsMode = headerBody.settings?.mode;
+  if (headerBody.mode && settingsMode && headerBody.mode !== settingsMode)
+    return fail(
+      n,
+      header,
+      `the run's settings say ${settingsMode}, but the worker that signed the chain was ${headerBody.mode}: the run's status was altered before it was recorded`,
+      extra,
+    );
+  const mode = headerBody.mode ?? settingsMode ?? 'production';
+  extra.mode = mode;
+  if (options.mode === 'production' && mode === 'sandbox')
+    return fail(
+      n,
+      header,
+      'a sandbox chain (a rehearsal, whose worker takes unsigned acts): it proves nothing to a production configuration',
+      extra,
+    );
+
+  // The people's acts: every vote, resolution and attestation checked against the approvers' keys.
+  const acts = verifyActs(chain, headerBody, mode, options);
+  if ('why' in acts) return fail(n, acts.record, acts.why, extra);
+  const keysFrom = options.signers
+    ? 'the configuration'
+    : "the run's settings (vouched for by the worker's signature only: give --config to check them against yours)";
 
   return {
     ok: true,
     records: n,
-    keySource,
-    fingerprint,
-    summary: `VERIFIED: ${n} records, hashes and links intact, signature valid with the ${keySource === 'given' ? 'given public key' : "public key in the header (compare its fingerprint with the worker's)"} ${fingerprint}${options.evidence ? '; evidence.json matches the chain' : ''}; ${acts} signed vote(s) verified against the run's approvers' keys`,
+    ...extra,
+    acts: acts.verified,
+    summary: `VERIFIED: ${n} records of workflow ${ids.workflowId}, run ${ids.runId}${expected.runId ? '' : expected.workflowId ? ' (the run id was not named: not checked)' : ' (the run was not named: not checked)'}; a ${mode} chain, hashes and links intact, signed with ${keyName(key, key.fingerprint)}${options.evidence ? '; evidence.json matches the chain' : ''}; ${acts.verified} signed act(s) verified against the approvers' keys in ${keysFrom}${acts.unsigned ? `; ${acts.unsigned} unsigned act(s), taken on trust by a sandbox worker` : ''}`,
   };
 }
 
-/** A signed act in a chain: who made it, what they signed, and how the failure is worded. */
+/** A signed act in a chain: who made it, what they signed, when it was recorded, and how the failure is worded. */
 interface SignedAct {
   record: ChainRecord;
   approver: string;
-  signature?: { value: string };
+  signature?: { value: string; expiresAt: string };
   authenticated?: boolean;
+  /** When the run recorded the act (revocations are judged at this time). */
+  at?: string;
   statement: Statement;
   /** `the approve by alice on gate revoke-1`, for the refusal. */
   what: string;
 }
 
-/** Every signed act of the chain: the votes on its gates and the resolutions of its stops. */
-function signedActs(chain: EvidenceChain): SignedAct[] {
+/** Every signed act of the chain: the votes on its gates, the resolutions of its stops, the attestations of its tasks. */
+function signedActs(chain: EvidenceChain, header: HeaderBody): SignedAct[] {
   const run = { workflowId: chain.workflowId, runId: chain.runId };
   return chain.records.flatMap((record): SignedAct[] => {
     if (record.kind === 'gate') {
@@ -237,26 +359,68 @@ function signedActs(chain: EvidenceChain): SignedAct[] {
         what: `the ${resolution.choice}${resolution.resource ? ` ${resolution.resource}` : ''} by ${resolution.approver} on stop ${stop.stopId}`,
       }));
     }
+    if (record.kind === 'task') {
+      // An attestation is signed over the run, the task, the run's plan hash and the outcome.
+      const task = record.body as TaskView;
+      const answer = task.answer;
+      if (!answer) return [];
+      return [
+        {
+          record,
+          approver: answer.by,
+          signature: answer.signature,
+          authenticated: answer.authenticated,
+          at: answer.recordedAt,
+          statement: attestationStatement(run, header.plan?.hash ?? '', { ...answer, taskId: task.taskId }),
+          what: `the attestation ${answer.outcome} by ${answer.by} on task ${task.taskId}`,
+        },
+      ];
+    }
     return [];
   });
 }
 
-/** The number of signed votes (and resolutions of stops) that verify, or the first that does not. */
-function verifyActs(chain: EvidenceChain, header: HeaderBody): number | { record: ChainRecord; why: string } {
-  const keys = header.settings?.approvals.signers ?? {};
+/** The number of signed acts that verify (and unsigned ones a sandbox took), or the first that does not. */
+function verifyActs(
+  chain: EvidenceChain,
+  header: HeaderBody,
+  mode: 'sandbox' | 'production',
+  options: VerifyOptions,
+): { verified: number; unsigned: number } | { record: ChainRecord; why: string } {
+  const keys = options.signers ?? header.settings?.approvals.signers ?? {};
+  const keysFrom = options.signers ? 'the configuration' : "the run's settings";
+  // The trusted configuration's revocations, and those the run itself recorded: either refuses.
+  const revoked = [...(options.revokedKeys ?? []), ...(header.settings?.approvals.revokedKeys ?? [])];
   let verified = 0;
-  for (const act of signedActs(chain)) {
+  let unsigned = 0;
+  for (const act of signedActs(chain, header)) {
     if (!act.signature) {
+      if (mode === 'production')
+        return {
+          record: act.record,
+          why: `${act.what} is not signed, in a production chain (a production worker takes signed acts only: the run's record was altered before it was signed)`,
+        };
       if (act.authenticated)
         return { record: act.record, why: `${act.what} is marked authenticated but carries no signature` };
+      unsigned++;
       continue;
     }
+    // An act recorded at an unknown time is judged as if recorded now: a revoked key never passes by it.
+    const at = act.at && !Number.isNaN(Date.parse(act.at)) ? Date.parse(act.at) : Infinity;
+    const revocation = revokedKeyUsed(act.statement, act.signature.value, revoked, at);
+    if (revocation)
+      return { record: act.record, why: `${act.what} at ${act.at} is ${describeRevocation(revocation)}` };
+    if (at > Date.parse(act.signature.expiresAt))
+      return {
+        record: act.record,
+        why: `${act.what} was recorded at ${act.at}, after its signature expired at ${act.signature.expiresAt}`,
+      };
     if (!statementVerifies(act.statement, act.signature.value, keys[normalisePerson(act.approver)] ?? []))
       return {
         record: act.record,
-        why: `${act.what} does not verify with ${act.approver}'s key in the run's settings`,
+        why: `${act.what} does not verify with ${act.approver}'s key in ${keysFrom}`,
       };
     verified++;
   }
-  return verified;
+  return { verified, unsigned };
 }

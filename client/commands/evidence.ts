@@ -1,9 +1,12 @@
 // `ekm evidence`: a run's record as an auditor reads it. The worker writes it when the run ends, to its
 // evidence sink (EKM_EVIDENCE_DIR here names the directory, the sandbox's is `.data/evidence`; or
 // EKM_EVIDENCE_S3=s3://bucket/prefix/ with EKM_EVIDENCE_S3_ENDPOINT for a non-AWS endpoint); a record read
-// from a sink has its hash chain and signature verified, and the verdict printed. A run still going, or
-// one whose record this machine cannot see, is rendered from its status query instead, the same way the
-// worker renders it (nothing to verify then). `ekm evidence verify` checks a stored copy offline.
+// from a sink has its hash chain checked, and its signature and acts verified against the key or
+// configuration given (`--public-key`, `--config`; without one the verdict says nothing was trusted), and
+// the verdict printed. A run still going, or one whose record this machine cannot see, is rendered from its
+// status query instead, the same way the worker renders it (nothing to verify then). `ekm evidence verify`
+// checks a stored record offline and refuses to run without a key to trust.
+import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { s3EvidenceStore } from '../../activities/evidence/s3Store';
 import { directoryEvidenceStore, type EvidenceStore } from '../../activities/evidence/store';
@@ -14,7 +17,7 @@ import type { RunStatus } from '../../common/runStatus';
 import type { RunSubject } from '../../common/runSubject';
 import { connectClient, type CliClient } from '../connect';
 import { CliError, ExitCode, UsageError } from '../errors';
-import { readPublicKey, verifyPath, verifyStored } from '../evidenceVerify';
+import { needsTrustedKey, trustFrom, verifyPath, verifyStored, type Trust } from '../evidenceVerify';
 import { checkRunId, describeRun, evidenceDir, queryStatus, requireRunbook } from '../runs';
 
 interface EvidenceFlags {
@@ -22,6 +25,15 @@ interface EvidenceFlags {
   format: string;
   json?: boolean;
   publicKey?: string;
+  config?: string;
+}
+
+interface VerifyFlags {
+  runId?: string;
+  workflowId?: string;
+  publicKey?: string;
+  config?: string;
+  json?: boolean;
 }
 
 /** The sink this machine reads: S3 when EKM_EVIDENCE_S3 names a bucket, else the evidence directory. */
@@ -55,7 +67,7 @@ async function readRecord(
   sink: { store: EvidenceStore; where: string },
   workflowId: string,
   runId: string,
-  publicKey: string | undefined,
+  trust: Trust | undefined,
 ): Promise<Stored | undefined> {
   let evidence: string | undefined;
   let chain: string | undefined;
@@ -65,7 +77,7 @@ async function readRecord(
     chain = await sink.store.read(workflowId, runId, chainFile);
     return {
       record: JSON.parse(evidence) as RunStatus<RunSubject>,
-      verdict: verifyStored({ chain, evidence }, publicKey),
+      verdict: verifyStored({ chain, evidence }, { ...trust, expected: { workflowId, runId } }),
     };
   } catch (err) {
     throw new CliError(
@@ -99,17 +111,21 @@ export function registerEvidence(program: Command): void {
     .option('--run-id <id>', 'a specific run of the workflow id (default: the latest run)')
     .option('--format <format>', 'md | json', 'md')
     .option('--json', 'the same as --format json')
-    .option('--public-key <file>', "the worker's public key to verify with (default: the one in the record)")
+    .option('--public-key <file>', "the worker's evidence public key to verify the record with")
+    .option(
+      '--config <file>',
+      'a worker configuration (JSON) to verify the record with (as `ekm evidence verify`)',
+    )
     .action(async (workflowId: string, flags: EvidenceFlags) => {
       let runId = checkRunId(flags.runId);
       const format = flags.json ? 'json' : flags.format;
       if (format !== 'md' && format !== 'json')
         throw new UsageError(`--format: ${JSON.stringify(flags.format)} must be md or json`);
-      const publicKey = readPublicKey(flags.publicKey);
+      const trust = trustFrom(flags);
       const sink = evidenceSink();
       const dir = sink.where;
       const fromSink = async (id: string | undefined) =>
-        id ? readRecord(sink, workflowId, id, publicKey) : undefined;
+        id ? readRecord(sink, workflowId, id, trust) : undefined;
 
       // With a run id and its record stored, Temporal is not needed at all (records outlive histories).
       let stored = await fromSink(runId);
@@ -157,23 +173,82 @@ export function registerEvidence(program: Command): void {
         process.stdout.write(
           `${evidenceMarkdown(record)}\n<!-- from ${source} -->\n${verdict ? `<!-- ${verdict} -->\n` : ''}`,
         );
-      // A record that does not verify is printed (people need to see it) but the command fails.
-      if (stored?.verdict && !stored.verdict.ok)
+      // A record that does not verify is printed (people need to see it) but the command fails; one read
+      // without a key to trust is printed with that said (its hashes and links were checked).
+      if (stored?.verdict && !stored.verdict.ok && !stored.verdict.untrusted)
         throw new CliError(`the evidence chain of ${workflowId} run ${record.runId} does not verify`);
     });
 
   evidence
     .command('verify')
-    .argument('<file-or-folder>', "a run's evidence folder (chain.json, evidence.json) or a chain.json file")
-    .description(
-      'verify a stored evidence chain offline: every hash, link and the signature (exit 0 verified, 1 not)',
+    .argument(
+      '<run-or-path>',
+      "the run's workflow id (its record read from the evidence sink, as `ekm evidence` reads it), or a run's evidence folder (chain.json, evidence.json) or a chain.json file",
     )
-    .option('--public-key <file>', "the worker's public key (PEM); default: the one the chain's header names")
-    .action((target: string, _flags: unknown, cmd: Command) => {
-      // The parent command has a --public-key of its own, which commander may fill instead: take either.
-      const flags = cmd.optsWithGlobals<{ publicKey?: string }>();
-      const verdict = verifyPath(target, readPublicKey(flags.publicKey));
-      if (!verdict.ok) throw new CliError(`${target}: ${verdict.summary}`, ExitCode.failed);
-      console.log(verdict.summary);
+    .description(
+      "verify a stored evidence record offline against a key you trust: every hash, link and the signature, that it is the run asked for, and every vote, resolution and attestation against the approvers' keys (exit 0 verified, 1 not)",
+    )
+    .option(
+      '--run-id <id>',
+      'the run it must be the record of (with a workflow id: default the newest stored run)',
+    )
+    .option(
+      '--workflow-id <id>',
+      'with a folder or file: the workflow id it must be the record of (required)',
+    )
+    .option('--public-key <file>', "the worker's evidence public key (PEM) you trust")
+    .option(
+      '--config <file>',
+      'a worker configuration (JSON) you trust: its evidence.publicKey and previousPublicKeys, approvals.signers and revokedKeys, and its mode',
+    )
+    .option('--json', 'print the verdict as JSON')
+    .action(async (target: string, _flags: unknown, cmd: Command) => {
+      // The parent command has options of the same names, which commander may fill instead: take either.
+      const flags = cmd.optsWithGlobals<VerifyFlags>();
+      const trust = trustFrom(flags);
+      if (!trust) throw new UsageError(`ekm evidence verify ${needsTrustedKey}`);
+      const runId = checkRunId(flags.runId);
+      let verdict: ChainVerdict;
+      let what: string;
+      if (fs.existsSync(target)) {
+        // A copy handed over: only the auditor can say whose record it must be.
+        if (!flags.workflowId)
+          throw new UsageError(
+            `${target}: name the run it must be the record of: --workflow-id <id> --run-id <id> (a chain of another run verifies just as well)`,
+          );
+        verdict = verifyPath(target, { ...trust, expected: { workflowId: flags.workflowId, runId } });
+        what = target;
+      } else {
+        if (flags.workflowId && flags.workflowId !== target)
+          throw new UsageError(`--workflow-id ${flags.workflowId} names another run than ${target}`);
+        const sink = evidenceSink();
+        const run = runId ?? (await newestStoredRun(sink.store, target));
+        if (!run)
+          throw new CliError(
+            `no evidence record of ${target} in ${sink.where} (and ${target} is no file or folder here)`,
+            ExitCode.notFound,
+          );
+        let chain: string | undefined;
+        let stored: string | undefined;
+        try {
+          chain = await sink.store.read(target, run, chainFile);
+          stored = await sink.store.read(target, run, 'evidence.json');
+        } catch (err) {
+          throw new CliError(
+            `the evidence record of ${target} run ${run} in ${sink.where} is unreadable: ${(err as Error).message}`,
+          );
+        }
+        const found = verifyStored(
+          { chain, evidence: stored },
+          { ...trust, expected: { workflowId: target, runId: run } },
+        );
+        if (!found)
+          throw new CliError(`no ${chainFile} for ${target} run ${run} in ${sink.where}`, ExitCode.notFound);
+        verdict = found;
+        what = `${target} run ${run}`;
+      }
+      if (flags.json) console.log(JSON.stringify(verdict, null, 2));
+      if (!verdict.ok) throw new CliError(`${what}: ${verdict.summary}`, ExitCode.failed);
+      if (!flags.json) console.log(verdict.summary);
     });
 }

@@ -125,13 +125,28 @@ describe('evidence in S3 with Object Lock (moto)', function () {
       // No Temporal is needed for a stored record; make sure none is asked.
       TEMPORAL_ADDRESS: '127.0.0.1:9',
     };
-    const md = await runCli(['evidence', run.workflowId, '--run-id', run.runId], env);
+    // Without a key to trust the record is printed, its chain intact but not verified (and said so).
+    const untrusted = await runCli(['evidence', run.workflowId, '--run-id', run.runId], env);
+    assert.equal(untrusted.code, 0, untrusted.stderr);
+    assert.match(
+      untrusted.stdout,
+      /<!-- evidence chain: NOT VERIFIED: hashes and links intact, but no key you trust was given/,
+    );
+    const pub = ['--public-key', path.join(dir, 'signing-key.pem.pub')];
+    const md = await runCli(['evidence', run.workflowId, '--run-id', run.runId, ...pub], env);
     assert.equal(md.code, 0, md.stderr);
     assert.match(md.stdout, /<!-- from the evidence record -->/);
-    assert.match(md.stdout, /<!-- evidence chain: VERIFIED: 10 records, .*public key in the header/);
-    const json = await runCli(['evidence', run.workflowId, '--run-id', run.runId, '--format', 'json'], env);
+    assert.match(md.stdout, /<!-- evidence chain: VERIFIED: 10 records .*signed with the given public key/);
+    const json = await runCli(
+      ['evidence', run.workflowId, '--run-id', run.runId, '--format', 'json', ...pub],
+      env,
+    );
     assert.equal(json.code, 0, json.stderr);
     assert.equal((JSON.parse(json.stdout) as { endState: string }).endState, 'completed');
     assert.match(json.stderr, /evidence chain: VERIFIED/);
+    // `ekm evidence verify <workflow id>` reads the same record from the bucket, the run named.
+    const verified = await runCli(['evidence', 'verify', run.workflowId, '--run-id', run.runId, ...pub], env);
+    assert.equal(verified.code, 0, verified.stderr);
+    assert.match(verified.stdout, new RegExp(`^VERIFIED: 10 records of workflow .*, run ${run.runId};`));
   });
 });

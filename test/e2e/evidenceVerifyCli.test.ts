@@ -1,5 +1,6 @@
 // `ekm evidence verify` offline, as an auditor runs it on a copy: exit 0 when everything verifies, 1 when
-// anything was changed, naming the record; a public key given on the command line is the one that counts.
+// anything was changed, naming the record; only a public key given on the command line counts (without
+// one: exit 2, the key inside the chain is never trusted).
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -42,22 +43,29 @@ describe('ekm evidence verify', function () {
     return copy;
   }
 
-  it('verifies the original folder, and chain.json alone, with the header key or the given one', async function () {
+  /** The flags naming the worker's key and the run, as an auditor gives them. */
+  const trusted = () => [
+    '--public-key',
+    path.join(dir, 'worker.pub'),
+    '--workflow-id',
+    sampleRevocationStatus().workflowId,
+    '--run-id',
+    sampleRevocationStatus().runId,
+  ];
+
+  it('verifies the original folder, and chain.json alone, with the given key; never with the header key alone', async function () {
     const header = await runCli(['evidence', 'verify', folder]);
-    assert.equal(header.code, 0, header.stderr);
-    assert.match(
-      header.stdout,
-      /^VERIFIED: 10 records.*public key in the header.*evidence\.json matches the chain/,
-    );
-    const given = await runCli([
-      'evidence',
-      'verify',
-      path.join(folder, 'chain.json'),
-      '--public-key',
-      path.join(dir, 'worker.pub'),
-    ]);
+    assert.equal(header.code, 2, header.stdout);
+    assert.match(header.stderr, /needs a key you trust: --public-key FILE/);
+    const given = await runCli(['evidence', 'verify', folder, ...trusted()]);
     assert.equal(given.code, 0, given.stderr);
-    assert.match(given.stdout, /VERIFIED: 10 records.*with the given public key sha256:/);
+    assert.match(
+      given.stdout,
+      /^VERIFIED: 10 records .*signed with the given public key sha256:.*evidence\.json matches the chain/,
+    );
+    const chainOnly = await runCli(['evidence', 'verify', path.join(folder, 'chain.json'), ...trusted()]);
+    assert.equal(chainOnly.code, 0, chainOnly.stderr);
+    assert.match(chainOnly.stdout, /VERIFIED: 10 records.*with the given public key sha256:/);
   });
 
   it('a tampered vote in chain.json: exit 1, naming the record', async function () {
@@ -65,7 +73,7 @@ describe('ekm evidence verify', function () {
     const copy = tamperedCopy('chain.json', (t) =>
       t.replace('"approver": "bob@example.com"', '"approver": "bob@example.con"'),
     );
-    const r = await runCli(['evidence', 'verify', copy]);
+    const r = await runCli(['evidence', 'verify', copy, ...trusted()]);
     assert.equal(r.code, 1, r.stdout);
     assert.match(r.stderr, /NOT VERIFIED: record 7 \(gate\): its content does not match its hash/);
   });
@@ -74,17 +82,24 @@ describe('ekm evidence verify', function () {
     const copy = tamperedCopy('evidence.json', (t) =>
       t.replace('"endReason": "the whole runbook"', '"endReason": "the whole runbooK"'),
     );
-    const r = await runCli(['evidence', 'verify', copy]);
+    const r = await runCli(['evidence', 'verify', copy, ...trusted()]);
     assert.equal(r.code, 1, r.stdout);
     assert.match(r.stderr, /NOT VERIFIED: record 9 \(end\): evidence\.json does not hold/);
   });
 
-  it('another public key: exit 1, the signature over the head does not verify', async function () {
-    const r = await runCli(['evidence', 'verify', folder, '--public-key', path.join(dir, 'other.pub')]);
+  it('another public key: exit 1, the chain is not signed with a key you trust', async function () {
+    const r = await runCli([
+      'evidence',
+      'verify',
+      folder,
+      ...trusted().slice(2),
+      '--public-key',
+      path.join(dir, 'other.pub'),
+    ]);
     assert.equal(r.code, 1, r.stdout);
     assert.match(
       r.stderr,
-      /NOT VERIFIED: record 9 \(end\): the signature over the chain head does not verify with the given key/,
+      /NOT VERIFIED: record 9 \(end\): the chain is signed with key sha256:[0-9a-f]{64}, which is not a key you trust/,
     );
   });
 });

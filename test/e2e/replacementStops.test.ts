@@ -45,7 +45,7 @@ import { revokeKey } from '../../workflows/revokeKey';
 import { approverKey, signatureBy } from '../fixtures/approverKeys';
 import { runCli, ok } from '../fixtures/cli';
 import { devEnvironment } from '../fixtures/environments';
-import { assertEvidence } from '../fixtures/evidence';
+import { assertEvidence, sandboxWorkerKey } from '../fixtures/evidence';
 import {
   approvers,
   awsScenario,
@@ -182,13 +182,14 @@ function assertStopInChainAndMarkdown(evidenceDir: string, status: Status, decis
     [decision],
   );
   const record = JSON.parse(fs.readFileSync(path.join(folder, 'evidence.json'), 'utf8')) as Status;
-  const verdict = verifyChain(chain, { evidence: record });
+  const publicKey = sandboxWorkerKey(folder);
+  const verdict = verifyChain(chain, { evidence: record, publicKey });
   assert.ok(verdict.ok, verdict.summary);
   // Two gates' votes and the resolution, each signed.
-  assert.match(verdict.summary, /; 3 signed vote\(s\) verified/);
+  assert.match(verdict.summary, /; 3 signed act\(s\) verified/);
   const edited = structuredClone(record);
   edited.stops![0]!.decision = decision === 'abandon' ? 'create-again' : 'abandon';
-  const tampered = verifyChain(chain, { evidence: edited });
+  const tampered = verifyChain(chain, { evidence: edited, publicKey });
   assert.equal(tampered.ok, false, 'an edited decision in evidence.json is caught');
   assert.equal(tampered.failed?.kind, 'stop');
   const markdown = fs.readFileSync(path.join(folder, 'evidence.md'), 'utf8');

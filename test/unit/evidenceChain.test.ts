@@ -9,6 +9,7 @@ import { evidenceActivities } from '../../activities/evidence/recordEvidence';
 import { generateSigningKey, loadSigner, signerFromPem } from '../../activities/evidence/signer';
 import { directoryEvidenceStore, folderFor } from '../../activities/evidence/store';
 import { verifyChain } from '../../activities/evidence/verify';
+import { sandboxWorkerKey } from '../fixtures/evidence';
 import { statusFromChain, type EvidenceChain } from '../../common/evidenceChain';
 import type { RunStatus } from '../../common/runStatus';
 import type { RunSubject } from '../../common/runSubject';
@@ -29,7 +30,7 @@ const other = signerFromPem(generateSigningKey().privateKeyPem, 'test');
 const copy = (c: EvidenceChain) => JSON.parse(JSON.stringify(c)) as EvidenceChain;
 
 describe('evidence chain', function () {
-  it('derives header, steps, gates, cache wait and end, links and signs them; verifies with the header key', function () {
+  it('derives header, steps, gates, cache wait and end, links and signs them; verifies only with a key given', function () {
     const chain = buildChain(status(), signer);
     assert.deepEqual(
       chain.records.map((r) => r.kind),
@@ -45,10 +46,18 @@ describe('evidence chain', function () {
       (chain.records[0]!.body as { signer: { fingerprint: string } }).signer.fingerprint,
       signer.fingerprint,
     );
-    const verdict = verifyChain(copy(chain), { evidence: status() });
+    // The header's key is never trusted: without a key given, the chain is intact but not verified.
+    const keyless = verifyChain(copy(chain), { evidence: status() });
+    assert.equal(keyless.ok, false);
+    assert.equal(keyless.untrusted, true);
+    assert.match(
+      keyless.summary,
+      /no key you trust was given .* the key inside the chain \(sha256:[0-9a-f]{64}\) is never trusted/,
+    );
+    const verdict = verifyChain(copy(chain), { evidence: status(), publicKey: signer.publicKey });
     assert.ok(verdict.ok, verdict.summary);
-    assert.equal(verdict.keySource, 'header');
-    assert.match(verdict.summary, /public key in the header/);
+    assert.equal(verdict.keySource, 'given');
+    assert.match(verdict.summary, /signed with the given public key/);
   });
 
   it('is deterministic (a retried write is the same bytes) and holds the whole status', function () {
@@ -67,7 +76,10 @@ describe('evidence chain', function () {
     const wrong = verifyChain(copy(chain), { publicKey: other.publicKey });
     assert.equal(wrong.ok, false);
     assert.deepEqual([wrong.failed?.seq, wrong.failed?.kind], [9, 'end']);
-    assert.match(wrong.summary, /signature over the chain head does not verify with the given key/);
+    assert.match(
+      wrong.summary,
+      /the chain is signed with key sha256:[0-9a-f]{64}, which is not a key you trust/,
+    );
   });
 
   it('one edited byte in any record fails, naming that record', function () {
@@ -126,7 +138,10 @@ describe('evidence chain', function () {
     assert.match(unsigned.summary, /not signed/);
     const edited = status();
     edited.gates[1]!.votes[0]!.approver = 'mallory@example.com';
-    const v = verifyChain(copy(buildChain(status(), signer)), { evidence: edited });
+    const v = verifyChain(copy(buildChain(status(), signer)), {
+      evidence: edited,
+      publicKey: signer.publicKey,
+    });
     assert.deepEqual([v.failed?.seq, v.failed?.kind], [7, 'gate']);
     assert.match(v.summary, /evidence\.json does not hold/);
   });
@@ -188,7 +203,8 @@ describe('evidence chain', function () {
       assert.ok(fs.existsSync(path.join(dir, '.evidence-signing-key.pem')));
       const folder = path.join(dir, folderFor(status().workflowId), status().runId);
       const chain = JSON.parse(fs.readFileSync(path.join(folder, 'chain.json'), 'utf8')) as unknown;
-      assert.ok(verifyChain(chain).ok);
+      const verdict = verifyChain(chain, { publicKey: sandboxWorkerKey(folder) });
+      assert.ok(verdict.ok, verdict.summary);
     } finally {
       fs.rmSync(path.dirname(dir), { recursive: true, force: true });
     }
@@ -211,10 +227,13 @@ describe('evidence chain', function () {
       run.settings!.approvals.signers = signersFor(['alice@example.com', 'bob@example.com']);
       return run;
     };
-    const good = verifyChain(copy(buildChain(signed(false), signer)));
+    const good = verifyChain(copy(buildChain(signed(false), signer)), { publicKey: signer.publicKey });
     assert.ok(good.ok, good.summary);
-    assert.match(good.summary, /1 signed vote\(s\) verified against the run's approvers' keys/);
-    const forged = verifyChain(copy(buildChain(signed(true), signer)));
+    assert.match(
+      good.summary,
+      /1 signed act\(s\) verified against the approvers' keys in the run's settings/,
+    );
+    const forged = verifyChain(copy(buildChain(signed(true), signer)), { publicKey: signer.publicKey });
     assert.equal(forged.ok, false);
     assert.equal(forged.failed?.kind, 'gate');
     assert.match(
@@ -258,18 +277,18 @@ describe('evidence chain', function () {
     const run = stopped(false);
     const chain = buildChain(run, signer);
     assert.deepEqual(chain.records.map((r) => r.kind).slice(-3), ['stop', 'cache-wait', 'end']);
-    const good = verifyChain(copy(chain), { evidence: run });
+    const good = verifyChain(copy(chain), { evidence: run, publicKey: signer.publicKey });
     assert.ok(good.ok, good.summary);
-    assert.match(good.summary, /1 signed vote\(s\) verified/);
+    assert.match(good.summary, /1 signed act\(s\) verified/);
     assert.deepEqual(statusFromChain(chain).stops, run.stops);
     assert.deepEqual(evidenceSchemaErrors(JSON.parse(JSON.stringify(run))), []);
     // evidence.json saying another decision than the signed chain: caught at the stop.
     const edited = structuredClone(run);
     edited.stops![0]!.decision = 'abandon';
-    const tampered = verifyChain(copy(chain), { evidence: edited });
+    const tampered = verifyChain(copy(chain), { evidence: edited, publicKey: signer.publicKey });
     assert.equal(tampered.failed?.kind, 'stop', tampered.summary);
     // A resolution recorded as verified though someone else's key signed it.
-    const forged = verifyChain(copy(buildChain(stopped(true), signer)));
+    const forged = verifyChain(copy(buildChain(stopped(true), signer)), { publicKey: signer.publicKey });
     assert.equal(forged.ok, false);
     assert.equal(forged.failed?.kind, 'stop');
     assert.match(forged.summary, /the create-again by bob@example.com on stop resolve-1 does not verify/);

@@ -44,6 +44,7 @@ import {
   voteStatement,
   type SignerPolicy,
 } from '../../common/signedStatement';
+import { refuseRevokedKey } from '../../common/revokedKeys';
 
 const { notify } = proxyActivities<EkmActivities>({
   startToCloseTimeout: '30s',
@@ -215,7 +216,13 @@ export class Gatekeeper {
       keys: approvals.signers,
       unsignedAccepted: approvals.unsignedAccepted === true,
     };
-    return refuseSignature(statement(), signature, policy, Date.now());
+    // A key revoked from a time refuses every act presented from then on (runs whose settings revoke
+    // nothing, every run from before revocations, decide exactly as before).
+    const made = statement();
+    return (
+      refuseSignature(made, signature, policy, Date.now()) ??
+      refuseRevokedKey(made, signature, approvals.revokedKeys, Date.now())
+    );
   }
 
   private run(): { workflowId: string; runId: string } {
