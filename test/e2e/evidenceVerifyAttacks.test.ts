@@ -17,7 +17,7 @@ import type { RunStatus } from '../../common/runStatus';
 import type { RunSubject } from '../../common/runSubject';
 import { approverKey, signatureBy, signersFor } from '../fixtures/approverKeys';
 import { runCli, type CliRun } from '../fixtures/cli';
-import { sampleRevocationStatus } from '../fixtures/evidence';
+import { inRunOf, sampleRevocationStatus } from '../fixtures/evidence';
 import { attestationStatement, voteStatement } from '../../common/signedStatement';
 
 const alice = 'alice@example.com';
@@ -94,9 +94,12 @@ describe('ekm evidence verify: attacks (issue 16)', function () {
 
   /** Writes a run's record with `key` (the real activity) into `sink`: its folder. */
   async function record(sink: string, status: RunStatus<RunSubject>, key = worker): Promise<string> {
-    await evidenceActivities(
-      directoryEvidenceStore(sink, signerFromPem(key.privateKeyPem, 'test')),
-    ).recordEvidence(status);
+    // Written by the real activity, in an activity context of the run it records (it takes its run from there).
+    await inRunOf(status, () =>
+      evidenceActivities(
+        directoryEvidenceStore(sink, signerFromPem(key.privateKeyPem, 'test')),
+      ).recordEvidence(status),
+    );
     return path.join(sink, folderFor(status.workflowId), status.runId);
   }
 
@@ -238,9 +241,11 @@ describe('ekm evidence verify: attacks (issue 16)', function () {
       r.gates[1]!.votes[0]!.authenticated = false;
     });
     const sink = path.join(dir, 'flipped');
-    await evidenceActivities(directoryEvidenceStore(sink, signerFromPem(worker.privateKeyPem, 'test')), {
-      mode: 'production',
-    }).recordEvidence(flipped);
+    await inRunOf(flipped, () =>
+      evidenceActivities(directoryEvidenceStore(sink, signerFromPem(worker.privateKeyPem, 'test')), {
+        mode: 'production',
+      }).recordEvidence(flipped),
+    );
     const folder = path.join(sink, folderFor(flipped.workflowId), flipped.runId);
     for (const trust of [
       ['--public-key', path.join(dir, 'worker.pub')],
@@ -330,8 +335,8 @@ describe('ekm evidence verify: attacks (issue 16)', function () {
     // The worker reads its key from the rotated configuration's evidence section.
     const signer = loadSigner({ signingKeyFile: nextFile });
     const newRun = productionRun({ runId: '0190a3c4-0000-7a8b-9c0d-000000000003' });
-    await evidenceActivities(directoryEvidenceStore(path.join(dir, 'rotation'), signer)).recordEvidence(
-      newRun,
+    await inRunOf(newRun, () =>
+      evidenceActivities(directoryEvidenceStore(path.join(dir, 'rotation'), signer)).recordEvidence(newRun),
     );
     const newFolder = path.join(dir, 'rotation', folderFor(newRun.workflowId), newRun.runId);
     const chain = JSON.parse(fs.readFileSync(path.join(newFolder, 'chain.json'), 'utf8')) as {
