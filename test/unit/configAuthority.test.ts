@@ -90,7 +90,7 @@ describe('attack: a sandbox worker pointed at something other than this machine'
     [
       'no OpenAI address (api.openai.com by default)',
       { openai: {} },
-      /openai\.baseUrl: .*api\.openai\.com.*loopback/,
+      /openai\.baseUrl: must be a loopback address.*api\.openai\.com\/v1 \(the default when unset\)/,
     ],
     [
       'the real OpenAI API',

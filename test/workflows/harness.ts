@@ -11,6 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { EkmActivities } from '../../activities';
+import type { createAwsKey } from '../../activities/aws/createKey';
 import type { KeyDescription } from '../../common/keys';
 import { EkmAwaiting, EkmStage } from '../../common/searchAttributes';
 
@@ -52,7 +53,12 @@ export async function awaitApproval(deadline: string): Promise<string> {
   return decided ? `approved by ${approvedBy}` : 'expired';
 }
 
-const { createKey, describeKey } = proxyActivities<EkmActivities>({
+/** Activities only the test harness's worker registers (test/fixtures/worker.ts `harnessActivities`). */
+export interface HarnessActivities {
+  createKey: ReturnType<typeof createAwsKey>;
+}
+
+const { createKey, describeKey } = proxyActivities<EkmActivities & HarnessActivities>({
   startToCloseTimeout: '30s',
   retry: { maximumAttempts: 3 },
 });
