@@ -11,7 +11,6 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { EkmActivities } from '../../activities';
-import type { createAwsKey } from '../../activities/aws/createKey';
 import type { KeyDescription } from '../../common/keys';
 import { EkmAwaiting, EkmStage } from '../../common/searchAttributes';
 
@@ -55,7 +54,7 @@ export async function awaitApproval(deadline: string): Promise<string> {
 
 /** Activities only the test harness's worker registers (test/fixtures/worker.ts `harnessActivities`). */
 export interface HarnessActivities {
-  createKey: ReturnType<typeof createAwsKey>;
+  createKey(request: { description: string; tags: Record<string, string> }): Promise<KeyDescription>;
 }
 
 const { createKey, describeKey } = proxyActivities<EkmActivities & HarnessActivities>({
