@@ -430,7 +430,7 @@ export function parseWorkerConfig(raw: unknown, source = 'worker configuration')
  */
 export function loadWorkerConfig(
   env: NodeJS.ProcessEnv = process.env,
-  overrides: Partial<Pick<WorkerConfigInput, 'role'>> = {},
+  overrides: Partial<Pick<WorkerConfigInput, 'role' | 'mutatingTaskQueue'>> = {},
 ): WorkerConfig {
   const file = env.EKM_WORKER_CONFIG;
   if (!file)

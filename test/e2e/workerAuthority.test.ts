@@ -12,7 +12,9 @@ import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient, ListKeysCommand } f
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { keyWorkflowId } from '../../common/revoke';
+import type { RunStatus } from '../../common/runStatus';
 import { voteStatement } from '../../common/signedStatement';
+import { startStatement } from '../../common/startStatement';
 import { projectRoot } from '../../sandbox/paths';
 import { parseWorkerConfig, type WorkerConfig } from '../../worker/config';
 import { createEkmWorker } from '../../worker/createWorker';
@@ -21,7 +23,7 @@ import { revokeKey } from '../../workflows/revokeKey';
 import { signatureBy, signersFor } from '../fixtures/approverKeys';
 import { runCli } from '../fixtures/cli';
 import { devEnvironment, workflowBundle } from '../fixtures/environments';
-import { approvers, awsScenario, sandboxWorker, waitForGate } from '../fixtures/revoke';
+import { approvers, awsScenario, requester, sandboxWorker, waitForGate } from '../fixtures/revoke';
 import { devServer, moto } from '../fixtures/services';
 import { call, type TwinWorld } from '../fixtures/twin';
 import { withWorker } from '../fixtures/worker';
@@ -235,6 +237,50 @@ describe('attack: a vote signed for a week', function () {
       },
       sandboxWorker(w),
     );
+  });
+});
+
+describe('attack: a start signed for a week', function () {
+  this.timeout(120_000);
+  let world: TwinWorld | undefined;
+  afterEach(async () => {
+    await world?.close();
+    world = undefined;
+  });
+
+  it('a production worker refuses the run before it changes anything, naming the 24 h bound', async function () {
+    const w = (world = await awsScenario.world('key-policy-deny', 2));
+    const request = awsScenario.request(w, 'key-policy-deny');
+    const options = sandboxWorker(w);
+    options.config = {
+      ...options.config,
+      sandbox: false,
+      revoke: { cacheWaitSeconds: 3600 },
+      approvals: { ...options.config!.approvals, signers: signersFor([...approvers, requester]) },
+    };
+    const before = await awsStateOf(w);
+    await withWorker(
+      await devEnvironment(),
+      async (ctx) => {
+        const workflowId = keyWorkflowId(request.keyArn);
+        const signature = signatureBy(
+          requester,
+          (e) => startStatement(workflowId, request, e),
+          7 * 86_400_000,
+        );
+        const handle = await ctx.client.workflow.start(revokeKey, {
+          taskQueue: ctx.taskQueue,
+          workflowId,
+          args: [{ ...request, signature }],
+        });
+        const status = (await handle.result()) as RunStatus;
+        assert.equal(status.endState, 'refused');
+        assert.match(status.endReason ?? '', /start refused: .* valid for more than 24 h/);
+        assert.equal(status.gates.length, 0);
+      },
+      options,
+    );
+    assert.deepEqual(await awsStateOf(w), before, 'moto and the twin are unchanged');
   });
 });
 

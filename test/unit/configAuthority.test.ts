@@ -2,6 +2,9 @@
 // a worker that changes things with a gate it has no policy for, a sandbox worker pointed at real
 // endpoints, two people sharing one signing key, and a signature valid for days.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { validForSeconds } from '../../client/actSigner';
 import { UsageError } from '../../client/errors';
 import { refuseSignature, voteStatement } from '../../common/signedStatement';
@@ -65,6 +68,25 @@ describe('attack: a worker that changes things without a policy for every gate i
         return true;
       },
     );
+  });
+
+  it('`ekm worker --role read` takes a file without gates: the override is judged with the file', function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-cfg-'));
+    try {
+      const file = path.join(dir, 'worker.json');
+      fs.writeFileSync(file, JSON.stringify({ mutatingTaskQueue: 'ekm-changes' }));
+      assert.throws(
+        () => loadWorkerConfig({ EKM_WORKER_CONFIG: file }),
+        /approvals\.gates\.revoke: is missing/,
+      );
+      assert.equal(loadWorkerConfig({ EKM_WORKER_CONFIG: file }, { role: 'read' }).role, 'read');
+      assert.throws(
+        () => loadWorkerConfig({ EKM_WORKER_CONFIG: file }, { role: 'mutating' }),
+        /\(with --role mutating\): approvals\.gates\.revoke: is missing: a worker with role mutating/,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('lets a read worker start without gates, and a worker with every gate', function () {
