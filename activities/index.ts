@@ -2,7 +2,6 @@
 // Workflows import the *type* of this object only.
 import type { WorkerConfig } from '../worker/config';
 import type { AwsClients } from './aws/clients';
-import { createAwsKey } from './aws/createKey';
 import { describeAwsKey } from './aws/describeKey';
 import { cancelAwsKeyDeletion, scheduleAwsKeyDeletion } from './aws/keyDeletion';
 import { readAwsKeyUsage } from './aws/keyUsage';
@@ -71,7 +70,6 @@ export function createActivities(deps: ActivityDeps) {
     planRotation,
     // AWS KMS and IAM
     describeKey: describeAwsKey(aws.kms),
-    createKey: createAwsKey(aws.kms),
     snapshotAwsAccess: snapshotAwsAccessActivity(aws),
     revokeAwsAccess: requireApproval('revoke', config, revokeAwsAccessActivity(aws, vendor)),
     restoreAwsAccess: requireApproval('restore', config, restoreAwsAccessActivity(aws)),

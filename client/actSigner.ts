@@ -7,7 +7,13 @@ import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
-import { statementBytes, type Signature, type Statement } from '../common/signedStatement';
+import {
+  maxSignatureValidityMs,
+  maxSignatureValidityText,
+  statementBytes,
+  type Signature,
+  type Statement,
+} from '../common/signedStatement';
 import { startStatement } from '../common/startStatement';
 import { parseDuration } from './sinceFlag';
 import { UsageError } from './errors';
@@ -30,7 +36,7 @@ export function addSigningOptions(command: Command): Command {
       '--signing-key <file>',
       'your Ed25519 private key file (PKCS#8 PEM, from `ekm keys init`); default: EKM_SIGNING_KEY_FILE, or the program in EKM_SIGNER_COMMAND',
     )
-    .option('--valid-for <duration>', 'how long the signed statement stays valid (default 15m)');
+    .option('--valid-for <duration>', 'how long the signed statement stays valid (default 15m, at most 24h)');
 }
 
 export function actSigner(flags: SigningFlags, env = process.env): ActSigner | undefined {
@@ -74,9 +80,15 @@ export function actSigner(flags: SigningFlags, env = process.env): ActSigner | u
   return undefined;
 }
 
-/** `--valid-for`, checked before anything is contacted. */
+/** `--valid-for`, checked before anything is contacted: the workers refuse a statement valid for longer. */
 export function validForSeconds(flags: SigningFlags): number {
-  return flags.validFor ? parseDuration('--valid-for', flags.validFor) : 15 * 60;
+  if (!flags.validFor) return 15 * 60;
+  const seconds = parseDuration('--valid-for', flags.validFor);
+  if (seconds * 1000 > maxSignatureValidityMs)
+    throw new UsageError(
+      `--valid-for ${flags.validFor}: must be at most 24h (workers refuse a signed statement valid for longer than ${maxSignatureValidityText}); sign again when it expires`,
+    );
+  return seconds;
 }
 
 /** Signs the statement `build(expiresAt)` makes, or returns undefined when the person has no signer. */

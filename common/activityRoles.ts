@@ -5,7 +5,6 @@
 import type { EkmActivities } from '../activities';
 
 export const mutatingActivities = [
-  'createKey',
   'revokeAwsAccess',
   'restoreAwsAccess',
   'createReplacementKeyOnce',

@@ -62,6 +62,14 @@ export function statementVerifies(statement: Statement, signature: string, publi
   });
 }
 
+/**
+ * The longest a signed statement may stay valid, counted from when it is checked. A signature is a bearer
+ * proof until it expires: one made valid for weeks could be taken from a leaked history or evidence copy and
+ * presented long after the person meant it. The CLI signs for 15 minutes by default and at most this long.
+ */
+export const maxSignatureValidityMs = 24 * 3_600_000;
+export const maxSignatureValidityText = '24 h';
+
 /** The people's keys a worker holds, and whether it takes unsigned acts (only a sandbox worker does). */
 export interface SignerPolicy {
   /** Person (as the approval policy names them, lower case) → their public keys (`ed25519:<hex>`). */
@@ -79,6 +87,8 @@ export function refuseSignature(
   signature: Signature | undefined,
   policy: SignerPolicy,
   nowMs: number,
+  /** The bound on validity; runs started before the bound existed check without one (startSignature.ts). */
+  maxValidityMs = maxSignatureValidityMs,
 ): string | undefined {
   const who = statement.signer;
   if (!signature)
@@ -87,6 +97,8 @@ export function refuseSignature(
       : `the ${statement.decision} by ${who} is not signed: this worker takes signed acts only (sign with \`--signing-key FILE\`; \`ekm keys init\` makes a key)`;
   if (nowMs >= Date.parse(signature.expiresAt))
     return `the signed statement by ${who} expired at ${signature.expiresAt}: sign it again`;
+  if (Date.parse(signature.expiresAt) - nowMs > maxValidityMs)
+    return `the signed statement by ${who} is valid for more than ${maxValidityMs === maxSignatureValidityMs ? maxSignatureValidityText : `${maxValidityMs / 1000} s`} (until ${signature.expiresAt}): sign it again valid for ${maxSignatureValidityText} at most (\`--valid-for\`, default 15m)`;
   const keys = policy.keys[who.trim().toLowerCase()] ?? [];
   if (!keys.length)
     return `${who} has no public key in the worker's configuration (approvals.signers): add the one \`ekm keys init\` printed`;

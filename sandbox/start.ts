@@ -273,7 +273,8 @@ async function main(): Promise<void> {
       // The watchdog polls every half minute here and cancels a deletion at the first use it sees.
       watchdog: { pollSeconds: 30, cancelDeletionOnUse: true },
       approvals: {
-        gates: { revoke: gate, archive: gate, deletion: gate, restore: gate },
+        // Every gate the worker serves has a policy, or it would not start: rotations are approved too.
+        gates: { revoke: gate, archive: gate, deletion: gate, restore: gate, rotate: gate },
         breakGlass: { approvers: [sandboxApprovers[0]!], quorum: 1, deadlineSeconds: 3600 },
         signers: Object.fromEntries(Object.entries(people).map(([who, p]) => [who, [p.publicKey]])),
       },

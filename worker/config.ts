@@ -8,6 +8,7 @@ import { workerRoles } from '../common/activityRoles';
 import { publicKeyPattern } from '../common/signedStatement';
 import { publicKeyFrom } from '../activities/evidence/signer';
 import { defaultTaskQueue } from '../common/taskQueue';
+import { sandboxReachesOut } from './sandboxLoopback';
 
 const httpUrl = z
   .string()
@@ -53,11 +54,16 @@ const gatePolicy = z
   });
 export type GatePolicy = z.infer<typeof gatePolicy>;
 
-/** The gates every revocation needs a policy for. */
+/** The gates every revocation needs a policy for (a run's settings refuse without them). */
 export const gateKinds = ['revoke', 'archive', 'deletion', 'restore'] as const;
-/** Gates a run has only when the configuration gives them a policy (a rotation changes no access). */
+/**
+ * Gates a revocation run does not need: a read worker may leave them out. Every worker that changes
+ * things serves them too (servedGateKinds), so a rotation always goes through its gate.
+ */
 export const optionalGateKinds = ['rotate'] as const;
 export type GateKind = (typeof gateKinds)[number] | (typeof optionalGateKinds)[number];
+/** The gates a worker with role all or mutating serves, each of which its configuration must give a policy. */
+export const servedGateKinds = [...gateKinds, ...optionalGateKinds] as const;
 
 export const workerConfigSchema = z
   .object({
@@ -69,7 +75,13 @@ export const workerConfigSchema = z
     mutatingTaskQueue: z.string().min(1, 'must not be empty').optional(),
     /** What this worker runs: all; read (workflows and reads, on taskQueue); mutating (on mutatingTaskQueue). */
     role: z.enum(workerRoles, { message: 'must be all, read or mutating' }).default('all'),
-    /** True only for the local rehearsal sandbox; decides nothing yet but is recorded by every run. */
+    /**
+     * True only for the local rehearsal sandbox, and only with loopback endpoints (checked below). It turns
+     * off production protections: unsigned votes, attestations, starts and approvals are accepted (marked
+     * so), approvers need no key in approvals.signers, the wait for OpenAI's key cache may be under an hour,
+     * and a missing ownership secret or evidence-signing key is made and kept in the evidence directory.
+     * Every run records it (its mode is `sandbox`).
+     */
     sandbox: z.boolean().default(false),
     aws: z
       .object({
@@ -361,6 +373,21 @@ export const workerConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    const ungated = missingGates(config);
+    if (ungated.length)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approvals', 'gates', ungated[0]!],
+        message: whyGatesMissing(config.role, ungated),
+      });
+    for (const issue of sandboxReachesOut(config)) ctx.addIssue({ code: 'custom', ...issue });
+    const shared = sharedSignerKey(config.approvals.signers);
+    if (shared)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approvals', 'signers', shared.people[1]!],
+        message: `${shared.people[0]} and ${shared.people[1]} have the same public key ${shared.key.slice(0, 20)}…: a vote signed with it could be either's, so two votes could come from one person; each person signs with a key of their own (\`ekm keys init\`)`,
+      });
     if (config.role !== 'all' && !config.mutatingTaskQueue)
       ctx.addIssue({
         code: 'custom',
@@ -412,6 +439,44 @@ export const workerConfigSchema = z
   });
 
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+
+/** The first key two people share in approvals.signers (people as the policies name them, lower case). */
+function sharedSignerKey(signers: Record<string, string[]>): { key: string; people: string[] } | undefined {
+  const owner = new Map<string, string>();
+  for (const [person, keys] of Object.entries(signers)) {
+    const who = person.trim().toLowerCase();
+    for (const key of keys) {
+      const other = owner.get(key.toLowerCase());
+      if (other !== undefined && other !== who) return { key, people: [other, who] };
+      owner.set(key.toLowerCase(), who);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The gates a worker serves without a policy: none for a read worker (it changes nothing; runs it hosts
+ * still refuse without the revocation gates), every one missing from servedGateKinds for one that changes
+ * things — anyone who can schedule an activity on its queue could otherwise change a key unapproved.
+ */
+export function missingGates(config: Pick<WorkerConfig, 'role' | 'approvals'>): string[] {
+  if (config.role === 'read') return [];
+  return servedGateKinds.filter((kind) => !config.approvals?.gates?.[kind]);
+}
+
+function whyGatesMissing(role: string, missing: string[]): string {
+  return `is missing: a worker with role ${role} serves the ${missing.join(', ')} gate(s) and does not start without a policy for each (else anyone who can schedule a change on its queue could make it unapproved); add one per gate to the file named by EKM_WORKER_CONFIG, e.g. "approvals": { "gates": { "${missing[0]}": { "approvers": ["alice@example.com"], "quorum": 1 }, … } }, or run the worker with role read`;
+}
+
+/** Refuses a worker assembled from a configuration that never went through the schema (see missingGates). */
+export function refuseUngatedWorker(config: WorkerConfig): void {
+  const missing = missingGates(config);
+  if (missing.length)
+    throw new WorkerConfigError(
+      `worker configuration: approvals.gates.${missing[0]}: ${whyGatesMissing(config.role, missing)}`,
+    );
+}
+
 /** What a configuration file may say: every field optional, defaults filled in by parseWorkerConfig. */
 export type WorkerConfigInput = z.input<typeof workerConfigSchema>;
 
@@ -423,9 +488,20 @@ export function parseWorkerConfig(raw: unknown, source = 'worker configuration')
   return parsed.data;
 }
 
-export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+/**
+ * The configuration EKM_WORKER_CONFIG names, with `overrides` (the worker's `--role`) applied before it is
+ * judged. Unset, the defaults — which have no approval policy, so only a read worker starts on them.
+ */
+export function loadWorkerConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<Pick<WorkerConfigInput, 'role' | 'mutatingTaskQueue'>> = {},
+): WorkerConfig {
   const file = env.EKM_WORKER_CONFIG;
-  if (!file) return parseWorkerConfig({});
+  if (!file)
+    return parseWorkerConfig(
+      overrides,
+      'EKM_WORKER_CONFIG is not set, so the worker took the defaults; set it to your configuration file',
+    );
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -434,5 +510,8 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       `EKM_WORKER_CONFIG=${file}: cannot read it as JSON (${(err as Error).message}); fix the file or unset the variable.`,
     );
   }
-  return parseWorkerConfig(raw, file);
+  return parseWorkerConfig(
+    typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? { ...raw, ...overrides } : raw,
+    `${file}${overrides.role ? ` (with --role ${overrides.role})` : ''}`,
+  );
 }

@@ -1,5 +1,5 @@
 // One place that assembles an ekm worker, used by the worker process and by the tests alike.
-import type { PayloadCodec } from '@temporalio/common';
+import type { PayloadCodec, UntypedActivities } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type EkmActivities } from '../activities';
 import { createAwsClients } from '../activities/aws/clients';
@@ -23,7 +23,7 @@ import { createAdminApi } from '../activities/openai/adminApi';
 import { createDataApi } from '../activities/openai/dataApi';
 import { isMutating } from '../common/activityRoles';
 import { codecFromEnvironment, CodecKeyError, defaultCodecKeySource } from '../codec';
-import { WorkerConfigError, type WorkerConfig } from './config';
+import { refuseUngatedWorker, WorkerConfigError, type WorkerConfig } from './config';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -31,8 +31,11 @@ export interface CreateWorkerOptions {
   config: WorkerConfig;
   /** A prebuilt workflow bundle (tests build one per run); otherwise the workflows are bundled now. */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  /** Replaces the activities built from `config` (tests that need a stand-in say so). */
-  activities?: Partial<EkmActivities>;
+  /**
+   * Replaces the activities built from `config` (tests that need a stand-in say so), or adds a test
+   * harness's own (createKey): a product worker registers only what createActivities builds.
+   */
+  activities?: Partial<EkmActivities> & UntypedActivities;
   /** Further worker options (tests tune caching for the time-skipping server). */
   tuning?: Pick<WorkerOptions, 'maxCachedWorkflows'>;
   /** Encrypts payloads with this codec instead of the one the environment configures (tests). */
@@ -118,6 +121,8 @@ export function workerOwnership(config: WorkerConfig, env = process.env): Owners
 }
 
 export async function createEkmWorker(options: CreateWorkerOptions): Promise<Worker> {
+  // The schema refuses this already; a configuration assembled in code is judged again before anything starts.
+  refuseUngatedWorker(options.config);
   const { openai } = options.config;
   const ownership = workerOwnership(options.config);
   // The mutating worker registers no evidence activity, and its credentials reach no evidence bucket.

@@ -3,12 +3,11 @@
 import type { WorkerRole } from '../common/activityRoles';
 import { createEkmWorker, workerTaskQueue } from './createWorker';
 import { connectWorker } from './connect';
-import { loadWorkerConfig, parseWorkerConfig, WorkerConfigError } from './config';
+import { loadWorkerConfig, WorkerConfigError } from './config';
 
 export async function runWorker(options: { role?: WorkerRole } = {}): Promise<void> {
-  const loaded = loadWorkerConfig();
-  // `--role` overrides the file's role; the whole configuration is checked again with it.
-  const config = options.role ? parseWorkerConfig({ ...loaded, role: options.role }, '--role') : loaded;
+  // `--role` overrides the file's role before the file is judged: a read worker needs no approval policy.
+  const config = loadWorkerConfig(process.env, options.role ? { role: options.role } : {});
   const { connection, namespace, address } = await connectWorker();
   try {
     const worker = await createEkmWorker({ connection, namespace, config });

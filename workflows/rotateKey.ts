@@ -173,7 +173,10 @@ async function rotate(
   record.status.plan = plan;
   record.done('plan', `plan ${plan.hash.slice(0, 12)}…: ${plan.changes[0]}`);
 
-  // --- Approval, when the worker's configuration asks for one -----------------------------------------
+  // --- Approval ------------------------------------------------------------------------------------------
+  // Every worker that changes things has a rotate policy (it does not start without one), so a run's
+  // settings carry it; the skipped branch stays for runs whose settings were recorded before that rule,
+  // and a read worker configured without it: the mutating worker then refuses the unapproved rotation.
   if (settings.approvals.gates.rotate) {
     record.start('approve-rotate', `waiting for approval of plan ${plan.hash.slice(0, 12)}…`);
     record.update('approve-rotate', 'waiting');

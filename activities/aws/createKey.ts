@@ -10,8 +10,9 @@ export interface CreateKeyRequest {
 }
 
 /**
- * Creates a symmetric customer-managed key. Not idempotent on its own (AWS gives no client token):
- * callers run it with a single attempt and reconcile by its tags.
+ * Creates a symmetric customer-managed key, with nothing to approve it: no product worker registers it
+ * (createActivities leaves it out); only the test harness's worker does (test/fixtures/worker.ts). Not
+ * idempotent on its own (AWS gives no client token): callers run it with a single attempt and reconcile by its tags.
  */
 export function createAwsKey(kms: KMSClient) {
   return async function createKey(request: CreateKeyRequest): Promise<KeyDescription> {

@@ -1,6 +1,6 @@
 // `ekm rotate` and `ekm schedule` through the binary, as a security engineer would use them: bad flags
-// refused before Temporal is contacted, a rotation started by alias and followed to its end with
-// `ekm status`, and recurring checks created, listed, run (triggered) and deleted as Temporal Schedules.
+// refused before Temporal is contacted, a rotation started by alias, approved with `ekm approve` and
+// followed to its end with `ekm status`, and recurring checks created, listed, run (triggered) and deleted as Temporal Schedules.
 // On the dev server with a sandbox worker, moto and the OpenAI twin.
 import assert from 'node:assert/strict';
 import { ListKeyRotationsCommand } from '@aws-sdk/client-kms';
@@ -9,9 +9,9 @@ import type { RotateKeyRequest } from '../../common/rotate';
 import type { RunStatus } from '../../common/runStatus';
 import type { VerifyKeyUsageResult } from '../../common/usage';
 import type { WatchResult } from '../../common/watchdog';
-import { runCli, ok, scheduledRun } from '../fixtures/cli';
+import { cliRunOf, runCli, ok, scheduledRun } from '../fixtures/cli';
 import { devEnvironment } from '../fixtures/environments';
-import { awsScenario, requester, sandboxWorker } from '../fixtures/revoke';
+import { approvers, awsScenario, requester, sandboxWorker } from '../fixtures/revoke';
 import { devServer } from '../fixtures/services';
 import type { TwinWorld } from '../fixtures/twin';
 import { withWorker } from '../fixtures/worker';
@@ -66,7 +66,7 @@ describe('ekm CLI: rotate and schedules', function () {
     }
   });
 
-  it('rotate now by alias, followed with `ekm status` to its end', async function () {
+  it('rotate now by alias, approved with `ekm approve`, followed with `ekm status` to its end', async function () {
     const w = (world = await awsScenario.world('key-policy-deny', 2));
     const r = awsScenario.rotateRequest(w, { kind: 'now' });
     await withWorker(
@@ -84,6 +84,12 @@ describe('ekm CLI: rotate and schedules', function () {
         );
         const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
         assert.equal(workflowId, `ekm-key:${w.demo.aws.keyArn}`, 'the alias was resolved to the key ARN');
+        // Every rotation waits for its gate: approved with `ekm approve`, as the approver would.
+        const gate = await cliRunOf(cli, workflowId).gateOpen('rotate');
+        ok(
+          await cli(['approve', workflowId, '--as', approvers[0]!, '--plan', gate.planHash.slice(0, 12)]),
+          'approve',
+        );
         let status: StatusJson | undefined;
         for (let i = 0; i < 120 && !status?.endState; i++) {
           await new Promise((res) => setTimeout(res, 500));

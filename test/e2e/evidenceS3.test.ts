@@ -45,6 +45,11 @@ describe('evidence in S3 with Object Lock (moto)', function () {
   const config = (bucket: string, extra: Record<string, unknown> = {}) =>
     parseWorkerConfig({
       sandbox: true,
+      // The read worker's configuration: it writes the evidence, and changes nothing (so needs no gates).
+      role: 'read',
+      mutatingTaskQueue: 'ekm-changes',
+      aws: { endpoint },
+      openai: { baseUrl: 'http://127.0.0.1:9/v1' },
       evidence: {
         signingKeyFile: ensureSigningKeyFile(path.join(dir, 'signing-key.pem')),
         s3: { bucket, prefix: 'runs/', endpoint, retentionDays: 1, mode: 'COMPLIANCE', ...extra },

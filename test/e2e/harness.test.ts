@@ -1,5 +1,6 @@
-// The harness on the dev server: a workflow calls the product's activities, which create and describe a
-// key in moto through @aws-sdk/client-kms; the dev server registers the ekm search attributes at start.
+// The harness on the dev server: a workflow calls activities that create (the harness's own createKey, which
+// no product worker registers) and describe (the product's) a key in moto through @aws-sdk/client-kms; the
+// dev server registers the ekm search attributes at start.
 import assert from 'node:assert/strict';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { ekmSearchAttributes } from '../../common/searchAttributes';
@@ -15,7 +16,7 @@ describe('dev server + moto', function () {
       env,
       ({ execute }) =>
         execute(createAndDescribeKey, { workflowId: `create-describe-${Date.now()}`, args: [] }),
-      { aws: true },
+      { aws: true, harnessActivities: true },
     );
     assert.match(created.keyId, /^arn:aws:kms:us-east-1:\d{12}:key\//);
     assert.deepEqual(described, created);

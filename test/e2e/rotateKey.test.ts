@@ -50,13 +50,12 @@ for (const scenario of scenarios) {
     async function run<T>(
       rotation: RotateKeyInput['rotation'],
       body: (ctx: WorkerContext & { w: TwinWorld; request: RotateKeyInput }) => Promise<T>,
-      options: { rotateGate?: boolean; cacheWaitSeconds?: number } = {},
+      options: { cacheWaitSeconds?: number } = {},
     ): Promise<T> {
       const w = (world = await scenario.world('key-policy-deny', 2));
       const hook = (webhook = await startWebhook());
       const request = scenario.rotateRequest(w, rotation);
       const worker = sandboxWorker(w, {
-        rotateGate: options.rotateGate,
         revoke: { cacheWaitSeconds: options.cacheWaitSeconds ?? 3 },
       });
       worker.config!.notifications = { webhookUrl: hook.url };
@@ -74,8 +73,10 @@ for (const scenario of scenarios) {
     it('rotate now: KMS rotates once; OpenAI still validates and reads old data after its cache', async function () {
       await run({ kind: 'now' }, async (ctx) => {
         const { w, request } = ctx;
-        const rotatedBefore = Date.now();
         const handle = await start(ctx, request);
+        // Every rotation goes through the rotate gate (every worker that changes things has its policy).
+        await vote(handle, 'rotate', approvers[0]!);
+        const rotatedBefore = Date.now();
         const status = (await handle.result()) as RunStatus<RotateKeyRequest>;
         await recordForReplay(handle, 'rotateKey-rotated-now');
         assert.equal(status.endState, 'rotated', status.endReason);
@@ -110,34 +111,30 @@ for (const scenario of scenarios) {
     });
 
     it('automatic rotation behind the rotate gate: the requester cannot approve; approved, it is on', async function () {
-      await run(
-        { kind: 'automatic', periodDays: 180 },
-        async (ctx) => {
-          const { w, request } = ctx;
-          const handle = await start(ctx, request);
-          const gate = await waitForGate(handle, 'rotate');
-          await assert.rejects(
-            handle.executeUpdate(voteUpdate, {
-              args: [
-                { gateId: gate.gateId, planHash: gate.planHash, decision: 'approve', approver: requester },
-              ],
-            }),
-            WorkflowUpdateFailedError,
-          );
-          const waiting = await handle.query(rotationStatusQuery);
-          assert.equal(waiting.steps.find((s) => s.step === 'rotate')?.state, 'pending');
-          const status = await w.kms.send(new GetKeyRotationStatusCommand({ KeyId: w.demo.aws.keyId }));
-          assert.equal(status.KeyRotationEnabled, false, 'nothing changed before the approval');
+      await run({ kind: 'automatic', periodDays: 180 }, async (ctx) => {
+        const { w, request } = ctx;
+        const handle = await start(ctx, request);
+        const gate = await waitForGate(handle, 'rotate');
+        await assert.rejects(
+          handle.executeUpdate(voteUpdate, {
+            args: [
+              { gateId: gate.gateId, planHash: gate.planHash, decision: 'approve', approver: requester },
+            ],
+          }),
+          WorkflowUpdateFailedError,
+        );
+        const waiting = await handle.query(rotationStatusQuery);
+        assert.equal(waiting.steps.find((s) => s.step === 'rotate')?.state, 'pending');
+        const status = await w.kms.send(new GetKeyRotationStatusCommand({ KeyId: w.demo.aws.keyId }));
+        assert.equal(status.KeyRotationEnabled, false, 'nothing changed before the approval');
 
-          await vote(handle, 'rotate', approvers[0]!);
-          const done = (await handle.result()) as RunStatus<RotateKeyRequest>;
-          assert.equal(done.endState, 'rotated', done.endReason);
-          const on = await w.kms.send(new GetKeyRotationStatusCommand({ KeyId: w.demo.aws.keyId }));
-          assert.equal(on.KeyRotationEnabled, true);
-          assert.match(done.rotation!.change!.description, /EnableKeyRotation .* turned on/);
-        },
-        { rotateGate: true },
-      );
+        await vote(handle, 'rotate', approvers[0]!);
+        const done = (await handle.result()) as RunStatus<RotateKeyRequest>;
+        assert.equal(done.endState, 'rotated', done.endReason);
+        const on = await w.kms.send(new GetKeyRotationStatusCommand({ KeyId: w.demo.aws.keyId }));
+        assert.equal(on.KeyRotationEnabled, true);
+        assert.match(done.rotation!.change!.description, /EnableKeyRotation .* turned on/);
+      });
     });
 
     it('alias re-pointing is refused with the runbook’s explanation; nothing changes', async function () {
@@ -162,6 +159,7 @@ for (const scenario of scenarios) {
         async (ctx) => {
           const { w, request } = ctx;
           const handle = await start(ctx, request);
+          await vote(handle, 'rotate', approvers[0]!);
           for (;;) {
             const s = await handle.query(rotationStatusQuery).catch(() => undefined);
             if (s?.stage === 'cache-wait') break;
@@ -208,12 +206,9 @@ describe('rotateKey end to end (gcp)', function () {
     };
   }
 
-  async function run<T>(
-    body: (ctx: WorkerContext & { w: GcpRevocationWorld }) => Promise<T>,
-    options: { rotateGate?: boolean } = {},
-  ): Promise<T> {
+  async function run<T>(body: (ctx: WorkerContext & { w: GcpRevocationWorld }) => Promise<T>): Promise<T> {
     const w = (world = await startGcpRevocationWorld(ttlSeconds));
-    const worker = w.worker({ rotateGate: options.rotateGate, revoke: { cacheWaitSeconds: ttlSeconds + 1 } });
+    const worker = w.worker({ revoke: { cacheWaitSeconds: ttlSeconds + 1 } });
     return withWorker(await devEnvironment(), (ctx) => body({ ...ctx, w }), worker);
   }
 
@@ -235,6 +230,7 @@ describe('rotateKey end to end (gcp)', function () {
       const { w } = ctx;
       const request = gcpRequest(w, { kind: 'now' });
       const handle = await start(ctx, request);
+      await vote(handle, 'rotate', approvers[0]!);
       const status = (await handle.result()) as RunStatus<AnyRotateKeyRequest>;
       await recordForReplay(handle, 'rotateKey-rotated-now-gcp');
       assert.equal(status.endState, 'rotated', status.endReason);
@@ -286,33 +282,30 @@ describe('rotateKey end to end (gcp)', function () {
   });
 
   it('automatic rotation behind the rotate gate: approved, the key rotates every 30 days from a month on', async function () {
-    await run(
-      async (ctx) => {
-        const { w } = ctx;
-        const handle = await start(ctx, gcpRequest(w, { kind: 'automatic', periodDays: 30 }));
-        const gate = await waitForGate(handle, 'rotate');
-        assert.match(
-          (await handle.query(anyRotationStatusQuery)).plan!.changes[0]!,
-          /set rotation period every 30 days \(2592000 s\), next rotation 30 days after the change \(now: off\)/,
-        );
-        const [untouched] = await w.gcp.kms.getCryptoKey({ name: w.keyName });
-        assert.equal(untouched.rotationPeriod ?? null, null, 'nothing changed before the approval');
-        assert.ok(gate.planHash);
+    await run(async (ctx) => {
+      const { w } = ctx;
+      const handle = await start(ctx, gcpRequest(w, { kind: 'automatic', periodDays: 30 }));
+      const gate = await waitForGate(handle, 'rotate');
+      assert.match(
+        (await handle.query(anyRotationStatusQuery)).plan!.changes[0]!,
+        /set rotation period every 30 days \(2592000 s\), next rotation 30 days after the change \(now: off\)/,
+      );
+      const [untouched] = await w.gcp.kms.getCryptoKey({ name: w.keyName });
+      assert.equal(untouched.rotationPeriod ?? null, null, 'nothing changed before the approval');
+      assert.ok(gate.planHash);
 
-        await vote(handle, 'rotate', approvers[0]!);
-        const approvedAt = Date.now();
-        const done = (await handle.result()) as RunStatus<AnyRotateKeyRequest>;
-        assert.equal(done.endState, 'rotated', done.endReason);
-        const [key] = await w.gcp.kms.getCryptoKey({ name: w.keyName });
-        assert.equal(Number(key.rotationPeriod?.seconds), 30 * day);
-        const next = Number(key.nextRotationTime?.seconds) * 1000;
-        assert.ok(Math.abs(next - (approvedAt + 30 * day * 1000)) < 120_000, `next rotation ${next}`);
-        assert.deepEqual(await versionsOf(w), { '1': 'ENABLED' }, 'no version made now');
-        assert.equal(done.rotation!.change!.after.periodDays, 30);
-        assert.equal(done.rotation!.accessAfter!.validate?.outcome, 'success');
-      },
-      { rotateGate: true },
-    );
+      await vote(handle, 'rotate', approvers[0]!);
+      const approvedAt = Date.now();
+      const done = (await handle.result()) as RunStatus<AnyRotateKeyRequest>;
+      assert.equal(done.endState, 'rotated', done.endReason);
+      const [key] = await w.gcp.kms.getCryptoKey({ name: w.keyName });
+      assert.equal(Number(key.rotationPeriod?.seconds), 30 * day);
+      const next = Number(key.nextRotationTime?.seconds) * 1000;
+      assert.ok(Math.abs(next - (approvedAt + 30 * day * 1000)) < 120_000, `next rotation ${next}`);
+      assert.deepEqual(await versionsOf(w), { '1': 'ENABLED' }, 'no version made now');
+      assert.equal(done.rotation!.change!.after.periodDays, 30);
+      assert.equal(done.rotation!.accessAfter!.validate?.outcome, 'success');
+    });
   });
 
   it('access lost during the run (OpenAI’s binding removed in the cache wait): RotationBrokeAccess and an alert', async function () {
@@ -325,6 +318,7 @@ describe('rotateKey end to end (gcp)', function () {
         await devEnvironment(),
         async (ctx) => {
           const handle = await start(ctx, gcpRequest(w, { kind: 'now' }));
+          await vote(handle, 'rotate', approvers[0]!);
           for (;;) {
             const s = await handle.query(anyRotationStatusQuery).catch(() => undefined);
             if (s?.stage === 'cache-wait') break;
@@ -413,9 +407,9 @@ describe('rotateKey end to end (gcp)', function () {
       const { workflowId, keyName } = JSON.parse(started.stdout) as { workflowId: string; keyName: string };
       assert.equal(workflowId, keyWorkflowId(w.keyName));
       assert.equal(keyName, w.keyName);
-      const status = (await ctx.client.workflow
-        .getHandle(workflowId)
-        .result()) as RunStatus<AnyRotateKeyRequest>;
+      const handle = ctx.client.workflow.getHandle(workflowId);
+      await vote(handle, 'rotate', approvers[0]!);
+      const status = (await handle.result()) as RunStatus<AnyRotateKeyRequest>;
       assert.equal(status.endState, 'rotated', status.endReason);
       const human = await runCli(['status', workflowId], env);
       assert.match(human.stdout, /rotate now on projects\//);

@@ -197,7 +197,7 @@ describe('signed approvals (aws)', function () {
     const config = parseWorkerConfig({
       aws: { endpoint: (await moto()).endpoint },
       approvals: {
-        gates: { revoke: policy, archive: policy, deletion: policy, restore: policy },
+        gates: { revoke: policy, archive: policy, deletion: policy, restore: policy, rotate: policy },
         signers: signersFor(approvers),
       },
     });

@@ -95,5 +95,7 @@ describe('split workers: read-only and mutating task queues (aws)', function () 
     // behind a gate is in it.
     for (const gated of ['revokeAwsAccess', 'restoreAwsAccess', 'archiveProject', 'rotateAwsKey'])
       assert.ok((mutatingActivities as readonly string[]).includes(gated));
+    // createKey belongs to the test harness, not to any product worker.
+    assert.ok(!(mutatingActivities as readonly string[]).includes('createKey'));
   });
 });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { classifyValidation, type ValidationOutcome } from '../../activities/openai/classifyValidation';
-import { parseWorkerConfig } from '../../worker/config';
+import { workerConfigSchema } from '../../worker/config';
 
-// The worker's default matchers: only the provider's access refusals count.
-const matchers = parseWorkerConfig({}).openai.revokedMatchers;
+// The worker's default matchers (the openai section's defaults): only the provider's access refusals count.
+const matchers = workerConfigSchema.shape.openai.parse(undefined).revokedMatchers;
 const envelope = (code: string, message: string) => ({
   error: { message, type: 'invalid_request_error', param: null, code },
 });

@@ -196,7 +196,15 @@ describe('evidence chain', function () {
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-evidence-lazy-')), 'evidence');
     try {
       const store = await createEvidenceStore(
-        parseWorkerConfig({ sandbox: true, evidence: { directory: dir } }),
+        // A read worker's configuration: what is under test is the evidence store, not the gates.
+        parseWorkerConfig({
+          sandbox: true,
+          role: 'read',
+          mutatingTaskQueue: 'ekm-changes',
+          aws: { endpoint: 'http://127.0.0.1:9' },
+          openai: { baseUrl: 'http://127.0.0.1:9/v1' },
+          evidence: { directory: dir },
+        }),
       );
       assert.equal(fs.existsSync(dir), false, 'nothing written at worker start');
       await inRunOf(status(), () => evidenceActivities(store).recordEvidence(status()));

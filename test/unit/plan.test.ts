@@ -149,6 +149,8 @@ const settingsFor = (quorum = 1): Promise<RunSettingsView> =>
   runSettingsActivity(
     parseWorkerConfig({
       sandbox: true,
+      aws: { endpoint: 'http://127.0.0.1:9' },
+      openai: { baseUrl: 'http://127.0.0.1:9/v1' },
       revoke: { cacheWaitSeconds: 3 },
       approvals: {
         gates: {
@@ -156,6 +158,7 @@ const settingsFor = (quorum = 1): Promise<RunSettingsView> =>
           archive: gatePolicy,
           deletion: gatePolicy,
           restore: gatePolicy,
+          rotate: gatePolicy,
         },
       },
     }),

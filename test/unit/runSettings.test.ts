@@ -6,7 +6,10 @@ import { parseWorkerConfig, WorkerConfigError, type WorkerConfigInput } from '..
 import { signersFor } from '../fixtures/approverKeys';
 
 const policy = { approvers: ['alice@example.com', 'bob@example.com'], quorum: 1, deadlineSeconds: 3600 };
-const everyGate = { revoke: policy, archive: policy, deletion: policy, restore: policy };
+const everyGate = { revoke: policy, archive: policy, deletion: policy, restore: policy, rotate: policy };
+/** A read worker's configuration: it starts without gates, and the runs it hosts refuse without them. */
+const asRead = { role: 'read', mutatingTaskQueue: 'ekm-changes' } as const;
+const loopback = { aws: { endpoint: 'http://127.0.0.1:9' }, openai: { baseUrl: 'http://127.0.0.1:9/v1' } };
 // Every person these tests name has a key: a production worker refuses a policy naming someone without one.
 const people = ['alice', 'bob', 'carol', 'dan', 'erin', 'oncall'].map((p) => `${p}@example.com`);
 const withKeys = (raw: WorkerConfigInput): WorkerConfigInput => ({
@@ -35,7 +38,7 @@ describe('run settings', function () {
   ];
   for (const [what, approvals, message] of refusedGates) {
     it(`refuses a configuration with ${what} (WorkerMisconfigured, naming the gate and the key)`, async function () {
-      await assert.rejects(load({ approvals }), (err: unknown) => {
+      await assert.rejects(load({ ...asRead, approvals }), (err: unknown) => {
         assert.ok(err instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(err)}`);
         assert.equal(err.type, EkmError.WorkerMisconfigured);
         assert.equal(err.nonRetryable, true);
@@ -48,6 +51,7 @@ describe('run settings', function () {
   it('records the mode, the endpoints and the waits the worker is configured with', async function () {
     const settings = await load({
       sandbox: true,
+      aws: { endpoint: 'http://127.0.0.1:5000' },
       openai: { baseUrl: 'http://127.0.0.1:5099/v1' },
       revoke: { cacheWaitSeconds: 3, validateConfirmations: 2 },
       approvals: { gates: everyGate },
@@ -69,6 +73,7 @@ describe('run settings', function () {
           archive: { approvers: ['carol@example.com', 'alice@example.com'] },
           deletion: { approvers: ['dan@example.com'] },
           restore: { approvers: ['bob@example.com'] },
+          rotate: { approvers: ['bob@example.com'] },
         },
         breakGlass: { approvers: ['erin@example.com'] },
       },
@@ -99,11 +104,20 @@ describe('run settings', function () {
   });
 
   it('has the same digest for the same configuration, written in another order', async function () {
-    const a = await load({ approvals: { gates: everyGate }, sandbox: true, revoke: { cacheWaitSeconds: 3 } });
+    const a = await load({
+      approvals: { gates: everyGate },
+      sandbox: true,
+      ...loopback,
+      revoke: { cacheWaitSeconds: 3 },
+    });
     const b = await load({
       revoke: { cacheWaitSeconds: 3 },
+      openai: loopback.openai,
       sandbox: true,
-      approvals: { gates: { restore: policy, deletion: policy, archive: policy, revoke: policy } },
+      aws: loopback.aws,
+      approvals: {
+        gates: { rotate: policy, restore: policy, deletion: policy, archive: policy, revoke: policy },
+      },
     });
     assert.equal(b.digest, a.digest);
   });
@@ -205,17 +219,23 @@ describe('worker configuration: revocation safety', function () {
 
   it('lets a sandbox worker wait less, and any worker wait an hour or more', function () {
     assert.equal(
-      parseWorkerConfig({ sandbox: true, revoke: { cacheWaitSeconds: 3 } }).revoke.cacheWaitSeconds,
+      parseWorkerConfig({ ...asRead, ...loopback, sandbox: true, revoke: { cacheWaitSeconds: 3 } }).revoke
+        .cacheWaitSeconds,
       3,
     );
-    assert.equal(parseWorkerConfig({ revoke: { cacheWaitSeconds: 3600 } }).revoke.cacheWaitSeconds, 3600);
-    assert.equal(parseWorkerConfig({}).revoke.cacheWaitSeconds, 3600);
+    assert.equal(
+      parseWorkerConfig({ ...asRead, revoke: { cacheWaitSeconds: 3600 } }).revoke.cacheWaitSeconds,
+      3600,
+    );
+    assert.equal(parseWorkerConfig(asRead).revoke.cacheWaitSeconds, 3600);
   });
 
   it('accepts a quorum equal to the number of approvers', function () {
     const config = parseWorkerConfig(
       withKeys({
-        approvals: { gates: { revoke: { approvers: ['alice@example.com', 'bob@example.com'], quorum: 2 } } },
+        approvals: {
+          gates: { ...everyGate, revoke: { approvers: ['alice@example.com', 'bob@example.com'], quorum: 2 } },
+        },
       }),
     );
     assert.equal(config.approvals.gates.revoke?.quorum, 2);

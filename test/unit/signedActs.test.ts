@@ -195,7 +195,9 @@ describe('approvals re-checked by the change that acts on them', function () {
 });
 
 describe('approver keys in the worker configuration', function () {
-  const gates = { revoke: { approvers: [alice, bob] } };
+  const policy = { approvers: [alice, bob] };
+  const gates = { revoke: policy, archive: policy, deletion: policy, restore: policy, rotate: policy };
+  const loopback = { aws: { endpoint: 'http://127.0.0.1:9' }, openai: { baseUrl: 'http://127.0.0.1:9/v1' } };
 
   it('a production worker needs a key for every approver, named in the error', function () {
     assert.throws(
@@ -208,9 +210,21 @@ describe('approver keys in the worker configuration', function () {
   });
 
   it('a sandbox worker may leave keys out; a malformed key is refused with the format', function () {
-    assert.ok(parseWorkerConfig({ sandbox: true, revoke: { cacheWaitSeconds: 3 }, approvals: { gates } }));
+    assert.ok(
+      parseWorkerConfig({
+        sandbox: true,
+        ...loopback,
+        revoke: { cacheWaitSeconds: 3 },
+        approvals: { gates },
+      }),
+    );
     assert.throws(
-      () => parseWorkerConfig({ sandbox: true, approvals: { gates, signers: { [alice]: ['abc'] } } }),
+      () =>
+        parseWorkerConfig({
+          sandbox: true,
+          ...loopback,
+          approvals: { gates, signers: { [alice]: ['abc'] } },
+        }),
       /approvals\.signers\.alice@example\.com\.0: must be a public key as `ekm keys init` prints it/,
     );
   });

@@ -14,9 +14,12 @@ describe('worker configuration', function () {
   after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
   it('defaults to the ekm task queue, us-east-1, real AWS endpoints, not a sandbox', function () {
-    assert.deepEqual(loadWorkerConfig({}), {
+    // The defaults alone start only a read worker (see configAuthority.test.ts): one that changes things
+    // needs a policy for every gate.
+    assert.deepEqual(loadWorkerConfig({}, { role: 'read', mutatingTaskQueue: 'ekm-changes' }), {
       taskQueue: 'ekm-lifecycle',
-      role: 'all',
+      mutatingTaskQueue: 'ekm-changes',
+      role: 'read',
       sandbox: false,
       aws: {
         region: 'us-east-1',
@@ -41,7 +44,7 @@ describe('worker configuration', function () {
       },
       usage: { deliveryLagSeconds: 900, propagationGraceSeconds: 300, lookbackSeconds: 604800 },
       watchdog: { pollSeconds: 3600, cancelDeletionOnUse: false },
-      // No approval policy by default: a revocation refuses to start until one is configured.
+      // No approval policy by default: a worker that changes things refuses to start until every gate has one.
       approvals: { gates: {}, signers: {}, taskDeadlineSeconds: 604800 },
       notifications: {},
       evidence: { directory: './ekm-evidence' },
@@ -90,7 +93,18 @@ describe('worker configuration', function () {
 
   it('reads the file EKM_WORKER_CONFIG names', function () {
     const file = tempFile();
-    fs.writeFileSync(file, JSON.stringify({ sandbox: true, aws: { endpoint: 'http://127.0.0.1:5050' } }));
+    const policy = { approvers: ['alice@example.com'] };
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        sandbox: true,
+        aws: { endpoint: 'http://127.0.0.1:5050' },
+        openai: { baseUrl: 'http://127.0.0.1:5099/v1' },
+        approvals: {
+          gates: { revoke: policy, archive: policy, deletion: policy, restore: policy, rotate: policy },
+        },
+      }),
+    );
     const config = loadWorkerConfig({ EKM_WORKER_CONFIG: file });
     assert.equal(config.sandbox, true);
     assert.equal(config.aws.endpoint, 'http://127.0.0.1:5050');

@@ -52,7 +52,12 @@ export async function awaitApproval(deadline: string): Promise<string> {
   return decided ? `approved by ${approvedBy}` : 'expired';
 }
 
-const { createKey, describeKey } = proxyActivities<EkmActivities>({
+/** Activities only the test harness's worker registers (test/fixtures/worker.ts `harnessActivities`). */
+export interface HarnessActivities {
+  createKey(request: { description: string; tags: Record<string, string> }): Promise<KeyDescription>;
+}
+
+const { createKey, describeKey } = proxyActivities<EkmActivities & HarnessActivities>({
   startToCloseTimeout: '30s',
   retry: { maximumAttempts: 3 },
 });
