@@ -9,6 +9,9 @@ import { ensureSigningKeyFile, generateSigningKey } from '../../activities/evide
 import { refuseRevokedKey, revokedKeyUsed } from '../../common/revokedKeys';
 import { voteStatement } from '../../common/signedStatement';
 import { parseWorkerConfig, WorkerConfigError } from '../../worker/config';
+
+// Configurations judged for their approvals and evidence sections alone: a read worker needs no gates.
+const asRead = { role: 'read', mutatingTaskQueue: 'ekm-changes' } as const;
 import { createEvidenceStore } from '../../worker/createWorker';
 import { approverKey, signatureBy } from '../fixtures/approverKeys';
 
@@ -44,14 +47,14 @@ describe('revoked approver keys', function () {
   it('the configuration: revokedKeys and rotated evidence keys read, bad ones refused naming the field', function () {
     const retired = generateSigningKey();
     const config = parseWorkerConfig({
-      sandbox: true,
+      ...asRead,
       approvals: { revokedKeys: revoked() },
       evidence: { previousPublicKeys: [{ publicKey: retired.publicKeyPem, retiredAt: from }] },
     });
     assert.deepEqual(config.approvals.revokedKeys, revoked());
     assert.equal(config.evidence.previousPublicKeys?.[0]?.retiredAt, from);
     // A configuration without either reads as before.
-    assert.equal(parseWorkerConfig({ sandbox: true }).approvals.revokedKeys, undefined);
+    assert.equal(parseWorkerConfig(asRead).approvals.revokedKeys, undefined);
     for (const [what, raw, field] of [
       [
         'a key that is not one',
@@ -75,7 +78,7 @@ describe('revoked approver keys', function () {
       ],
     ] as const)
       assert.throws(
-        () => parseWorkerConfig({ sandbox: true, ...raw }),
+        () => parseWorkerConfig({ ...asRead, ...raw }),
         (err: Error) => err instanceof WorkerConfigError && field.test(err.message),
         what,
       );
@@ -88,7 +91,7 @@ describe('revoked approver keys', function () {
       const other = generateSigningKey();
       const config = (publicKey: string) =>
         parseWorkerConfig({
-          sandbox: true,
+          ...asRead,
           evidence: { directory: dir, signingKeyFile: keyFile, publicKey },
         });
       await assert.rejects(
