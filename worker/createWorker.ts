@@ -38,7 +38,11 @@ export function workerPayloadCodec(config: WorkerConfig, env = process.env): Pay
   const source = { ...defaultCodecKeySource, ...config.codec };
   let codec: PayloadCodec | undefined;
   try {
-    codec = codecFromEnvironment(env, source);
+    // Required: a payload that arrives in clear is refused (codec/aesGcmCodec.ts says how), and logged.
+    codec = codecFromEnvironment(env, source, {
+      required: config.codec?.required === true,
+      onRefused: (why) => console.warn(`ekm worker: ${why}`),
+    });
   } catch (err) {
     if (err instanceof CodecKeyError) throw new WorkerConfigError(`payload encryption: ${err.message}`);
     throw err;

@@ -11,11 +11,11 @@ import { keyWorkflowId } from '../../common/revoke';
 import { voteStatement } from '../../common/signedStatement';
 import { parseWorkerConfig } from '../../worker/config';
 import { workerPayloadCodec } from '../../worker/createWorker';
-import { voteUpdate } from '../../workflows/revoke/messages';
+import { voteSignal, voteUpdate } from '../../workflows/revoke/messages';
 import { revokeKey } from '../../workflows/revokeKey';
 import { signatureBy } from '../fixtures/approverKeys';
 import { devEnvironment } from '../fixtures/environments';
-import { approvers, awsScenario, sandboxWorker, waitForGate } from '../fixtures/revoke';
+import { approvers, awsScenario, sandboxWorker, vote, waitForGate } from '../fixtures/revoke';
 import { rememberSecret } from '../fixtures/secrets';
 import type { TwinWorld } from '../fixtures/twin';
 import { withWorker } from '../fixtures/worker';
@@ -79,7 +79,11 @@ describe('codec.required refuses plaintext payloads (attack)', function () {
         });
         try {
           const message = await waitForTaskFailure(handle);
-          assert.match(message, /plaintext payload.*codec/i, 'the failure names the codec');
+          assert.match(
+            message,
+            /arrived in clear and was refused.*codec\.required/,
+            'the failure names the codec',
+          );
           await new Promise((r) => setTimeout(r, 2000));
           const scheduled = (await events(handle)).filter((e) => e.activityTaskScheduledEventAttributes);
           assert.equal(scheduled.length, 0, 'no activity was scheduled');
@@ -121,11 +125,61 @@ describe('codec.required refuses plaintext payloads (attack)', function () {
           const sent = await Promise.race([
             plain.executeUpdate(voteUpdate, { args: [{ ...unsigned, signature }] }).then(
               () => 'accepted',
-              (err: Error) => `refused: ${err.message}`,
+              (err: Error) => `refused: ${err.message}: ${(err.cause as Error | undefined)?.message}`,
             ),
             new Promise<string>((r) => setTimeout(() => r('no answer within 15 s'), 15_000)),
           ]);
-          assert.notEqual(sent, 'accepted', 'a vote in clear must not be accepted');
+          assert.match(
+            sent,
+            /^refused: .*arrived in clear and was refused/,
+            `a vote in clear is refused, got: ${sent}`,
+          );
+          await new Promise((r) => setTimeout(r, 3000));
+          assert.deepEqual(await awsState(w), before, 'moto is unchanged');
+          // The run was not harmed: the same vote from a client with the keys is taken.
+          const taken = await vote(handle, 'revoke', approvers[0]!);
+          assert.ok(
+            taken.votes.some((v) => v.approver === approvers[0]),
+            JSON.stringify(taken),
+          );
+        } finally {
+          await handle.terminate('test over').catch(() => undefined);
+        }
+      },
+      { ...sandboxWorker(w), payloadCodec: requiredCodec() },
+    );
+  });
+
+  it('a vote-signal sent in clear is not taken: the run’s task fails naming the codec, moto is unchanged', async function () {
+    const w = (world = await awsScenario.world('disable-key', 2));
+    const env = await devEnvironment();
+    const before = await awsState(w);
+    await withWorker(
+      env,
+      async ({ client, taskQueue }) => {
+        const handle = await client.workflow.start(revokeKey, {
+          taskQueue,
+          workflowId: keyWorkflowId(w.demo.aws.keyArn),
+          args: [awsScenario.request(w, 'disable-key')],
+        });
+        try {
+          const gate = await waitForGate(handle, 'revoke');
+          const { runId } = await handle.describe();
+          const unsigned = {
+            gateId: gate.gateId,
+            planHash: gate.planHash,
+            decision: 'approve' as const,
+            approver: approvers[0]!,
+          };
+          const signature = signatureBy(approvers[0]!, (expiresAt) =>
+            voteStatement({ workflowId: handle.workflowId, runId }, unsigned, expiresAt),
+          );
+          const plain = env.client.workflow.getHandle(handle.workflowId, runId);
+          await plain.signal(voteSignal, { ...unsigned, signature });
+          // A signal is in the history once sent: the run cannot take it, so its task fails until an
+          // operator resets the run to before the signal (or terminates it).
+          const message = await waitForTaskFailure(handle);
+          assert.match(message, /arrived in clear and was refused.*codec\.required/);
           await new Promise((r) => setTimeout(r, 3000));
           assert.deepEqual(await awsState(w), before, 'moto is unchanged');
         } finally {
