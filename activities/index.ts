@@ -1,5 +1,6 @@
 // Every activity the worker registers, built from the clients and settings of the worker's configuration.
 // Workflows import the *type* of this object only.
+import type { Client } from '@temporalio/client';
 import type { WorkerConfig } from '../worker/config';
 import type { AwsClients } from './aws/clients';
 import { createAwsKey } from './aws/createKey';
@@ -45,6 +46,7 @@ import { snapshotGcpAccessActivity } from './gcp/snapshotAccess';
 import { whenConfigured } from './gcp/whenConfigured';
 import { requireApproval } from './requireApproval';
 import { runSettingsActivity, watchdogSettingsActivity } from './runSettings';
+import { lockHolderActivity } from './temporal/lockHolder';
 
 export interface ActivityDeps {
   config: WorkerConfig;
@@ -55,6 +57,8 @@ export interface ActivityDeps {
   evidence: EvidenceStore;
   /** Marks what the worker creates and recognises it again (activities/ownership.ts). */
   ownership: Ownership;
+  /** Temporal itself, for the reads of other runs (a lock's holder, the sweep); absent in bare tests. */
+  temporal?: Client;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -126,6 +130,8 @@ export function createActivities(deps: ActivityDeps) {
     // evidence and people
     ...evidenceActivities(deps.evidence),
     notify: notifyActivity(config.notifications.webhookUrl),
+    // Temporal: other runs, read
+    describeLockHolder: lockHolderActivity(deps.temporal),
   };
 }
 

@@ -32,6 +32,8 @@ export const EkmError = {
   NameTaken: 'NameTaken',
   /** A change was handed approvals that do not verify against the worker's own policy and keys. */
   ApprovalNotVerified: 'ApprovalNotVerified',
+  /** A lock workflow not started by the run it serves: it ends at once, holding nothing. */
+  LockRefused: 'LockRefused',
 } as const;
 
 export type EkmErrorType = (typeof EkmError)[keyof typeof EkmError];

@@ -1,4 +1,5 @@
 // One place that assembles an ekm worker, used by the worker process and by the tests alike.
+import { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type EkmActivities } from '../activities';
@@ -115,6 +116,13 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
       ? directoryEvidenceStore(options.config.evidence.directory)
       : await createEvidenceStore(options.config);
   const payloadCodec = options.payloadCodec ?? workerPayloadCodec(options.config);
+  // The worker's own reads of other runs (a lock's holder, the sweep of ended runs), over its connection
+  // and with its codec: what it reads of a run (a termination's details) may be encrypted.
+  const temporal = new Client({
+    connection: options.connection,
+    namespace: options.namespace,
+    ...(payloadCodec ? { dataConverter: { payloadCodecs: [payloadCodec] } } : {}),
+  });
   const activities = {
     ...createActivities({
       config: options.config,
@@ -133,6 +141,7 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
       },
       evidence,
       ownership,
+      temporal,
     }),
     ...options.activities,
   };

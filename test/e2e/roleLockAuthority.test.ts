@@ -48,8 +48,12 @@ describe('role locks are held only for the runs they serve (attack)', function (
           const held = await client.workflow.getHandle(lockId).describe();
           assert.equal(held.status.name, 'RUNNING');
           assert.equal(held.parentExecution?.workflowId, handle.workflowId, 'the lock is the run’s own');
-          const squatted = await squatter.describe();
-          assert.equal(squatted.status.name, 'COMPLETED', 'the squatter’s lock ended at once');
+          const squatterRun = client.workflow.getHandle(lockId, squatter.firstExecutionRunId);
+          const squatted = await squatterRun.describe();
+          assert.equal(squatted.status.name, 'FAILED', 'the squatter’s lock ended at once');
+          await assert.rejects(squatterRun.result(), (err: Error & { cause?: Error }) =>
+            /refused, nothing held: it was started directly/.test(err.cause?.message ?? ''),
+          );
           assert.equal(await keyState(w), 'Enabled', 'nothing changed before the approval');
         } finally {
           await handle.terminate('test over').catch(() => undefined);
