@@ -47,6 +47,7 @@ import { whenConfigured } from './gcp/whenConfigured';
 import { requireApproval } from './requireApproval';
 import { runSettingsActivity, watchdogSettingsActivity } from './runSettings';
 import { lockHolderActivity } from './temporal/lockHolder';
+import { boundToItsWatch } from './watchdogCancel';
 
 export interface ActivityDeps {
   config: WorkerConfig;
@@ -83,7 +84,12 @@ export function createActivities(deps: ActivityDeps) {
     findReplacementKey: findReplacementKey(aws, ownership),
     grantOpenAiAccess: requireApproval('archive', config, grantOpenAiAccess(aws, vendor)),
     scheduleAwsKeyDeletion: requireApproval('deletion', config, scheduleAwsKeyDeletion(aws)),
-    cancelAwsKeyDeletion: cancelAwsKeyDeletion(aws),
+    // The watchdog's automatic cancel: bound to the key's own watch, enabled by the configuration.
+    cancelAwsKeyDeletion: boundToItsWatch(
+      config,
+      (i: { keyArn: string }) => i.keyArn,
+      cancelAwsKeyDeletion(aws),
+    ),
     readAwsKeyRotation: readAwsKeyRotation(aws),
     rotateAwsKey: requireApproval('rotate', config, rotateAwsKeyActivity(aws)),
     // AWS CloudTrail
@@ -110,7 +116,11 @@ export function createActivities(deps: ActivityDeps) {
       config,
       whenConfigured(gcp, scheduleGcpKeyDestructionActivity),
     ),
-    cancelGcpKeyDestruction: whenConfigured(gcp, cancelGcpKeyDestructionActivity),
+    cancelGcpKeyDestruction: boundToItsWatch(
+      config,
+      (i: { keyName: string }) => i.keyName,
+      whenConfigured(gcp, cancelGcpKeyDestructionActivity),
+    ),
     readGcpKeyUsage: whenConfigured(gcp, readGcpKeyUsageActivity),
     // OpenAI
     validateExternalKey: validateExternalKeyActivity(openai.api, config.openai.revokedMatchers),

@@ -32,6 +32,8 @@ export const EkmError = {
   NameTaken: 'NameTaken',
   /** A change was handed approvals that do not verify against the worker's own policy and keys. */
   ApprovalNotVerified: 'ApprovalNotVerified',
+  /** An automatic change (the watchdog's cancel) asked for by a run it is not bound to, or not enabled. */
+  AutomaticActionRefused: 'AutomaticActionRefused',
   /** A lock workflow not started by the run it serves: it ends at once, holding nothing. */
   LockRefused: 'LockRefused',
 } as const;
@@ -53,4 +55,5 @@ export const finalErrorTypes: EkmErrorType[] = [
   EkmError.RotationBrokeAccess,
   EkmError.ApprovalNotVerified,
   EkmError.NameTaken,
+  EkmError.AutomaticActionRefused,
 ];

@@ -16,7 +16,11 @@ import {
   type VerifyKeyUsageRequest,
 } from '../../common/usage';
 import { keyOf } from '../../common/runSubject';
-import { watchKeyDeletionInput, type WatchKeyDeletionInput } from '../../common/watchdog';
+import {
+  scheduledWatchWorkflowId,
+  watchKeyDeletionInput,
+  type WatchKeyDeletionInput,
+} from '../../common/watchdog';
 import { EkmKeyId, EkmProvider } from '../../common/searchAttributes';
 import { withClient } from '../connect';
 import { CliError, ExitCode, RefusedError, UsageError } from '../errors';
@@ -69,8 +73,9 @@ async function create(
       action: {
         type: 'startWorkflow',
         workflowType: kinds[kind].workflowType,
-        // Temporal appends the scheduled time, so every run has an id of its own.
-        workflowId: `${kinds[kind].prefix}-run:${key}`,
+        // Temporal appends the scheduled time, so every run has an id of its own. A watch's id is how the
+        // worker knows it may cancel that key's deletion (common/watchdog.ts isWatchOf).
+        workflowId: kind === 'watch' ? scheduledWatchWorkflowId(key) : `${kinds[kind].prefix}-run:${key}`,
         taskQueue,
         args: [args],
         typedSearchAttributes: [
