@@ -47,6 +47,7 @@ import { whenConfigured } from './gcp/whenConfigured';
 import { requireApproval } from './requireApproval';
 import { runSettingsActivity, watchdogSettingsActivity } from './runSettings';
 import { lockHolderActivity } from './temporal/lockHolder';
+import { sweepActivities } from './temporal/sweepEndedRuns';
 import { boundToItsWatch } from './watchdogCancel';
 
 export interface ActivityDeps {
@@ -142,6 +143,7 @@ export function createActivities(deps: ActivityDeps) {
     notify: notifyActivity(config.notifications.webhookUrl),
     // Temporal: other runs, read
     describeLockHolder: lockHolderActivity(deps.temporal),
+    ...sweepActivities({ temporal: deps.temporal, evidence: deps.evidence, taskQueue: config.taskQueue }),
   };
 }
 

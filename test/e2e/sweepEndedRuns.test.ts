@@ -14,6 +14,8 @@ import { revokeKey } from '../../workflows/revokeKey';
 import { devEnvironment } from '../fixtures/environments';
 import { awsScenario, sandboxWorker, waitForGate } from '../fixtures/revoke';
 import type { TwinWorld } from '../fixtures/twin';
+import { ok, runCli, scheduledRun } from '../fixtures/cli';
+import { devServer } from '../fixtures/services';
 import { withWorker } from '../fixtures/worker';
 
 interface EndedRecordFile {
@@ -113,5 +115,41 @@ describe('the sweeper records runs that were terminated (attack)', function () {
       },
       options,
     );
+  });
+
+  it('`ekm schedule sweep` schedules it; `ekm check` reports it, and says when it is missing', async function () {
+    const env = await devEnvironment();
+    const cliEnv = { TEMPORAL_ADDRESS: (await devServer()).address, TEMPORAL_NAMESPACE: 'default' };
+    const cli = (args: string[]) => runCli(args, cliEnv);
+    await withWorker(env, async ({ client, taskQueue }) => {
+      const before = JSON.parse(
+        ok(await cli(['check', '--task-queue', taskQueue, '--json']), 'check').stdout,
+      ) as {
+        sweepScheduled: boolean;
+      };
+      assert.equal(before.sweepScheduled, false);
+      const created = JSON.parse(
+        ok(await cli(['schedule', 'sweep', '--every', '1h', '--task-queue', taskQueue, '--json']), 'sweep')
+          .stdout,
+      ) as { scheduleId: string };
+      assert.equal(created.scheduleId, `ekm-sweep-schedule:${taskQueue}`);
+      try {
+        assert.equal((await cli(['schedule', 'sweep', '--task-queue', taskQueue])).code, 4, 'one per queue');
+        const after = JSON.parse(
+          ok(await cli(['check', '--task-queue', taskQueue, '--json']), 'check').stdout,
+        ) as {
+          sweepScheduled: boolean;
+        };
+        assert.equal(after.sweepScheduled, true);
+        // Temporal runs what the schedule says (triggered now rather than in an hour).
+        await client.schedule.getHandle(created.scheduleId).trigger();
+        const swept = (await client.workflow
+          .getHandle(await scheduledRun(client, created.scheduleId))
+          .result()) as { checked: number; recorded: unknown[] };
+        assert.deepEqual(swept, { checked: 0, recorded: [] });
+      } finally {
+        ok(await cli(['schedule', 'delete', created.scheduleId]), 'delete');
+      }
+    });
   });
 });
