@@ -11,6 +11,7 @@ import { devEnvironment } from '../fixtures/environments';
 import { awsScenario, sandboxWorker, waitForGate } from '../fixtures/revoke';
 import type { TwinWorld } from '../fixtures/twin';
 import { withWorker } from '../fixtures/worker';
+import { lockRoleFromElsewhere } from '../workflows/lockRoleFromElsewhere';
 import type { RunStatus } from '../../common/runStatus';
 
 async function keyState(w: TwinWorld): Promise<string | undefined> {
@@ -59,6 +60,35 @@ describe('role locks are held only for the runs they serve (attack)', function (
           await handle.terminate('test over').catch(() => undefined);
           await squatter.terminate('test over').catch(() => undefined);
         }
+      },
+      sandboxWorker(w),
+    );
+  });
+
+  it('a roleLock started as the child of a run that does not lock roles holds nothing: refused, naming the parent’s type', async function () {
+    const w = (world = await awsScenario.world('disable-key', 2));
+    await withWorker(
+      await devEnvironment(),
+      async ({ client, taskQueue }) => {
+        const err = await client.workflow
+          .execute(lockRoleFromElsewhere, {
+            taskQueue,
+            workflowId: `attack-lock-${Date.now()}`,
+            args: [w.demo.aws.roleArn],
+            workflowExecutionTimeout: '30s',
+          })
+          .then(
+            () => undefined,
+            (e: Error & { cause?: Error & { cause?: Error } }) => e,
+          );
+        assert.ok(err, 'the lock did not hold');
+        assert.match(
+          err.cause?.cause?.message ?? err.cause?.message ?? '',
+          /refused, nothing held: its parent .* is a lockRoleFromElsewhere run, and only revokeKey and restoreAccess lock roles/,
+        );
+        const lock = await client.workflow.getHandle(roleLockWorkflowId(w.demo.aws.roleArn)).describe();
+        assert.equal(lock.status.name, 'FAILED', 'the lock id is free');
+        assert.equal(await keyState(w), 'Enabled');
       },
       sandboxWorker(w),
     );

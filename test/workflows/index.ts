@@ -2,3 +2,4 @@
 export * from '../../workflows';
 export * from './harness';
 export * from './cancelDeletionOutsideWatch';
+export * from './lockRoleFromElsewhere';
