@@ -1,5 +1,6 @@
 // Every activity the worker registers, built from the clients and settings of the worker's configuration.
 // Workflows import the *type* of this object only.
+import type { Client } from '@temporalio/client';
 import type { WorkerConfig } from '../worker/config';
 import type { AwsClients } from './aws/clients';
 import { describeAwsKey } from './aws/describeKey';
@@ -44,6 +45,9 @@ import { snapshotGcpAccessActivity } from './gcp/snapshotAccess';
 import { whenConfigured } from './gcp/whenConfigured';
 import { requireApproval } from './requireApproval';
 import { runSettingsActivity, watchdogSettingsActivity } from './runSettings';
+import { lockHolderActivity } from './temporal/lockHolder';
+import { sweepActivities } from './temporal/sweepEndedRuns';
+import { boundToItsWatch } from './watchdogCancel';
 
 export interface ActivityDeps {
   config: WorkerConfig;
@@ -54,6 +58,8 @@ export interface ActivityDeps {
   evidence: EvidenceStore;
   /** Marks what the worker creates and recognises it again (activities/ownership.ts). */
   ownership: Ownership;
+  /** Temporal itself, for the reads of other runs (a lock's holder, the sweep); absent in bare tests. */
+  temporal?: Client;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -77,7 +83,12 @@ export function createActivities(deps: ActivityDeps) {
     findReplacementKey: findReplacementKey(aws, ownership),
     grantOpenAiAccess: requireApproval('archive', config, grantOpenAiAccess(aws, vendor)),
     scheduleAwsKeyDeletion: requireApproval('deletion', config, scheduleAwsKeyDeletion(aws)),
-    cancelAwsKeyDeletion: cancelAwsKeyDeletion(aws),
+    // The watchdog's automatic cancel: bound to the key's own watch, enabled by the configuration.
+    cancelAwsKeyDeletion: boundToItsWatch(
+      config,
+      (i: { keyArn: string }) => i.keyArn,
+      cancelAwsKeyDeletion(aws),
+    ),
     readAwsKeyRotation: readAwsKeyRotation(aws),
     rotateAwsKey: requireApproval('rotate', config, rotateAwsKeyActivity(aws)),
     // AWS CloudTrail
@@ -104,7 +115,11 @@ export function createActivities(deps: ActivityDeps) {
       config,
       whenConfigured(gcp, scheduleGcpKeyDestructionActivity),
     ),
-    cancelGcpKeyDestruction: whenConfigured(gcp, cancelGcpKeyDestructionActivity),
+    cancelGcpKeyDestruction: boundToItsWatch(
+      config,
+      (i: { keyName: string }) => i.keyName,
+      whenConfigured(gcp, cancelGcpKeyDestructionActivity),
+    ),
     readGcpKeyUsage: whenConfigured(gcp, readGcpKeyUsageActivity),
     // OpenAI
     validateExternalKey: validateExternalKeyActivity(openai.api, config.openai.revokedMatchers),
@@ -124,6 +139,9 @@ export function createActivities(deps: ActivityDeps) {
     // evidence and people
     ...evidenceActivities(deps.evidence, { mode: config.sandbox ? 'sandbox' : 'production' }),
     notify: notifyActivity(config.notifications.webhookUrl),
+    // Temporal: other runs, read
+    describeLockHolder: lockHolderActivity(deps.temporal),
+    ...sweepActivities({ temporal: deps.temporal, evidence: deps.evidence, taskQueue: config.taskQueue }),
   };
 }
 

@@ -21,13 +21,37 @@ const text = new TextDecoder();
 export class CodecDecodeError extends Error {}
 
 /**
+ * What a required codec makes of a payload that arrived in clear: a payload in an encoding no converter
+ * knows, whose name says why. Decoding it then fails where Temporal turns a conversion error into the
+ * refusal of that one thing — an Update is rejected before it is accepted (its run goes on), a run's input
+ * fails the workflow task before any activity is scheduled — instead of failing every task of the run.
+ */
+export const plaintextRefusedEncoding = 'binary/plaintext-refused';
+export function plaintextRefusal(keyId: string): string {
+  return `${plaintextRefusedEncoding}: a payload arrived in clear and was refused — payload encryption is required here (codec.required; AES-256-GCM, codec key ${keyId}); start runs and send messages with a client holding the codec keys (EKM_CODEC_KEYS or EKM_CODEC_KEYS_FILE, and EKM_CODEC_KEY_ID)`;
+}
+
+/**
  * The key id is bound in as associated data, so a payload re-labelled with another key id fails
  * authentication instead of being tried under the wrong key.
  */
 const associatedData = (keyId: string) => Buffer.from(`ekm-codec/v1 ${keyId}`, 'utf8');
 
+export interface AesGcmCodecOptions {
+  /**
+   * Refuse payloads that arrive in clear (`codec.required`): a run started, or a message sent, by a client
+   * without the keys is then never read as if it came from someone who holds them.
+   */
+  required?: boolean;
+  /** Told of each refused clear payload (the worker logs it). */
+  onRefused?: (why: string) => void;
+}
+
 export class AesGcmPayloadCodec implements PayloadCodec {
-  constructor(private readonly keyring: CodecKeyring) {}
+  constructor(
+    private readonly keyring: CodecKeyring,
+    private readonly options: AesGcmCodecOptions = {},
+  ) {}
 
   get currentKeyId(): string {
     return this.keyring.currentKeyId;
@@ -59,10 +83,18 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     };
   }
 
-  /** Payloads that are not encrypted pass through: histories written before encryption stay readable. */
+  /**
+   * Payloads that are not encrypted pass through, so histories written before encryption stay readable —
+   * unless the codec is required: then a clear payload is refused.
+   */
   decryptOne(payload: Payload): Payload {
     const encoding = payload.metadata?.encoding;
-    if (!encoding || text.decode(encoding) !== encryptedEncoding) return payload;
+    if (!encoding || text.decode(encoding) !== encryptedEncoding) {
+      if (!this.options.required) return payload;
+      const why = plaintextRefusal(this.keyring.currentKeyId);
+      this.options.onRefused?.(why);
+      return { metadata: { encoding: utf8.encode(why) }, data: new Uint8Array() };
+    }
     const rawKeyId = payload.metadata?.[keyIdMetadata];
     if (!rawKeyId) throw new CodecDecodeError(`an encrypted payload names no ${keyIdMetadata}`);
     const keyId = text.decode(rawKeyId);

@@ -1,5 +1,5 @@
 // Payload encryption: the codec, its keys, and the codec server the Web UI decodes through.
-import { AesGcmPayloadCodec } from './aesGcmCodec';
+import { AesGcmPayloadCodec, type AesGcmCodecOptions } from './aesGcmCodec';
 import { keyringFromEnvironment, type CodecKeySource } from './keys';
 
 export * from './aesGcmCodec';
@@ -9,7 +9,8 @@ export * from './keys';
 export function codecFromEnvironment(
   env: NodeJS.ProcessEnv = process.env,
   source?: CodecKeySource,
+  options?: AesGcmCodecOptions,
 ): AesGcmPayloadCodec | undefined {
   const keyring = keyringFromEnvironment(env, source);
-  return keyring && new AesGcmPayloadCodec(keyring);
+  return keyring && new AesGcmPayloadCodec(keyring, options);
 }

@@ -42,6 +42,10 @@ export const EkmError = {
    * broken or another run's, or the kept snapshot's hash is not the one the chain records.
    */
   EvidenceUnverified: 'EvidenceUnverified',
+  /** An automatic change (the watchdog's cancel) asked for by a run it is not bound to, or not enabled. */
+  AutomaticActionRefused: 'AutomaticActionRefused',
+  /** A lock workflow not started by the run it serves: it ends at once, holding nothing. */
+  LockRefused: 'LockRefused',
 } as const;
 
 export type EkmErrorType = (typeof EkmError)[keyof typeof EkmError];
@@ -63,4 +67,5 @@ export const finalErrorTypes: EkmErrorType[] = [
   EkmError.NameTaken,
   EkmError.EvidenceNotOwnRun,
   EkmError.EvidenceUnverified,
+  EkmError.AutomaticActionRefused,
 ];

@@ -101,4 +101,19 @@ export function watchWorkflowId(key: string): string {
   return `ekm-deletion-watch:${key}`;
 }
 
+/** What `ekm schedule watch` names its runs; Temporal appends `-` and the scheduled time to each. */
+export function scheduledWatchWorkflowId(key: string): string {
+  return `ekm-watch-schedule-run:${key}`;
+}
+
+/** A watch of `key`: its revocation's watch, or one run of its `ekm schedule watch` schedule. */
+export function isWatchOf(workflowId: string, key: string): boolean {
+  if (workflowId === watchWorkflowId(key)) return true;
+  const scheduled = `${scheduledWatchWorkflowId(key)}-`;
+  return (
+    workflowId.startsWith(scheduled) &&
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(workflowId.slice(scheduled.length))
+  );
+}
+
 export const keptUses = 20;

@@ -29,6 +29,7 @@ import { liveServices, logTail, stopAll, type ServiceProcess } from './process';
 import { isAlive, sandboxProcessesFileName, type SandboxProcesses } from '../common/sandboxProcesses';
 import { writeDirAtomic, writeFileAtomic } from './atomicFile';
 import { endLeftoverRuns, leftoverRunReason } from './leftoverRuns';
+import { scheduleSweep } from './sweepSchedule';
 import { Supervised } from './supervisor';
 import { listSeededKeys, revokeFlagsFor, seedDemoKeys } from './demoKeys';
 import type { TwinBehaviour } from './openai/routes';
@@ -295,6 +296,10 @@ async function main(): Promise<void> {
     onUp: (service, restarted) => recordProcess('worker', service, restarted),
   }));
   await workerSupervisor.begin();
+  // Runs terminated or timed out (the restart's own terminations above included) are found and recorded
+  // by the sweep, hourly; the schedule outlives restarts with the dev server's state.
+  if (await scheduleSweep(temporal.address, defaultTaskQueue))
+    console.log('ekm sandbox: scheduled the sweep of ended runs (hourly; `ekm schedule list`)');
   /**
    * After the dev server came back, the worker should poll it again by itself; one that does not within
    * the grace is restarted, so a run never waits for a worker that lost the server for good.

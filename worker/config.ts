@@ -346,7 +346,8 @@ export const workerConfigSchema = z
       .prefault({}),
     /**
      * Payload encryption: the environment variables holding the codec keys (never the keys themselves).
-     * Without keys in them, payloads are stored in clear; with `required`, the worker refuses to start.
+     * Without keys in them, payloads are stored in clear; with `required`, the worker refuses to start, and
+     * refuses every payload that reaches it in clear (a run started or a message sent without the keys).
      * Optional as a whole (absent: the defaults below), so a configuration without it reads as before.
      */
     codec: z

@@ -1,4 +1,5 @@
 // One place that assembles an ekm worker, used by the worker process and by the tests alike.
+import { Client } from '@temporalio/client';
 import type { PayloadCodec, UntypedActivities } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type EkmActivities } from '../activities';
@@ -47,7 +48,11 @@ export function workerPayloadCodec(config: WorkerConfig, env = process.env): Pay
   const source = { ...defaultCodecKeySource, ...config.codec };
   let codec: PayloadCodec | undefined;
   try {
-    codec = codecFromEnvironment(env, source);
+    // Required: a payload that arrives in clear is refused (codec/aesGcmCodec.ts says how), and logged.
+    codec = codecFromEnvironment(env, source, {
+      required: config.codec?.required === true,
+      onRefused: (why) => console.warn(`ekm worker: ${why}`),
+    });
   } catch (err) {
     if (err instanceof CodecKeyError) throw new WorkerConfigError(`payload encryption: ${err.message}`);
     throw err;
@@ -131,6 +136,13 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
       ? directoryEvidenceStore(options.config.evidence.directory)
       : await createEvidenceStore(options.config);
   const payloadCodec = options.payloadCodec ?? workerPayloadCodec(options.config);
+  // The worker's own reads of other runs (a lock's holder, the sweep of ended runs), over its connection
+  // and with its codec: what it reads of a run (a termination's details) may be encrypted.
+  const temporal = new Client({
+    connection: options.connection,
+    namespace: options.namespace,
+    ...(payloadCodec ? { dataConverter: { payloadCodecs: [payloadCodec] } } : {}),
+  });
   const activities = {
     ...createActivities({
       config: options.config,
@@ -149,6 +161,7 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
       },
       evidence,
       ownership,
+      temporal,
     }),
     ...options.activities,
   };

@@ -4,5 +4,6 @@ export { restoreAccess } from './restoreAccess';
 export { revokeKey } from './revokeKey';
 export { roleLock } from './roleLock';
 export { rotateKey } from './rotateKey';
+export { sweepEndedRuns } from './sweepEndedRuns';
 export { verifyKeyUsage } from './verifyKeyUsage';
 export { watchKeyDeletion } from './watchKeyDeletion';

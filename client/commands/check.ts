@@ -2,7 +2,9 @@
 // attributes registered in the namespace, and a worker polling the task queue.
 import type { Command } from 'commander';
 import { ekmSearchAttributes } from '../../common/searchAttributes';
+import { sweepScheduleId } from '../../common/sweep';
 import { withClient } from '../connect';
+import { sweepScheduled } from '../sweepSchedule';
 import { workflowPollers } from '../workflowPollers';
 import { CliError } from '../errors';
 import { print } from '../output';
@@ -14,6 +16,8 @@ interface CheckResult {
   searchAttributes: { registered: string[]; missing: string[] };
   taskQueue: string;
   workerPollers: number;
+  /** The sweep of terminated and timed-out runs is scheduled for this queue (`ekm schedule sweep`). */
+  sweepScheduled: boolean;
   ok: boolean;
 }
 
@@ -34,6 +38,7 @@ export function registerCheck(program: Command, defaultTaskQueue: string): void 
         const names = ekmSearchAttributes.map((k) => k.name);
         const pollers = await workflowPollers(client.connection, namespace, opts.taskQueue);
         const missing = names.filter((n) => !have.has(n));
+        const sweep = await sweepScheduled(client, opts.taskQueue);
         return {
           address,
           namespace,
@@ -41,6 +46,8 @@ export function registerCheck(program: Command, defaultTaskQueue: string): void 
           searchAttributes: { registered: names.filter((n) => have.has(n)), missing },
           taskQueue: opts.taskQueue,
           workerPollers: pollers,
+          sweepScheduled: sweep,
+          // A missing sweep is reported, not fatal: runs still run, only a terminated one goes unrecorded.
           ok: missing.length === 0 && pollers > 0,
         };
       });
@@ -49,6 +56,7 @@ export function registerCheck(program: Command, defaultTaskQueue: string): void 
           `Temporal         ${result.address}, namespace ${result.namespace}, server ${result.serverVersion}`,
           `search attrs     ${result.searchAttributes.missing.length ? `MISSING ${result.searchAttributes.missing.join(', ')}` : `all ${result.searchAttributes.registered.length} registered`}`,
           `worker           ${result.workerPollers ? `${result.workerPollers} poller(s) on ${result.taskQueue}` : `none polling ${result.taskQueue}`}`,
+          `sweep            ${result.sweepScheduled ? `scheduled (${sweepScheduleId(result.taskQueue)})` : `MISSING: terminated or timed-out runs go unrecorded — \`ekm schedule sweep --task-queue ${result.taskQueue}\``}`,
         ].join('\n'),
       );
       if (!result.ok) {

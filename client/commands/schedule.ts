@@ -1,6 +1,6 @@
-// `ekm schedule usage|watch|list|delete`: the recurring checks, as Temporal Schedules (visible in the Web
-// UI's Schedules page). `usage` runs verifyKeyUsage over the last interval; `watch` runs one pass of the
-// deletion watchdog. A schedule's id names the key, so a second schedule of the same check is refused by
+// `ekm schedule usage|watch|sweep|list|delete`: the recurring checks, as Temporal Schedules (visible in the
+// Web UI's Schedules page). `usage` runs verifyKeyUsage over the last interval; `watch` runs one pass of the
+// deletion watchdog; `sweep` records the runs that were terminated or timed out (common/sweep.ts). A schedule's id names the key, so a second schedule of the same check is refused by
 // Temporal itself; overlapping runs are skipped (a slow check never piles up behind itself).
 import type { Command } from 'commander';
 import {
@@ -16,9 +16,15 @@ import {
   type VerifyKeyUsageRequest,
 } from '../../common/usage';
 import { keyOf } from '../../common/runSubject';
-import { watchKeyDeletionInput, type WatchKeyDeletionInput } from '../../common/watchdog';
+import {
+  scheduledWatchWorkflowId,
+  watchKeyDeletionInput,
+  type WatchKeyDeletionInput,
+} from '../../common/watchdog';
 import { EkmKeyId, EkmProvider } from '../../common/searchAttributes';
+import { sweepScheduleId } from '../../common/sweep';
 import { withClient } from '../connect';
+import { createSweepSchedule } from '../sweepSchedule';
 import { CliError, ExitCode, RefusedError, UsageError } from '../errors';
 import { cloudOfKeyFlags, keyFlagOf, type KeyFlags } from '../keyFlags';
 import { keyArnOrStandIn, resolveKeyArn } from '../inspectKeyRun';
@@ -38,6 +44,8 @@ const kinds = {
   usage: { prefix: 'ekm-usage-schedule', workflowType: 'verifyKeyUsage' },
   watch: { prefix: 'ekm-watch-schedule', workflowType: 'watchKeyDeletion' },
 } as const;
+/** Every ekm schedule id begins with one of these (the sweep's: common/sweep.ts sweepScheduleId). */
+const schedulePrefixes = [...Object.values(kinds).map((k) => k.prefix), 'ekm-sweep-schedule'];
 
 /** The schema's field → the flag a person types. */
 const flagOf: Record<string, string> = {
@@ -69,8 +77,9 @@ async function create(
       action: {
         type: 'startWorkflow',
         workflowType: kinds[kind].workflowType,
-        // Temporal appends the scheduled time, so every run has an id of its own.
-        workflowId: `${kinds[kind].prefix}-run:${key}`,
+        // Temporal appends the scheduled time, so every run has an id of its own. A watch's id is how the
+        // worker knows it may cancel that key's deletion (common/watchdog.ts isWatchOf).
+        workflowId: kind === 'watch' ? scheduledWatchWorkflowId(key) : `${kinds[kind].prefix}-run:${key}`,
         taskQueue,
         args: [args],
         typedSearchAttributes: [
@@ -184,6 +193,39 @@ export function registerSchedule(program: Command, defaultTaskQueue: string): vo
     });
 
   schedule
+    .command('sweep')
+    .description(
+      'find and record, every interval, the runs that were terminated or timed out (they write no evidence of their own)',
+    )
+    .option('--every <length>', 'how often: 30m, 1h, 24h', '1h')
+    .option('--lookback <length>', 'how far back closed runs are looked at (default 7d)')
+    .option('--task-queue <name>', 'task queue the worker polls (its runs are swept)', defaultTaskQueue)
+    .option('--json', 'print JSON')
+    .action(async (flags: { every: string; lookback?: string; taskQueue: string; json?: boolean }) => {
+      const every = parseDuration('--every', flags.every);
+      const lookbackSeconds =
+        flags.lookback === undefined ? undefined : parseDuration('--lookback', flags.lookback);
+      if (lookbackSeconds !== undefined && lookbackSeconds < every)
+        throw new UsageError(
+          `--lookback ${flags.lookback}: must be at least --every ${flags.every}, or a run ended between two sweeps could be missed`,
+        );
+      const out = await withClient(async ({ client }) => {
+        const created = await createSweepSchedule(
+          client,
+          flags.taskQueue,
+          every,
+          lookbackSeconds === undefined ? undefined : { lookbackSeconds },
+        );
+        if (!created)
+          throw new RefusedError(
+            `--task-queue: ${flags.taskQueue} already has a sweep schedule (${sweepScheduleId(flags.taskQueue)}); \`ekm schedule delete ${sweepScheduleId(flags.taskQueue)}\` first to change it`,
+          );
+        return { scheduleId: sweepScheduleId(flags.taskQueue), every: flags.every };
+      });
+      print(flags, out, () => `scheduled  ${out.scheduleId}\nevery      ${out.every}`);
+    });
+
+  schedule
     .command('list')
     .description('the ekm schedules in the namespace')
     .option('--json', 'print JSON')
@@ -191,7 +233,7 @@ export function registerSchedule(program: Command, defaultTaskQueue: string): vo
       const rows = await withClient(async ({ client }) => {
         const found: { scheduleId: string; note: string; nextRun?: string; recentRuns: number }[] = [];
         for await (const s of client.schedule.list()) {
-          if (!Object.values(kinds).some((k) => s.scheduleId.startsWith(`${k.prefix}:`))) continue;
+          if (!schedulePrefixes.some((p) => s.scheduleId.startsWith(`${p}:`))) continue;
           found.push({
             scheduleId: s.scheduleId,
             note: String(s.memo?.ekm ?? ''),
@@ -214,7 +256,7 @@ export function registerSchedule(program: Command, defaultTaskQueue: string): vo
     .argument('<scheduleId>', 'as `ekm schedule list` shows it')
     .option('--json', 'print JSON')
     .action(async (scheduleId: string, flags: { json?: boolean }) => {
-      if (!Object.values(kinds).some((k) => scheduleId.startsWith(`${k.prefix}:`)))
+      if (!schedulePrefixes.some((p) => scheduleId.startsWith(`${p}:`)))
         throw new UsageError(
           `<scheduleId>: ${scheduleId} is not an ekm schedule id (see \`ekm schedule list\`)`,
         );

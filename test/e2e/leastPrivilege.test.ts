@@ -39,7 +39,9 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type EkmActivities } from '../../activities';
+import { watchWorkflowId } from '../../common/watchdog';
 import { createAwsClients, type AwsClients } from '../../activities/aws/clients';
 import { checkObjectLock, s3ClientFor, s3EvidenceStore } from '../../activities/evidence/s3Store';
 import { generateSigningKey, signerFromPem } from '../../activities/evidence/signer';
@@ -150,6 +152,8 @@ describe('least privilege: the read and mutating workers under IAM enforcement (
       mutatingTaskQueue: 'least-privilege-changes',
       aws: { region: moto.region, endpoint: moto.endpoint, cloudTrailEndpoint: moto.endpoint },
       openai: { baseUrl: 'http://127.0.0.1:9/v1' },
+      // The watchdog's cancel is tested here too: it is enabled, and called as the key's watch.
+      watchdog: { cancelDeletionOnUse: true },
     });
     const aws = await asUser(
       user,
@@ -723,11 +727,18 @@ describe('least privilege: the read and mutating workers under IAM enforcement (
       assert.deepEqual(await stateOf(world), state);
       assert.equal((await mutating.activities.scheduleAwsKeyDeletion({ keyArn, days: 7 })).changed, true);
       state = await stateOf(world);
+      // The cancel is the deletion watch's automatic action: called as the key's own watch.
+      const asItsWatch = new MockActivityEnvironment({
+        workflowType: 'watchKeyDeletion',
+        workflowExecution: { workflowId: watchWorkflowId(keyArn), runId: 'run' },
+      });
       await assertRefused(read.user, 'kms:CancelKeyDeletion', () =>
-        read.activities.cancelAwsKeyDeletion({ keyArn }),
+        asItsWatch.run(() => read.activities.cancelAwsKeyDeletion({ keyArn })),
       );
       assert.deepEqual(await stateOf(world), state);
-      const cancelled = await mutating.activities.cancelAwsKeyDeletion({ keyArn });
+      const cancelled = (await asItsWatch.run(mutating.activities.cancelAwsKeyDeletion, {
+        keyArn,
+      })) as Awaited<ReturnType<EkmActivities['cancelAwsKeyDeletion']>>;
       assert.deepEqual([cancelled.changed, cancelled.state], [true, 'Disabled']);
     });
 

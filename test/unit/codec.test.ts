@@ -172,3 +172,27 @@ describe('codec keys from the environment', function () {
     assert.equal(parseCodecKeys(`x:${b64(k1)}\n\n# comment\n`, 'test').size, 1);
   });
 });
+
+describe('a required codec (codec.required)', function () {
+  const keyring = makeKeyring(new Map([['k1', randomBytes(32)]]), 'k1', 'test');
+  const clear = defaultPayloadConverter.toPayload({ vote: 'approve' });
+
+  it('refuses a payload that arrives in clear: converting it fails, naming the codec and the fix', async function () {
+    const refused: string[] = [];
+    const codec = new AesGcmPayloadCodec(keyring, { required: true, onRefused: (why) => refused.push(why) });
+    const [decoded] = await codec.decode([clear]);
+    assert.throws(
+      () => defaultPayloadConverter.fromPayload(decoded!),
+      /arrived in clear and was refused.*codec\.required.*EKM_CODEC_KEYS/,
+    );
+    assert.equal(refused.length, 1);
+    // Its own payloads still read back.
+    const [round] = await codec.decode(await codec.encode([clear]));
+    assert.deepEqual(defaultPayloadConverter.fromPayload(round!), { vote: 'approve' });
+  });
+
+  it('without required, a clear payload passes through (histories from before encryption)', async function () {
+    const [decoded] = await new AesGcmPayloadCodec(keyring).decode([clear]);
+    assert.deepEqual(defaultPayloadConverter.fromPayload(decoded!), { vote: 'approve' });
+  });
+});

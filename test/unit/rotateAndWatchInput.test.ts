@@ -4,7 +4,12 @@ import assert from 'node:assert/strict';
 import { describeIssues } from '../../common/keys';
 import { rotateKeyInput, type RotateKeyInput } from '../../common/rotate';
 import { verifyKeyUsageInput } from '../../common/usage';
-import { watchKeyDeletionInput } from '../../common/watchdog';
+import {
+  isWatchOf,
+  scheduledWatchWorkflowId,
+  watchKeyDeletionInput,
+  watchWorkflowId,
+} from '../../common/watchdog';
 
 const keyArn = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const roleArn = 'arn:aws:iam::111122223333:role/openai-ekm';
@@ -167,5 +172,17 @@ describe('verifyKeyUsage input for a schedule', function () {
       }),
       /until: cannot be combined with lookbackSeconds/,
     );
+  });
+});
+
+describe('isWatchOf: the runs that may cancel a key’s deletion', function () {
+  const key = 'arn:aws:kms:us-east-1:123456789012:key/k-1';
+  it('the key’s watch and its schedule’s runs, nothing else', function () {
+    assert.equal(isWatchOf(watchWorkflowId(key), key), true);
+    assert.equal(isWatchOf(`${scheduledWatchWorkflowId(key)}-2026-12-06T23:00:00Z`, key), true);
+    assert.equal(isWatchOf(watchWorkflowId(`${key}2`), key), false, 'another key’s watch');
+    assert.equal(isWatchOf(`${scheduledWatchWorkflowId(key)}-anything`, key), false);
+    assert.equal(isWatchOf(`${scheduledWatchWorkflowId(`${key}2`)}-2026-12-06T23:00:00Z`, key), false);
+    assert.equal(isWatchOf(`ekm-key:${key}`, key), false);
   });
 });

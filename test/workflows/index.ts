@@ -2,3 +2,5 @@
 export * from '../../workflows';
 export * from './harness';
 export * from './forgeEvidence';
+export * from './cancelDeletionOutsideWatch';
+export * from './lockRoleFromElsewhere';
