@@ -82,7 +82,7 @@ describe('ekm evidence verify: attacks (issue 16)', function () {
       file,
       JSON.stringify({
         approvals: {
-          gates: { revoke: gates, archive: gates, deletion: gates, restore: gates },
+          gates: { revoke: gates, archive: gates, deletion: gates, restore: gates, rotate: gates },
           signers: signersFor([alice, bob]),
           ...extra.approvals,
         },
