@@ -3,20 +3,25 @@
 // in that state.
 import type { AnyRevocationBaseline } from '../common/revoke';
 import { canonicalJson } from '../common/canonicalJson';
+import type { PlanAction } from '../common/planActions';
 import { baselineDigest, sha256 } from './planRevocation';
 
 export async function planFollowUp(args: {
   revokePlanHash: string;
   state: AnyRevocationBaseline;
   changes: string[];
-}): Promise<{ hash: string; changes: string[] }> {
+  /** What the step's gate authorises (common/runbookActions.ts); runs from before named none. */
+  actions?: PlanAction[];
+}): Promise<{ hash: string; changes: string[]; actions?: PlanAction[] }> {
   return {
     changes: args.changes,
+    ...(args.actions ? { actions: args.actions } : {}),
     hash: sha256(
       canonicalJson({
         revokePlan: args.revokePlanHash,
         state: baselineDigest(args.state),
         changes: args.changes,
+        actions: args.actions,
       }),
     ),
   };

@@ -25,6 +25,7 @@ import { validateOnce } from './revoke/confirm';
 import { revocationStatusQuery } from './revoke/messages';
 import { readBaseline } from './revoke/preflight';
 import { RunRecord } from './revoke/runRecord';
+import { restoreAction } from '../common/runbookActions';
 import { parseInput } from './parseInput';
 import { whyStartRefused } from './startSignature';
 
@@ -118,6 +119,10 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
       revokePlanHash: revoked.plan?.hash ?? '',
       state: current,
       changes: restoreChanges(request, snapshot),
+      // The gate authorises putting back exactly this snapshot (named by its hash) on this key.
+      ...(gates.bindsActions()
+        ? { actions: [restoreAction(request.provider, request.method, snapshot)] }
+        : {}),
     });
     record.status.plan = { ...plan, alsoStops: [], projectsToArchive: [], warnings: [] };
     record.done(
@@ -127,7 +132,7 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
 
     record.start('approve-restore');
     record.update('approve-restore', 'waiting');
-    const decision = await gates.gate('restore', plan.hash);
+    const decision = await gates.gate('restore', plan.hash, plan.actions);
     if (decision !== 'approved') {
       record.update('approve-restore', 'failed', decision);
       return finish(decision, `restore gate ${decision}: nothing was changed`);

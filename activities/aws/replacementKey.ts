@@ -46,6 +46,8 @@ export interface ReplacementKeyRequest {
   workflowId: string;
   step: string;
   description: string;
+  /** The key it replaces: part of the action the archive gate approved (activities/approvedActions.ts). */
+  replaces?: string;
 }
 
 /**

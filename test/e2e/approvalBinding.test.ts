@@ -16,6 +16,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createAwsClients } from '../../activities/aws/clients';
 import { rotateAwsKeyActivity } from '../../activities/aws/keyRotation';
+import { actionOf } from '../../activities/approvedActions';
 import { requireApproval } from '../../activities/requireApproval';
 import { EkmError } from '../../common/errors';
 import type { AwsRunSubject } from '../../common/runSubject';
@@ -138,7 +139,9 @@ describe('approvals bound to the change (aws)', function () {
     });
     refusal(
       outcomes[0],
-      new RegExp(`refused to act: the approved plan of gate archive-1 does not include this change: archive project ${outside}`),
+      new RegExp(
+        `refused to act: the approved plan of gate archive-1 does not include this change: archive project ${outside}`,
+      ),
     );
     assert.equal(await projectStatus(w, outside), 'active');
     assert.equal(await projectStatus(w, planned), 'active');
@@ -161,7 +164,10 @@ describe('approvals bound to the change (aws)', function () {
         { name: 'revokeAwsAccess', args: { method: 'disable-key', keyArn, roleArn } },
       ],
     });
-    refusal(outcomes[0], new RegExp(`does not include this change: revoke access \\(disable-key\\) to ${other}`));
+    refusal(
+      outcomes[0],
+      new RegExp(`does not include this change: revoke access \\(disable-key\\) to ${other}`),
+    );
     refusal(outcomes[1], /does not include this change: revoke access \(disable-key\)/);
     assert.equal((await keyState(w, other)).KeyState, 'Enabled');
     assert.equal((await keyState(w, keyArn)).KeyState, 'Enabled');
@@ -184,8 +190,14 @@ describe('approvals bound to the change (aws)', function () {
         { name: 'scheduleAwsKeyDeletion', args: { keyArn: other, days: 30 } },
       ],
     });
-    refusal(deletions[0], new RegExp(`does not include this change: schedule deletion of ${keyArn} in 7 days`));
-    refusal(deletions[1], new RegExp(`does not include this change: schedule deletion of ${other} in 30 days`));
+    refusal(
+      deletions[0],
+      new RegExp(`does not include this change: schedule deletion of ${keyArn} in 7 days`),
+    );
+    refusal(
+      deletions[1],
+      new RegExp(`does not include this change: schedule deletion of ${other} in 30 days`),
+    );
     assert.equal((await keyState(w, keyArn)).KeyState, 'Enabled');
     assert.equal((await keyState(w, other)).KeyState, 'Enabled');
 
@@ -288,7 +300,10 @@ describe('approvals bound to the change (aws)', function () {
       plan: { actions: [{ do: 'archive-project', projectId: planned, externalKeyId: ext }] },
       calls: [{ name: 'archiveProject', args: { projectId: planned, externalKeyId: ext } }],
     });
-    refusal(outcomes[0], new RegExp(`refused to archive project ${planned}: OpenAI's validate of ${ext} answered success`));
+    refusal(
+      outcomes[0],
+      new RegExp(`refused to archive project ${planned}: OpenAI's validate of ${ext} answered success`),
+    );
     assert.equal(await projectStatus(w, planned), 'active');
   });
 
@@ -306,7 +321,12 @@ describe('approvals bound to the change (aws)', function () {
     // A worker whose configuration gives the rotate gate no policy (the config may refuse such a file
     // outright; the activity must refuse on its own too).
     delete config.approvals.gates.rotate;
-    const rotate = requireApproval('rotate', config, rotateAwsKeyActivity(createAwsClients(config.aws)));
+    const rotate = requireApproval(
+      'rotate',
+      config,
+      actionOf.rotateAwsKey,
+      rotateAwsKeyActivity(createAwsClients(config.aws)),
+    );
     const inRun = new MockActivityEnvironment({
       workflowExecution: { workflowId: 'ekm-key:attack', runId: 'run-under-test' },
     });

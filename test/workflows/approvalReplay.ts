@@ -5,6 +5,7 @@
 import type { EkmActivities } from '../../activities';
 import type { GateView } from '../../common/approvals';
 import type { ApprovalProof } from '../../common/approvalProof';
+import { gateHashOf, type PlanAction } from '../../common/planActions';
 import { rootMessage } from '../../common/rootMessage';
 import type { AwsRunSubject } from '../../common/runSubject';
 import { condition, setHandler } from '@temporalio/workflow';
@@ -21,7 +22,7 @@ export interface ApprovalReplayInput {
   /** The plan the gate is opened for (what the approvers see). */
   planHash: string;
   /** What the approved plan names. */
-  plan?: { actions: unknown[] };
+  plan: { actions: PlanAction[] };
   /** Open the gate by hand, not through the Gatekeeper: as break-glass, under this policy. */
   handMade?: { breakGlass: boolean; approvers: string[] };
   /** Edit the approved proof before handing it on. */
@@ -42,7 +43,14 @@ export async function approvalReplay(input: ApprovalReplayInput): Promise<string
     const gate: GateView = {
       gateId: `${input.kind}-1`,
       kind: input.kind,
-      planHash: input.planHash,
+      // Hashed as the product hashes a gate: this bundle's gate is as well-formed as a real one.
+      planHash: gateHashOf(
+        { plans: [input.planHash], actions: input.plan.actions },
+        input.kind,
+        input.handMade.breakGlass,
+      ),
+      plans: [input.planHash],
+      actions: input.plan.actions,
       policy: { approvers: input.handMade.approvers, quorum: 1, deadlineSeconds: 3600 },
       breakGlass: input.handMade.breakGlass,
       openedAt: now(),
@@ -56,7 +64,7 @@ export async function approvalReplay(input: ApprovalReplayInput): Promise<string
     record.status.openGate = undefined;
     proof = { gate, requester: input.subject.requester };
   } else {
-    const decision = await gates.gate(input.kind, input.planHash);
+    const decision = await gates.gate(input.kind, input.planHash, input.plan.actions);
     if (decision !== 'approved') return [`gate ${decision}`];
     proof = gates.proof(input.kind);
   }
