@@ -9,6 +9,8 @@ import { restoreAction } from '../common/runbookActions';
 import { runTag } from '../common/runTag';
 import type { RegisterAwsKeyRequest, RegisterGcpKeyRequest } from './openai/provision';
 import { refusedChange } from './requireApproval';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { tagsOf, workflowIdTag } from './aws/replacementKey';
 
 /** The marker a run's creates carry in their tags and labels: the workflow id and run id. */
 const ownerOf = (run: RunRef) => `${run.workflowId}/${run.runId}`;
@@ -71,6 +73,18 @@ export const actionOf = {
     refuseUnlessOurs('the replacement role', i.roleName, `ekm-openai-${runTag(run.runId)}`, run);
     return { do: 'grant-openai-access', cloud: 'aws', owner: runTag(run.runId), to: i.externalId };
   },
+  /** The role's access is to the key named in the call: it must be the one tagged as this run's. */
+  grantOpenAiAccessOn:
+    (kms: KMSClient) =>
+    async (i: { keyArn: string; roleName: string; externalId: string }, run: RunRef): Promise<PlanAction> => {
+      const tags = (await tagsOf(kms, i.keyArn).catch(() => undefined)) ?? [];
+      const taggedFor = tags.find((t) => t.TagKey === workflowIdTag)?.TagValue;
+      if (taggedFor !== ownerOf(run))
+        throw refusedChange(
+          `the key ${i.keyArn} is not this run's replacement key (tagged ${workflowIdTag}=${taggedFor ?? 'nothing'}, not ${ownerOf(run)}): OpenAI is given access only to the key the run made`,
+        );
+      return actionOf.grantOpenAiAccess(i, run);
+    },
   grantGcpOpenAiAccess: (i: { keyName: string; principal: string }, run: RunRef): PlanAction => {
     refuseUnlessOurs('the replacement key', i.keyName.split('/').pop() ?? '', runTag(run.runId), run);
     return { do: 'grant-openai-access', cloud: 'gcp', owner: runTag(run.runId), to: i.principal };
@@ -116,4 +130,4 @@ export const actionOf = {
     // A first rotation time the plan never named makes the action one the plan does not hold.
     rotation: i.rotation.kind === 'now' ? { kind: 'now' } : ({ ...i.rotation } as RotationAction),
   }),
-} satisfies Record<string, (input: never, run: RunRef) => PlanAction>;
+};

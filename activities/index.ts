@@ -97,7 +97,7 @@ export function createActivities(deps: ActivityDeps) {
     grantOpenAiAccess: requireApproval(
       'archive',
       config,
-      actionOf.grantOpenAiAccess,
+      actionOf.grantOpenAiAccessOn(aws.kms),
       grantOpenAiAccess(aws, vendor),
     ),
     scheduleAwsKeyDeletion: requireApproval(

@@ -259,9 +259,12 @@ export function renderGate(gate: GateView, status: RunStatus<RunSubject>, workfl
   const covers = (hash: string | undefined) =>
     hash !== undefined && (gate.plans ? gate.plans.includes(hash) : gate.planHash === hash);
   const lines = [
-    gate.plans
-      ? `open gate  ${gate.gateId} (${gate.kind}${gate.breakGlass ? ', break-glass' : ''}) hash ${gate.planHash}, approving plan ${gate.plans.join(', ')}`
-      : `open gate  ${gate.gateId} (${gate.kind}${gate.breakGlass ? ', break-glass' : ''}) for plan ${gate.planHash}`,
+    `open gate  ${gate.gateId} (${gate.kind}${gate.breakGlass ? ', break-glass' : ''}) for plan ${gate.planHash}`,
+    ...(gate.plans
+      ? [
+          `           (the hash votes sign: it covers plan ${gate.plans.join(', ')}, the actions below, the gate's kind and break-glass)`,
+        ]
+      : []),
     `           approvers ${gate.policy.approvers.join(', ')}: ${approvals}/${gate.policy.quorum} approval(s), one rejection rejects; deadline ${gate.deadline}`,
     ...(gate.votes.length
       ? gate.votes.map(

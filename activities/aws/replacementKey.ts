@@ -106,7 +106,7 @@ export function createReplacementKeyOnce(clients: AwsClients, ownership: Ownersh
   };
 }
 
-async function tagsOf(kms: KMSClient, keyId: string): Promise<Tag[] | undefined> {
+export async function tagsOf(kms: KMSClient, keyId: string): Promise<Tag[] | undefined> {
   const tags: Tag[] = [];
   let marker: string | undefined;
   try {

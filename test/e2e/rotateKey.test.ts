@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DisableKeyCommand, GetKeyRotationStatusCommand, ListKeyRotationsCommand } from '@aws-sdk/client-kms';
-import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { folderFor } from '../../activities/evidence/store';
 import { keyWorkflowId } from '../../common/revoke';
 import type {
@@ -55,20 +55,23 @@ for (const scenario of scenarios) {
       const w = (world = await scenario.world('key-policy-deny', 2));
       const hook = (webhook = await startWebhook());
       const request = scenario.rotateRequest(w, rotation);
+      // Every change is approved (issue 16): a worker without a rotate gate refuses to rotate.
       const worker = sandboxWorker(w, {
-        rotateGate: options.rotateGate,
+        rotateGate: options.rotateGate ?? true,
         revoke: { cacheWaitSeconds: options.cacheWaitSeconds ?? 3 },
       });
       worker.config!.notifications = { webhookUrl: hook.url };
       return withWorker(await devEnvironment(), (ctx) => body({ ...ctx, w, request }), worker);
     }
 
-    function start(ctx: WorkerContext, request: RotateKeyInput) {
-      return ctx.client.workflow.start(rotateKey, {
+    async function start(ctx: WorkerContext, request: RotateKeyInput, approve = true) {
+      const handle = await ctx.client.workflow.start(rotateKey, {
         taskQueue: ctx.taskQueue,
         workflowId: keyWorkflowId(request.keyArn),
         args: [request],
       });
+      if (approve) approveRotation(handle);
+      return handle;
     }
 
     it('rotate now: KMS rotates once; OpenAI still validates and reads old data after its cache', async function () {
@@ -114,7 +117,7 @@ for (const scenario of scenarios) {
         { kind: 'automatic', periodDays: 180 },
         async (ctx) => {
           const { w, request } = ctx;
-          const handle = await start(ctx, request);
+          const handle = await start(ctx, request, false);
           const gate = await waitForGate(handle, 'rotate');
           await assert.rejects(
             handle.executeUpdate(voteUpdate, {
@@ -213,16 +216,21 @@ describe('rotateKey end to end (gcp)', function () {
     options: { rotateGate?: boolean } = {},
   ): Promise<T> {
     const w = (world = await startGcpRevocationWorld(ttlSeconds));
-    const worker = w.worker({ rotateGate: options.rotateGate, revoke: { cacheWaitSeconds: ttlSeconds + 1 } });
+    const worker = w.worker({
+      rotateGate: options.rotateGate ?? true,
+      revoke: { cacheWaitSeconds: ttlSeconds + 1 },
+    });
     return withWorker(await devEnvironment(), (ctx) => body({ ...ctx, w }), worker);
   }
 
-  function start(ctx: WorkerContext, request: GcpRotateKeyInput) {
-    return ctx.client.workflow.start(rotateKey, {
+  async function start(ctx: WorkerContext, request: GcpRotateKeyInput, approve = true) {
+    const handle = await ctx.client.workflow.start(rotateKey, {
       taskQueue: ctx.taskQueue,
       workflowId: keyWorkflowId(request.keyName),
       args: [request],
     });
+    if (approve) approveRotation(handle);
+    return handle;
   }
 
   async function versionsOf(w: GcpRevocationWorld) {
@@ -289,7 +297,7 @@ describe('rotateKey end to end (gcp)', function () {
     await run(
       async (ctx) => {
         const { w } = ctx;
-        const handle = await start(ctx, gcpRequest(w, { kind: 'automatic', periodDays: 30 }));
+        const handle = await start(ctx, gcpRequest(w, { kind: 'automatic', periodDays: 30 }), false);
         const gate = await waitForGate(handle, 'rotate');
         assert.match(
           (await handle.query(anyRotationStatusQuery)).plan!.changes[0]!,
@@ -319,7 +327,7 @@ describe('rotateKey end to end (gcp)', function () {
     const hook = await startWebhook();
     try {
       const w = (world = await startGcpRevocationWorld(ttlSeconds));
-      const worker = w.worker({ revoke: { cacheWaitSeconds: 6 } });
+      const worker = w.worker({ rotateGate: true, revoke: { cacheWaitSeconds: 6 } });
       worker.config!.notifications = { webhookUrl: hook.url };
       await withWorker(
         await devEnvironment(),
@@ -411,6 +419,7 @@ describe('rotateKey end to end (gcp)', function () {
       const started = await runCli(['rotate', ...gcpKey, '--now', ...why, '--json'], env);
       assert.equal(started.code, 0, started.stderr);
       const { workflowId, keyName } = JSON.parse(started.stdout) as { workflowId: string; keyName: string };
+      approveRotation(ctx.client.workflow.getHandle(workflowId));
       assert.equal(workflowId, keyWorkflowId(w.keyName));
       assert.equal(keyName, w.keyName);
       const status = (await ctx.client.workflow
@@ -424,6 +433,11 @@ describe('rotateKey end to end (gcp)', function () {
     });
   });
 });
+
+/** An approver approves the rotate gate when it opens; a run that ends before it opens needs none. */
+function approveRotation(handle: WorkflowHandle): void {
+  void vote(handle, 'rotate', approvers[0]!).catch(() => undefined);
+}
 
 function rootCause(err: unknown): string {
   let e = err as { cause?: unknown; message?: string };
