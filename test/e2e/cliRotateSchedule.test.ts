@@ -11,7 +11,7 @@ import type { VerifyKeyUsageResult } from '../../common/usage';
 import type { WatchResult } from '../../common/watchdog';
 import { runCli, ok, scheduledRun } from '../fixtures/cli';
 import { devEnvironment } from '../fixtures/environments';
-import { awsScenario, requester, sandboxWorker } from '../fixtures/revoke';
+import { approvers, awsScenario, requester, sandboxWorker } from '../fixtures/revoke';
 import { devServer } from '../fixtures/services';
 import type { TwinWorld } from '../fixtures/twin';
 import { withWorker } from '../fixtures/worker';
@@ -85,11 +85,22 @@ describe('ekm CLI: rotate and schedules', function () {
         const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
         assert.equal(workflowId, `ekm-key:${w.demo.aws.keyArn}`, 'the alias was resolved to the key ARN');
         let status: StatusJson | undefined;
+        let approved = false;
         for (let i = 0; i < 120 && !status?.endState; i++) {
           await new Promise((res) => setTimeout(res, 500));
           const out = await cli(['status', workflowId, '--json']);
           if (out.code === 0) status = JSON.parse(out.stdout) as StatusJson;
+          // Every change is approved: an approver approves the rotate gate `ekm status` shows.
+          const gate = status?.openGate;
+          if (gate?.kind === 'rotate' && !approved) {
+            ok(
+              await cli(['approve', workflowId, '--as', approvers[0]!, '--plan', gate.planHash.slice(0, 12)]),
+              'approve',
+            );
+            approved = true;
+          }
         }
+        assert.ok(approved, 'the rotation waited for its gate');
         assert.equal(status?.endState, 'rotated', status?.endReason);
         assert.equal(status.execution.status, 'COMPLETED');
         const human = ok(await cli(['status', workflowId]), 'status');
@@ -97,7 +108,7 @@ describe('ekm CLI: rotate and schedules', function () {
         const { Rotations } = await w.kms.send(new ListKeyRotationsCommand({ KeyId: w.demo.aws.keyId }));
         assert.equal(Rotations?.length, 1);
       },
-      sandboxWorker(w),
+      sandboxWorker(w, { rotateGate: true }),
     );
   });
 
