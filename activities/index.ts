@@ -15,7 +15,7 @@ import { evidenceActivities } from './evidence/recordEvidence';
 import type { EvidenceStore } from './evidence/store';
 import { notifyActivity } from './notify';
 import type { AdminApi } from './openai/adminApi';
-import { archiveProjectActivity } from './openai/archiveProject';
+import { archiveIfRevokedActivity } from './openai/archiveIfRevoked';
 import { readBlastRadiusActivity } from './openai/blastRadius';
 import type { DataApi } from './openai/dataApi';
 import { probeProjectDataActivity } from './openai/probes';
@@ -43,6 +43,7 @@ import { restoreGcpAccessActivity } from './gcp/restoreAccess';
 import { revokeGcpAccessActivity } from './gcp/revokeAccess';
 import { snapshotGcpAccessActivity } from './gcp/snapshotAccess';
 import { whenConfigured } from './gcp/whenConfigured';
+import { actionOf } from './approvedActions';
 import { requireApproval } from './requireApproval';
 import { runSettingsActivity, watchdogSettingsActivity } from './runSettings';
 import { lockHolderActivity } from './temporal/lockHolder';
@@ -65,8 +66,9 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   const { config, aws, gcp, openai, ownership } = deps;
   const vendor = { vendorPrincipals: config.aws.openAiPrincipals, ownership };
-  const archive = archiveProjectActivity(openai.api);
-  // Every change behind a gate verifies the gate's approvals itself before it acts (requireApproval).
+  const archive = archiveIfRevokedActivity(openai.api, config.openai.revokedMatchers);
+  // Every change behind a gate verifies the gate's approvals itself before it acts, and finds its own
+  // action (approvedActions.ts) among the ones approved (requireApproval).
   return {
     // the worker's settings and the plan
     loadRunSettings: runSettingsActivity(config),
@@ -77,12 +79,37 @@ export function createActivities(deps: ActivityDeps) {
     // AWS KMS and IAM
     describeKey: describeAwsKey(aws.kms),
     snapshotAwsAccess: snapshotAwsAccessActivity(aws),
-    revokeAwsAccess: requireApproval('revoke', config, revokeAwsAccessActivity(aws, vendor)),
-    restoreAwsAccess: requireApproval('restore', config, restoreAwsAccessActivity(aws)),
-    createReplacementKeyOnce: requireApproval('archive', config, createReplacementKeyOnce(aws, ownership)),
+    revokeAwsAccess: requireApproval(
+      'revoke',
+      config,
+      actionOf.revokeAwsAccess,
+      revokeAwsAccessActivity(aws, vendor),
+    ),
+    restoreAwsAccess: requireApproval(
+      'restore',
+      config,
+      actionOf.restoreAwsAccess,
+      restoreAwsAccessActivity(aws),
+    ),
+    createReplacementKeyOnce: requireApproval(
+      'archive',
+      config,
+      actionOf.createReplacementKeyOnce,
+      createReplacementKeyOnce(aws, ownership),
+    ),
     findReplacementKey: findReplacementKey(aws, ownership),
-    grantOpenAiAccess: requireApproval('archive', config, grantOpenAiAccess(aws, vendor)),
-    scheduleAwsKeyDeletion: requireApproval('deletion', config, scheduleAwsKeyDeletion(aws)),
+    grantOpenAiAccess: requireApproval(
+      'archive',
+      config,
+      actionOf.grantOpenAiAccessOn(aws.kms),
+      grantOpenAiAccess(aws, vendor),
+    ),
+    scheduleAwsKeyDeletion: requireApproval(
+      'deletion',
+      config,
+      actionOf.scheduleAwsKeyDeletion,
+      scheduleAwsKeyDeletion(aws),
+    ),
     // The watchdog's automatic cancel: bound to the key's own watch, enabled by the configuration.
     cancelAwsKeyDeletion: boundToItsWatch(
       config,
@@ -90,29 +117,47 @@ export function createActivities(deps: ActivityDeps) {
       cancelAwsKeyDeletion(aws),
     ),
     readAwsKeyRotation: readAwsKeyRotation(aws),
-    rotateAwsKey: requireApproval('rotate', config, rotateAwsKeyActivity(aws)),
+    rotateAwsKey: requireApproval('rotate', config, actionOf.rotateAwsKey, rotateAwsKeyActivity(aws)),
     // AWS CloudTrail
     readAwsKeyUsage: readAwsKeyUsage(aws),
     // Google Cloud KMS, IAM and Cloud Logging
     describeGcpKey: whenConfigured(gcp, describeGcpKeyActivity),
     snapshotGcpAccess: whenConfigured(gcp, snapshotGcpAccessActivity),
-    revokeGcpAccess: requireApproval('revoke', config, whenConfigured(gcp, revokeGcpAccessActivity)),
-    restoreGcpAccess: requireApproval('restore', config, whenConfigured(gcp, restoreGcpAccessActivity)),
+    revokeGcpAccess: requireApproval(
+      'revoke',
+      config,
+      actionOf.revokeGcpAccess,
+      whenConfigured(gcp, revokeGcpAccessActivity),
+    ),
+    restoreGcpAccess: requireApproval(
+      'restore',
+      config,
+      actionOf.restoreGcpAccess,
+      whenConfigured(gcp, restoreGcpAccessActivity),
+    ),
     readGcpKeyRotation: whenConfigured(gcp, readGcpKeyRotationActivity),
-    rotateGcpKey: requireApproval('rotate', config, whenConfigured(gcp, rotateGcpKeyActivity)),
+    rotateGcpKey: requireApproval(
+      'rotate',
+      config,
+      actionOf.rotateGcpKey,
+      whenConfigured(gcp, rotateGcpKeyActivity),
+    ),
     createGcpReplacementKey: requireApproval(
       'archive',
       config,
+      actionOf.createGcpReplacementKey,
       whenConfigured(gcp, (clients) => createGcpReplacementKeyActivity(clients, ownership)),
     ),
     grantGcpOpenAiAccess: requireApproval(
       'archive',
       config,
+      actionOf.grantGcpOpenAiAccess,
       whenConfigured(gcp, grantGcpOpenAiAccessActivity),
     ),
     scheduleGcpKeyDestruction: requireApproval(
       'deletion',
       config,
+      actionOf.scheduleGcpKeyDestruction,
       whenConfigured(gcp, scheduleGcpKeyDestructionActivity),
     ),
     cancelGcpKeyDestruction: boundToItsWatch(
@@ -127,12 +172,21 @@ export function createActivities(deps: ActivityDeps) {
     readProjects: readProjectsActivity(openai.api),
     readBlastRadius: readBlastRadiusActivity(openai.api),
     probeProjectData: probeProjectDataActivity(openai.data, config.openai.deniedMatchers),
-    archiveProject: requireApproval('archive', config, (input: { projectId: string }) =>
-      archive(input.projectId),
+    // Validates the run's external key itself, right before the irreversible archive.
+    archiveProject: requireApproval('archive', config, actionOf.archiveProject, archive),
+    registerExternalKeyOnce: requireApproval(
+      'archive',
+      config,
+      actionOf.registerExternalKeyOnce,
+      registerExternalKeyOnce(openai.api),
     ),
-    registerExternalKeyOnce: requireApproval('archive', config, registerExternalKeyOnce(openai.api)),
     findExternalKeyByName: findExternalKeyByName(openai.api),
-    createProjectOnce: requireApproval('archive', config, createProjectOnce(openai.api)),
+    createProjectOnce: requireApproval(
+      'archive',
+      config,
+      actionOf.createProjectOnce,
+      createProjectOnce(openai.api),
+    ),
     findProjectByName: findProjectByName(openai.api),
     findOwnExternalKey: findOwnExternalKey(openai.api),
     findOwnProject: findOwnProject(openai.api),

@@ -4,6 +4,7 @@
 import type { AnyRevocationBaseline } from '../common/revoke';
 import type { DocumentDiff, KeptSnapshot } from '../common/runStatus';
 import { canonicalJson } from '../common/canonicalJson';
+import type { PlanAction } from '../common/planActions';
 import { baselineDigest, sha256 } from './planRevocation';
 
 export async function planFollowUp(args: {
@@ -14,12 +15,21 @@ export async function planFollowUp(args: {
   diff?: DocumentDiff[];
   /** A restore's: the snapshot it applies, by the hash the revocation's signed chain records. */
   snapshot?: KeptSnapshot;
-}): Promise<{ hash: string; changes: string[]; diff?: DocumentDiff[]; snapshot?: KeptSnapshot }> {
+  /** What the step's gate authorises (common/runbookActions.ts); runs from before named none. */
+  actions?: PlanAction[];
+}): Promise<{
+  hash: string;
+  changes: string[];
+  diff?: DocumentDiff[];
+  snapshot?: KeptSnapshot;
+  actions?: PlanAction[];
+}> {
   // Absent fields stay out of the hash (canonicalJson drops undefined): older plans keep their hashes.
   return {
     changes: args.changes,
     ...(args.diff ? { diff: args.diff } : {}),
     ...(args.snapshot ? { snapshot: args.snapshot } : {}),
+    ...(args.actions ? { actions: args.actions } : {}),
     hash: sha256(
       canonicalJson({
         revokePlan: args.revokePlanHash,
@@ -27,6 +37,7 @@ export async function planFollowUp(args: {
         changes: args.changes,
         diff: args.diff,
         snapshot: args.snapshot,
+        actions: args.actions,
       }),
     ),
   };

@@ -15,6 +15,7 @@ import type {
 import type { RevocationPlan, RunSettingsView } from '../common/runStatus';
 import { allowsKeyUse, parsePolicy } from './aws/policyEdits';
 import { canonicalJson } from '../common/canonicalJson';
+import { revocationActions } from '../common/runbookActions';
 
 export interface PlanRequest {
   request: AnyRevokeKeyRequest;
@@ -162,6 +163,7 @@ function planAwsRevocation({
   );
   return {
     changes,
+    actions: revocationActions(request),
     alsoStops,
     projectsToArchive: request.product === 'api' ? request.projectIds : [],
     warnings,
@@ -321,6 +323,9 @@ function finishPlan(
   );
   return {
     ...plan,
+    // What the revoke gate authorises; not part of the plan's hash (the request it derives from is), so a
+    // plan-only run still shows the plan hash the real run's gate lists.
+    actions: revocationActions(request),
     projectsToArchive: request.product === 'api' ? request.projectIds : [],
     hash,
   };

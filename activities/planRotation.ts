@@ -5,6 +5,7 @@ import type { AccessProof, KeyRotationState, AnyRotateKeyRequest } from '../comm
 import type { RevocationPlan, RunSettingsView } from '../common/runStatus';
 import { canonicalJson } from '../common/canonicalJson';
 import { sha256 } from './planRevocation';
+import { rotationActions } from '../common/runbookActions';
 
 /** The change itself, in the cloud's words, and what of the key's state the change depends on. */
 function theChange(
@@ -81,6 +82,8 @@ export async function planRotation(args: {
     );
   return {
     changes,
+    // What the rotate gate authorises (the request, which the hash covers, fixes it).
+    actions: rotationActions(request),
     alsoStops: [],
     projectsToArchive: [],
     warnings,

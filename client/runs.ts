@@ -14,6 +14,7 @@ import {
 import { temporal } from '@temporalio/proto';
 import type { z } from 'zod';
 import type { GateView, TaskView } from '../common/approvals';
+import { describeAction } from '../common/planActions';
 import { roleLockWorkflowId } from '../common/revoke';
 import type { RevocationPlan, RunStatus } from '../common/runStatus';
 import { runHeadline, type RunSubject } from '../common/runSubject';
@@ -260,8 +261,17 @@ export function renderPlan(plan: RevocationPlan | undefined, indent = ''): strin
 
 export function renderGate(gate: GateView, status: RunStatus<RunSubject>, workflowId: string): string[] {
   const approvals = gate.votes.filter((v) => v.decision === 'approve').length;
+  // Since actions were bound, the gate's hash (what a vote signs) covers the plan(s) it lists, the actions
+  // below, its kind and break-glass; before, it was the plan's own hash.
+  const covers = (hash: string | undefined) =>
+    hash !== undefined && (gate.plans ? gate.plans.includes(hash) : gate.planHash === hash);
   const lines = [
     `open gate  ${gate.gateId} (${gate.kind}${gate.breakGlass ? ', break-glass' : ''}) for plan ${gate.planHash}`,
+    ...(gate.plans
+      ? [
+          `           (the hash votes sign: it covers plan ${gate.plans.join(', ')}, the actions below, the gate's kind and break-glass)`,
+        ]
+      : []),
     `           approvers ${gate.policy.approvers.join(', ')}: ${approvals}/${gate.policy.quorum} approval(s), one rejection rejects; deadline ${gate.deadline}`,
     ...(gate.votes.length
       ? gate.votes.map(
@@ -270,11 +280,17 @@ export function renderGate(gate: GateView, status: RunStatus<RunSubject>, workfl
         )
       : ['           no votes yet']),
   ];
-  if (status.plan && status.plan.hash === gate.planHash)
-    lines.push(...renderPlan(status.plan, '           '));
-  else if (status.followUpPlan && status.followUpPlan.hash === gate.planHash)
+  if (gate.actions)
     lines.push(
-      `           plan ${gate.planHash} (the irreversible part, after the approved revocation):`,
+      `           it authorises exactly these actions (each change checks it is one of them):`,
+      ...(gate.actions.length
+        ? gate.actions.map((a) => `             - ${describeAction(a)}`)
+        : ['             (none: nothing can act on this gate)']),
+    );
+  if (status.plan && covers(status.plan.hash)) lines.push(...renderPlan(status.plan, '           '));
+  else if (status.followUpPlan && covers(status.followUpPlan.hash))
+    lines.push(
+      `           plan ${status.followUpPlan.hash} (the irreversible part, after the approved revocation):`,
       ...status.followUpPlan.changes.map((c, i) => `             ${i + 1}. ${c}`),
     );
   else if (status.plan)

@@ -2,6 +2,7 @@
 // deterministic, so the workflow's update validator and signal handler, and the CLI before it sends,
 // apply the same rules. Signatures are checked by `common/signedStatement.ts`.
 import { z } from 'zod';
+import type { PlanAction } from './planActions';
 import { signatureSchema } from './signedStatement';
 
 export const voteDecisions = ['approve', 'reject'] as const;
@@ -45,7 +46,15 @@ export interface GateView {
   gateId: string;
   /** revoke, archive, deletion, restore */
   kind: string;
+  /**
+   * What votes sign. Gates opened since actions were bound: gateHashOf({plans, actions}, kind, breakGlass)
+   * (common/planActions.ts); before: the plan's own hash.
+   */
   planHash: string;
+  /** The plan hash(es) this gate approves (one for a run's own gate; a fleet gate lists its children's). */
+  plans?: string[];
+  /** The actions this gate authorises: each gated change must find its own action here. */
+  actions?: PlanAction[];
   policy: GatePolicyView;
   /** Incident runs use the break-glass policy. */
   breakGlass: boolean;

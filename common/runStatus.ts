@@ -8,6 +8,7 @@ import type { RunSubject } from './runSubject';
 import type { KeyUsageReport, UsageSample } from './usage';
 import type { GcpKeyUsageReport } from '../activities';
 import type { StopView } from './resolution';
+import type { PlanAction } from './planActions';
 
 /** One read of the audit trail: its report, or why it could not be read (never a reason to stop). */
 export interface UsageRead {
@@ -86,7 +87,8 @@ export interface RunSettingsView {
   mutatingTaskQueue?: string;
   approvals: {
     gates: Record<string, { approvers: string[]; quorum: number; deadlineSeconds: number } | undefined>;
-    breakGlass?: { approvers: string[]; quorum: number; deadlineSeconds: number };
+    /** `gates`: what it may decide (absent in runs from before it was scoped: then every gate). */
+    breakGlass?: { approvers: string[]; quorum: number; deadlineSeconds: number; gates?: string[] };
     attesters: string[];
     taskDeadlineSeconds: number;
     /** Person → public keys acts must be signed with (absent in runs from before signatures). */
@@ -103,6 +105,8 @@ export interface RunSettingsView {
 export interface RevocationPlan {
   /** The exact cloud changes and API calls, in order. */
   changes: string[];
+  /** What the plan's gate authorises, canonically (common/planActions.ts); absent in older runs. */
+  actions?: PlanAction[];
   /** What the method stops besides OpenAI. */
   alsoStops: string[];
   projectsToArchive: string[];
@@ -140,7 +144,7 @@ export interface RunStatus<R extends RunSubject = RevokeKeyRequest> {
   settings?: RunSettingsView;
   plan?: RevocationPlan;
   /** The plan of the irreversible part (archive, replacement, deletion) the second gate is bound to. */
-  followUpPlan?: { hash: string; changes: string[] };
+  followUpPlan?: { hash: string; changes: string[]; actions?: PlanAction[] };
   steps: StepRecord[];
   gates: GateView[];
   openGate?: GateView;

@@ -36,22 +36,28 @@ const evidencePublicKey = z.string().refine(
 const person = z.string().trim().min(1, 'must name a person (e.g. alice@example.com)');
 
 /** Who may approve a gate, how many must, and how long they have before the gate fails closed. */
-const gatePolicy = z
-  .object({
-    approvers: z.array(person).min(1, 'must name at least one approver'),
-    quorum: z.number().int().min(1, 'must be at least 1').default(1),
-    deadlineSeconds: z
-      .number()
-      .int()
-      .min(60, 'must be at least 60 seconds')
-      .max(30 * 86400, 'must be at most 30 days')
-      .default(86400),
-  })
-  .strict()
-  .refine((p) => p.quorum <= new Set(p.approvers.map((a) => a.trim().toLowerCase())).size, {
+const gatePolicyFields = {
+  approvers: z.array(person).min(1, 'must name at least one approver'),
+  quorum: z.number().int().min(1, 'must be at least 1').default(1),
+  deadlineSeconds: z
+    .number()
+    .int()
+    .min(60, 'must be at least 60 seconds')
+    .max(30 * 86400, 'must be at most 30 days')
+    .default(86400),
+};
+const quorumReachable = [
+  (p: { quorum: number; approvers: string[] }) =>
+    p.quorum <= new Set(p.approvers.map((a) => a.trim().toLowerCase())).size,
+  {
     message: 'quorum is larger than the number of distinct approvers: no vote could ever pass',
     path: ['quorum'],
-  });
+  },
+] as [(p: { quorum: number; approvers: string[] }) => boolean, { message: string; path: string[] }];
+const gatePolicy = z
+  .object(gatePolicyFields)
+  .strict()
+  .refine(...quorumReachable);
 export type GatePolicy = z.infer<typeof gatePolicy>;
 
 /** The gates every revocation needs a policy for (a run's settings refuse without them). */
@@ -64,6 +70,25 @@ export const optionalGateKinds = ['rotate'] as const;
 export type GateKind = (typeof gateKinds)[number] | (typeof optionalGateKinds)[number];
 /** The gates a worker with role all or mutating serves, each of which its configuration must give a policy. */
 export const servedGateKinds = [...gateKinds, ...optionalGateKinds] as const;
+
+/**
+ * The incident policy, and the gates it may decide: only the revoke gate unless the configuration says
+ * otherwise — an incident needs access cut fast, never a project archived or a key deleted in a hurry.
+ */
+const breakGlassPolicy = z
+  .object({
+    ...gatePolicyFields,
+    gates: z
+      .array(
+        z.enum([...gateKinds, ...optionalGateKinds], {
+          message: `must be a gate kind: ${[...gateKinds, ...optionalGateKinds].join(', ')}`,
+        }),
+      )
+      .min(1, 'must list at least one gate (omit it for the default, revoke only)')
+      .default(['revoke']),
+  })
+  .strict()
+  .refine(...quorumReachable);
 
 export const workerConfigSchema = z
   .object({
@@ -211,8 +236,8 @@ export const workerConfigSchema = z
     approvals: z
       .object({
         gates: z.partialRecord(z.enum([...gateKinds, ...optionalGateKinds]), gatePolicy).default({}),
-        /** Used for every gate of a run started with urgency `incident`. */
-        breakGlass: gatePolicy.optional(),
+        /** Used, on a run started with urgency `incident`, for the gates it lists (default: revoke only). */
+        breakGlass: breakGlassPolicy.optional(),
         /** Who may answer human tasks (ChatGPT Enterprise checks, escalations); default: every approver. */
         attesters: z.array(person).optional(),
         /**

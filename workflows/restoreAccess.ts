@@ -28,6 +28,7 @@ import { readBaseline } from './revoke/preflight';
 import { RunRecord } from './revoke/runRecord';
 import { restoreDiff } from '../common/restoreDiff';
 import { rootMessage } from '../common/rootMessage';
+import { restoreAction } from '../common/runbookActions';
 import { parseInput } from './parseInput';
 import { whyStartRefused } from './startSignature';
 
@@ -127,6 +128,10 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
       state: current,
       changes: restoreChanges(request, snapshot),
       ...shown,
+      // The gate authorises putting back exactly this snapshot (named by its hash) on this key.
+      ...(gates.bindsActions()
+        ? { actions: [restoreAction(request.provider, request.method, snapshot)] }
+        : {}),
     });
     record.status.plan = { ...plan, alsoStops: [], projectsToArchive: [], warnings: [] };
     record.done(
@@ -136,7 +141,7 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
 
     record.start('approve-restore');
     record.update('approve-restore', 'waiting');
-    const decision = await gates.gate('restore', plan.hash);
+    const decision = await gates.gate('restore', plan.hash, plan.actions);
     if (decision !== 'approved') {
       record.update('approve-restore', 'failed', decision);
       return finish(decision, `restore gate ${decision}: nothing was changed`);

@@ -30,6 +30,9 @@ import type { EndState, RunSettingsView, RunStatus } from '../common/runStatus';
 import { keyOf, principalOf } from '../common/runSubject';
 import { trailName } from '../common/usage';
 import { Gatekeeper } from './approvals/gatekeeper';
+import type { PlanAction } from '../common/planActions';
+import { deletionActions, followUpActions } from '../common/runbookActions';
+import { runTag } from '../common/runTag';
 import { call, routeChanges } from './revoke/call';
 import { confirmByValidate, confirmDataInaccessible, validateOnce } from './revoke/confirm';
 import { deletionChange, revokeAccess, scheduleKeyDeletion, snapshotAccess } from './revoke/cloud';
@@ -171,7 +174,7 @@ async function runbook(
   for (;;) {
     record.start('approve-revoke', `waiting for approval of plan ${plan.hash.slice(0, 12)}…`);
     record.update('approve-revoke', 'waiting');
-    const decision = await gates.gate('revoke', plan.hash);
+    const decision = await gates.gate('revoke', plan.hash, plan.actions);
     if (decision !== 'approved') {
       record.update('approve-revoke', 'failed', decision);
       throw new Ended(decision, `revoke gate ${decision}: nothing was changed`);
@@ -279,16 +282,31 @@ async function runbook(
   // --- Second gate, bound to the state after the revocation; a fresh check right before archiving -----
   let afterRevoke = await stillRevoked(request, baseline);
   const irreversible = plan.changes.filter((c) => /archive|support|replacement|deletion/.test(c));
+  // What the archive gate authorises: the archives, and the replacement this run makes (runs from before
+  // approved the plan's hash alone).
+  const bound = gates.bindsActions();
+  const followUp = (state: AnyRevocationBaseline) =>
+    bound
+      ? {
+          actions: followUpActions(
+            request,
+            runTag(workflowInfo().runId),
+            state.projects.map((p) => p.id),
+            state.externalKey?.externalId,
+          ),
+        }
+      : {};
   let archivePlan = await call('read', 'planFollowUp', 'plan the irreversible part', {
     revokePlanHash: plan.hash,
     state: afterRevoke,
     changes: irreversible,
+    ...followUp(afterRevoke),
   });
   record.status.followUpPlan = archivePlan;
   for (;;) {
     record.start('approve-archive', `waiting for approval of ${archivePlan.hash.slice(0, 12)}…`);
     record.update('approve-archive', 'waiting');
-    const decision = await gates.gate('archive', archivePlan.hash);
+    const decision = await gates.gate('archive', archivePlan.hash, archivePlan.actions);
     if (decision !== 'approved') {
       record.update('approve-archive', 'failed', decision);
       throw new Ended('revoked-verified', `archive gate ${decision}: revoked and verified, nothing archived`);
@@ -303,6 +321,7 @@ async function runbook(
         revokePlanHash: plan.hash,
         state: current,
         changes: irreversible,
+        ...followUp(current),
       },
     );
     if (replanned.hash === archivePlan.hash) break;
@@ -320,6 +339,8 @@ async function runbook(
       for (const projectId of request.projectIds)
         await call('change', 'archiveProject', `archive project ${projectId}`, {
           projectId,
+          // The archive validates this key itself right before it archives.
+          ...(bound ? { externalKeyId: request.externalKeyId } : {}),
           approval: gates.proof('archive'),
         });
       record.done('archive', `archived ${request.projectIds.join(', ')}`);
@@ -458,6 +479,7 @@ async function scheduleDeletion(
   // approver of a deletion must see the world it will happen in. Runs from before this used the first
   // plan's hash.
   let gateHash = planHash;
+  let actions: PlanAction[] | undefined;
   if (patched('deletion-gate-bound-to-its-own-plan')) {
     const now = await readBaseline(request, false);
     const deletionPlan = await call('read', 'planFollowUp', 'plan the deletion from the current state', {
@@ -467,13 +489,15 @@ async function scheduleDeletion(
         deletionChange(request, 'provider' in now ? now.key.destroyScheduledDurationSeconds : undefined),
         `the replacement in use: ${replacementKeyOf(record) ?? 'none'} / ${record.status.replacement?.externalKeyId ?? 'no external key'}`,
       ],
+      ...(gates.bindsActions() ? { actions: deletionActions(request) } : {}),
     });
     record.status.followUpPlan = deletionPlan;
     gateHash = deletionPlan.hash;
+    actions = deletionPlan.actions;
   }
   record.update('deletion', 'waiting');
   // Inside the irreversible zone: a cancel no longer stops the run, and the gate still decides.
-  const decision = await gates.gate('deletion', gateHash);
+  const decision = await gates.gate('deletion', gateHash, actions);
   if (decision !== 'approved') {
     record.update('deletion', 'skipped', `deletion gate ${decision}: the old key is kept`);
     return;

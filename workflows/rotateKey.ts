@@ -180,7 +180,7 @@ async function rotate(
   if (settings.approvals.gates.rotate) {
     record.start('approve-rotate', `waiting for approval of plan ${plan.hash.slice(0, 12)}…`);
     record.update('approve-rotate', 'waiting');
-    const decision = await gates.gate('rotate', plan.hash);
+    const decision = await gates.gate('rotate', plan.hash, plan.actions);
     if (decision !== 'approved') {
       record.update('approve-rotate', 'failed', decision);
       throw new Ended(decision, `rotate gate ${decision}: nothing was changed`);

@@ -46,6 +46,8 @@ export interface ReplacementKeyRequest {
   workflowId: string;
   step: string;
   description: string;
+  /** The key it replaces: part of the action the archive gate approved (activities/approvedActions.ts). */
+  replaces?: string;
 }
 
 /**
@@ -104,7 +106,7 @@ export function createReplacementKeyOnce(clients: AwsClients, ownership: Ownersh
   };
 }
 
-async function tagsOf(kms: KMSClient, keyId: string): Promise<Tag[] | undefined> {
+export async function tagsOf(kms: KMSClient, keyId: string): Promise<Tag[] | undefined> {
   const tags: Tag[] = [];
   let marker: string | undefined;
   try {

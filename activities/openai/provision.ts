@@ -60,10 +60,16 @@ export function registerExternalKeyOnce(api: AdminApi) {
 }
 
 export function createProjectOnce(api: AdminApi) {
-  return async function createProject(req: { name: string; externalKeyId: string }): Promise<ProjectView> {
+  return async function createProject(req: {
+    name: string;
+    externalKeyId: string;
+    /** The archived project this one replaces: part of the action the archive gate approved. */
+    replaces?: string;
+  }): Promise<ProjectView> {
+    const { name, externalKeyId } = req;
     return await openAiStep(
-      `create project ${JSON.stringify(req.name)}`,
-      async () => toProjectView(expectOk(await api.createProject(req))),
+      `create project ${JSON.stringify(name)}`,
+      async () => toProjectView(expectOk(await api.createProject({ name, externalKeyId }))),
       { once: true },
     );
   };

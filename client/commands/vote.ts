@@ -45,7 +45,10 @@ function registerVote(program: Command, decision: Vote['decision']): void {
           : 'reject the open gate of a run: one rejection ends the gate (before the revoke: nothing is changed)',
       )
       .option('--as <who>', 'your name as the approval policy lists it (e.g. alice@example.com)')
-      .option('--plan <hash>', 'the plan hash you reviewed, or a prefix of at least 12 hex characters')
+      .option(
+        '--plan <hash>',
+        'the hash of the open gate you reviewed (`ekm status` shows it; it covers the plan and the actions the gate authorises), or a prefix of at least 12 hex characters',
+      )
       .option('--run-id <id>', 'a specific run of the workflow id (default: the latest run)')
       .option('--comment <text>', 'a comment kept with the vote in the record')
       .option(

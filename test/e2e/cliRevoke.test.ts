@@ -190,6 +190,9 @@ describe('ekm CLI: the revocation runbook', function () {
         const shown = ok(await cli(['status', workflowId]), 'status').stdout;
         assert.match(shown, new RegExp(`open gate  ${gate.gateId} \\(revoke\\) for plan ${gate.planHash}`));
         assert.match(shown, /approvers alice@example\.com, bob@example\.com: 0\/1 approval/);
+        // What the gate authorises, action by action (issue 16): the hash above commits to them.
+        assert.match(shown, new RegExp(`it covers plan ${gate.plans![0]!}`));
+        assert.match(shown, /it authorises exactly these actions[^\n]*\n +- revoke access \(/);
         assert.match(shown, /waiting +Approval to revoke/);
         const short = gate.planHash.slice(0, 12);
 

@@ -228,7 +228,8 @@ describe('ekm CLI: a Google Cloud revocation', function () {
         // Approvers vote on the plan `ekm revoke plan` printed: the same changes and the same hash (a signed
         // start's signature is not part of the plan).
         assert.deepEqual((await status()).plan?.changes, planned.plan.changes);
-        assert.equal(gate.planHash, planned.plan.hash);
+        // The gate lists that plan; what the vote signs is the gate's hash over it and its actions.
+        assert.deepEqual(gate.plans, [planned.plan.hash]);
         const shown = ok(await cli(['status', workflowId]), 'status').stdout;
         assert.ok(shown.includes(`request    remove-binding on ${w.keyName}`), shown);
         const own = await cli([

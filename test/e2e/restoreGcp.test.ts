@@ -160,7 +160,12 @@ describe('restoreAccess for Google Cloud revocations (Cloud KMS fake, OpenAI twi
       const plan = (await refusedRestore.query(statusQuery)).plan!;
       assert.ok(plan.changes[0]!.includes(`remove-binding removed on ${w.keyName} / ${w.principal}`));
       assert.match(plan.changes[1]!, /^IAM SetIamPolicy: put back principal:\/\/\S+ in \S+ on projects\//);
-      assert.equal(gate.planHash, plan.hash);
+      // The gate approves this plan and exactly one action: putting back the snapshot, named by its hash.
+      assert.deepEqual(gate.plans, [plan.hash]);
+      assert.deepEqual(
+        gate.actions?.map((a) => a.do),
+        ['restore-access'],
+      );
       await vote(refusedRestore, 'restore', approvers[1]!, 'reject');
       const rejected = (await refusedRestore.result()) as RunStatus<RunSubject>;
       assert.equal(rejected.endState, 'rejected', rejected.endReason);
@@ -243,7 +248,7 @@ describe('restoreAccess for Google Cloud revocations (Cloud KMS fake, OpenAI twi
         const plan = (await restore.query(statusQuery)).plan!;
         assert.match(plan.changes[1]!, /^Cloud KMS UpdateCryptoKeyVersion: enable 1$/);
         assert.match(plan.changes[2]!, new RegExp(`automatic rotation every ${period} s again`));
-        assert.equal(gate.planHash, plan.hash);
+        assert.deepEqual(gate.plans, [plan.hash]);
         await vote(restore, 'restore', approvers[1]!);
         const restored = (await restore.result()) as RunStatus<RunSubject>;
         assert.equal(restored.endState, 'restored', restored.endReason);

@@ -13,9 +13,11 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createAwsClients } from '../../activities/aws/clients';
 import { revokeAwsAccessActivity } from '../../activities/aws/revokeAccess';
 import { snapshotAwsAccessActivity } from '../../activities/aws/snapshotAccess';
+import { actionOf } from '../../activities/approvedActions';
 import { requireApproval } from '../../activities/requireApproval';
 import type { GateView, Vote } from '../../common/approvals';
 import { EkmError } from '../../common/errors';
+import { gateHashOf } from '../../common/planActions';
 import { keyWorkflowId, type RevokeKeyInput } from '../../common/revoke';
 import type { RunStatus } from '../../common/runStatus';
 import { startStatement } from '../../common/startStatement';
@@ -205,6 +207,7 @@ describe('signed approvals (aws)', function () {
     const revoke = requireApproval(
       'revoke',
       config,
+      actionOf.revokeAwsAccess,
       revokeAwsAccessActivity(aws, { vendorPrincipals: config.aws.openAiPrincipals }),
     );
     const snapshot = await snapshotAwsAccessActivity(aws)({ keyArn, roleArn });
@@ -213,10 +216,17 @@ describe('signed approvals (aws)', function () {
     const keyPolicy = async () =>
       (await w.kms.send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' }))).Policy;
     const before = await keyPolicy();
+    // The gate a run opens for the plan: its hash commits to the plan, the revoke it approves, the kind.
+    const binding = {
+      plans: ['d'.repeat(64)],
+      actions: [{ do: 'revoke-access', cloud: 'aws', method: 'key-policy-deny', keyArn, roleArn } as const],
+    };
+    const gateHash = gateHashOf(binding, 'revoke', false);
     const gateWith = (signature: Vote['signature']): GateView => ({
       gateId: 'revoke-1',
       kind: 'revoke',
-      planHash: 'd'.repeat(64),
+      planHash: gateHash,
+      ...binding,
       policy,
       breakGlass: false,
       openedAt: new Date().toISOString(),
@@ -225,7 +235,7 @@ describe('signed approvals (aws)', function () {
       votes: [
         {
           gateId: 'revoke-1',
-          planHash: 'd'.repeat(64),
+          planHash: gateHash,
           decision: 'approve',
           approver: alice,
           at: new Date().toISOString(),
@@ -235,11 +245,7 @@ describe('signed approvals (aws)', function () {
       ],
     });
     const statementFor = (r: typeof run) => (e: string) =>
-      voteStatement(
-        r,
-        { gateId: 'revoke-1', planHash: 'd'.repeat(64), decision: 'approve', approver: alice },
-        e,
-      );
+      voteStatement(r, { gateId: 'revoke-1', planHash: gateHash, decision: 'approve', approver: alice }, e);
     const input = { method: 'key-policy-deny' as const, keyArn, roleArn, snapshot };
     for (const [what, signature] of [
       ['signed with bob’s key', signatureBy(bob, statementFor(run))],

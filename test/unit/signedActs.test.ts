@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import type { GateView } from '../../common/approvals';
 import { refuseProof, type ApprovalAuthority } from '../../common/approvalProof';
+import { gateHashOf, type PlanAction } from '../../common/planActions';
 import {
   refuseSignature,
   statementVerifies,
@@ -14,7 +15,16 @@ import { parseWorkerConfig, WorkerConfigError } from '../../worker/config';
 import { approverKey, signAs, signatureBy, signersFor } from '../fixtures/approverKeys';
 
 const run = { workflowId: 'ekm-key:arn:aws:kms:us-east-1:111122223333:key/k', runId: 'run-1' };
-const planHash = 'a'.repeat(64);
+/** A revoke gate's binding: the plan it approves, the one action; votes sign its hash. */
+const revoke: PlanAction = {
+  do: 'revoke-access',
+  cloud: 'aws',
+  method: 'key-policy-deny',
+  keyArn: 'arn:aws:kms:us-east-1:111122223333:key/k',
+  roleArn: 'arn:aws:iam::111122223333:role/openai',
+};
+const binding = { plans: ['a'.repeat(64)], actions: [revoke] };
+const planHash = gateHashOf(binding, 'revoke', false);
 const alice = 'alice@example.com';
 const bob = 'bob@example.com';
 const unsignedVote = { gateId: 'revoke-1', planHash, decision: 'approve', approver: alice };
@@ -113,6 +123,7 @@ describe('approvals re-checked by the change that acts on them', function () {
       gateId: 'revoke-1',
       kind: 'revoke',
       planHash,
+      ...binding,
       policy: { approvers: [alice, bob], quorum: 1, deadlineSeconds: 3600 },
       breakGlass: false,
       openedAt: new Date(nowMs).toISOString(),
@@ -133,7 +144,30 @@ describe('approvals re-checked by the change that acts on them', function () {
   const proof = (g: GateView) => ({ gate: g, requester: 'rita@example.com' });
 
   it('acts on a quorum of verified approvals of this run', function () {
-    assert.equal(refuseProof('revoke', proof(gate([recorded(signedBy(alice))])), authority, run), undefined);
+    assert.equal(
+      refuseProof('revoke', proof(gate([recorded(signedBy(alice))])), authority, run, revoke),
+      undefined,
+    );
+  });
+
+  it('refuses a vote signed valid for more than 24 h, and one whose key was revoked before the change', function () {
+    const week = recorded(signedBy(alice, run, unsignedVote, 7 * 86_400_000));
+    assert.match(
+      refuseProof('revoke', proof(gate([week])), authority, run, revoke) ?? '',
+      /alice@example\.com: signed valid for more than 24 h/,
+    );
+    const revokedFrom = new Date(nowMs + 60_000).toISOString();
+    const withRevocation: ApprovalAuthority = {
+      ...authority,
+      revokedKeys: [{ key: approverKey(alice).publicKey, from: revokedFrom, reason: 'laptop lost' }],
+    };
+    const g = gate([recorded(signedBy(alice))]);
+    // Before the revocation the vote counts; a change made after it finds the key revoked.
+    assert.equal(refuseProof('revoke', proof(g), withRevocation, run, revoke, nowMs), undefined);
+    assert.match(
+      refuseProof('revoke', proof(g), withRevocation, run, revoke, nowMs + 120_000) ?? '',
+      /revoked from .*laptop lost/,
+    );
   });
 
   it('refuses approvals signed with another key, for another run, or unsigned', function () {
@@ -143,14 +177,64 @@ describe('approvals re-checked by the change that acts on them', function () {
       recorded(undefined),
     ])
       assert.match(
-        refuseProof('revoke', proof(gate([vote])), authority, run) ?? '',
+        refuseProof('revoke', proof(gate([vote])), authority, run, revoke) ?? '',
         /0 verified approval\(s\) of the 1 .*not counted: alice@example.com: (signature does not verify|unsigned)/,
       );
   });
 
-  it('refuses a gate whose plan hash was changed after the votes (the statements no longer match)', function () {
-    const g = gate([recorded(signedBy(alice))], { planHash: 'c'.repeat(64) });
-    assert.match(refuseProof('revoke', proof(g), authority, run) ?? '', /signature does not verify/);
+  it('refuses a gate whose hash, actions, plans or break-glass were changed after the votes', function () {
+    const altered = /is not the hash of the actions, plans, kind and break-glass the approvals carry/;
+    const signed = [recorded(signedBy(alice))];
+    for (const overrides of [
+      { planHash: 'c'.repeat(64) },
+      { actions: [{ ...revoke, method: 'disable-key' }] },
+      { plans: ['b'.repeat(64)] },
+      { breakGlass: true },
+    ] as Partial<GateView>[])
+      assert.match(
+        refuseProof('revoke', proof(gate(signed, overrides)), authority, run, revoke) ?? '',
+        altered,
+      );
+    // Re-hashed after the edit, the votes no longer verify: they signed the old hash.
+    const rehashed = { plans: binding.plans, actions: [{ ...revoke, method: 'disable-key' }] };
+    const g = gate(signed, { ...rehashed, planHash: gateHashOf(rehashed, 'revoke', false) });
+    assert.match(
+      refuseProof('revoke', proof(g), authority, run, { ...revoke, method: 'disable-key' }) ?? '',
+      /signature does not verify/,
+    );
+  });
+
+  it('refuses a change its approved gate does not list, naming the change', function () {
+    assert.match(
+      refuseProof('revoke', proof(gate([recorded(signedBy(alice))])), authority, run, {
+        ...revoke,
+        keyArn: 'arn:aws:kms:us-east-1:111122223333:key/other',
+      }) ?? '',
+      /does not include this change: revoke access \(key-policy-deny\) to arn:aws:kms:us-east-1:111122223333:key\/other/,
+    );
+  });
+
+  it('refuses a gate that lists no actions (opened before approvals were bound to actions)', function () {
+    const g = gate([recorded(signedBy(alice))], { actions: undefined, plans: undefined });
+    assert.match(refuseProof('revoke', proof(g), authority, run, revoke) ?? '', /names no actions/);
+  });
+
+  it('break-glass covers only the gates the worker lists', function () {
+    const breakGlassHash = gateHashOf(binding, 'revoke', true);
+    const vote = { ...unsignedVote, planHash: breakGlassHash };
+    const g = gate([{ ...recorded(signedBy(alice, run, vote)), planHash: breakGlassHash }], {
+      breakGlass: true,
+      planHash: breakGlassHash,
+    });
+    const withBreakGlass = (gates: string[]) => ({
+      ...authority,
+      breakGlass: { approvers: [alice], quorum: 1, gates },
+    });
+    assert.equal(refuseProof('revoke', proof(g), withBreakGlass(['revoke']), run, revoke), undefined);
+    assert.match(
+      refuseProof('revoke', proof(g), withBreakGlass(['archive']), run, revoke) ?? '',
+      /a break-glass approval does not cover the revoke gate on this worker \(approvals.breakGlass.gates: archive\)/,
+    );
   });
 
   it('counts the worker’s own quorum and approvers, not the ones the gate claims', function () {
@@ -158,7 +242,10 @@ describe('approvals re-checked by the change that acts on them', function () {
     const g = gate([recorded(signedBy(alice))], {
       policy: { approvers: [alice], quorum: 1, deadlineSeconds: 3600 },
     });
-    assert.match(refuseProof('revoke', proof(g), strict, run) ?? '', /1 verified approval\(s\) of the 2/);
+    assert.match(
+      refuseProof('revoke', proof(g), strict, run, revoke) ?? '',
+      /1 verified approval\(s\) of the 2/,
+    );
     const requesterVote = recorded(
       signatureBy('rita@example.com', (e) =>
         voteStatement(run, { ...unsignedVote, approver: 'rita@example.com' }, e),
@@ -166,17 +253,20 @@ describe('approvals re-checked by the change that acts on them', function () {
       'rita@example.com',
     );
     assert.match(
-      refuseProof('revoke', proof(gate([requesterVote])), authority, run) ?? '',
+      refuseProof('revoke', proof(gate([requesterVote])), authority, run, revoke) ?? '',
       /rita@example.com: the requester/,
     );
   });
 
   it('refuses no approvals, a rejection, and another gate’s approvals', function () {
-    assert.match(refuseProof('revoke', undefined, authority, run) ?? '', /handed no approvals/);
+    assert.match(refuseProof('revoke', undefined, authority, run, revoke) ?? '', /handed no approvals/);
     const rejected = { ...recorded(signedBy(alice)), decision: 'reject' as const };
-    assert.match(refuseProof('revoke', proof(gate([rejected])), authority, run) ?? '', /has a rejection/);
     assert.match(
-      refuseProof('archive', proof(gate([recorded(signedBy(alice))])), authority, run) ?? '',
+      refuseProof('revoke', proof(gate([rejected])), authority, run, revoke) ?? '',
+      /has a rejection/,
+    );
+    assert.match(
+      refuseProof('archive', proof(gate([recorded(signedBy(alice))])), authority, run, revoke) ?? '',
       /for a revoke gate, not the archive gate/,
     );
   });
@@ -188,6 +278,7 @@ describe('approvals re-checked by the change that acts on them', function () {
         proof(gate([recorded(undefined)])),
         { ...authority, unsignedAccepted: true },
         run,
+        revoke,
       ),
       undefined,
     );

@@ -4,3 +4,4 @@ export * from './harness';
 export * from './forgeEvidence';
 export * from './cancelDeletionOutsideWatch';
 export * from './lockRoleFromElsewhere';
+export * from './approvalReplay';

@@ -23,6 +23,7 @@ import {
   type Vote,
 } from '../../common/approvals';
 import type { ApprovalProof } from '../../common/approvalProof';
+import { gateHashOf, type PlanAction } from '../../common/planActions';
 import { describeIssues } from '../../common/keys';
 import type { RunSettingsView } from '../../common/runStatus';
 import { attestUpdate, resolveUpdate, voteSignal, voteUpdate } from '../revoke/messages';
@@ -246,7 +247,17 @@ export class Gatekeeper {
 
   private policyFor(kind: GateKind): { policy: GatePolicyView; breakGlass: boolean } {
     const approvals = this.settings!.approvals;
-    if (this.incident && approvals.breakGlass) return { policy: approvals.breakGlass, breakGlass: true };
+    const breakGlass = approvals.breakGlass;
+    if (this.incident && breakGlass) {
+      // Break-glass decides only the gates the worker's policy lists (default: revoke); an incident's
+      // archive or deletion waits for its normal approvers. Runs from before used it for every gate.
+      if (!patched('break-glass-covers-its-gates')) return { policy: breakGlass, breakGlass: true };
+      if ((breakGlass.gates ?? ['revoke']).includes(kind)) {
+        const { gates: _gates, ...policy } = breakGlass;
+        void _gates;
+        return { policy, breakGlass: true };
+      }
+    }
     return { policy: approvals.gates[kind]!, breakGlass: false };
   }
 
@@ -263,11 +274,31 @@ export class Gatekeeper {
     };
   }
 
-  /** Opens a gate for this plan and waits for its decision; the deadline fails it closed. */
-  async gate(kind: GateKind, planHash: string): Promise<GateDecision> {
+  /**
+   * True when this run's gates are bound to their plan's actions (runs from before were bound to the plan
+   * hash alone). The same answer for the whole run, so callers also use it to hand activities what their
+   * actions are rebuilt from.
+   */
+  bindsActions(): boolean {
+    return patched('gate-binds-actions');
+  }
+
+  /**
+   * Opens a gate for this plan and waits for its decision; the deadline fails it closed. What the votes
+   * sign commits to the plan's hash, the actions it authorises (each gated change must find its own among
+   * them), the gate's kind and whether it is break-glass (common/planActions.ts).
+   */
+  async gate(kind: GateKind, planHash: string, actions: PlanAction[] = []): Promise<GateDecision> {
     const { deadlineMs, ...opened } = this.open(kind);
     const { policy } = opened;
-    const gate: GateView = { gateId: `${kind}-${++this.counter}`, kind, planHash, ...opened, votes: [] };
+    const bound = this.bindsActions()
+      ? {
+          planHash: gateHashOf({ plans: [planHash], actions }, kind, opened.breakGlass),
+          plans: [planHash],
+          actions,
+        }
+      : { planHash };
+    const gate: GateView = { gateId: `${kind}-${++this.counter}`, kind, ...bound, ...opened, votes: [] };
     const status = this.record.status;
     status.gates.push(gate);
     status.openGate = gate;

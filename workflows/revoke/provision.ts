@@ -10,8 +10,6 @@
 // - anything else stops the run for a person, who adopts, creates again under a new name, or abandons.
 // Creates that cannot be retried blindly (a project can never be deleted) are sent once and reconciled by
 // listing.
-import { bytesToHex } from '@noble/curves/abstract/utils';
-import { sha256 } from '@noble/hashes/sha2';
 import { isCancellation, sleep, workflowInfo } from '@temporalio/workflow';
 import type { ExpectedRegistration, RegisterAwsKeyRequest, RegisterGcpKeyRequest } from '../../activities';
 import type { ApprovalProof } from '../../common/approvalProof';
@@ -28,6 +26,7 @@ import type {
   RevokeKeyRequest,
 } from '../../common/revoke';
 import { rootMessage } from '../../common/rootMessage';
+import { runTag } from '../../common/runTag';
 import type { RunStatus } from '../../common/runStatus';
 import type { Gatekeeper } from '../approvals/gatekeeper';
 import { call } from './call';
@@ -49,13 +48,8 @@ export class ReplacementStopped extends Error {
   }
 }
 
-/**
- * What every name this run gives carries: 16 hex digits of sha256 of the whole run id (64 bits: two runs
- * sharing one is a one-in-10^19 event), where the first digits of a UUIDv7 are shared by a minute's runs.
- */
-export function runTag(runId: string): string {
-  return bytesToHex(sha256(new TextEncoder().encode(runId))).slice(0, 16);
-}
+/** What every name this run gives carries (common/runTag.ts). */
+export { runTag };
 
 /** The n-th attempt's name: the first keeps the base, a create-again adds `-2`, `-3`, … */
 const attemptName = (base: string, n: number) => (n === 1 ? base : `${base}-${n}`);
@@ -202,6 +196,8 @@ async function provisionAwsReplacement(
         call('once', 'createReplacementKeyOnce', 'create the replacement KMS key (one attempt)', {
           ...keyStep(n),
           description: `ekm: replacement for ${request.keyArn} (${request.changeTicket})`,
+          // The archive gate approved a replacement of this key by this run.
+          ...(gates.bindsActions() ? { replaces: request.keyArn } : {}),
           approval,
         }),
     },
@@ -376,6 +372,7 @@ async function withOpenAiSide(
           call('once', 'createProjectOnce', `create project ${name(n)} (one attempt)`, {
             name: name(n),
             externalKeyId: externalKey.id,
+            ...(gates.bindsActions() ? { replaces: old.id } : {}),
             approval,
           }),
       },
