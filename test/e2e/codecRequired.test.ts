@@ -39,7 +39,12 @@ function requiredCodec() {
   const key = randomBytes(32).toString('base64');
   rememberSecret(key);
   const variable = `EKM_TEST_REQUIRED_CODEC_KEYS_${randomBytes(3).toString('hex').toUpperCase()}`;
-  const config = parseWorkerConfig({ codec: { keysEnv: variable, required: true } });
+  // Only the codec section matters here; a read worker's configuration needs no gates.
+  const config = parseWorkerConfig({
+    role: 'read',
+    mutatingTaskQueue: 'ekm-changes',
+    codec: { keysEnv: variable, required: true },
+  });
   return workerPayloadCodec(config, { [variable]: `req-1:${key}` })!;
 }
 

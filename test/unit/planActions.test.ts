@@ -76,16 +76,23 @@ describe('break-glass reach (approvals.breakGlass.gates)', function () {
     archive: { approvers: ['alice@example.com'] },
     deletion: { approvers: ['alice@example.com'] },
     restore: { approvers: ['alice@example.com'] },
+    rotate: { approvers: ['alice@example.com'] },
+  };
+  // Judged as a sandbox worker's: on loopback only.
+  const sandbox = {
+    sandbox: true,
+    aws: { endpoint: 'http://127.0.0.1:5000' },
+    openai: { baseUrl: 'http://127.0.0.1:5065/v1' },
   };
 
   it('covers the revoke gate only unless the configuration lists more', function () {
     const config = parseWorkerConfig({
-      sandbox: true,
+      ...sandbox,
       approvals: { gates, breakGlass: { approvers: ['oncall@example.com'] } },
     });
     assert.deepEqual(config.approvals.breakGlass?.gates, ['revoke']);
     const wider = parseWorkerConfig({
-      sandbox: true,
+      ...sandbox,
       approvals: { gates, breakGlass: { approvers: ['oncall@example.com'], gates: ['revoke', 'restore'] } },
     });
     assert.deepEqual(wider.approvals.breakGlass?.gates, ['revoke', 'restore']);
@@ -95,7 +102,7 @@ describe('break-glass reach (approvals.breakGlass.gates)', function () {
     assert.throws(
       () =>
         parseWorkerConfig({
-          sandbox: true,
+          ...sandbox,
           approvals: { gates, breakGlass: { approvers: ['oncall@example.com'], gates: ['archiv'] } },
         }),
       /approvals\.breakGlass\.gates\.0: must be a gate kind: revoke, archive, deletion, restore, rotate/,
@@ -103,7 +110,7 @@ describe('break-glass reach (approvals.breakGlass.gates)', function () {
     assert.throws(
       () =>
         parseWorkerConfig({
-          sandbox: true,
+          ...sandbox,
           approvals: { gates, breakGlass: { approvers: ['oncall@example.com'], gates: [] } },
         }),
       /approvals\.breakGlass\.gates: must list at least one gate/,
