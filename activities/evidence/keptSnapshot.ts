@@ -3,9 +3,8 @@
 // key and the named run's, its evidence.json says what the chain says, and the snapshot file's hash is the
 // one the chain records. A snapshot edited on disk, a chain re-signed by another key or copied from
 // another run, is refused — the restore changes nothing.
-import * as crypto from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { canonicalJson } from '../../common/canonicalJson';
+import { snapshotId } from '../../common/planActions';
 import { EkmError } from '../../common/errors';
 import { chainFile, type EvidenceChain } from '../../common/evidenceChain';
 import type { KeptSnapshot, RunStatus } from '../../common/runStatus';
@@ -17,8 +16,8 @@ export const snapshotFile = 'access-snapshot.json';
 
 /** `sha256:` + hex sha256 of the snapshot's canonical JSON (as JSON carries it: undefined fields dropped). */
 export function snapshotSha256(snapshot: unknown): string {
-  const asWritten = JSON.parse(JSON.stringify(snapshot)) as unknown;
-  return `sha256:${crypto.createHash('sha256').update(canonicalJson(asWritten), 'utf8').digest('hex')}`;
+  // The same hash the restore gate's action names the snapshot by (common/planActions.ts), as written.
+  return `sha256:${snapshotId(JSON.parse(JSON.stringify(snapshot)) as unknown)}`;
 }
 
 function refuse(run: { workflowId: string; runId: string }, why: string): never {
