@@ -77,7 +77,8 @@ export const actionOf = {
   grantOpenAiAccessOn:
     (kms: KMSClient) =>
     async (i: { keyArn: string; roleName: string; externalId: string }, run: RunRef): Promise<PlanAction> => {
-      const tags = (await tagsOf(kms, i.keyArn).catch(() => undefined)) ?? [];
+      // A refused or failed read is not "no tags": it surfaces (retried, or named as the worker's policy).
+      const tags = (await tagsOf(kms, i.keyArn)) ?? [];
       const taggedFor = tags.find((t) => t.TagKey === workflowIdTag)?.TagValue;
       if (taggedFor !== ownerOf(run))
         throw refusedChange(

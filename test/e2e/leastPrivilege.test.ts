@@ -53,6 +53,12 @@ import { projectRoot } from '../../sandbox/paths';
 import { kmsPolicyFor, trustPolicyFor } from '../../sandbox/openai/demo';
 import { parseWorkerConfig } from '../../worker/config';
 import { inRunOf, sampleRevocationStatus } from '../fixtures/evidence';
+import { approvedProof } from '../fixtures/approvedProof';
+import { signersFor } from '../fixtures/approverKeys';
+import { actionOf } from '../../activities/approvedActions';
+import type { PlanAction } from '../../common/planActions';
+import { runTag } from '../../common/runTag';
+import type { RunRef } from '../../common/signedStatement';
 import {
   allowedActions,
   asMotoJudgesIt,
@@ -143,9 +149,9 @@ describe('least privilege: the read and mutating workers under IAM enforcement (
   async function worker(name: string, file: string): Promise<Worker> {
     const policy = asMotoJudgesIt(filledPolicy(file, placeholderValues()), widenForMoto[file]!).policy;
     const user = await moto.createUser(name, policy);
-    // The activities are called here directly, outside any run and so outside any gate: a configuration
-    // without approval policies, which only a read worker's may be (createActivities builds every activity
-    // whatever the role; the IAM policy under test decides what each can do).
+    // The activities are called here directly, outside any workflow (createActivities builds every activity
+    // whatever the role; the IAM policy under test decides what each can do): each change inside an
+    // activity context of `changeRun`, with a signed approval of exactly its own action.
     const config = parseWorkerConfig({
       sandbox: true,
       role: 'read',
@@ -154,6 +160,11 @@ describe('least privilege: the read and mutating workers under IAM enforcement (
       openai: { baseUrl: 'http://127.0.0.1:9/v1' },
       // The watchdog's cancel is tested here too: it is enabled, and called as the key's watch.
       watchdog: { cancelDeletionOnUse: true },
+      // The changes are handed a signed approval of exactly their action (approvedCall), as in a run.
+      approvals: {
+        gates: Object.fromEntries(changeGates.map((kind) => [kind, { approvers: [approver] }])),
+        signers: signersFor([approver]),
+      },
     });
     const aws = await asUser(
       user,
@@ -184,13 +195,40 @@ describe('least privilege: the read and mutating workers under IAM enforcement (
   }
 
   /** The same activities; a failure's message begins with what moto refused during the call, if anything. */
+  /** The gate each change of the AWS worker sits behind. */
+  const gateOf: Record<string, string> = {
+    revokeAwsAccess: 'revoke',
+    restoreAwsAccess: 'restore',
+    createReplacementKeyOnce: 'archive',
+    grantOpenAiAccess: 'archive',
+    scheduleAwsKeyDeletion: 'deletion',
+    rotateAwsKey: 'rotate',
+  };
+  const changeGates = [...new Set(Object.values(gateOf))];
+  const approver = 'alice@example.com';
+  /** The run the changes belong to (a test sets it where names must carry the run's tag). */
+  let changeRun = { workflowId: 'ekm-key:least-privilege', runId: 'run' };
+
+  /** A change called as its run calls it: in the run's activity context, with its approved action. */
+  async function approvedCall(
+    name: string,
+    change: (input: unknown) => Promise<unknown>,
+    input: object,
+  ): Promise<unknown> {
+    const run = changeRun;
+    const of = actionOf[name as keyof typeof actionOf] as (i: unknown, r: RunRef) => PlanAction;
+    const approval = approvedProof(gateOf[name]!, of(input, run), run, approver);
+    return inRunOf(run, () => change({ ...input, approval }));
+  }
+
   function namingRefusals(activities: EkmActivities): EkmActivities {
     const wrapped = Object.entries(activities).map(([name, activity]) => [
       name,
       async (...args: unknown[]) => {
         const from = moto.calls.length;
         try {
-          return await (activity as (...a: unknown[]) => Promise<unknown>)(...args);
+          const act = activity as (...a: unknown[]) => Promise<unknown>;
+          return name in gateOf ? await approvedCall(name, act, args[0] as object) : await act(...args);
         } catch (err) {
           const refused = moto.calls.slice(from).filter(wasRefused);
           if (refused.length && err instanceof Error)
@@ -744,8 +782,9 @@ describe('least privilege: the read and mutating workers under IAM enforcement (
 
     it('the replacement key and the role OpenAI assumes; the read worker is refused each and makes nothing', async function () {
       const world = await seed('role');
-      const workflowId = `ekm-key:least-privilege-${unique()}/run`;
-      const step = { workflowId, step: 'replacement-key' };
+      changeRun = { workflowId: `ekm-key:least-privilege-${unique()}`, runId: 'run' };
+      // The names a run gives carry it: the key's tags its workflow and run, the role its run's tag.
+      const step = { workflowId: `${changeRun.workflowId}/${changeRun.runId}`, step: 'replacement-key' };
       let state = await stateOf(world);
 
       await assertRefused(read.user, 'kms:CreateKey', () =>
@@ -762,7 +801,7 @@ describe('least privilege: the read and mutating workers under IAM enforcement (
         'the read worker finds it by its tags',
       );
 
-      const roleName = `ekm-openai-${unique()}`;
+      const roleName = `ekm-openai-${runTag(changeRun.runId)}`;
       const grant = {
         keyArn: made.keyArn,
         roleName,
@@ -779,7 +818,8 @@ describe('least privilege: the read and mutating workers under IAM enforcement (
       assert.deepEqual(await mutating.activities.grantOpenAiAccess(grant), { roleArn });
       assert.deepEqual(
         moto.calls.slice(from).map((c) => c.action),
-        ['iam:GetRole', 'iam:GetRolePolicy'],
+        // The key's tags first: OpenAI is given access only to the key tagged as this run's replacement.
+        ['kms:ListResourceTags', 'iam:GetRole', 'iam:GetRolePolicy'],
         'a second grant only reads',
       );
       const { PolicyDocument } = await admin.iam.send(
