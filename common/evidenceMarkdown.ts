@@ -2,6 +2,7 @@
 // what OpenAI answered, and how the run ended. Pure, so the worker's evidence writer and the `ekm evidence`
 // command (which renders a running run from its status query) print the same record.
 import type { AccessProof, KeyRotationState } from './rotate';
+import { describeAction } from './planActions';
 import type { RunStatus, UsageRead } from './runStatus';
 import { runHeadline, keyOf, type RunSubject } from './runSubject';
 
@@ -127,6 +128,8 @@ export function evidenceMarkdown(run: RunStatus<RunSubject>): string {
     lines.push(
       `- Gate \`${gate.gateId}\` (${gate.kind}${gate.breakGlass ? ', break-glass' : ''}) for plan \`${gate.planHash.slice(0, 16)}…\`: **${gate.decision ?? 'open'}**${gate.decidedAt ? ` at ${gate.decidedAt}` : ''}`,
     );
+    // What the gate's hash covers: the actions its approvals authorise, each change checked against them.
+    for (const a of gate.actions ?? []) lines.push(`  - authorises: ${describeAction(a)}`);
     for (const v of gate.votes)
       lines.push(
         `  - ${v.decision} by ${v.approver} at ${v.at} (${v.via}, ${v.authenticated ? 'signature verified' : v.authenticated === false ? 'unsigned: a sandbox took the name on trust' : 'unauthenticated name'})${v.comment ? `: ${v.comment}` : ''}`,

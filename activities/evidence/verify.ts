@@ -5,6 +5,7 @@
 // the approvers' keys — refusing unsigned acts in a production chain and keys revoked when the act was
 // recorded. No I/O: the CLI and tests hand it parsed files. A failure names the first record that fails.
 import * as crypto from 'node:crypto';
+import { gateHashOf } from '../../common/planActions';
 import {
   chainEntries,
   chainFormat,
@@ -342,11 +343,22 @@ function signedActs(chain: EvidenceChain, header: HeaderBody): SignedAct[] {
   return chain.records.flatMap((record): SignedAct[] => {
     if (record.kind === 'gate') {
       const gate = record.body as GateView;
+      // Votes sign the gate's hash over the actions, plans, kind and break-glass it records (gates opened
+      // since approvals were bound to actions): recomputed here, so a record whose actions were edited
+      // after the vote fails, as the change that acted on them would have.
+      const bound = Array.isArray(gate.actions) && Array.isArray(gate.plans);
+      const planHash = bound
+        ? gateHashOf({ plans: gate.plans!, actions: gate.actions! }, gate.kind, gate.breakGlass)
+        : gate.planHash;
+      const altered =
+        planHash !== gate.planHash
+          ? ' (its recorded actions, plans, kind or break-glass are not what its hash covers)'
+          : '';
       return (gate.votes ?? []).map((vote) => ({
         record,
         ...vote,
-        statement: voteStatement(run, { ...vote, gateId: gate.gateId, planHash: gate.planHash }),
-        what: `the ${vote.decision} by ${vote.approver} on gate ${gate.gateId}`,
+        statement: voteStatement(run, { ...vote, gateId: gate.gateId, planHash }),
+        what: `the ${vote.decision} by ${vote.approver} on gate ${gate.gateId}${altered}`,
       }));
     }
     if (record.kind === 'stop') {

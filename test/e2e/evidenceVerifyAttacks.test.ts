@@ -13,6 +13,7 @@ import { evidenceActivities } from '../../activities/evidence/recordEvidence';
 import { generateSigningKey, loadSigner, signerFromPem } from '../../activities/evidence/signer';
 import { directoryEvidenceStore, folderFor } from '../../activities/evidence/store';
 import { taskAnswers } from '../../common/approvals';
+import { gateHashOf, type PlanAction } from '../../common/planActions';
 import type { RunStatus } from '../../common/runStatus';
 import type { RunSubject } from '../../common/runSubject';
 import { approverKey, signatureBy, signersFor } from '../fixtures/approverKeys';
@@ -293,6 +294,48 @@ describe('ekm evidence verify: attacks (issue 16)', function () {
     assert.match(
       r.stderr,
       /NOT VERIFIED: record \d+ \(gate\): the approve by alice@example.com on gate revoke-1 does not verify with alice@example.com's key in the configuration/,
+    );
+  });
+
+  it('a gate whose recorded actions are not the ones its approvals signed fails, naming the gate', async function () {
+    const approved: PlanAction = {
+      do: 'revoke-access',
+      cloud: 'aws',
+      method: 'key-policy-deny',
+      keyArn: 'arn:aws:kms:us-east-1:123456789012:key/planned',
+      roleArn: 'arn:aws:iam::123456789012:role/ekm-openai-access',
+    };
+    // Votes signed over the gate's hash of its plans and actions, as a run since issue 16 records them.
+    const bindGate = (r: RunStatus<RunSubject>) => {
+      const gate = r.gates[0]!;
+      gate.plans = [r.plan!.hash];
+      gate.actions = [approved];
+      gate.planHash = gateHashOf({ plans: gate.plans, actions: gate.actions }, gate.kind, gate.breakGlass);
+      const ref = { workflowId: r.workflowId, runId: r.runId };
+      for (const v of gate.votes) {
+        v.planHash = gate.planHash;
+        v.signature = signatureBy(
+          v.approver,
+          (e) => voteStatement(ref, { ...v, gateId: gate.gateId }, e),
+          year,
+        );
+      }
+    };
+    const honest = productionRun({}, bindGate);
+    const honestFolder = await record(path.join(dir, 'bound-honest'), honest);
+    const ok = await verify([honestFolder, '--config', configFile('bh.json'), ...named(honest)]);
+    assert.equal(ok.code, 0, `exit ${ok.code}: ${ok.stdout}${ok.stderr}`);
+    // A modified workflow records that the approvals covered another key.
+    const edited = productionRun({}, (r) => {
+      bindGate(r);
+      r.gates[0]!.actions = [{ ...approved, keyArn: 'arn:aws:kms:us-east-1:123456789012:key/another' }];
+    });
+    const folder = await record(path.join(dir, 'bound-edited'), edited);
+    const r = await verify([folder, '--config', configFile('be.json'), ...named(edited)], {}, [folder]);
+    assert.equal(r.code, 1, `exit ${r.code}: ${r.stdout}${r.stderr}`);
+    assert.match(
+      r.stderr,
+      /gate revoke-1 \(its recorded actions, plans, kind or break-glass are not what its hash covers\)/,
     );
   });
 

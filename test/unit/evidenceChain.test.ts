@@ -146,6 +146,25 @@ describe('evidence chain', function () {
     assert.match(v.summary, /evidence\.json does not hold/);
   });
 
+  it('evidence.md lists, under each gate, the actions its approvals authorise', async function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-evidence-unit-'));
+    try {
+      const run = status();
+      run.gates[0]!.actions = [
+        { do: 'archive-project', projectId: 'proj_planned', externalKeyId: 'ek_1' },
+        { do: 'schedule-key-deletion', cloud: 'aws', keyArn: 'arn:aws:kms:us-east-1:1:key/k1', days: 7 },
+      ];
+      const { markdown } = await inRunOf(run, () =>
+        evidenceActivities(directoryEvidenceStore(dir, signer)).recordEvidence(run),
+      );
+      const md = fs.readFileSync(markdown, 'utf8');
+      assert.match(md, /- authorises: archive project proj_planned \(once ek_1 validates as revoked\)/);
+      assert.match(md, /- authorises: .*arn:aws:kms:us-east-1:1:key\/k1.*7/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('recordEvidence writes chain, JSON and Markdown once; a retry writes the same bytes; a changed record is refused', async function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-evidence-unit-'));
     try {
