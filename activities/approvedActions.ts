@@ -22,6 +22,17 @@ function refuseUnlessOurs(what: string, named: string, mustCarry: string, run: R
     );
 }
 
+/** OpenAI is pointed only at the key the run made: the one whose tags name this run. */
+async function refuseUnlessTaggedForRun(kms: KMSClient, keyArn: string, run: RunRef): Promise<void> {
+  // A refused or failed read is not "no tags": it surfaces (retried, or named as the worker's policy).
+  const tags = (await tagsOf(kms, keyArn)) ?? [];
+  const taggedFor = tags.find((t) => t.TagKey === workflowIdTag)?.TagValue;
+  if (taggedFor !== ownerOf(run))
+    throw refusedChange(
+      `the key ${keyArn} is not this run's replacement key (tagged ${workflowIdTag}=${taggedFor ?? 'nothing'}, not ${ownerOf(run)}): OpenAI is given access only to the key the run made`,
+    );
+}
+
 export const actionOf = {
   revokeAwsAccess: (i: { method: string; keyArn: string; roleArn: string }): PlanAction => ({
     do: 'revoke-access',
@@ -77,13 +88,7 @@ export const actionOf = {
   grantOpenAiAccessOn:
     (kms: KMSClient) =>
     async (i: { keyArn: string; roleName: string; externalId: string }, run: RunRef): Promise<PlanAction> => {
-      // A refused or failed read is not "no tags": it surfaces (retried, or named as the worker's policy).
-      const tags = (await tagsOf(kms, i.keyArn)) ?? [];
-      const taggedFor = tags.find((t) => t.TagKey === workflowIdTag)?.TagValue;
-      if (taggedFor !== ownerOf(run))
-        throw refusedChange(
-          `the key ${i.keyArn} is not this run's replacement key (tagged ${workflowIdTag}=${taggedFor ?? 'nothing'}, not ${ownerOf(run)}): OpenAI is given access only to the key the run made`,
-        );
+      await refuseUnlessTaggedForRun(kms, i.keyArn, run);
       return actionOf.grantOpenAiAccess(i, run);
     },
   grantGcpOpenAiAccess: (i: { keyName: string; principal: string }, run: RunRef): PlanAction => {
@@ -98,6 +103,18 @@ export const actionOf = {
       owner: runTag(run.runId),
     };
   },
+  /**
+   * What the registration points OpenAI at must be the run's own new key: on AWS the key tagged as this
+   * run's replacement (as the grant checks), on Google Cloud the key whose id carries the run's tag.
+   */
+  registerExternalKeyOnceOn:
+    (kms: KMSClient) =>
+    async (i: RegisterAwsKeyRequest | RegisterGcpKeyRequest, run: RunRef): Promise<PlanAction> => {
+      if ('type' in i && i.type === 'gcp')
+        refuseUnlessOurs('the registered key', i.gcp.keyName.split('/').pop() ?? '', runTag(run.runId), run);
+      else await refuseUnlessTaggedForRun(kms, (i as RegisterAwsKeyRequest).kmsArn, run);
+      return actionOf.registerExternalKeyOnce(i, run);
+    },
   createProjectOnce: (i: { name: string; replaces?: string }, run: RunRef): PlanAction => {
     const replaces = i.replaces ?? '';
     refuseUnlessOurs('the project', i.name, `-${runTag(run.runId)}-${replaces.slice(-6)}`, run);

@@ -177,7 +177,7 @@ export function createActivities(deps: ActivityDeps) {
     registerExternalKeyOnce: requireApproval(
       'archive',
       config,
-      actionOf.registerExternalKeyOnce,
+      actionOf.registerExternalKeyOnceOn(aws.kms),
       registerExternalKeyOnce(openai.api),
     ),
     findExternalKeyByName: findExternalKeyByName(openai.api),

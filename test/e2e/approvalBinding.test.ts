@@ -6,6 +6,7 @@
 // are read before and after: nothing changed.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
   CreateKeyCommand,
   DescribeKeyCommand,
@@ -175,6 +176,48 @@ describe('approvals bound to the change (aws)', function () {
       (await w.kms.send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' }))).Policy,
       policyBefore,
     );
+  });
+
+  it('an approved registration of the run’s external key cannot point OpenAI at a key the run did not make: refused, nothing registered', async function () {
+    const w = (world = await awsScenario.world('key-policy-deny', 2));
+    const registered = async () =>
+      (
+        (await call(w.twin.url, 'GET', '/v1/organization/external_keys', w.demo.openai.adminKey)).body as {
+          data: { id: string }[];
+        }
+      ).data.map((k) => k.id);
+    const before = await registered();
+    // A key OpenAI's role can use (so OpenAI would accept it), that the run did not make.
+    const notTheRuns = await anotherKey(w);
+    await w.iam.send(
+      new PutRolePolicyCommand({
+        RoleName: w.demo.aws.roleArn.split('/').pop()!,
+        PolicyName: 'also-another-key',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt'], Resource: notTheRuns }],
+        }),
+      }),
+    );
+    const outcomes = await replay(w, {
+      kind: 'archive',
+      planHash: 'e'.repeat(64),
+      plan: { actions: [{ do: 'register-external-key', cloud: 'aws', owner: '{tag}' }] },
+      // Named for the run, as the real registration is, but pointing OpenAI at a key the run did not make.
+      calls: [
+        {
+          name: 'registerExternalKeyOnce',
+          args: {
+            name: 'ekm-{tag}',
+            roleArn: w.demo.aws.roleArn,
+            kmsArn: notTheRuns,
+            externalId: w.demo.aws.externalId,
+          },
+        },
+      ],
+    });
+    refusal(outcomes[0], /is not this run's replacement key/);
+    assert.deepEqual(await registered(), before, 'nothing registered with OpenAI');
   });
 
   it('a deletion or rotation with arguments other than the plan’s (other days, other key) is refused; the keys are untouched', async function () {

@@ -8,7 +8,8 @@ import type { ApprovalProof } from '../../common/approvalProof';
 import { gateHashOf, type PlanAction } from '../../common/planActions';
 import { rootMessage } from '../../common/rootMessage';
 import type { AwsRunSubject } from '../../common/runSubject';
-import { condition, setHandler } from '@temporalio/workflow';
+import { condition, setHandler, workflowInfo } from '@temporalio/workflow';
+import { runTag } from '../../common/runTag';
 import { Gatekeeper, type GateKind } from '../../workflows/approvals/gatekeeper';
 import { call, routeChanges } from '../../workflows/revoke/call';
 import { statusQuery } from '../../workflows/revoke/messages';
@@ -30,7 +31,10 @@ export interface ApprovalReplayInput {
   calls: { name: keyof EkmActivities; args: Record<string, unknown> }[];
 }
 
-export async function approvalReplay(input: ApprovalReplayInput): Promise<string[]> {
+export async function approvalReplay(raw: ApprovalReplayInput): Promise<string[]> {
+  // `{tag}` in the plan or the calls stands for this run's tag: the names a real run would give.
+  const tag = runTag(workflowInfo().runId);
+  const input = JSON.parse(JSON.stringify(raw).replaceAll('{tag}', tag)) as ApprovalReplayInput;
   const record = new RunRecord(input.subject, [['gate', 'the gate']]);
   const gates = new Gatekeeper(record, input.subject.requester, input.incident === true);
   setHandler(statusQuery, () => record.status as unknown as RunStatus);
