@@ -1,7 +1,6 @@
 // The plan: the exact changes a revocation will make, what else they stop, and a hash over the request,
 // the baseline it was made from and the worker's settings. Approvals are bound to that hash, so a vote
 // for one plan can never approve another, and drift in the world shows up as a new hash.
-import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { EkmError, type EkmErrorType } from '../common/errors';
 import type {
@@ -15,6 +14,7 @@ import type {
 import type { RevocationPlan, RunSettingsView } from '../common/runStatus';
 import { allowsKeyUse, parsePolicy } from './aws/policyEdits';
 import { canonicalJson } from '../common/canonicalJson';
+import { hashText } from '../common/hashText';
 import { revocationActions } from '../common/runbookActions';
 
 export interface PlanRequest {
@@ -48,9 +48,8 @@ export function baselineDigest(baseline: AnyRevocationBaseline): string {
 
 const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
+/** The plan's hashes: the project's one hash of text (common/hashText.ts). */
+export const sha256 = hashText;
 
 function refuse(message: string, type: EkmErrorType = EkmError.PreflightFailed): never {
   throw ApplicationFailure.create({ type, message, nonRetryable: true });

@@ -6,9 +6,8 @@
 // the plan is made (the replacement key, role, external key and projects) are named by what the plan fixes:
 // the cloud, the run that will make them (its `runTag`, which every name it gives carries) and what they
 // replace. Pure (no Node built-ins): the workflow opens gates with it, the activities check with it.
-import { bytesToHex } from '@noble/curves/abstract/utils';
-import { sha256 } from '@noble/hashes/sha2';
 import { canonicalJson } from './canonicalJson';
+import { hashText } from './hashText';
 
 export type Cloud = 'aws' | 'gcp';
 
@@ -32,10 +31,6 @@ export type PlanAction =
   | { do: 'schedule-key-deletion'; cloud: 'gcp'; keyName: string }
   | { do: 'rotate-key'; cloud: 'aws'; keyArn: string; rotation: RotationAction }
   | { do: 'rotate-key'; cloud: 'gcp'; keyName: string; rotation: RotationAction };
-
-export function hashText(text: string): string {
-  return bytesToHex(sha256(new TextEncoder().encode(text)));
-}
 
 /** An action's one spelling: two actions are the same when these are equal. */
 export function actionKey(action: PlanAction): string {

@@ -3,8 +3,7 @@
 // the gate's policy allows decides (`ekm resolve`): adopt one of the candidates, create again under a new
 // name, or abandon the replacement. Pure and deterministic, like the gate rules: the workflow's validator
 // and the CLI apply the same ones. Each resolution is signed over its run, stop, stop hash and choice.
-import { sha256 } from '@noble/hashes/sha2';
-import { bytesToHex } from '@noble/curves/abstract/utils';
+import { hashText } from './hashText';
 import { z } from 'zod';
 import { normalisePerson, type GatePolicyView } from './approvals';
 import { canonicalJson } from './canonicalJson';
@@ -56,7 +55,7 @@ export interface StopView {
 
 export function stopHashOf(stop: Pick<StopView, 'stopId' | 'step' | 'name' | 'why' | 'candidates'>): string {
   const { stopId, step, name, why, candidates } = stop;
-  return bytesToHex(sha256(new TextEncoder().encode(canonicalJson({ stopId, step, name, why, candidates }))));
+  return hashText(canonicalJson({ stopId, step, name, why, candidates }));
 }
 
 /** The decision a resolution stands for, as it is signed and recorded. */

@@ -2,15 +2,14 @@
 // (it does not exist yet), the gate `start`, and as its "plan" the sha256 of the request exactly as sent
 // (canonical JSON, the signature left out) — so a signed start cannot be replayed with other input or
 // under another id.
-import { sha256 } from '@noble/hashes/sha2';
-import { bytesToHex } from '@noble/curves/abstract/utils';
+import { hashText } from './hashText';
 import { canonicalJson } from './canonicalJson';
 import type { Signature, Statement } from './signedStatement';
 
 export function requestHash(input: object): string {
   const { signature: _signature, ...request } = input as { signature?: Signature };
   void _signature;
-  return bytesToHex(sha256(new TextEncoder().encode(canonicalJson(request))));
+  return hashText(canonicalJson(request));
 }
 
 export function startStatement(

@@ -8,7 +8,8 @@ import { DescribeKeyCommand, GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import type { WorkflowHandle } from '@temporalio/client';
 import { keyWorkflowId } from '../../common/revoke';
-import { voteStatement } from '../../common/signedStatement';
+import { voteStatement, type Signature } from '../../common/signedStatement';
+import type { Vote } from '../../common/approvals';
 import { parseWorkerConfig } from '../../worker/config';
 import { workerPayloadCodec } from '../../worker/createWorker';
 import { voteSignal, voteUpdate } from '../../workflows/revoke/messages';
@@ -101,10 +102,20 @@ describe('codec.required refuses plaintext payloads (attack)', function () {
     );
   });
 
-  it('a vote sent in clear to an encrypted run is refused; the gate stays open and moto is unchanged', async function () {
-    const w = (world = await awsScenario.world('disable-key', 2));
+  /**
+   * A revocation under the required codec, waiting at its revoke gate: `act` gets its handle, an approver's
+   * well-signed vote for that gate, and the same run as a client without the codec (in clear) sees it.
+   * Runs on a worker with the required codec; the run is terminated afterwards.
+   */
+  async function atEncryptedRevokeGate(
+    w: TwinWorld,
+    act: (run: {
+      handle: WorkflowHandle;
+      vote: Vote & { signature: Signature };
+      plain: WorkflowHandle;
+    }) => Promise<void>,
+  ): Promise<void> {
     const env = await devEnvironment();
-    const before = await awsState(w);
     await withWorker(
       env,
       async ({ client, taskQueue }) => {
@@ -125,73 +136,56 @@ describe('codec.required refuses plaintext payloads (attack)', function () {
           const signature = signatureBy(approvers[0]!, (expiresAt) =>
             voteStatement({ workflowId: handle.workflowId, runId }, unsigned, expiresAt),
           );
-          // The same vote, well signed, but sent by a client without the codec: in clear.
+          // The same run, through a client without the codec: what it sends travels in clear.
           const plain = env.client.workflow.getHandle(handle.workflowId, runId);
-          const sent = await Promise.race([
-            plain.executeUpdate(voteUpdate, { args: [{ ...unsigned, signature }] }).then(
-              () => 'accepted',
-              (err: Error) => `refused: ${err.message}: ${(err.cause as Error | undefined)?.message}`,
-            ),
-            new Promise<string>((r) => setTimeout(() => r('no answer within 15 s'), 15_000)),
-          ]);
-          assert.match(
-            sent,
-            /^refused: .*arrived in clear and was refused/,
-            `a vote in clear is refused, got: ${sent}`,
-          );
-          await new Promise((r) => setTimeout(r, 3000));
-          assert.deepEqual(await awsState(w), before, 'moto is unchanged');
-          // The run was not harmed: the same vote from a client with the keys is taken.
-          const taken = await vote(handle, 'revoke', approvers[0]!);
-          assert.ok(
-            taken.votes.some((v) => v.approver === approvers[0]),
-            JSON.stringify(taken),
-          );
+          await act({ handle, vote: { ...unsigned, signature }, plain });
         } finally {
           await handle.terminate('test over').catch(() => undefined);
         }
       },
       { ...sandboxWorker(w), payloadCodec: requiredCodec() },
     );
+  }
+
+  it('a vote sent in clear to an encrypted run is refused; the gate stays open and moto is unchanged', async function () {
+    const w = (world = await awsScenario.world('disable-key', 2));
+    const before = await awsState(w);
+    await atEncryptedRevokeGate(w, async ({ handle, vote: signed, plain }) => {
+      // The same vote, well signed, but sent by a client without the codec: in clear.
+      const sent = await Promise.race([
+        plain.executeUpdate(voteUpdate, { args: [signed] }).then(
+          () => 'accepted',
+          (err: Error) => `refused: ${err.message}: ${(err.cause as Error | undefined)?.message}`,
+        ),
+        new Promise<string>((r) => setTimeout(() => r('no answer within 15 s'), 15_000)),
+      ]);
+      assert.match(
+        sent,
+        /^refused: .*arrived in clear and was refused/,
+        `a vote in clear is refused, got: ${sent}`,
+      );
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.deepEqual(await awsState(w), before, 'moto is unchanged');
+      // The run was not harmed: the same vote from a client with the keys is taken.
+      const taken = await vote(handle, 'revoke', approvers[0]!);
+      assert.ok(
+        taken.votes.some((v) => v.approver === approvers[0]),
+        JSON.stringify(taken),
+      );
+    });
   });
 
   it('a vote-signal sent in clear is not taken: the run’s task fails naming the codec, moto is unchanged', async function () {
     const w = (world = await awsScenario.world('disable-key', 2));
-    const env = await devEnvironment();
     const before = await awsState(w);
-    await withWorker(
-      env,
-      async ({ client, taskQueue }) => {
-        const handle = await client.workflow.start(revokeKey, {
-          taskQueue,
-          workflowId: keyWorkflowId(w.demo.aws.keyArn),
-          args: [awsScenario.request(w, 'disable-key')],
-        });
-        try {
-          const gate = await waitForGate(handle, 'revoke');
-          const { runId } = await handle.describe();
-          const unsigned = {
-            gateId: gate.gateId,
-            planHash: gate.planHash,
-            decision: 'approve' as const,
-            approver: approvers[0]!,
-          };
-          const signature = signatureBy(approvers[0]!, (expiresAt) =>
-            voteStatement({ workflowId: handle.workflowId, runId }, unsigned, expiresAt),
-          );
-          const plain = env.client.workflow.getHandle(handle.workflowId, runId);
-          await plain.signal(voteSignal, { ...unsigned, signature });
-          // A signal is in the history once sent: the run cannot take it, so its task fails until an
-          // operator resets the run to before the signal (or terminates it).
-          const message = await waitForTaskFailure(handle);
-          assert.match(message, /arrived in clear and was refused.*codec\.required/);
-          await new Promise((r) => setTimeout(r, 3000));
-          assert.deepEqual(await awsState(w), before, 'moto is unchanged');
-        } finally {
-          await handle.terminate('test over').catch(() => undefined);
-        }
-      },
-      { ...sandboxWorker(w), payloadCodec: requiredCodec() },
-    );
+    await atEncryptedRevokeGate(w, async ({ handle, vote: signed, plain }) => {
+      await plain.signal(voteSignal, signed);
+      // A signal is in the history once sent: the run cannot take it, so its task fails until an
+      // operator resets the run to before the signal (or terminates it).
+      const message = await waitForTaskFailure(handle);
+      assert.match(message, /arrived in clear and was refused.*codec\.required/);
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.deepEqual(await awsState(w), before, 'moto is unchanged');
+    });
   });
 });
