@@ -10,7 +10,7 @@ import { runTag } from '../common/runTag';
 import type { RegisterAwsKeyRequest, RegisterGcpKeyRequest } from './openai/provision';
 import { refusedChange } from './requireApproval';
 import type { KMSClient } from '@aws-sdk/client-kms';
-import { tagsOf, workflowIdTag } from './aws/replacementKey';
+import { tagsOf, workflowIdTag } from '../providers/aws/activities/replacementKey';
 
 /** The marker a run's creates carry in their tags and labels: the workflow id and run id. */
 const ownerOf = (run: RunRef) => `${run.workflowId}/${run.runId}`;

@@ -2,15 +2,19 @@
 // Workflows import the *type* of this object only.
 import type { Client } from '@temporalio/client';
 import type { WorkerConfig } from '../worker/config';
-import type { AwsClients } from './aws/clients';
-import { describeAwsKey } from './aws/describeKey';
-import { cancelAwsKeyDeletion, scheduleAwsKeyDeletion } from './aws/keyDeletion';
-import { readAwsKeyUsage } from './aws/keyUsage';
-import { readAwsKeyRotation, rotateAwsKeyActivity } from './aws/keyRotation';
-import { createReplacementKeyOnce, findReplacementKey, grantOpenAiAccess } from './aws/replacementKey';
-import { restoreAwsAccessActivity } from './aws/restoreAccess';
-import { revokeAwsAccessActivity } from './aws/revokeAccess';
-import { snapshotAwsAccessActivity } from './aws/snapshotAccess';
+import type { AwsClients } from '../providers/aws/activities/clients';
+import { describeAwsKey } from '../providers/aws/activities/describeKey';
+import { cancelAwsKeyDeletion, scheduleAwsKeyDeletion } from '../providers/aws/activities/keyDeletion';
+import { readAwsKeyUsage } from '../providers/aws/activities/keyUsage';
+import { readAwsKeyRotation, rotateAwsKeyActivity } from '../providers/aws/activities/keyRotation';
+import {
+  createReplacementKeyOnce,
+  findReplacementKey,
+  grantOpenAiAccess,
+} from '../providers/aws/activities/replacementKey';
+import { restoreAwsAccessActivity } from '../providers/aws/activities/restoreAccess';
+import { revokeAwsAccessActivity } from '../providers/aws/activities/revokeAccess';
+import { snapshotAwsAccessActivity } from '../providers/aws/activities/snapshotAccess';
 import { evidenceActivities } from './evidence/recordEvidence';
 import type { EvidenceStore } from './evidence/store';
 import { notifyActivity } from './notify';
@@ -33,16 +37,22 @@ import { validateExternalKeyActivity } from './openai/validateExternalKey';
 import { planFollowUp } from './planFollowUp';
 import { planRevocation } from './planRevocation';
 import { planRotation } from './planRotation';
-import type { GcpClients } from './gcp/clients';
-import { describeGcpKeyActivity } from './gcp/describeKey';
-import { cancelGcpKeyDestructionActivity, scheduleGcpKeyDestructionActivity } from './gcp/keyDestruction';
-import { readGcpKeyRotationActivity, rotateGcpKeyActivity } from './gcp/keyRotation';
-import { readGcpKeyUsageActivity } from './gcp/keyUsage';
-import { createGcpReplacementKeyActivity, grantGcpOpenAiAccessActivity } from './gcp/replacementKey';
-import { restoreGcpAccessActivity } from './gcp/restoreAccess';
-import { revokeGcpAccessActivity } from './gcp/revokeAccess';
-import { snapshotGcpAccessActivity } from './gcp/snapshotAccess';
-import { whenConfigured } from './gcp/whenConfigured';
+import type { GcpClients } from '../providers/gcp/activities/clients';
+import { describeGcpKeyActivity } from '../providers/gcp/activities/describeKey';
+import {
+  cancelGcpKeyDestructionActivity,
+  scheduleGcpKeyDestructionActivity,
+} from '../providers/gcp/activities/keyDestruction';
+import { readGcpKeyRotationActivity, rotateGcpKeyActivity } from '../providers/gcp/activities/keyRotation';
+import { readGcpKeyUsageActivity } from '../providers/gcp/activities/keyUsage';
+import {
+  createGcpReplacementKeyActivity,
+  grantGcpOpenAiAccessActivity,
+} from '../providers/gcp/activities/replacementKey';
+import { restoreGcpAccessActivity } from '../providers/gcp/activities/restoreAccess';
+import { revokeGcpAccessActivity } from '../providers/gcp/activities/revokeAccess';
+import { snapshotGcpAccessActivity } from '../providers/gcp/activities/snapshotAccess';
+import { whenConfigured } from '../providers/gcp/activities/whenConfigured';
 import { actionOf } from './approvedActions';
 import { requireApproval } from './requireApproval';
 import { runSettingsActivity, watchdogSettingsActivity } from './runSettings';
@@ -200,6 +210,6 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type EkmActivities = ReturnType<typeof createActivities>;
-export type { GcpAccessSnapshot } from './gcp/snapshotAccess';
-export type { GcpKeyUsageReport } from './gcp/keyUsage';
+export type { GcpAccessSnapshot } from '../providers/gcp/activities/snapshotAccess';
+export type { GcpKeyUsageReport } from '../providers/gcp/activities/keyUsage';
 export type { ExpectedRegistration, RegisterAwsKeyRequest, RegisterGcpKeyRequest } from './openai/provision';

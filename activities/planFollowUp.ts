@@ -1,7 +1,7 @@
 // The plan for a step that follows an approved revocation (the archive and what comes after it, or a
 // restore): bound to the revocation's plan and to the state found now, so a vote cannot outlive a change
 // in that state.
-import type { AnyRevocationBaseline } from '../common/revoke';
+import type { RevocationBaseline } from '../providers/requests';
 import type { DocumentDiff, KeptSnapshot } from '../common/runStatus';
 import { canonicalJson } from '../common/canonicalJson';
 import type { PlanAction } from '../common/planActions';
@@ -9,7 +9,7 @@ import { baselineDigest, sha256 } from './planRevocation';
 
 export async function planFollowUp(args: {
   revokePlanHash: string;
-  state: AnyRevocationBaseline;
+  state: RevocationBaseline;
   changes: string[];
   /** A restore's: what each document is now and what the snapshot puts back (approvers sign it). */
   diff?: DocumentDiff[];

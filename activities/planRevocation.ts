@@ -3,29 +3,24 @@
 // for one plan can never approve another, and drift in the world shows up as a new hash.
 import { ApplicationFailure } from '@temporalio/common';
 import { EkmError, type EkmErrorType } from '../common/errors';
-import type {
-  AnyRevocationBaseline,
-  AnyRevokeKeyRequest,
-  GcpRevocationBaseline,
-  GcpRevokeKeyRequest,
-  RevocationBaseline,
-  RevokeKeyRequest,
-} from '../common/revoke';
+import type { RevocationBaseline, RevokeKeyRequest } from '../providers/requests';
+import type { GcpRevocationBaseline, GcpRevokeKeyRequest } from '../providers/gcp/request';
+import type { AwsRevocationBaseline, AwsRevokeKeyRequest } from '../providers/aws/request';
 import type { RevocationPlan, RunSettingsView } from '../common/runStatus';
-import { allowsKeyUse, parsePolicy } from './aws/policyEdits';
+import { allowsKeyUse, parsePolicy } from '../providers/aws/activities/policyEdits';
 import { canonicalJson } from '../common/canonicalJson';
 import { hashText } from '../common/hashText';
 import { revocationActions } from '../common/runbookActions';
 
 export interface PlanRequest {
-  request: AnyRevokeKeyRequest;
+  request: RevokeKeyRequest;
   /** Read for the request's cloud (readBaseline): a GCP baseline carries `provider`, AWS's predates it. */
-  baseline: AnyRevocationBaseline;
+  baseline: RevocationBaseline;
   settings: RunSettingsView;
 }
 
 /** The parts of the baseline that must not move between approval and action (answers' ids and times may). */
-export function baselineDigest(baseline: AnyRevocationBaseline): string {
+export function baselineDigest(baseline: RevocationBaseline): string {
   const { takenAt: _taken, ...access } = baseline.access;
   void _taken;
   return sha256(
@@ -71,8 +66,8 @@ function planAwsRevocation({
   baseline,
   settings,
 }: {
-  request: RevokeKeyRequest;
-  baseline: RevocationBaseline;
+  request: AwsRevokeKeyRequest;
+  baseline: AwsRevocationBaseline;
   settings: RunSettingsView;
 }): RevocationPlan {
   const { access } = baseline;
@@ -171,11 +166,7 @@ function planAwsRevocation({
 }
 
 /** The projects every method cuts off: a request must name each one, or it would lose access unannounced. */
-function refuseUnlistedProjects(
-  request: { projectIds: string[] },
-  baseline: AnyRevocationBaseline,
-  on: string,
-) {
+function refuseUnlistedProjects(request: { projectIds: string[] }, baseline: RevocationBaseline, on: string) {
   const unlisted = baseline.blastRadius.projects.filter((p) => !request.projectIds.includes(p.id));
   if (unlisted.length)
     refuse(
@@ -272,7 +263,7 @@ const days = (seconds: number) => Math.round(seconds / 86400);
 
 /** From the validate on, the runbook is the same on every cloud but for the words of its key steps. */
 function afterTheRevoke(
-  request: RevokeKeyRequest | GcpRevokeKeyRequest,
+  request: AwsRevokeKeyRequest | GcpRevokeKeyRequest,
   settings: RunSettingsView,
   words: { replacement: string; workspaceReplacement: string; deletion: string },
 ): string[] {

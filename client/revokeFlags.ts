@@ -5,17 +5,10 @@
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { inspectKeyInput } from '../common/keys';
-import {
-  anyRevokeKeyInput,
-  awsRevocationMethods,
-  gcpRevocationMethods,
-  probeKinds,
-  products,
-  type AnyRevokeKeyInput,
-  type AnyRevokeKeyRequest,
-  type ProbeSpec,
-  type RevokeKeyInput,
-} from '../common/revoke';
+import { revokeKeyInput, type RevokeKeyInput, type RevokeKeyRequest } from '../providers/requests';
+import { awsRevocationMethods, type AwsRevokeKeyInput } from '../providers/aws/request';
+import { gcpRevocationMethods } from '../providers/gcp/request';
+import { probeKinds, products, type ProbeSpec } from '../common/revocationRequest';
 import { keyOf, principalOf } from '../common/runSubject';
 import { describeIssues } from '../common/keys';
 import { UsageError } from './errors';
@@ -138,7 +131,7 @@ function parseDays(value: string | undefined): number | undefined {
 
 export interface CheckedRevokeFlags {
   /** The request, except that an AWS keyArn may still be a stand-in when `--key` is an alias or a key id. */
-  input: AnyRevokeKeyInput;
+  input: RevokeKeyInput;
   keyRef: string;
   needsResolution: boolean;
 }
@@ -146,7 +139,7 @@ export interface CheckedRevokeFlags {
 /** The flags every cloud shares, as the request's fields. */
 function sharedFields(flags: RevokeFlags, planOnly: boolean) {
   return {
-    product: flags.product as RevokeKeyInput['product'],
+    product: flags.product as AwsRevokeKeyInput['product'],
     method: flags.method as string,
     externalKeyId: flags.externalKey,
     projectIds: flags.project ?? [],
@@ -155,7 +148,7 @@ function sharedFields(flags: RevokeFlags, planOnly: boolean) {
     requester: (flags.requester ?? defaultRequester()) as string,
     reason: flags.reason as string,
     changeTicket: flags.ticket as string,
-    urgency: flags.urgency as RevokeKeyInput['urgency'],
+    urgency: flags.urgency as AwsRevokeKeyInput['urgency'],
     planOnly,
     replace: flags.replace,
     deleteAfterDays: parseDays(flags.deleteAfterDays),
@@ -177,7 +170,7 @@ export function checkRevokeFlags(flags: RevokeFlags, planOnly: boolean): Checked
   if (!ref.success) throw new UsageError(`--${describeIssues(ref.error)}`);
   const keyRef = ref.data.key;
   const given = isKeyArn(keyRef);
-  const input: RevokeKeyInput = {
+  const input: AwsRevokeKeyInput = {
     provider: 'aws',
     keyArn: keyArnOrStandIn(keyRef, flags.role),
     roleArn: flags.role as string,
@@ -197,7 +190,7 @@ function checkGcpFlags(flags: RevokeFlags, planOnly: boolean): CheckedRevokeFlag
     throw new UsageError(
       '--key-name: is required with --provider gcp: give projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY',
     );
-  const input: AnyRevokeKeyInput = {
+  const input: RevokeKeyInput = {
     provider: 'gcp',
     keyName: flags.keyName,
     principal: flags.principal as string,
@@ -207,8 +200,8 @@ function checkGcpFlags(flags: RevokeFlags, planOnly: boolean): CheckedRevokeFlag
   return { input, keyRef: flags.keyName, needsResolution: false };
 }
 
-function validate(input: AnyRevokeKeyInput, flags: RevokeFlags): AnyRevokeKeyRequest {
-  const parsed = anyRevokeKeyInput.safeParse(input);
+function validate(input: RevokeKeyInput, flags: RevokeFlags): RevokeKeyRequest {
+  const parsed = revokeKeyInput.safeParse(input);
   if (parsed.success) return parsed.data;
   const message = flagIssues(parsed.error, (root, rest) => {
     const flag = flagOf[root] ?? root;
@@ -226,7 +219,7 @@ export async function resolveRevokeInput(
   client: Client,
   checked: CheckedRevokeFlags,
   flags: RevokeFlags,
-): Promise<AnyRevokeKeyInput> {
+): Promise<RevokeKeyInput> {
   if (!checked.needsResolution || checked.input.provider !== 'aws') return checked.input;
   const keyArn = await resolveKeyArn(
     client,
@@ -240,7 +233,7 @@ export async function resolveRevokeInput(
 }
 
 /** What the run is about, in one line and a few: the Web UI shows them on the run (no secrets in here). */
-export function describeRequest(input: AnyRevokeKeyInput): { summary: string; details: string } {
+export function describeRequest(input: RevokeKeyInput): { summary: string; details: string } {
   const projects = input.projectIds?.length ? input.projectIds.join(', ') : '(none)';
   return {
     summary: `Revoke OpenAI's access to ${keyOf(input)} (${input.method}) — ${input.changeTicket}`,

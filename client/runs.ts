@@ -15,7 +15,7 @@ import { temporal } from '@temporalio/proto';
 import type { z } from 'zod';
 import type { GateView, TaskView } from '../common/approvals';
 import { describeAction } from '../common/planActions';
-import { roleLockWorkflowId } from '../common/revoke';
+import { roleLockWorkflowId } from '../common/workflowIds';
 import type { RevocationPlan, RunStatus } from '../common/runStatus';
 import { runHeadline, type RunSubject } from '../common/runSubject';
 import { statusQuery } from '../workflows/revoke/messages';

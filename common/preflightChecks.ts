@@ -1,19 +1,14 @@
 // Preflight's judgement of what it read: is the world the way the request says, and is there something
 // to revoke and to prove? Each finding names the field or the fact, and the fix. Pure, so the workflow
 // runs it and unit tests pin it.
-import type {
-  AnyRevocationBaseline,
-  AnyRevokeKeyRequest,
-  GcpRevocationBaseline,
-  GcpRevokeKeyRequest,
-  RevocationBaseline,
-  RevokeKeyRequest,
-} from './revoke';
+import type { RevocationBaseline, RevokeKeyRequest } from '../providers/requests';
+import type { GcpRevocationBaseline, GcpRevokeKeyRequest } from '../providers/gcp/request';
+import type { AwsRevocationBaseline, AwsRevokeKeyRequest } from '../providers/aws/request';
 
-export function preflightFindings(request: RevokeKeyRequest, baseline: RevocationBaseline): string[];
+export function preflightFindings(request: AwsRevokeKeyRequest, baseline: AwsRevocationBaseline): string[];
 export function preflightFindings(request: GcpRevokeKeyRequest, baseline: GcpRevocationBaseline): string[];
-export function preflightFindings(request: AnyRevokeKeyRequest, baseline: AnyRevocationBaseline): string[];
-export function preflightFindings(request: AnyRevokeKeyRequest, baseline: AnyRevocationBaseline): string[] {
+export function preflightFindings(request: RevokeKeyRequest, baseline: RevocationBaseline): string[];
+export function preflightFindings(request: RevokeKeyRequest, baseline: RevocationBaseline): string[] {
   const findings =
     request.provider === 'gcp'
       ? 'provider' in baseline
@@ -25,7 +20,7 @@ export function preflightFindings(request: AnyRevokeKeyRequest, baseline: AnyRev
   return [...findings, ...openAiFindings(request, baseline)];
 }
 
-function awsKeyFindings(request: RevokeKeyRequest, baseline: RevocationBaseline): string[] {
+function awsKeyFindings(request: AwsRevokeKeyRequest, baseline: AwsRevocationBaseline): string[] {
   const findings: string[] = [];
   const { key, externalKey } = baseline;
   if (key.arn !== request.keyArn) findings.push(`keyArn: AWS answers for ${key.arn}, not ${request.keyArn}`);
@@ -79,7 +74,7 @@ function gcpKeyFindings(request: GcpRevokeKeyRequest, baseline: GcpRevocationBas
 }
 
 /** The same on every cloud: the projects named, OpenAI's access now, and every probe readable now. */
-function openAiFindings(request: AnyRevokeKeyRequest, baseline: AnyRevocationBaseline): string[] {
+function openAiFindings(request: RevokeKeyRequest, baseline: RevocationBaseline): string[] {
   const findings: string[] = [];
   const { projects, validate, probes } = baseline;
   for (const id of request.projectIds) {

@@ -4,15 +4,9 @@
 // restoreGcpAccess): only what the method removed, and nothing added since is taken away.
 import { canonicalJson } from './canonicalJson';
 import { documentLines, lineDiff } from './lineDiff';
-import type {
-  AnyRevocationBaseline,
-  AnyRevokeKeyRequest,
-  AwsAccessSnapshot,
-  AwsGrantSnapshot,
-  GcpAccessSnapshot,
-  GcpRevocationBaseline,
-  RevocationBaseline,
-} from './revoke';
+import type { RevocationBaseline, RevokeKeyRequest } from '../providers/requests';
+import type { AwsAccessSnapshot, AwsGrantSnapshot, AwsRevocationBaseline } from '../providers/aws/request';
+import type { GcpAccessSnapshot, GcpRevocationBaseline } from '../providers/gcp/request';
 import type { DocumentDiff } from './runStatus';
 
 const after = 'the restore';
@@ -107,11 +101,11 @@ function gcpDiff(method: string, now: GcpAccessSnapshot, s: GcpAccessSnapshot): 
 
 /** The documents the restore changes, now and after; empty when it changes nothing. */
 export function restoreDiff(
-  request: AnyRevokeKeyRequest,
+  request: RevokeKeyRequest,
   snapshot: AwsAccessSnapshot | GcpAccessSnapshot,
-  current: AnyRevocationBaseline,
+  current: RevocationBaseline,
 ): DocumentDiff[] {
   if (request.provider === 'gcp')
     return gcpDiff(request.method, (current as GcpRevocationBaseline).access, snapshot as GcpAccessSnapshot);
-  return awsDiff(request.method, (current as RevocationBaseline).access, snapshot as AwsAccessSnapshot);
+  return awsDiff(request.method, (current as AwsRevocationBaseline).access, snapshot as AwsAccessSnapshot);
 }

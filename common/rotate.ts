@@ -8,16 +8,10 @@ import type { EkmActivities } from '../activities';
 import { signatureSchema } from './signedStatement';
 import { keyArnField, refuseOtherAccount, roleArnField } from './awsArns';
 import { gcpKeyNameField } from './keys';
-import {
-  aliasRepointRefusal,
-  changeTicketField,
-  externalKeyIdField,
-  gcpPrincipalField,
-  personField,
-  probeSpec,
-  type ProbeRound,
-  type ValidationView,
-} from './revoke';
+import { aliasRepointRefusal } from '../providers/aws/request';
+import { changeTicketField, externalKeyIdField, personField, probeSpec } from './revocationRequest';
+import { gcpPrincipalField } from '../providers/gcp/request';
+import { type ProbeRound, type ValidationView } from './openaiViews';
 
 /** AWS KMS: automatic rotation every 90 to 2560 days (365 by default). */
 export const rotationPeriodDays = { min: 90, max: 2560 } as const;
@@ -166,7 +160,7 @@ export type AnyRotateKeyRequest = z.output<typeof anyRotateKeyInput>;
 /** The same two kinds on both clouds; the period in days (Cloud KMS is given it in seconds). */
 export type Rotation = AnyRotateKeyRequest['rotation'];
 
-/** What readGcpKeyRotation answers (activities/gcp/keyRotation.ts). */
+/** What readGcpKeyRotation answers (providers/gcp/activities/keyRotation.ts). */
 type GcpKeyRotationState = Awaited<ReturnType<EkmActivities['readGcpKeyRotation']>>;
 
 /** The key's rotation as either cloud reports it: what an auditor reads for both. */

@@ -2,7 +2,8 @@
 // and the run's result. One shape, so the CLI, the Web UI checklist and the evidence agree.
 import type { RevokedKey } from './revokedKeys';
 import type { GateView, RefusedVote, TaskView } from './approvals';
-import type { RevokeKeyRequest, ValidationView } from './revoke';
+import type { AwsRevokeKeyRequest } from '../providers/aws/request';
+import type { ValidationView } from './openaiViews';
 import type { AccessProof, KeyRotationState, RotationChange } from './rotate';
 import type { RunSubject } from './runSubject';
 import type { KeyUsageReport, UsageSample } from './usage';
@@ -136,7 +137,7 @@ export interface KeptSnapshot {
   sha256: string;
 }
 
-export interface RunStatus<R extends RunSubject = RevokeKeyRequest> {
+export interface RunStatus<R extends RunSubject = AwsRevokeKeyRequest> {
   workflowId: string;
   runId: string;
   request: R;

@@ -4,12 +4,12 @@
 // (activities/approvedActions.ts), so both spell an action alike. Pure.
 import type { PlanAction, RotationAction } from './planActions';
 import { snapshotId } from './planActions';
-import type { AnyRevokeKeyRequest } from './revoke';
+import type { RevokeKeyRequest } from '../providers/requests';
 import type { AnyRotateKeyRequest } from './rotate';
 import { periodSecondsOf } from './rotate';
 
 /** The revoke itself, by the request's method, on its key and OpenAI's role or principal. */
-export function revocationActions(request: AnyRevokeKeyRequest): PlanAction[] {
+export function revocationActions(request: RevokeKeyRequest): PlanAction[] {
   if (request.provider === 'gcp')
     return [
       {
@@ -37,7 +37,7 @@ export function revocationActions(request: AnyRevokeKeyRequest): PlanAction[] {
  * place of the old key and of each archived project (`replaced`: the projects the replacement step renews).
  */
 export function followUpActions(
-  request: AnyRevokeKeyRequest,
+  request: RevokeKeyRequest,
   owner: string,
   replaced: string[],
   /** OpenAI as the replacement's access names it: the sts:ExternalId (AWS); unused on Google Cloud. */
@@ -60,7 +60,7 @@ export function followUpActions(
 }
 
 /** The old key's end: AWS deletes after the days asked; Cloud KMS destroys after the key's own duration. */
-export function deletionActions(request: AnyRevokeKeyRequest): PlanAction[] {
+export function deletionActions(request: RevokeKeyRequest): PlanAction[] {
   if (request.provider === 'gcp')
     return [{ do: 'schedule-key-deletion', cloud: 'gcp', keyName: request.keyName }];
   if (!request.deleteAfterDays) return [];

@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import { instantField, keyArnField, refuseOtherAccount, roleArnField } from './awsArns';
 import { gcpKeyNameField } from './keys';
-import { gcpPrincipalField, type ValidationView } from './revoke';
+import { gcpPrincipalField } from '../providers/gcp/request';
+import { type ValidationView } from './openaiViews';
 import type { GcpKeyUsageReport } from '../activities';
 
 const keyArn = keyArnField('ekm usage');

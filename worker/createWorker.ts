@@ -3,8 +3,8 @@ import { Client } from '@temporalio/client';
 import type { PayloadCodec, UntypedActivities } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type EkmActivities } from '../activities';
-import { createAwsClients } from '../activities/aws/clients';
-import { createGcpClients } from '../activities/gcp/clients';
+import { createAwsClients } from '../providers/aws/activities/clients';
+import { createGcpClients } from '../providers/gcp/activities/clients';
 import {
   checkObjectLock,
   EvidenceSinkError,

@@ -10,7 +10,7 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { EkmError } from '../common/errors';
-import { roleLockWorkflowId } from '../common/revoke';
+import { roleLockWorkflowId } from '../common/workflowIds';
 import { releaseLock, roleLock } from './roleLock';
 
 /**

@@ -11,7 +11,8 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import { EkmError } from '../common/errors';
-import { restoreAccessInput, type AnyRevokeKeyRequest, type RestoreAccessInput } from '../common/revoke';
+import { restoreAccessInput, type RestoreAccessInput } from '../common/restoreRequest';
+import { type RevokeKeyRequest } from '../providers/requests';
 import type { RunStatus } from '../common/runStatus';
 import { Gatekeeper } from './approvals/gatekeeper';
 import {
@@ -46,7 +47,7 @@ function refuse(message: string): never {
   throw ApplicationFailure.create({ type: EkmError.PreflightFailed, nonRetryable: true, message });
 }
 
-export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunStatus<AnyRevokeKeyRequest>> {
+export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunStatus<RevokeKeyRequest>> {
   const input = parseInput(restoreAccessInput, rawInput);
   const revoked = await call('read', 'readEvidence', 'read the revocation’s evidence', {
     workflowId: input.revokeWorkflowId,
@@ -62,8 +63,8 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
     refuse(
       `revokeWorkflowId: that revocation names provider ${String(provider)}: there is no restore for it`,
     );
-  const request: AnyRevokeKeyRequest = {
-    ...(revoked.request as unknown as AnyRevokeKeyRequest),
+  const request: RevokeKeyRequest = {
+    ...(revoked.request as unknown as RevokeKeyRequest),
     // The revocation's requester signed that run's start, not this one's.
     signature: undefined,
     requester: input.requester,
@@ -90,7 +91,7 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
     return record.status;
   };
 
-  const run = async (): Promise<RunStatus<AnyRevokeKeyRequest>> => {
+  const run = async (): Promise<RunStatus<RevokeKeyRequest>> => {
     record.start('preflight');
     const reached = revoked.steps.filter(
       (s) => pastTheArchive.includes(s.step) && s.state !== 'pending' && s.state !== 'skipped',

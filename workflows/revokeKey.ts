@@ -21,11 +21,11 @@ import {
 import { watchWorkflowId, type WatchedKey } from '../common/watchdog';
 import { watchKeyDeletion } from './watchKeyDeletion';
 import {
-  anyRevokeKeyInput,
-  type AnyRevocationBaseline,
-  type AnyRevokeKeyInput,
-  type AnyRevokeKeyRequest,
-} from '../common/revoke';
+  revokeKeyInput,
+  type RevocationBaseline,
+  type RevokeKeyInput,
+  type RevokeKeyRequest,
+} from '../providers/requests';
 import type { EndState, RunSettingsView, RunStatus } from '../common/runStatus';
 import { keyOf, principalOf } from '../common/runSubject';
 import { trailName } from '../common/usage';
@@ -83,7 +83,7 @@ class Ended extends Error {
 }
 
 /** The runbook's steps in its cloud's words: OpenAI reaches an AWS key through a role, a GCP key through a principal. */
-function stepsFor(request: AnyRevokeKeyRequest): [string, string][] {
+function stepsFor(request: RevokeKeyRequest): [string, string][] {
   if (request.provider === 'aws') return steps;
   return steps.map(([step, title]): [string, string] => [
     step,
@@ -93,8 +93,8 @@ function stepsFor(request: AnyRevokeKeyRequest): [string, string][] {
   ]);
 }
 
-export async function revokeKey(rawInput: AnyRevokeKeyInput): Promise<RunStatus<AnyRevokeKeyRequest>> {
-  const request = parseInput(anyRevokeKeyInput, rawInput);
+export async function revokeKey(rawInput: RevokeKeyInput): Promise<RunStatus<RevokeKeyRequest>> {
+  const request = parseInput(revokeKeyInput, rawInput);
   const record = new RunRecord(request, stepsFor(request));
   const gates = new Gatekeeper(record, request.requester, request.urgency === 'incident');
   setHandler(revocationStatusQuery, () => record.status, {
@@ -127,9 +127,9 @@ export async function revokeKey(rawInput: AnyRevokeKeyInput): Promise<RunStatus<
 }
 
 async function runbook(
-  rawInput: AnyRevokeKeyInput,
-  request: AnyRevokeKeyRequest,
-  record: RunRecord<AnyRevokeKeyRequest>,
+  rawInput: RevokeKeyInput,
+  request: RevokeKeyRequest,
+  record: RunRecord<RevokeKeyRequest>,
   gates: Gatekeeper,
   state: RunState,
 ): Promise<{ endState: EndState; reason: string }> {
@@ -285,7 +285,7 @@ async function runbook(
   // What the archive gate authorises: the archives, and the replacement this run makes (runs from before
   // approved the plan's hash alone).
   const bound = gates.bindsActions();
-  const followUp = (state: AnyRevocationBaseline) =>
+  const followUp = (state: RevocationBaseline) =>
     bound
       ? {
           actions: followUpActions(
@@ -416,9 +416,9 @@ async function runbook(
 
 /** The audit trail must show no successful use by OpenAI's role after the revocation took effect. */
 async function confirmNoUseSince(
-  request: AnyRevokeKeyRequest,
+  request: RevokeKeyRequest,
   settings: RunSettingsView,
-  record: RunRecord<AnyRevokeKeyRequest>,
+  record: RunRecord<RevokeKeyRequest>,
   revokedAt: string,
 ): Promise<void> {
   record.start('trail');
@@ -454,9 +454,9 @@ async function confirmNoUseSince(
 
 /** Before the archive, access must still be revoked: something may have re-granted it. */
 async function stillRevoked(
-  request: AnyRevokeKeyRequest,
-  baseline: AnyRevocationBaseline,
-): Promise<AnyRevocationBaseline> {
+  request: RevokeKeyRequest,
+  baseline: RevocationBaseline,
+): Promise<RevocationBaseline> {
   const current = await readBaseline(request, false);
   if (current.validate && current.validate.outcome !== 'revoked')
     throw new Ended(
@@ -469,9 +469,9 @@ async function stillRevoked(
 }
 
 async function scheduleDeletion(
-  request: AnyRevokeKeyRequest,
+  request: RevokeKeyRequest,
   gates: Gatekeeper,
-  record: RunRecord<AnyRevokeKeyRequest>,
+  record: RunRecord<RevokeKeyRequest>,
   planHash: string,
 ): Promise<void> {
   record.start('deletion');
@@ -525,7 +525,7 @@ async function scheduleDeletion(
 }
 
 /** The replacement key's name in its cloud's spelling, once the run made one. */
-function replacementKeyOf(record: RunRecord<AnyRevokeKeyRequest>): string | undefined {
+function replacementKeyOf(record: RunRecord<RevokeKeyRequest>): string | undefined {
   const made = record.status.replacement as { keyArn?: string; keyName?: string } | undefined;
   return made?.keyArn ?? made?.keyName;
 }
@@ -554,11 +554,11 @@ async function watchDeletion(watched: WatchedKey): Promise<NonNullable<RunStatus
 }
 
 async function finish(
-  record: RunRecord<AnyRevokeKeyRequest>,
+  record: RunRecord<RevokeKeyRequest>,
   state: RunState,
   endState: EndState,
   reason: string,
-): Promise<RunStatus<AnyRevokeKeyRequest>> {
+): Promise<RunStatus<RevokeKeyRequest>> {
   record.status.endState = endState;
   record.status.endReason = reason;
   record.stage(endState);

@@ -4,8 +4,8 @@
 // deterministic, so a retried activity writes the same bytes, which the write-once store accepts.
 // Each writes under the run that called it (ownRun.ts), and a restore reads a snapshot only after checking
 // it against the revocation's signed chain (keptSnapshot.ts).
-import type { GcpAccessSnapshot } from '../gcp/snapshotAccess';
-import type { AwsAccessSnapshot } from '../../common/revoke';
+import type { GcpAccessSnapshot } from '../../providers/gcp/activities/snapshotAccess';
+import type { AwsAccessSnapshot } from '../../providers/aws/request';
 import type { KeptSnapshot, RunStatus } from '../../common/runStatus';
 import type { RunSubject } from '../../common/runSubject';
 import { chainFile } from '../../common/evidenceChain';

@@ -8,7 +8,7 @@
 // Steps that must not repeat (a create) pass `{ once: true }`: then nothing is retryable, whatever the cause.
 import { ApplicationFailure } from '@temporalio/common';
 import { EkmError } from '../../common/errors';
-import type { ExternalKeyView, ProjectView } from '../../common/revoke';
+import type { ExternalKeyView, ProjectView } from '../../common/openaiViews';
 import {
   AdminApiConfigError,
   AdminApiInputError,

@@ -4,7 +4,7 @@
 // process; this one cannot be skipped by a run that never made them.
 import { ApplicationFailure } from '@temporalio/common';
 import { EkmError } from '../../common/errors';
-import type { ProjectView } from '../../common/revoke';
+import type { ProjectView } from '../../common/openaiViews';
 import type { AdminApi } from './adminApi';
 import { archiveProjectActivity } from './archiveProject';
 import { validateExternalKeyActivity } from './validateExternalKey';

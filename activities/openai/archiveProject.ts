@@ -3,7 +3,7 @@
 // the archive itself is checked against a fresh read, because OpenAI may refuse to archive twice.
 import { ApplicationFailure } from '@temporalio/common';
 import { EkmError } from '../../common/errors';
-import type { ProjectView } from '../../common/revoke';
+import type { ProjectView } from '../../common/openaiViews';
 import type { AdminApi } from './adminApi';
 import { expectOk, failureForAnswer, isSuccess, isTransient, openAiStep, toProjectView } from './answers';
 

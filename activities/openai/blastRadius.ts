@@ -3,7 +3,7 @@
 // registration of it), and every active project bound to any of them — all of which lose their data.
 // On Google Cloud both methods act on the key alone (its own IAM policy, its versions), so the radius is
 // every registration of that key name.
-import type { BlastRadius, ExternalKeyView } from '../../common/revoke';
+import type { BlastRadius, ExternalKeyView } from '../../common/openaiViews';
 import type { AdminApi } from './adminApi';
 import { expectListing, expectOk, openAiStep, toProjectView } from './answers';
 import { toRegistrationView } from './gcpRegistration';

@@ -7,7 +7,7 @@
 // are sealed) do; a batch's status and the model list do not, and neither does a base model. So the probes
 // are the first three, the model list is the control call (it must answer while data is denied), and a
 // "model" probe that is not `ft:` is refused: it could never be denied, so it would prove nothing.
-import type { ProbeKind } from '../../common/revoke';
+import type { ProbeKind } from '../../common/revocationRequest';
 import { AdminApiConfigError, AdminApiInputError, assertProjectId, createOpenAiCaller } from './adminApi';
 import type { OpenAiAnswer } from './adminApi';
 

@@ -1,7 +1,7 @@
 // OpenAI's GCP registration (reference/openai-ekm.md): the body the Admin API takes, and the fields it
 // answers with, read into the view the workflow hands on. A registration names its key in four parts; the
 // workflow speaks of the key by its resource name, so both directions live here.
-import type { ExternalKeyView, GcpExternalKeyFields } from '../../common/revoke';
+import type { ExternalKeyView, GcpExternalKeyFields } from '../../common/openaiViews';
 import { toExternalKeyView } from './answers';
 
 /** The Admin API body that registers a Cloud KMS key (type "gcp"). */

@@ -13,7 +13,8 @@
 // data read is ever returned, thrown or logged.
 import { ApplicationFailure } from '@temporalio/common';
 import { EkmError } from '../../common/errors';
-import type { ProbeKind, ProbeResult, ProbeRound, ProbeSpec } from '../../common/revoke';
+import type { ProbeKind, ProbeSpec } from '../../common/revocationRequest';
+import type { ProbeResult, ProbeRound } from '../../common/openaiViews';
 import { AdminApiConfigError, AdminApiInputError, assertProjectId, type OpenAiAnswer } from './adminApi';
 import {
   describeAnswer,

@@ -8,7 +8,7 @@
 // role), a project bound to the run's own external key. Anything else of the name stops the run for a person.
 import { ApplicationFailure } from '@temporalio/common';
 import { EkmError } from '../../common/errors';
-import type { ExternalKeyView, GcpExternalKeyFields, ProjectView } from '../../common/revoke';
+import type { ExternalKeyView, GcpExternalKeyFields, ProjectView } from '../../common/openaiViews';
 import type { AdminApi } from './adminApi';
 import { nameTaken } from '../nameTaken';
 import { expectListing, expectOk, openAiStep, toProjectView } from './answers';

@@ -1,6 +1,6 @@
 // Reads of what a run names: its projects and its external key, as OpenAI has them now. An id OpenAI does
 // not know is a final OpenAiRefused naming it (404): the run's input is wrong, and no retry changes that.
-import type { ExternalKeyView, ProjectView } from '../../common/revoke';
+import type { ExternalKeyView, ProjectView } from '../../common/openaiViews';
 import type { AdminApi } from './adminApi';
 import { expectOk, openAiStep, toProjectView } from './answers';
 import { toRegistrationView } from './gcpRegistration';

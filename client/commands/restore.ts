@@ -8,12 +8,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { folderFor } from '../../activities/evidence/store';
-import {
-  keyWorkflowId,
-  restoreAccessInput,
-  type AnyRevokeKeyRequest,
-  type RestoreAccessInput,
-} from '../../common/revoke';
+import { keyWorkflowId } from '../../common/workflowIds';
+import { restoreAccessInput, type RestoreAccessInput } from '../../common/restoreRequest';
+import { type RevokeKeyRequest } from '../../providers/requests';
 import type { RunStatus } from '../../common/runStatus';
 import { keyOf } from '../../common/runSubject';
 import { EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
@@ -61,13 +58,13 @@ async function revocationRecord(
   client: Client,
   workflowId: string,
   runId: string,
-): Promise<RunStatus<AnyRevokeKeyRequest>> {
+): Promise<RunStatus<RevokeKeyRequest>> {
   try {
-    return (await queryStatus(client, workflowId, runId)) as RunStatus<AnyRevokeKeyRequest>;
+    return (await queryStatus(client, workflowId, runId)) as RunStatus<RevokeKeyRequest>;
   } catch (queryError) {
     const file = path.join(evidenceDir(), folderFor(workflowId), runId, 'evidence.json');
     try {
-      return JSON.parse(fs.readFileSync(file, 'utf8')) as RunStatus<AnyRevokeKeyRequest>;
+      return JSON.parse(fs.readFileSync(file, 'utf8')) as RunStatus<RevokeKeyRequest>;
     } catch {
       throw new CliError(
         `cannot read the revocation's record: ${(queryError as Error).message}; nor is it at ${file} (EKM_EVIDENCE_DIR names the worker's evidence directory)`,

@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
-import { planWorkflowId, type AnyRevokeKeyRequest } from '../../common/revoke';
+import { planWorkflowId } from '../../common/workflowIds';
+import { type RevokeKeyRequest } from '../../providers/requests';
 import { keyOf } from '../../common/runSubject';
 import type { RunStatus } from '../../common/runStatus';
 import { EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
@@ -76,7 +77,7 @@ export function registerRevokePlan(revoke: Command, defaultTaskQueue: string): v
   });
 }
 
-function planJson(result: RunStatus<AnyRevokeKeyRequest>, link: string) {
+function planJson(result: RunStatus<RevokeKeyRequest>, link: string) {
   return {
     workflowId: result.workflowId,
     runId: result.runId,

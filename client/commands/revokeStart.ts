@@ -3,7 +3,7 @@
 // is refused by Temporal itself and the running one is named. A closed run's id may be reused.
 import type { Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { keyWorkflowId } from '../../common/revoke';
+import { keyWorkflowId } from '../../common/workflowIds';
 import { keyOf } from '../../common/runSubject';
 import { EkmKeyId, EkmProjectId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import type { revokeKey } from '../../workflows';

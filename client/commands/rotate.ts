@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { inspectKeyInput, describeIssues } from '../../common/keys';
-import { aliasRepointRefusal, keyWorkflowId } from '../../common/revoke';
+import { aliasRepointRefusal } from '../../providers/aws/request';
+import { keyWorkflowId } from '../../common/workflowIds';
 import {
   gcpRotationPeriodDays,
   anyRotateKeyInput,

@@ -15,8 +15,9 @@ import { GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { keyPolicyDenySid } from '../../activities/aws/policyEdits';
-import { keyWorkflowId, roleLockWorkflowId, type RevocationChange } from '../../common/revoke';
+import { keyPolicyDenySid } from '../../providers/aws/activities/policyEdits';
+import { keyWorkflowId, roleLockWorkflowId } from '../../common/workflowIds';
+import { type AwsRevocationChange } from '../../providers/aws/request';
 import type { RunStatus } from '../../common/runStatus';
 import type { ServiceProcess } from '../../sandbox/process';
 import { startWorkerProcess } from '../../sandbox/workerProcess';
@@ -210,7 +211,7 @@ describe('revokeKey: the worker killed between the revoke call and its recorded 
         'attempt 1 timed out (the killed worker), it did not fail',
       );
       assert.equal(after.completed.length, 1);
-      const change = defaultPayloadConverter.fromPayload<RevocationChange>(
+      const change = defaultPayloadConverter.fromPayload<AwsRevocationChange>(
         after.completed[0]!.activityTaskCompletedEventAttributes!.result!.payloads![0]!,
       );
       assert.equal(change.changed, false, change.description);
@@ -220,7 +221,7 @@ describe('revokeKey: the worker killed between the revoke call and its recorded 
       // The run's own record: revoke done, from attempt 2's answer.
       const revokeStep = result.steps.find((s) => s.step === 'revoke')!;
       assert.equal(revokeStep.state, 'done');
-      assert.equal((revokeStep.data as RevocationChange).changed, false);
+      assert.equal((revokeStep.data as AwsRevocationChange).changed, false);
 
       // The change happened once: one Deny statement of ours in the key policy.
       assert.equal((await keyPolicySids(w)).filter((sid) => sid === keyPolicyDenySid).length, 1);

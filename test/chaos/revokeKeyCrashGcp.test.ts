@@ -19,7 +19,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { keyWorkflowId, type AnyRevocationChange, type GcpRevokeKeyInput } from '../../common/revoke';
+import { keyWorkflowId } from '../../common/workflowIds';
+import { type RevocationChange } from '../../providers/requests';
+import { type GcpRevokeKeyInput } from '../../providers/gcp/request';
 import type { RunStatus } from '../../common/runStatus';
 import type { AuditEntry } from '../../sandbox/gcp/kmsFake';
 import type { ServiceProcess } from '../../sandbox/process';
@@ -234,7 +236,7 @@ describe('revokeKey (gcp): the worker killed between SetIamPolicy and its record
         'attempt 1 timed out (the killed worker), it did not fail',
       );
       assert.equal(after.completed.length, 1);
-      const change = defaultPayloadConverter.fromPayload<AnyRevocationChange>(
+      const change = defaultPayloadConverter.fromPayload<RevocationChange>(
         after.completed[0]!.activityTaskCompletedEventAttributes!.result!.payloads![0]!,
       );
       assert.equal(change.changed, false, change.description);
@@ -243,7 +245,7 @@ describe('revokeKey (gcp): the worker killed between SetIamPolicy and its record
       // The run's own record: revoke done, from attempt 2's answer.
       const revokeStep = result.steps.find((s) => s.step === 'revoke')!;
       assert.equal(revokeStep.state, 'done');
-      assert.equal((revokeStep.data as AnyRevocationChange).changed, false);
+      assert.equal((revokeStep.data as RevocationChange).changed, false);
 
       // The change happened once: the fake logged one SetIamPolicy on the key since the world was seeded —
       // worker 1's, which took OpenAI's principal out — and none by worker 2.

@@ -15,8 +15,8 @@ import {
 } from '@aws-sdk/client-kms';
 import type { WorkflowHandle } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createAwsClients } from '../../activities/aws/clients';
-import { rotateAwsKeyActivity } from '../../activities/aws/keyRotation';
+import { createAwsClients } from '../../providers/aws/activities/clients';
+import { rotateAwsKeyActivity } from '../../providers/aws/activities/keyRotation';
 import { actionOf } from '../../activities/approvedActions';
 import { requireApproval } from '../../activities/requireApproval';
 import { EkmError } from '../../common/errors';

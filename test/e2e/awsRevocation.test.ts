@@ -27,8 +27,8 @@ import {
   ListGrantsCommand,
 } from '@aws-sdk/client-kms';
 import { ApplicationFailure } from '@temporalio/common';
-import type { AwsClients } from '../../activities/aws/clients';
-import { cancelAwsKeyDeletion, scheduleAwsKeyDeletion } from '../../activities/aws/keyDeletion';
+import type { AwsClients } from '../../providers/aws/activities/clients';
+import { cancelAwsKeyDeletion, scheduleAwsKeyDeletion } from '../../providers/aws/activities/keyDeletion';
 import {
   createReplacementKeyOnce,
   findReplacementKey,
@@ -36,12 +36,12 @@ import {
   stepTag,
   ownerProofTag,
   workflowIdTag,
-} from '../../activities/aws/replacementKey';
-import { restoreAwsAccessActivity } from '../../activities/aws/restoreAccess';
-import { revokeAwsAccessActivity } from '../../activities/aws/revokeAccess';
-import { snapshotAwsAccessActivity } from '../../activities/aws/snapshotAccess';
+} from '../../providers/aws/activities/replacementKey';
+import { restoreAwsAccessActivity } from '../../providers/aws/activities/restoreAccess';
+import { revokeAwsAccessActivity } from '../../providers/aws/activities/revokeAccess';
+import { snapshotAwsAccessActivity } from '../../providers/aws/activities/snapshotAccess';
 import { EkmError } from '../../common/errors';
-import type { AwsRevocationMethod } from '../../common/revoke';
+import type { AwsRevocationMethod } from '../../providers/aws/request';
 import { openAiVendorRoleArn } from '../../sandbox/openai/aws/provider';
 import { kmsPolicyFor, sandboxAwsCredentials, trustPolicyFor } from '../../sandbox/openai/demo';
 import { testOwnership } from '../fixtures/ownership';

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { freePort } from '../../sandbox/ports';
-import { keyWorkflowId, type RevokeKeyInput } from '../../common/revoke';
+import { keyWorkflowId } from '../../common/workflowIds';
+import { type AwsRevokeKeyInput } from '../../providers/aws/request';
 import type { RunStatus } from '../../common/runStatus';
 import { revokeFlagsFor, runCli, ok, until } from '../fixtures/cli';
 import { devEnvironment } from '../fixtures/environments';
@@ -38,7 +39,7 @@ describe('ekm CLI: the revocation runbook', function () {
   });
 
   it('bad flags exit 2 naming the flag and the fix, before Temporal is contacted', async function () {
-    const request: RevokeKeyInput = {
+    const request: AwsRevokeKeyInput = {
       provider: 'aws',
       keyArn: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
       roleArn: 'arn:aws:iam::111122223333:role/openai-ekm',

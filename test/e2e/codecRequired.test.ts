@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { DescribeKeyCommand, GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import type { WorkflowHandle } from '@temporalio/client';
-import { keyWorkflowId } from '../../common/revoke';
+import { keyWorkflowId } from '../../common/workflowIds';
 import { voteStatement, type Signature } from '../../common/signedStatement';
 import type { Vote } from '../../common/approvals';
 import { parseWorkerConfig } from '../../worker/config';

@@ -12,9 +12,10 @@ import * as path from 'node:path';
 import { GetRolePolicyCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { ListKeysCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
 import type { WorkflowHandle } from '@temporalio/client';
-import { decodePolicyText } from '../../activities/aws/policyEdits';
-import { workflowIdTag } from '../../activities/aws/replacementKey';
-import { keyWorkflowId, type AnyRevokeKeyInput } from '../../common/revoke';
+import { decodePolicyText } from '../../providers/aws/activities/policyEdits';
+import { workflowIdTag } from '../../providers/aws/activities/replacementKey';
+import { keyWorkflowId } from '../../common/workflowIds';
+import { type RevokeKeyInput } from '../../providers/requests';
 import { keyOf } from '../../common/runSubject';
 import { cryptoKeyName } from '../../sandbox/openai/gcp/registration';
 import type { Project, RegisteredExternalKey } from '../../sandbox/openai/state';
@@ -53,13 +54,13 @@ async function withinOneRunIdWindow(marginMs: number): Promise<void> {
 }
 
 /** The four revocations, the clouds interleaved: a run that adopts the one before's registration crosses clouds. */
-function requestsOf(w: SharedRevocationWorld): AnyRevokeKeyInput[] {
+function requestsOf(w: SharedRevocationWorld): RevokeKeyInput[] {
   const gcp = w.gcpKeys.map((k) => gcpRevokeRequest(k, 'remove-binding'));
   return w.aws.flatMap((demo, i) => [awsRevokeRequest(demo, 'key-policy-deny'), gcp[i]!]);
 }
 
 interface EndedRun {
-  request: AnyRevokeKeyInput;
+  request: RevokeKeyInput;
   workflowId: string;
   runId: string;
   status: RunStatus;

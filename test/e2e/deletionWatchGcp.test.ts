@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { folderFor } from '../../activities/evidence/store';
-import { keyWorkflowId } from '../../common/revoke';
+import { keyWorkflowId } from '../../common/workflowIds';
 import type { RunStatus } from '../../common/runStatus';
 import { watchWorkflowId, type WatchResult } from '../../common/watchdog';
 import { revokeKey } from '../../workflows/revokeKey';

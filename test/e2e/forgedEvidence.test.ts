@@ -11,8 +11,9 @@ import { GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { folderFor } from '../../activities/evidence/store';
-import { keyWorkflowId, type AwsAccessSnapshot, type RevokeKeyInput } from '../../common/revoke';
-import type { GcpAccessSnapshot } from '../../activities/gcp/snapshotAccess';
+import { keyWorkflowId } from '../../common/workflowIds';
+import { type AwsAccessSnapshot, type AwsRevokeKeyInput } from '../../providers/aws/request';
+import type { GcpAccessSnapshot } from '../../providers/gcp/activities/snapshotAccess';
 import type { RunStatus } from '../../common/runStatus';
 import type { RunSubject } from '../../common/runSubject';
 import { statusQuery } from '../../workflows/revoke/messages';
@@ -97,14 +98,14 @@ describe('forged evidence and snapshots (issue 16, finding 3)', function () {
     body: (
       ctx: WorkerContext & {
         w: TwinWorld;
-        request: RevokeKeyInput;
+        request: AwsRevokeKeyInput;
         handle: WorkflowHandle;
         evidenceDir: string;
       },
     ) => Promise<T>,
   ): Promise<T> {
     const w = (twinWorld = await awsScenario.world(method, 2));
-    const request = awsScenario.request(w, method) as RevokeKeyInput;
+    const request = awsScenario.request(w, method) as AwsRevokeKeyInput;
     const worker = sandboxWorker(w, { revoke: { cacheWaitSeconds: 600 } });
     return withWorker(
       await devEnvironment(),

@@ -4,20 +4,20 @@
 // nothing and says so, and failures arrive typed (a missing key is a final KeyNotFound).
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
-import { describeGcpKeyActivity } from '../../activities/gcp/describeKey';
+import { describeGcpKeyActivity } from '../../providers/gcp/activities/describeKey';
 import {
   cancelGcpKeyDestructionActivity,
   scheduleGcpKeyDestructionActivity,
-} from '../../activities/gcp/keyDestruction';
-import { readGcpKeyRotationActivity, rotateGcpKeyActivity } from '../../activities/gcp/keyRotation';
-import { readGcpKeyUsageActivity } from '../../activities/gcp/keyUsage';
+} from '../../providers/gcp/activities/keyDestruction';
+import { readGcpKeyRotationActivity, rotateGcpKeyActivity } from '../../providers/gcp/activities/keyRotation';
+import { readGcpKeyUsageActivity } from '../../providers/gcp/activities/keyUsage';
 import {
   createGcpReplacementKeyActivity,
   grantGcpOpenAiAccessActivity,
-} from '../../activities/gcp/replacementKey';
-import { restoreGcpAccessActivity } from '../../activities/gcp/restoreAccess';
-import { revokeGcpAccessActivity } from '../../activities/gcp/revokeAccess';
-import { snapshotGcpAccessActivity } from '../../activities/gcp/snapshotAccess';
+} from '../../providers/gcp/activities/replacementKey';
+import { restoreGcpAccessActivity } from '../../providers/gcp/activities/restoreAccess';
+import { revokeGcpAccessActivity } from '../../providers/gcp/activities/revokeAccess';
+import { snapshotGcpAccessActivity } from '../../providers/gcp/activities/snapshotAccess';
 import {
   encrypterDecrypter,
   grpcCode,

@@ -4,8 +4,8 @@
 // that, the next rotation would make a fresh enabled primary version and undo the revocation (shown).
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
-import { createGcpClients, type GcpClients } from '../../activities/gcp/clients';
-import { revokeGcpAccessActivity } from '../../activities/gcp/revokeAccess';
+import { createGcpClients, type GcpClients } from '../../providers/gcp/activities/clients';
+import { revokeGcpAccessActivity } from '../../providers/gcp/activities/revokeAccess';
 import { startGcpWorld, type GcpWorld } from '../fixtures/gcpKms';
 
 const openai =

@@ -14,8 +14,8 @@ import { assertEvidence } from '../fixtures/evidence';
 import { devServer } from '../fixtures/services';
 import { call, openAiReadsOldFile, startTwinWorld, testTtlSeconds, type TwinWorld } from '../fixtures/twin';
 import { withWorker, type WorkerContext } from '../fixtures/worker';
-import { revokeGcpAccessActivity } from '../../activities/gcp/revokeAccess';
-import { createGcpClients } from '../../activities/gcp/clients';
+import { revokeGcpAccessActivity } from '../../providers/gcp/activities/revokeAccess';
+import { createGcpClients } from '../../providers/gcp/activities/clients';
 import { startGcpRevocationWorld, type GcpRevocationWorld } from '../fixtures/revoke';
 
 /** The product's own GCP clients, against the world's fake. */

@@ -4,7 +4,7 @@
 // worker's activities work with its role and every change is refused to it, leaving the key as it was; every
 // change works with the mutating worker's role; and each role holds exactly what its worker's code needs.
 //
-// The activities are built from their factories (activities/gcp/*Activity(clients)), not through
+// The activities are built from their factories (providers/gcp/activities/*Activity(clients)), not through
 // createActivities: requireApproval's gate is not what this file is about (test/e2e/signedApprovals.test.ts
 // is), and the permissions a worker needs are those of the calls inside the activity.
 //
@@ -26,21 +26,21 @@ import * as path from 'node:path';
 import type { KeyManagementServiceClient } from '@google-cloud/kms';
 import { ApplicationFailure } from '@temporalio/common';
 import type { EkmActivities } from '../../activities';
-import { createGcpClients, type GcpClients } from '../../activities/gcp/clients';
-import { describeGcpKeyActivity } from '../../activities/gcp/describeKey';
+import { createGcpClients, type GcpClients } from '../../providers/gcp/activities/clients';
+import { describeGcpKeyActivity } from '../../providers/gcp/activities/describeKey';
 import {
   cancelGcpKeyDestructionActivity,
   scheduleGcpKeyDestructionActivity,
-} from '../../activities/gcp/keyDestruction';
-import { readGcpKeyRotationActivity, rotateGcpKeyActivity } from '../../activities/gcp/keyRotation';
-import { readGcpKeyUsageActivity } from '../../activities/gcp/keyUsage';
+} from '../../providers/gcp/activities/keyDestruction';
+import { readGcpKeyRotationActivity, rotateGcpKeyActivity } from '../../providers/gcp/activities/keyRotation';
+import { readGcpKeyUsageActivity } from '../../providers/gcp/activities/keyUsage';
 import {
   createGcpReplacementKeyActivity,
   grantGcpOpenAiAccessActivity,
-} from '../../activities/gcp/replacementKey';
-import { restoreGcpAccessActivity } from '../../activities/gcp/restoreAccess';
-import { revokeGcpAccessActivity } from '../../activities/gcp/revokeAccess';
-import { snapshotGcpAccessActivity } from '../../activities/gcp/snapshotAccess';
+} from '../../providers/gcp/activities/replacementKey';
+import { restoreGcpAccessActivity } from '../../providers/gcp/activities/restoreAccess';
+import { revokeGcpAccessActivity } from '../../providers/gcp/activities/revokeAccess';
+import { snapshotGcpAccessActivity } from '../../providers/gcp/activities/snapshotAccess';
 import { mutatingActivities } from '../../common/activityRoles';
 import { EkmError } from '../../common/errors';
 import { projectRoot } from '../../sandbox/paths';
@@ -160,7 +160,7 @@ const gcpActivityNames = Object.keys(everyGcpActivity);
 const mutatingGcp = gcpActivityNames.filter((n) => (mutatingActivities as readonly string[]).includes(n));
 const readGcp = gcpActivityNames.filter((n) => !mutatingGcp.includes(n));
 
-/** A final CloudAccessDenied (activities/gcp/errors.ts: PERMISSION_DENIED) naming `permission`. */
+/** A final CloudAccessDenied (providers/gcp/activities/errors.ts: PERMISSION_DENIED) naming `permission`. */
 async function refused(promise: Promise<unknown>, permission?: string): Promise<string> {
   let message = '';
   await assert.rejects(promise, (err: unknown) => {

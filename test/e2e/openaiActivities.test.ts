@@ -18,7 +18,7 @@ import {
 } from '../../activities/openai/provision';
 import { readExternalKeyActivity, readProjectsActivity } from '../../activities/openai/readProjects';
 import { EkmError, type EkmErrorType } from '../../common/errors';
-import type { ProbeSpec } from '../../common/revoke';
+import type { ProbeSpec } from '../../common/revocationRequest';
 import type { DemoProject } from '../../sandbox/openai/demo';
 import { call, startTwinWorld, testTtlSeconds, type TwinWorld } from '../fixtures/twin';
 

@@ -3,8 +3,11 @@
 // OpenAI's workload-identity principal, and after either GCP revocation method answers as it does for AWS
 // — validate fails at once, cached data keys serve reads until the TTL, then reads are denied.
 import assert from 'node:assert/strict';
-import { createGcpClients, type GcpClients } from '../../activities/gcp/clients';
-import { revokeGcpAccessActivity, type GcpRevocationMethod } from '../../activities/gcp/revokeAccess';
+import { createGcpClients, type GcpClients } from '../../providers/gcp/activities/clients';
+import {
+  revokeGcpAccessActivity,
+  type GcpRevocationMethod,
+} from '../../providers/gcp/activities/revokeAccess';
 import { decodeAuditLog } from '../../sandbox/gcp/kmsFake';
 import { openAiPrincipal } from '../../sandbox/openai/gcp/identity';
 import {

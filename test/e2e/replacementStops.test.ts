@@ -20,21 +20,18 @@ import {
   replacementKeyPolicyName,
   stepTag,
   workflowIdTag,
-} from '../../activities/aws/replacementKey';
-import { createdByLabel } from '../../activities/gcp/replacementKey';
-import { decodePolicyText } from '../../activities/aws/policyEdits';
+} from '../../providers/aws/activities/replacementKey';
+import { createdByLabel } from '../../providers/gcp/activities/replacementKey';
+import { decodePolicyText } from '../../providers/aws/activities/policyEdits';
 import {
   resolutionStatement,
   type Resolution,
   type ResolutionChoice,
   type StopView,
 } from '../../common/resolution';
-import {
-  keyWorkflowId,
-  type AwsRevocationMethod,
-  type GcpRevokeKeyInput,
-  type RevokeKeyInput,
-} from '../../common/revoke';
+import { keyWorkflowId } from '../../common/workflowIds';
+import { type AwsRevocationMethod, type AwsRevokeKeyInput } from '../../providers/aws/request';
+import { type GcpRevokeKeyInput } from '../../providers/gcp/request';
 import type { RunStatus } from '../../common/runStatus';
 import type { RunSubject } from '../../common/runSubject';
 import { EkmAwaiting } from '../../common/searchAttributes';
@@ -244,7 +241,7 @@ describe('replacement stops: a name the run gives, taken by something it cannot 
 
   interface AwsRun extends WorkerContext {
     w: TwinWorld;
-    request: RevokeKeyInput;
+    request: AwsRevokeKeyInput;
     handle: WorkflowHandle;
     tag: string;
     runId: string;
@@ -255,7 +252,7 @@ describe('replacement stops: a name the run gives, taken by something it cannot 
   async function awsRun<T>(
     method: AwsRevocationMethod,
     body: (ctx: AwsRun) => Promise<T>,
-    options: { request?: Partial<RevokeKeyInput> } = {},
+    options: { request?: Partial<AwsRevokeKeyInput> } = {},
   ): Promise<T> {
     const w = await awsScenario.world(method, 2);
     world = w;

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { WorkflowFailedError } from '@temporalio/client';
 import { folderFor } from '../../activities/evidence/store';
-import { keyWorkflowId } from '../../common/revoke';
+import { keyWorkflowId } from '../../common/workflowIds';
 import type { RunStatus } from '../../common/runStatus';
 import { keyOf, principalOf, type RunSubject } from '../../common/runSubject';
 import { revokeKey } from '../../workflows/revokeKey';

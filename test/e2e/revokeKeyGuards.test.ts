@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
 import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { keyWorkflowId, type AwsRevocationMethod, type RevokeKeyInput } from '../../common/revoke';
+import { keyWorkflowId } from '../../common/workflowIds';
+import { type AwsRevocationMethod, type AwsRevokeKeyInput } from '../../providers/aws/request';
 import type { RunStatus } from '../../common/runStatus';
 import { voteSignal, voteUpdate, statusQuery } from '../../workflows/revoke/messages';
 import { restoreAccess } from '../../workflows/restoreAccess';
@@ -52,12 +53,12 @@ describe('revokeKey guards (aws)', function () {
   async function run<T>(
     method: AwsRevocationMethod,
     body: (
-      ctx: WorkerContext & { w: TwinWorld; request: RevokeKeyInput; handle: WorkflowHandle },
+      ctx: WorkerContext & { w: TwinWorld; request: AwsRevokeKeyInput; handle: WorkflowHandle },
     ) => Promise<T>,
     options: {
       ttlSeconds?: number;
       revoke?: object;
-      request?: Partial<RevokeKeyInput>;
+      request?: Partial<AwsRevokeKeyInput>;
       /** Where the worker reads CloudTrail (default: the twin's feed). */
       cloudTrailEndpoint?: string;
     } = {},

@@ -10,7 +10,7 @@ import { GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ensureSigningKeyFile } from '../../activities/evidence/signer';
 import { folderFor } from '../../activities/evidence/store';
-import { keyWorkflowId } from '../../common/revoke';
+import { keyWorkflowId } from '../../common/workflowIds';
 import { startStatement } from '../../common/startStatement';
 import { voteStatement } from '../../common/signedStatement';
 import { statusQuery, voteUpdate } from '../../workflows/revoke/messages';

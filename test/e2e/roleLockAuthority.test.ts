@@ -4,7 +4,7 @@
 // signed, on a production worker, ends without holding its role. On the dev server with moto and the twin.
 import assert from 'node:assert/strict';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
-import { keyWorkflowId, roleLockWorkflowId } from '../../common/revoke';
+import { keyWorkflowId, roleLockWorkflowId } from '../../common/workflowIds';
 import { roleLock } from '../../workflows/roleLock';
 import { revokeKey } from '../../workflows/revokeKey';
 import { devEnvironment } from '../fixtures/environments';

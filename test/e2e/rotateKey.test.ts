@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { DisableKeyCommand, GetKeyRotationStatusCommand, ListKeyRotationsCommand } from '@aws-sdk/client-kms';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { folderFor } from '../../activities/evidence/store';
-import { keyWorkflowId } from '../../common/revoke';
+import { keyWorkflowId } from '../../common/workflowIds';
 import type {
   AnyRotateKeyRequest,
   GcpRotateKeyInput,

@@ -10,15 +10,16 @@ import * as path from 'node:path';
 import { GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createAwsClients } from '../../activities/aws/clients';
-import { revokeAwsAccessActivity } from '../../activities/aws/revokeAccess';
-import { snapshotAwsAccessActivity } from '../../activities/aws/snapshotAccess';
+import { createAwsClients } from '../../providers/aws/activities/clients';
+import { revokeAwsAccessActivity } from '../../providers/aws/activities/revokeAccess';
+import { snapshotAwsAccessActivity } from '../../providers/aws/activities/snapshotAccess';
 import { actionOf } from '../../activities/approvedActions';
 import { requireApproval } from '../../activities/requireApproval';
 import type { GateView, Vote } from '../../common/approvals';
 import { EkmError } from '../../common/errors';
 import { gateHashOf } from '../../common/planActions';
-import { keyWorkflowId, type RevokeKeyInput } from '../../common/revoke';
+import { keyWorkflowId } from '../../common/workflowIds';
+import { type AwsRevokeKeyInput } from '../../providers/aws/request';
 import type { RunStatus } from '../../common/runStatus';
 import { startStatement } from '../../common/startStatement';
 import { voteStatement } from '../../common/signedStatement';
@@ -66,7 +67,10 @@ describe('signed approvals (aws)', function () {
     return options;
   }
 
-  function signedRequest(request: RevokeKeyInput, signedInput: RevokeKeyInput = request): RevokeKeyInput {
+  function signedRequest(
+    request: AwsRevokeKeyInput,
+    signedInput: AwsRevokeKeyInput = request,
+  ): AwsRevokeKeyInput {
     const workflowId = keyWorkflowId(request.keyArn);
     return {
       ...request,
@@ -102,7 +106,7 @@ describe('signed approvals (aws)', function () {
     await withWorker(
       await devEnvironment(),
       async (ctx) => {
-        const start = async (input: RevokeKeyInput) => {
+        const start = async (input: AwsRevokeKeyInput) => {
           const handle = await ctx.client.workflow.start(revokeKey, {
             taskQueue: ctx.taskQueue,
             workflowId: keyWorkflowId(request.keyArn),

@@ -4,7 +4,7 @@
 // nothing else there. On the dev server with moto and the OpenAI twin.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { keyWorkflowId } from '../../common/revoke';
+import { keyWorkflowId } from '../../common/workflowIds';
 import type { RunStatus } from '../../common/runStatus';
 import { isMutating, mutatingActivities } from '../../common/activityRoles';
 import { watchWorkflowId } from '../../common/watchdog';

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { canonicalJson } from '../../common/canonicalJson';
-import { keyWorkflowId } from '../../common/revoke';
+import { keyWorkflowId } from '../../common/workflowIds';
 import { folderFor } from '../../activities/evidence/store';
 import { revokeKey } from '../../workflows/revokeKey';
 import { devEnvironment } from '../fixtures/environments';

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { keyWorkflowId } from '../../common/revoke';
+import { keyWorkflowId } from '../../common/workflowIds';
 import type { RunStatus } from '../../common/runStatus';
 import { voteStatement } from '../../common/signedStatement';
 import { startStatement } from '../../common/startStatement';

@@ -1,4 +1,4 @@
-// The pure policy edits behind the AWS revocation methods (activities/aws/policyEdits.ts): each edit does
+// The pure policy edits behind the AWS revocation methods (providers/aws/activities/policyEdits.ts): each edit does
 // exactly its change, leaves every other statement alone, is a fixed point (applied to its own output it
 // changes nothing), and writes documents the sandbox's access oracle reads and decides as AWS would.
 import assert from 'node:assert/strict';
@@ -17,7 +17,7 @@ import {
   trustDenySid,
   type PolicyDocument,
   type PolicyStatement,
-} from '../../activities/aws/policyEdits';
+} from '../../providers/aws/activities/policyEdits';
 import {
   decideAwsKmsAccess,
   type AwsAccessState,

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { evidenceActivities } from '../../activities/evidence/recordEvidence';
 import { generateSigningKey, signerFromPem, type EvidenceSigner } from '../../activities/evidence/signer';
 import { directoryEvidenceStore, folderFor } from '../../activities/evidence/store';
-import type { AwsAccessSnapshot } from '../../common/revoke';
+import type { AwsAccessSnapshot } from '../../providers/aws/request';
 import type { RunStatus } from '../../common/runStatus';
 import type { RunSubject } from '../../common/runSubject';
 import { inRunOf, sampleRevocationStatus } from '../fixtures/evidence';

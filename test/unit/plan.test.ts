@@ -6,14 +6,13 @@ import { planRevocation } from '../../activities/planRevocation';
 import { runSettingsActivity } from '../../activities/runSettings';
 import { EkmError } from '../../common/errors';
 import {
-  revokeKeyInput,
+  awsRevokeKeyInput,
   type AwsRevocationMethod,
-  type ProbeRound,
-  type ProjectView,
-  type RevocationBaseline,
-  type RevokeKeyInput,
-  type RevokeKeyRequest,
-} from '../../common/revoke';
+  type AwsRevocationBaseline,
+  type AwsRevokeKeyInput,
+  type AwsRevokeKeyRequest,
+} from '../../providers/aws/request';
+import { type ProbeRound, type ProjectView } from '../../common/openaiViews';
 import type { RunSettingsView } from '../../common/runStatus';
 import { parseWorkerConfig } from '../../worker/config';
 
@@ -22,7 +21,7 @@ const keyArn = `arn:aws:kms:us-east-1:${account}:key/1234abcd-12ab-34cd-56ef-123
 const roleArn = `arn:aws:iam::${account}:role/openai-ekm`;
 const openAiRole = 'arn:aws:iam::790389265272:role/EnterpriseKeyManagement';
 
-const requestInput: RevokeKeyInput = {
+const requestInput: AwsRevokeKeyInput = {
   provider: 'aws',
   keyArn,
   roleArn,
@@ -37,8 +36,8 @@ const requestInput: RevokeKeyInput = {
   reason: 'the key is suspected compromised',
   changeTicket: 'CHG-1234',
 };
-const requestFor = (change: Partial<RevokeKeyInput> = {}): RevokeKeyRequest =>
-  revokeKeyInput.parse({ ...requestInput, ...change });
+const requestFor = (change: Partial<AwsRevokeKeyInput> = {}): AwsRevokeKeyRequest =>
+  awsRevokeKeyInput.parse({ ...requestInput, ...change });
 
 const project = (id: string, name: string): ProjectView => ({
   id,
@@ -69,7 +68,7 @@ const policy = (statements: object[]) => JSON.stringify({ Version: '2012-10-17',
 const keyUsePolicy = policy([{ Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt'], Resource: keyArn }]);
 
 /** A baseline as preflight reads it; `read` varies what may differ between two reads of the same world. */
-function baseline(read = 1): RevocationBaseline {
+function baseline(read = 1): AwsRevocationBaseline {
   const at = `2026-11-29T10:0${read}:00.000Z`;
   const externalKey = {
     id: 'extkey_demo',
@@ -138,7 +137,7 @@ function baseline(read = 1): RevocationBaseline {
   };
 }
 
-function changed(edit: (b: RevocationBaseline) => void): RevocationBaseline {
+function changed(edit: (b: AwsRevocationBaseline) => void): AwsRevocationBaseline {
   const b = baseline();
   edit(b);
   return b;
@@ -180,7 +179,7 @@ describe('the revocation plan', function () {
     settings = await settingsFor();
   });
 
-  const hashOf = async (request: RevokeKeyRequest, b: RevocationBaseline, s = settings) =>
+  const hashOf = async (request: AwsRevokeKeyRequest, b: AwsRevocationBaseline, s = settings) =>
     (await planRevocation({ request, baseline: b, settings: s })).hash;
 
   it('has a 64-hex hash that is the same for the same inputs', async function () {
@@ -203,7 +202,7 @@ describe('the revocation plan', function () {
     assert.equal(await hashOf(requestFor(), reordered), await hashOf(requestFor(), b));
   });
 
-  const drift: [string, () => RevokeKeyRequest, () => RevocationBaseline][] = [
+  const drift: [string, () => AwsRevokeKeyRequest, () => AwsRevocationBaseline][] = [
     ['the method', () => requestFor({ method: 'key-policy-deny' }), baseline],
     [
       'a project (its name)',
@@ -455,7 +454,7 @@ describe('the follow-up plan', function () {
   const changes = ['archive OpenAI project(s) proj_a, proj_b (irreversible)'];
   const revokePlanHash = 'c'.repeat(64);
   const hashOf = async (
-    args: { revokePlanHash?: string; state?: RevocationBaseline; changes?: string[] } = {},
+    args: { revokePlanHash?: string; state?: AwsRevocationBaseline; changes?: string[] } = {},
   ) =>
     (
       await planFollowUp({

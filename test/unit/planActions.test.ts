@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict';
 import { actionKey, gateHashOf, snapshotId, type PlanAction } from '../../common/planActions';
 import { deletionActions, followUpActions, revocationActions } from '../../common/runbookActions';
-import { revokeKeyInput } from '../../common/revoke';
+import { awsRevokeKeyInput } from '../../providers/aws/request';
 import { parseWorkerConfig } from '../../worker/config';
 
 const keyArn = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const roleArn = 'arn:aws:iam::111122223333:role/openai-ekm';
-const request = revokeKeyInput.parse({
+const request = awsRevokeKeyInput.parse({
   provider: 'aws',
   keyArn,
   roleArn,

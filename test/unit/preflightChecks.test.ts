@@ -1,19 +1,18 @@
 import assert from 'node:assert/strict';
 import { preflightFindings } from '../../common/preflightChecks';
 import {
-  revokeKeyInput,
-  type ProbeRound,
-  type ProjectView,
-  type RevocationBaseline,
-  type RevokeKeyRequest,
-} from '../../common/revoke';
+  awsRevokeKeyInput,
+  type AwsRevocationBaseline,
+  type AwsRevokeKeyRequest,
+} from '../../providers/aws/request';
+import { type ProbeRound, type ProjectView } from '../../common/openaiViews';
 
 const account = '111122223333';
 const keyArn = `arn:aws:kms:us-east-1:${account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const roleArn = `arn:aws:iam::${account}:role/openai-ekm`;
 const openAiRole = 'arn:aws:iam::790389265272:role/EnterpriseKeyManagement';
 
-const request: RevokeKeyRequest = revokeKeyInput.parse({
+const request: AwsRevokeKeyRequest = awsRevokeKeyInput.parse({
   provider: 'aws',
   keyArn,
   roleArn,
@@ -56,7 +55,7 @@ function round(projectId: string): ProbeRound {
 }
 
 /** What preflight reads when the world is exactly as the request says. */
-function consistentBaseline(): RevocationBaseline {
+function consistentBaseline(): AwsRevocationBaseline {
   const externalKey = {
     id: 'extkey_demo',
     name: 'demo key',
@@ -132,7 +131,7 @@ function consistentBaseline(): RevocationBaseline {
 }
 
 /** The consistent baseline with one thing changed. */
-function changed(edit: (b: RevocationBaseline) => void): RevocationBaseline {
+function changed(edit: (b: AwsRevocationBaseline) => void): AwsRevocationBaseline {
   const baseline = consistentBaseline();
   edit(baseline);
   return baseline;
@@ -143,7 +142,7 @@ describe('preflight findings', function () {
     assert.deepEqual(preflightFindings(request, consistentBaseline()), []);
   });
 
-  const cases: [string, (b: RevocationBaseline) => void, RegExp][] = [
+  const cases: [string, (b: AwsRevocationBaseline) => void, RegExp][] = [
     [
       'the key is disabled',
       (b) => (b.key = { ...b.key, state: 'Disabled', enabled: false }),

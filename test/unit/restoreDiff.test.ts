@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { lineDiff } from '../../common/lineDiff';
 import { restoreDiff } from '../../common/restoreDiff';
-import type { AnyRevocationBaseline, AnyRevokeKeyRequest, AwsAccessSnapshot } from '../../common/revoke';
+import type { RevocationBaseline, RevokeKeyRequest } from '../../providers/requests';
+import type { AwsAccessSnapshot } from '../../providers/aws/request';
 
 const snapshot = (over: Partial<AwsAccessSnapshot> = {}): AwsAccessSnapshot => ({
   takenAt: '2026-12-01T00:00:00.000Z',
@@ -29,9 +30,9 @@ describe('restore diff', function () {
     const grant = { grantId: 'g1', granteePrincipal: 'arn:aws:iam::1:role/r', operations: ['Decrypt'] };
     const now = snapshot();
     const [diff] = restoreDiff(
-      { provider: 'aws', method: 'revoke-grant' } as unknown as AnyRevokeKeyRequest,
+      { provider: 'aws', method: 'revoke-grant' } as unknown as RevokeKeyRequest,
       snapshot({ grants: [grant] }),
-      { access: now } as unknown as AnyRevocationBaseline,
+      { access: now } as unknown as RevocationBaseline,
     );
     assert.match(
       diff!.document,
@@ -43,9 +44,9 @@ describe('restore diff', function () {
   it('disable-key: Disabled now, Enabled after', function () {
     const now = snapshot({ key: { ...snapshot().key, state: 'Disabled' } });
     const [diff] = restoreDiff(
-      { provider: 'aws', method: 'disable-key' } as unknown as AnyRevokeKeyRequest,
+      { provider: 'aws', method: 'disable-key' } as unknown as RevokeKeyRequest,
       snapshot(),
-      { access: now } as unknown as AnyRevocationBaseline,
+      { access: now } as unknown as RevocationBaseline,
     );
     assert.deepEqual(diff!.lines, ['- Disabled', '+ Enabled']);
   });

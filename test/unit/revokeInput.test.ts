@@ -4,17 +4,17 @@ import { describeIssues } from '../../common/keys';
 import {
   aliasRepointRefusal,
   awsRevocationMethods,
-  restoreAccessInput,
-  revokeKeyInput,
-  type RevokeKeyInput,
-} from '../../common/revoke';
+  awsRevokeKeyInput,
+  type AwsRevokeKeyInput,
+} from '../../providers/aws/request';
+import { restoreAccessInput } from '../../common/restoreRequest';
 
 const account = '111122223333';
 const keyArn = `arn:aws:kms:us-east-1:${account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const roleArn = `arn:aws:iam::${account}:role/openai-ekm`;
 
 /** A complete, valid API request: every case below changes one thing. */
-const apiRequest: RevokeKeyInput = {
+const apiRequest: AwsRevokeKeyInput = {
   provider: 'aws',
   keyArn,
   roleArn,
@@ -30,7 +30,7 @@ const apiRequest: RevokeKeyInput = {
   changeTicket: 'CHG-1234',
 };
 
-const chatgptRequest: RevokeKeyInput = {
+const chatgptRequest: AwsRevokeKeyInput = {
   ...apiRequest,
   product: 'chatgpt-enterprise',
   externalKeyId: undefined,
@@ -40,15 +40,15 @@ const chatgptRequest: RevokeKeyInput = {
 };
 
 /** The issues of a refused input as one line per field (as the CLI and the workflow show them). */
-function refusal(input: unknown, schema: z.ZodType = revokeKeyInput): string {
+function refusal(input: unknown, schema: z.ZodType = awsRevokeKeyInput): string {
   const parsed = schema.safeParse(input);
   assert.equal(parsed.success, false, `expected a refusal, but ${JSON.stringify(input)} was accepted`);
   return describeIssues(parsed.error!);
 }
 
-describe('revokeKeyInput', function () {
+describe('awsRevokeKeyInput', function () {
   it('accepts a valid API request and fills the defaults (api, normal, replace, not plan-only)', function () {
-    const request = revokeKeyInput.parse(apiRequest);
+    const request = awsRevokeKeyInput.parse(apiRequest);
     assert.equal(request.product, 'api');
     assert.equal(request.urgency, 'normal');
     assert.equal(request.replace, true);
@@ -60,11 +60,11 @@ describe('revokeKeyInput', function () {
 
   it('accepts every revocation method', function () {
     for (const method of awsRevocationMethods)
-      assert.equal(revokeKeyInput.parse({ ...apiRequest, method }).method, method);
+      assert.equal(awsRevokeKeyInput.parse({ ...apiRequest, method }).method, method);
   });
 
   it('trims what a person typed', function () {
-    const request = revokeKeyInput.parse({
+    const request = awsRevokeKeyInput.parse({
       ...apiRequest,
       keyArn: ` ${keyArn} `,
       requester: '  rita@example.com ',
@@ -76,7 +76,7 @@ describe('revokeKeyInput', function () {
   });
 
   it('accepts a ChatGPT Enterprise request with a workspace and no probes', function () {
-    const request = revokeKeyInput.parse(chatgptRequest);
+    const request = awsRevokeKeyInput.parse(chatgptRequest);
     assert.equal(request.product, 'chatgpt-enterprise');
     assert.equal(request.workspaceId, 'ws_enterprise-1');
     assert.deepEqual(request.probes, []);
@@ -84,7 +84,7 @@ describe('revokeKeyInput', function () {
 
   it('accepts deleteAfterDays from 7 to 30', function () {
     for (const days of [7, 30])
-      assert.equal(revokeKeyInput.parse({ ...apiRequest, deleteAfterDays: days }).deleteAfterDays, days);
+      assert.equal(awsRevokeKeyInput.parse({ ...apiRequest, deleteAfterDays: days }).deleteAfterDays, days);
   });
 
   const refused: [string, Record<string, unknown>, RegExp][] = [

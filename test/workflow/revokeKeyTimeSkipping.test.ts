@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import type { WorkflowHandle } from '@temporalio/client';
-import { keyWorkflowId, roleLockWorkflowId } from '../../common/revoke';
+import { keyWorkflowId, roleLockWorkflowId } from '../../common/workflowIds';
 import type { RunStatus } from '../../common/runStatus';
 import { revokeKey } from '../../workflows/revokeKey';
 import { timeSkippingEnvironment } from '../fixtures/environments';

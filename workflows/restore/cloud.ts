@@ -5,12 +5,9 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { ApprovalProof } from '../../common/approvalProof';
 import { EkmError } from '../../common/errors';
-import type {
-  AnyRevocationChange,
-  AnyRevokeKeyRequest,
-  AwsAccessSnapshot,
-  GcpAccessSnapshot,
-} from '../../common/revoke';
+import type { RevocationChange, RevokeKeyRequest } from '../../providers/requests';
+import type { AwsAccessSnapshot } from '../../providers/aws/request';
+import type { GcpAccessSnapshot } from '../../providers/gcp/request';
 import { keyOf, principalOf } from '../../common/runSubject';
 import { lockRole } from '../locks';
 import { call } from '../revoke/call';
@@ -20,7 +17,7 @@ import type { AccessSnapshot } from '../revoke/cloud';
  * The revocation's snapshot, checked against its request: the worker's store holds one per run, but a
  * snapshot of the other cloud's shape, or of another key, must never reach a restore's change.
  */
-export function snapshotFor(request: AnyRevokeKeyRequest, snapshot: AccessSnapshot): AccessSnapshot {
+export function snapshotFor(request: RevokeKeyRequest, snapshot: AccessSnapshot): AccessSnapshot {
   const gcpShaped = 'keyName' in snapshot;
   // An AWS request's key may be spelt as the revocation was asked (an alias ARN); its snapshot names the
   // key ARN: only the shape is checked there. A Cloud KMS key name has one spelling.
@@ -48,14 +45,14 @@ export function snapshotFor(request: AnyRevokeKeyRequest, snapshot: AccessSnapsh
  * workflow id already locks — revokeKey takes no lock on Google Cloud either.
  */
 export async function lockWhatTheRestoreEdits(
-  request: AnyRevokeKeyRequest,
+  request: RevokeKeyRequest,
 ): Promise<(() => Promise<void>) | undefined> {
   if (request.provider === 'gcp') return undefined;
   return lockRole(request.roleArn);
 }
 
 /** The plan's words: what the restore puts back, on which key, for whom — in the key's cloud's spelling. */
-export function restoreChanges(request: AnyRevokeKeyRequest, snapshot: AccessSnapshot): string[] {
+export function restoreChanges(request: RevokeKeyRequest, snapshot: AccessSnapshot): string[] {
   const undo = `restore what ${request.method} removed on ${keyOf(request)} / ${principalOf(request)}, from the snapshot taken at ${snapshot.takenAt}`;
   if (request.provider !== 'gcp') return [undo];
   const s = snapshot as GcpAccessSnapshot;
@@ -77,10 +74,10 @@ export function restoreChanges(request: AnyRevokeKeyRequest, snapshot: AccessSna
 
 /** The restore itself, by the revocation's method; the restore gate's approvals go with it, and it checks them. */
 export function restoreAccessFromSnapshot(
-  request: AnyRevokeKeyRequest,
+  request: RevokeKeyRequest,
   snapshot: AccessSnapshot,
   approval: ApprovalProof,
-): Promise<AnyRevocationChange> {
+): Promise<RevocationChange> {
   if (request.provider === 'gcp')
     return call('change', 'restoreGcpAccess', `restore ${request.method}`, {
       method: request.method,

@@ -2,18 +2,15 @@
 // the Google Cloud activity. The runbook (revokeKey.ts) reads the same for both; what differs — which
 // call revokes, what a snapshot holds, how a key is scheduled for deletion — is decided here, once.
 import type { ApprovalProof } from '../../common/approvalProof';
-import type {
-  AnyRevocationChange,
-  AnyRevokeKeyRequest,
-  AwsAccessSnapshot,
-  GcpAccessSnapshot,
-} from '../../common/revoke';
+import type { RevocationChange, RevokeKeyRequest } from '../../providers/requests';
+import type { AwsAccessSnapshot } from '../../providers/aws/request';
+import type { GcpAccessSnapshot } from '../../providers/gcp/request';
 import { call } from './call';
 
 export type AccessSnapshot = AwsAccessSnapshot | GcpAccessSnapshot;
 
 /** The state the method will remove, read (and kept for `ekm restore`) right before the change. */
-export function snapshotAccess(request: AnyRevokeKeyRequest): Promise<AccessSnapshot> {
+export function snapshotAccess(request: RevokeKeyRequest): Promise<AccessSnapshot> {
   if (request.provider === 'gcp')
     return call('read', 'snapshotGcpAccess', 'snapshot what the method will remove', {
       keyName: request.keyName,
@@ -27,10 +24,10 @@ export function snapshotAccess(request: AnyRevokeKeyRequest): Promise<AccessSnap
 
 /** The revoke itself, by the request's method; the gate's approvals go with it, and it checks them. */
 export function revokeAccess(
-  request: AnyRevokeKeyRequest,
+  request: RevokeKeyRequest,
   snapshot: AccessSnapshot,
   approval: ApprovalProof,
-): Promise<AnyRevocationChange> {
+): Promise<RevocationChange> {
   if (request.provider === 'gcp')
     return call('change', 'revokeGcpAccess', `revoke by ${request.method}`, {
       method: request.method,
@@ -48,7 +45,7 @@ export function revokeAccess(
 }
 
 /** The plan's words for the deletion step: KMS deletes a key, Cloud KMS destroys its versions. */
-export function deletionChange(request: AnyRevokeKeyRequest, destroyAfterSeconds?: number): string {
+export function deletionChange(request: RevokeKeyRequest, destroyAfterSeconds?: number): string {
   if (request.provider === 'gcp')
     return `schedule destruction of every version of ${request.keyName} (Cloud KMS DestroyCryptoKeyVersion, after stopping automatic rotation); the material goes ${destroyAfterSeconds !== undefined ? `${Math.round(destroyAfterSeconds / 86400)} days` : 'the key’s destroy-scheduled duration'} later`;
   return `schedule deletion of ${request.keyArn} in ${request.deleteAfterDays} days (KMS ScheduleKeyDeletion)`;
@@ -56,7 +53,7 @@ export function deletionChange(request: AnyRevokeKeyRequest, destroyAfterSeconds
 
 /** Schedules the old key's end; the deletion gate's approvals go with it. */
 export async function scheduleKeyDeletion(
-  request: AnyRevokeKeyRequest,
+  request: RevokeKeyRequest,
   approval: ApprovalProof,
 ): Promise<{ when: string; description: string; data: unknown }> {
   if (request.provider === 'gcp') {

@@ -2,7 +2,8 @@
 // key refused, 429, 5xx, a mistyped id — never counts), then, after the cache wait, every probe denied
 // while the control call works. Neither gives up silently: past its window a person decides.
 import { isCancellation, sleep } from '@temporalio/workflow';
-import type { AnyRevokeKeyRequest, ProbeRound, ValidationView } from '../../common/revoke';
+import type { RevokeKeyRequest } from '../../providers/requests';
+import type { ProbeRound, ValidationView } from '../../common/openaiViews';
 import type { RunSubject } from '../../common/runSubject';
 import type { RunSettingsView } from '../../common/runStatus';
 import type { Gatekeeper } from '../approvals/gatekeeper';
@@ -81,7 +82,7 @@ export function allDenied(rounds: ProbeRound[]): boolean {
 }
 
 export async function confirmDataInaccessible(
-  request: AnyRevokeKeyRequest,
+  request: RevokeKeyRequest,
   settings: RunSettingsView,
   record: RunRecord<RunSubject>,
   gates: Gatekeeper,

@@ -3,7 +3,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Attestation, GateView, TaskView, Vote } from '../../common/approvals';
 import type { Resolution, StopView } from '../../common/resolution';
-import type { AnyRevokeKeyRequest } from '../../common/revoke';
+import type { RevokeKeyRequest } from '../../providers/requests';
 import type { AnyRotateKeyRequest, RotateKeyRequest } from '../../common/rotate';
 import type { RunStatus } from '../../common/runStatus';
 
@@ -16,6 +16,6 @@ export const statusQuery = defineQuery<RunStatus>('status');
 /** The same query on a rotation run (`ekm status` asks every run the same way). */
 export const rotationStatusQuery = defineQuery<RunStatus<RotateKeyRequest>>('status');
 /** The same query on a revocation of either cloud (`statusQuery` predates Google Cloud and types AWS's). */
-export const revocationStatusQuery = defineQuery<RunStatus<AnyRevokeKeyRequest>>('status');
+export const revocationStatusQuery = defineQuery<RunStatus<RevokeKeyRequest>>('status');
 /** The same query on a rotation of either cloud. */
 export const anyRotationStatusQuery = defineQuery<RunStatus<AnyRotateKeyRequest>>('status');

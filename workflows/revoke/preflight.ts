@@ -3,33 +3,28 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import { EkmError } from '../../common/errors';
 import { preflightFindings } from '../../common/preflightChecks';
-import type {
-  AnyRevocationBaseline,
-  AnyRevokeKeyRequest,
-  GcpRevocationBaseline,
-  GcpRevokeKeyRequest,
-  ProbeRound,
-  RevocationBaseline,
-  RevokeKeyRequest,
-} from '../../common/revoke';
+import type { RevocationBaseline, RevokeKeyRequest } from '../../providers/requests';
+import type { GcpRevocationBaseline, GcpRevokeKeyRequest } from '../../providers/gcp/request';
+import type { ProbeRound } from '../../common/openaiViews';
+import type { AwsRevocationBaseline, AwsRevokeKeyRequest } from '../../providers/aws/request';
 import { call } from './call';
 
 export async function readBaseline(
-  request: RevokeKeyRequest,
+  request: AwsRevokeKeyRequest,
   withProbes: boolean,
-): Promise<RevocationBaseline>;
+): Promise<AwsRevocationBaseline>;
 export async function readBaseline(
   request: GcpRevokeKeyRequest,
   withProbes: boolean,
 ): Promise<GcpRevocationBaseline>;
 export async function readBaseline(
-  request: AnyRevokeKeyRequest,
+  request: RevokeKeyRequest,
   withProbes: boolean,
-): Promise<AnyRevocationBaseline>;
+): Promise<RevocationBaseline>;
 export async function readBaseline(
-  request: AnyRevokeKeyRequest,
+  request: RevokeKeyRequest,
   withProbes: boolean,
-): Promise<AnyRevocationBaseline> {
+): Promise<RevocationBaseline> {
   if (request.provider === 'gcp') return readGcpBaseline(request, withProbes);
   const key = await call('read', 'describeKey', `describe ${request.keyArn}`, request.keyArn);
   const access = await call(
@@ -99,7 +94,7 @@ async function readGcpBaseline(
   };
 }
 
-function readExternalKey(request: AnyRevokeKeyRequest) {
+function readExternalKey(request: RevokeKeyRequest) {
   return request.externalKeyId
     ? call(
         'read',
@@ -112,9 +107,9 @@ function readExternalKey(request: AnyRevokeKeyRequest) {
 
 /** The same on every cloud: the projects named, OpenAI's validate now, and (at first) every probe. */
 async function readOpenAiSide(
-  request: AnyRevokeKeyRequest,
+  request: RevokeKeyRequest,
   withProbes: boolean,
-): Promise<Pick<RevocationBaseline, 'projects' | 'validate' | 'probes'>> {
+): Promise<Pick<AwsRevocationBaseline, 'projects' | 'validate' | 'probes'>> {
   const projects = request.projectIds.length
     ? await call(
         'read',
@@ -149,7 +144,7 @@ async function readOpenAiSide(
 
 /** One probe round per project that has probes. */
 export async function probeAll(
-  request: Pick<RevokeKeyRequest, 'projectIds' | 'probes'>,
+  request: Pick<AwsRevokeKeyRequest, 'projectIds' | 'probes'>,
   when: string,
 ): Promise<ProbeRound[]> {
   const rounds: ProbeRound[] = [];
@@ -167,7 +162,7 @@ export async function probeAll(
 }
 
 /** Stops the run, changing nothing, when the world does not match the request. */
-export function refuseUnlessConsistent(request: AnyRevokeKeyRequest, baseline: AnyRevocationBaseline): void {
+export function refuseUnlessConsistent(request: RevokeKeyRequest, baseline: RevocationBaseline): void {
   const findings = preflightFindings(request, baseline);
   if (findings.length)
     throw ApplicationFailure.create({

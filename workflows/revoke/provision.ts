@@ -15,16 +15,14 @@ import type { ExpectedRegistration, RegisterAwsKeyRequest, RegisterGcpKeyRequest
 import type { ApprovalProof } from '../../common/approvalProof';
 import { EkmError, finalErrorTypes } from '../../common/errors';
 import type { Candidate, NameTakenDetails } from '../../common/nameTaken';
+import type { RevocationBaseline, RevokeKeyRequest } from '../../providers/requests';
 import type {
-  AnyRevocationBaseline,
-  AnyRevokeKeyRequest,
   GcpAccessSnapshot,
   GcpRevocationBaseline,
   GcpRevokeKeyRequest,
-  ProjectView,
-  RevocationBaseline,
-  RevokeKeyRequest,
-} from '../../common/revoke';
+} from '../../providers/gcp/request';
+import type { ProjectView } from '../../common/openaiViews';
+import type { AwsRevocationBaseline, AwsRevokeKeyRequest } from '../../providers/aws/request';
 import { rootMessage } from '../../common/rootMessage';
 import { runTag } from '../../common/runTag';
 import type { RunStatus } from '../../common/runStatus';
@@ -158,8 +156,8 @@ async function makeOwned<T>(owned: Owned<T>, gates: Gatekeeper, made: Replacemen
 }
 
 export async function provisionReplacement(
-  request: AnyRevokeKeyRequest,
-  baseline: AnyRevocationBaseline,
+  request: RevokeKeyRequest,
+  baseline: RevocationBaseline,
   /** The archive gate's approvals (each create checks them) and the stops a person resolves. */
   gates: Gatekeeper,
   /** What the revoke removed (snapshotted before it): Google Cloud gives OpenAI the same role again. */
@@ -172,12 +170,12 @@ export async function provisionReplacement(
       gates,
       before as GcpAccessSnapshot,
     );
-  return provisionAwsReplacement(request, baseline as RevocationBaseline, gates);
+  return provisionAwsReplacement(request, baseline as AwsRevocationBaseline, gates);
 }
 
 async function provisionAwsReplacement(
-  request: RevokeKeyRequest,
-  baseline: RevocationBaseline,
+  request: AwsRevokeKeyRequest,
+  baseline: AwsRevocationBaseline,
   gates: Gatekeeper,
 ): Promise<Replacement> {
   const approval = gates.proof('archive');

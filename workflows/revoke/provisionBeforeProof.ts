@@ -4,16 +4,14 @@
 // and adopted whatever it found by that name. New runs use provision.ts.
 import { ApplicationFailure, isCancellation, sleep, workflowInfo } from '@temporalio/workflow';
 import { EkmError, finalErrorTypes } from '../../common/errors';
+import type { RevocationBaseline, RevokeKeyRequest } from '../../providers/requests';
 import type {
-  AnyRevocationBaseline,
-  AnyRevokeKeyRequest,
   GcpAccessSnapshot,
   GcpRevocationBaseline,
   GcpRevokeKeyRequest,
-  ProjectView,
-  RevocationBaseline,
-  RevokeKeyRequest,
-} from '../../common/revoke';
+} from '../../providers/gcp/request';
+import type { ProjectView } from '../../common/openaiViews';
+import type { AwsRevocationBaseline, AwsRevokeKeyRequest } from '../../providers/aws/request';
 import type { ApprovalProof } from '../../common/approvalProof';
 import type { RegisterAwsKeyRequest, RegisterGcpKeyRequest } from '../../activities';
 import { call } from './call';
@@ -57,8 +55,8 @@ async function createOnce<T>(
 }
 
 export async function provisionReplacementBeforeProof(
-  request: AnyRevokeKeyRequest,
-  baseline: AnyRevocationBaseline,
+  request: RevokeKeyRequest,
+  baseline: RevocationBaseline,
   /** The archive gate's approvals: each create checks them before it acts. */
   approval: ApprovalProof,
   /** What the revoke removed (snapshotted before it): Google Cloud gives OpenAI the same role again. */
@@ -71,12 +69,12 @@ export async function provisionReplacementBeforeProof(
       approval,
       before as GcpAccessSnapshot,
     );
-  return provisionAwsReplacement(request, baseline as RevocationBaseline, approval);
+  return provisionAwsReplacement(request, baseline as AwsRevocationBaseline, approval);
 }
 
 async function provisionAwsReplacement(
-  request: RevokeKeyRequest,
-  baseline: RevocationBaseline,
+  request: AwsRevokeKeyRequest,
+  baseline: AwsRevocationBaseline,
   approval: ApprovalProof,
 ): Promise<Replacement> {
   const { workflowId, runId } = workflowInfo();

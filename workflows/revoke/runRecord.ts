@@ -3,7 +3,7 @@
 // becomes the evidence record.
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { RunStatus, StepRecord, StepState } from '../../common/runStatus';
-import type { RevokeKeyRequest } from '../../common/revoke';
+import type { AwsRevokeKeyRequest } from '../../providers/aws/request';
 import { runHeadline, keyOf, type RunSubject } from '../../common/runSubject';
 import { EkmAwaiting, EkmKeyId, EkmProjectId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 
@@ -16,7 +16,7 @@ const mark: Record<StepState, string> = {
   failed: '[ ] ✗',
 };
 
-export class RunRecord<R extends RunSubject = RevokeKeyRequest> {
+export class RunRecord<R extends RunSubject = AwsRevokeKeyRequest> {
   readonly status: RunStatus<R>;
 
   constructor(request: R, steps: [string, string][]) {

@@ -4,7 +4,7 @@
 // (OpenAI keeps trying) and reported apart. The audit trail lists calls late, so the second read waits
 // out the trail's delivery lag past its window.
 import { ActivityFailure, sleep } from '@temporalio/workflow';
-import type { AnyRevokeKeyRequest } from '../../common/revoke';
+import type { RevokeKeyRequest } from '../../providers/requests';
 import { principalOf } from '../../common/runSubject';
 import { trailName } from '../../common/usage';
 import type { RunSettingsView, UsageCheck, UsageRead } from '../../common/runStatus';
@@ -26,7 +26,7 @@ const revocationTrailOptions = {
 const defaults = { deliveryLagSeconds: 900, propagationGraceSeconds: 300, lookbackSeconds: 7 * 86400 };
 
 async function read(
-  request: AnyRevokeKeyRequest,
+  request: RevokeKeyRequest,
   since: string,
   until: string,
   summary: string,
@@ -53,13 +53,13 @@ async function read(
 }
 
 /** "CloudTrail: arn:aws:iam::…:role/…" / "Cloud Logging: principal://…": whose calls, read where. */
-function trailOf(request: AnyRevokeKeyRequest): string {
+function trailOf(request: RevokeKeyRequest): string {
   return `${trailName(request.provider)}: ${principalOf(request)}`;
 }
 
 /** When OpenAI's role last used the key, over the worker's look-back window. */
 export function usageBeforeRevocation(
-  request: AnyRevokeKeyRequest,
+  request: RevokeKeyRequest,
   settings: RunSettingsView,
 ): Promise<UsageRead> {
   const lookback = (settings.usage ?? defaults).lookbackSeconds;
@@ -78,7 +78,7 @@ export function usageBeforeRevocation(
  * propagation grace are reported, not held against the revocation.
  */
 export async function usageAfterRevocation(
-  request: AnyRevokeKeyRequest,
+  request: RevokeKeyRequest,
   settings: RunSettingsView,
   revokedAt: string,
   waitEndedAt: string,

@@ -2,7 +2,7 @@
 // ApplicationFailure; UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED (a lost etag race) and
 // INTERNAL are rethrown for the activity's retry policy.
 import { ApplicationFailure } from '@temporalio/common';
-import { EkmError } from '../../common/errors';
+import { EkmError } from '../../../common/errors';
 
 const final = (type: string, message: string) =>
   ApplicationFailure.create({ type, message, nonRetryable: true });

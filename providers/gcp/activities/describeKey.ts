@@ -2,7 +2,7 @@
 // not: versions, the primary one, the rotation schedule, versions scheduled for destruction. A Cloud KMS
 // key has no state of its own; what OpenAI experiences is its primary version's (Encrypt uses it), so
 // that is the key's state here. Read-only.
-import type { KeyDescription } from '../../common/keys';
+import type { KeyDescription } from '../../../common/keys';
 import type { GcpClients } from './clients';
 import { toGcpFailure } from './errors';
 import { parseGcpKeyName } from './keyNames';

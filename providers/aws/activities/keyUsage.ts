@@ -3,7 +3,7 @@
 // attempts kept apart from successful ones. Read-only: a retry simply reads the trail again.
 import { LookupEventsCommand, type CloudTrailClient, type Event } from '@aws-sdk/client-cloudtrail';
 import { ApplicationFailure } from '@temporalio/common';
-import { EkmError } from '../../common/errors';
+import { EkmError } from '../../../common/errors';
 import {
   kmsCryptographicOperations,
   usageSampleLimit,
@@ -11,7 +11,7 @@ import {
   type KeyUsageReport,
   type OperationCounts,
   type UsageSample,
-} from '../../common/usage';
+} from '../../../common/usage';
 import { toAwsFailure } from './errors';
 
 /** LookupEvents answers at most 50 events a page. */

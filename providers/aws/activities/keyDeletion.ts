@@ -3,7 +3,7 @@
 // instead of moving its date or failing on a key KMS no longer lets it change.
 import { CancelKeyDeletionCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { ApplicationFailure } from '@temporalio/common';
-import { EkmError } from '../../common/errors';
+import { EkmError } from '../../../common/errors';
 import type { AwsClients } from './clients';
 import { toAwsFailure } from './errors';
 import { readKey } from './snapshotAccess';

@@ -1,5 +1,5 @@
 import { DescribeKeyCommand, type KeyMetadata, type KMSClient } from '@aws-sdk/client-kms';
-import type { KeyDescription } from '../../common/keys';
+import type { KeyDescription } from '../../../common/keys';
 import { toAwsFailure } from './errors';
 
 export function toKeyDescription(meta: KeyMetadata): KeyDescription {

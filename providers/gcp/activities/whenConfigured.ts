@@ -2,7 +2,7 @@
 // list), but each refuses at once, naming the missing configuration, instead of reaching Google with
 // defaults nobody chose.
 import { ApplicationFailure } from '@temporalio/common';
-import { EkmError } from '../../common/errors';
+import { EkmError } from '../../../common/errors';
 import type { GcpClients } from './clients';
 
 export function whenConfigured<A extends unknown[], R>(

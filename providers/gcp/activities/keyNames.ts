@@ -1,7 +1,7 @@
 // Cloud KMS resource names, checked before any call: a malformed name is the caller's mistake (a final
 // InvalidInput), not something a retry or the cloud could fix.
 import { ApplicationFailure } from '@temporalio/common';
-import { EkmError } from '../../common/errors';
+import { EkmError } from '../../../common/errors';
 
 export interface GcpKeyNameParts {
   project: string;

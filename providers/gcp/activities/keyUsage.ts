@@ -7,13 +7,13 @@
 // the key, the report says whether the project has Cloud KMS Data Access entries at all, and when it has
 // none it says that logging looks off and the counts cannot show use. Read-only: a retry reads again.
 import { ApplicationFailure } from '@temporalio/common';
-import { EkmError } from '../../common/errors';
+import { EkmError } from '../../../common/errors';
 import {
   usageSampleLimit,
   type KeyUsageReport,
   type OperationCounts,
   type UsageSample,
-} from '../../common/usage';
+} from '../../../common/usage';
 import { callerIs, callerOf, decodeAuditLog, statusName, type AuditLogRecord } from './auditLog';
 import type { GcpClients } from './clients';
 import { toGcpFailure } from './errors';

@@ -9,8 +9,8 @@ import {
 import { DisableKeyCommand, PutKeyPolicyCommand, RevokeGrantCommand } from '@aws-sdk/client-kms';
 import { asyncLocalStorage } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { EkmError } from '../../common/errors';
-import type { AwsAccessSnapshot, AwsRevocationMethod, RevocationChange } from '../../common/revoke';
+import { EkmError } from '../../../common/errors';
+import type { AwsAccessSnapshot, AwsRevocationMethod, AwsRevocationChange } from '../request';
 import type { AwsClients } from './clients';
 import { toAwsFailure } from './errors';
 import {
@@ -68,7 +68,7 @@ export function revokeAwsAccessActivity(clients: AwsClients, options: RevokeAwsA
     wasThere: (s: AwsAccessSnapshot) => boolean,
     what: string,
     instead: string,
-  ): RevocationChange {
+  ): AwsRevocationChange {
     const revokedBefore = request.snapshot ? wasThere(request.snapshot) : isRetryAttempt();
     if (!revokedBefore)
       throw notApplicable(
@@ -81,7 +81,7 @@ export function revokeAwsAccessActivity(clients: AwsClients, options: RevokeAwsA
     };
   }
 
-  async function removeTrust({ method, roleArn }: RevokeAwsAccessRequest): Promise<RevocationChange> {
+  async function removeTrust({ method, roleArn }: RevokeAwsAccessRequest): Promise<AwsRevocationChange> {
     const roleName = roleNameOf(roleArn);
     const edit = removeVendorTrust(parsePolicy(await readTrustPolicy(iam, roleName)), vendors);
     if (!edit.changed)
@@ -103,7 +103,7 @@ export function revokeAwsAccessActivity(clients: AwsClients, options: RevokeAwsA
     };
   }
 
-  async function removeKeyPermission(request: RevokeAwsAccessRequest): Promise<RevocationChange> {
+  async function removeKeyPermission(request: RevokeAwsAccessRequest): Promise<AwsRevocationChange> {
     const { method, keyArn, roleArn } = request;
     const roleName = roleNameOf(roleArn);
     // A managed policy is shared with every role and user it is attached to: editing it is not this method.
@@ -158,7 +158,7 @@ export function revokeAwsAccessActivity(clients: AwsClients, options: RevokeAwsA
     method,
     keyArn,
     roleArn,
-  }: RevokeAwsAccessRequest): Promise<RevocationChange> {
+  }: RevokeAwsAccessRequest): Promise<AwsRevocationChange> {
     const key = await readKey(kms, keyArn);
     const edit = addKeyPolicyDeny(parsePolicy(await readKeyPolicy(kms, key.keyId)), roleArn);
     if (!edit.changed)
@@ -177,7 +177,7 @@ export function revokeAwsAccessActivity(clients: AwsClients, options: RevokeAwsA
     };
   }
 
-  async function revokeGrant(request: RevokeAwsAccessRequest): Promise<RevocationChange> {
+  async function revokeGrant(request: RevokeAwsAccessRequest): Promise<AwsRevocationChange> {
     const { method, keyArn, roleArn } = request;
     const key = await readKey(kms, keyArn);
     const grants = (await readGrants(kms, key.keyId)).filter((g) => g.GranteePrincipal === roleArn);
@@ -205,7 +205,7 @@ export function revokeAwsAccessActivity(clients: AwsClients, options: RevokeAwsA
     };
   }
 
-  async function disableKey({ method, keyArn }: RevokeAwsAccessRequest): Promise<RevocationChange> {
+  async function disableKey({ method, keyArn }: RevokeAwsAccessRequest): Promise<AwsRevocationChange> {
     const key = await readKey(kms, keyArn);
     if (key.state === 'Disabled')
       return { method, changed: false, description: `${keyArn} is already Disabled: nothing changed` };
@@ -219,16 +219,18 @@ export function revokeAwsAccessActivity(clients: AwsClients, options: RevokeAwsA
     };
   }
 
-  const methods: Record<AwsRevocationMethod, (request: RevokeAwsAccessRequest) => Promise<RevocationChange>> =
-    {
-      'remove-trust': removeTrust,
-      'remove-key-permission': removeKeyPermission,
-      'key-policy-deny': keyPolicyDeny,
-      'revoke-grant': revokeGrant,
-      'disable-key': disableKey,
-    };
+  const methods: Record<
+    AwsRevocationMethod,
+    (request: RevokeAwsAccessRequest) => Promise<AwsRevocationChange>
+  > = {
+    'remove-trust': removeTrust,
+    'remove-key-permission': removeKeyPermission,
+    'key-policy-deny': keyPolicyDeny,
+    'revoke-grant': revokeGrant,
+    'disable-key': disableKey,
+  };
 
-  return async function revokeAwsAccess(request: RevokeAwsAccessRequest): Promise<RevocationChange> {
+  return async function revokeAwsAccess(request: RevokeAwsAccessRequest): Promise<AwsRevocationChange> {
     const apply = methods[request.method];
     if (!apply)
       throw ApplicationFailure.create({

@@ -3,7 +3,7 @@
 // automatic-rotation schedule (disable-versions) — comparing with the current state first, so a second
 // call changes nothing and says so. What was added since the snapshot is left alone.
 import { ApplicationFailure } from '@temporalio/common';
-import { EkmError } from '../../common/errors';
+import { EkmError } from '../../../common/errors';
 import type { GcpClients } from './clients';
 import { toGcpFailure } from './errors';
 import { editIamPolicy, type IamBinding } from './iamPolicy';

@@ -14,14 +14,14 @@ import {
   type GrantOperation,
 } from '@aws-sdk/client-kms';
 import { ApplicationFailure } from '@temporalio/common';
-import { canonicalJson } from '../../common/canonicalJson';
-import { EkmError } from '../../common/errors';
+import { canonicalJson } from '../../../common/canonicalJson';
+import { EkmError } from '../../../common/errors';
 import type {
   AwsAccessSnapshot,
   AwsGrantSnapshot,
   AwsRevocationMethod,
-  RevocationChange,
-} from '../../common/revoke';
+  AwsRevocationChange,
+} from '../request';
 import type { AwsClients } from './clients';
 import { toAwsFailure } from './errors';
 import { decodePolicyText, samePolicy } from './policyEdits';
@@ -42,7 +42,10 @@ function sameGrant(a: AwsGrantSnapshot, b: AwsGrantSnapshot): boolean {
 export function restoreAwsAccessActivity(clients: AwsClients) {
   const { kms, iam } = clients;
 
-  async function restoreTrust(method: AwsRevocationMethod, s: AwsAccessSnapshot): Promise<RevocationChange> {
+  async function restoreTrust(
+    method: AwsRevocationMethod,
+    s: AwsAccessSnapshot,
+  ): Promise<AwsRevocationChange> {
     const current = await readTrustPolicy(iam, s.role.name);
     if (samePolicy(current, s.role.trustPolicy))
       return {
@@ -63,7 +66,7 @@ export function restoreAwsAccessActivity(clients: AwsClients) {
   async function restoreInlinePolicies(
     method: AwsRevocationMethod,
     s: AwsAccessSnapshot,
-  ): Promise<RevocationChange> {
+  ): Promise<AwsRevocationChange> {
     const put: string[] = [];
     for (const policy of s.role.inlinePolicies) {
       let current: string | undefined;
@@ -106,7 +109,7 @@ export function restoreAwsAccessActivity(clients: AwsClients) {
   async function restoreKeyPolicy(
     method: AwsRevocationMethod,
     s: AwsAccessSnapshot,
-  ): Promise<RevocationChange> {
+  ): Promise<AwsRevocationChange> {
     const current = await readKeyPolicy(kms, s.key.keyId);
     if (samePolicy(current, s.key.policy))
       return {
@@ -124,7 +127,10 @@ export function restoreAwsAccessActivity(clients: AwsClients) {
     };
   }
 
-  async function restoreGrants(method: AwsRevocationMethod, s: AwsAccessSnapshot): Promise<RevocationChange> {
+  async function restoreGrants(
+    method: AwsRevocationMethod,
+    s: AwsAccessSnapshot,
+  ): Promise<AwsRevocationChange> {
     const present = (await readGrants(kms, s.key.keyId)).map(toGrantSnapshot);
     const created: string[] = [];
     for (const grant of s.grants) {
@@ -159,7 +165,7 @@ export function restoreAwsAccessActivity(clients: AwsClients) {
   async function restoreKeyState(
     method: AwsRevocationMethod,
     s: AwsAccessSnapshot,
-  ): Promise<RevocationChange> {
+  ): Promise<AwsRevocationChange> {
     const key = await readKey(kms, s.key.arn);
     if (s.key.state !== 'Enabled')
       return {
@@ -186,7 +192,7 @@ export function restoreAwsAccessActivity(clients: AwsClients) {
 
   const restorers: Record<
     AwsRevocationMethod,
-    (method: AwsRevocationMethod, s: AwsAccessSnapshot) => Promise<RevocationChange>
+    (method: AwsRevocationMethod, s: AwsAccessSnapshot) => Promise<AwsRevocationChange>
   > = {
     'remove-trust': restoreTrust,
     'remove-key-permission': restoreInlinePolicies,
@@ -198,7 +204,7 @@ export function restoreAwsAccessActivity(clients: AwsClients) {
   return async function restoreAwsAccess({
     method,
     snapshot,
-  }: RestoreAwsAccessRequest): Promise<RevocationChange> {
+  }: RestoreAwsAccessRequest): Promise<AwsRevocationChange> {
     const restore = restorers[method];
     if (!restore)
       throw ApplicationFailure.create({

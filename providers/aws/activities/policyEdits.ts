@@ -1,7 +1,7 @@
 // Pure edits of IAM and KMS policy documents for the revocation runbook. Each edit is computed from the
 // document alone and is a fixed point: applied to its own output it finds nothing to change, which is what
 // makes a revocation retried after a crash change nothing twice.
-import { canonicalJson } from '../../common/canonicalJson';
+import { canonicalJson } from '../../../common/canonicalJson';
 
 export interface PolicyStatement {
   Sid?: string;

@@ -6,7 +6,7 @@
 //   version and silently undoes the revocation — then disable every enabled version. Every user of the
 //   key is stopped, not only OpenAI.
 import { ApplicationFailure } from '@temporalio/common';
-import { EkmError } from '../../common/errors';
+import { EkmError } from '../../../common/errors';
 import type { GcpClients } from './clients';
 import { toGcpFailure } from './errors';
 import { editIamPolicy, readIamPolicy, type IamBinding } from './iamPolicy';

@@ -5,9 +5,9 @@
 // by someone else — who can read the run's ids but not the secret — is never taken for ours.
 // Granting is an etag read-modify-write that adds the binding only when it is missing.
 import { ApplicationFailure } from '@temporalio/common';
-import { EkmError } from '../../common/errors';
-import { nameTaken } from '../nameTaken';
-import type { Ownership } from '../ownership';
+import { EkmError } from '../../../common/errors';
+import { nameTaken } from '../../../activities/nameTaken';
+import type { Ownership } from '../../../activities/ownership';
 import type { GcpClients } from './clients';
 import { toGcpFailure } from './errors';
 import { editIamPolicy, encrypterDecrypterRole, isIamMember } from './iamPolicy';

@@ -3,7 +3,7 @@
 // enabled versions, the automatic-rotation schedule — read-only, so restoreGcpAccess can put exactly it
 // back, and so the plan can name who else uses the key (disable-versions stops them too).
 import { ApplicationFailure } from '@temporalio/common';
-import { EkmError } from '../../common/errors';
+import { EkmError } from '../../../common/errors';
 import type { GcpClients } from './clients';
 import { toGcpFailure } from './errors';
 import { isIamMember, memberCovers, readIamPolicy, useOfPredefinedRole, type IamBinding } from './iamPolicy';

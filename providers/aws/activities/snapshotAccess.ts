@@ -18,7 +18,7 @@ import {
   type GrantListEntry,
   type KMSClient,
 } from '@aws-sdk/client-kms';
-import type { AwsAccessSnapshot, AwsGrantSnapshot } from '../../common/revoke';
+import type { AwsAccessSnapshot, AwsGrantSnapshot } from '../request';
 import type { AwsClients } from './clients';
 import { toAwsFailure } from './errors';
 import { decodePolicyText, keysAllowedBy, parsePolicy, principalsAllowedBy } from './policyEdits';

@@ -10,8 +10,8 @@ import {
   type KMSClient,
 } from '@aws-sdk/client-kms';
 import { ApplicationFailure } from '@temporalio/common';
-import { EkmError } from '../../common/errors';
-import type { AwsKeyRotationState, Rotation, RotationChange } from '../../common/rotate';
+import { EkmError } from '../../../common/errors';
+import type { AwsKeyRotationState, Rotation, RotationChange } from '../../../common/rotate';
 import type { AwsClients } from './clients';
 import { toAwsFailure } from './errors';
 import { readKey } from './snapshotAccess';

@@ -1,5 +1,5 @@
 import { CreateKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
-import type { KeyDescription } from '../../common/keys';
+import type { KeyDescription } from '../../../common/keys';
 import { toAwsFailure } from './errors';
 import { toKeyDescription } from './describeKey';
 

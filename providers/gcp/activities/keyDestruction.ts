@@ -5,7 +5,7 @@
 // DISABLED. Cancelling restores the scheduled versions; Cloud KMS brings them back DISABLED, and a person
 // enables what they want used. Both read first, so a retry reports what is scheduled instead of failing.
 import { ApplicationFailure } from '@temporalio/common';
-import { EkmError } from '../../common/errors';
+import { EkmError } from '../../../common/errors';
 import type { GcpClients } from './clients';
 import { toGcpFailure } from './errors';
 import { parseGcpKeyName } from './keyNames';

@@ -1,7 +1,7 @@
 // Maps AWS SDK errors to ekm's typed failures: what no retry can fix becomes a final ApplicationFailure;
 // everything else (throttling, 5xx, network) is rethrown for the activity's retry policy.
 import { ApplicationFailure } from '@temporalio/common';
-import { EkmError } from '../../common/errors';
+import { EkmError } from '../../../common/errors';
 
 function final(type: string, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true });

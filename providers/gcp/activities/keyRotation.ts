@@ -9,7 +9,7 @@
 // saw before the step began. A primary above it is this step's rotation, done; an enabled version above
 // it that is not primary is this step's, half done (made, not yet primary); otherwise one is made.
 import { ApplicationFailure } from '@temporalio/common';
-import { EkmError } from '../../common/errors';
+import { EkmError } from '../../../common/errors';
 import type { GcpClients } from './clients';
 import { toGcpFailure } from './errors';
 import { parseGcpKeyName, versionNumberOf } from './keyNames';

@@ -22,9 +22,9 @@ import {
   type Tag,
 } from '@aws-sdk/client-kms';
 import { ApplicationFailure } from '@temporalio/common';
-import { EkmError } from '../../common/errors';
-import type { Ownership } from '../ownership';
-import { nameTaken, type Candidate } from '../nameTaken';
+import { EkmError } from '../../../common/errors';
+import type { Ownership } from '../../../activities/ownership';
+import { nameTaken, type Candidate } from '../../../activities/nameTaken';
 import type { AwsClients } from './clients';
 import { toAwsFailure } from './errors';
 import { decodePolicyText, samePolicy } from './policyEdits';
