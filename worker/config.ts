@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { z } from 'zod';
 import { describeIssues } from '../common/keys';
-import { workerRoles } from '../common/activityRoles';
+import { workerRoles } from '../common/workerRoles';
 import { publicKeyPattern } from '../common/signedStatement';
 import { publicKeyFrom } from '../activities/evidence/signer';
 import { defaultTaskQueue } from '../common/taskQueue';

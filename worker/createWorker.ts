@@ -22,7 +22,7 @@ import { loadOwnership, OwnershipSecretError, type Ownership } from '../activiti
 import { directoryEvidenceStore, type EvidenceStore } from '../activities/evidence/store';
 import { createAdminApi } from '../activities/openai/adminApi';
 import { createDataApi } from '../activities/openai/dataApi';
-import { isMutating } from '../common/activityRoles';
+import { isMutating } from '../providers/mutatingActivities';
 import { codecFromEnvironment, CodecKeyError, defaultCodecKeySource } from '../codec';
 import { refuseUngatedWorker, WorkerConfigError, type WorkerConfig } from './config';
 

@@ -1,6 +1,6 @@
 // The ekm worker process. Stops gracefully on SIGINT/SIGTERM: it stops polling, running activities get
 // the configured grace time to finish, then are cancelled (and heartbeat-fail).
-import type { WorkerRole } from '../common/activityRoles';
+import type { WorkerRole } from '../common/workerRoles';
 import { createEkmWorker, workerTaskQueue } from './createWorker';
 import { connectWorker } from './connect';
 import { loadWorkerConfig, WorkerConfigError } from './config';

@@ -1,6 +1,6 @@
 // `ekm worker`: runs the ekm worker in this process (the same as `node dist/worker/main.js`).
 import type { Command } from 'commander';
-import { workerRoles, type WorkerRole } from '../../common/activityRoles';
+import { workerRoles, type WorkerRole } from '../../common/workerRoles';
 import { UsageError } from '../errors';
 
 export function registerWorker(program: Command): void {

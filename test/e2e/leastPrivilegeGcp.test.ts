@@ -41,7 +41,7 @@ import {
 import { restoreGcpAccessActivity } from '../../providers/gcp/activities/restoreAccess';
 import { revokeGcpAccessActivity } from '../../providers/gcp/activities/revokeAccess';
 import { snapshotGcpAccessActivity } from '../../providers/gcp/activities/snapshotAccess';
-import { mutatingActivities } from '../../common/activityRoles';
+import { mutatingActivities } from '../../providers/mutatingActivities';
 import { EkmError } from '../../common/errors';
 import { projectRoot } from '../../sandbox/paths';
 import { asPrincipal, startGcpWorld, type GcpWorld } from '../fixtures/gcpKms';
@@ -400,7 +400,7 @@ describe('least privilege on Google Cloud: each worker with exactly its custom r
 
   // ---- the tests ----------------------------------------------------------------------------------------
 
-  it('the role files are what gcloud takes, and the activities split as common/activityRoles.ts says', function () {
+  it('the role files are what gcloud takes, and the activities split as providers/mutatingActivities.ts says', function () {
     for (const role of [readRoleFileDef, mutatingRoleFileDef]) {
       assert.equal(role.stage, 'GA');
       assert.ok(role.title.length <= 100 && role.description.length <= 256, 'gcloud length limits');

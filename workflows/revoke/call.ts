@@ -2,7 +2,7 @@
 // belongs to: changes go to the mutating worker's queue once the worker's settings name one.
 import type { ActivityOptions } from '@temporalio/workflow';
 import type { EkmActivities } from '../../activities';
-import { isMutating } from '../../common/activityRoles';
+import { isMutating } from '../../providers/mutatingActivities';
 import {
   answerOptions,
   answers,
