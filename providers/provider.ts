@@ -33,3 +33,16 @@ export interface ProviderSpec {
 export interface OnProvider {
   provider: ProviderId;
 }
+
+/**
+ * A request of any cloud, narrowed to this cloud's. A cloud's code is reached through its spec only, so a
+ * request of another cloud arriving here is a bug in the registry's lookup, never user input.
+ */
+export function ownRequest<T extends OnProvider, Id extends ProviderId>(
+  id: Id,
+  subject: T,
+): Extract<T, { provider: Id }> {
+  if (subject.provider !== id)
+    throw new Error(`a ${subject.provider} request reached the ${id} provider's code`);
+  return subject as Extract<T, { provider: Id }>;
+}
