@@ -14,10 +14,14 @@ export interface ProviderSpec {
   kmsName: string;
   /** The audit trail a key's use is read from: "CloudTrail", "Cloud Logging". */
   trailName: string;
+  /** The trail as the usage check names it: "CloudTrail", "Cloud Logging (Data Access)". */
+  trailLog: string;
   /** What OpenAI reaches the key through, in one word: "role" (AWS), "principal" (Google Cloud). */
   principalKind: string;
   /** The request field naming the key ("keyArn", "keyName"), for error messages that name a field. */
   keyField: string;
+  /** The request field naming OpenAI at the key ("roleArn", "principal"). */
+  principalField: string;
   /** The ways to revoke OpenAI's access, narrowest first. */
   revocationMethods: readonly string[];
   /**

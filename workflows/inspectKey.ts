@@ -1,15 +1,11 @@
 // "Is this key what we think it is?" — reads the key's state from its cloud, the first thing every
 // lifecycle run does. Read-only, so it can run any time, beside any other run on the same key.
-import { proxyActivities, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
-import type { EkmActivities } from '../activities';
+import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { inspectKeyInput, type InspectKeyInput, type KeyDescription } from '../common/keys';
 import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
-import { readOptions } from './revoke/activities';
+import { specOf } from '../providers';
+import { operationsOf } from '../providers/operations';
 import { parseInput } from './parseInput';
-
-const { describeKey, describeGcpKey } = proxyActivities<EkmActivities>(readOptions);
-
-const cloudName = { aws: 'AWS KMS', gcp: 'Cloud KMS' } as const;
 
 export async function inspectKey(rawInput: InspectKeyInput): Promise<KeyDescription> {
   const input = parseInput(inspectKeyInput, rawInput);
@@ -17,13 +13,10 @@ export async function inspectKey(rawInput: InspectKeyInput): Promise<KeyDescript
     { key: EkmProvider, value: input.provider },
     { key: EkmStage, value: 'inspecting' },
   ]);
-  const summary = `describe ${input.key} in ${cloudName[input.provider]}`;
+  const summary = `describe ${input.key} in ${specOf(input).kmsName}`;
   setCurrentDetails(`- [ ] ${summary}`);
 
-  const key: KeyDescription =
-    input.provider === 'gcp'
-      ? await describeGcpKey.executeWithOptions({ ...readOptions, summary }, [{ keyName: input.key }])
-      : await describeKey.executeWithOptions({ ...readOptions, summary }, [input.key]);
+  const key: KeyDescription = await operationsOf(input).describeKey(input.key, summary);
 
   upsertSearchAttributes([
     { key: EkmKeyId, value: key.keyId },

@@ -1,7 +1,8 @@
 // `ekm restore`: undo a revocation that stopped before the archive — and only that. What is put back is
 // the snapshot the revocation kept in the worker's own evidence store (never anything a request says),
 // behind its own approval gate, and the run ends when OpenAI validates the key again. The same runbook for
-// an AWS and a Google Cloud key; what differs between the clouds is in restore/cloud.ts.
+// an AWS and a Google Cloud key; what differs between the clouds is the cloud's
+// (providers/<cloud>/workflow/access.ts).
 import {
   ApplicationFailure,
   CancellationScope,
@@ -15,14 +16,13 @@ import { restoreAccessInput, type RestoreAccessInput } from '../common/restoreRe
 import { type RevokeKeyRequest } from '../providers/requests';
 import type { RunStatus } from '../common/runStatus';
 import { Gatekeeper } from './approvals/gatekeeper';
-import {
-  lockWhatTheRestoreEdits,
-  restoreAccessFromSnapshot,
-  restoreChanges,
-  snapshotFor,
-} from './restore/cloud';
+import { keyOf, principalOf } from '../common/runSubject';
+import { providerIds } from '../providers';
+import type { ProviderId } from '../providers/provider';
+import { operationsOf } from '../providers/operations';
+import type { AccessSnapshot } from '../providers/requests';
+import { lockRole } from './locks';
 import { call, routeChanges } from './revoke/call';
-import type { AccessSnapshot } from './revoke/cloud';
 import { validateOnce } from './revoke/confirm';
 import { revocationStatusQuery } from './revoke/messages';
 import { readBaseline } from './revoke/preflight';
@@ -59,7 +59,7 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
     );
   // A record of a cloud this worker cannot restore on is refused, never read as another cloud's.
   const provider = (revoked.request as { provider?: unknown }).provider;
-  if (provider !== 'aws' && provider !== 'gcp')
+  if (!providerIds.includes(provider as ProviderId))
     refuse(
       `revokeWorkflowId: that revocation names provider ${String(provider)}: there is no restore for it`,
     );
@@ -110,14 +110,22 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
       { workflowId: input.revokeWorkflowId, runId: input.revokeRunId },
     );
     if (!kept) refuse('revokeRunId: the revocation kept no access snapshot in this worker’s evidence store');
-    const snapshot = snapshotFor(request, kept);
+    const cloud = operationsOf(request);
+    // The worker's store holds one snapshot per run, but one of another cloud's shape, or of another key,
+    // must never reach a restore's change.
+    const mismatch = cloud.snapshotMismatch(request, kept);
+    if (mismatch) refuse(`revokeRunId: the revocation's access snapshot ${mismatch}: nothing was changed`);
+    const snapshot = kept;
     const settings = await call('read', 'loadRunSettings', 'read the worker’s settings for this run');
     routeChanges(settings.mutatingTaskQueue);
     record.status.settings = settings;
     gates.use(settings);
     const startRefused = whyStartRefused(rawInput, settings);
     if (startRefused) return finish('refused', `start refused: ${startRefused}; nothing was changed`);
-    lock.release = await lockWhatTheRestoreEdits(request);
+    // A restore edits what the revocation edited: what other keys share (AWS: the role) is locked as
+    // revokeKey locks it.
+    const shared = cloud.sharedResource(request);
+    if (shared) lock.release = await lockRole(shared);
     const current = await readBaseline({ ...request, projectIds: [], probes: [] }, false);
     // Approvers see what the restore will apply (each document now and after) and which snapshot, by the
     // hash the revocation's signed chain records (readAccessSnapshot checked it): both are in the plan hash.
@@ -127,7 +135,10 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
     const plan = await call('read', 'planFollowUp', 'plan the restore', {
       revokePlanHash: revoked.plan?.hash ?? '',
       state: current,
-      changes: restoreChanges(request, snapshot),
+      changes: [
+        `restore what ${request.method} removed on ${keyOf(request)} / ${principalOf(request)}, from the snapshot taken at ${snapshot.takenAt}`,
+        ...cloud.restoreDetails(request, snapshot),
+      ],
       ...shown,
       // The gate authorises putting back exactly this snapshot (named by its hash) on this key.
       ...(gates.bindsActions()
@@ -151,7 +162,7 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
 
     record.start('restore');
     const change = await CancellationScope.nonCancellable(() =>
-      restoreAccessFromSnapshot(request, snapshot, gates.proof('restore')),
+      cloud.restoreAccess(request, snapshot, gates.proof('restore')),
     );
     record.done('restore', change.description, change);
 

@@ -28,18 +28,17 @@ import {
 } from '../providers/requests';
 import type { EndState, RunSettingsView, RunStatus } from '../common/runStatus';
 import { keyOf, principalOf } from '../common/runSubject';
-import { trailName } from '../common/usage';
 import { Gatekeeper } from './approvals/gatekeeper';
 import type { PlanAction } from '../common/planActions';
 import { deletionActions, followUpActions } from '../common/runbookActions';
 import { runTag } from '../common/runTag';
 import { call, routeChanges } from './revoke/call';
 import { confirmByValidate, confirmDataInaccessible, validateOnce } from './revoke/confirm';
-import { deletionChange, revokeAccess, scheduleKeyDeletion, snapshotAccess } from './revoke/cloud';
+import { specOf } from '../providers';
+import { operationsOf } from '../providers/operations';
 import { revocationStatusQuery } from './revoke/messages';
 import { readBaseline, refuseUnlessConsistent } from './revoke/preflight';
-import { provisionReplacement, ReplacementStopped, type Replacement } from './revoke/provision';
-import { provisionReplacementBeforeProof } from './revoke/provisionBeforeProof';
+import { ReplacementStopped, type Replacement } from './revoke/provision';
 import { usageAfterRevocation, usageBeforeRevocation } from './revoke/usage';
 import { rootMessage } from '../common/rootMessage';
 import { now, RunRecord } from './revoke/runRecord';
@@ -84,13 +83,7 @@ class Ended extends Error {
 
 /** The runbook's steps in its cloud's words: OpenAI reaches an AWS key through a role, a GCP key through a principal. */
 function stepsFor(request: RevokeKeyRequest): [string, string][] {
-  if (request.provider === 'aws') return steps;
-  return steps.map(([step, title]): [string, string] => [
-    step,
-    title
-      .replace('key, role, registration', 'key, OpenAI’s bindings, registration')
-      .replace('OpenAI’s role', 'OpenAI’s principal'),
-  ]);
+  return steps.map(([step, title]): [string, string] => [step, specOf(request).stepTitle(title)]);
 }
 
 export async function revokeKey(rawInput: RevokeKeyInput): Promise<RunStatus<RevokeKeyRequest>> {
@@ -143,10 +136,11 @@ async function runbook(
   // requester's signature over exactly this request (unsigned only on a sandbox worker).
   const startRefused = request.planOnly ? undefined : whyStartRefused(rawInput, settings);
   if (startRefused) throw new Ended('refused', `start refused: ${startRefused}; nothing was changed`);
-  // A role is shared by keys and a revocation edits it, so two runs through one role must not overlap.
-  // Google Cloud's methods edit only the key's own IAM policy and versions (remove-binding refuses when
-  // the ring grants too; it never edits the ring), which the key's workflow id already locks: no more.
-  if (!request.planOnly && request.provider === 'aws') state.release = await lockRole(request.roleArn);
+  // What the revocation edits beside the key and other keys share (AWS: the role) is locked, so two runs
+  // through it must not overlap; the key itself is locked by the run's workflow id.
+  const cloud = operationsOf(request);
+  const shared = cloud.sharedResource(request);
+  if (!request.planOnly && shared) state.release = await lockRole(shared);
   let baseline = await readBaseline(request, true);
   refuseUnlessConsistent(request, baseline);
   // When OpenAI last used the key: for the approvers and the auditor, never part of the plan's hash (it
@@ -156,7 +150,7 @@ async function runbook(
   const lastUse = record.status.usage?.before;
   record.done(
     'preflight',
-    `key ${baseline.key.state}, OpenAI access ${baseline.validate?.outcome ?? 'n/a'}, ${baseline.probes.flatMap((r) => r.probes).length} probe(s) readable${lastUse ? `; ${lastUse.report ? `last use by OpenAI's ${request.provider === 'gcp' ? 'principal' : 'role'} ${lastUse.report.lastSuccessfulUse ?? 'none in the look-back window'}` : `trail unreadable (${lastUse.error})`}` : ''}`,
+    `key ${baseline.key.state}, OpenAI access ${baseline.validate?.outcome ?? 'n/a'}, ${baseline.probes.flatMap((r) => r.probes).length} probe(s) readable${lastUse ? `; ${lastUse.report ? `last use by OpenAI's ${specOf(request).principalKind} ${lastUse.report.lastSuccessfulUse ?? 'none in the look-back window'}` : `trail unreadable (${lastUse.error})`}` : ''}`,
     baseline,
   );
 
@@ -202,7 +196,7 @@ async function runbook(
   // is scheduled it runs to its end, and a cancel after it stops at the next safe point. -------------
   record.start('revoke');
   const { workflowId, runId } = workflowInfo();
-  const snapshot = await snapshotAccess(request);
+  const snapshot = await cloud.snapshotAccess(request);
   const kept = await call('change', 'keepAccessSnapshot', 'keep the snapshot for `ekm restore`', {
     workflowId,
     runId,
@@ -219,7 +213,7 @@ async function runbook(
     };
   state.zone = 'revoking';
   const change = await CancellationScope.nonCancellable(() =>
-    revokeAccess(request, snapshot, gates.proof('revoke')),
+    cloud.revokeAccess(request, snapshot, gates.proof('revoke')),
   ).catch((err: unknown) => {
     // The method refused (e.g. a managed policy also grants the key) or the cloud refused us: the
     // change may not have happened — or, for a method that edits several policies, only in part.
@@ -364,8 +358,13 @@ async function runbook(
         // Names from the whole run id, adoption only with proof, a person where proof is missing; runs
         // from before adopted whatever carried the name they gave.
         replacement = patched('replacement-owned-by-proof')
-          ? await provisionReplacement(request, afterRevoke, gates, snapshot)
-          : await provisionReplacementBeforeProof(request, afterRevoke, gates.proof('archive'), snapshot);
+          ? await cloud.provisionReplacement(request, afterRevoke, gates, snapshot)
+          : await cloud.provisionReplacementBeforeProof(
+              request,
+              afterRevoke,
+              gates.proof('archive'),
+              snapshot,
+            );
       } catch (err) {
         if (!(err instanceof ReplacementStopped)) throw err;
         const { projects: _made, ...made } = err.made;
@@ -429,7 +428,7 @@ async function confirmNoUseSince(
     record.update(
       'trail',
       'skipped',
-      `${trailName(request.provider)} could not be read (${check.error}): validate and the probes stand alone`,
+      `${specOf(request).trailName} could not be read (${check.error}): validate and the probes stand alone`,
       check,
     );
     return;
@@ -445,7 +444,7 @@ async function confirmNoUseSince(
     );
     throw new Ended(
       'revoked-unverified',
-      `${trailName(request.provider)} lists successful ${last.eventName} by ${principalOf(request)} at ${last.eventTime} (event ${last.eventId}), after the revocation took effect at ${check.effectiveFrom}: OpenAI could still use the key; nothing archived`,
+      `${specOf(request).trailName} lists successful ${last.eventName} by ${principalOf(request)} at ${last.eventTime} (event ${last.eventId}), after the revocation took effect at ${check.effectiveFrom}: OpenAI could still use the key; nothing archived`,
     );
   }
   const grace = check.graceUses ? `, ${check.graceUses} successful within the propagation grace` : '';
@@ -486,7 +485,7 @@ async function scheduleDeletion(
       revokePlanHash: planHash,
       state: now,
       changes: [
-        deletionChange(request, 'provider' in now ? now.key.destroyScheduledDurationSeconds : undefined),
+        operationsOf(request).deletionChange(request, now),
         `the replacement in use: ${replacementKeyOf(record) ?? 'none'} / ${record.status.replacement?.externalKeyId ?? 'no external key'}`,
       ],
       ...(gates.bindsActions() ? { actions: deletionActions(request) } : {}),
@@ -502,26 +501,13 @@ async function scheduleDeletion(
     record.update('deletion', 'skipped', `deletion gate ${decision}: the old key is kept`);
     return;
   }
-  const scheduled = await scheduleKeyDeletion(request, gates.proof('deletion'));
-  if (request.provider === 'gcp') {
-    const watched = patched('gcp-deletion-watchdog');
-    record.done(
-      'deletion',
-      watched
-        ? `${scheduled.description}`
-        : // Runs from before the watchdog read Cloud Logging said so rather than pretend.
-          `${scheduled.description}; not watched: the deletion watchdog reads AWS CloudTrail only — watch Cloud Logging for use of ${request.keyName} until ${scheduled.when}`,
-      scheduled.data,
-    );
-    if (watched)
-      record.status.deletionWatch = await watchDeletion({ provider: 'gcp', keyName: request.keyName });
-    return;
-  }
-  record.done('deletion', `deletion scheduled for ${scheduled.when}`, scheduled.data);
-  // The deletion window is watched by a run of its own, which outlives this one: this run closes with
-  // its record, the watch goes on until the deletion date. Runs from before the watchdog had none.
-  if (patched('deletion-watchdog'))
-    record.status.deletionWatch = await watchDeletion({ provider: 'aws', keyArn: request.keyArn });
+  const cloud = operationsOf(request);
+  const scheduled = await cloud.scheduleKeyDeletion(request, gates.proof('deletion'));
+  // The deletion window is watched by a run of its own, which outlives this one: this run closes with its
+  // record, the watch goes on until the deletion date. Runs from before the watchdog had none.
+  const { summary, watch } = cloud.deletionScheduled(request, scheduled);
+  record.done('deletion', summary, scheduled.data);
+  if (watch) record.status.deletionWatch = await watchDeletion(watch);
 }
 
 /** The replacement key's name in its cloud's spelling, once the run made one. */

@@ -1,7 +1,8 @@
 // The runbook's "How to rotate your key", as one durable run: preflight (OpenAI validates and reads old
 // data now) → plan → approval when the worker asks for one → rotate (now, or automatic with a period)
 // → validate right after → wait out OpenAI's key cache → OpenAI still validates and reads old data.
-// The same steps for an AWS KMS key and a Google Cloud KMS key; rotate/cloud.ts does each in its cloud.
+// The same steps for an AWS KMS key and a Google Cloud KMS key; the key's cloud does each
+// (providers/<cloud>/workflow/rotation.ts).
 //
 // A rotation keeps the old key material for old data, so it must never change OpenAI's access. If it
 // does, the run fails loudly: an alert goes out, the evidence says so, and the workflow fails.
@@ -30,7 +31,7 @@ import { validateOnce } from './revoke/confirm';
 import { probeAll } from './revoke/preflight';
 import { RunRecord } from './revoke/runRecord';
 import { parseInput } from './parseInput';
-import { describeForRotation, readRotation, rotateOnce } from './rotate/cloud';
+import { operationsOf } from '../providers/operations';
 import { anyRotationStatusQuery } from './revoke/messages';
 import { whyStartRefused } from './startSignature';
 
@@ -143,10 +144,10 @@ async function rotate(
   };
   const startRefused = whyStartRefused(rawInput, settings);
   if (startRefused) refuse(`start refused: ${startRefused}; nothing was changed`);
-  const rotatable = await describeForRotation(request);
+  const rotatable = await operationsOf(request).describeForRotation(request);
   if (rotatable.refusal) refuse(rotatable.refusal);
   const key = rotatable.description;
-  const before = await readRotation(request);
+  const before = await operationsOf(request).readRotation(request);
   const accessBefore = await proveAccess(request, 'before the rotation');
   record.status.rotation = { before, accessBefore };
   const problem = accessProblem(accessBefore);
@@ -192,12 +193,12 @@ async function rotate(
   record.start('rotate');
   state.zone = 'rotating';
   const approval = settings.approvals.gates.rotate ? gates.proof('rotate') : undefined;
-  const change = await CancellationScope.nonCancellable(() => rotateOnce(request, approval)).catch(
-    (err: unknown) => {
-      record.update('rotate', 'failed', rootMessage(err));
-      throw new Ended('rotate-failed', `the rotation failed: ${rootMessage(err)}`);
-    },
-  );
+  const change = await CancellationScope.nonCancellable(() =>
+    operationsOf(request).rotateOnce(request, approval),
+  ).catch((err: unknown) => {
+    record.update('rotate', 'failed', rootMessage(err));
+    throw new Ended('rotate-failed', `the rotation failed: ${rootMessage(err)}`);
+  });
   state.zone = 'rotated';
   record.status.rotation.change = change;
   record.done('rotate', change.description, change);

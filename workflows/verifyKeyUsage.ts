@@ -9,7 +9,9 @@ import {
 } from '@temporalio/workflow';
 import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
 import type { RunStatus } from '../common/runStatus';
-import { keyOf, subjectPrincipal, type RunSubject } from '../common/runSubject';
+import { keyOf, principalOf, subjectPrincipal, type RunSubject } from '../common/runSubject';
+import { specOf } from '../providers';
+import { operationsOf } from '../providers/operations';
 import {
   verifyKeyUsageInput,
   type VerifyKeyUsageRequest,
@@ -17,7 +19,6 @@ import {
   type VerifyKeyUsageResult,
 } from '../common/usage';
 import { call } from './revoke/call';
-import { reads } from './revoke/activities';
 import { trailReadOptions } from './revoke/usage';
 import { parseInput } from './parseInput';
 
@@ -35,12 +36,15 @@ function subjectOf(input: VerifyKeyUsageRequest): RunSubject {
     projectIds: [],
     check: 'usage check',
   };
-  return input.provider === 'gcp'
-    ? { provider: 'gcp', keyName: input.keyName, principal: input.principal, ...common }
-    : { provider: 'aws', keyArn: input.keyArn, roleArn: input.roleArn, ...common };
+  const spec = specOf(input);
+  // The request's own key and principal fields, named as its cloud names them (keyArn/roleArn, keyName/principal).
+  return {
+    provider: input.provider,
+    [spec.keyField]: keyOf(input),
+    [spec.principalField]: principalOf(input),
+    ...common,
+  } as unknown as RunSubject;
 }
-
-const trailName = { aws: 'CloudTrail', gcp: 'Cloud Logging (Data Access)' } as const;
 
 export async function verifyKeyUsage(rawInput: VerifyKeyUsageInput): Promise<VerifyKeyUsageResult> {
   const input = parseInput(verifyKeyUsageInput, rawInput);
@@ -51,7 +55,7 @@ export async function verifyKeyUsage(rawInput: VerifyKeyUsageInput): Promise<Ver
   const window = `${since} → ${until}`;
   const subject = subjectOf(input);
   const key = keyOf(subject);
-  const trail = trailName[input.provider];
+  const trail = specOf(input).trailLog;
   upsertSearchAttributes([
     { key: EkmProvider, value: input.provider },
     { key: EkmKeyId, value: key },
@@ -67,14 +71,7 @@ export async function verifyKeyUsage(rawInput: VerifyKeyUsageInput): Promise<Ver
     ...trailReadOptions,
     summary: `read ${trail}: ${subjectPrincipal(subject)} on ${key}`,
   };
-  const usage =
-    input.provider === 'gcp'
-      ? await reads.readGcpKeyUsage.executeWithOptions(readOptions, [
-          { keyName: input.keyName, principal: input.principal, since, until },
-        ])
-      : await reads.readAwsKeyUsage.executeWithOptions(readOptions, [
-          { keyArn: input.keyArn, roleArn: input.roleArn, since, until },
-        ]);
+  const usage = await operationsOf(input).readUsage(input, since, until, readOptions);
   const done = [`- [x] ${trail}, ${window}: ${usageLine(usage)}`];
   if (!input.externalKeyId) {
     upsertSearchAttributes([{ key: EkmStage, value: 'done' }]);

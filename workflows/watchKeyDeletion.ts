@@ -17,7 +17,6 @@ import {
 } from '@temporalio/workflow';
 import { EkmError } from '../common/errors';
 import { keyOf } from '../common/runSubject';
-import { trailName } from '../common/usage';
 import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
 import {
   keptUses,
@@ -30,15 +29,21 @@ import {
 } from '../common/watchdog';
 import { call, routeChanges } from './revoke/call';
 import { parseInput } from './parseInput';
-import {
-  cancelEnd,
-  manualCancel,
-  readEnd,
-  readUses,
-  stillPending,
-  type WatchedEnd,
-  type WatchedUses,
-} from './watch/cloud';
+import { operationsOf, type WatchedEnd } from '../providers/operations';
+import { specOf } from '../providers';
+import { trailReadOptions } from './revoke/usage';
+import type { UsageSample } from '../common/usage';
+
+/** The uses a poll found, and whether the trail can show use at all. */
+interface WatchedUses {
+  since: string;
+  until: string;
+  successful: number;
+  refused: number;
+  samples: UsageSample[];
+  /** Google Cloud: no Data Access entry in the whole project — the log cannot show use (logging off). */
+  trailLooksOff: boolean;
+}
 
 /**
  * Far under Temporal's limits (a warning at 10,240 events, the end at 51,200): a run this long — about
@@ -56,12 +61,11 @@ export async function watchKeyDeletion(
   carried?: WatchCarry,
 ): Promise<WatchResult> {
   const input = parseInput(watchKeyDeletionInput, rawInput);
-  const watched: WatchedKey =
-    input.provider === 'gcp'
-      ? { provider: 'gcp', keyName: input.keyName }
-      : { provider: 'aws', keyArn: input.keyArn };
-  const key = keyOf(watched);
-  const trail = trailName(watched.provider);
+  // The key alone, in its cloud's field: what the watch's result names.
+  const key = keyOf(input);
+  const watched = { provider: input.provider, [specOf(input).keyField]: key } as WatchedKey;
+  const trail = specOf(watched).trailName;
+  const cloud = operationsOf(watched);
   const settings = await call('read', 'loadWatchdogSettings', 'read the watchdog’s settings');
   routeChanges(settings.mutatingTaskQueue);
   const lagMs = settings.deliveryLagSeconds * 1000;
@@ -111,9 +115,17 @@ export async function watchKeyDeletion(
   };
 
   /** Reads the trail for [since, until); undefined when it could not be read this time (alerted). */
+  /** Every use of the key in [since, until), by anyone, successful or refused. */
+  const readUses = async (since: string, until: string): Promise<WatchedUses> => {
+    const report = await cloud.readUsage(watched, since, until, {
+      ...trailReadOptions,
+      summary: `${trail}: any use of the key, ${since} → ${until}`,
+    });
+    return { ...report, trailLooksOff: cloud.trailLooksOff(report) };
+  };
   const readTrail = async (since: string, until: string): Promise<WatchedUses | undefined> => {
     try {
-      const uses = await readUses(watched, since, until);
+      const uses = await readUses(since, until);
       if (uses.trailLooksOff && !carry.loggingOffAlerted) {
         // Said once per watch: every later poll would say it again.
         carry.loggingOffAlerted = true;
@@ -140,17 +152,17 @@ export async function watchKeyDeletion(
     const who = last ? `last ${last.eventName} by ${last.principal ?? 'unknown'} at ${last.eventTime}` : '';
     const cancel = settings.cancelDeletionOnUse;
     await alert(
-      `${count} use(s) of ${key} while it is pending deletion (${deletionDate ?? 'date unknown'}): ${who}. ${cancel ? 'Cancelling the deletion: the key stays disabled.' : `The deletion stays scheduled: ${manualCancel(watched)} if the key is still needed.`}`,
+      `${count} use(s) of ${key} while it is pending deletion (${deletionDate ?? 'date unknown'}): ${who}. ${cancel ? 'Cancelling the deletion: the key stays disabled.' : `The deletion stays scheduled: ${cloud.manualCancel} if the key is still needed.`}`,
     );
     if (!cancel) return undefined;
-    const cancelled = await cancelEnd(watched);
+    const cancelled = await cloud.cancelEnd(watched);
     return end('deletion-cancelled', `${count} use(s) seen (${who}); ${cancelled}`);
   };
 
   /** The key's end as the cloud reports it ('gone' once KMS no longer knows the key). */
   const describe = async (): Promise<WatchedEnd | 'unreadable'> => {
     try {
-      return await readEnd(watched);
+      return await cloud.readEnd(watched);
     } catch (err) {
       if (
         err instanceof ActivityFailure &&
@@ -216,7 +228,7 @@ export async function watchKeyDeletion(
     if (deletionDate && Date.parse(carry.cursor) >= Date.parse(deletionDate))
       return end(
         'deletion-date-passed',
-        `the trail is read up to the deletion date ${deletionDate} and ${stillPending(watched)}`,
+        `the trail is read up to the deletion date ${deletionDate} and ${cloud.stillPending}`,
       );
 
     const untilDone = deletionDate ? Date.parse(deletionDate) + lagMs - Date.now() : Infinity;

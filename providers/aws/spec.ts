@@ -9,8 +9,10 @@ export const awsSpec = {
   name: 'AWS',
   kmsName: 'AWS KMS',
   trailName: 'CloudTrail',
+  trailLog: 'CloudTrail',
   principalKind: 'role',
   keyField: 'keyArn',
+  principalField: 'roleArn',
   revocationMethods: awsRevocationMethods,
   mutatingActivities: [
     'revokeAwsAccess',

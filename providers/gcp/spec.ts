@@ -10,8 +10,10 @@ export const gcpSpec = {
   name: 'Google Cloud',
   kmsName: 'Cloud KMS',
   trailName: 'Cloud Logging',
+  trailLog: 'Cloud Logging (Data Access)',
   principalKind: 'principal',
   keyField: 'keyName',
+  principalField: 'principal',
   revocationMethods: gcpRevocationMethods,
   mutatingActivities: [
     'revokeGcpAccess',

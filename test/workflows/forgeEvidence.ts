@@ -4,7 +4,7 @@
 // does (so the real run's own write fails as a conflict) or to plant a snapshot its restore would apply.
 import { proxyActivities } from '@temporalio/workflow';
 import type { EkmActivities } from '../../activities';
-import type { AccessSnapshot } from '../../workflows/revoke/cloud';
+import type { AccessSnapshot } from '../../providers/requests';
 import type { RunStatus } from '../../common/runStatus';
 import type { RunSubject } from '../../common/runSubject';
 

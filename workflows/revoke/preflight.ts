@@ -4,112 +4,24 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import { EkmError } from '../../common/errors';
 import { preflightFindings } from '../../common/preflightChecks';
 import type { RevocationBaseline, RevokeKeyRequest } from '../../providers/requests';
-import type { GcpRevocationBaseline, GcpRevokeKeyRequest } from '../../providers/gcp/request';
 import type { ProbeRound } from '../../common/openaiViews';
-import type { AwsRevocationBaseline, AwsRevokeKeyRequest } from '../../providers/aws/request';
 import { call } from './call';
+import { operationsOf } from '../../providers/operations';
 
-export async function readBaseline(
-  request: AwsRevokeKeyRequest,
-  withProbes: boolean,
-): Promise<AwsRevocationBaseline>;
-export async function readBaseline(
-  request: GcpRevokeKeyRequest,
-  withProbes: boolean,
-): Promise<GcpRevocationBaseline>;
-export async function readBaseline(
-  request: RevokeKeyRequest,
-  withProbes: boolean,
-): Promise<RevocationBaseline>;
+/** The key and its access as the key's cloud reads them, then OpenAI's side: the same on every cloud. */
 export async function readBaseline(
   request: RevokeKeyRequest,
   withProbes: boolean,
 ): Promise<RevocationBaseline> {
-  if (request.provider === 'gcp') return readGcpBaseline(request, withProbes);
-  const key = await call('read', 'describeKey', `describe ${request.keyArn}`, request.keyArn);
-  const access = await call(
-    'read',
-    'snapshotAwsAccess',
-    `read the role's trust and policies, the key policy and grants`,
-    { keyArn: request.keyArn, roleArn: request.roleArn },
-  );
-  const externalKey = await readExternalKey(request);
-  const blastRadius = await call(
-    'read',
-    'readBlastRadius',
-    'list every OpenAI registration and project on this key or role',
-    {
-      kmsArn: request.keyArn,
-      roleArn: request.roleArn,
-    },
-  );
-  return {
-    key: { arn: key.keyId, state: key.state, enabled: key.enabled, manager: key.manager },
-    access,
-    externalKey,
-    blastRadius,
-    ...(await readOpenAiSide(request, withProbes)),
-  };
-}
-
-/** A Cloud KMS key: the key and its primary version, OpenAI's bindings on it and its ring, its registrations. */
-async function readGcpBaseline(
-  request: GcpRevokeKeyRequest,
-  withProbes: boolean,
-): Promise<GcpRevocationBaseline> {
-  const key = await call('read', 'describeGcpKey', `describe ${request.keyName}`, {
-    keyName: request.keyName,
-  });
-  const access = await call(
-    'read',
-    'snapshotGcpAccess',
-    `read OpenAI's bindings on the key and its ring, the versions and the rotation`,
-    { keyName: request.keyName, principal: request.principal },
-  );
-  const blastRadius = await call(
-    'read',
-    'readBlastRadius',
-    'list every OpenAI registration and project on this key',
-    { gcpKeyName: request.keyName },
-  );
-  // The registration as the blast radius read it carries its GCP fields (the replacement reuses OpenAI's
-  // workload identity from it); one the radius did not find is read alone, for preflight to name.
-  const registered = blastRadius.externalKeys.find((k) => k.id === request.externalKeyId);
-  const externalKey = registered ?? (await readExternalKey(request));
-  return {
-    provider: 'gcp',
-    key: {
-      name: key.keyId,
-      state: key.state,
-      enabled: key.enabled,
-      manager: key.manager,
-      ...(key.destroyScheduledDurationSeconds !== undefined
-        ? { destroyScheduledDurationSeconds: key.destroyScheduledDurationSeconds }
-        : {}),
-    },
-    access,
-    externalKey,
-    blastRadius,
-    ...(await readOpenAiSide(request, withProbes)),
-  };
-}
-
-function readExternalKey(request: RevokeKeyRequest) {
-  return request.externalKeyId
-    ? call(
-        'read',
-        'readExternalKey',
-        `read OpenAI external key ${request.externalKeyId}`,
-        request.externalKeyId,
-      )
-    : Promise.resolve(undefined);
+  const cloud = await operationsOf(request).readCloudBaseline(request, withProbes);
+  return { ...cloud, ...(await readOpenAiSide(request, withProbes)) } as RevocationBaseline;
 }
 
 /** The same on every cloud: the projects named, OpenAI's validate now, and (at first) every probe. */
 async function readOpenAiSide(
   request: RevokeKeyRequest,
   withProbes: boolean,
-): Promise<Pick<AwsRevocationBaseline, 'projects' | 'validate' | 'probes'>> {
+): Promise<Pick<RevocationBaseline, 'projects' | 'validate' | 'probes'>> {
   const projects = request.projectIds.length
     ? await call(
         'read',
@@ -144,7 +56,7 @@ async function readOpenAiSide(
 
 /** One probe round per project that has probes. */
 export async function probeAll(
-  request: Pick<AwsRevokeKeyRequest, 'projectIds' | 'probes'>,
+  request: Pick<RevokeKeyRequest, 'projectIds' | 'probes'>,
   when: string,
 ): Promise<ProbeRound[]> {
   const rounds: ProbeRound[] = [];

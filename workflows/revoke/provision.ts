@@ -10,25 +10,17 @@
 // - anything else stops the run for a person, who adopts, creates again under a new name, or abandons.
 // Creates that cannot be retried blindly (a project can never be deleted) are sent once and reconciled by
 // listing.
-import { isCancellation, sleep, workflowInfo } from '@temporalio/workflow';
+import { isCancellation, sleep } from '@temporalio/workflow';
 import type { ExpectedRegistration, RegisterAwsKeyRequest, RegisterGcpKeyRequest } from '../../activities';
 import type { ApprovalProof } from '../../common/approvalProof';
 import { EkmError, finalErrorTypes } from '../../common/errors';
 import type { Candidate, NameTakenDetails } from '../../common/nameTaken';
-import type { RevocationBaseline, RevokeKeyRequest } from '../../providers/requests';
-import type {
-  GcpAccessSnapshot,
-  GcpRevocationBaseline,
-  GcpRevokeKeyRequest,
-} from '../../providers/gcp/request';
 import type { ProjectView } from '../../common/openaiViews';
-import type { AwsRevocationBaseline, AwsRevokeKeyRequest } from '../../providers/aws/request';
 import { rootMessage } from '../../common/rootMessage';
 import { runTag } from '../../common/runTag';
 import type { RunStatus } from '../../common/runStatus';
 import type { Gatekeeper } from '../approvals/gatekeeper';
 import { call } from './call';
-import type { AccessSnapshot } from './cloud';
 
 /** What the replacement step made; on Google Cloud the key is named by `keyName` (no ARN, no role). */
 export type Replacement = NonNullable<RunStatus['replacement']> & {
@@ -50,7 +42,7 @@ export class ReplacementStopped extends Error {
 export { runTag };
 
 /** The n-th attempt's name: the first keeps the base, a create-again adds `-2`, `-3`, … */
-const attemptName = (base: string, n: number) => (n === 1 ? base : `${base}-${n}`);
+export const attemptName = (base: string, n: number) => (n === 1 ? base : `${base}-${n}`);
 
 /** One thing the replacement makes, and how the run recognises it as its own. */
 interface Owned<T> {
@@ -130,7 +122,7 @@ async function tryToMake<T>(owned: Owned<T>, n: number, looks = 3): Promise<Atte
 }
 
 /** Makes `owned` (or adopts what is provably this run's); stops for a person otherwise. */
-async function makeOwned<T>(owned: Owned<T>, gates: Gatekeeper, made: Replacement): Promise<T> {
+export async function makeOwned<T>(owned: Owned<T>, gates: Gatekeeper, made: Replacement): Promise<T> {
   for (let n = 1; ; n++) {
     const attempt = await tryToMake(owned, n);
     if ('made' in attempt) return attempt.made;
@@ -155,169 +147,6 @@ async function makeOwned<T>(owned: Owned<T>, gates: Gatekeeper, made: Replacemen
   }
 }
 
-export async function provisionReplacement(
-  request: RevokeKeyRequest,
-  baseline: RevocationBaseline,
-  /** The archive gate's approvals (each create checks them) and the stops a person resolves. */
-  gates: Gatekeeper,
-  /** What the revoke removed (snapshotted before it): Google Cloud gives OpenAI the same role again. */
-  before: AccessSnapshot,
-): Promise<Replacement> {
-  if (request.provider === 'gcp')
-    return provisionGcpReplacement(
-      request,
-      baseline as GcpRevocationBaseline,
-      gates,
-      before as GcpAccessSnapshot,
-    );
-  return provisionAwsReplacement(request, baseline as AwsRevocationBaseline, gates);
-}
-
-async function provisionAwsReplacement(
-  request: AwsRevokeKeyRequest,
-  baseline: AwsRevocationBaseline,
-  gates: Gatekeeper,
-): Promise<Replacement> {
-  const approval = gates.proof('archive');
-  const { workflowId, runId } = workflowInfo();
-  const tag = runTag(runId);
-  const owner = `${workflowId}/${runId}`;
-  const made: Replacement = { projects: [] };
-  const keyStep = (n: number) => ({ workflowId: owner, step: attemptName('replacement-key', n) });
-  const key = await makeOwned(
-    {
-      what: 'replacement KMS key',
-      name: (n) => `the key tagged ekm:workflow-id=${owner}, ekm:step=${keyStep(n).step}`,
-      find: (n) =>
-        call('read', 'findReplacementKey', 'look for the replacement key this run made', keyStep(n)),
-      create: (n) =>
-        call('once', 'createReplacementKeyOnce', 'create the replacement KMS key (one attempt)', {
-          ...keyStep(n),
-          description: `ekm: replacement for ${request.keyArn} (${request.changeTicket})`,
-          // The archive gate approved a replacement of this key by this run.
-          ...(gates.bindsActions() ? { replaces: request.keyArn } : {}),
-          approval,
-        }),
-    },
-    gates,
-    made,
-  );
-  made.keyArn = key.keyArn;
-  const externalId = baseline.externalKey?.externalId;
-  if (request.product !== 'api' || !externalId) return made; // ChatGPT Enterprise: support takes it from here
-
-  const grant = (roleName: string, adopt: boolean) =>
-    call('change', 'grantOpenAiAccess', `give OpenAI access to the replacement key through ${roleName}`, {
-      keyArn: key.keyArn,
-      roleName,
-      externalId,
-      step: 'replacement-role',
-      ...(adopt ? { adopt } : {}),
-      approval,
-    });
-  const roleName = (n: number) => attemptName(`ekm-openai-${tag}`, n);
-  const { roleArn } = await makeOwned(
-    {
-      what: 'replacement role',
-      name: roleName,
-      create: (n) => grant(roleName(n), false),
-      adopt: (candidate) => grant(candidate.id, true),
-    },
-    gates,
-    made,
-  );
-  made.roleArn = roleArn;
-  return withOpenAiSide(
-    made,
-    (name) => ({ name, roleArn, kmsArn: key.keyArn, externalId }),
-    { type: 'aws', kmsArn: key.keyArn, roleArn },
-    baseline.projects,
-    tag,
-    gates,
-  );
-}
-
-/**
- * Google Cloud: a new key in the old key's ring (labelled with the worker's marker, so a retry recognises
- * it), OpenAI's principal given the role it held on the old key, and a GCP registration with the workload
- * identity OpenAI already uses at this customer.
- */
-async function provisionGcpReplacement(
-  request: GcpRevokeKeyRequest,
-  baseline: GcpRevocationBaseline,
-  gates: Gatekeeper,
-  before: GcpAccessSnapshot,
-): Promise<Replacement> {
-  const approval = gates.proof('archive');
-  const { workflowId, runId } = workflowInfo();
-  const tag = runTag(runId);
-  const oldKeyId = request.keyName.split('/').pop()!;
-  const newKeyId = (n: number) => {
-    const suffix = attemptName(tag, n);
-    return `${oldKeyId.slice(0, 63 - suffix.length - 1)}-${suffix}`;
-  };
-  const create = (n: number, adopt: boolean) =>
-    call(
-      'change',
-      'createGcpReplacementKey',
-      `${adopt ? 'adopt' : 'create'} the replacement key ${newKeyId(n)}`,
-      {
-        keyName: request.keyName,
-        newKeyId: newKeyId(n),
-        workflowId: `${workflowId}/${runId}`,
-        step: 'replacement-key',
-        ...(adopt ? { adopt } : {}),
-        approval,
-      },
-    );
-  const made: Replacement = { projects: [] };
-  const key = await makeOwned(
-    {
-      what: 'replacement key',
-      name: newKeyId,
-      create: (n) => create(n, false),
-      adopt: (_candidate, n) => create(n, true),
-    },
-    gates,
-    made,
-  );
-  made.keyName = key.keyName;
-  const registration = baseline.externalKey?.gcp;
-  if (request.product !== 'api' || !registration) return made; // ChatGPT Enterprise: support takes it from here
-
-  await giveOpenAiItsOldRole(request, key.keyName, before, approval);
-  return withOpenAiSide(
-    made,
-    (name) => ({ type: 'gcp', name, gcp: { ...registration, keyName: key.keyName } }),
-    { type: 'gcp', keyName: key.keyName },
-    baseline.projects,
-    tag,
-    gates,
-  );
-}
-
-/**
- * OpenAI's principal gets, on the replacement key, the role it held on the old one (a custom role with the
- * two use permissions, as OpenAI's setup has customers make); the predefined encrypter/decrypter when it
- * held none directly.
- */
-export async function giveOpenAiItsOldRole(
-  request: GcpRevokeKeyRequest,
-  keyName: string,
-  before: GcpAccessSnapshot,
-  approval: ApprovalProof,
-): Promise<void> {
-  const role = before.bindings.find(
-    (b) => b.resource === request.keyName && b.member === request.principal && !b.condition,
-  )?.role;
-  await call('change', 'grantGcpOpenAiAccess', 'give OpenAI access to the replacement key', {
-    keyName,
-    principal: request.principal,
-    ...(role ? { role } : {}),
-    approval,
-  });
-}
-
 type Registration = RegisterAwsKeyRequest | RegisterGcpKeyRequest;
 
 /**
@@ -325,7 +154,7 @@ type Registration = RegisterAwsKeyRequest | RegisterGcpKeyRequest;
  * derived from the run; on a retry, found by that name and adopted only when registered for this run's new
  * key) and one new project per archived one (adopted only when bound to that external key).
  */
-async function withOpenAiSide(
+export async function withOpenAiSide(
   made: Replacement,
   registration: (name: string) => Registration,
   expect: ExpectedRegistration,

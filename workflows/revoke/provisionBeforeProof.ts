@@ -2,21 +2,13 @@
 // `replacement-owned-by-proof`): kept unchanged so their recorded histories replay. It named everything
 // after the first 8 hex digits of the run id (a clock in UUIDv7: shared by runs started in the same minute)
 // and adopted whatever it found by that name. New runs use provision.ts.
-import { ApplicationFailure, isCancellation, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, sleep } from '@temporalio/workflow';
 import { EkmError, finalErrorTypes } from '../../common/errors';
-import type { RevocationBaseline, RevokeKeyRequest } from '../../providers/requests';
-import type {
-  GcpAccessSnapshot,
-  GcpRevocationBaseline,
-  GcpRevokeKeyRequest,
-} from '../../providers/gcp/request';
 import type { ProjectView } from '../../common/openaiViews';
-import type { AwsRevocationBaseline, AwsRevokeKeyRequest } from '../../providers/aws/request';
 import type { ApprovalProof } from '../../common/approvalProof';
 import type { RegisterAwsKeyRequest, RegisterGcpKeyRequest } from '../../activities';
 import { call } from './call';
-import type { AccessSnapshot } from './cloud';
-import { giveOpenAiItsOldRole, type Replacement } from './provision';
+import type { Replacement } from './provision';
 import { rootMessage } from '../../common/rootMessage';
 
 /**
@@ -24,7 +16,7 @@ import { rootMessage } from '../../common/rootMessage';
  * for what it may have made — a few times, since listings can lag the create — and adopt it. Nothing
  * found means a person decides: a second attempt could make a second, undeletable project.
  */
-async function createOnce<T>(
+export async function createOnce<T>(
   what: string,
   find: () => Promise<T | null>,
   create: () => Promise<T>,
@@ -54,106 +46,13 @@ async function createOnce<T>(
   });
 }
 
-export async function provisionReplacementBeforeProof(
-  request: RevokeKeyRequest,
-  baseline: RevocationBaseline,
-  /** The archive gate's approvals: each create checks them before it acts. */
-  approval: ApprovalProof,
-  /** What the revoke removed (snapshotted before it): Google Cloud gives OpenAI the same role again. */
-  before: AccessSnapshot,
-): Promise<Replacement> {
-  if (request.provider === 'gcp')
-    return provisionGcpReplacement(
-      request,
-      baseline as GcpRevocationBaseline,
-      approval,
-      before as GcpAccessSnapshot,
-    );
-  return provisionAwsReplacement(request, baseline as AwsRevocationBaseline, approval);
-}
-
-async function provisionAwsReplacement(
-  request: AwsRevokeKeyRequest,
-  baseline: AwsRevocationBaseline,
-  approval: ApprovalProof,
-): Promise<Replacement> {
-  const { workflowId, runId } = workflowInfo();
-  const suffix = runId.slice(0, 8);
-  const owner = `${workflowId}/${runId}`;
-  const keyStep = { workflowId: owner, step: 'replacement-key' };
-  const key = await createOnce(
-    'replacement KMS key',
-    () => call('read', 'findReplacementKey', 'look for a replacement key this run made', keyStep),
-    () =>
-      call('once', 'createReplacementKeyOnce', 'create the replacement KMS key (one attempt)', {
-        ...keyStep,
-        description: `ekm: replacement for ${request.keyArn} (${request.changeTicket})`,
-        approval,
-      }),
-  );
-  const replacement: Replacement = { keyArn: key.keyArn, projects: [] };
-  const externalId = baseline.externalKey?.externalId;
-  if (request.product !== 'api' || !externalId) return replacement; // ChatGPT Enterprise: support takes it from here
-
-  const { roleArn } = await call('change', 'grantOpenAiAccess', 'give OpenAI access to the replacement key', {
-    keyArn: key.keyArn,
-    roleName: `ekm-openai-${suffix}`,
-    externalId,
-    approval,
-  });
-  replacement.roleArn = roleArn;
-  return withOpenAiSide(
-    replacement,
-    (name) => ({ name, roleArn, kmsArn: key.keyArn, externalId }),
-    baseline.projects,
-    suffix,
-    approval,
-  );
-}
-
-/**
- * Google Cloud: a new key in the old key's ring (found by name and this run's label on a retry, so it is
- * a plain idempotent change), OpenAI's principal given the role it held on the old key, and a GCP
- * registration with the workload identity OpenAI already uses at this customer.
- */
-async function provisionGcpReplacement(
-  request: GcpRevokeKeyRequest,
-  baseline: GcpRevocationBaseline,
-  approval: ApprovalProof,
-  before: GcpAccessSnapshot,
-): Promise<Replacement> {
-  const { workflowId, runId } = workflowInfo();
-  const suffix = runId.slice(0, 8);
-  const oldKeyId = request.keyName.split('/').pop()!;
-  const newKeyId = `${oldKeyId.slice(0, 63 - suffix.length - 1)}-${suffix}`;
-  const key = await call('change', 'createGcpReplacementKey', `create the replacement key ${newKeyId}`, {
-    keyName: request.keyName,
-    newKeyId,
-    workflowId: `${workflowId}/${runId}`,
-    step: 'replacement-key',
-    approval,
-  });
-  const replacement: Replacement = { keyName: key.keyName, projects: [] };
-  const registration = baseline.externalKey?.gcp;
-  if (request.product !== 'api' || !registration) return replacement; // ChatGPT Enterprise: support takes it from here
-
-  await giveOpenAiItsOldRole(request, key.keyName, before, approval);
-  return withOpenAiSide(
-    replacement,
-    (name) => ({ type: 'gcp', name, gcp: { ...registration, keyName: key.keyName } }),
-    baseline.projects,
-    suffix,
-    approval,
-  );
-}
-
 type Registration = RegisterAwsKeyRequest | RegisterGcpKeyRequest;
 
 /**
  * The replacement's OpenAI side, the same for both clouds: its external key (registered once under a name
  * derived from the run, found by that name on a retry) and one new project per archived one.
  */
-async function withOpenAiSide(
+export async function withOpenAiSide(
   replacement: Replacement,
   registration: (name: string) => Registration,
   archived: ProjectView[],

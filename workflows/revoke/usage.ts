@@ -6,9 +6,10 @@
 import { ActivityFailure, sleep } from '@temporalio/workflow';
 import type { RevokeKeyRequest } from '../../providers/requests';
 import { principalOf } from '../../common/runSubject';
-import { trailName } from '../../common/usage';
 import type { RunSettingsView, UsageCheck, UsageRead } from '../../common/runStatus';
-import { readOptions, reads } from './activities';
+import { readOptions } from './activities';
+import { specOf } from '../../providers';
+import { operationsOf } from '../../providers/operations';
 
 /** A busy key's trail takes many pages at CloudTrail's two calls a second: more time than a plain read. */
 export const trailReadOptions = { ...readOptions, startToCloseTimeout: '5m' };
@@ -32,18 +33,13 @@ async function read(
   summary: string,
 ): Promise<UsageRead> {
   try {
-    if (request.provider === 'gcp') {
-      const report = await reads.readGcpKeyUsage.executeWithOptions({ ...revocationTrailOptions, summary }, [
-        { keyName: request.keyName, principal: request.principal, since, until },
-      ]);
-      // Cloud Logging's report counts, dates and samples as CloudTrail's does (what this run reads); it
-      // names the key and principal instead of the ARNs. UsageRead still types AWS's report only.
-      return { report };
-    }
-    const report = await reads.readAwsKeyUsage.executeWithOptions({ ...revocationTrailOptions, summary }, [
-      { keyArn: request.keyArn, roleArn: request.roleArn, since, until },
-    ]);
-    return { report };
+    // Cloud Logging's report counts, dates and samples as CloudTrail's does (what this run reads); it names
+    // the key and principal instead of the ARNs. UsageRead still types AWS's report only.
+    const report = await operationsOf(request).readUsage(request, since, until, {
+      ...revocationTrailOptions,
+      summary,
+    });
+    return { report: report as UsageRead['report'] };
   } catch (err) {
     // The trail is corroboration, not the proof (validate and the probes are): a run never stops
     // because it could not be read, and the record says so.
@@ -54,7 +50,7 @@ async function read(
 
 /** "CloudTrail: arn:aws:iam::…:role/…" / "Cloud Logging: principal://…": whose calls, read where. */
 function trailOf(request: RevokeKeyRequest): string {
-  return `${trailName(request.provider)}: ${principalOf(request)}`;
+  return `${specOf(request).trailName}: ${principalOf(request)}`;
 }
 
 /** When OpenAI's role last used the key, over the worker's look-back window. */
@@ -88,7 +84,7 @@ export async function usageAfterRevocation(
   const lag = listedBy - Date.now();
   if (lag > 0)
     await sleep(lag, {
-      summary: `let ${trailName(request.provider)} list the calls up to ${waitEndedAt} (${deliveryLagSeconds} s lag)`,
+      summary: `let ${specOf(request).trailName} list the calls up to ${waitEndedAt} (${deliveryLagSeconds} s lag)`,
     });
   const read_ = await read(
     request,

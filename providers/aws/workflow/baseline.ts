@@ -1,0 +1,33 @@
+// Preflight's AWS reads: the key, the role's trust and policies with the key policy and grants (what a
+// method would remove), OpenAI's registration and every registration on the key or the role.
+import type { AwsRevocationBaseline, AwsRevokeKeyRequest } from '../request';
+import { call } from '../../../workflows/revoke/call';
+import { readExternalKey } from '../../../workflows/revoke/externalKey';
+
+export async function readAwsBaseline(
+  request: AwsRevokeKeyRequest,
+): Promise<Omit<AwsRevocationBaseline, 'projects' | 'validate' | 'probes'>> {
+  const key = await call('read', 'describeKey', `describe ${request.keyArn}`, request.keyArn);
+  const access = await call(
+    'read',
+    'snapshotAwsAccess',
+    `read the role's trust and policies, the key policy and grants`,
+    { keyArn: request.keyArn, roleArn: request.roleArn },
+  );
+  const externalKey = await readExternalKey(request);
+  const blastRadius = await call(
+    'read',
+    'readBlastRadius',
+    'list every OpenAI registration and project on this key or role',
+    {
+      kmsArn: request.keyArn,
+      roleArn: request.roleArn,
+    },
+  );
+  return {
+    key: { arn: key.keyId, state: key.state, enabled: key.enabled, manager: key.manager },
+    access,
+    externalKey,
+    blastRadius,
+  };
+}
