@@ -1,5 +1,7 @@
 // Lint rules the project relies on: no floating promises anywhere, no Node built-ins in workflow code
-// (the workflow sandbox has none), and product code never reaching into the sandbox.
+// (the workflow sandbox has none), product code never reaching into the sandbox, and the provider seam:
+// the runbooks never test which cloud a key is on (they ask the cloud's spec or operations), and a cloud's
+// spec depends on nothing but common/. test/unit/lintRules.test.ts shows each rule failing.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
@@ -8,6 +10,28 @@ const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}
 const sandboxImport = {
   group: ['**/sandbox', '**/sandbox/**'],
   message: 'Product code must not depend on the sandbox; pass what it needs through configuration.',
+};
+
+// The clouds by name (Azure too, before it comes, so its first branch is caught). A comparison with one,
+// a `case` on one, an index by one or an object keyed by one is a branch on the cloud.
+const cloudName = '/^(aws|gcp|azure)$/';
+const providerBranch = {
+  message:
+    'No branch on a cloud’s name here: ask the cloud’s spec (providers/index.ts specOf) or operations (providers/operations.ts operationsOf); per-cloud code lives in providers/<cloud>/.',
+};
+const providerBranches = [
+  `BinaryExpression[operator=/^[!=]==?$/] > Literal[value=${cloudName}]`,
+  `SwitchCase > Literal.test[value=${cloudName}]`,
+  `MemberExpression[computed=true] > Literal.property[value=${cloudName}]`,
+  `Property > Identifier.key[name=${cloudName}]`,
+  `Property > Literal.key[value=${cloudName}]`,
+].map((selector) => ({ selector, ...providerBranch }));
+// What a cloud's spec and request (and the registry) may import: common/ and each other, never the code
+// that uses them.
+const specImports = {
+  group: ['**/workflows', '**/workflows/**', '**/worker', '**/worker/**', '**/client', '**/client/**'],
+  message:
+    'A cloud’s spec depends on common/ only: workflows, the worker and the CLI depend on it, not the reverse.',
 };
 
 export default tseslint.config(
@@ -31,7 +55,36 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [sandboxImport] }] },
   },
   {
-    files: ['workflows/**/*.ts', 'common/**/*.ts', 'test/workflows/**/*.ts'],
+    files: ['workflows/**/*.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...providerBranches] },
+  },
+  {
+    files: [
+      'providers/provider.ts',
+      'providers/index.ts',
+      'providers/requests.ts',
+      'providers/mutatingActivities.ts',
+      'providers/*/spec.ts',
+      'providers/*/request.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({ name, message: 'A cloud’s spec is in the workflow bundle.' })),
+          patterns: [sandboxImport, specImports],
+        },
+      ],
+    },
+  },
+  {
+    files: [
+      'workflows/**/*.ts',
+      'common/**/*.ts',
+      'test/workflows/**/*.ts',
+      'providers/operations.ts',
+      'providers/*/workflow/**/*.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
