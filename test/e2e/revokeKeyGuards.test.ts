@@ -1,23 +1,26 @@
 // What keeps a revocation honest when people and services misbehave: refused votes, drift after an
 // approval, validate answers that are not verdicts, data still readable, creates whose answers are lost,
-// cancellation in each zone, and restore. Each row runs once per cloud, on the dev server with the OpenAI
+// cancellation in each zone (a cancel during the cache wait, and the restore after it, are in
+// restore.test.ts). Each row runs once per cloud, on the dev server with the OpenAI
 // twin and the cloud's stand-in (moto; the Cloud KMS fake), and each is checked where a user would look —
 // the key's state in the cloud, OpenAI's validate, the twin's projects — never by which function ran.
 // How a row's cloud-side move translates per cloud (drift, a key briefly usable again, the trail
 // unreadable, a create's answer lost) is in test/fixtures/providers/guards.ts.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { keyWorkflowId, type AnyRevokeKeyInput } from '../../common/revoke';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { RunStatus } from '../../common/runStatus';
 import type { RunSubject } from '../../common/runSubject';
 import { watchWorkflowId } from '../../common/watchdog';
 import { voteSignal, voteUpdate, statusQuery } from '../../workflows/revoke/messages';
-import { restoreAccess } from '../../workflows/restoreAccess';
-import { revokeKey } from '../../workflows/revokeKey';
 import { runTag } from '../../workflows/revoke/provision';
-import { devEnvironment } from '../fixtures/environments';
-import { guardsClouds, type CloudFault, type GuardRow, type GuardsWorld } from '../fixtures/providers/guards';
+import {
+  ended,
+  guardedRuns,
+  guardsClouds,
+  projectStatus,
+  validateStatus,
+} from '../fixtures/providers/guards';
 import {
   approvers,
   attest,
@@ -26,75 +29,13 @@ import {
   waitForGate,
   waitForStatus,
   waitForTask,
-  type SandboxWorkerOverrides,
 } from '../fixtures/revoke';
-import { recordForReplay } from '../fixtures/replay';
 import { call } from '../fixtures/twin';
-import { withWorker, type WorkerContext } from '../fixtures/worker';
-
-async function validateStatus(w: GuardsWorld, id = w.externalKeyId): Promise<number> {
-  return (await call(w.twin.url, 'POST', `/v1/organization/external_keys/${id}/validate`, w.adminKey)).status;
-}
-
-async function projectStatus(w: GuardsWorld, id: string): Promise<string> {
-  const p = await call(w.twin.url, 'GET', `/v1/organization/projects/${id}`, w.adminKey);
-  return (p.body as { status: string }).status;
-}
-
-/** Settles a run and reads its final status (cancelled and failed runs keep answering the query). */
-async function ended(handle: WorkflowHandle): Promise<RunStatus<RunSubject>> {
-  await handle.result().catch(() => undefined);
-  return (await handle.query(statusQuery)) as unknown as RunStatus<RunSubject>;
-}
 
 for (const cloud of guardsClouds) {
   describe(`revokeKey guards (${cloud.provider})`, function () {
-    let world: GuardsWorld | undefined;
-    afterEach(async () => {
-      await world?.close();
-      world = undefined;
-    });
-
-    /** Records the row's history under the cloud's name for it, when the cloud records that row. */
-    async function record(row: GuardRow | 'restore', handle: WorkflowHandle, runId?: string) {
-      const name = cloud.replays[row];
-      if (name) await recordForReplay(handle, name, runId);
-    }
-
-    /** OpenAI's principal bound on the key `count` times, where the cloud shows access as a binding. */
-    async function bindingsAre(w: GuardsWorld, count: number, why?: string, key?: string) {
-      if (cloud.openAiBindings) assert.equal(await cloud.openAiBindings(w, key), count, why);
-    }
-
-    /** Starts a revocation of a fresh world's key by the row's method on a fresh worker. */
-    async function run<T>(
-      row: GuardRow,
-      body: (
-        ctx: WorkerContext & { w: GuardsWorld; request: AnyRevokeKeyInput; handle: WorkflowHandle },
-      ) => Promise<T>,
-      options: {
-        ttlSeconds?: number;
-        revoke?: SandboxWorkerOverrides['revoke'];
-        request?: Partial<AnyRevokeKeyInput>;
-        fault?: CloudFault;
-      } = {},
-    ): Promise<T> {
-      const w = (world = await cloud.world(options.ttlSeconds ?? 2));
-      const request = { ...w.request(cloud.method[row]), ...options.request } as AnyRevokeKeyInput;
-      const worker = await w.worker({ revoke: options.revoke }, options.fault);
-      return withWorker(
-        await devEnvironment(),
-        async (ctx) => {
-          const handle = await ctx.client.workflow.start(revokeKey, {
-            taskQueue: ctx.taskQueue,
-            workflowId: keyWorkflowId(w.key),
-            args: [request],
-          });
-          return body({ ...ctx, w, request, handle });
-        },
-        worker,
-      );
-    }
+    const { run, record, bindingsAre, closeWorld } = guardedRuns(cloud);
+    afterEach(closeWorld);
 
     it('refuses the requester, an unknown approver and an old plan; drift after approval opens a new gate', async function () {
       await run('drift', async ({ w, handle }) => {
@@ -321,45 +262,6 @@ for (const cloud of guardsClouds) {
         assert.equal(await validateStatus(w), 200);
         await assert.rejects(handle.result(), WorkflowFailedError);
       });
-    });
-
-    it('cancelled during the cache wait: stops revoked, access stays revoked; `restore` (gated) gives it back', async function () {
-      await run(
-        'cancelInCacheWait',
-        async ({ w, handle, client, taskQueue }) => {
-          await bindingsAre(w, 1);
-          await vote(handle, 'revoke', approvers[0]!);
-          await waitForStatus(handle, (s) => s.stage === 'cache-wait', 'the cache wait');
-          await handle.cancel();
-          const status = await ended(handle);
-          assert.equal(status.endState, 'revoked-unverified');
-          await bindingsAre(w, 0, 'a cancel never gives access back');
-          assert.equal(await validateStatus(w), 400, 'a cancel never gives access back');
-
-          const restore = await client.workflow.start(restoreAccess, {
-            taskQueue,
-            workflowId: keyWorkflowId(w.key),
-            args: [
-              {
-                revokeWorkflowId: status.workflowId,
-                revokeRunId: status.runId,
-                requester,
-                reason: 'rehearsal over',
-                changeTicket: 'CHG-4243',
-              },
-            ],
-          });
-          await vote(restore, 'restore', approvers[1]!);
-          const restored = (await restore.result()) as RunStatus;
-          assert.equal(restored.endState, 'restored', restored.endReason);
-          await record('cancelInCacheWait', handle, status.runId);
-          await record('restore', restore);
-          await bindingsAre(w, 1, 'the binding is back');
-          assert.equal(await validateStatus(w), 200);
-          assert.equal(await w.readOldFile({ coldCache: true }), 200);
-        },
-        { revoke: { cacheWaitSeconds: 600 } },
-      );
     });
 
     it('from the archive on, a cancel does not stop the run', async function () {
