@@ -1,8 +1,8 @@
 // What keeps a revocation honest when people and services misbehave: refused votes, drift after an
 // approval, validate answers that are not verdicts, data still readable, creates whose answers are lost,
-// cancellation in each zone (a cancel during the cache wait, and the restore after it, are in
-// restore.test.ts). Each row runs once per cloud, on the dev server with the OpenAI
-// twin and the cloud's stand-in (moto; the Cloud KMS fake), and each is checked where a user would look —
+// cancellation at the first gate and after the archive (a cancel during the cache wait, and the restore
+// after it, are in restore.test.ts). Each row runs once per cloud, on the dev server with the OpenAI twin
+// and the cloud's stand-in (moto; the Cloud KMS fake), and each is checked where a user would look —
 // the key's state in the cloud, OpenAI's validate, the twin's projects — never by which function ran.
 // How a row's cloud-side move translates per cloud (drift, a key briefly usable again, the trail
 // unreadable, a create's answer lost) is in test/fixtures/providers/guards.ts.
