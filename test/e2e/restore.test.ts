@@ -1,9 +1,14 @@
-// `restoreAccess` (`ekm restore`) for Google Cloud revocations, on the dev server with a sandbox worker, the
-// Cloud KMS fake and the OpenAI twin: a revocation stopped before the archive (rejected at the archive
-// gate, or cancelled during the cache wait) is undone behind the restore gate — OpenAI validates and reads
-// its old data again, and the key's IAM policy, enabled versions and rotation schedule, read through the
-// real @google-cloud/kms client, are the snapshot's. A rejected restore changes nothing; a revocation past
-// the archive is refused by the workflow and by the binary.
+// `restoreAccess` (`ekm restore`) on the dev server with a sandbox worker and the OpenAI twin: a revocation
+// stopped before the archive is undone behind the restore gate, and OpenAI validates and reads its old data
+// again.
+//
+// On every cloud (moto; the Cloud KMS fake — per-cloud facts in test/fixtures/providers/guards.ts): a
+// revocation cancelled during the cache wait stays revoked, and an approved restore gives access back.
+//
+// On Google Cloud only: the key's IAM policy, enabled versions and rotation schedule, read through the real
+// @google-cloud/kms client, are the snapshot's; a rejected restore changes nothing; a revocation past the
+// archive is refused by the workflow and by the binary. (AWS's reject-at-the-archive-then-restore runs
+// through the binary in cliRevoke.test.ts; these rows on AWS too would add their runs to npm test.)
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
@@ -18,6 +23,7 @@ import { revokeKey } from '../../workflows/revokeKey';
 import { runCli } from '../fixtures/cli';
 import { devEnvironment } from '../fixtures/environments';
 import { assertEvidence } from '../fixtures/evidence';
+import { ended, guardedRuns, guardsClouds, validateStatus } from '../fixtures/providers/guards';
 import {
   approvers,
   gcpRevocation,
@@ -32,14 +38,56 @@ import { devServer } from '../fixtures/services';
 import { call } from '../fixtures/twin';
 import { withWorker, type WorkerContext } from '../fixtures/worker';
 
+for (const cloud of guardsClouds) {
+  describe(`restoreAccess after a cancel (${cloud.provider})`, function () {
+    const { run, record, bindingsAre, closeWorld } = guardedRuns(cloud);
+    afterEach(closeWorld);
+
+    it('cancelled during the cache wait: stops revoked, access stays revoked; `restore` (gated) gives it back', async function () {
+      await run(
+        'cancelInCacheWait',
+        async ({ w, handle, client, taskQueue }) => {
+          await bindingsAre(w, 1);
+          await vote(handle, 'revoke', approvers[0]!);
+          await waitForStatus(handle, (s) => s.stage === 'cache-wait', 'the cache wait');
+          await handle.cancel();
+          const status = await ended(handle);
+          assert.equal(status.endState, 'revoked-unverified');
+          await bindingsAre(w, 0, 'a cancel never gives access back');
+          assert.equal(await validateStatus(w), 400, 'a cancel never gives access back');
+
+          const restore = await client.workflow.start(restoreAccess, {
+            taskQueue,
+            workflowId: keyWorkflowId(w.key),
+            args: [
+              {
+                revokeWorkflowId: status.workflowId,
+                revokeRunId: status.runId,
+                requester,
+                reason: 'rehearsal over',
+                changeTicket: 'CHG-4243',
+              },
+            ],
+          });
+          await vote(restore, 'restore', approvers[1]!);
+          const restored = (await restore.result()) as RunStatus;
+          assert.equal(restored.endState, 'restored', restored.endReason);
+          await record('cancelInCacheWait', handle, status.runId);
+          await record('restore', restore);
+          await bindingsAre(w, 1, 'the binding is back');
+          assert.equal(await validateStatus(w), 200);
+          assert.equal(await w.readOldFile({ coldCache: true }), 200);
+        },
+        { revoke: { cacheWaitSeconds: 600 } },
+      );
+    });
+  });
+}
+
+// --- Google Cloud only: the snapshot's bindings, versions and rotation; a rejected restore; past the archive
+
 const ttlSeconds = 2;
 const day = 86_400;
-
-async function validateStatus(w: GcpRevocationWorld): Promise<number> {
-  return (
-    await call(w.twin.url, 'POST', `/v1/organization/external_keys/${w.externalKeyId}/validate`, w.adminKey)
-  ).status;
-}
 
 /** What OpenAI answers for the first project's old batch output now (200: it decrypted the data key). */
 async function oldFileStatus(w: GcpRevocationWorld): Promise<number> {
@@ -67,12 +115,6 @@ async function keyState(w: GcpRevocationWorld) {
         : Number(key.rotationPeriod.seconds),
     nextRotationTime: key.nextRotationTime?.seconds ? Number(key.nextRotationTime.seconds) : undefined,
   };
-}
-
-/** Settles a run and reads its final status (refused and cancelled runs keep answering the query). */
-async function ended(handle: WorkflowHandle): Promise<RunStatus<RunSubject>> {
-  await handle.result().catch(() => undefined);
-  return (await handle.query(statusQuery)) as unknown as RunStatus<RunSubject>;
 }
 
 /** A run's evidence folder in the worker's store, checked against the schema and its chain verified. */
