@@ -24,7 +24,7 @@ import type { AccessSnapshot } from '../providers/requests';
 import { lockRole } from './locks';
 import { call, routeChanges } from './revoke/call';
 import { validateOnce } from './revoke/confirm';
-import { revocationStatusQuery } from './revoke/messages';
+import { statusQuery } from './revoke/messages';
 import { readBaseline } from './revoke/preflight';
 import { RunRecord } from './revoke/runRecord';
 import { restoreDiff } from '../common/restoreDiff';
@@ -32,6 +32,8 @@ import { rootMessage } from '../common/rootMessage';
 import { restoreAction } from '../common/runbookActions';
 import { parseInput } from './parseInput';
 import { whyStartRefused } from './startSignature';
+import { approvePlan } from './approvals/approvePlan';
+import { Ended } from './ended';
 
 const steps: [string, string][] = [
   ['preflight', 'Read the revocation’s record and snapshot, and the current state'],
@@ -74,7 +76,7 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
   const record = new RunRecord(request, steps);
   record.status.restores = { workflowId: input.revokeWorkflowId, runId: input.revokeRunId };
   const gates = new Gatekeeper(record, input.requester, false);
-  setHandler(revocationStatusQuery, () => record.status, {
+  setHandler(statusQuery, () => record.status, {
     description:
       'The run’s whole state: steps, plan, open gate or task, votes, end state (what `ekm status` shows).',
   });
@@ -151,14 +153,17 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
       `snapshot of ${snapshot.takenAt}; validate now ${current.validate?.outcome ?? 'n/a'}`,
     );
 
-    record.start('approve-restore');
-    record.update('approve-restore', 'waiting');
-    const decision = await gates.gate('restore', plan.hash, plan.actions);
-    if (decision !== 'approved') {
-      record.update('approve-restore', 'failed', decision);
-      return finish(decision, `restore gate ${decision}: nothing was changed`);
-    }
-    record.done('approve-restore', 'approved');
+    await approvePlan(
+      gates,
+      record,
+      {
+        step: 'approve-restore',
+        kind: 'restore',
+        waiting: () => undefined,
+        notApproved: (decision) => new Ended(decision, `restore gate ${decision}: nothing was changed`),
+      },
+      plan,
+    );
 
     record.start('restore');
     const change = await CancellationScope.nonCancellable(() =>
@@ -185,6 +190,7 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
   try {
     return await run();
   } catch (err) {
+    if (err instanceof Ended) return finish(err.endState, err.reason);
     // Every end leaves a record, saying how far the restore got.
     const restore = record.status.steps.find((s) => s.step === 'restore')?.state;
     const endState =

@@ -7,44 +7,27 @@
 // revoke and the archive, a cancel stops at the next safe point and the run ends revoked-unverified or
 // revoked-verified — access is never given back implicitly (`ekm restore` does that, behind its own gate).
 // From the archive on, the steps run to their end.
-import {
-  CancellationScope,
-  isCancellation,
-  ParentClosePolicy,
-  patched,
-  setHandler,
-  sleep,
-  startChild,
-  workflowInfo,
-  WorkflowIdReusePolicy,
-} from '@temporalio/workflow';
-import { watchWorkflowId, type WatchedKey } from '../common/watchdog';
-import { watchKeyDeletion } from './watchKeyDeletion';
-import {
-  revokeKeyInput,
-  type RevocationBaseline,
-  type RevokeKeyInput,
-  type RevokeKeyRequest,
-} from '../providers/requests';
-import type { EndState, RunSettingsView, RunStatus } from '../common/runStatus';
-import { keyOf, principalOf } from '../common/runSubject';
-import { Gatekeeper } from './approvals/gatekeeper';
-import type { PlanAction } from '../common/planActions';
-import { deletionActions, followUpActions } from '../common/runbookActions';
-import { runTag } from '../common/runTag';
-import { call, routeChanges } from './revoke/call';
-import { confirmByValidate, confirmDataInaccessible, validateOnce } from './revoke/confirm';
+import { CancellationScope, isCancellation, setHandler } from '@temporalio/workflow';
+import { rootMessage } from '../common/rootMessage';
+import type { EndState, RunStatus } from '../common/runStatus';
 import { specOf } from '../providers';
 import { operationsOf } from '../providers/operations';
-import { revocationStatusQuery } from './revoke/messages';
-import { readBaseline, refuseUnlessConsistent } from './revoke/preflight';
-import { ReplacementStopped, type Replacement } from './revoke/provision';
-import { usageAfterRevocation, usageBeforeRevocation } from './revoke/usage';
-import { rootMessage } from '../common/rootMessage';
-import { now, RunRecord } from './revoke/runRecord';
-import { lockRole } from './locks';
+import { revokeKeyInput, type RevokeKeyInput, type RevokeKeyRequest } from '../providers/requests';
+import { Gatekeeper } from './approvals/gatekeeper';
+import { Ended } from './ended';
 import { parseInput } from './parseInput';
-import { whyStartRefused } from './startSignature';
+import { call } from './revoke/call';
+import { statusQuery } from './revoke/messages';
+import type { RevocationStart, RunState } from './revoke/revocation';
+import { RunRecord } from './revoke/runRecord';
+import { archive, approveArchive } from './revoke/steps/archive';
+import { deletion } from './revoke/steps/deletion';
+import { approveRevoke, plan as planTheChanges } from './revoke/steps/plan';
+import { preflight } from './revoke/steps/preflight';
+import { replace } from './revoke/steps/replace';
+import { revoke } from './revoke/steps/revoke';
+import { trail } from './revoke/steps/trail';
+import { cacheWait, probes, validate } from './revoke/steps/verify';
 
 const steps: [string, string][] = [
   ['preflight', 'Preflight: key, role, registration, projects, OpenAI access and probes read'],
@@ -61,26 +44,6 @@ const steps: [string, string][] = [
   ['deletion', 'Schedule the old key’s deletion'],
 ];
 
-/** Where the run stands, for cancellation. */
-type Zone = 'before-change' | 'revoking' | 'revoked' | 'irreversible';
-
-interface RunState {
-  zone: Zone;
-  /** Validate and probes (or a person) proved the revocation. */
-  verified: boolean;
-  /** Releases the role's lock. */
-  release?: () => Promise<void>;
-}
-
-class Ended extends Error {
-  constructor(
-    readonly endState: EndState,
-    readonly reason: string,
-  ) {
-    super(reason);
-  }
-}
-
 /** The runbook's steps in its cloud's words: OpenAI reaches an AWS key through a role, a GCP key through a principal. */
 function stepsFor(request: RevokeKeyRequest): [string, string][] {
   return steps.map(([step, title]): [string, string] => [step, specOf(request).stepTitle(title)]);
@@ -90,17 +53,18 @@ export async function revokeKey(rawInput: RevokeKeyInput): Promise<RunStatus<Rev
   const request = parseInput(revokeKeyInput, rawInput);
   const record = new RunRecord(request, stepsFor(request));
   const gates = new Gatekeeper(record, request.requester, request.urgency === 'incident');
-  setHandler(revocationStatusQuery, () => record.status, {
+  setHandler(statusQuery, () => record.status, {
     description:
       'The run’s whole state: steps, plan, open gate or task, votes, end state (what `ekm status` shows).',
   });
   const state: RunState = { zone: 'before-change', verified: false };
+  const run = { rawInput, request, cloud: operationsOf(request), record, gates, state };
 
   try {
-    const endState = await runbook(rawInput, request, record, gates, state);
-    return await finish(record, state, endState.endState, endState.reason);
+    const end = await runbook(run);
+    return await finish(run, end.endState, end.reason);
   } catch (err) {
-    if (err instanceof Ended) return await finish(record, state, err.endState, err.reason);
+    if (err instanceof Ended) return await finish(run, err.endState, err.reason);
     const endState: EndState =
       state.zone === 'before-change'
         ? isCancellation(err)
@@ -114,297 +78,39 @@ export async function revokeKey(rawInput: RevokeKeyInput): Promise<RunStatus<Rev
               : 'revoked-unverified'
             : 'archive-incomplete';
     const reason = isCancellation(err) ? 'cancelled on request' : rootMessage(err);
-    await finish(record, state, endState, reason).catch(() => undefined);
+    await finish(run, endState, reason).catch(() => undefined);
     throw err;
   }
 }
 
-async function runbook(
-  rawInput: RevokeKeyInput,
-  request: RevokeKeyRequest,
-  record: RunRecord<RevokeKeyRequest>,
-  gates: Gatekeeper,
-  state: RunState,
-): Promise<{ endState: EndState; reason: string }> {
-  // --- Preflight and plan: reads only -------------------------------------------------------------------
-  record.start('preflight');
-  const settings = await call('read', 'loadRunSettings', 'read the worker’s settings for this run');
-  routeChanges(settings.mutatingTaskQueue);
-  record.status.settings = settings;
-  gates.use(settings);
-  // Who asked: a plan changes nothing, so anyone may ask for one; a run that may change needs the
-  // requester's signature over exactly this request (unsigned only on a sandbox worker).
-  const startRefused = request.planOnly ? undefined : whyStartRefused(rawInput, settings);
-  if (startRefused) throw new Ended('refused', `start refused: ${startRefused}; nothing was changed`);
-  // What the revocation edits beside the key and other keys share (AWS: the role) is locked, so two runs
-  // through it must not overlap; the key itself is locked by the run's workflow id.
-  const cloud = operationsOf(request);
-  const shared = cloud.sharedResource(request);
-  if (!request.planOnly && shared) state.release = await lockRole(shared);
-  let baseline = await readBaseline(request, true);
-  refuseUnlessConsistent(request, baseline);
-  // When OpenAI last used the key: for the approvers and the auditor, never part of the plan's hash (it
-  // moves with every use). Runs from before the trail was read have none.
-  const readsTrail = patched('usage-around-revocation');
-  if (readsTrail) record.status.usage = { before: await usageBeforeRevocation(request, settings) };
-  const lastUse = record.status.usage?.before;
-  record.done(
-    'preflight',
-    `key ${baseline.key.state}, OpenAI access ${baseline.validate?.outcome ?? 'n/a'}, ${baseline.probes.flatMap((r) => r.probes).length} probe(s) readable${lastUse ? `; ${lastUse.report ? `last use by OpenAI's ${specOf(request).principalKind} ${lastUse.report.lastSuccessfulUse ?? 'none in the look-back window'}` : `trail unreadable (${lastUse.error})`}` : ''}`,
-    baseline,
-  );
+/** OpenAI's page, step by step (each step in revoke/steps/, named by its id). */
+async function runbook(start: RevocationStart): Promise<{ endState: EndState; reason: string }> {
+  // --- Preflight and plan: reads only; then the approval, and a fresh look right before the change ------
+  const found = await preflight(start);
+  const run = { ...start, settings: found.settings };
+  const approved = await approveRevoke(run, await planTheChanges(run, found.baseline), found.baseline);
 
-  record.start('plan');
-  let plan = await call('read', 'planRevocation', 'plan the changes and hash the plan', {
-    request,
-    baseline,
-    settings,
-  });
-  record.status.plan = plan;
-  record.done('plan', `plan ${plan.hash.slice(0, 12)}…: ${plan.changes.length} steps`);
-  if (request.planOnly) throw new Ended('planned', 'plan only: nothing was changed');
+  // --- Revoke, then prove it: validate, wait out the key cache, probes, the audit trail -----------------
+  const { snapshot, revokedAt } = await revoke(run);
+  await validate(run);
+  await cacheWait(run);
+  await probes(run);
+  if (found.readsTrail) await trail(run, revokedAt);
+  else run.record.update('trail', 'skipped', 'a run from before the audit trail was read');
 
-  // --- Approval, then a fresh look right before the change: drift means a new gate --------------------
-  for (;;) {
-    record.start('approve-revoke', `waiting for approval of plan ${plan.hash.slice(0, 12)}…`);
-    record.update('approve-revoke', 'waiting');
-    const decision = await gates.gate('revoke', plan.hash, plan.actions);
-    if (decision !== 'approved') {
-      record.update('approve-revoke', 'failed', decision);
-      throw new Ended(decision, `revoke gate ${decision}: nothing was changed`);
-    }
-    record.done('approve-revoke', 'approved');
-    const current = await readBaseline(request, false);
-    refuseUnlessConsistent(request, { ...current, probes: baseline.probes });
-    const replanned = await call('read', 'planRevocation', 're-plan from the current state', {
-      request,
-      baseline: { ...current, probes: baseline.probes },
-      settings,
-    });
-    if (replanned.hash === plan.hash) break;
-    record.update(
-      'approve-revoke',
-      'pending',
-      `the state changed since plan ${plan.hash.slice(0, 12)}…: new plan, new gate`,
-    );
-    baseline = { ...current, probes: baseline.probes };
-    plan = replanned;
-    record.status.plan = plan;
-  }
+  // --- Second gate, bound to the state after the revocation ---------------------------------------------
+  const afterRevoke = await approveArchive(run, approved.plan, approved.baseline);
 
-  // --- Revoke. The snapshot is still a read (a cancel there changes nothing); from the moment the change
-  // is scheduled it runs to its end, and a cancel after it stops at the next safe point. -------------
-  record.start('revoke');
-  const { workflowId, runId } = workflowInfo();
-  const snapshot = await cloud.snapshotAccess(request);
-  const kept = await call('change', 'keepAccessSnapshot', 'keep the snapshot for `ekm restore`', {
-    workflowId,
-    runId,
-    snapshot,
-  });
-  // The snapshot's hash goes into the run's signed chain: a restore applies only the snapshot it names.
-  // (Older runs recorded none; their activity answered the file's path alone.)
-  if (patched('access-snapshot-hash-in-evidence'))
-    record.status.accessSnapshot = {
-      workflowId: kept.workflowId,
-      runId: kept.runId,
-      file: kept.file,
-      sha256: kept.sha256,
-    };
-  state.zone = 'revoking';
-  const change = await CancellationScope.nonCancellable(() =>
-    cloud.revokeAccess(request, snapshot, gates.proof('revoke')),
-  ).catch((err: unknown) => {
-    // The method refused (e.g. a managed policy also grants the key) or the cloud refused us: the
-    // change may not have happened — or, for a method that edits several policies, only in part.
-    record.update('revoke', 'failed', rootMessage(err));
-    throw new Ended(
-      'revoke-failed',
-      `the revoke failed: ${rootMessage(err)}; compare the key and role with the snapshot`,
-    );
-  });
-  state.zone = 'revoked';
-  const revokedAt = now();
-  record.done('revoke', change.description, change);
-
-  // --- Validate via the Admin API -----------------------------------------------------------------------
-  if (request.externalKeyId) {
-    record.start('validate');
-    const confirmed = await confirmByValidate(request.externalKeyId, settings, record, gates);
-    if (!confirmed.confirmed) {
-      record.update('validate', 'failed', 'not confirmed; a person stopped the run');
-      throw new Ended('revoked-unverified', 'OpenAI never confirmed the revocation; stopped by a person');
-    }
-    record.done('validate', `${settings.validateConfirmations} revoked answers in a row`, confirmed.answers);
-  } else record.update('validate', 'skipped', 'no external key: ChatGPT Enterprise has no API');
-
-  // --- Wait out OpenAI's key cache (one hour against the real API; the worker decides) ----------------
-  record.start('cache-wait', `${settings.cacheWaitSeconds} s`);
-  record.status.cacheWait = { startedAt: now(), seconds: settings.cacheWaitSeconds };
-  await sleep(settings.cacheWaitSeconds * 1000, {
-    summary: `wait ${settings.cacheWaitSeconds} s for OpenAI's key cache`,
-  });
-  record.status.cacheWait.endedAt = now();
-  record.done('cache-wait', `waited ${settings.cacheWaitSeconds} s (${settings.mode})`);
-
-  // --- Verify data inaccessibility --------------------------------------------------------------------
-  record.start('probes');
-  if (request.product === 'api') {
-    const proof = await confirmDataInaccessible(request, settings, record, gates);
-    if (!proof.confirmed) {
-      record.update('probes', 'failed', 'data not proven inaccessible; a person stopped the run');
-      throw new Ended('revoked-unverified', 'previous data stayed readable; stopped by a person');
-    }
-    record.done('probes', 'every probe denied while the control call answered', proof.rounds);
-  } else {
-    record.update('probes', 'waiting', 'a person checks the workspace');
-    const task = await gates.task('chatgpt-verify');
-    if (task.answer?.outcome !== 'inaccessible') {
-      record.update(
-        'probes',
-        'failed',
-        task.answer ? `attested ${task.answer.outcome}` : 'no attestation in time',
-      );
-      throw new Ended('revoked-unverified', 'the workspace was not attested inaccessible');
-    }
-    record.done('probes', `attested inaccessible by ${task.answer.by}`);
-  }
-  state.verified = true;
-  if (readsTrail) await confirmNoUseSince(request, settings, record, revokedAt);
-  else record.update('trail', 'skipped', 'a run from before the audit trail was read');
-
-  // --- Second gate, bound to the state after the revocation; a fresh check right before archiving -----
-  let afterRevoke = await stillRevoked(request, baseline);
-  const irreversible = plan.changes.filter((c) => /archive|support|replacement|deletion/.test(c));
-  // What the archive gate authorises: the archives, and the replacement this run makes (runs from before
-  // approved the plan's hash alone).
-  const bound = gates.bindsActions();
-  const followUp = (state: RevocationBaseline) =>
-    bound
-      ? {
-          actions: followUpActions(
-            request,
-            runTag(workflowInfo().runId),
-            state.projects.map((p) => p.id),
-            state.externalKey?.externalId,
-          ),
-        }
-      : {};
-  let archivePlan = await call('read', 'planFollowUp', 'plan the irreversible part', {
-    revokePlanHash: plan.hash,
-    state: afterRevoke,
-    changes: irreversible,
-    ...followUp(afterRevoke),
-  });
-  record.status.followUpPlan = archivePlan;
-  for (;;) {
-    record.start('approve-archive', `waiting for approval of ${archivePlan.hash.slice(0, 12)}…`);
-    record.update('approve-archive', 'waiting');
-    const decision = await gates.gate('archive', archivePlan.hash, archivePlan.actions);
-    if (decision !== 'approved') {
-      record.update('approve-archive', 'failed', decision);
-      throw new Ended('revoked-verified', `archive gate ${decision}: revoked and verified, nothing archived`);
-    }
-    record.done('approve-archive', 'approved');
-    const current = await stillRevoked(request, baseline);
-    const replanned = await call(
-      'read',
-      'planFollowUp',
-      're-plan the irreversible part from the current state',
-      {
-        revokePlanHash: plan.hash,
-        state: current,
-        changes: irreversible,
-        ...followUp(current),
-      },
-    );
-    if (replanned.hash === archivePlan.hash) break;
-    record.update('approve-archive', 'pending', 'the state changed since the approval: new plan, new gate');
-    afterRevoke = current;
-    archivePlan = replanned;
-    record.status.followUpPlan = archivePlan;
-  }
-
-  // --- The irreversible part runs to its end ----------------------------------------------------------
-  state.zone = 'irreversible';
+  // --- The irreversible part runs to its end ------------------------------------------------------------
+  run.state.zone = 'irreversible';
   return CancellationScope.nonCancellable(async () => {
-    record.start('archive');
-    if (request.product === 'api') {
-      for (const projectId of request.projectIds)
-        await call('change', 'archiveProject', `archive project ${projectId}`, {
-          projectId,
-          // The archive validates this key itself right before it archives.
-          ...(bound ? { externalKeyId: request.externalKeyId } : {}),
-          approval: gates.proof('archive'),
-        });
-      record.done('archive', `archived ${request.projectIds.join(', ')}`);
-    } else {
-      record.update('archive', 'waiting', 'a person contacts OpenAI support');
-      const task = await gates.task('chatgpt-support');
-      if (!task.answer) {
-        record.update('archive', 'failed', 'nobody attested the support contact in time');
-        throw new Ended(
-          'archive-incomplete',
-          'revoked and verified; OpenAI support was not (attested) contacted',
-        );
-      }
-      record.done('archive', `support contacted by ${task.answer.by}, ticket ${task.answer.ticketReference}`);
-    }
-
+    await archive(run);
+    const { request, record } = run;
     if (request.replace) {
-      record.start('replace');
-      let replacement: Replacement;
-      try {
-        // Names from the whole run id, adoption only with proof, a person where proof is missing; runs
-        // from before adopted whatever carried the name they gave.
-        replacement = patched('replacement-owned-by-proof')
-          ? await cloud.provisionReplacement(request, afterRevoke, gates, snapshot)
-          : await cloud.provisionReplacementBeforeProof(
-              request,
-              afterRevoke,
-              gates.proof('archive'),
-              snapshot,
-            );
-      } catch (err) {
-        if (!(err instanceof ReplacementStopped)) throw err;
-        const { projects: _made, ...made } = err.made;
-        void _made;
-        record.status.replacement = made;
-        record.update('replace', 'failed', err.message, err.made);
-        record.update('deletion', 'skipped', 'the replacement was not completed: the old key is kept');
-        return { endState: 'archived', reason: `archived; ${err.message}` } as const;
-      }
-      const { projects: _projects, ...ids } = replacement;
-      void _projects;
-      record.status.replacement = ids;
-      if (replacement.externalKeyId) {
-        const check = await validateOnce(
-          replacement.externalKeyId,
-          `validate the replacement ${replacement.externalKeyId}`,
-        );
-        if (check.outcome !== 'success') {
-          // Never schedule the old key's deletion on the strength of a replacement that does not work.
-          record.update('replace', 'failed', `the replacement does not validate: ${check.why}`, replacement);
-          record.update('deletion', 'skipped', 'the replacement does not validate: the old key is kept');
-          return {
-            endState: 'archived',
-            reason: `archived; the replacement does not validate (${check.why})`,
-          } as const;
-        } else
-          record.done(
-            'replace',
-            `new key ${replacement.keyArn ?? replacement.keyName}, ${replacement.externalKeyId}, ${replacement.projects.map((p) => p.id).join(', ')}`,
-            replacement,
-          );
-      } else
-        record.done(
-          'replace',
-          `new key ${replacement.keyArn ?? replacement.keyName} (give it to OpenAI support for the new workspace)`,
-          replacement,
-        );
+      const stopped = await replace(run, afterRevoke, snapshot);
+      if (stopped) return { endState: 'archived', reason: stopped } as const;
     } else record.update('replace', 'skipped', 'not asked for');
-
-    if (request.deleteAfterDays) await scheduleDeletion(request, gates, record, plan.hash);
+    if (request.deleteAfterDays) await deletion(run, approved.plan.hash);
     else record.update('deletion', 'skipped', 'not asked for: the old key is kept');
     return {
       endState: request.replace ? 'completed' : 'archived',
@@ -413,135 +119,8 @@ async function runbook(
   });
 }
 
-/** The audit trail must show no successful use by OpenAI's role after the revocation took effect. */
-async function confirmNoUseSince(
-  request: RevokeKeyRequest,
-  settings: RunSettingsView,
-  record: RunRecord<RevokeKeyRequest>,
-  revokedAt: string,
-): Promise<void> {
-  record.start('trail');
-  const waitEndedAt = record.status.cacheWait?.endedAt ?? now();
-  const check = await usageAfterRevocation(request, settings, revokedAt, waitEndedAt);
-  record.status.usage = { ...record.status.usage, after: check };
-  if (!check.report) {
-    record.update(
-      'trail',
-      'skipped',
-      `${specOf(request).trailName} could not be read (${check.error}): validate and the probes stand alone`,
-      check,
-    );
-    return;
-  }
-  const refused = `${check.report.refused} refused attempt(s)`;
-  if (check.lateUses.length) {
-    const last = check.lateUses[0]!;
-    record.update(
-      'trail',
-      'failed',
-      `${check.lateUses.length} successful use(s) after ${check.effectiveFrom}`,
-      check,
-    );
-    throw new Ended(
-      'revoked-unverified',
-      `${specOf(request).trailName} lists successful ${last.eventName} by ${principalOf(request)} at ${last.eventTime} (event ${last.eventId}), after the revocation took effect at ${check.effectiveFrom}: OpenAI could still use the key; nothing archived`,
-    );
-  }
-  const grace = check.graceUses ? `, ${check.graceUses} successful within the propagation grace` : '';
-  record.done('trail', `no successful use after ${check.effectiveFrom}; ${refused}${grace}`, check);
-}
-
-/** Before the archive, access must still be revoked: something may have re-granted it. */
-async function stillRevoked(
-  request: RevokeKeyRequest,
-  baseline: RevocationBaseline,
-): Promise<RevocationBaseline> {
-  const current = await readBaseline(request, false);
-  if (current.validate && current.validate.outcome !== 'revoked')
-    throw new Ended(
-      current.validate.outcome === 'success' ? 'access-regranted' : 'revoked-verified',
-      current.validate.outcome === 'success'
-        ? `OpenAI can use the key again (validate ${current.validate.requestId ?? ''}): something re-granted access; nothing archived`
-        : `validate answers unknown before the archive (${current.validate.why}); nothing archived`,
-    );
-  return { ...current, probes: baseline.probes };
-}
-
-async function scheduleDeletion(
-  request: RevokeKeyRequest,
-  gates: Gatekeeper,
-  record: RunRecord<RevokeKeyRequest>,
-  planHash: string,
-): Promise<void> {
-  record.start('deletion');
-  // Bound to the state now (projects archived, the replacement made), not only to the first plan: the
-  // approver of a deletion must see the world it will happen in. Runs from before this used the first
-  // plan's hash.
-  let gateHash = planHash;
-  let actions: PlanAction[] | undefined;
-  if (patched('deletion-gate-bound-to-its-own-plan')) {
-    const now = await readBaseline(request, false);
-    const deletionPlan = await call('read', 'planFollowUp', 'plan the deletion from the current state', {
-      revokePlanHash: planHash,
-      state: now,
-      changes: [
-        operationsOf(request).deletionChange(request, now),
-        `the replacement in use: ${replacementKeyOf(record) ?? 'none'} / ${record.status.replacement?.externalKeyId ?? 'no external key'}`,
-      ],
-      ...(gates.bindsActions() ? { actions: deletionActions(request) } : {}),
-    });
-    record.status.followUpPlan = deletionPlan;
-    gateHash = deletionPlan.hash;
-    actions = deletionPlan.actions;
-  }
-  record.update('deletion', 'waiting');
-  // Inside the irreversible zone: a cancel no longer stops the run, and the gate still decides.
-  const decision = await gates.gate('deletion', gateHash, actions);
-  if (decision !== 'approved') {
-    record.update('deletion', 'skipped', `deletion gate ${decision}: the old key is kept`);
-    return;
-  }
-  const cloud = operationsOf(request);
-  const scheduled = await cloud.scheduleKeyDeletion(request, gates.proof('deletion'));
-  // The deletion window is watched by a run of its own, which outlives this one: this run closes with its
-  // record, the watch goes on until the deletion date. Runs from before the watchdog had none.
-  const { summary, watch } = cloud.deletionScheduled(request, scheduled);
-  record.done('deletion', summary, scheduled.data);
-  if (watch) record.status.deletionWatch = await watchDeletion(watch);
-}
-
-/** The replacement key's name in its cloud's spelling, once the run made one. */
-function replacementKeyOf(record: RunRecord<RevokeKeyRequest>): string | undefined {
-  const made = record.status.replacement as { keyArn?: string; keyName?: string } | undefined;
-  return made?.keyArn ?? made?.keyName;
-}
-
-async function watchDeletion(watched: WatchedKey): Promise<NonNullable<RunStatus['deletionWatch']>> {
-  const key = keyOf(watched);
-  const workflowId = watchWorkflowId(key);
-  try {
-    const watch = await startChild(watchKeyDeletion, {
-      workflowId,
-      args: [{ ...watched, since: now(), revokeWorkflowId: workflowInfo().workflowId }],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-      staticSummary: `Deletion watch on ${key}`,
-    });
-    return {
-      workflowId,
-      runId: watch.firstExecutionRunId,
-      note: 'watching the audit trail until the deletion date',
-    };
-  } catch (err) {
-    // A watch already running for this key (an earlier revocation's) goes on watching the same window.
-    if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw err;
-    return { workflowId, note: 'a watch of this key was already running; it goes on' };
-  }
-}
-
 async function finish(
-  record: RunRecord<RevokeKeyRequest>,
-  state: RunState,
+  { record, state }: RevocationStart,
   endState: EndState,
   reason: string,
 ): Promise<RunStatus<RevokeKeyRequest>> {

@@ -32,8 +32,10 @@ import { probeAll } from './revoke/preflight';
 import { RunRecord } from './revoke/runRecord';
 import { parseInput } from './parseInput';
 import { operationsOf } from '../providers/operations';
-import { anyRotationStatusQuery } from './revoke/messages';
+import { statusQuery } from './revoke/messages';
 import { whyStartRefused } from './startSignature';
+import { approvePlan } from './approvals/approvePlan';
+import { Ended } from './ended';
 
 const steps: [string, string][] = [
   ['preflight', 'Preflight: the key, its rotation, OpenAI validates and reads old data'],
@@ -46,15 +48,6 @@ const steps: [string, string][] = [
 ];
 
 type Zone = 'before-change' | 'rotating' | 'rotated';
-
-class Ended extends Error {
-  constructor(
-    readonly endState: EndState,
-    readonly reason: string,
-  ) {
-    super(reason);
-  }
-}
 
 /** What is wrong with OpenAI's access, or undefined when it validates and reads every probe. */
 function accessProblem(proof: AccessProof): string | undefined {
@@ -80,7 +73,7 @@ export async function rotateKey(rawInput: AnyRotateKeyInput): Promise<RunStatus<
   const request = parseInput(anyRotateKeyInput, rawInput);
   const record = new RunRecord(request, steps);
   const gates = new Gatekeeper(record, request.requester, false);
-  setHandler(anyRotationStatusQuery, () => record.status, {
+  setHandler(statusQuery, () => record.status, {
     description:
       'The run’s whole state: steps, plan, open gate, the rotation, OpenAI’s access before and after.',
   });
@@ -179,14 +172,17 @@ async function rotate(
   // settings carry it; the skipped branch stays for runs whose settings were recorded before that rule,
   // and a read worker configured without it: the mutating worker then refuses the unapproved rotation.
   if (settings.approvals.gates.rotate) {
-    record.start('approve-rotate', `waiting for approval of plan ${plan.hash.slice(0, 12)}…`);
-    record.update('approve-rotate', 'waiting');
-    const decision = await gates.gate('rotate', plan.hash, plan.actions);
-    if (decision !== 'approved') {
-      record.update('approve-rotate', 'failed', decision);
-      throw new Ended(decision, `rotate gate ${decision}: nothing was changed`);
-    }
-    record.done('approve-rotate', 'approved');
+    await approvePlan(
+      gates,
+      record,
+      {
+        step: 'approve-rotate',
+        kind: 'rotate',
+        waiting: (p) => `waiting for approval of plan ${p.hash.slice(0, 12)}…`,
+        notApproved: (decision) => new Ended(decision, `rotate gate ${decision}: nothing was changed`),
+      },
+      plan,
+    );
   } else record.update('approve-rotate', 'skipped', 'the worker’s configuration asks for no rotate gate');
 
   // --- Rotate: once scheduled, it runs to its end -------------------------------------------------------

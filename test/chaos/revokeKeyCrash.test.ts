@@ -17,7 +17,6 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { RevocationChange } from '../../providers/requests';
-import type { RunStatus } from '../../common/runStatus';
 import type { ServiceProcess } from '../../sandbox/process';
 import { startWorkerProcess } from '../../sandbox/workerProcess';
 import type { WorkerConfigInput } from '../../worker/config';
@@ -157,7 +156,7 @@ for (const p of crashProviders)
         await waitFor(
           'the revoke step done on worker 2',
           async () => {
-            const status: RunStatus = await handle.query(statusQuery);
+            const status = await handle.query(statusQuery);
             if (status.endState) throw new Error(`the run ended ${status.endState}: ${status.endReason}`);
             return status.steps.find((s) => s.step === 'revoke')?.state === 'done' ? true : undefined;
           },

@@ -20,7 +20,7 @@ import { EkmError } from '../../common/errors';
 import { keyWorkflowId, planWorkflowId } from '../../common/workflowIds';
 import { type GcpRevokeKeyInput } from '../../providers/gcp/request';
 import type { RunStatus } from '../../common/runStatus';
-import { revocationStatusQuery } from '../../workflows/revoke/messages';
+import { statusQuery } from '../../workflows/revoke/messages';
 import { revokeKey } from '../../workflows/revokeKey';
 import { devEnvironment } from '../fixtures/environments';
 import {
@@ -115,7 +115,7 @@ describe('Google Cloud revocations refused at plan time (revokeKey against the C
         );
         assert.ok(err instanceof WorkflowFailedError, String(err));
         const failure = rootFailure(err);
-        const status = (await handle.query(revocationStatusQuery)) as RunStatus;
+        const status = (await handle.query(statusQuery)) as RunStatus;
         return { type: failure.type ?? '', message: failure.message, status };
       },
       w.worker(),

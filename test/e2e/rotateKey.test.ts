@@ -16,7 +16,7 @@ import type {
   RotateKeyRequest,
 } from '../../common/rotate';
 import type { RunStatus } from '../../common/runStatus';
-import { anyRotationStatusQuery, rotationStatusQuery, voteUpdate } from '../../workflows/revoke/messages';
+import { statusQuery, voteUpdate } from '../../workflows/revoke/messages';
 import { rotateKey } from '../../workflows/rotateKey';
 import { devEnvironment } from '../fixtures/environments';
 import { assertEvidence } from '../fixtures/evidence';
@@ -123,7 +123,7 @@ for (const scenario of scenarios) {
           }),
           WorkflowUpdateFailedError,
         );
-        const waiting = await handle.query(rotationStatusQuery);
+        const waiting = await handle.query(statusQuery);
         assert.equal(waiting.steps.find((s) => s.step === 'rotate')?.state, 'pending');
         const status = await w.kms.send(new GetKeyRotationStatusCommand({ KeyId: w.demo.aws.keyId }));
         assert.equal(status.KeyRotationEnabled, false, 'nothing changed before the approval');
@@ -161,7 +161,7 @@ for (const scenario of scenarios) {
           const handle = await start(ctx, request);
           await vote(handle, 'rotate', approvers[0]!);
           for (;;) {
-            const s = await handle.query(rotationStatusQuery).catch(() => undefined);
+            const s = await handle.query(statusQuery).catch(() => undefined);
             if (s?.stage === 'cache-wait') break;
             await new Promise((r) => setTimeout(r, 200));
           }
@@ -170,7 +170,7 @@ for (const scenario of scenarios) {
             assert.match(rootCause(err), /changed OpenAI's access .* validate .* answered revoked/);
             return true;
           });
-          const status = await handle.query(rotationStatusQuery);
+          const status = await handle.query(statusQuery);
           assert.equal(status.endState, 'rotation-broke-access');
           await recordForReplay(handle, 'rotateKey-broke-access');
           const alert = await webhook!.waitFor('escalation');
@@ -287,7 +287,7 @@ describe('rotateKey end to end (gcp)', function () {
       const handle = await start(ctx, gcpRequest(w, { kind: 'automatic', periodDays: 30 }));
       const gate = await waitForGate(handle, 'rotate');
       assert.match(
-        (await handle.query(anyRotationStatusQuery)).plan!.changes[0]!,
+        (await handle.query(statusQuery)).plan!.changes[0]!,
         /set rotation period every 30 days \(2592000 s\), next rotation 30 days after the change \(now: off\)/,
       );
       const [untouched] = await w.gcp.kms.getCryptoKey({ name: w.keyName });
@@ -320,7 +320,7 @@ describe('rotateKey end to end (gcp)', function () {
           const handle = await start(ctx, gcpRequest(w, { kind: 'now' }));
           await vote(handle, 'rotate', approvers[0]!);
           for (;;) {
-            const s = await handle.query(anyRotationStatusQuery).catch(() => undefined);
+            const s = await handle.query(statusQuery).catch(() => undefined);
             if (s?.stage === 'cache-wait') break;
             await new Promise((r) => setTimeout(r, 200));
           }
@@ -339,7 +339,7 @@ describe('rotateKey end to end (gcp)', function () {
             );
             return true;
           });
-          assert.equal((await handle.query(anyRotationStatusQuery)).endState, 'rotation-broke-access');
+          assert.equal((await handle.query(statusQuery)).endState, 'rotation-broke-access');
           await recordForReplay(handle, 'rotateKey-broke-access-gcp');
           const alert = await hook.waitFor('escalation');
           assert.match(alert.message, /A rotation must never revoke/);
@@ -363,7 +363,7 @@ describe('rotateKey end to end (gcp)', function () {
         assert.match(rootCause(err), /primary version is 1 DISABLED; OpenAI cannot use the key now/);
         return true;
       });
-      assert.equal((await handle.query(anyRotationStatusQuery)).endState, 'refused');
+      assert.equal((await handle.query(statusQuery)).endState, 'refused');
       assert.deepEqual(await versionsOf(w), { '1': 'DISABLED' });
     });
   });

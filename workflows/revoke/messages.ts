@@ -3,19 +3,16 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Attestation, GateView, TaskView, Vote } from '../../common/approvals';
 import type { Resolution, StopView } from '../../common/resolution';
-import type { RevokeKeyRequest } from '../../providers/requests';
-import type { AnyRotateKeyRequest, RotateKeyRequest } from '../../common/rotate';
 import type { RunStatus } from '../../common/runStatus';
+import type { RunSubject } from '../../common/runSubject';
 
 export const voteUpdate = defineUpdate<GateView, [Vote]>('vote');
 export const voteSignal = defineSignal<[Vote]>('vote-signal');
 export const attestUpdate = defineUpdate<TaskView, [Attestation]>('attest');
 /** A person's decision where the run stopped for one (`ekm resolve`). */
 export const resolveUpdate = defineUpdate<StopView, [Resolution]>('resolve');
-export const statusQuery = defineQuery<RunStatus>('status');
-/** The same query on a rotation run (`ekm status` asks every run the same way). */
-export const rotationStatusQuery = defineQuery<RunStatus<RotateKeyRequest>>('status');
-/** The same query on a revocation of either cloud (`statusQuery` predates Google Cloud and types AWS's). */
-export const revocationStatusQuery = defineQuery<RunStatus<RevokeKeyRequest>>('status');
-/** The same query on a rotation of either cloud. */
-export const anyRotationStatusQuery = defineQuery<RunStatus<AnyRotateKeyRequest>>('status');
+/**
+ * Every run on a key answers the same status query — its whole record, whatever it does to the key — so
+ * `ekm status` asks every run the same way. A caller that knows the run's kind narrows `request` itself.
+ */
+export const statusQuery = defineQuery<RunStatus<RunSubject>>('status');
