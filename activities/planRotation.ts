@@ -1,7 +1,8 @@
 // The plan of a rotation: the one change on the key and the checks around it, hashed so an approval (when
 // the worker asks for one) is bound to exactly this change on the key as it was read. AWS KMS rotates on
 // demand or turns on automatic rotation; Cloud KMS makes a new version primary or sets the key's period.
-import type { AccessProof, KeyRotationState, AnyRotateKeyRequest } from '../common/rotate';
+import type { AccessProof } from '../common/rotationRequest';
+import type { KeyRotationState, AnyRotateKeyRequest } from '../providers/rotateRequests';
 import type { RevocationPlan, RunSettingsView } from '../common/runStatus';
 import { canonicalJson } from '../common/canonicalJson';
 import { sha256 } from './planRevocation';

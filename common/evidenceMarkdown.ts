@@ -1,7 +1,8 @@
 // The run's record as an auditor reads it: what was asked, by whom, what was approved, what changed,
 // what OpenAI answered, and how the run ended. Pure, so the worker's evidence writer and the `ekm evidence`
 // command (which renders a running run from its status query) print the same record.
-import type { AccessProof, KeyRotationState } from './rotate';
+import type { AccessProof } from './rotationRequest';
+import type { KeyRotationState } from '../providers/rotateRequests';
 import { describeAction } from './planActions';
 import type { RunStatus, UsageRead } from './runStatus';
 import { runHeadline, keyOf, type RunSubject } from './runSubject';

@@ -1,7 +1,7 @@
 // What every run on a key shares, whatever it does to it (revoke, restore, rotate): the key, who OpenAI is
 // at the key (the role it assumes on AWS, its IAM principal on Google Cloud), who asked and why. The run
 // record, the CLI and the evidence speak of a run through this.
-import type { Rotation } from './rotate';
+import type { Rotation } from './rotationRequest';
 
 interface RunSubjectCommon {
   requester: string;

@@ -5,8 +5,8 @@
 import type { PlanAction, RotationAction } from './planActions';
 import { snapshotId } from './planActions';
 import type { RevokeKeyRequest } from '../providers/requests';
-import type { AnyRotateKeyRequest } from './rotate';
-import { periodSecondsOf } from './rotate';
+import type { AnyRotateKeyRequest } from '../providers/rotateRequests';
+import { periodSecondsOf } from '../providers/gcp/rotateRequest';
 
 /** The revoke itself, by the request's method, on its key and OpenAI's role or principal. */
 export function revocationActions(request: RevokeKeyRequest): PlanAction[] {

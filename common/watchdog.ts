@@ -3,8 +3,9 @@
 // one moment a deletion can still be undone. AWS documents only a do-it-yourself CloudWatch alarm for
 // this, Google Cloud a log-based alert; here it is a workflow of its own.
 import { z } from 'zod';
-import { instantField, keyArnField } from './awsArns';
-import { gcpKeyNameField } from './keys';
+import { instantField } from './instantField';
+import { keyArnField } from '../providers/aws/arns';
+import { gcpKeyNameField } from '../providers/gcp/keyName';
 import type { UsageSample } from './usage';
 
 /** The window and the rest: the same for every cloud. */

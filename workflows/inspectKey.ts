@@ -2,7 +2,8 @@
 // lifecycle run does. Read-only, so it can run any time, beside any other run on the same key.
 import { proxyActivities, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { EkmActivities } from '../activities';
-import { inspectKeyInput, type InspectKeyInput, type KeyDescription } from '../common/keys';
+import { type KeyDescription } from '../common/keys';
+import { inspectKeyInput, type InspectKeyInput } from '../providers/inspectKeyInput';
 import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
 import { readOptions } from './revoke/activities';
 import { parseInput } from './parseInput';

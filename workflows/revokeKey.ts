@@ -28,7 +28,7 @@ import {
 } from '../providers/requests';
 import type { EndState, RunSettingsView, RunStatus } from '../common/runStatus';
 import { keyOf, principalOf } from '../common/runSubject';
-import { trailName } from '../common/usage';
+import { trailName } from '../providers/usageRequests';
 import { Gatekeeper } from './approvals/gatekeeper';
 import type { PlanAction } from '../common/planActions';
 import { deletionActions, followUpActions } from '../common/runbookActions';

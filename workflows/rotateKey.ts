@@ -17,10 +17,10 @@ import {
 import { EkmError } from '../common/errors';
 import {
   anyRotateKeyInput,
-  type AccessProof,
   type AnyRotateKeyInput,
   type AnyRotateKeyRequest,
-} from '../common/rotate';
+} from '../providers/rotateRequests';
+import { type AccessProof } from '../common/rotationRequest';
 import { rootMessage } from '../common/rootMessage';
 import { keyOf } from '../common/runSubject';
 import type { EndState, RunStatus } from '../common/runStatus';

@@ -15,7 +15,7 @@ import {
   type VerifyKeyUsageRequest,
   type VerifyKeyUsageInput,
   type VerifyKeyUsageResult,
-} from '../common/usage';
+} from '../providers/usageRequests';
 import { call } from './revoke/call';
 import { reads } from './revoke/activities';
 import { trailReadOptions } from './revoke/usage';

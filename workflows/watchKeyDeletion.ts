@@ -17,7 +17,7 @@ import {
 } from '@temporalio/workflow';
 import { EkmError } from '../common/errors';
 import { keyOf } from '../common/runSubject';
-import { trailName } from '../common/usage';
+import { trailName } from '../providers/usageRequests';
 import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
 import {
   keptUses,

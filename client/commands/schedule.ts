@@ -9,12 +9,13 @@ import {
   ScheduleOverlapPolicy,
   type Client,
 } from '@temporalio/client';
-import { describeIssues, inspectKeyInput } from '../../common/keys';
+import { describeIssues } from '../../common/keys';
+import { inspectKeyInput } from '../../providers/inspectKeyInput';
 import {
   verifyKeyUsageInput,
   type VerifyKeyUsageInput,
   type VerifyKeyUsageRequest,
-} from '../../common/usage';
+} from '../../providers/usageRequests';
 import { keyOf } from '../../common/runSubject';
 import {
   scheduledWatchWorkflowId,

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { ListKeyRotationsCommand } from '@aws-sdk/client-kms';
 import { freePort } from '../../sandbox/ports';
-import type { RotateKeyRequest } from '../../common/rotate';
+import type { RotateKeyRequest } from '../../providers/aws/rotateRequest';
 import type { RunStatus } from '../../common/runStatus';
-import type { VerifyKeyUsageResult } from '../../common/usage';
+import type { VerifyKeyUsageResult } from '../../providers/usageRequests';
 import type { WatchResult } from '../../common/watchdog';
 import { cliRunOf, runCli, ok, scheduledRun } from '../fixtures/cli';
 import { devEnvironment } from '../fixtures/environments';

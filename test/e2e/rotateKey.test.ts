@@ -9,12 +9,9 @@ import { DisableKeyCommand, GetKeyRotationStatusCommand, ListKeyRotationsCommand
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { folderFor } from '../../activities/evidence/store';
 import { keyWorkflowId } from '../../common/workflowIds';
-import type {
-  AnyRotateKeyRequest,
-  GcpRotateKeyInput,
-  RotateKeyInput,
-  RotateKeyRequest,
-} from '../../common/rotate';
+import type { AnyRotateKeyRequest } from '../../providers/rotateRequests';
+import type { GcpRotateKeyInput } from '../../providers/gcp/rotateRequest';
+import type { RotateKeyInput, RotateKeyRequest } from '../../providers/aws/rotateRequest';
 import type { RunStatus } from '../../common/runStatus';
 import { anyRotationStatusQuery, rotationStatusQuery, voteUpdate } from '../../workflows/revoke/messages';
 import { rotateKey } from '../../workflows/rotateKey';

@@ -2,8 +2,8 @@
 // may ask, and the message that names the field and the fix when they ask wrong.
 import assert from 'node:assert/strict';
 import { describeIssues } from '../../common/keys';
-import { rotateKeyInput, type RotateKeyInput } from '../../common/rotate';
-import { verifyKeyUsageInput } from '../../common/usage';
+import { rotateKeyInput, type RotateKeyInput } from '../../providers/aws/rotateRequest';
+import { verifyKeyUsageInput } from '../../providers/usageRequests';
 import {
   isWatchOf,
   scheduledWatchWorkflowId,

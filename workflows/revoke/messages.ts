@@ -4,7 +4,8 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Attestation, GateView, TaskView, Vote } from '../../common/approvals';
 import type { Resolution, StopView } from '../../common/resolution';
 import type { RevokeKeyRequest } from '../../providers/requests';
-import type { AnyRotateKeyRequest, RotateKeyRequest } from '../../common/rotate';
+import type { AnyRotateKeyRequest } from '../../providers/rotateRequests';
+import type { RotateKeyRequest } from '../../providers/aws/rotateRequest';
 import type { RunStatus } from '../../common/runStatus';
 
 export const voteUpdate = defineUpdate<GateView, [Vote]>('vote');

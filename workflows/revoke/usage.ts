@@ -6,7 +6,7 @@
 import { ActivityFailure, sleep } from '@temporalio/workflow';
 import type { RevokeKeyRequest } from '../../providers/requests';
 import { principalOf } from '../../common/runSubject';
-import { trailName } from '../../common/usage';
+import { trailName } from '../../providers/usageRequests';
 import type { RunSettingsView, UsageCheck, UsageRead } from '../../common/runStatus';
 import { readOptions, reads } from './activities';
 

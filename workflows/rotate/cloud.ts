@@ -2,13 +2,12 @@
 // AWS or the Google Cloud activity. rotateKey.ts reads the same for both; what a rotatable key is, how its
 // rotation is read and which calls rotate it are decided here, once.
 import type { ApprovalProof } from '../../common/approvalProof';
+import { gcpRotationView, periodSecondsOf } from '../../providers/gcp/rotateRequest';
 import {
-  gcpRotationView,
-  periodSecondsOf,
   type KeyRotationState,
   type AnyRotateKeyRequest,
   type RotationChange,
-} from '../../common/rotate';
+} from '../../providers/rotateRequests';
 import { runHeadline } from '../../common/runSubject';
 import { call } from '../revoke/call';
 import { now } from '../revoke/runRecord';
