@@ -2,6 +2,7 @@
 // names, how its requests name the key and OpenAI, its revocation methods, which of its activities change
 // things. Workflow-safe (the workflow bundle imports it): data and pure functions only, no Node built-in,
 // no client. Code outside providers/ asks the spec instead of testing which cloud a request is for.
+import type { TrailRetention } from '../common/watchdog';
 
 /** The clouds OpenAI EKM supports that this project serves (providers/index.ts lists their specs). */
 export type ProviderId = 'aws' | 'gcp';
@@ -14,6 +15,8 @@ export interface ProviderSpec {
   kmsName: string;
   /** The audit trail a key's use is read from: "CloudTrail", "Cloud Logging". */
   trailName: string;
+  /** How far back that trail can be read: a one-pass deletion check looks back no further. */
+  trailRetention: TrailRetention;
   /** What OpenAI reaches the key through, in one word: "role" (AWS), "principal" (Google Cloud). */
   principalKind: string;
   /** The request field naming the key ("keyArn", "keyName"), for error messages that name a field. */

@@ -18,7 +18,8 @@ import {
   workflowInfo,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
-import { watchWorkflowId, type WatchedKey } from '../common/watchdog';
+import { watchWorkflowId } from '../common/watchdog';
+import { type WatchedKey } from '../providers/watchRequests';
 import { watchKeyDeletion } from './watchKeyDeletion';
 import {
   revokeKeyInput,

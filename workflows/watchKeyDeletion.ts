@@ -19,15 +19,13 @@ import { EkmError } from '../common/errors';
 import { keyOf } from '../common/runSubject';
 import { trailName } from '../providers/usageRequests';
 import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
+import { keptUses, type WatchCarry, type WatchEndState } from '../common/watchdog';
 import {
-  keptUses,
   watchKeyDeletionInput,
-  type WatchCarry,
-  type WatchEndState,
   type WatchKeyDeletionInput,
   type WatchResult,
   type WatchedKey,
-} from '../common/watchdog';
+} from '../providers/watchRequests';
 import { call, routeChanges } from './revoke/call';
 import { parseInput } from './parseInput';
 import {

@@ -17,11 +17,8 @@ import {
   type VerifyKeyUsageRequest,
 } from '../../providers/usageRequests';
 import { keyOf } from '../../common/runSubject';
-import {
-  scheduledWatchWorkflowId,
-  watchKeyDeletionInput,
-  type WatchKeyDeletionInput,
-} from '../../common/watchdog';
+import { scheduledWatchWorkflowId } from '../../common/watchdog';
+import { watchKeyDeletionInput, type WatchKeyDeletionInput } from '../../providers/watchRequests';
 import { EkmKeyId, EkmProvider } from '../../common/searchAttributes';
 import { sweepScheduleId } from '../../common/sweep';
 import { withClient } from '../connect';

@@ -9,6 +9,7 @@ export const awsSpec = {
   name: 'AWS',
   kmsName: 'AWS KMS',
   trailName: 'CloudTrail',
+  trailRetention: { seconds: 90 * 86400, words: '90 days (CloudTrail LookupEvents keeps 90 days)' },
   principalKind: 'role',
   keyField: 'keyArn',
   revocationMethods: awsRevocationMethods,

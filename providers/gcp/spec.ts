@@ -10,6 +10,10 @@ export const gcpSpec = {
   name: 'Google Cloud',
   kmsName: 'Cloud KMS',
   trailName: 'Cloud Logging',
+  trailRetention: {
+    seconds: 30 * 86400,
+    words: '30 days (Cloud Logging’s _Default bucket keeps Data Access entries 30 days)',
+  },
   principalKind: 'principal',
   keyField: 'keyName',
   revocationMethods: gcpRevocationMethods,

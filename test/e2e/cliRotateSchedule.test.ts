@@ -8,7 +8,7 @@ import { freePort } from '../../sandbox/ports';
 import type { RotateKeyRequest } from '../../providers/aws/rotateRequest';
 import type { RunStatus } from '../../common/runStatus';
 import type { VerifyKeyUsageResult } from '../../providers/usageRequests';
-import type { WatchResult } from '../../common/watchdog';
+import type { WatchResult } from '../../providers/watchRequests';
 import { cliRunOf, runCli, ok, scheduledRun } from '../fixtures/cli';
 import { devEnvironment } from '../fixtures/environments';
 import { approvers, awsScenario, requester, sandboxWorker } from '../fixtures/revoke';

@@ -5,7 +5,7 @@
 // versions are scheduled for destruction.
 import assert from 'node:assert/strict';
 import type { VerifyKeyUsageResult } from '../../providers/usageRequests';
-import type { WatchResult } from '../../common/watchdog';
+import type { WatchResult } from '../../providers/watchRequests';
 import { freePort } from '../../sandbox/ports';
 import { runCli, ok, scheduledRun } from '../fixtures/cli';
 import { devEnvironment } from '../fixtures/environments';

@@ -7,7 +7,7 @@ import {
   DescribeKeyCommand,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
-import type { WatchResult } from '../../common/watchdog';
+import type { WatchResult } from '../../providers/watchRequests';
 import { watchWorkflowId } from '../../common/watchdog';
 import { watchKeyDeletion } from '../../workflows';
 import type { WorkflowHandle } from '@temporalio/client';

@@ -2,7 +2,7 @@
 // both: is the key still waiting for its end, has anyone used it, cancel the end. What differs is
 // decided here: AWS KMS deletes a key (PendingDeletion, then gone) and CloudTrail shows its use; Cloud
 // KMS destroys versions (DESTROY_SCHEDULED, then DESTROYED) and Cloud Logging's Data Access log shows use.
-import type { WatchedKey } from '../../common/watchdog';
+import type { WatchedKey } from '../../providers/watchRequests';
 import type { UsageSample } from '../../common/usage';
 import { reads } from '../revoke/activities';
 import { call } from '../revoke/call';
