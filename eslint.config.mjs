@@ -9,6 +9,21 @@ const sandboxImport = {
   group: ['**/sandbox', '**/sandbox/**'],
   message: 'Product code must not depend on the sandbox; pass what it needs through configuration.',
 };
+const nodeBuiltinPaths = nodeBuiltins.map((name) => ({
+  name,
+  message: 'Workflow code runs in a deterministic sandbox without Node built-ins.',
+}));
+const activityTypesOnly = {
+  group: ['**/activities/*', '!**/activities/index'],
+  message: 'Workflows import activity types only, through activities/index.',
+};
+// Dependencies point one way: workflows → provider specs → common. common/ knows no cloud, no activity and
+// no worker (a cloud's part goes to providers/<cloud>/, and common takes it as a parameter or type).
+const commonStaysCommon = {
+  group: ['**/activities', '**/activities/**', '**/worker/**', '**/providers', '**/providers/**'],
+  message:
+    'common/ imports neither activities, the worker nor providers: move the cloud-specific part to providers/<cloud>/, or take it as a parameter.',
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tools/**', '.data/**', 'eslint.config.mjs'] },
@@ -27,27 +42,25 @@ export default tseslint.config(
     },
   },
   {
-    files: ['common/**/*.ts', 'codec/**/*.ts', 'activities/**/*.ts', 'worker/**/*.ts', 'client/**/*.ts'],
+    files: ['codec/**/*.ts', 'activities/**/*.ts', 'worker/**/*.ts', 'client/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [sandboxImport] }] },
   },
   {
-    files: ['workflows/**/*.ts', 'common/**/*.ts', 'test/workflows/**/*.ts'],
+    files: ['workflows/**/*.ts', 'test/workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        {
-          paths: nodeBuiltins.map((name) => ({
-            name,
-            message: 'Workflow code runs in a deterministic sandbox without Node built-ins.',
-          })),
-          patterns: [
-            sandboxImport,
-            {
-              group: ['**/activities/*', '!**/activities/index'],
-              message: 'Workflows import activity types only, through activities/index.',
-            },
-          ],
-        },
+        { paths: nodeBuiltinPaths, patterns: [sandboxImport, activityTypesOnly] },
+      ],
+    },
+  },
+  // One rule object for common/: a later object for the same files would replace this rule, not add to it.
+  {
+    files: ['common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: nodeBuiltinPaths, patterns: [sandboxImport, commonStaysCommon] },
       ],
     },
   },

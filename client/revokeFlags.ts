@@ -9,7 +9,7 @@ import { revokeKeyInput, type RevokeKeyInput, type RevokeKeyRequest } from '../p
 import { awsRevocationMethods, type AwsRevokeKeyInput } from '../providers/aws/request';
 import { gcpRevocationMethods } from '../providers/gcp/request';
 import { probeKinds, products, type ProbeSpec } from '../common/revocationRequest';
-import { keyOf, principalOf } from '../common/runSubject';
+import { keyOf, principalOf } from '../providers/runSubject';
 import { describeIssues } from '../common/keys';
 import { UsageError } from './errors';
 import { isKeyArn, keyArnOrStandIn, resolveKeyArn } from './inspectKeyRun';

@@ -13,7 +13,7 @@ import {
 import { EkmError } from '../common/errors';
 import { restoreAccessInput, type RestoreAccessInput } from '../common/restoreRequest';
 import { type RevokeKeyRequest } from '../providers/requests';
-import type { RunStatus } from '../common/runStatus';
+import type { RunStatus } from '../providers/runStatus';
 import { Gatekeeper } from './approvals/gatekeeper';
 import {
   lockWhatTheRestoreEdits,
@@ -27,9 +27,9 @@ import { validateOnce } from './revoke/confirm';
 import { revocationStatusQuery } from './revoke/messages';
 import { readBaseline } from './revoke/preflight';
 import { RunRecord } from './revoke/runRecord';
-import { restoreDiff } from '../common/restoreDiff';
+import { restoreDiff } from '../providers/restoreDiff';
 import { rootMessage } from '../common/rootMessage';
-import { restoreAction } from '../common/runbookActions';
+import { restoreAction } from '../providers/runbookActions';
 import { parseInput } from './parseInput';
 import { whyStartRefused } from './startSignature';
 

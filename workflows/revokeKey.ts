@@ -27,12 +27,13 @@ import {
   type RevokeKeyInput,
   type RevokeKeyRequest,
 } from '../providers/requests';
-import type { EndState, RunSettingsView, RunStatus } from '../common/runStatus';
-import { keyOf, principalOf } from '../common/runSubject';
+import type { EndState, RunSettingsView } from '../common/runStatus';
+import type { RunStatus } from '../providers/runStatus';
+import { keyOf, principalOf } from '../providers/runSubject';
 import { trailName } from '../providers/usageRequests';
 import { Gatekeeper } from './approvals/gatekeeper';
-import type { PlanAction } from '../common/planActions';
-import { deletionActions, followUpActions } from '../common/runbookActions';
+import type { PlanAction } from '../providers/planActions';
+import { deletionActions, followUpActions } from '../providers/runbookActions';
 import { runTag } from '../common/runTag';
 import { call, routeChanges } from './revoke/call';
 import { confirmByValidate, confirmDataInaccessible, validateOnce } from './revoke/confirm';

@@ -8,8 +8,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
-import type { RunStatus } from '../common/runStatus';
-import { keyOf, subjectPrincipal, type RunSubject } from '../common/runSubject';
+import type { RunStatus } from '../providers/runStatus';
+import { keyOf, subjectPrincipal, type RunSubject } from '../providers/runSubject';
 import {
   verifyKeyUsageInput,
   type VerifyKeyUsageRequest,

@@ -16,7 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { EkmError } from '../common/errors';
-import { keyOf } from '../common/runSubject';
+import { keyOf } from '../providers/runSubject';
 import { trailName } from '../providers/usageRequests';
 import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
 import { keptUses, type WatchCarry, type WatchEndState } from '../common/watchdog';

@@ -11,7 +11,7 @@ import { keyWorkflowId } from '../../common/workflowIds';
 import { gcpRotationPeriodDays } from '../../providers/gcp/rotateRequest';
 import { anyRotateKeyInput, type AnyRotateKeyInput } from '../../providers/rotateRequests';
 import { rotateKeyInput, rotationPeriodDays, type RotateKeyInput } from '../../providers/aws/rotateRequest';
-import { runHeadline, keyOf } from '../../common/runSubject';
+import { runHeadline, keyOf } from '../../providers/runSubject';
 import { EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import type { rotateKey } from '../../workflows';
 import { addSigningOptions, signedStart, type SigningFlags } from '../actSigner';

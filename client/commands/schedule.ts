@@ -16,7 +16,7 @@ import {
   type VerifyKeyUsageInput,
   type VerifyKeyUsageRequest,
 } from '../../providers/usageRequests';
-import { keyOf } from '../../common/runSubject';
+import { keyOf } from '../../providers/runSubject';
 import { scheduledWatchWorkflowId } from '../../common/watchdog';
 import { watchKeyDeletionInput, type WatchKeyDeletionInput } from '../../providers/watchRequests';
 import { EkmKeyId, EkmProvider } from '../../common/searchAttributes';

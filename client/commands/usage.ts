@@ -16,7 +16,7 @@ import {
   type VerifyKeyUsageRequest,
   type VerifyKeyUsageResult,
 } from '../../providers/usageRequests';
-import { keyOf, principalOf } from '../../common/runSubject';
+import { keyOf, principalOf } from '../../providers/runSubject';
 import type { verifyKeyUsage } from '../../workflows';
 import { withClient } from '../connect';
 import { CliError, UsageError } from '../errors';

@@ -2,7 +2,23 @@
 // the key's policy, the role's policies or a grant lets use the key; CloudTrail shows the use.
 import type { EkmActivities } from '../../activities';
 import type { ProviderSpec } from '../provider';
-import { awsRevocationMethods } from './request';
+import {
+  awsRevocationMethods,
+  type AwsAccessSnapshot,
+  type AwsRevocationBaseline,
+  type AwsRevokeKeyRequest,
+} from './request';
+import type { GcpRevocationBaseline } from '../gcp/request';
+import { awsKeyFindings } from './preflight';
+import { awsRestoreDiff } from './restoreDiff';
+import {
+  awsDeletionActions,
+  awsRevocationAction,
+  awsRotationAction,
+  describeAwsKeyAction,
+  type AwsKeyAction,
+} from './planActions';
+import type { RotateKeyRequest } from './rotateRequest';
 
 export const awsSpec = {
   id: 'aws',
@@ -23,4 +39,19 @@ export const awsSpec = {
     'rotateAwsKey',
   ] as const satisfies readonly (keyof EkmActivities)[],
   stepTitle: (title) => title,
+  keyOf: (subject: { provider: 'aws'; keyArn: string }) => subject.keyArn,
+  principalOf: (subject: { provider: 'aws'; roleArn: string }) => subject.roleArn,
+  trailEvidenceHeading: 'CloudTrail, calls by the role OpenAI assumes',
+  keyAndPrincipal: 'this key or role',
+  keyFindings: (request: AwsRevokeKeyRequest, baseline: AwsRevocationBaseline | GcpRevocationBaseline) =>
+    awsKeyFindings(request, baseline),
+  restoreDiff: (method: string, now: AwsAccessSnapshot, snapshot: AwsAccessSnapshot) =>
+    awsRestoreDiff(method, now, snapshot),
+  snapshotKey: (snapshot) => snapshot.key?.arn ?? '',
+  revocationAction: (request: AwsRevokeKeyRequest) => awsRevocationAction(request),
+  deletionActions: (request: AwsRevokeKeyRequest) => awsDeletionActions(request),
+  // The AWS replacement's role trusts OpenAI by the external id OpenAI gives.
+  replacementGrantee: (_request, externalId) => externalId,
+  rotationAction: (request: RotateKeyRequest) => awsRotationAction(request),
+  describeKeyAction: (action: AwsKeyAction) => describeAwsKeyAction(action),
 } as const satisfies ProviderSpec;

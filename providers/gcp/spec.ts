@@ -3,7 +3,23 @@
 // Access log shows the use; Cloud KMS destroys versions rather than deleting keys.
 import type { EkmActivities } from '../../activities';
 import type { ProviderSpec } from '../provider';
-import { gcpRevocationMethods } from './request';
+import {
+  gcpRevocationMethods,
+  type GcpAccessSnapshot,
+  type GcpRevocationBaseline,
+  type GcpRevokeKeyRequest,
+} from './request';
+import type { AwsRevocationBaseline } from '../aws/request';
+import { gcpKeyFindings } from './preflight';
+import { gcpRestoreDiff } from './restoreDiff';
+import {
+  describeGcpKeyAction,
+  gcpDeletionActions,
+  gcpRevocationAction,
+  gcpRotationAction,
+  type GcpKeyAction,
+} from './planActions';
+import type { GcpRotateKeyRequest } from './rotateRequest';
 
 export const gcpSpec = {
   id: 'gcp',
@@ -31,4 +47,19 @@ export const gcpSpec = {
     title
       .replace('key, role, registration', 'key, OpenAI’s bindings, registration')
       .replace('OpenAI’s role', 'OpenAI’s principal'),
+  keyOf: (subject: { provider: 'gcp'; keyName: string }) => subject.keyName,
+  principalOf: (subject: { provider: 'gcp'; principal: string }) => subject.principal,
+  trailEvidenceHeading: 'Cloud Logging Data Access entries, calls by OpenAI’s principal',
+  keyAndPrincipal: 'this key',
+  keyFindings: (request: GcpRevokeKeyRequest, baseline: GcpRevocationBaseline | AwsRevocationBaseline) =>
+    gcpKeyFindings(request, baseline),
+  restoreDiff: (method: string, now: GcpAccessSnapshot, snapshot: GcpAccessSnapshot) =>
+    gcpRestoreDiff(method, now, snapshot),
+  snapshotKey: (snapshot) => snapshot.keyName ?? '',
+  revocationAction: (request: GcpRevokeKeyRequest) => gcpRevocationAction(request),
+  deletionActions: (request: GcpRevokeKeyRequest) => gcpDeletionActions(request),
+  // OpenAI's principal is bound on the replacement key as on the old one.
+  replacementGrantee: (request: GcpRevokeKeyRequest) => request.principal,
+  rotationAction: (request: GcpRotateKeyRequest) => gcpRotationAction(request),
+  describeKeyAction: (action: GcpKeyAction) => describeGcpKeyAction(action),
 } as const satisfies ProviderSpec;

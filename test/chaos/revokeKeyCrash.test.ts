@@ -18,7 +18,7 @@ import { temporal } from '@temporalio/proto';
 import { keyPolicyDenySid } from '../../providers/aws/activities/policyEdits';
 import { keyWorkflowId, roleLockWorkflowId } from '../../common/workflowIds';
 import { type AwsRevocationChange } from '../../providers/aws/request';
-import type { RunStatus } from '../../common/runStatus';
+import type { RunStatus } from '../../providers/runStatus';
 import type { ServiceProcess } from '../../sandbox/process';
 import { startWorkerProcess } from '../../sandbox/workerProcess';
 import type { WorkerConfigInput } from '../../worker/config';

@@ -22,7 +22,7 @@ import { temporal } from '@temporalio/proto';
 import { keyWorkflowId } from '../../common/workflowIds';
 import { type RevocationChange } from '../../providers/requests';
 import { type GcpRevokeKeyInput } from '../../providers/gcp/request';
-import type { RunStatus } from '../../common/runStatus';
+import type { RunStatus } from '../../providers/runStatus';
 import type { AuditEntry } from '../../sandbox/gcp/kmsFake';
 import type { ServiceProcess } from '../../sandbox/process';
 import { startWorkerProcess } from '../../sandbox/workerProcess';

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { folderFor } from '../../activities/evidence/store';
 import { keyWorkflowId } from '../../common/workflowIds';
-import type { RunStatus } from '../../common/runStatus';
+import type { RunStatus } from '../../providers/runStatus';
 import { watchWorkflowId } from '../../common/watchdog';
 import { type WatchResult } from '../../providers/watchRequests';
 import { revokeKey } from '../../workflows/revokeKey';

@@ -8,7 +8,7 @@ import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { keyWorkflowId } from '../../common/workflowIds';
 import { type AwsRevocationMethod, type AwsRevokeKeyInput } from '../../providers/aws/request';
-import type { RunStatus } from '../../common/runStatus';
+import type { RunStatus } from '../../providers/runStatus';
 import { voteSignal, voteUpdate, statusQuery } from '../../workflows/revoke/messages';
 import { restoreAccess } from '../../workflows/restoreAccess';
 import { revokeKey } from '../../workflows/revokeKey';

@@ -12,7 +12,7 @@ import { keyWorkflowId } from '../../common/workflowIds';
 import type { AnyRotateKeyRequest } from '../../providers/rotateRequests';
 import type { GcpRotateKeyInput } from '../../providers/gcp/rotateRequest';
 import type { RotateKeyInput, RotateKeyRequest } from '../../providers/aws/rotateRequest';
-import type { RunStatus } from '../../common/runStatus';
+import type { RunStatus } from '../../providers/runStatus';
 import { anyRotationStatusQuery, rotationStatusQuery, voteUpdate } from '../../workflows/revoke/messages';
 import { rotateKey } from '../../workflows/rotateKey';
 import { devEnvironment } from '../fixtures/environments';

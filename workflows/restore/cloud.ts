@@ -8,7 +8,7 @@ import { EkmError } from '../../common/errors';
 import type { RevocationChange, RevokeKeyRequest } from '../../providers/requests';
 import type { AwsAccessSnapshot } from '../../providers/aws/request';
 import type { GcpAccessSnapshot } from '../../providers/gcp/request';
-import { keyOf, principalOf } from '../../common/runSubject';
+import { keyOf, principalOf } from '../../providers/runSubject';
 import { lockRole } from '../locks';
 import { call } from '../revoke/call';
 import type { AccessSnapshot } from '../revoke/cloud';

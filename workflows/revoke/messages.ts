@@ -6,7 +6,7 @@ import type { Resolution, StopView } from '../../common/resolution';
 import type { RevokeKeyRequest } from '../../providers/requests';
 import type { AnyRotateKeyRequest } from '../../providers/rotateRequests';
 import type { RotateKeyRequest } from '../../providers/aws/rotateRequest';
-import type { RunStatus } from '../../common/runStatus';
+import type { RunStatus } from '../../providers/runStatus';
 
 export const voteUpdate = defineUpdate<GateView, [Vote]>('vote');
 export const voteSignal = defineSignal<[Vote]>('vote-signal');

@@ -25,7 +25,7 @@ import type { ProjectView } from '../../common/openaiViews';
 import type { AwsRevocationBaseline, AwsRevokeKeyRequest } from '../../providers/aws/request';
 import { rootMessage } from '../../common/rootMessage';
 import { runTag } from '../../common/runTag';
-import type { RunStatus } from '../../common/runStatus';
+import type { RunStatus } from '../../providers/runStatus';
 import type { Gatekeeper } from '../approvals/gatekeeper';
 import { call } from './call';
 import type { AccessSnapshot } from './cloud';

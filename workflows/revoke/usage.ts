@@ -5,9 +5,10 @@
 // out the trail's delivery lag past its window.
 import { ActivityFailure, sleep } from '@temporalio/workflow';
 import type { RevokeKeyRequest } from '../../providers/requests';
-import { principalOf } from '../../common/runSubject';
+import { principalOf } from '../../providers/runSubject';
 import { trailName } from '../../providers/usageRequests';
-import type { RunSettingsView, UsageCheck, UsageRead } from '../../common/runStatus';
+import type { RunSettingsView } from '../../common/runStatus';
+import type { UsageCheck, UsageRead } from '../../providers/runStatus';
 import { readOptions, reads } from './activities';
 
 /** A busy key's trail takes many pages at CloudTrail's two calls a second: more time than a plain read. */

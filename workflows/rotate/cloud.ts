@@ -8,7 +8,7 @@ import {
   type AnyRotateKeyRequest,
   type RotationChange,
 } from '../../providers/rotateRequests';
-import { runHeadline } from '../../common/runSubject';
+import { runHeadline } from '../../providers/runSubject';
 import { call } from '../revoke/call';
 import { now } from '../revoke/runRecord';
 
