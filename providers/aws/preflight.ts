@@ -1,12 +1,9 @@
 // Preflight's judgement of what it read of an AWS key, its role and OpenAI's registration of it. Pure.
-import type { AwsRevocationBaseline, AwsRevokeKeyRequest } from './request';
-import type { GcpRevocationBaseline } from '../gcp/request';
+import type { AwsRevokeKeyRequest } from './request';
+import type { RevocationBaseline } from '../requests';
 
 /** Preflight on AWS: the key and the role are the ones the request names, and OpenAI's registration agrees. */
-export function awsKeyFindings(
-  request: AwsRevokeKeyRequest,
-  baseline: AwsRevocationBaseline | GcpRevocationBaseline,
-): string[] {
+export function awsKeyFindings(request: AwsRevokeKeyRequest, baseline: RevocationBaseline): string[] {
   if ('provider' in baseline) return ['provider: the run read a Google Cloud key for an AWS request'];
   const findings: string[] = [];
   const { key, externalKey } = baseline;

@@ -2,13 +2,7 @@
 // the key's policy, the role's policies or a grant lets use the key; CloudTrail shows the use.
 import type { EkmActivities } from '../../activities';
 import type { ProviderSpec } from '../provider';
-import {
-  awsRevocationMethods,
-  type AwsAccessSnapshot,
-  type AwsRevocationBaseline,
-  type AwsRevokeKeyRequest,
-} from './request';
-import type { GcpRevocationBaseline } from '../gcp/request';
+import { awsRevocationMethods } from './request';
 import { awsKeyFindings } from './preflight';
 import { awsRestoreDiff } from './restoreDiff';
 import {
@@ -16,9 +10,7 @@ import {
   awsRevocationAction,
   awsRotationAction,
   describeAwsKeyAction,
-  type AwsKeyAction,
 } from './planActions';
-import type { RotateKeyRequest } from './rotateRequest';
 
 export const awsSpec = {
   id: 'aws',
@@ -43,15 +35,13 @@ export const awsSpec = {
   principalOf: (subject: { provider: 'aws'; roleArn: string }) => subject.roleArn,
   trailEvidenceHeading: 'CloudTrail, calls by the role OpenAI assumes',
   keyAndPrincipal: 'this key or role',
-  keyFindings: (request: AwsRevokeKeyRequest, baseline: AwsRevocationBaseline | GcpRevocationBaseline) =>
-    awsKeyFindings(request, baseline),
-  restoreDiff: (method: string, now: AwsAccessSnapshot, snapshot: AwsAccessSnapshot) =>
-    awsRestoreDiff(method, now, snapshot),
+  keyFindings: awsKeyFindings,
+  restoreDiff: awsRestoreDiff,
   snapshotKey: (snapshot) => snapshot.key?.arn ?? '',
-  revocationAction: (request: AwsRevokeKeyRequest) => awsRevocationAction(request),
-  deletionActions: (request: AwsRevokeKeyRequest) => awsDeletionActions(request),
+  revocationAction: awsRevocationAction,
+  deletionActions: awsDeletionActions,
   // The AWS replacement's role trusts OpenAI by the external id OpenAI gives.
   replacementGrantee: (_request, externalId) => externalId,
-  rotationAction: (request: RotateKeyRequest) => awsRotationAction(request),
-  describeKeyAction: (action: AwsKeyAction) => describeAwsKeyAction(action),
+  rotationAction: awsRotationAction,
+  describeKeyAction: describeAwsKeyAction,
 } as const satisfies ProviderSpec;

@@ -1,12 +1,9 @@
 // Preflight's judgement of what it read of a Cloud KMS key, OpenAI's bindings and its registration. Pure.
-import type { GcpRevocationBaseline, GcpRevokeKeyRequest } from './request';
-import type { AwsRevocationBaseline } from '../aws/request';
+import type { GcpRevokeKeyRequest } from './request';
+import type { RevocationBaseline } from '../requests';
 
 /** Preflight on Google Cloud: the key is the one named, a binding takes OpenAI in, the registration agrees. */
-export function gcpKeyFindings(
-  request: GcpRevokeKeyRequest,
-  baseline: GcpRevocationBaseline | AwsRevocationBaseline,
-): string[] {
+export function gcpKeyFindings(request: GcpRevokeKeyRequest, baseline: RevocationBaseline): string[] {
   if (!('provider' in baseline)) return ['provider: the run read an AWS key for a Google Cloud request'];
   const findings: string[] = [];
   const { key, access, externalKey } = baseline;

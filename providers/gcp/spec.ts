@@ -3,13 +3,7 @@
 // Access log shows the use; Cloud KMS destroys versions rather than deleting keys.
 import type { EkmActivities } from '../../activities';
 import type { ProviderSpec } from '../provider';
-import {
-  gcpRevocationMethods,
-  type GcpAccessSnapshot,
-  type GcpRevocationBaseline,
-  type GcpRevokeKeyRequest,
-} from './request';
-import type { AwsRevocationBaseline } from '../aws/request';
+import { gcpRevocationMethods, type GcpRevokeKeyRequest } from './request';
 import { gcpKeyFindings } from './preflight';
 import { gcpRestoreDiff } from './restoreDiff';
 import {
@@ -17,9 +11,7 @@ import {
   gcpDeletionActions,
   gcpRevocationAction,
   gcpRotationAction,
-  type GcpKeyAction,
 } from './planActions';
-import type { GcpRotateKeyRequest } from './rotateRequest';
 
 export const gcpSpec = {
   id: 'gcp',
@@ -51,15 +43,13 @@ export const gcpSpec = {
   principalOf: (subject: { provider: 'gcp'; principal: string }) => subject.principal,
   trailEvidenceHeading: 'Cloud Logging Data Access entries, calls by OpenAI’s principal',
   keyAndPrincipal: 'this key',
-  keyFindings: (request: GcpRevokeKeyRequest, baseline: GcpRevocationBaseline | AwsRevocationBaseline) =>
-    gcpKeyFindings(request, baseline),
-  restoreDiff: (method: string, now: GcpAccessSnapshot, snapshot: GcpAccessSnapshot) =>
-    gcpRestoreDiff(method, now, snapshot),
+  keyFindings: gcpKeyFindings,
+  restoreDiff: gcpRestoreDiff,
   snapshotKey: (snapshot) => snapshot.keyName ?? '',
-  revocationAction: (request: GcpRevokeKeyRequest) => gcpRevocationAction(request),
-  deletionActions: (request: GcpRevokeKeyRequest) => gcpDeletionActions(request),
+  revocationAction: gcpRevocationAction,
+  deletionActions: gcpDeletionActions,
   // OpenAI's principal is bound on the replacement key as on the old one.
   replacementGrantee: (request: GcpRevokeKeyRequest) => request.principal,
-  rotationAction: (request: GcpRotateKeyRequest) => gcpRotationAction(request),
-  describeKeyAction: (action: GcpKeyAction) => describeGcpKeyAction(action),
+  rotationAction: gcpRotationAction,
+  describeKeyAction: describeGcpKeyAction,
 } as const satisfies ProviderSpec;
