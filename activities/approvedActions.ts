@@ -4,8 +4,9 @@
 // every name the run gives carries: arguments naming another run's resources are refused here, before any
 // approval is looked at.
 import type { RunRef } from '../common/signedStatement';
-import type { PlanAction, RotationAction } from '../common/planActions';
-import { restoreAction } from '../common/runbookActions';
+import type { RotationAction } from '../common/planActions';
+import type { PlanAction } from '../providers/planActions';
+import { restoreAction } from '../providers/runbookActions';
 import { runTag } from '../common/runTag';
 import type { RegisterAwsKeyRequest, RegisterGcpKeyRequest } from './openai/provision';
 import { refusedChange } from './requireApproval';

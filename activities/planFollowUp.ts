@@ -4,7 +4,7 @@
 import type { RevocationBaseline } from '../providers/requests';
 import type { DocumentDiff, KeptSnapshot } from '../common/runStatus';
 import { canonicalJson } from '../common/canonicalJson';
-import type { PlanAction } from '../common/planActions';
+import type { PlanAction } from '../providers/planActions';
 import { baselineDigest, sha256 } from './planRevocation';
 
 export async function planFollowUp(args: {

@@ -6,11 +6,12 @@ import { EkmError, type EkmErrorType } from '../common/errors';
 import type { RevocationBaseline, RevokeKeyRequest } from '../providers/requests';
 import type { GcpRevocationBaseline, GcpRevokeKeyRequest } from '../providers/gcp/request';
 import type { AwsRevocationBaseline, AwsRevokeKeyRequest } from '../providers/aws/request';
-import type { RevocationPlan, RunSettingsView } from '../common/runStatus';
+import type { RunSettingsView } from '../common/runStatus';
+import type { RevocationPlan } from '../providers/runStatus';
 import { allowsKeyUse, parsePolicy } from '../providers/aws/activities/policyEdits';
 import { canonicalJson } from '../common/canonicalJson';
 import { hashText } from '../common/hashText';
-import { revocationActions } from '../common/runbookActions';
+import { revocationActions } from '../providers/runbookActions';
 
 export interface PlanRequest {
   request: RevokeKeyRequest;

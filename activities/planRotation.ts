@@ -1,11 +1,13 @@
 // The plan of a rotation: the one change on the key and the checks around it, hashed so an approval (when
 // the worker asks for one) is bound to exactly this change on the key as it was read. AWS KMS rotates on
 // demand or turns on automatic rotation; Cloud KMS makes a new version primary or sets the key's period.
-import type { AccessProof, KeyRotationState, AnyRotateKeyRequest } from '../common/rotate';
-import type { RevocationPlan, RunSettingsView } from '../common/runStatus';
+import type { AccessProof } from '../common/rotationRequest';
+import type { KeyRotationState, AnyRotateKeyRequest } from '../providers/rotateRequests';
+import type { RunSettingsView } from '../common/runStatus';
+import type { RevocationPlan } from '../providers/runStatus';
 import { canonicalJson } from '../common/canonicalJson';
 import { sha256 } from './planRevocation';
-import { rotationActions } from '../common/runbookActions';
+import { rotationActions } from '../providers/runbookActions';
 
 /** The change itself, in the cloud's words, and what of the key's state the change depends on. */
 function theChange(

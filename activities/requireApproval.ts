@@ -5,12 +5,15 @@
 // change nobody could have approved on this worker's terms is never made.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { refuseProof, type ApprovalAuthority, type ApprovalProof } from '../common/approvalProof';
+import { proofRefuser, type ApprovalAuthority, type ApprovalProof } from '../common/approvalProof';
 import { EkmError } from '../common/errors';
-import type { PlanAction } from '../common/planActions';
+import { describeAction, type PlanAction } from '../providers/planActions';
 import type { RunRef } from '../common/signedStatement';
 import type { WorkerConfig } from '../worker/config';
 import { signerKeys } from './runSettings';
+
+/** The proof check, refusals naming actions in each cloud's words. */
+export const refuseProof = proofRefuser(describeAction);
 
 export function approvalAuthority(config: WorkerConfig): ApprovalAuthority {
   const breakGlass = config.approvals.breakGlass;

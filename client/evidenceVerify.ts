@@ -12,8 +12,8 @@ import {
 } from '../activities/evidence/verify';
 import { signerKeys } from '../activities/runSettings';
 import { chainFile } from '../common/evidenceChain';
-import type { RunStatus } from '../common/runStatus';
-import type { RunSubject } from '../common/runSubject';
+import type { RunStatus } from '../providers/runStatus';
+import type { RunSubject } from '../providers/runSubject';
 import { parseWorkerConfig, WorkerConfigError } from '../worker/config';
 import { CliError, UsageError } from './errors';
 

@@ -3,7 +3,8 @@
 // holds no cloud credentials; only the worker reads the cloud).
 import { randomBytes } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import type { InspectKeyInput, KeyDescription } from '../common/keys';
+import type { KeyDescription } from '../common/keys';
+import type { InspectKeyInput } from '../providers/inspectKeyInput';
 import { EkmProvider, EkmStage } from '../common/searchAttributes';
 import type { inspectKey } from '../workflows';
 import { rootMessage } from '../common/rootMessage';

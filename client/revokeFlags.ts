@@ -4,12 +4,12 @@
 // done after that check, through the read-only inspectKey workflow.
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
-import { inspectKeyInput } from '../common/keys';
+import { inspectKeyInput } from '../providers/inspectKeyInput';
 import { revokeKeyInput, type RevokeKeyInput, type RevokeKeyRequest } from '../providers/requests';
 import { awsRevocationMethods, type AwsRevokeKeyInput } from '../providers/aws/request';
 import { gcpRevocationMethods } from '../providers/gcp/request';
 import { probeKinds, products, type ProbeSpec } from '../common/revocationRequest';
-import { keyOf, principalOf } from '../common/runSubject';
+import { keyOf, principalOf } from '../providers/runSubject';
 import { describeIssues } from '../common/keys';
 import { UsageError } from './errors';
 import { isKeyArn, keyArnOrStandIn, resolveKeyArn } from './inspectKeyRun';

@@ -14,10 +14,11 @@ import {
 import { temporal } from '@temporalio/proto';
 import type { z } from 'zod';
 import type { GateView, TaskView } from '../common/approvals';
-import { describeAction } from '../common/planActions';
+import { describeAction } from '../providers/planActions';
 import { roleLockWorkflowId } from '../common/workflowIds';
-import type { RevocationPlan, RunStatus } from '../common/runStatus';
-import { runHeadline, type RunSubject } from '../common/runSubject';
+import type { RevocationPlan } from '../providers/runStatus';
+import type { RunStatus } from '../providers/runStatus';
+import { runHeadline, type RunSubject } from '../providers/runSubject';
 import { statusQuery } from '../workflows/revoke/messages';
 import { sandboxDescriptionFile } from './commands/sandboxDescribe';
 import { CliError, ExitCode, RefusedError, UsageError } from './errors';

@@ -7,7 +7,7 @@
 // signatures failing; and the change's own action — rebuilt by the activity from its arguments — must be
 // one of the gate's actions.
 import { normalisePerson, type GateView } from './approvals';
-import { actionKey, describeAction, gateHashOf, type PlanAction } from './planActions';
+import { actionKey, gateHashOf, type PlanActionOf } from './planActions';
 import { refuseRevokedKey, type RevokedKey } from './revokedKeys';
 import { maxSignatureValidityMs, statementVerifies, voteStatement, type RunRef } from './signedStatement';
 
@@ -28,16 +28,32 @@ export interface ApprovalAuthority {
 }
 
 /**
+ * The proof check, its refusals naming actions as `describe` words them (each cloud words the actions on
+ * its key: providers/planActions.ts describeAction; activities/requireApproval.ts binds it).
+ */
+export function proofRefuser(describe: (action: PlanActionOf) => string) {
+  return (
+    kind: string,
+    proof: ApprovalProof | undefined,
+    authority: ApprovalAuthority,
+    run: RunRef,
+    action: PlanActionOf,
+    nowMs: number = Date.now(),
+  ) => refuseProofWorded(kind, proof, authority, run, action, nowMs, describe);
+}
+
+/**
  * Why the proof does not authorise `action` behind gate `kind` on `run`, or undefined when it does. The
  * action is the change's own, rebuilt from its arguments: never taken from the proof.
  */
-export function refuseProof(
+function refuseProofWorded(
   kind: string,
   proof: ApprovalProof | undefined,
   authority: ApprovalAuthority,
   run: RunRef,
-  action: PlanAction,
-  nowMs: number = Date.now(),
+  action: PlanActionOf,
+  nowMs: number,
+  describeAction: (action: PlanActionOf) => string,
 ): string | undefined {
   if (!proof) return `a change behind the ${kind} gate was handed no approvals`;
   const { gate, requester } = proof;

@@ -2,7 +2,7 @@
 // deterministic, so the workflow's update validator and signal handler, and the CLI before it sends,
 // apply the same rules. Signatures are checked by `common/signedStatement.ts`.
 import { z } from 'zod';
-import type { PlanAction } from './planActions';
+import type { PlanActionOf } from './planActions';
 import { signatureSchema } from './signedStatement';
 
 export const voteDecisions = ['approve', 'reject'] as const;
@@ -54,7 +54,7 @@ export interface GateView {
   /** The plan hash(es) this gate approves (one for a run's own gate; a fleet gate lists its children's). */
   plans?: string[];
   /** The actions this gate authorises: each gated change must find its own action here. */
-  actions?: PlanAction[];
+  actions?: PlanActionOf[];
   policy: GatePolicyView;
   /** Incident runs use the break-glass policy. */
   breakGlass: boolean;

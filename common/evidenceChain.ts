@@ -3,8 +3,11 @@
 // removed or reordered after the worker wrote it. This module is pure (no hashing, no Node built-ins):
 // it says which records a run's status becomes and how to put a status back together from them, so the
 // worker that writes, the verifier and the CLI all derive the same records from the same status.
-import type { RunStatus } from './runStatus';
-import type { RunSubject } from './runSubject';
+import type { CloudShapes, RunStatusOf } from './runStatus';
+import type { RunSubjectCommon } from './runSubject';
+
+/** A run's status on any cloud, as the chain carries it: the cloud's fields ride along unread. */
+type AnyRunStatus = RunStatusOf<RunSubjectCommon & { provider: string }, CloudShapes>;
 
 /** Names the file layout and hashing rules; a verifier refuses a chain of a format it does not know. */
 export const chainFormat = 'ekm-evidence-chain/1';
@@ -84,16 +87,16 @@ export interface HeaderBody {
    * its settings say. Absent in chains from before it was recorded.
    */
   mode?: 'sandbox' | 'production';
-  request: RunSubject;
-  settings?: RunStatus<RunSubject>['settings'];
-  plan?: RunStatus<RunSubject>['plan'];
-  followUpPlan?: RunStatus<RunSubject>['followUpPlan'];
-  restores?: RunStatus<RunSubject>['restores'];
+  request: AnyRunStatus['request'];
+  settings?: AnyRunStatus['settings'];
+  plan?: AnyRunStatus['plan'];
+  followUpPlan?: AnyRunStatus['followUpPlan'];
+  restores?: AnyRunStatus['restores'];
 }
 
 /** What the end record holds: everything of the status no earlier record carries. */
 type EndBody = Pick<
-  RunStatus<RunSubject>,
+  AnyRunStatus,
   | 'stage'
   | 'endState'
   | 'endReason'
@@ -115,7 +118,7 @@ type EndBody = Pick<
  * same records and the same bytes.
  */
 export function chainEntries(
-  run: RunStatus<RunSubject>,
+  run: AnyRunStatus,
   signer: ChainSigner | null,
   mode?: HeaderBody['mode'],
 ): { kind: RecordKind; body: unknown }[] {
@@ -158,11 +161,11 @@ export function chainEntries(
 }
 
 /** The status a chain records (the inverse of `chainEntries`): what `evidence.json` must equal. */
-export function statusFromChain(chain: EvidenceChain): RunStatus<RunSubject> {
+export function statusFromChain(chain: EvidenceChain): AnyRunStatus {
   const of = (kind: RecordKind) => chain.records.filter((r) => r.kind === kind).map((r) => r.body);
   const header = of('header')[0] as HeaderBody;
   const end = of('end')[0] as EndBody;
-  const stops = of('stop') as NonNullable<RunStatus<RunSubject>['stops']>;
+  const stops = of('stop') as NonNullable<AnyRunStatus['stops']>;
   return {
     workflowId: header.workflowId,
     runId: header.runId,
@@ -171,24 +174,22 @@ export function statusFromChain(chain: EvidenceChain): RunStatus<RunSubject> {
     settings: header.settings,
     plan: header.plan,
     followUpPlan: header.followUpPlan,
-    steps: of('step') as RunStatus<RunSubject>['steps'],
-    gates: of('gate') as RunStatus<RunSubject>['gates'],
+    steps: of('step') as AnyRunStatus['steps'],
+    gates: of('gate') as AnyRunStatus['gates'],
     openGate: end.openGate,
-    tasks: of('task') as RunStatus<RunSubject>['tasks'],
+    tasks: of('task') as AnyRunStatus['tasks'],
     openTask: end.openTask,
     ...(stops.length ? { stops } : {}),
     openStop: end.openStop,
     refusedVotes: end.refusedVotes,
     refusedVoteCount: end.refusedVoteCount,
-    ...(of('snapshot').length
-      ? { accessSnapshot: of('snapshot')[0] as RunStatus<RunSubject>['accessSnapshot'] }
-      : {}),
-    cacheWait: of('cache-wait')[0] as RunStatus<RunSubject>['cacheWait'],
-    usage: of('usage')[0] as RunStatus<RunSubject>['usage'],
+    ...(of('snapshot').length ? { accessSnapshot: of('snapshot')[0] as AnyRunStatus['accessSnapshot'] } : {}),
+    cacheWait: of('cache-wait')[0] as AnyRunStatus['cacheWait'],
+    usage: of('usage')[0] as AnyRunStatus['usage'],
     endState: end.endState,
     endReason: end.endReason,
     restores: header.restores,
-    rotation: of('rotation')[0] as RunStatus<RunSubject>['rotation'],
+    rotation: of('rotation')[0] as AnyRunStatus['rotation'],
     deletionWatch: end.deletionWatch,
     replacement: end.replacement,
   };

@@ -5,19 +5,26 @@
 // change (another key, another project, other days) authorises nothing. Resources that do not exist when
 // the plan is made (the replacement key, role, external key and projects) are named by what the plan fixes:
 // the cloud, the run that will make them (its `runTag`, which every name it gives carries) and what they
-// replace. Pure (no Node built-ins): the workflow opens gates with it, the activities check with it.
+// replace. The actions on a cloud's key name it in the cloud's fields (providers/<cloud>/planActions.ts;
+// providers/planActions.ts has the whole list and its wording). Pure (no Node built-ins): the workflow opens
+// gates with it, the activities check with it.
 import { canonicalJson } from './canonicalJson';
 import { hashText } from './hashText';
-
-export type Cloud = 'aws' | 'gcp';
 
 /** The rotation as both the plan and the rotate activity can spell it. */
 export type RotationAction =
   { kind: 'now' } | { kind: 'automatic'; periodDays: number } | { kind: 'automatic'; periodSeconds: number };
 
-export type PlanAction =
-  | { do: 'revoke-access'; cloud: 'aws'; method: string; keyArn: string; roleArn: string }
-  | { do: 'revoke-access'; cloud: 'gcp'; method: string; keyName: string; principal: string }
+/** An action on one cloud's key: the key and OpenAI are named in that cloud's fields. */
+export interface KeyAction {
+  do: 'revoke-access' | 'schedule-key-deletion' | 'rotate-key';
+  cloud: string;
+  [field: string]: unknown;
+}
+
+/** Every action a gate may approve: `Key`, the actions on a cloud's key; `Cloud`, the clouds' ids. */
+export type PlanActionOf<Key extends KeyAction = KeyAction, Cloud extends string = string> =
+  | Key
   /** The snapshot is named by the sha256 of its canonical JSON: the exact document the restore applies. */
   | { do: 'restore-access'; cloud: Cloud; method: string; key: string; snapshot: string }
   /** Archive a project once OpenAI answers revoked for the run's external key (the activity asks again). */
@@ -26,14 +33,10 @@ export type PlanAction =
   /** `to`: OpenAI as the plan names it — the sts:ExternalId of its role (AWS), its principal (Google Cloud). */
   | { do: 'grant-openai-access'; cloud: Cloud; owner: string; to: string }
   | { do: 'register-external-key'; cloud: Cloud; owner: string }
-  | { do: 'create-project'; replaces: string; owner: string }
-  | { do: 'schedule-key-deletion'; cloud: 'aws'; keyArn: string; days: number }
-  | { do: 'schedule-key-deletion'; cloud: 'gcp'; keyName: string }
-  | { do: 'rotate-key'; cloud: 'aws'; keyArn: string; rotation: RotationAction }
-  | { do: 'rotate-key'; cloud: 'gcp'; keyName: string; rotation: RotationAction };
+  | { do: 'create-project'; replaces: string; owner: string };
 
 /** An action's one spelling: two actions are the same when these are equal. */
-export function actionKey(action: PlanAction): string {
+export function actionKey(action: PlanActionOf): string {
   return canonicalJson(action);
 }
 
@@ -44,7 +47,7 @@ export function actionKey(action: PlanAction): string {
  */
 export interface GateBinding {
   plans: string[];
-  actions: PlanAction[];
+  actions: PlanActionOf[];
 }
 
 /** The hash votes are bound to (voteStatement's planHash): plans, actions, gate kind and break-glass. */
@@ -59,13 +62,24 @@ export function snapshotId(snapshot: unknown): string {
   return hashText(canonicalJson(snapshot));
 }
 
-/** One line for people (`ekm status`): what the action does, in the runbook's words. */
-export function describeAction(a: PlanAction): string {
+/** How a rotate-key action rotates, in words: "now", "automatically every 365 days". */
+export function rotationWords(r: RotationAction): string {
+  return r.kind === 'now'
+    ? 'now'
+    : 'periodDays' in r
+      ? `automatically every ${r.periodDays} days`
+      : `automatically every ${r.periodSeconds} s`;
+}
+
+/**
+ * One line for people (`ekm status`): what the action does, in the runbook's words. An action on a cloud's
+ * key is worded by its cloud (`keyAction`, providers/planActions.ts).
+ */
+export function describeActionWith<Key extends KeyAction>(
+  a: PlanActionOf<Key>,
+  keyAction: (a: Key) => string,
+): string {
   switch (a.do) {
-    case 'revoke-access':
-      return a.cloud === 'aws'
-        ? `revoke access (${a.method}) to ${a.keyArn} through ${a.roleArn}`
-        : `revoke access (${a.method}) to ${a.keyName} for ${a.principal}`;
     case 'restore-access':
       return `restore what ${a.method} removed on ${a.key}, from snapshot ${a.snapshot.slice(0, 12)}…`;
     case 'archive-project':
@@ -78,19 +92,7 @@ export function describeAction(a: PlanAction): string {
       return `register the ${a.cloud} replacement key of run tag ${a.owner} as an external key`;
     case 'create-project':
       return `create a project replacing ${a.replaces}, owned by run tag ${a.owner}`;
-    case 'schedule-key-deletion':
-      return a.cloud === 'aws'
-        ? `schedule deletion of ${a.keyArn} in ${a.days} days`
-        : `schedule destruction of every version of ${a.keyName}`;
-    case 'rotate-key': {
-      const r = a.rotation;
-      const how =
-        r.kind === 'now'
-          ? 'now'
-          : 'periodDays' in r
-            ? `automatically every ${r.periodDays} days`
-            : `automatically every ${r.periodSeconds} s`;
-      return `rotate ${a.cloud === 'aws' ? a.keyArn : a.keyName} ${how}`;
-    }
+    default:
+      return keyAction(a);
   }
 }

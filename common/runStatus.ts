@@ -1,25 +1,25 @@
 // What a revocation run reports about itself: the `status` query's answer, the evidence record's body,
-// and the run's result. One shape, so the CLI, the Web UI checklist and the evidence agree.
+// and the run's result. One shape, so the CLI, the Web UI checklist and the evidence agree. The request,
+// the audit trail's reports and the key's rotation are in their cloud's shapes: providers/runStatus.ts
+// names every cloud's (RunStatus).
 import type { RevokedKey } from './revokedKeys';
 import type { GateView, RefusedVote, TaskView } from './approvals';
-import type { AwsRevokeKeyRequest } from '../providers/aws/request';
 import type { ValidationView } from './openaiViews';
-import type { AccessProof, KeyRotationState, RotationChange } from './rotate';
-import type { RunSubject } from './runSubject';
-import type { KeyUsageReport, UsageSample } from './usage';
-import type { GcpKeyUsageReport } from '../activities';
+import type { AccessProof, RotationChangeOf, RotationStateCommon } from './rotationRequest';
+import type { RunSubjectCommon } from './runSubject';
+import type { TrailReport, UsageSample } from './usage';
 import type { StopView } from './resolution';
-import type { PlanAction } from './planActions';
+import type { PlanActionOf } from './planActions';
 
 /** One read of the audit trail: its report, or why it could not be read (never a reason to stop). */
-export interface UsageRead {
+export interface UsageReadOf<Report extends TrailReport> {
   /** AWS: CloudTrail's report; Google Cloud: Cloud Logging's (the same counts, with its source and caveats). */
-  report?: KeyUsageReport | GcpKeyUsageReport;
+  report?: Report;
   error?: string;
 }
 
 /** After the cache wait: the role's successful uses since the revocation took effect (there must be none). */
-export interface UsageCheck extends UsageRead {
+export interface UsageCheckOf<Report extends TrailReport> extends UsageReadOf<Report> {
   revokedAt: string;
   /** The revoke call's end plus the propagation grace: successful uses from here on stop the run. */
   effectiveFrom: string;
@@ -103,11 +103,11 @@ export interface RunSettingsView {
   digest: string;
 }
 
-export interface RevocationPlan {
+export interface RevocationPlanOf<Action extends PlanActionOf> {
   /** The exact cloud changes and API calls, in order. */
   changes: string[];
   /** What the plan's gate authorises, canonically (common/planActions.ts); absent in older runs. */
-  actions?: PlanAction[];
+  actions?: Action[];
   /** What the method stops besides OpenAI. */
   alsoStops: string[];
   projectsToArchive: string[];
@@ -137,15 +137,26 @@ export interface KeptSnapshot {
   sha256: string;
 }
 
-export interface RunStatus<R extends RunSubject = AwsRevokeKeyRequest> {
+/** What a run's report holds in its cloud's shapes (providers/runStatus.ts names every cloud's). */
+export interface CloudShapes {
+  /** A read of the cloud's audit trail. */
+  report: TrailReport;
+  /** The key's rotation as the cloud reports it. */
+  rotationState: RotationStateCommon;
+  /** The actions a gate approves, the cloud's own among them. */
+  action: PlanActionOf;
+}
+
+/** A run's report: `R` its request, `C` the shapes of its cloud. */
+export interface RunStatusOf<R extends RunSubjectCommon, C extends CloudShapes> {
   workflowId: string;
   runId: string;
   request: R;
   stage: string;
   settings?: RunSettingsView;
-  plan?: RevocationPlan;
+  plan?: RevocationPlanOf<C['action']>;
   /** The plan of the irreversible part (archive, replacement, deletion) the second gate is bound to. */
-  followUpPlan?: { hash: string; changes: string[]; actions?: PlanAction[] };
+  followUpPlan?: { hash: string; changes: string[]; actions?: C['action'][] };
   steps: StepRecord[];
   gates: GateView[];
   openGate?: GateView;
@@ -164,9 +175,9 @@ export interface RunStatus<R extends RunSubject = AwsRevokeKeyRequest> {
    * usage check, what it read (`window`) and validate's answer.
    */
   usage?: {
-    before?: UsageRead;
-    after?: UsageCheck;
-    window?: UsageRead & { validation?: ValidationView; validationError?: string };
+    before?: UsageReadOf<C['report']>;
+    after?: UsageCheckOf<C['report']>;
+    window?: UsageReadOf<C['report']> & { validation?: ValidationView; validationError?: string };
   };
   endState?: EndState;
   endReason?: string;
@@ -174,8 +185,8 @@ export interface RunStatus<R extends RunSubject = AwsRevokeKeyRequest> {
   restores?: { workflowId: string; runId: string };
   /** A rotation run: the key's rotation before, the change, and OpenAI's access before and after. */
   rotation?: {
-    before?: KeyRotationState;
-    change?: RotationChange;
+    before?: C['rotationState'];
+    change?: RotationChangeOf<C['rotationState']>;
     accessBefore?: AccessProof;
     accessAfter?: AccessProof;
   };

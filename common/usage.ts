@@ -1,17 +1,10 @@
-// "Is my key being used?" — what a verifyKeyUsage run is given and what it reports. Shared by the CLI,
-// the workflow and the activity. The run reads only: it names a key, the role OpenAI assumes and a window.
+// "Is my key being used?" — what a verifyKeyUsage run is given besides its cloud's key and OpenAI's name
+// at it (providers/<cloud>/usageRequest.ts), and what every cloud's audit trail reports. The run reads only.
 import { z } from 'zod';
-import { instantField, keyArnField, refuseOtherAccount, roleArnField } from './awsArns';
-import { gcpKeyNameField } from './keys';
-import { gcpPrincipalField } from '../providers/gcp/request';
-import { type ValidationView } from './openaiViews';
-import type { GcpKeyUsageReport } from '../activities';
-
-const keyArn = keyArnField('ekm usage');
-const roleArn = roleArnField;
+import { instantField } from './instantField';
 
 /** The window and the rest: the same for every cloud. */
-const checkFields = {
+export const usageCheckFields = {
   /** When given, OpenAI's validate is asked too: the audit trail shows the past, validate the present. */
   externalKeyId: z
     .string()
@@ -35,7 +28,7 @@ const checkFields = {
   requester: z.string().trim().min(1).max(200, 'is too long (at most 200 characters)').optional(),
 };
 
-function refuseBadWindow(
+export function refuseBadWindow(
   input: { since?: string; until?: string; lookbackSeconds?: number },
   ctx: z.RefinementCtx,
 ): void {
@@ -59,65 +52,10 @@ function refuseBadWindow(
     ctx.addIssue({ code: 'custom', path: ['until'], message: 'must be later than since' });
 }
 
-const awsUsageInput = z
-  .object({ provider: z.literal('aws'), keyArn, roleArn, ...checkFields })
-  .strict()
-  .superRefine((input, ctx) => {
-    refuseBadWindow(input, ctx);
-    refuseOtherAccount(input.keyArn, input.roleArn, ctx);
-  });
-
-/** Google Cloud: the key's name and OpenAI's principal; the trail is Cloud Logging's Data Access log. */
-const gcpUsageInput = z
-  .object({
-    provider: z.literal('gcp'),
-    keyName: gcpKeyNameField,
-    principal: gcpPrincipalField,
-    ...checkFields,
-  })
-  .strict()
-  .superRefine(refuseBadWindow);
-
-export const verifyKeyUsageInput = z.discriminatedUnion('provider', [awsUsageInput, gcpUsageInput], {
-  message: 'must be aws or gcp',
-});
-
-export type VerifyKeyUsageInput = z.input<typeof verifyKeyUsageInput>;
-export type VerifyKeyUsageRequest = z.output<typeof verifyKeyUsageInput>;
-
 /** Read-only, so any number may run beside each other and beside a revocation: the id only has to be unique. */
 export function usageWorkflowId(keyArnValue: string, unique: string): string {
   return `ekm-usage:${keyArnValue}:${unique}`;
 }
-
-/** What the usage activity is asked: the window is resolved (no "now" left open) by the workflow. */
-export interface KeyUsageQuery {
-  keyArn: string;
-  /** Only calls by this role's sessions; omitted: every caller (the deletion watchdog's question). */
-  roleArn?: string;
-  since: string;
-  until: string;
-}
-
-/**
- * The KMS operations that use a key's material, as CloudTrail names them. Management calls (DescribeKey,
- * GetKeyPolicy, ScheduleKeyDeletion — our own worker's among them) are not use.
- */
-export const kmsCryptographicOperations = [
-  'Encrypt',
-  'Decrypt',
-  'ReEncrypt',
-  'GenerateDataKey',
-  'GenerateDataKeyWithoutPlaintext',
-  'GenerateDataKeyPair',
-  'GenerateDataKeyPairWithoutPlaintext',
-  'GenerateRandom',
-  'Sign',
-  'Verify',
-  'GenerateMac',
-  'VerifyMac',
-  'DeriveSharedSecret',
-] as const;
 
 /** One audit-trail event, as much as a reader needs to find it again in CloudTrail. */
 export interface UsageSample {
@@ -135,12 +73,8 @@ export interface OperationCounts {
   refused: number;
 }
 
-export interface KeyUsageReport {
-  provider: 'aws';
-  source: 'cloudtrail:LookupEvents';
-  keyArn: string;
-  /** The role whose sessions were counted; absent: every caller was. */
-  roleArn?: string;
+/** What a read of a key's audit trail reports on every cloud; each cloud adds how it names the key and caller. */
+export interface TrailReport {
   since: string;
   until: string;
   /** Per cryptographic operation (Encrypt, Decrypt, GenerateDataKey, …), by the role's sessions when one is named. */
@@ -165,16 +99,3 @@ export interface KeyUsageReport {
 }
 
 export const usageSampleLimit = 10;
-
-/** The audit trail a key's use is read from: CloudTrail (AWS), Cloud Logging's Data Access log (Google Cloud). */
-export function trailName(provider: 'aws' | 'gcp'): string {
-  return provider === 'gcp' ? 'Cloud Logging' : 'CloudTrail';
-}
-
-export interface VerifyKeyUsageResult {
-  usage: KeyUsageReport | GcpKeyUsageReport;
-  /** OpenAI's validate answer, when an external key was named. */
-  validation?: ValidationView;
-  /** Validate could not be asked (OpenAI unavailable, our admin key refused): why. */
-  validationError?: string;
-}

@@ -3,12 +3,11 @@
 // one moment a deletion can still be undone. AWS documents only a do-it-yourself CloudWatch alarm for
 // this, Google Cloud a log-based alert; here it is a workflow of its own.
 import { z } from 'zod';
-import { instantField, keyArnField } from './awsArns';
-import { gcpKeyNameField } from './keys';
+import { instantField } from './instantField';
 import type { UsageSample } from './usage';
 
 /** The window and the rest: the same for every cloud. */
-const watchFields = {
+export const watchFields = {
   /** Watch from here (the moment the deletion was scheduled); a one-pass check looks back instead. */
   since: instantField('when the deletion was scheduled').optional(),
   /** The revocation that scheduled the deletion, for the alert and the record. */
@@ -20,43 +19,33 @@ const watchFields = {
   oncePerLookbackSeconds: z.number().int().min(60, 'must be at least 60 seconds').optional(),
 };
 
-/** How far back each cloud's audit trail can be read. */
-const trailKeeps = {
-  aws: { seconds: 90 * 86400, words: '90 days (CloudTrail LookupEvents keeps 90 days)' },
-  gcp: {
-    seconds: 30 * 86400,
-    words: '30 days (Cloud Logging’s _Default bucket keeps Data Access entries 30 days)',
-  },
-} as const;
+/** How far back a cloud's audit trail can be read (its spec's `trailRetention`). */
+export interface TrailRetention {
+  seconds: number;
+  /** The limit in an error message's words: "90 days (CloudTrail LookupEvents keeps 90 days)". */
+  words: string;
+}
 
-export const watchKeyDeletionInput = z
-  .discriminatedUnion(
-    'provider',
-    [
-      z.object({ provider: z.literal('aws'), keyArn: keyArnField('ekm watch'), ...watchFields }).strict(),
-      /** Google Cloud: the key whose versions are scheduled for destruction; the trail is Cloud Logging's. */
-      z.object({ provider: z.literal('gcp'), keyName: gcpKeyNameField, ...watchFields }).strict(),
-    ],
-    { message: 'must be aws or gcp' },
-  )
-  .superRefine((input, ctx) => {
-    if ((input.since === undefined) === (input.oncePerLookbackSeconds === undefined))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['since'],
-        message:
-          'give exactly one of since (a watch to the deletion date) and oncePerLookbackSeconds (one check)',
-      });
-    const keeps = trailKeeps[input.provider];
-    if (input.oncePerLookbackSeconds !== undefined && input.oncePerLookbackSeconds > keeps.seconds)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['oncePerLookbackSeconds'],
-        message: `must be at most ${keeps.words}`,
-      });
-  });
-
-export type WatchKeyDeletionInput = z.input<typeof watchKeyDeletionInput>;
+/** A watch to the deletion date or one pass, and a pass no longer back than the cloud's trail keeps. */
+export function refuseBadWatch(
+  input: { since?: string; oncePerLookbackSeconds?: number },
+  keeps: TrailRetention,
+  ctx: z.RefinementCtx,
+): void {
+  if ((input.since === undefined) === (input.oncePerLookbackSeconds === undefined))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['since'],
+      message:
+        'give exactly one of since (a watch to the deletion date) and oncePerLookbackSeconds (one check)',
+    });
+  if (input.oncePerLookbackSeconds !== undefined && input.oncePerLookbackSeconds > keeps.seconds)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['oncePerLookbackSeconds'],
+      message: `must be at most ${keeps.words}`,
+    });
+}
 
 /** What a watch carries into its next run when it continues as new (history kept short). */
 export interface WatchCarry {
@@ -80,10 +69,8 @@ export const watchEndStates = [
 ] as const;
 export type WatchEndState = (typeof watchEndStates)[number];
 
-/** The key watched, in its cloud's spelling. */
-export type WatchedKey = { provider: 'aws'; keyArn: string } | { provider: 'gcp'; keyName: string };
-
-export type WatchResult = WatchedKey & {
+/** How a watch ended, whatever the cloud (providers/watchRequests.ts adds the key watched). */
+export interface WatchOutcome {
   endState: WatchEndState;
   reason: string;
   deletionDate?: string;
@@ -94,7 +81,7 @@ export type WatchResult = WatchedKey & {
   /** Runs of the workflow (continue-as-new), and the longest history any of them had. */
   runs: number;
   longestRunHistory: number;
-};
+}
 
 /** One watch per key: a second revocation of the same key finds the first one still watching. */
 export function watchWorkflowId(key: string): string {

@@ -12,3 +12,8 @@ export const providerIds = Object.keys(providerSpecs) as ProviderId[];
 export function specOf(subject: OnProvider): ProviderSpec {
   return providerSpecs[subject.provider];
 }
+
+/** The spec of the cloud a record names by id (a plan action's `cloud`); undefined for an id none has. */
+export function specNamed(id: string): ProviderSpec | undefined {
+  return Object.hasOwn(providerSpecs, id) ? providerSpecs[id as ProviderId] : undefined;
+}

@@ -2,6 +2,12 @@
 // names, how its requests name the key and OpenAI, its revocation methods, which of its activities change
 // things. Workflow-safe (the workflow bundle imports it): data and pure functions only, no Node built-in,
 // no client. Code outside providers/ asks the spec instead of testing which cloud a request is for.
+import type { TrailRetention } from '../common/watchdog';
+import type { DocumentDiff } from '../common/runStatus';
+import type { KeyAction } from '../common/planActions';
+import type { AccessSnapshot, RevocationBaseline, RevokeKeyRequest } from './requests';
+import type { AnyRotateKeyRequest } from './rotateRequests';
+import type { PlanAction } from './planActions';
 
 /** The clouds OpenAI EKM supports that this project serves (providers/index.ts lists their specs). */
 export type ProviderId = 'aws' | 'gcp';
@@ -16,6 +22,8 @@ export interface ProviderSpec {
   trailName: string;
   /** The trail as the usage check names it: "CloudTrail", "Cloud Logging (Data Access)". */
   trailLog: string;
+  /** How far back that trail can be read: a one-pass deletion check looks back no further. */
+  trailRetention: TrailRetention;
   /** What OpenAI reaches the key through, in one word: "role" (AWS), "principal" (Google Cloud). */
   principalKind: string;
   /** The request field naming the key ("keyArn", "keyName"), for error messages that name a field. */
@@ -31,6 +39,33 @@ export interface ProviderSpec {
   mutatingActivities: readonly string[];
   /** The runbook's step titles in this cloud's words (the AWS wording is the runbook's own). */
   stepTitle(title: string): string;
+
+  // A request, run, report, watch or snapshot handed to these is this cloud's: the registry only hands a
+  // cloud's own (specOf). Each cloud's members take its own shapes.
+  /** The key it names, in this cloud's spelling: a key ARN, a Cloud KMS key name. */
+  keyOf(subject: OnProvider): string;
+  /** Who OpenAI is at the key, in this cloud's spelling: the role ARN it assumes, its IAM principal. */
+  principalOf(subject: OnProvider): string;
+  /** The evidence record's audit-trail heading: whose trail, whose calls. */
+  trailEvidenceHeading: string;
+  /** What a project's external key must use to be affected, as preflight says it: "this key or role". */
+  keyAndPrincipal: string;
+  /** Preflight's findings about this cloud's key and OpenAI's access to it (OpenAI's own are shared). */
+  keyFindings(request: RevokeKeyRequest, baseline: RevocationBaseline): string[];
+  /** What restoring a revocation by `method` puts back, document by document, now against the snapshot. */
+  restoreDiff(method: string, now: AccessSnapshot, snapshot: AccessSnapshot): DocumentDiff[];
+  /** The key an access snapshot is of (what a restore action names). */
+  snapshotKey(snapshot: { keyName?: string; key?: { arn: string } }): string;
+  /** The revoke the revoke gate approves. */
+  revocationAction(request: RevokeKeyRequest): PlanAction;
+  /** The old key's end the deletion gate approves (none: nothing to approve). */
+  deletionActions(request: RevokeKeyRequest): PlanAction[];
+  /** OpenAI as the replacement's access names it: the sts:ExternalId of its role, its principal. */
+  replacementGrantee(request: RevokeKeyRequest, externalId: string | undefined): string | undefined;
+  /** The rotation the rotate gate approves, in the spelling the cloud's rotate activity is called with. */
+  rotationAction(request: AnyRotateKeyRequest): PlanAction;
+  /** One line for people: what an action on this cloud's key does. */
+  describeKeyAction(action: KeyAction): string;
 }
 
 /** A request, run or report on a key of some cloud: the field that says which is `provider`. */

@@ -1,7 +1,8 @@
 // "Is this key what we think it is?" — reads the key's state from its cloud, the first thing every
 // lifecycle run does. Read-only, so it can run any time, beside any other run on the same key.
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
-import { inspectKeyInput, type InspectKeyInput, type KeyDescription } from '../common/keys';
+import { type KeyDescription } from '../common/keys';
+import { inspectKeyInput, type InspectKeyInput } from '../providers/inspectKeyInput';
 import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
 import { specOf } from '../providers';
 import { operationsOf } from '../providers/operations';

@@ -9,7 +9,8 @@
 // From the archive on, the steps run to their end.
 import { CancellationScope, isCancellation, setHandler } from '@temporalio/workflow';
 import { rootMessage } from '../common/rootMessage';
-import type { EndState, RunStatus } from '../common/runStatus';
+import type { EndState } from '../common/runStatus';
+import type { RunStatus } from '../providers/runStatus';
 import { specOf } from '../providers';
 import { operationsOf } from '../providers/operations';
 import { revokeKeyInput, type RevokeKeyInput, type RevokeKeyRequest } from '../providers/requests';

@@ -18,13 +18,14 @@ import {
 import { EkmError } from '../common/errors';
 import {
   anyRotateKeyInput,
-  type AccessProof,
   type AnyRotateKeyInput,
   type AnyRotateKeyRequest,
-} from '../common/rotate';
+} from '../providers/rotateRequests';
+import { type AccessProof } from '../common/rotationRequest';
 import { rootMessage } from '../common/rootMessage';
-import { keyOf } from '../common/runSubject';
-import type { EndState, RunStatus } from '../common/runStatus';
+import { keyOf } from '../providers/runSubject';
+import type { EndState } from '../common/runStatus';
+import type { RunStatus } from '../providers/runStatus';
 import { Gatekeeper } from './approvals/gatekeeper';
 import { call, routeChanges } from './revoke/call';
 import { validateOnce } from './revoke/confirm';

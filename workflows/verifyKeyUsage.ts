@@ -8,8 +8,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
-import type { RunStatus } from '../common/runStatus';
-import { keyOf, principalOf, subjectPrincipal, type RunSubject } from '../common/runSubject';
+import type { RunStatus } from '../providers/runStatus';
+import { keyOf, principalOf, subjectPrincipal, type RunSubject } from '../providers/runSubject';
 import { specOf } from '../providers';
 import { operationsOf } from '../providers/operations';
 import {
@@ -17,7 +17,7 @@ import {
   type VerifyKeyUsageRequest,
   type VerifyKeyUsageInput,
   type VerifyKeyUsageResult,
-} from '../common/usage';
+} from '../providers/usageRequests';
 import { call } from './revoke/call';
 import { trailReadOptions } from './revoke/usage';
 import { parseInput } from './parseInput';

@@ -16,17 +16,15 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { EkmError } from '../common/errors';
-import { keyOf } from '../common/runSubject';
+import { keyOf } from '../providers/runSubject';
 import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
+import { keptUses, type WatchCarry, type WatchEndState } from '../common/watchdog';
 import {
-  keptUses,
   watchKeyDeletionInput,
-  type WatchCarry,
-  type WatchEndState,
   type WatchKeyDeletionInput,
   type WatchResult,
   type WatchedKey,
-} from '../common/watchdog';
+} from '../providers/watchRequests';
 import { call, routeChanges } from './revoke/call';
 import { parseInput } from './parseInput';
 import { operationsOf, type WatchedEnd } from '../providers/operations';
@@ -63,7 +61,7 @@ export async function watchKeyDeletion(
   const input = parseInput(watchKeyDeletionInput, rawInput);
   // The key alone, in its cloud's field: what the watch's result names.
   const key = keyOf(input);
-  const watched = { provider: input.provider, [specOf(input).keyField]: key } as WatchedKey;
+  const watched = { provider: input.provider, [specOf(input).keyField]: key } as unknown as WatchedKey;
   const trail = specOf(watched).trailName;
   const cloud = operationsOf(watched);
   const settings = await call('read', 'loadWatchdogSettings', 'read the watchdog’s settings');

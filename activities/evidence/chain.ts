@@ -11,8 +11,8 @@ import {
   type EvidenceChain,
   type HeaderBody,
 } from '../../common/evidenceChain';
-import type { RunStatus } from '../../common/runStatus';
-import type { RunSubject } from '../../common/runSubject';
+import type { RunStatus } from '../../providers/runStatus';
+import type { RunSubject } from '../../providers/runSubject';
 import { canonicalJson } from '../../common/canonicalJson';
 import type { EvidenceSigner } from './signer';
 

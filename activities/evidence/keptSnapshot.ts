@@ -7,8 +7,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { snapshotId } from '../../common/planActions';
 import { EkmError } from '../../common/errors';
 import { chainFile, type EvidenceChain } from '../../common/evidenceChain';
-import type { KeptSnapshot, RunStatus } from '../../common/runStatus';
-import type { RunSubject } from '../../common/runSubject';
+import type { KeptSnapshot } from '../../common/runStatus';
+import type { RunStatus } from '../../providers/runStatus';
+import type { RunSubject } from '../../providers/runSubject';
 import type { EvidenceStore } from './store';
 import { verifyChain } from './verify';
 

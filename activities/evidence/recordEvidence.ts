@@ -6,10 +6,11 @@
 // it against the revocation's signed chain (keptSnapshot.ts).
 import type { GcpAccessSnapshot } from '../../providers/gcp/activities/snapshotAccess';
 import type { AwsAccessSnapshot } from '../../providers/aws/request';
-import type { KeptSnapshot, RunStatus } from '../../common/runStatus';
-import type { RunSubject } from '../../common/runSubject';
+import type { KeptSnapshot } from '../../common/runStatus';
+import type { RunStatus } from '../../providers/runStatus';
+import type { RunSubject } from '../../providers/runSubject';
 import { chainFile } from '../../common/evidenceChain';
-import { evidenceMarkdown } from '../../common/evidenceMarkdown';
+import { evidenceMarkdown } from '../../providers/evidenceMarkdown';
 import { buildChain, chainText } from './chain';
 import { snapshotFile, snapshotSha256, verifiedSnapshot } from './keptSnapshot';
 import { evidenceWorkflowTypes, ownRun, snapshotWorkflowTypes } from './ownRun';

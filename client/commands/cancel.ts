@@ -3,8 +3,8 @@
 // the archive the run stops at its next safe point and access stays revoked (`ekm restore` undoes it,
 // behind its own gate); from the archive on the steps are irreversible and the run goes to its end.
 import type { Command } from 'commander';
-import type { RunStatus } from '../../common/runStatus';
-import type { RunSubject } from '../../common/runSubject';
+import type { RunStatus } from '../../providers/runStatus';
+import type { RunSubject } from '../../providers/runSubject';
 import { withClient } from '../connect';
 import { RefusedError } from '../errors';
 import { print } from '../output';

@@ -1,6 +1,7 @@
 // `ekm key inspect --key REF`: reads a key's state from its cloud through the inspectKey workflow.
 import type { Command } from 'commander';
-import { describeIssues, inspectKeyInput, type KeyDescription } from '../../common/keys';
+import { describeIssues, type KeyDescription } from '../../common/keys';
+import { inspectKeyInput } from '../../providers/inspectKeyInput';
 import { withClient } from '../connect';
 import { UsageError } from '../errors';
 import { inspectKeyOnWorker } from '../inspectKeyRun';

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { keyWorkflowId } from '../../common/workflowIds';
-import { keyOf } from '../../common/runSubject';
+import { keyOf } from '../../providers/runSubject';
 import { EkmKeyId, EkmProjectId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import type { revokeKey } from '../../workflows';
 import { addSigningOptions, signedStart, type SigningFlags } from '../actSigner';

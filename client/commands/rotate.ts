@@ -4,18 +4,14 @@
 // `--repoint-alias` exists only to be refused with the runbook's reason.
 import type { Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { inspectKeyInput, describeIssues } from '../../common/keys';
+import { describeIssues } from '../../common/keys';
+import { inspectKeyInput } from '../../providers/inspectKeyInput';
 import { aliasRepointRefusal } from '../../providers/aws/request';
 import { keyWorkflowId } from '../../common/workflowIds';
-import {
-  gcpRotationPeriodDays,
-  anyRotateKeyInput,
-  rotateKeyInput,
-  rotationPeriodDays,
-  type AnyRotateKeyInput,
-  type RotateKeyInput,
-} from '../../common/rotate';
-import { runHeadline, keyOf } from '../../common/runSubject';
+import { gcpRotationPeriodDays } from '../../providers/gcp/rotateRequest';
+import { anyRotateKeyInput, type AnyRotateKeyInput } from '../../providers/rotateRequests';
+import { rotateKeyInput, rotationPeriodDays, type RotateKeyInput } from '../../providers/aws/rotateRequest';
+import { runHeadline, keyOf } from '../../providers/runSubject';
 import { EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import type { rotateKey } from '../../workflows';
 import { addSigningOptions, signedStart, type SigningFlags } from '../actSigner';

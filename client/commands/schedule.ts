@@ -9,18 +9,16 @@ import {
   ScheduleOverlapPolicy,
   type Client,
 } from '@temporalio/client';
-import { describeIssues, inspectKeyInput } from '../../common/keys';
+import { describeIssues } from '../../common/keys';
+import { inspectKeyInput } from '../../providers/inspectKeyInput';
 import {
   verifyKeyUsageInput,
   type VerifyKeyUsageInput,
   type VerifyKeyUsageRequest,
-} from '../../common/usage';
-import { keyOf } from '../../common/runSubject';
-import {
-  scheduledWatchWorkflowId,
-  watchKeyDeletionInput,
-  type WatchKeyDeletionInput,
-} from '../../common/watchdog';
+} from '../../providers/usageRequests';
+import { keyOf } from '../../providers/runSubject';
+import { scheduledWatchWorkflowId } from '../../common/watchdog';
+import { watchKeyDeletionInput, type WatchKeyDeletionInput } from '../../providers/watchRequests';
 import { EkmKeyId, EkmProvider } from '../../common/searchAttributes';
 import { sweepScheduleId } from '../../common/sweep';
 import { withClient } from '../connect';

@@ -4,8 +4,8 @@
 // the run closes.
 import type { Command } from 'commander';
 import type { WorkflowExecutionDescription } from '@temporalio/client';
-import type { RunStatus } from '../../common/runStatus';
-import type { RunSubject } from '../../common/runSubject';
+import type { RunStatus } from '../../providers/runStatus';
+import type { RunSubject } from '../../providers/runSubject';
 import { withClient } from '../connect';
 import { print } from '../output';
 import {

@@ -5,17 +5,18 @@
 import type { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { describeIssues, inspectKeyInput } from '../../common/keys';
+import { describeIssues } from '../../common/keys';
+import { inspectKeyInput } from '../../providers/inspectKeyInput';
 import { EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
+import { usageWorkflowId } from '../../common/usage';
 import {
   trailName,
-  usageWorkflowId,
   verifyKeyUsageInput,
   type VerifyKeyUsageInput,
   type VerifyKeyUsageRequest,
   type VerifyKeyUsageResult,
-} from '../../common/usage';
-import { keyOf, principalOf } from '../../common/runSubject';
+} from '../../providers/usageRequests';
+import { keyOf, principalOf } from '../../providers/runSubject';
 import type { verifyKeyUsage } from '../../workflows';
 import { withClient } from '../connect';
 import { CliError, UsageError } from '../errors';

@@ -1,7 +1,7 @@
 // An AWS revocation request (key ARN, OpenAI's role, the method) and what its steps read and hand on.
 import { z } from 'zod';
 import { signatureSchema } from '../../common/signedStatement';
-import { keyArnField, refuseOtherAccount, roleArnField } from '../../common/awsArns';
+import { keyArnField, refuseOtherAccount, roleArnField } from './arns';
 import type {
   BlastRadius,
   ExternalKeyView,

@@ -2,7 +2,7 @@
 // read and hand on.
 import { z } from 'zod';
 import { signatureSchema } from '../../common/signedStatement';
-import { gcpKeyNameField } from '../../common/keys';
+import { gcpKeyNameField } from './keyName';
 import type {
   BlastRadius,
   ExternalKeyView,

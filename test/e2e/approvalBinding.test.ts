@@ -20,7 +20,7 @@ import { rotateAwsKeyActivity } from '../../providers/aws/activities/keyRotation
 import { actionOf } from '../../activities/approvedActions';
 import { requireApproval } from '../../activities/requireApproval';
 import { EkmError } from '../../common/errors';
-import type { AwsRunSubject } from '../../common/runSubject';
+import type { AwsRunSubject } from '../../providers/aws/runSubject';
 import { parseWorkerConfig } from '../../worker/config';
 import { signersFor } from '../fixtures/approverKeys';
 import { devEnvironment } from '../fixtures/environments';

@@ -8,7 +8,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { freePort } from '../../sandbox/ports';
 import { keyWorkflowId } from '../../common/workflowIds';
 import { type AwsRevokeKeyInput } from '../../providers/aws/request';
-import type { RunStatus } from '../../common/runStatus';
+import type { RunStatus } from '../../providers/runStatus';
 import { revokeFlagsFor, runCli, ok, until } from '../fixtures/cli';
 import { devEnvironment } from '../fixtures/environments';
 import { approvers, awsScenario, requester, sandboxWorker } from '../fixtures/revoke';

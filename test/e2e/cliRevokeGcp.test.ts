@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { keyWorkflowId } from '../../common/workflowIds';
 import { type GcpRevokeKeyInput } from '../../providers/gcp/request';
-import type { RunStatus } from '../../common/runStatus';
+import type { RunStatus } from '../../providers/runStatus';
 import { EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import { freePort } from '../../sandbox/ports';
 import { signersFor } from '../fixtures/approverKeys';

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { ListKeyRotationsCommand } from '@aws-sdk/client-kms';
 import { freePort } from '../../sandbox/ports';
-import type { RotateKeyRequest } from '../../common/rotate';
-import type { RunStatus } from '../../common/runStatus';
-import type { VerifyKeyUsageResult } from '../../common/usage';
-import type { WatchResult } from '../../common/watchdog';
+import type { RotateKeyRequest } from '../../providers/aws/rotateRequest';
+import type { RunStatus } from '../../providers/runStatus';
+import type { VerifyKeyUsageResult } from '../../providers/usageRequests';
+import type { WatchResult } from '../../providers/watchRequests';
 import { cliRunOf, runCli, ok, scheduledRun } from '../fixtures/cli';
 import { devEnvironment } from '../fixtures/environments';
 import { approvers, awsScenario, requester, sandboxWorker } from '../fixtures/revoke';

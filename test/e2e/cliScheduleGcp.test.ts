@@ -4,8 +4,8 @@
 // the usage check counts OpenAI's seeded Encrypts, the watch pass sees OpenAI refused on a key whose
 // versions are scheduled for destruction.
 import assert from 'node:assert/strict';
-import type { VerifyKeyUsageResult } from '../../common/usage';
-import type { WatchResult } from '../../common/watchdog';
+import type { VerifyKeyUsageResult } from '../../providers/usageRequests';
+import type { WatchResult } from '../../providers/watchRequests';
 import { freePort } from '../../sandbox/ports';
 import { runCli, ok, scheduledRun } from '../fixtures/cli';
 import { devEnvironment } from '../fixtures/environments';

@@ -16,7 +16,7 @@ import { decodePolicyText } from '../../providers/aws/activities/policyEdits';
 import { workflowIdTag } from '../../providers/aws/activities/replacementKey';
 import { keyWorkflowId } from '../../common/workflowIds';
 import { type RevokeKeyInput } from '../../providers/requests';
-import { keyOf } from '../../common/runSubject';
+import { keyOf } from '../../providers/runSubject';
 import { cryptoKeyName } from '../../sandbox/openai/gcp/registration';
 import type { Project, RegisteredExternalKey } from '../../sandbox/openai/state';
 import { revokeKey } from '../../workflows/revokeKey';

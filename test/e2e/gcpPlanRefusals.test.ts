@@ -19,7 +19,7 @@ import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { EkmError } from '../../common/errors';
 import { keyWorkflowId, planWorkflowId } from '../../common/workflowIds';
 import { type GcpRevokeKeyInput } from '../../providers/gcp/request';
-import type { RunStatus } from '../../common/runStatus';
+import type { RunStatus } from '../../providers/runStatus';
 import { statusQuery } from '../../workflows/revoke/messages';
 import { revokeKey } from '../../workflows/revokeKey';
 import { devEnvironment } from '../fixtures/environments';

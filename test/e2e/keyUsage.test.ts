@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { CreateKeyCommand, DisableKeyCommand } from '@aws-sdk/client-kms';
-import { usageWorkflowId, type VerifyKeyUsageInput, type VerifyKeyUsageResult } from '../../common/usage';
+import { usageWorkflowId } from '../../common/usage';
+import { type VerifyKeyUsageInput, type VerifyKeyUsageResult } from '../../providers/usageRequests';
 import { verifyKeyUsage } from '../../workflows';
 import { runCli } from '../fixtures/cli';
 import * as fs from 'node:fs';

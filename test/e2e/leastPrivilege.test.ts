@@ -56,7 +56,7 @@ import { inRunOf, sampleRevocationStatus } from '../fixtures/evidence';
 import { approvedProof } from '../fixtures/approvedProof';
 import { signersFor } from '../fixtures/approverKeys';
 import { actionOf } from '../../activities/approvedActions';
-import type { PlanAction } from '../../common/planActions';
+import type { PlanAction } from '../../providers/planActions';
 import { runTag } from '../../common/runTag';
 import type { RunRef } from '../../common/signedStatement';
 import {

@@ -32,8 +32,8 @@ import {
 import { keyWorkflowId } from '../../common/workflowIds';
 import { type AwsRevocationMethod, type AwsRevokeKeyInput } from '../../providers/aws/request';
 import { type GcpRevokeKeyInput } from '../../providers/gcp/request';
-import type { RunStatus } from '../../common/runStatus';
-import type { RunSubject } from '../../common/runSubject';
+import type { RunStatus } from '../../providers/runStatus';
+import type { RunSubject } from '../../providers/runSubject';
 import { EkmAwaiting } from '../../common/searchAttributes';
 import { openAiVendorRoleArn } from '../../sandbox/openai/aws/provider';
 import { resolveUpdate, statusQuery } from '../../workflows/revoke/messages';

@@ -9,8 +9,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { RunStatus } from '../../common/runStatus';
-import type { RunSubject } from '../../common/runSubject';
+import type { RunStatus } from '../../providers/runStatus';
+import type { RunSubject } from '../../providers/runSubject';
 import { watchWorkflowId } from '../../common/watchdog';
 import { voteSignal, voteUpdate, statusQuery } from '../../workflows/revoke/messages';
 import { runTag } from '../../workflows/revoke/provision';

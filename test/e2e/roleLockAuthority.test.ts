@@ -12,7 +12,7 @@ import { awsScenario, sandboxWorker, waitForGate } from '../fixtures/revoke';
 import type { TwinWorld } from '../fixtures/twin';
 import { withWorker } from '../fixtures/worker';
 import { lockRoleFromElsewhere } from '../workflows/lockRoleFromElsewhere';
-import type { RunStatus } from '../../common/runStatus';
+import type { RunStatus } from '../../providers/runStatus';
 
 async function keyState(w: TwinWorld): Promise<string | undefined> {
   return (await w.kms.send(new DescribeKeyCommand({ KeyId: w.demo.aws.keyId }))).KeyMetadata?.KeyState;

@@ -9,13 +9,11 @@ import { DisableKeyCommand, GetKeyRotationStatusCommand, ListKeyRotationsCommand
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { folderFor } from '../../activities/evidence/store';
 import { keyWorkflowId } from '../../common/workflowIds';
-import type {
-  AnyRotateKeyRequest,
-  GcpRotateKeyInput,
-  RotateKeyInput,
-  RotateKeyRequest,
-} from '../../common/rotate';
-import type { RunStatus } from '../../common/runStatus';
+import type { RotateKeyRequest } from '../../providers/aws/rotateRequest';
+import type { AnyRotateKeyRequest } from '../../providers/rotateRequests';
+import type { GcpRotateKeyInput } from '../../providers/gcp/rotateRequest';
+import type { RotateKeyInput } from '../../providers/aws/rotateRequest';
+import type { RunStatus } from '../../providers/runStatus';
 import { statusQuery, voteUpdate } from '../../workflows/revoke/messages';
 import { rotateKey } from '../../workflows/rotateKey';
 import { devEnvironment } from '../fixtures/environments';

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { Client, Connection } from '@temporalio/client';
-import type { VerifyKeyUsageResult } from '../../common/usage';
+import type { VerifyKeyUsageResult } from '../../providers/usageRequests';
 import type { SeededKey } from '../../sandbox/demoKeys';
 import { sandboxAwsCredentials } from '../../sandbox/openai/demo';
 import { kmsClientForFake } from '../../sandbox/openai/gcp/client';

@@ -20,7 +20,7 @@ import { EkmError } from '../../common/errors';
 import { gateHashOf } from '../../common/planActions';
 import { keyWorkflowId } from '../../common/workflowIds';
 import { type AwsRevokeKeyInput } from '../../providers/aws/request';
-import type { RunStatus } from '../../common/runStatus';
+import type { RunStatus } from '../../providers/runStatus';
 import { startStatement } from '../../common/startStatement';
 import { voteStatement } from '../../common/signedStatement';
 import { parseWorkerConfig } from '../../worker/config';

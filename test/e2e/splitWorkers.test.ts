@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { keyWorkflowId } from '../../common/workflowIds';
-import type { RunStatus } from '../../common/runStatus';
+import type { RunStatus } from '../../providers/runStatus';
 import { isMutating, mutatingActivities } from '../../providers/mutatingActivities';
 import { watchWorkflowId } from '../../common/watchdog';
 import { parseWorkerConfig } from '../../worker/config';

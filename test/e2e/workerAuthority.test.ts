@@ -12,7 +12,7 @@ import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient, ListKeysCommand } f
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { keyWorkflowId } from '../../common/workflowIds';
-import type { RunStatus } from '../../common/runStatus';
+import type { RunStatus } from '../../providers/runStatus';
 import { voteStatement } from '../../common/signedStatement';
 import { startStatement } from '../../common/startStatement';
 import { projectRoot } from '../../sandbox/paths';

@@ -25,7 +25,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { watchWorkflowId, type WatchResult } from '../../common/watchdog';
+import { watchWorkflowId } from '../../common/watchdog';
+import { type WatchResult } from '../../providers/watchRequests';
 import { watchKeyDeletion } from '../../workflows';
 import { timeSkippingEnvironment } from '../fixtures/environments';
 import { startGcpRevocationWorld, type GcpRevocationWorld } from '../fixtures/revoke';

@@ -11,8 +11,8 @@ import { directoryEvidenceStore, folderFor } from '../../activities/evidence/sto
 import { verifyChain } from '../../activities/evidence/verify';
 import { sandboxWorkerKey } from '../fixtures/evidence';
 import { statusFromChain, type EvidenceChain } from '../../common/evidenceChain';
-import type { RunStatus } from '../../common/runStatus';
-import type { RunSubject } from '../../common/runSubject';
+import type { RunStatus } from '../../providers/runStatus';
+import type { RunSubject } from '../../providers/runSubject';
 import { canonicalJson } from '../../common/canonicalJson';
 import { projectRoot } from '../../sandbox/paths';
 import { parseWorkerConfig } from '../../worker/config';

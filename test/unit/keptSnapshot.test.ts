@@ -9,8 +9,8 @@ import { evidenceActivities } from '../../activities/evidence/recordEvidence';
 import { generateSigningKey, signerFromPem, type EvidenceSigner } from '../../activities/evidence/signer';
 import { directoryEvidenceStore, folderFor } from '../../activities/evidence/store';
 import type { AwsAccessSnapshot } from '../../providers/aws/request';
-import type { RunStatus } from '../../common/runStatus';
-import type { RunSubject } from '../../common/runSubject';
+import type { RunStatus } from '../../providers/runStatus';
+import type { RunSubject } from '../../providers/runSubject';
 import { inRunOf, sampleRevocationStatus } from '../fixtures/evidence';
 
 const snapshot = {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { describeIssues, inspectKeyInput } from '../../common/keys';
+import { describeIssues } from '../../common/keys';
+import { inspectKeyInput } from '../../providers/inspectKeyInput';
 
 const accepted = [
   'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',

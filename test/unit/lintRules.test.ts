@@ -65,9 +65,8 @@ describe('lint rules of the provider seam (eslint.config.mjs)', function () {
     `import type { WorkerConfig } from '../worker/config';`,
     `import { providerSpecs } from '../providers';`,
   ];
-  // Enabled once common/ is cloud-neutral (the rule is in eslint.config.mjs from then on).
   for (const code of commonImports)
-    it.skip(`refuses common/ → ${code.split("from '")[1]!.replace("';", '')}`, async function () {
+    it(`refuses common/ → ${code.split("from '")[1]!.replace("';", '')}`, async function () {
       const messages = await seamViolations('common/probe.ts', code);
       assert.ok(messages.length > 0, `no violation reported for: ${code}`);
     });

@@ -1,8 +1,9 @@
 // What an approval authorises, without a server: the actions each runbook's plan lists, the gate hash that
 // commits to them, and the configuration of break-glass's reach.
 import assert from 'node:assert/strict';
-import { actionKey, gateHashOf, snapshotId, type PlanAction } from '../../common/planActions';
-import { deletionActions, followUpActions, revocationActions } from '../../common/runbookActions';
+import { actionKey, gateHashOf, snapshotId } from '../../common/planActions';
+import { type PlanAction } from '../../providers/planActions';
+import { deletionActions, followUpActions, revocationActions } from '../../providers/runbookActions';
 import { awsRevokeKeyInput } from '../../providers/aws/request';
 import { parseWorkerConfig } from '../../worker/config';
 

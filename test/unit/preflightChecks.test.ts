@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { preflightFindings } from '../../common/preflightChecks';
+import { preflightFindings } from '../../providers/preflightChecks';
 import {
   awsRevokeKeyInput,
   type AwsRevocationBaseline,

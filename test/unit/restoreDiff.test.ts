@@ -1,7 +1,7 @@
 // The diff a restore plan shows approvers: a line diff of each document, and per method what comes back.
 import assert from 'node:assert/strict';
 import { lineDiff } from '../../common/lineDiff';
-import { restoreDiff } from '../../common/restoreDiff';
+import { restoreDiff } from '../../providers/restoreDiff';
 import type { RevocationBaseline, RevokeKeyRequest } from '../../providers/requests';
 import type { AwsAccessSnapshot } from '../../providers/aws/request';
 

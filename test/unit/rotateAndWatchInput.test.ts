@@ -2,14 +2,10 @@
 // may ask, and the message that names the field and the fix when they ask wrong.
 import assert from 'node:assert/strict';
 import { describeIssues } from '../../common/keys';
-import { rotateKeyInput, type RotateKeyInput } from '../../common/rotate';
-import { verifyKeyUsageInput } from '../../common/usage';
-import {
-  isWatchOf,
-  scheduledWatchWorkflowId,
-  watchKeyDeletionInput,
-  watchWorkflowId,
-} from '../../common/watchdog';
+import { rotateKeyInput, type RotateKeyInput } from '../../providers/aws/rotateRequest';
+import { verifyKeyUsageInput } from '../../providers/usageRequests';
+import { isWatchOf, scheduledWatchWorkflowId, watchWorkflowId } from '../../common/watchdog';
+import { watchKeyDeletionInput } from '../../providers/watchRequests';
 
 const keyArn = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const roleArn = 'arn:aws:iam::111122223333:role/openai-ekm';

@@ -3,8 +3,10 @@
 // rule that a production worker knows every approver's key.
 import assert from 'node:assert/strict';
 import type { GateView } from '../../common/approvals';
-import { refuseProof, type ApprovalAuthority } from '../../common/approvalProof';
-import { gateHashOf, type PlanAction } from '../../common/planActions';
+import { type ApprovalAuthority } from '../../common/approvalProof';
+import { refuseProof } from '../../activities/requireApproval';
+import { gateHashOf } from '../../common/planActions';
+import { type PlanAction } from '../../providers/planActions';
 import {
   refuseSignature,
   statementVerifies,

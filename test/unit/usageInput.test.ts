@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describeIssues } from '../../common/keys';
-import { usageWorkflowId, verifyKeyUsageInput, type VerifyKeyUsageInput } from '../../common/usage';
+import { usageWorkflowId } from '../../common/usage';
+import { verifyKeyUsageInput, type VerifyKeyUsageInput } from '../../providers/usageRequests';
 
 const account = '111122223333';
 const keyArn = `arn:aws:kms:us-east-1:${account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;

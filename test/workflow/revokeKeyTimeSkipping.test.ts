@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import type { WorkflowHandle } from '@temporalio/client';
 import { keyWorkflowId, roleLockWorkflowId } from '../../common/workflowIds';
-import type { RunStatus } from '../../common/runStatus';
+import type { RunStatus } from '../../providers/runStatus';
 import { revokeKey } from '../../workflows/revokeKey';
 import { timeSkippingEnvironment } from '../fixtures/environments';
 import { approvers, awsScenario, sandboxWorker, vote, waitForStatus } from '../fixtures/revoke';

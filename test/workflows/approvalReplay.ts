@@ -5,16 +5,17 @@
 import type { EkmActivities } from '../../activities';
 import type { GateView } from '../../common/approvals';
 import type { ApprovalProof } from '../../common/approvalProof';
-import { gateHashOf, type PlanAction } from '../../common/planActions';
+import { gateHashOf } from '../../common/planActions';
+import { type PlanAction } from '../../providers/planActions';
 import { rootMessage } from '../../common/rootMessage';
-import type { AwsRunSubject } from '../../common/runSubject';
+import type { AwsRunSubject } from '../../providers/aws/runSubject';
 import { condition, setHandler, workflowInfo } from '@temporalio/workflow';
 import { runTag } from '../../common/runTag';
 import { Gatekeeper, type GateKind } from '../../workflows/approvals/gatekeeper';
 import { call, routeChanges } from '../../workflows/revoke/call';
 import { statusQuery } from '../../workflows/revoke/messages';
 import { now, RunRecord } from '../../workflows/revoke/runRecord';
-import type { RunStatus } from '../../common/runStatus';
+import type { RunStatus } from '../../providers/runStatus';
 
 export interface ApprovalReplayInput {
   subject: AwsRunSubject;

@@ -5,8 +5,8 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { EkmActivities } from '../../activities';
 import type { AccessSnapshot } from '../../providers/requests';
-import type { RunStatus } from '../../common/runStatus';
-import type { RunSubject } from '../../common/runSubject';
+import type { RunStatus } from '../../providers/runStatus';
+import type { RunSubject } from '../../providers/runSubject';
 
 const { recordEvidence, keepAccessSnapshot } = proxyActivities<EkmActivities>({
   startToCloseTimeout: '30s',

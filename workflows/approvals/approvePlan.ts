@@ -2,8 +2,8 @@
 // once approved, and where the step re-plans, read the state again right before the change — a plan that
 // no longer matches what was approved needs a new approval ("drift means a new gate").
 import type { GateDecision } from '../../common/approvals';
-import type { PlanAction } from '../../common/planActions';
-import type { RunSubject } from '../../common/runSubject';
+import type { PlanAction } from '../../providers/planActions';
+import type { RunSubject } from '../../providers/runSubject';
 import type { RunRecord } from '../revoke/runRecord';
 import type { Gatekeeper, GateKind } from './gatekeeper';
 

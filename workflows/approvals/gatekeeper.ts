@@ -23,7 +23,8 @@ import {
   type Vote,
 } from '../../common/approvals';
 import type { ApprovalProof } from '../../common/approvalProof';
-import { gateHashOf, type PlanAction } from '../../common/planActions';
+import { gateHashOf } from '../../common/planActions';
+import { type PlanAction } from '../../providers/planActions';
 import { describeIssues } from '../../common/keys';
 import type { RunSettingsView } from '../../common/runStatus';
 import { attestUpdate, resolveUpdate, voteSignal, voteUpdate } from '../revoke/messages';
@@ -38,7 +39,7 @@ import {
   type StopView,
 } from '../../common/resolution';
 import { now, type RunRecord } from '../revoke/runRecord';
-import type { RunSubject } from '../../common/runSubject';
+import type { RunSubject } from '../../providers/runSubject';
 import {
   attestationStatement,
   refuseSignature,

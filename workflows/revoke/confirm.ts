@@ -4,7 +4,7 @@
 import { isCancellation, sleep } from '@temporalio/workflow';
 import type { RevokeKeyRequest } from '../../providers/requests';
 import type { ProbeRound, ValidationView } from '../../common/openaiViews';
-import type { RunSubject } from '../../common/runSubject';
+import type { RunSubject } from '../../providers/runSubject';
 import type { RunSettingsView } from '../../common/runStatus';
 import type { Gatekeeper } from '../approvals/gatekeeper';
 import { call } from './call';

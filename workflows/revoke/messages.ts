@@ -3,8 +3,8 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Attestation, GateView, TaskView, Vote } from '../../common/approvals';
 import type { Resolution, StopView } from '../../common/resolution';
-import type { RunStatus } from '../../common/runStatus';
-import type { RunSubject } from '../../common/runSubject';
+import type { RunStatus } from '../../providers/runStatus';
+import type { RunSubject } from '../../providers/runSubject';
 
 export const voteUpdate = defineUpdate<GateView, [Vote]>('vote');
 export const voteSignal = defineSignal<[Vote]>('vote-signal');

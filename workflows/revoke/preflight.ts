@@ -2,7 +2,7 @@
 // OpenAI's current access and (when asked) every probe object — the baseline nothing may drift from.
 import { ApplicationFailure } from '@temporalio/workflow';
 import { EkmError } from '../../common/errors';
-import { preflightFindings } from '../../common/preflightChecks';
+import { preflightFindings } from '../../providers/preflightChecks';
 import type { RevocationBaseline, RevokeKeyRequest } from '../../providers/requests';
 import type { ProbeRound } from '../../common/openaiViews';
 import { call } from './call';

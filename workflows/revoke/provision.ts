@@ -18,7 +18,7 @@ import type { Candidate, NameTakenDetails } from '../../common/nameTaken';
 import type { ProjectView } from '../../common/openaiViews';
 import { rootMessage } from '../../common/rootMessage';
 import { runTag } from '../../common/runTag';
-import type { RunStatus } from '../../common/runStatus';
+import type { RunStatus } from '../../providers/runStatus';
 import type { Gatekeeper } from '../approvals/gatekeeper';
 import { call } from './call';
 

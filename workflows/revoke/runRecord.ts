@@ -2,9 +2,10 @@
 // that answers the status query, draws the Web UI checklist, keeps the search attributes current and
 // becomes the evidence record.
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { RunStatus, StepRecord, StepState } from '../../common/runStatus';
+import type { StepRecord, StepState } from '../../common/runStatus';
+import type { RunStatus } from '../../providers/runStatus';
 import type { AwsRevokeKeyRequest } from '../../providers/aws/request';
-import { runHeadline, keyOf, type RunSubject } from '../../common/runSubject';
+import { runHeadline, keyOf, type RunSubject } from '../../providers/runSubject';
 import { EkmAwaiting, EkmKeyId, EkmProjectId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 
 const mark: Record<StepState, string> = {

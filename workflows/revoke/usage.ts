@@ -5,8 +5,9 @@
 // out the trail's delivery lag past its window.
 import { ActivityFailure, sleep } from '@temporalio/workflow';
 import type { RevokeKeyRequest } from '../../providers/requests';
-import { principalOf } from '../../common/runSubject';
-import type { RunSettingsView, UsageCheck, UsageRead } from '../../common/runStatus';
+import { principalOf } from '../../providers/runSubject';
+import type { RunSettingsView } from '../../common/runStatus';
+import type { UsageCheck, UsageRead } from '../../providers/runStatus';
 import { readOptions } from './activities';
 import { specOf } from '../../providers';
 import { operationsOf } from '../../providers/operations';

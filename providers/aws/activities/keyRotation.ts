@@ -11,7 +11,9 @@ import {
 } from '@aws-sdk/client-kms';
 import { ApplicationFailure } from '@temporalio/common';
 import { EkmError } from '../../../common/errors';
-import type { AwsKeyRotationState, Rotation, RotationChange } from '../../../common/rotate';
+import type { AwsKeyRotationState } from '../rotateRequest';
+import type { Rotation } from '../../../common/rotationRequest';
+import type { RotationChange } from '../../rotateRequests';
 import type { AwsClients } from './clients';
 import { toAwsFailure } from './errors';
 import { readKey } from './snapshotAccess';

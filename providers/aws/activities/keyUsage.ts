@@ -4,14 +4,8 @@
 import { LookupEventsCommand, type CloudTrailClient, type Event } from '@aws-sdk/client-cloudtrail';
 import { ApplicationFailure } from '@temporalio/common';
 import { EkmError } from '../../../common/errors';
-import {
-  kmsCryptographicOperations,
-  usageSampleLimit,
-  type KeyUsageQuery,
-  type KeyUsageReport,
-  type OperationCounts,
-  type UsageSample,
-} from '../../../common/usage';
+import { usageSampleLimit, type OperationCounts, type UsageSample } from '../../../common/usage';
+import { kmsCryptographicOperations, type KeyUsageQuery, type KeyUsageReport } from '../usageReport';
 import { toAwsFailure } from './errors';
 
 /** LookupEvents answers at most 50 events a page. */

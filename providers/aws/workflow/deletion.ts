@@ -2,7 +2,7 @@
 // request's waiting period, watched by a run of its own until the date.
 import { patched } from '@temporalio/workflow';
 import type { ApprovalProof } from '../../../common/approvalProof';
-import type { WatchedKey } from '../../../common/watchdog';
+import type { WatchedKey } from '../../watchRequests';
 import { call } from '../../../workflows/revoke/call';
 import type { ScheduledEnd } from '../../operations';
 import { ownRequest } from '../../provider';

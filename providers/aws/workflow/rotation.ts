@@ -1,8 +1,8 @@
 // Rotating an AWS key (runbook: "rotate"): KMS rotates enabled symmetric keys only, on demand or yearly-ish
 // on a period; a rotation started since the step began is the run's own.
 import type { ApprovalProof } from '../../../common/approvalProof';
-import type { AnyRotateKeyRequest, KeyRotationState, RotationChange } from '../../../common/rotate';
-import { runHeadline } from '../../../common/runSubject';
+import type { AnyRotateKeyRequest, KeyRotationState, RotationChange } from '../../rotateRequests';
+import { runHeadline } from '../../runSubject';
 import { call } from '../../../workflows/revoke/call';
 import { now } from '../../../workflows/revoke/runRecord';
 import type { RotatableKey } from '../../operations';

@@ -1,7 +1,7 @@
 // CloudTrail, where an AWS key's use is read: the usage check, the revocation's trail step and the deletion
 // watchdog all read it through here.
 import type { ActivityOptions } from '@temporalio/workflow';
-import type { KeyUsageReport } from '../../../common/usage';
+import type { KeyUsageReport } from '../usageReport';
 import { reads } from '../../../workflows/revoke/activities';
 import type { KeyRef } from '../../operations';
 import { ownRequest } from '../../provider';

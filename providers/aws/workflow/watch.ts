@@ -1,6 +1,6 @@
 // The deletion watchdog on an AWS key: KMS deletes a key (PendingDeletion, then gone); cancelling leaves it
 // Disabled.
-import type { WatchedKey } from '../../../common/watchdog';
+import type { WatchedKey } from '../../watchRequests';
 import { call } from '../../../workflows/revoke/call';
 import type { WatchedEnd } from '../../operations';
 import { ownRequest } from '../../provider';

@@ -10,7 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { EkmError } from '../../../common/errors';
 import {
   usageSampleLimit,
-  type KeyUsageReport,
+  type TrailReport,
   type OperationCounts,
   type UsageSample,
 } from '../../../common/usage';
@@ -50,10 +50,7 @@ export interface GcpKeyUsageQuery {
  */
 export type DataAccessLogs = 'seen' | 'none-for-key' | 'looks-disabled';
 
-export interface GcpKeyUsageReport extends Omit<
-  KeyUsageReport,
-  'provider' | 'source' | 'keyArn' | 'roleArn'
-> {
+export interface GcpKeyUsageReport extends TrailReport {
   provider: 'gcp';
   source: 'logging:ListLogEntries';
   keyName: string;

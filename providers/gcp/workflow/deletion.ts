@@ -3,7 +3,7 @@
 // rotation is stopped; a run of its own watches Cloud Logging until then.
 import { patched } from '@temporalio/workflow';
 import type { ApprovalProof } from '../../../common/approvalProof';
-import type { WatchedKey } from '../../../common/watchdog';
+import type { WatchedKey } from '../../watchRequests';
 import { call } from '../../../workflows/revoke/call';
 import type { ScheduledEnd } from '../../operations';
 import { ownRequest } from '../../provider';

@@ -1,14 +1,9 @@
 // Rotating a Cloud KMS key (runbook: "rotate"): a new primary version now, or automatic rotation on a
 // period. What OpenAI meets is the primary version, so only a key whose primary is ENABLED is rotated.
 import type { ApprovalProof } from '../../../common/approvalProof';
-import {
-  gcpRotationView,
-  periodSecondsOf,
-  type AnyRotateKeyRequest,
-  type KeyRotationState,
-  type RotationChange,
-} from '../../../common/rotate';
-import { runHeadline } from '../../../common/runSubject';
+import { gcpRotationView, periodSecondsOf } from '../rotateRequest';
+import { type AnyRotateKeyRequest, type KeyRotationState, type RotationChange } from '../../rotateRequests';
+import { runHeadline } from '../../runSubject';
 import { call } from '../../../workflows/revoke/call';
 import type { RotatableKey } from '../../operations';
 import { ownRequest } from '../../provider';

@@ -2,7 +2,7 @@
 // trail step and the deletion watchdog all read it through here.
 import type { ActivityOptions } from '@temporalio/workflow';
 import type { GcpKeyUsageReport } from '../../../activities';
-import type { KeyUsageReport } from '../../../common/usage';
+import type { KeyUsageReport } from '../../aws/usageReport';
 import { reads } from '../../../workflows/revoke/activities';
 import type { KeyRef } from '../../operations';
 import { ownRequest } from '../../provider';

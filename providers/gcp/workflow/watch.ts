@@ -1,6 +1,6 @@
 // The deletion watchdog on a Cloud KMS key: Cloud KMS destroys versions (DESTROY_SCHEDULED, then
 // DESTROYED); cancelling brings the versions back DISABLED.
-import type { WatchedKey } from '../../../common/watchdog';
+import type { WatchedKey } from '../../watchRequests';
 import { call } from '../../../workflows/revoke/call';
 import type { WatchedEnd } from '../../operations';
 import { ownRequest } from '../../provider';

@@ -2,8 +2,8 @@
 // re-planned from a fresh check right before archiving); then each project archived — or, for ChatGPT
 // Enterprise, a person attests the support contact. From here on the steps run to their end.
 import { workflowInfo } from '@temporalio/workflow';
-import { followUpActions } from '../../../common/runbookActions';
-import type { RevocationPlan } from '../../../common/runStatus';
+import { followUpActions } from '../../../providers/runbookActions';
+import type { RevocationPlan } from '../../../providers/runStatus';
 import { runTag } from '../../../common/runTag';
 import type { RevocationBaseline } from '../../../providers/requests';
 import { approvePlan } from '../../approvals/approvePlan';

@@ -8,11 +8,12 @@ import {
   workflowInfo,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
-import type { PlanAction } from '../../../common/planActions';
-import { deletionActions } from '../../../common/runbookActions';
-import type { RunStatus } from '../../../common/runStatus';
-import { keyOf } from '../../../common/runSubject';
-import { watchWorkflowId, type WatchedKey } from '../../../common/watchdog';
+import type { PlanAction } from '../../../providers/planActions';
+import { deletionActions } from '../../../providers/runbookActions';
+import type { RunStatus } from '../../../providers/runStatus';
+import { keyOf } from '../../../providers/runSubject';
+import { watchWorkflowId } from '../../../common/watchdog';
+import { type WatchedKey } from '../../../providers/watchRequests';
 import type { RevokeKeyRequest } from '../../../providers/requests';
 import { watchKeyDeletion } from '../../watchKeyDeletion';
 import { call } from '../call';

@@ -1,6 +1,6 @@
 // Steps "plan" and "approve-revoke": the exact changes, hashed; the approval of that hash; then a fresh look
 // right before the change — drift means a new plan and a new gate. A plan-only run ends after the plan.
-import type { RevocationPlan } from '../../../common/runStatus';
+import type { RevocationPlan } from '../../../providers/runStatus';
 import type { RevocationBaseline } from '../../../providers/requests';
 import { approvePlan } from '../../approvals/approvePlan';
 import { Ended } from '../../ended';

@@ -1,7 +1,7 @@
 // Step "trail": after the cache wait, the cloud's audit trail must show no successful use by OpenAI's role
 // or principal since the revocation took effect. It corroborates validate and the probes: unreadable, the
 // run says so and goes on; a late successful use stops the run before anything irreversible.
-import { principalOf } from '../../../common/runSubject';
+import { principalOf } from '../../../providers/runSubject';
 import { specOf } from '../../../providers';
 import { Ended } from '../../ended';
 import type { Revocation } from '../revocation';

@@ -1,34 +1,18 @@
 // Which actions each runbook's plan approves: the revoke gate, the archive gate (archive and the
 // replacement), the deletion gate, the restore gate and the rotate gate. The plan activities and the
 // workflow build the lists here; the gated activities build their own action with the same constructors
-// (activities/approvedActions.ts), so both spell an action alike. Pure.
-import type { PlanAction, RotationAction } from './planActions';
-import { snapshotId } from './planActions';
-import type { RevokeKeyRequest } from '../providers/requests';
-import type { AnyRotateKeyRequest } from './rotate';
-import { periodSecondsOf } from './rotate';
+// (activities/approvedActions.ts), so both spell an action alike. Each cloud spells the actions on its key
+// (its spec). Pure.
+import { snapshotId } from '../common/planActions';
+import type { PlanAction } from './planActions';
+import type { RevokeKeyRequest } from './requests';
+import type { AnyRotateKeyRequest } from './rotateRequests';
+import { providerSpecs, specOf } from '.';
+import type { ProviderId } from './provider';
 
 /** The revoke itself, by the request's method, on its key and OpenAI's role or principal. */
 export function revocationActions(request: RevokeKeyRequest): PlanAction[] {
-  if (request.provider === 'gcp')
-    return [
-      {
-        do: 'revoke-access',
-        cloud: 'gcp',
-        method: request.method,
-        keyName: request.keyName,
-        principal: request.principal,
-      },
-    ];
-  return [
-    {
-      do: 'revoke-access',
-      cloud: 'aws',
-      method: request.method,
-      keyArn: request.keyArn,
-      roleArn: request.roleArn,
-    },
-  ];
+  return [specOf(request).revocationAction(request)];
 }
 
 /**
@@ -49,10 +33,11 @@ export function followUpActions(
       actions.push({ do: 'archive-project', projectId, externalKeyId: request.externalKeyId });
   if (!request.replace) return actions;
   const cloud = request.provider;
-  const replaces = request.provider === 'gcp' ? request.keyName : request.keyArn;
+  const spec = specOf(request);
+  const replaces = spec.keyOf(request);
   actions.push({ do: 'create-replacement-key', cloud, replaces, owner });
   if (request.product !== 'api') return actions; // ChatGPT Enterprise: support takes the key from here
-  const to = request.provider === 'gcp' ? request.principal : externalId;
+  const to = spec.replacementGrantee(request, externalId);
   if (to) actions.push({ do: 'grant-openai-access', cloud, owner, to });
   actions.push({ do: 'register-external-key', cloud, owner });
   for (const old of replaced) actions.push({ do: 'create-project', replaces: old, owner });
@@ -61,35 +46,20 @@ export function followUpActions(
 
 /** The old key's end: AWS deletes after the days asked; Cloud KMS destroys after the key's own duration. */
 export function deletionActions(request: RevokeKeyRequest): PlanAction[] {
-  if (request.provider === 'gcp')
-    return [{ do: 'schedule-key-deletion', cloud: 'gcp', keyName: request.keyName }];
-  if (!request.deleteAfterDays) return [];
-  return [
-    { do: 'schedule-key-deletion', cloud: 'aws', keyArn: request.keyArn, days: request.deleteAfterDays },
-  ];
+  return specOf(request).deletionActions(request);
 }
 
 /** The restore puts back exactly the snapshot named by its hash, on the key that snapshot is of. */
 export function restoreAction(
-  cloud: 'aws' | 'gcp',
+  cloud: ProviderId,
   method: string,
   snapshot: { keyName?: string; key?: { arn: string } },
 ): PlanAction {
-  const key = cloud === 'gcp' ? (snapshot.keyName ?? '') : (snapshot.key?.arn ?? '');
+  const key = providerSpecs[cloud].snapshotKey(snapshot);
   return { do: 'restore-access', cloud, method, key, snapshot: snapshotId(snapshot) };
 }
 
 /** The rotation the request asks for, in the spelling the cloud's rotate activity is called with. */
 export function rotationActions(request: AnyRotateKeyRequest): PlanAction[] {
-  const r = request.rotation;
-  if (request.provider === 'gcp') {
-    const rotation: RotationAction =
-      r.kind === 'now'
-        ? { kind: 'now' }
-        : { kind: 'automatic', periodSeconds: periodSecondsOf(r.periodDays!) };
-    return [{ do: 'rotate-key', cloud: 'gcp', keyName: request.keyName, rotation }];
-  }
-  const rotation: RotationAction =
-    r.kind === 'now' ? { kind: 'now' } : { kind: 'automatic', periodDays: r.periodDays! };
-  return [{ do: 'rotate-key', cloud: 'aws', keyArn: request.keyArn, rotation }];
+  return [specOf(request).rotationAction(request)];
 }

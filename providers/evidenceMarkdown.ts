@@ -1,10 +1,12 @@
 // The run's record as an auditor reads it: what was asked, by whom, what was approved, what changed,
 // what OpenAI answered, and how the run ended. Pure, so the worker's evidence writer and the `ekm evidence`
 // command (which renders a running run from its status query) print the same record.
-import type { AccessProof, KeyRotationState } from './rotate';
+import type { AccessProof } from '../common/rotationRequest';
+import type { KeyRotationState } from './rotateRequests';
 import { describeAction } from './planActions';
 import type { RunStatus, UsageRead } from './runStatus';
-import { runHeadline, keyOf, type RunSubject } from './runSubject';
+import { runHeadline, keyOf, principalOf, type RunSubject } from './runSubject';
+import { specOf } from '.';
 
 function trailLine(read: UsageRead): string {
   const u = read.report;
@@ -13,17 +15,8 @@ function trailLine(read: UsageRead): string {
   return `${u.since} → ${u.until}: ${u.successful} successful, ${u.refused} refused${codes.length ? ` (${codes.join(', ')})` : ''}; last successful use ${u.lastSuccessfulUse ?? 'none'}`;
 }
 
-function usageSection(
-  usage: NonNullable<RunStatus<RunSubject>['usage']>,
-  provider: RunSubject['provider'],
-): string[] {
-  const lines = [
-    '',
-    provider === 'gcp'
-      ? '## Audit trail (Cloud Logging Data Access entries, calls by OpenAI’s principal)'
-      : '## Audit trail (CloudTrail, calls by the role OpenAI assumes)',
-    '',
-  ];
+function usageSection(usage: NonNullable<RunStatus<RunSubject>['usage']>, r: RunSubject): string[] {
+  const lines = ['', `## Audit trail (${specOf(r).trailEvidenceHeading})`, ''];
   if (usage.window) {
     lines.push(`- Window: ${trailLine(usage.window)}`);
     const v = usage.window.validation;
@@ -67,7 +60,7 @@ function rotationSection(rotation: NonNullable<RunStatus['rotation']>): string[]
 
 /** Who OpenAI is at the key: the role it assumes (AWS), its IAM principal (Google Cloud). */
 function openAiAtTheKey(r: RunSubject): string {
-  return r.provider === 'gcp' ? `principal: ${r.principal}` : `role: ${r.roleArn}`;
+  return `${specOf(r).principalKind}: ${principalOf(r)}`;
 }
 
 export function evidenceMarkdown(run: RunStatus<RunSubject>): string {
@@ -107,7 +100,7 @@ export function evidenceMarkdown(run: RunStatus<RunSubject>): string {
     lines.push(
       `- Cache wait: ${run.cacheWait.seconds} s, from ${run.cacheWait.startedAt} to ${run.cacheWait.endedAt ?? '(not finished)'}`,
     );
-  if (run.usage) lines.push(...usageSection(run.usage, r.provider));
+  if (run.usage) lines.push(...usageSection(run.usage, r));
   if (run.rotation) lines.push(...rotationSection(run.rotation));
   if (run.plan) {
     lines.push('', `## Plan \`${run.plan.hash}\``, '', ...run.plan.changes.map((c) => `1. ${c}`));

@@ -1,5 +1,5 @@
-// The two AWS names every run that touches a key is given, and the instants of its windows, checked one
-// way everywhere.
+// The two AWS names every run that touches an AWS key is given (the key's ARN, the role OpenAI assumes),
+// checked one way everywhere.
 import { z } from 'zod';
 
 /** A key ARN (never an alias or a bare id: the CLI command named here resolves those first). */
@@ -40,10 +40,3 @@ export function refuseOtherAccount(
       message: `is in account ${roleAccount} but the key is in account ${keyAccount}: give the role OpenAI assumes in the key's account`,
     });
 }
-
-/** An instant with its zone, so a window given in one time zone means the same everywhere. */
-export const instantField = (what: string) =>
-  z.iso.datetime({
-    offset: true,
-    message: `must be an ISO 8601 time with a zone, e.g. 2025-01-31T09:00:00Z (${what})`,
-  });
