@@ -5,7 +5,7 @@ import type { Ownership } from '../../../activities/ownership';
 import { requireApproval } from '../../../activities/requireApproval';
 import { boundToItsWatch } from '../../../activities/watchdogCancel';
 import type { WorkerConfig } from '../../../worker/config';
-import type { AwsClients } from './clients';
+import { createAwsClients, type AwsClients } from './clients';
 import { describeAwsKey } from './describeKey';
 import { cancelAwsKeyDeletion, scheduleAwsKeyDeletion } from './keyDeletion';
 import { readAwsKeyRotation, rotateAwsKeyActivity } from './keyRotation';
@@ -20,6 +20,11 @@ export interface AwsActivityDeps {
   aws: AwsClients;
   /** Marks what the worker creates and recognises it again (activities/ownership.ts). */
   ownership: Ownership;
+}
+
+/** The clients of the configuration's `aws` section; credentials come from the worker's environment. */
+export function awsClientsOf(config: WorkerConfig): Pick<AwsActivityDeps, 'aws'> {
+  return { aws: createAwsClients(config.aws) };
 }
 
 export function awsActivities({ config, aws, ownership }: AwsActivityDeps) {

@@ -6,7 +6,7 @@ import type { Ownership } from '../../../activities/ownership';
 import { requireApproval } from '../../../activities/requireApproval';
 import { boundToItsWatch } from '../../../activities/watchdogCancel';
 import type { WorkerConfig } from '../../../worker/config';
-import type { GcpClients } from './clients';
+import { createGcpClients, type GcpClients } from './clients';
 import { describeGcpKeyActivity } from './describeKey';
 import { cancelGcpKeyDestructionActivity, scheduleGcpKeyDestructionActivity } from './keyDestruction';
 import { readGcpKeyRotationActivity, rotateGcpKeyActivity } from './keyRotation';
@@ -23,6 +23,11 @@ export interface GcpActivityDeps {
   gcp?: GcpClients;
   /** Marks what the worker creates and recognises it again (activities/ownership.ts). */
   ownership: Ownership;
+}
+
+/** The clients of the configuration's `gcp` section; none without one (the activities then refuse). */
+export function gcpClientsOf(config: WorkerConfig): Pick<GcpActivityDeps, 'gcp'> {
+  return { gcp: config.gcp ? createGcpClients(config.gcp) : undefined };
 }
 
 export function gcpActivities({ config, gcp, ownership }: GcpActivityDeps) {
