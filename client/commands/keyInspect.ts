@@ -1,7 +1,10 @@
 // `ekm key inspect --key REF`: reads a key's state from its cloud through the inspectKey workflow.
 import type { Command } from 'commander';
 import { describeIssues, inspectKeyInput, type KeyDescription } from '../../common/keys';
+import { providerSpecs } from '../../providers';
+import { defaultCloud, everyCloudCli, isProviderId } from '../../providers/cloudClis';
 import { withClient } from '../connect';
+import { cloudOfKeyFlags } from '../keyFlags';
 import { UsageError } from '../errors';
 import { inspectKeyOnWorker } from '../inspectKeyRun';
 import { print } from '../output';
@@ -23,15 +26,13 @@ export function registerKeyInspect(keyCommand: Command, defaultTaskQueue: string
         taskQueue: string;
         json?: boolean;
       }) => {
-        if ((opts.key === undefined) === (opts.keyName === undefined))
+        const cloud = cloudOfKeyFlags(opts, false);
+        const provider = opts.provider ?? cloud.id;
+        const flag = cloud.keyFlag;
+        // An unknown --provider is the schema's to name, unless the flag is another cloud's than the default.
+        if ((isProviderId(provider) ? provider : defaultCloud) !== cloud.id)
           throw new UsageError(
-            '--key / --key-name: give exactly one: --key for an AWS KMS key, --key-name for a Cloud KMS key',
-          );
-        const provider = opts.provider ?? (opts.keyName !== undefined ? 'gcp' : 'aws');
-        const flag = opts.keyName !== undefined ? '--key-name' : '--key';
-        if ((provider === 'gcp') !== (flag === '--key-name'))
-          throw new UsageError(
-            `--provider ${provider}: ${flag} names a key of the other cloud (AWS: --key, Google Cloud: --key-name)`,
+            `--provider ${provider}: ${flag} names a key of the other cloud (${everyCloudCli.map((c) => `${providerSpecs[c.id].name}: ${c.keyFlag}`).join(', ')})`,
           );
         const parsed = inspectKeyInput.safeParse({ provider, key: opts.key ?? opts.keyName });
         if (!parsed.success)

@@ -4,17 +4,16 @@
 // `--repoint-alias` exists only to be refused with the runbook's reason.
 import type { Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { inspectKeyInput, describeIssues } from '../../common/keys';
 import { aliasRepointRefusal } from '../../providers/aws/request';
 import { keyWorkflowId } from '../../common/workflowIds';
 import {
-  gcpRotationPeriodDays,
   anyRotateKeyInput,
-  rotateKeyInput,
+  gcpRotationPeriodDays,
   rotationPeriodDays,
   type AnyRotateKeyInput,
-  type RotateKeyInput,
 } from '../../common/rotate';
+import { specOf } from '../../providers';
+import { cliOf } from '../../providers/cloudClis';
 import { runHeadline, keyOf } from '../../common/runSubject';
 import { EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import type { rotateKey } from '../../workflows';
@@ -22,7 +21,6 @@ import { addSigningOptions, signedStart, type SigningFlags } from '../actSigner'
 import { withClient } from '../connect';
 import { RefusedError, UsageError } from '../errors';
 import { cloudOfKeyFlags, keyFlagOf, type KeyFlags } from '../keyFlags';
-import { keyArnOrStandIn, resolveKeyArn } from '../inspectKeyRun';
 import { print } from '../output';
 import { parseProbe } from '../revokeFlags';
 import { checkFlags, defaultRequester, runLink } from '../runs';
@@ -95,57 +93,31 @@ export function registerRotate(program: Command, defaultTaskQueue: string): void
       throw new UsageError(
         '--now / --period: give exactly one: --now rotates at once, --period 365d turns on automatic rotation',
       );
-    if (cloudOfKeyFlags(flags, true) === 'gcp') return rotateGcpKey(flags);
-    const ref = inspectKeyInput.safeParse({ provider: 'aws', key: flags.key });
-    if (!ref.success) throw new UsageError(`--${describeIssues(ref.error)}`);
-    const keyRef = ref.data.key;
-    const rotation: RotateKeyInput['rotation'] = flags.now
+    const cloud = cloudOfKeyFlags(flags, true);
+    const keyRef = cloud.keyRefOf(flags);
+    const rotation: AnyRotateKeyInput['rotation'] = flags.now
       ? { kind: 'now' }
-      : { kind: 'automatic', periodDays: parsePeriod(flags.period!, rotationPeriodDays) };
-    const request = (keyArn: string): RotateKeyInput => ({
-      provider: 'aws',
-      keyArn,
-      roleArn: flags.role as string,
-      rotation,
-      externalKeyId: flags.externalKey,
-      probes: (flags.probe ?? []).map(parseProbe),
-      requester: (flags.requester ?? defaultRequester()) as string,
-      reason: flags.reason as string,
-      changeTicket: flags.ticket as string,
-    });
+      : { kind: 'automatic', periodDays: parsePeriod(flags.period!, cloud.rotationPeriodDays) };
+    const request = (key: string) =>
+      ({
+        ...cloud.subjectFields(key, flags),
+        rotation,
+        externalKeyId: flags.externalKey,
+        probes: (flags.probe ?? []).map(parseProbe),
+        requester: (flags.requester ?? defaultRequester()) as string,
+        reason: flags.reason as string,
+        changeTicket: flags.ticket as string,
+      }) as AnyRotateKeyInput;
     // Every flag is checked before Temporal is contacted; an alias stands in as a key ARN meanwhile.
-    checkFlags(rotateKeyInput, request(keyArnOrStandIn(keyRef, flags.role)), flagOf);
+    checkFlags(anyRotateKeyInput, request(cloud.standInKey(keyRef, flags)), flagOf);
     const started = await withClient(async ({ client, namespace }) => {
-      const keyArn = await resolveKeyArn(client, flags.taskQueue, keyRef, '`ekm rotate` to resolve --key');
-      const input = request(keyArn);
-      checkFlags(rotateKeyInput, input, flagOf);
+      const key = await cloud.resolveKey(client, flags.taskQueue, keyRef, '`ekm rotate` to resolve --key');
+      const input = request(key);
+      checkFlags(anyRotateKeyInput, input, flagOf);
       return startRotation(client, namespace, flags, input);
     });
     printStarted(flags, started);
   });
-}
-
-/** A Cloud KMS key is named by its resource name: nothing to resolve. */
-async function rotateGcpKey(flags: RotateFlags & SigningFlags): Promise<void> {
-  const input = checkFlags(
-    anyRotateKeyInput,
-    {
-      provider: 'gcp',
-      keyName: flags.keyName!,
-      principal: flags.principal!,
-      rotation: flags.now
-        ? { kind: 'now' }
-        : { kind: 'automatic', periodDays: parsePeriod(flags.period!, gcpRotationPeriodDays) },
-      externalKeyId: flags.externalKey,
-      probes: (flags.probe ?? []).map(parseProbe),
-      requester: (flags.requester ?? defaultRequester()) as string,
-      reason: flags.reason as string,
-      changeTicket: flags.ticket as string,
-    },
-    flagOf,
-  );
-  const started = await withClient(({ client, namespace }) => startRotation(client, namespace, flags, input));
-  printStarted(flags, started);
 }
 
 /** Starts the run under the key's lock: a second run for the same key is refused (exit 4). */
@@ -178,13 +150,13 @@ async function startRotation(
       workflowId,
       runId,
       // `keyArn` is what scripts read today; a Google Cloud run names its key `keyName`.
-      ...(input.provider === 'gcp' ? { keyName: key } : { keyArn: key }),
+      [specOf(input).keyField]: key,
       link: runLink(namespace, workflowId, runId),
     };
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     throw new RefusedError(
-      `${input.provider === 'gcp' ? '--key-name' : '--key'}: ${key} already has a run in progress (${workflowId}); one run per key at a time — follow it with \`ekm status ${workflowId}\``,
+      `${cliOf(input).keyFlag}: ${key} already has a run in progress (${workflowId}); one run per key at a time — follow it with \`ekm status ${workflowId}\``,
     );
   }
 }

@@ -9,7 +9,6 @@ import {
   ScheduleOverlapPolicy,
   type Client,
 } from '@temporalio/client';
-import { describeIssues, inspectKeyInput } from '../../common/keys';
 import {
   verifyKeyUsageInput,
   type VerifyKeyUsageInput,
@@ -23,11 +22,11 @@ import {
 } from '../../common/watchdog';
 import { EkmKeyId, EkmProvider } from '../../common/searchAttributes';
 import { sweepScheduleId } from '../../common/sweep';
+import { cliOf } from '../../providers/cloudClis';
 import { withClient } from '../connect';
 import { createSweepSchedule } from '../sweepSchedule';
 import { CliError, ExitCode, RefusedError, UsageError } from '../errors';
 import { cloudOfKeyFlags, keyFlagOf, type KeyFlags } from '../keyFlags';
-import { keyArnOrStandIn, resolveKeyArn } from '../inspectKeyRun';
 import { print } from '../output';
 import { checkFlags, defaultRequester, uiBaseUrl } from '../runs';
 import { parseDuration } from '../sinceFlag';
@@ -53,12 +52,6 @@ const flagOf: Record<string, string> = {
   lookbackSeconds: '--every',
   oncePerLookbackSeconds: '--every',
 };
-
-function keyRefOf(flags: ScheduleFlags): string {
-  const ref = inspectKeyInput.safeParse({ provider: 'aws', key: flags.key });
-  if (!ref.success) throw new UsageError(`--${describeIssues(ref.error)}`);
-  return ref.data.key;
-}
 
 async function create(
   client: Client,
@@ -94,7 +87,7 @@ async function create(
   } catch (err) {
     if (err instanceof ScheduleAlreadyRunning)
       throw new RefusedError(
-        `--${args.provider === 'gcp' ? 'key-name' : 'key'}: ${key} already has a ${kind} schedule (${scheduleId}); \`ekm schedule delete ${scheduleId}\` first to change it`,
+        `${cliOf(args).keyFlag}: ${key} already has a ${kind} schedule (${scheduleId}); \`ekm schedule delete ${scheduleId}\` first to change it`,
       );
     throw err;
   }
@@ -126,18 +119,15 @@ export function registerSchedule(program: Command, defaultTaskQueue: string): vo
         // The record of every scheduled check names who set the schedule up.
         requester: defaultRequester(),
       };
-      const input = (keyArn: string): VerifyKeyUsageInput =>
-        cloud === 'gcp'
-          ? { provider: 'gcp', keyName: flags.keyName!, principal: flags.principal!, ...common }
-          : { provider: 'aws', keyArn, roleArn: flags.role!, ...common };
-      const keyRef = cloud === 'aws' ? keyRefOf(flags) : '';
+      const input = (key: string) =>
+        ({ ...cloud.subjectFields(key, flags), ...common }) as VerifyKeyUsageInput;
+      const keyRef = cloud.keyRefOf(flags);
       // Every flag is checked before Temporal is contacted.
-      checkFlags(verifyKeyUsageInput, input(keyArnOrStandIn(keyRef, flags.role)), flagOf);
+      checkFlags(verifyKeyUsageInput, input(cloud.standInKey(keyRef, flags)), flagOf);
       const out = await withClient(async ({ client }) => {
         // The CLI holds no cloud credentials: the worker resolves an AWS alias (a Cloud KMS name is final).
-        const keyArn =
-          cloud === 'aws' ? await resolveKeyArn(client, flags.taskQueue, keyRef, '`ekm schedule usage`') : '';
-        const args = checkFlags(verifyKeyUsageInput, input(keyArn), flagOf);
+        const resolved = await cloud.resolveKey(client, flags.taskQueue, keyRef, '`ekm schedule usage`');
+        const args = checkFlags(verifyKeyUsageInput, input(resolved), flagOf);
         const key = keyOf(args);
         const id = await create(
           client,
@@ -168,16 +158,15 @@ export function registerSchedule(program: Command, defaultTaskQueue: string): vo
     .action(async (flags: ScheduleFlags) => {
       const cloud = cloudOfKeyFlags(flags, false);
       const every = parseDuration('--every', flags.every);
-      const input = (keyArn: string): WatchKeyDeletionInput =>
-        cloud === 'gcp'
-          ? { provider: 'gcp', keyName: flags.keyName!, oncePerLookbackSeconds: every }
-          : { provider: 'aws', keyArn, oncePerLookbackSeconds: every };
-      const keyRef = cloud === 'aws' ? keyRefOf(flags) : '';
-      checkFlags(watchKeyDeletionInput, input(keyArnOrStandIn(keyRef)), flagOf);
+      const input = (key: string): WatchKeyDeletionInput => ({
+        ...cloud.keyFields(key),
+        oncePerLookbackSeconds: every,
+      });
+      const keyRef = cloud.keyRefOf(flags);
+      checkFlags(watchKeyDeletionInput, input(cloud.standInKey(keyRef, flags)), flagOf);
       const out = await withClient(async ({ client }) => {
-        const keyArn =
-          cloud === 'aws' ? await resolveKeyArn(client, flags.taskQueue, keyRef, '`ekm schedule watch`') : '';
-        const args = checkFlags(watchKeyDeletionInput, input(keyArn), flagOf);
+        const resolved = await cloud.resolveKey(client, flags.taskQueue, keyRef, '`ekm schedule watch`');
+        const args = checkFlags(watchKeyDeletionInput, input(resolved), flagOf);
         const key = keyOf(args);
         const id = await create(
           client,
