@@ -2,7 +2,8 @@
 // `--key` (with `--role`) for an AWS KMS key, `--key-name` (with `--principal`) for a Cloud KMS key. Every
 // command that takes a key checks the flags the same way, before Temporal is contacted, and names the flag
 // to fix.
-import type { CloudCli } from '../providers/cloudCli';
+import type { Command } from 'commander';
+import type { CloudCli, FlagHelp } from '../providers/cloudCli';
 import { everyCloudCli } from '../providers/cloudClis';
 import { UsageError } from './errors';
 
@@ -33,4 +34,14 @@ export function cloudOfKeyFlags(flags: KeyFlags, needsOpenAi: boolean): CloudCli
   const cloud = named[0]!;
   cloud.checkKeyFlags(flags, needsOpenAi);
   return cloud;
+}
+
+/** Adds the options `pick` chooses of every cloud, in the registry's order (each cloud's wording). */
+export function addCloudOptions(
+  command: Command,
+  pick: (options: CloudCli['keyOptions']) => FlagHelp[],
+): Command {
+  for (const option of everyCloudCli.flatMap((cloud) => pick(cloud.keyOptions)))
+    command.option(option.flags, option.description);
+  return command;
 }

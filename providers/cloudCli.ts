@@ -30,6 +30,19 @@ export interface CloudCli {
   helpLabel: string;
   /** The schemas' key fields → this cloud's flags. */
   flagOfField: Record<string, string>;
+  /** This cloud's flags on the other commands that take a key, in each command's wording. */
+  keyOptions: {
+    /** `ekm rotate`, `ekm usage`, `ekm schedule usage`: the key. */
+    key: FlagHelp;
+    /** `ekm rotate`, `ekm usage`: OpenAI at the key. */
+    principal: FlagHelp;
+    /** `ekm schedule usage`: OpenAI at the key, named beside the key flag. */
+    principalBesideKey: FlagHelp;
+    /** `ekm schedule watch`: a key pending deletion. */
+    keyPendingDeletion: FlagHelp;
+    /** `ekm key inspect`: the key to read. */
+    keyToInspect: FlagHelp;
+  };
   /** This cloud's key and principal options of `ekm revoke plan|start`. */
   revokeOptions: readonly FlagHelp[];
   /** Whether the flags name a key of this cloud (its key flag is given). */

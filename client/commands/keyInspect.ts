@@ -1,21 +1,24 @@
 // `ekm key inspect --key REF`: reads a key's state from its cloud through the inspectKey workflow.
 import type { Command } from 'commander';
 import { describeIssues, inspectKeyInput, type KeyDescription } from '../../common/keys';
-import { providerSpecs } from '../../providers';
+import { providerIds, providerSpecs } from '../../providers';
 import { defaultCloud, everyCloudCli, isProviderId } from '../../providers/cloudClis';
 import { withClient } from '../connect';
-import { cloudOfKeyFlags } from '../keyFlags';
+import { addCloudOptions, cloudOfKeyFlags } from '../keyFlags';
 import { UsageError } from '../errors';
 import { inspectKeyOnWorker } from '../inspectKeyRun';
 import { print } from '../output';
 
 export function registerKeyInspect(keyCommand: Command, defaultTaskQueue: string): void {
-  keyCommand
-    .command('inspect')
-    .description("read a key's state from its cloud (read-only)")
-    .option('--key <ref>', 'AWS key ARN, alias (alias/NAME) or key id')
-    .option('--key-name <name>', 'Google Cloud: projects/…/locations/…/keyRings/…/cryptoKeys/…')
-    .option('--provider <name>', 'the key’s cloud: aws, gcp (default: gcp with --key-name, else aws)')
+  const byItsFlag = everyCloudCli.filter((cloud) => cloud.id !== defaultCloud);
+  addCloudOptions(
+    keyCommand.command('inspect').description("read a key's state from its cloud (read-only)"),
+    (cloud) => [cloud.keyToInspect],
+  )
+    .option(
+      '--provider <name>',
+      `the key’s cloud: ${providerIds.join(', ')} (default: ${byItsFlag.map((cloud) => `${cloud.id} with ${cloud.keyFlag}`).join(', ')}, else ${defaultCloud})`,
+    )
     .option('--task-queue <name>', 'task queue the worker polls', defaultTaskQueue)
     .option('--json', 'print JSON')
     .action(

@@ -20,7 +20,7 @@ import type { rotateKey } from '../../workflows';
 import { addSigningOptions, signedStart, type SigningFlags } from '../actSigner';
 import { withClient } from '../connect';
 import { RefusedError, UsageError } from '../errors';
-import { cloudOfKeyFlags, keyFlagOf, type KeyFlags } from '../keyFlags';
+import { addCloudOptions, cloudOfKeyFlags, keyFlagOf, type KeyFlags } from '../keyFlags';
 import { print } from '../output';
 import { parseProbe } from '../revokeFlags';
 import { checkFlags, defaultRequester, runLink } from '../runs';
@@ -60,15 +60,14 @@ function parsePeriod(value: string, range: { min: number; max: number }): number
 }
 
 export function registerRotate(program: Command, defaultTaskQueue: string): void {
-  const command = program
-    .command('rotate')
-    .description(
-      'rotate a key (now, or automatically with a period) and prove OpenAI still validates and reads old data',
-    )
-    .option('--key <ref>', 'the AWS KMS key: key ARN, alias (alias/NAME), alias ARN or key id')
-    .option('--role <arn>', 'the customer role OpenAI assumes (arn:aws:iam::ACCOUNT:role/NAME)')
-    .option('--key-name <name>', 'a Cloud KMS key: projects/…/locations/…/keyRings/…/cryptoKeys/…')
-    .option('--principal <p>', "OpenAI's IAM principal on that key (principal://iam.googleapis.com/…)")
+  const command = addCloudOptions(
+    program
+      .command('rotate')
+      .description(
+        'rotate a key (now, or automatically with a period) and prove OpenAI still validates and reads old data',
+      ),
+    (cloud) => [cloud.key, cloud.principal],
+  )
     .option('--now', 'rotate now (AWS: KMS RotateKeyOnDemand; Cloud KMS: a new version made primary)')
     .option(
       '--period <days>',

@@ -26,7 +26,7 @@ import { cliOf } from '../../providers/cloudClis';
 import { withClient } from '../connect';
 import { createSweepSchedule } from '../sweepSchedule';
 import { CliError, ExitCode, RefusedError, UsageError } from '../errors';
-import { cloudOfKeyFlags, keyFlagOf, type KeyFlags } from '../keyFlags';
+import { addCloudOptions, cloudOfKeyFlags, keyFlagOf, type KeyFlags } from '../keyFlags';
 import { print } from '../output';
 import { checkFlags, defaultRequester, uiBaseUrl } from '../runs';
 import { parseDuration } from '../sinceFlag';
@@ -99,13 +99,12 @@ export function registerSchedule(program: Command, defaultTaskQueue: string): vo
     .command('schedule')
     .description('recurring checks as Temporal Schedules (the Web UI lists them under Schedules)');
 
-  schedule
-    .command('usage')
-    .description('run `ekm usage` for a key every interval, over the interval just past')
-    .option('--key <ref>', 'the AWS KMS key: key ARN, alias (alias/NAME), alias ARN or key id')
-    .option('--role <arn>', 'the customer role OpenAI assumes (with --key)')
-    .option('--key-name <name>', 'a Cloud KMS key: projects/…/locations/…/keyRings/…/cryptoKeys/…')
-    .option('--principal <p>', "OpenAI's IAM principal on that key (with --key-name)")
+  addCloudOptions(
+    schedule
+      .command('usage')
+      .description('run `ekm usage` for a key every interval, over the interval just past'),
+    (cloud) => [cloud.key, cloud.principalBesideKey],
+  )
     .option('--external-key <id>', "also ask OpenAI's validate for this external key (extkey_…)")
     .option('--every <length>', 'how often: 30m, 24h, 7d', '24h')
     .option('--task-queue <name>', 'task queue the worker polls', defaultTaskQueue)
@@ -147,11 +146,12 @@ export function registerSchedule(program: Command, defaultTaskQueue: string): vo
       );
     });
 
-  schedule
-    .command('watch')
-    .description('check a key pending deletion for any use every interval (one watchdog pass each time)')
-    .option('--key <ref>', 'the AWS KMS key: key ARN, alias (alias/NAME), alias ARN or key id')
-    .option('--key-name <name>', 'a Cloud KMS key whose versions are scheduled for destruction')
+  addCloudOptions(
+    schedule
+      .command('watch')
+      .description('check a key pending deletion for any use every interval (one watchdog pass each time)'),
+    (cloud) => [cloud.keyPendingDeletion],
+  )
     .option('--every <length>', 'how often: 30m, 24h, 7d', '1h')
     .option('--task-queue <name>', 'task queue the worker polls', defaultTaskQueue)
     .option('--json', 'print JSON')

@@ -18,7 +18,7 @@ import { specOf } from '../../providers';
 import type { verifyKeyUsage } from '../../workflows';
 import { withClient } from '../connect';
 import { CliError } from '../errors';
-import { cloudOfKeyFlags, keyFlagOf, type KeyFlags } from '../keyFlags';
+import { addCloudOptions, cloudOfKeyFlags, keyFlagOf, type KeyFlags } from '../keyFlags';
 import { print } from '../output';
 import { checkFlags, defaultRequester, failureMessage, runLink } from '../runs';
 import { parseSince } from '../sinceFlag';
@@ -38,15 +38,14 @@ const flagOf: Record<string, string> = {
 };
 
 export function registerUsage(program: Command, defaultTaskQueue: string): void {
-  program
-    .command('usage')
-    .description(
-      "is the key being used? OpenAI's calls on it from CloudTrail (successful and refused apart) and validate's answer (read-only)",
-    )
-    .option('--key <ref>', 'the AWS KMS key: key ARN, alias (alias/NAME), alias ARN or key id')
-    .option('--role <arn>', 'the customer role OpenAI assumes (arn:aws:iam::ACCOUNT:role/NAME)')
-    .option('--key-name <name>', 'a Cloud KMS key: projects/…/locations/…/keyRings/…/cryptoKeys/…')
-    .option('--principal <p>', "OpenAI's IAM principal on that key (principal://iam.googleapis.com/…)")
+  addCloudOptions(
+    program
+      .command('usage')
+      .description(
+        "is the key being used? OpenAI's calls on it from CloudTrail (successful and refused apart) and validate's answer (read-only)",
+      ),
+    (cloud) => [cloud.key, cloud.principal],
+  )
     .option('--external-key <id>', "also ask OpenAI's validate for this external key (extkey_…)")
     .option('--since <when>', 'start of the window: 30m, 24h, 7d back from now, or an ISO time', '24h')
     .option('--task-queue <name>', 'task queue the worker polls', defaultTaskQueue)

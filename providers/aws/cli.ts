@@ -11,11 +11,26 @@ import type { CloudCli } from '../cloudCli';
 import { ownRequest } from '../provider';
 import type { AwsRevokeKeyInput } from './request';
 
+const keyHelp = 'the AWS KMS key: key ARN, alias (alias/NAME), alias ARN or key id';
+
 export const awsCli: CloudCli = {
   id: 'aws',
   keyFlag: '--key',
   helpLabel: 'AWS',
   flagOfField: { keyArn: '--key', roleArn: '--role' },
+  keyOptions: {
+    key: { flags: '--key <ref>', description: keyHelp },
+    principal: {
+      flags: '--role <arn>',
+      description: 'the customer role OpenAI assumes (arn:aws:iam::ACCOUNT:role/NAME)',
+    },
+    principalBesideKey: {
+      flags: '--role <arn>',
+      description: 'the customer role OpenAI assumes (with --key)',
+    },
+    keyPendingDeletion: { flags: '--key <ref>', description: keyHelp },
+    keyToInspect: { flags: '--key <ref>', description: 'AWS key ARN, alias (alias/NAME) or key id' },
+  },
   revokeOptions: [
     {
       flags: '--key <ref>',

@@ -11,6 +11,28 @@ export const gcpCli: CloudCli = {
   keyFlag: '--key-name',
   helpLabel: 'GCP',
   flagOfField: { keyName: '--key-name', principal: '--principal' },
+  keyOptions: {
+    key: {
+      flags: '--key-name <name>',
+      description: 'a Cloud KMS key: projects/…/locations/…/keyRings/…/cryptoKeys/…',
+    },
+    principal: {
+      flags: '--principal <p>',
+      description: "OpenAI's IAM principal on that key (principal://iam.googleapis.com/…)",
+    },
+    principalBesideKey: {
+      flags: '--principal <p>',
+      description: "OpenAI's IAM principal on that key (with --key-name)",
+    },
+    keyPendingDeletion: {
+      flags: '--key-name <name>',
+      description: 'a Cloud KMS key whose versions are scheduled for destruction',
+    },
+    keyToInspect: {
+      flags: '--key-name <name>',
+      description: 'Google Cloud: projects/…/locations/…/keyRings/…/cryptoKeys/…',
+    },
+  },
   revokeOptions: [
     {
       flags: '--key-name <name>',
