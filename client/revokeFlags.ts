@@ -5,7 +5,6 @@
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { revokeKeyInput, type RevokeKeyInput, type RevokeKeyRequest } from '../providers/requests';
-import type { AwsRevokeKeyInput } from '../providers/aws/request';
 import { cliOf, cloudNamed, defaultCloud, everyCloudCli } from '../providers/cloudClis';
 import { providerIds, providerSpecs, specOf } from '../providers';
 import { probeKinds, products, type ProbeSpec } from '../common/revocationRequest';
@@ -124,7 +123,7 @@ export interface CheckedRevokeFlags {
 /** The flags every cloud shares, as the request's fields. */
 function sharedFields(flags: RevokeFlags, planOnly: boolean) {
   return {
-    product: flags.product as AwsRevokeKeyInput['product'],
+    product: flags.product as RevokeKeyInput['product'],
     method: flags.method as string,
     externalKeyId: flags.externalKey,
     projectIds: flags.project ?? [],
@@ -133,7 +132,7 @@ function sharedFields(flags: RevokeFlags, planOnly: boolean) {
     requester: (flags.requester ?? defaultRequester()) as string,
     reason: flags.reason as string,
     changeTicket: flags.ticket as string,
-    urgency: flags.urgency as AwsRevokeKeyInput['urgency'],
+    urgency: flags.urgency as RevokeKeyInput['urgency'],
     planOnly,
     replace: flags.replace,
     deleteAfterDays: parseDays(flags.deleteAfterDays),

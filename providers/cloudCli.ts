@@ -61,8 +61,8 @@ export interface CloudCli {
   keyFields(key: string): WatchedKey;
   /** The request's key and principal fields. */
   subjectFields(key: string, flags: KeyFlags): KeySubject;
-  /** The days an automatic rotation may be apart on this cloud. */
-  rotationPeriodDays: { min: number; max: number };
+  /** `ekm rotate` on this cloud: its label in the help, what "now" does, the days a period may be. */
+  rotation: { label: string; now: string; periodDays: { min: number; max: number } };
   /**
    * `ekm revoke`'s checks of this cloud's flags, then the request (its key maybe a stand-in until
    * resolved); `shared` reads the flags every cloud shares, after this cloud's own are checked.

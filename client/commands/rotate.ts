@@ -6,14 +6,9 @@ import type { Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { aliasRepointRefusal } from '../../providers/aws/request';
 import { keyWorkflowId } from '../../common/workflowIds';
-import {
-  anyRotateKeyInput,
-  gcpRotationPeriodDays,
-  rotationPeriodDays,
-  type AnyRotateKeyInput,
-} from '../../common/rotate';
+import { anyRotateKeyInput, type AnyRotateKeyInput } from '../../common/rotate';
 import { specOf } from '../../providers';
-import { cliOf } from '../../providers/cloudClis';
+import { cliOf, everyCloudCli } from '../../providers/cloudClis';
 import { runHeadline, keyOf } from '../../common/runSubject';
 import { EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import type { rotateKey } from '../../workflows';
@@ -68,10 +63,13 @@ export function registerRotate(program: Command, defaultTaskQueue: string): void
       ),
     (cloud) => [cloud.key, cloud.principal],
   )
-    .option('--now', 'rotate now (AWS: KMS RotateKeyOnDemand; Cloud KMS: a new version made primary)')
+    .option(
+      '--now',
+      `rotate now (${everyCloudCli.map(({ rotation }) => `${rotation.label}: ${rotation.now}`).join('; ')})`,
+    )
     .option(
       '--period <days>',
-      `turn on or change automatic rotation: every N days, AWS ${rotationPeriodDays.min}–${rotationPeriodDays.max}, Cloud KMS ${gcpRotationPeriodDays.min}–${gcpRotationPeriodDays.max} (e.g. 365d)`,
+      `turn on or change automatic rotation: every N days, ${everyCloudCli.map(({ rotation }) => `${rotation.label} ${rotation.periodDays.min}–${rotation.periodDays.max}`).join(', ')} (e.g. 365d)`,
     )
     .option('--repoint-alias <alias>', 'refused: switching an alias to another key is a revocation')
     .option('--external-key <id>', 'the OpenAI external key to validate before and after (extkey_…)')
@@ -96,7 +94,7 @@ export function registerRotate(program: Command, defaultTaskQueue: string): void
     const keyRef = cloud.keyRefOf(flags);
     const rotation: AnyRotateKeyInput['rotation'] = flags.now
       ? { kind: 'now' }
-      : { kind: 'automatic', periodDays: parsePeriod(flags.period!, cloud.rotationPeriodDays) };
+      : { kind: 'automatic', periodDays: parsePeriod(flags.period!, cloud.rotation.periodDays) };
     const request = (key: string) =>
       ({
         ...cloud.subjectFields(key, flags),

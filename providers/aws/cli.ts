@@ -58,7 +58,7 @@ export const awsCli: CloudCli = {
   resolveKey: (client, taskQueue, keyRef, startedBy) => resolveKeyArn(client, taskQueue, keyRef, startedBy),
   keyFields: (keyArn) => ({ provider: 'aws', keyArn }),
   subjectFields: (keyArn, flags) => ({ provider: 'aws', keyArn, roleArn: flags.role as string }),
-  rotationPeriodDays,
+  rotation: { label: 'AWS', now: 'KMS RotateKeyOnDemand', periodDays: rotationPeriodDays },
   revokeRequest(flags, shared) {
     if (flags.keyName || flags.principal)
       throw new UsageError(

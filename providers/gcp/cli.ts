@@ -58,7 +58,7 @@ export const gcpCli: CloudCli = {
   resolveKey: async (_client, _taskQueue, keyName) => keyName,
   keyFields: (keyName) => ({ provider: 'gcp', keyName }),
   subjectFields: (keyName, flags) => ({ provider: 'gcp', keyName, principal: flags.principal as string }),
-  rotationPeriodDays: gcpRotationPeriodDays,
+  rotation: { label: 'Cloud KMS', now: 'a new version made primary', periodDays: gcpRotationPeriodDays },
   revokeRequest(flags, shared) {
     if (flags.key || flags.role)
       throw new UsageError(
