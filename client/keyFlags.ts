@@ -1,6 +1,10 @@
-// How a command names a key and who OpenAI is at it: `--key` (with `--role`) for an AWS KMS key,
-// `--key-name` (with `--principal`) for a Cloud KMS key. Every command that takes a key checks the flags
-// the same way, before Temporal is contacted, and names the flag to fix.
+// How a command names a key and who OpenAI is at it: each cloud's own flags (providers/<cloud>/cli.ts),
+// `--key` (with `--role`) for an AWS KMS key, `--key-name` (with `--principal`) for a Cloud KMS key. Every
+// command that takes a key checks the flags the same way, before Temporal is contacted, and names the flag
+// to fix.
+import type { Command } from 'commander';
+import type { CloudCli, FlagHelp } from '../providers/cloudCli';
+import { everyCloudCli } from '../providers/cloudClis';
 import { UsageError } from './errors';
 
 export interface KeyFlags {
@@ -11,35 +15,33 @@ export interface KeyFlags {
 }
 
 /** The schemas' key fields → the flags a person types. */
-export const keyFlagOf = {
+export const keyFlagOf: Readonly<Record<string, string>> = {
   provider: '--provider',
-  keyArn: '--key',
-  roleArn: '--role',
-  keyName: '--key-name',
-  principal: '--principal',
+  ...Object.assign({}, ...everyCloudCli.map((cloud) => cloud.flagOfField)),
   externalKeyId: '--external-key',
-} as const;
+};
 
 /**
- * The cloud the flags name. Both or neither key flag, or the other cloud's flag for OpenAI, is refused;
+ * The cloud the flags name. Both or neither key flag, or another cloud's flag for OpenAI, is refused;
  * with `needsOpenAi`, OpenAI's side (the role, the principal) is required too.
  */
-export function cloudOfKeyFlags(flags: KeyFlags, needsOpenAi: boolean): 'aws' | 'gcp' {
-  const withRole = needsOpenAi ? ' (with --role)' : '';
-  const withPrincipal = needsOpenAi ? ' (with --principal)' : '';
-  if ((flags.key === undefined) === (flags.keyName === undefined))
+export function cloudOfKeyFlags(flags: KeyFlags, needsOpenAi: boolean): CloudCli {
+  const named = everyCloudCli.filter((cloud) => cloud.namesKey(flags));
+  if (named.length !== 1)
     throw new UsageError(
-      `--key / --key-name: give exactly one: --key${withRole} for an AWS KMS key, --key-name${withPrincipal} for a Cloud KMS key`,
+      `${everyCloudCli.map((cloud) => cloud.keyFlag).join(' / ')}: give exactly one: ${everyCloudCli.map((cloud) => cloud.keyChoice(needsOpenAi)).join(', ')}`,
     );
-  if (flags.keyName === undefined) {
-    if (flags.principal !== undefined)
-      throw new UsageError("--principal: is Google Cloud's (with --key-name); an AWS key takes --role");
-    if (needsOpenAi && !flags.role)
-      throw new UsageError('--role: is required with --key: the role OpenAI assumes');
-    return 'aws';
-  }
-  if (flags.role !== undefined) throw new UsageError("--role: is AWS's; a Cloud KMS key takes --principal");
-  if (needsOpenAi && !flags.principal)
-    throw new UsageError("--principal: is required with --key-name: OpenAI's IAM principal on the key");
-  return 'gcp';
+  const cloud = named[0]!;
+  cloud.checkKeyFlags(flags, needsOpenAi);
+  return cloud;
+}
+
+/** Adds the options `pick` chooses of every cloud, in the registry's order (each cloud's wording). */
+export function addCloudOptions(
+  command: Command,
+  pick: (options: CloudCli['keyOptions']) => FlagHelp[],
+): Command {
+  for (const option of everyCloudCli.flatMap((cloud) => pick(cloud.keyOptions)))
+    command.option(option.flags, option.description);
+  return command;
 }

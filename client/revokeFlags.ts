@@ -4,23 +4,17 @@
 // done after that check, through the read-only inspectKey workflow.
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
-import { inspectKeyInput } from '../providers/inspectKeyInput';
 import { revokeKeyInput, type RevokeKeyInput, type RevokeKeyRequest } from '../providers/requests';
-import { awsRevocationMethods, type AwsRevokeKeyInput } from '../providers/aws/request';
-import { gcpRevocationMethods } from '../providers/gcp/request';
+import { cliOf, cloudNamed, defaultCloud, everyCloudCli } from '../providers/cloudClis';
+import { providerIds, providerSpecs, specOf } from '../providers';
 import { probeKinds, products, type ProbeSpec } from '../common/revocationRequest';
 import { keyOf, principalOf } from '../providers/runSubject';
-import { describeIssues } from '../common/keys';
 import { UsageError } from './errors';
-import { isKeyArn, keyArnOrStandIn, resolveKeyArn } from './inspectKeyRun';
+import type { KeyFlags } from './keyFlags';
 import { defaultRequester, flagIssues } from './runs';
 
-export interface RevokeFlags {
+export interface RevokeFlags extends KeyFlags {
   provider: string;
-  key?: string;
-  role?: string;
-  keyName?: string;
-  principal?: string;
   method?: string;
   externalKey?: string;
   project?: string[];
@@ -41,21 +35,14 @@ export interface RevokeFlags {
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 export function addRevokeFlags(command: Command, defaultTaskQueue: string): Command {
+  command.option('--provider <cloud>', `where the key lives: ${providerIds.join(' | ')}`, defaultCloud);
+  // Each cloud's key and OpenAI flags, in the registry's order (providers/<cloud>/cli.ts).
+  for (const option of everyCloudCli.flatMap((cloud) => cloud.revokeOptions))
+    command.option(option.flags, option.description);
   return command
-    .option('--provider <cloud>', 'where the key lives: aws | gcp', 'aws')
-    .option('--key <ref>', 'AWS: the KMS key: key ARN, alias (alias/NAME), alias ARN or key id')
-    .option('--role <arn>', 'AWS: the customer role OpenAI assumes (arn:aws:iam::ACCOUNT:role/NAME)')
-    .option(
-      '--key-name <name>',
-      'GCP: the Cloud KMS key (projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY)',
-    )
-    .option(
-      '--principal <member>',
-      "GCP: OpenAI's IAM principal as the key's binding names it (principal://iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/subject/SUBJECT)",
-    )
     .option(
       '--method <method>',
-      `how access is revoked: AWS ${awsRevocationMethods.join(' | ')}; GCP ${gcpRevocationMethods.join(' | ')}`,
+      `how access is revoked: ${everyCloudCli.map((cloud) => `${cloud.helpLabel} ${providerSpecs[cloud.id].revocationMethods.join(' | ')}`).join('; ')}`,
     )
     .option('--external-key <id>', 'the OpenAI external key registered for the key (extkey_…); API only')
     .option('--project <id>', 'an OpenAI project bound to the key (proj_…); repeat for every one', collect)
@@ -87,10 +74,7 @@ export function addRevokeFlags(command: Command, defaultTaskQueue: string): Comm
 const flagOf: Record<string, string> = {
   provider: '--provider',
   product: '--product',
-  keyArn: '--key',
-  roleArn: '--role',
-  keyName: '--key-name',
-  principal: '--principal',
+  ...Object.assign({}, ...everyCloudCli.map((cloud) => cloud.flagOfField)),
   method: '--method',
   externalKeyId: '--external-key',
   projectIds: '--project',
@@ -139,7 +123,7 @@ export interface CheckedRevokeFlags {
 /** The flags every cloud shares, as the request's fields. */
 function sharedFields(flags: RevokeFlags, planOnly: boolean) {
   return {
-    product: flags.product as AwsRevokeKeyInput['product'],
+    product: flags.product as RevokeKeyInput['product'],
     method: flags.method as string,
     externalKeyId: flags.externalKey,
     projectIds: flags.project ?? [],
@@ -148,56 +132,21 @@ function sharedFields(flags: RevokeFlags, planOnly: boolean) {
     requester: (flags.requester ?? defaultRequester()) as string,
     reason: flags.reason as string,
     changeTicket: flags.ticket as string,
-    urgency: flags.urgency as AwsRevokeKeyInput['urgency'],
+    urgency: flags.urgency as RevokeKeyInput['urgency'],
     planOnly,
     replace: flags.replace,
     deleteAfterDays: parseDays(flags.deleteAfterDays),
   };
 }
 
+/** What every cloud's revocation request holds beside its key and OpenAI's principal. */
+export type SharedRevokeFields = ReturnType<typeof sharedFields>;
+
 /** Checks every flag against the workflow's schema; throws a usage error naming the flags to fix. */
 export function checkRevokeFlags(flags: RevokeFlags, planOnly: boolean): CheckedRevokeFlags {
-  if (flags.provider !== 'aws' && flags.provider !== 'gcp')
-    throw new UsageError(`--provider: ${JSON.stringify(flags.provider)} must be aws or gcp`);
-  if (flags.provider === 'gcp') return checkGcpFlags(flags, planOnly);
-  if (flags.keyName || flags.principal)
-    throw new UsageError(
-      `${flags.keyName ? '--key-name' : '--principal'}: is for Google Cloud keys (--provider gcp); an AWS key takes --key and --role`,
-    );
-  if (!flags.key)
-    throw new UsageError('--key: is required: give the key ARN, an alias (alias/NAME) or a key id');
-  const ref = inspectKeyInput.safeParse({ provider: 'aws', key: flags.key });
-  if (!ref.success) throw new UsageError(`--${describeIssues(ref.error)}`);
-  const keyRef = ref.data.key;
-  const given = isKeyArn(keyRef);
-  const input: AwsRevokeKeyInput = {
-    provider: 'aws',
-    keyArn: keyArnOrStandIn(keyRef, flags.role),
-    roleArn: flags.role as string,
-    ...sharedFields(flags, planOnly),
-  };
-  validate(input, flags);
-  return { input, keyRef, needsResolution: !given };
-}
-
-/** A Cloud KMS key has one name and no aliases: nothing to resolve on the worker. */
-function checkGcpFlags(flags: RevokeFlags, planOnly: boolean): CheckedRevokeFlags {
-  if (flags.key || flags.role)
-    throw new UsageError(
-      `${flags.key ? '--key' : '--role'}: is for AWS keys; a Google Cloud key takes --key-name and --principal`,
-    );
-  if (!flags.keyName)
-    throw new UsageError(
-      '--key-name: is required with --provider gcp: give projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY',
-    );
-  const input: RevokeKeyInput = {
-    provider: 'gcp',
-    keyName: flags.keyName,
-    principal: flags.principal as string,
-    ...sharedFields(flags, planOnly),
-  };
-  validate(input, flags);
-  return { input, keyRef: flags.keyName, needsResolution: false };
+  const checked = cloudNamed(flags.provider).revokeRequest(flags, () => sharedFields(flags, planOnly));
+  validate(checked.input, flags);
+  return checked;
 }
 
 function validate(input: RevokeKeyInput, flags: RevokeFlags): RevokeKeyRequest {
@@ -220,14 +169,15 @@ export async function resolveRevokeInput(
   checked: CheckedRevokeFlags,
   flags: RevokeFlags,
 ): Promise<RevokeKeyInput> {
-  if (!checked.needsResolution || checked.input.provider !== 'aws') return checked.input;
-  const keyArn = await resolveKeyArn(
+  if (!checked.needsResolution) return checked.input;
+  const cloud = cliOf(checked.input);
+  const key = await cloud.resolveKey(
     client,
     flags.taskQueue,
     checked.keyRef,
-    '`ekm revoke` to resolve --key to the key ARN',
+    `\`ekm revoke\` to resolve ${cloud.keyFlag} to the key ARN`,
   );
-  const input = { ...checked.input, keyArn };
+  const input = { ...checked.input, ...cloud.keyFields(key) } as RevokeKeyInput;
   validate(input, flags);
   return input;
 }
@@ -238,7 +188,7 @@ export function describeRequest(input: RevokeKeyInput): { summary: string; detai
   return {
     summary: `Revoke OpenAI's access to ${keyOf(input)} (${input.method}) — ${input.changeTicket}`,
     details: [
-      `**Key** \`${keyOf(input)}\` via ${input.provider === 'gcp' ? 'principal' : 'role'} \`${principalOf(input)}\`, method **${input.method}**`,
+      `**Key** \`${keyOf(input)}\` via ${specOf(input).principalKind} \`${principalOf(input)}\`, method **${input.method}**`,
       `**Product** ${input.product ?? 'api'}${input.externalKeyId ? `, external key \`${input.externalKeyId}\`` : ''}${input.workspaceId ? `, workspace \`${input.workspaceId}\`` : ''}`,
       `**Projects** ${projects}`,
       `**Asked by** ${input.requester}, ticket ${input.changeTicket}, urgency ${input.urgency ?? 'normal'}`,

@@ -4,16 +4,13 @@
 import * as fs from 'node:fs';
 import { z } from 'zod';
 import { describeIssues } from '../common/keys';
+import { httpUrl } from '../common/httpUrl';
+import { cloudConfigSections } from '../providers/cloudConfigs';
 import { workerRoles } from '../common/workerRoles';
 import { publicKeyPattern } from '../common/signedStatement';
 import { publicKeyFrom } from '../activities/evidence/signer';
 import { defaultTaskQueue } from '../common/taskQueue';
 import { sandboxReachesOut } from './sandboxLoopback';
-
-const httpUrl = z
-  .string()
-  .url('must be a URL such as http://127.0.0.1:5000')
-  .refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL');
 
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name');
 
@@ -108,43 +105,8 @@ export const workerConfigSchema = z
      * Every run records it (its mode is `sandbox`).
      */
     sandbox: z.boolean().default(false),
-    aws: z
-      .object({
-        region: z
-          .string()
-          .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1')
-          .default('us-east-1'),
-        endpoint: httpUrl.optional(),
-        /**
-         * Where CloudTrail LookupEvents is read (the sandbox: the OpenAI twin, which records the KMS calls it
-         * makes for OpenAI). Omit for AWS itself; when only `endpoint` is set, CloudTrail is read there too.
-         */
-        cloudTrailEndpoint: httpUrl.optional(),
-        /** The principal OpenAI uses to assume the customer role (reference/openai-ekm.md). */
-        openAiPrincipals: z
-          .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|root)/, 'must be an IAM principal ARN'))
-          .min(1, "must name OpenAI's principal")
-          .default(['arn:aws:iam::790389265272:role/EnterpriseKeyManagement']),
-      })
-      .strict()
-      .prefault({}),
-    /** Google Cloud KMS keys: the customer project whose audit logs are read, and a local stand-in's address. */
-    gcp: z
-      .object({
-        projectId: z
-          .string()
-          .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a Google Cloud project id (6–30 characters)'),
-        /** `host:port` of a local KMS fake (the sandbox's); omit for Google itself. */
-        endpoint: z
-          .string()
-          .regex(
-            /^(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}$/,
-            'must be a loopback host:port such as 127.0.0.1:5070',
-          )
-          .optional(),
-      })
-      .strict()
-      .optional(),
+    // Each cloud's own section (providers/<cloud>/config.ts): `aws` (always), `gcp` (when its keys are served).
+    ...cloudConfigSections,
     openai: z
       .object({
         /** The only OpenAI host activities talk to; a run cannot name another. */

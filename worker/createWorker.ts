@@ -3,8 +3,7 @@ import { Client } from '@temporalio/client';
 import type { PayloadCodec, UntypedActivities } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type EkmActivities } from '../activities';
-import { createAwsClients } from '../providers/aws/activities/clients';
-import { createGcpClients } from '../providers/gcp/activities/clients';
+import { createCloudClients } from '../providers/cloudActivities';
 import {
   checkObjectLock,
   EvidenceSinkError,
@@ -146,8 +145,7 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
   const activities = {
     ...createActivities({
       config: options.config,
-      aws: createAwsClients(options.config.aws),
-      gcp: options.config.gcp ? createGcpClients(options.config.gcp) : undefined,
+      ...createCloudClients(options.config),
       openai: {
         // Secrets are read from the worker's environment at call time, never from a run.
         api: createAdminApi({ baseUrl: openai.baseUrl, adminKey: () => process.env[openai.adminKeyEnv] }),

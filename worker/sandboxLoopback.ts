@@ -3,12 +3,12 @@
 // true` is refused with any endpoint that is not loopback, and with one left unset that would mean the
 // real service (AWS, api.openai.com, Google, S3).
 
-/** What of a configuration names a place the worker talks to. */
-export interface Endpoints {
+import { cloudSandboxEndpoints, type CloudConfigs } from '../providers/cloudConfigs';
+
+/** What of a configuration names a place the worker talks to (each cloud's section names its own). */
+export interface Endpoints extends CloudConfigs {
   sandbox: boolean;
-  aws: { endpoint?: string; cloudTrailEndpoint?: string };
   openai: { baseUrl: string };
-  gcp?: { endpoint?: string };
   evidence: { s3?: { endpoint?: string } };
   notifications: { webhookUrl?: string };
 }
@@ -45,17 +45,10 @@ export function sandboxReachesOut(config: Endpoints): EndpointIssue[] {
         message: `must be a loopback address (127.0.0.1, localhost or [::1]) with sandbox: true, not ${url}${url === 'https://api.openai.com/v1' ? ' (the default when unset)' : ''}: a sandbox worker takes unsigned approvals, so it may only reach this machine; set it to the local stand-in, such as ${example}, or turn sandbox off`,
       });
   };
-  loopback(['aws', 'endpoint'], config.aws.endpoint, 'http://127.0.0.1:5000', 'AWS itself');
-  loopback(['aws', 'cloudTrailEndpoint'], config.aws.cloudTrailEndpoint, 'http://127.0.0.1:5099');
+  const clouds = cloudSandboxEndpoints(config);
+  for (const { path, url, example, unset } of clouds.byDefault) loopback(path, url, example, unset);
   loopback(['openai', 'baseUrl'], config.openai.baseUrl, 'http://127.0.0.1:5099/v1');
-  if (config.gcp)
-    // Its form is checked to be loopback host:port already; only its absence (Google itself) is left.
-    loopback(
-      ['gcp', 'endpoint'],
-      config.gcp.endpoint && `http://${config.gcp.endpoint}`,
-      '127.0.0.1:5070',
-      'Google Cloud itself',
-    );
+  for (const { path, url, example, unset } of clouds.whenNamed) loopback(path, url, example, unset);
   if (config.evidence.s3)
     loopback(
       ['evidence', 's3', 'endpoint'],

@@ -2,18 +2,24 @@
 import type { Command } from 'commander';
 import { describeIssues, type KeyDescription } from '../../common/keys';
 import { inspectKeyInput } from '../../providers/inspectKeyInput';
+import { providerIds, providerSpecs } from '../../providers';
+import { defaultCloud, everyCloudCli, isProviderId } from '../../providers/cloudClis';
 import { withClient } from '../connect';
+import { addCloudOptions, cloudOfKeyFlags } from '../keyFlags';
 import { UsageError } from '../errors';
 import { inspectKeyOnWorker } from '../inspectKeyRun';
 import { print } from '../output';
 
 export function registerKeyInspect(keyCommand: Command, defaultTaskQueue: string): void {
-  keyCommand
-    .command('inspect')
-    .description("read a key's state from its cloud (read-only)")
-    .option('--key <ref>', 'AWS key ARN, alias (alias/NAME) or key id')
-    .option('--key-name <name>', 'Google Cloud: projects/…/locations/…/keyRings/…/cryptoKeys/…')
-    .option('--provider <name>', 'the key’s cloud: aws, gcp (default: gcp with --key-name, else aws)')
+  const byItsFlag = everyCloudCli.filter((cloud) => cloud.id !== defaultCloud);
+  addCloudOptions(
+    keyCommand.command('inspect').description("read a key's state from its cloud (read-only)"),
+    (cloud) => [cloud.keyToInspect],
+  )
+    .option(
+      '--provider <name>',
+      `the key’s cloud: ${providerIds.join(', ')} (default: ${byItsFlag.map((cloud) => `${cloud.id} with ${cloud.keyFlag}`).join(', ')}, else ${defaultCloud})`,
+    )
     .option('--task-queue <name>', 'task queue the worker polls', defaultTaskQueue)
     .option('--json', 'print JSON')
     .action(
@@ -24,15 +30,13 @@ export function registerKeyInspect(keyCommand: Command, defaultTaskQueue: string
         taskQueue: string;
         json?: boolean;
       }) => {
-        if ((opts.key === undefined) === (opts.keyName === undefined))
+        const cloud = cloudOfKeyFlags(opts, false);
+        const provider = opts.provider ?? cloud.id;
+        const flag = cloud.keyFlag;
+        // An unknown --provider is the schema's to name, unless the flag is another cloud's than the default.
+        if ((isProviderId(provider) ? provider : defaultCloud) !== cloud.id)
           throw new UsageError(
-            '--key / --key-name: give exactly one: --key for an AWS KMS key, --key-name for a Cloud KMS key',
-          );
-        const provider = opts.provider ?? (opts.keyName !== undefined ? 'gcp' : 'aws');
-        const flag = opts.keyName !== undefined ? '--key-name' : '--key';
-        if ((provider === 'gcp') !== (flag === '--key-name'))
-          throw new UsageError(
-            `--provider ${provider}: ${flag} names a key of the other cloud (AWS: --key, Google Cloud: --key-name)`,
+            `--provider ${provider}: ${flag} names a key of the other cloud (${everyCloudCli.map((c) => `${providerSpecs[c.id].name}: ${c.keyFlag}`).join(', ')})`,
           );
         const parsed = inspectKeyInput.safeParse({ provider, key: opts.key ?? opts.keyName });
         if (!parsed.success)

@@ -7,6 +7,8 @@
 import type { Command } from 'commander';
 import { taskKinds } from '../../common/approvals';
 import { EkmAwaiting, EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
+import { providerSpecs } from '../../providers';
+import { defaultCloud, isProviderId } from '../../providers/cloudClis';
 import { gateKinds } from '../../worker/config';
 import { withClient } from '../connect';
 import { CliError, UsageError } from '../errors';
@@ -19,11 +21,8 @@ interface ListFlags {
   json?: boolean;
 }
 
-/** The run's key in its cloud's spelling; `key` only for a cloud this CLI does not know. */
-type RunKey =
-  | { provider: 'aws'; keyArn: string | null }
-  | { provider: 'gcp'; keyName: string | null }
-  | { provider: string; key: string | null };
+/** The run's key under its cloud's field (keyArn, keyName); `key` only for a cloud this CLI does not know. */
+type RunKey = { provider: string; [keyField: string]: unknown };
 
 type Row = {
   workflowId: string;
@@ -38,17 +37,16 @@ type Row = {
 
 /** Runs from before the provider attribute was set are AWS runs: the only cloud ekm served then. */
 function runKey(provider: string | undefined, key: string | null): RunKey {
-  if (provider === undefined || provider === 'aws') return { provider: 'aws', keyArn: key };
-  if (provider === 'gcp') return { provider: 'gcp', keyName: key };
-  return { provider, key };
+  const cloud = provider ?? defaultCloud;
+  if (isProviderId(cloud)) return { provider: cloud, [providerSpecs[cloud].keyField]: key };
+  return { provider: cloud, key };
 }
-
-const cloudOf: Record<string, string> = { aws: 'AWS KMS', gcp: 'Cloud KMS' };
 
 /** "AWS KMS key arn:…" / "Cloud KMS key projects/…": the human listing's key line. */
 function keyLine(row: Row): string | undefined {
-  const key = 'keyArn' in row ? row.keyArn : 'keyName' in row ? row.keyName : row.key;
-  return key === null ? undefined : `${cloudOf[row.provider] ?? row.provider} key ${key}`;
+  const known = isProviderId(row.provider) ? providerSpecs[row.provider] : undefined;
+  const key = row[known?.keyField ?? 'key'] as string | null | undefined;
+  return key === null || key === undefined ? undefined : `${known?.kmsName ?? row.provider} key ${key}`;
 }
 
 const awaitingValues = [

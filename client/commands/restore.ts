@@ -14,13 +14,13 @@ import { type RevokeKeyRequest } from '../../providers/requests';
 import type { RunStatus } from '../../providers/runStatus';
 import { keyOf } from '../../providers/runSubject';
 import { EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
+import { cliOf } from '../../providers/cloudClis';
 import type { restoreAccess } from '../../workflows';
 import { addSigningOptions, signedStart, type SigningFlags } from '../actSigner';
 import { withClient } from '../connect';
 import { CliError, RefusedError, UsageError } from '../errors';
 import { print } from '../output';
 import {
-  awaitRoleLock,
   checkRunId,
   defaultRequester,
   describeRun,
@@ -131,9 +131,8 @@ export function registerRestore(program: Command, defaultTaskQueue: string): voi
       const revoked = record.request;
       const key = keyOf(revoked);
       const workflowId = keyWorkflowId(key);
-      // On AWS the restore takes the role's lock, as the revocation did; a Google Cloud restore edits only
-      // what the key's own workflow id locks.
-      if (revoked.provider === 'aws') await awaitRoleLock(client, revoked.roleArn, workflowId);
+      // The restore takes the locks the revocation took (AWS: the role's; Google Cloud: the key's id alone).
+      await cliOf(revoked).awaitLocks(client, revoked, workflowId);
       try {
         const restore = await client.workflow.start<typeof restoreAccess>('restoreAccess', {
           // The worker that revoked holds the snapshot in its evidence store: by default, the same queue.

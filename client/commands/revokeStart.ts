@@ -6,6 +6,8 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { keyWorkflowId } from '../../common/workflowIds';
 import { keyOf } from '../../providers/runSubject';
 import { EkmKeyId, EkmProjectId, EkmProvider, EkmStage } from '../../common/searchAttributes';
+import { specOf } from '../../providers';
+import { cliOf } from '../../providers/cloudClis';
 import type { revokeKey } from '../../workflows';
 import { addSigningOptions, signedStart, type SigningFlags } from '../actSigner';
 import { withClient } from '../connect';
@@ -18,7 +20,7 @@ import {
   resolveRevokeInput,
   type RevokeFlags,
 } from '../revokeFlags';
-import { awaitRoleLock, runLink } from '../runs';
+import { runLink } from '../runs';
 
 export function registerRevokeStart(revoke: Command, defaultTaskQueue: string): void {
   addSigningOptions(
@@ -37,8 +39,8 @@ export function registerRevokeStart(revoke: Command, defaultTaskQueue: string): 
       const key = keyOf(input);
       const workflowId = keyWorkflowId(key);
       const { summary, details } = describeRequest(input);
-      // Only AWS runs lock a role (a Google Cloud revocation changes the key alone: its id is the lock).
-      if (input.provider === 'aws') await awaitRoleLock(client, input.roleArn, workflowId);
+      // A cloud's change may take a lock beside the key's own (AWS: the role's; Google Cloud: none).
+      await cliOf(input).awaitLocks(client, input, workflowId);
       try {
         const handle = await client.workflow.start<typeof revokeKey>('revokeKey', {
           taskQueue: flags.taskQueue,
@@ -62,7 +64,7 @@ export function registerRevokeStart(revoke: Command, defaultTaskQueue: string): 
           workflowId,
           runId,
           // `keyArn` is what scripts read today; a Google Cloud run names its key `keyName`.
-          ...(input.provider === 'gcp' ? { keyName: key } : { keyArn: key }),
+          [specOf(input).keyField]: key,
           link: runLink(namespace, workflowId, runId),
         };
       } catch (err) {
@@ -72,7 +74,7 @@ export function registerRevokeStart(revoke: Command, defaultTaskQueue: string): 
           .describe()
           .catch(() => undefined);
         throw new RefusedError(
-          `${input.provider === 'gcp' ? '--key-name' : '--key'}: ${key} already has a run in progress: ${workflowId}${running ? `, run ${running.runId} (${running.type}, started ${running.startTime.toISOString()})` : ''}; one run per key at a time — follow it with \`ekm status ${workflowId}\`, or stop it with \`ekm cancel ${workflowId}\` before starting another`,
+          `${cliOf(input).keyFlag}: ${key} already has a run in progress: ${workflowId}${running ? `, run ${running.runId} (${running.type}, started ${running.startTime.toISOString()})` : ''}; one run per key at a time — follow it with \`ekm status ${workflowId}\`, or stop it with \`ekm cancel ${workflowId}\` before starting another`,
         );
       }
     });

@@ -4,21 +4,18 @@
 // `--repoint-alias` exists only to be refused with the runbook's reason.
 import type { Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { describeIssues } from '../../common/keys';
-import { inspectKeyInput } from '../../providers/inspectKeyInput';
 import { aliasRepointRefusal } from '../../providers/aws/request';
 import { keyWorkflowId } from '../../common/workflowIds';
-import { gcpRotationPeriodDays } from '../../providers/gcp/rotateRequest';
 import { anyRotateKeyInput, type AnyRotateKeyInput } from '../../providers/rotateRequests';
-import { rotateKeyInput, rotationPeriodDays, type RotateKeyInput } from '../../providers/aws/rotateRequest';
+import { specOf } from '../../providers';
+import { cliOf, everyCloudCli } from '../../providers/cloudClis';
 import { runHeadline, keyOf } from '../../providers/runSubject';
 import { EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import type { rotateKey } from '../../workflows';
 import { addSigningOptions, signedStart, type SigningFlags } from '../actSigner';
 import { withClient } from '../connect';
 import { RefusedError, UsageError } from '../errors';
-import { cloudOfKeyFlags, keyFlagOf, type KeyFlags } from '../keyFlags';
-import { keyArnOrStandIn, resolveKeyArn } from '../inspectKeyRun';
+import { addCloudOptions, cloudOfKeyFlags, keyFlagOf, type KeyFlags } from '../keyFlags';
 import { print } from '../output';
 import { parseProbe } from '../revokeFlags';
 import { checkFlags, defaultRequester, runLink } from '../runs';
@@ -58,19 +55,21 @@ function parsePeriod(value: string, range: { min: number; max: number }): number
 }
 
 export function registerRotate(program: Command, defaultTaskQueue: string): void {
-  const command = program
-    .command('rotate')
-    .description(
-      'rotate a key (now, or automatically with a period) and prove OpenAI still validates and reads old data',
+  const command = addCloudOptions(
+    program
+      .command('rotate')
+      .description(
+        'rotate a key (now, or automatically with a period) and prove OpenAI still validates and reads old data',
+      ),
+    (cloud) => [cloud.key, cloud.principal],
+  )
+    .option(
+      '--now',
+      `rotate now (${everyCloudCli.map(({ rotation }) => `${rotation.label}: ${rotation.now}`).join('; ')})`,
     )
-    .option('--key <ref>', 'the AWS KMS key: key ARN, alias (alias/NAME), alias ARN or key id')
-    .option('--role <arn>', 'the customer role OpenAI assumes (arn:aws:iam::ACCOUNT:role/NAME)')
-    .option('--key-name <name>', 'a Cloud KMS key: projects/…/locations/…/keyRings/…/cryptoKeys/…')
-    .option('--principal <p>', "OpenAI's IAM principal on that key (principal://iam.googleapis.com/…)")
-    .option('--now', 'rotate now (AWS: KMS RotateKeyOnDemand; Cloud KMS: a new version made primary)')
     .option(
       '--period <days>',
-      `turn on or change automatic rotation: every N days, AWS ${rotationPeriodDays.min}–${rotationPeriodDays.max}, Cloud KMS ${gcpRotationPeriodDays.min}–${gcpRotationPeriodDays.max} (e.g. 365d)`,
+      `turn on or change automatic rotation: every N days, ${everyCloudCli.map(({ rotation }) => `${rotation.label} ${rotation.periodDays.min}–${rotation.periodDays.max}`).join(', ')} (e.g. 365d)`,
     )
     .option('--repoint-alias <alias>', 'refused: switching an alias to another key is a revocation')
     .option('--external-key <id>', 'the OpenAI external key to validate before and after (extkey_…)')
@@ -91,57 +90,31 @@ export function registerRotate(program: Command, defaultTaskQueue: string): void
       throw new UsageError(
         '--now / --period: give exactly one: --now rotates at once, --period 365d turns on automatic rotation',
       );
-    if (cloudOfKeyFlags(flags, true) === 'gcp') return rotateGcpKey(flags);
-    const ref = inspectKeyInput.safeParse({ provider: 'aws', key: flags.key });
-    if (!ref.success) throw new UsageError(`--${describeIssues(ref.error)}`);
-    const keyRef = ref.data.key;
-    const rotation: RotateKeyInput['rotation'] = flags.now
+    const cloud = cloudOfKeyFlags(flags, true);
+    const keyRef = cloud.keyRefOf(flags);
+    const rotation: AnyRotateKeyInput['rotation'] = flags.now
       ? { kind: 'now' }
-      : { kind: 'automatic', periodDays: parsePeriod(flags.period!, rotationPeriodDays) };
-    const request = (keyArn: string): RotateKeyInput => ({
-      provider: 'aws',
-      keyArn,
-      roleArn: flags.role as string,
-      rotation,
-      externalKeyId: flags.externalKey,
-      probes: (flags.probe ?? []).map(parseProbe),
-      requester: (flags.requester ?? defaultRequester()) as string,
-      reason: flags.reason as string,
-      changeTicket: flags.ticket as string,
-    });
+      : { kind: 'automatic', periodDays: parsePeriod(flags.period!, cloud.rotation.periodDays) };
+    const request = (key: string) =>
+      ({
+        ...cloud.subjectFields(key, flags),
+        rotation,
+        externalKeyId: flags.externalKey,
+        probes: (flags.probe ?? []).map(parseProbe),
+        requester: (flags.requester ?? defaultRequester()) as string,
+        reason: flags.reason as string,
+        changeTicket: flags.ticket as string,
+      }) as AnyRotateKeyInput;
     // Every flag is checked before Temporal is contacted; an alias stands in as a key ARN meanwhile.
-    checkFlags(rotateKeyInput, request(keyArnOrStandIn(keyRef, flags.role)), flagOf);
+    checkFlags(anyRotateKeyInput, request(cloud.standInKey(keyRef, flags)), flagOf);
     const started = await withClient(async ({ client, namespace }) => {
-      const keyArn = await resolveKeyArn(client, flags.taskQueue, keyRef, '`ekm rotate` to resolve --key');
-      const input = request(keyArn);
-      checkFlags(rotateKeyInput, input, flagOf);
+      const key = await cloud.resolveKey(client, flags.taskQueue, keyRef, '`ekm rotate` to resolve --key');
+      const input = request(key);
+      checkFlags(anyRotateKeyInput, input, flagOf);
       return startRotation(client, namespace, flags, input);
     });
     printStarted(flags, started);
   });
-}
-
-/** A Cloud KMS key is named by its resource name: nothing to resolve. */
-async function rotateGcpKey(flags: RotateFlags & SigningFlags): Promise<void> {
-  const input = checkFlags(
-    anyRotateKeyInput,
-    {
-      provider: 'gcp',
-      keyName: flags.keyName!,
-      principal: flags.principal!,
-      rotation: flags.now
-        ? { kind: 'now' }
-        : { kind: 'automatic', periodDays: parsePeriod(flags.period!, gcpRotationPeriodDays) },
-      externalKeyId: flags.externalKey,
-      probes: (flags.probe ?? []).map(parseProbe),
-      requester: (flags.requester ?? defaultRequester()) as string,
-      reason: flags.reason as string,
-      changeTicket: flags.ticket as string,
-    },
-    flagOf,
-  );
-  const started = await withClient(({ client, namespace }) => startRotation(client, namespace, flags, input));
-  printStarted(flags, started);
 }
 
 /** Starts the run under the key's lock: a second run for the same key is refused (exit 4). */
@@ -174,13 +147,13 @@ async function startRotation(
       workflowId,
       runId,
       // `keyArn` is what scripts read today; a Google Cloud run names its key `keyName`.
-      ...(input.provider === 'gcp' ? { keyName: key } : { keyArn: key }),
+      [specOf(input).keyField]: key,
       link: runLink(namespace, workflowId, runId),
     };
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     throw new RefusedError(
-      `${input.provider === 'gcp' ? '--key-name' : '--key'}: ${key} already has a run in progress (${workflowId}); one run per key at a time — follow it with \`ekm status ${workflowId}\``,
+      `${cliOf(input).keyFlag}: ${key} already has a run in progress (${workflowId}); one run per key at a time — follow it with \`ekm status ${workflowId}\``,
     );
   }
 }

@@ -3,6 +3,8 @@
 import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { keyOf, principalOf } from '../../providers/runSubject';
+import { specOf } from '../../providers';
 import { CliError } from '../errors';
 import { print } from '../output';
 
@@ -53,10 +55,8 @@ type DescribedKey = {
 
 /** One key in two lines: what it is and who uses it, then its registration, projects and revoke command. */
 function keyLines(key: DescribedKey): string[] {
-  const what =
-    key.provider === 'aws'
-      ? `${key.keyArn}  (${key.keyAlias})  role ${key.roleArn}`
-      : `${key.keyName}  principal ${key.principal}`;
+  const alias = 'keyAlias' in key ? `  (${key.keyAlias})` : '';
+  const what = `${keyOf(key)}${alias}  ${specOf(key).principalKind} ${principalOf(key)}`;
   return [
     `  ${key.name.padEnd(12)} ${what}`,
     `  ${''.padEnd(12)} external key ${key.externalKeyId}  projects ${key.projects.map((p) => p.id).join(', ')}  revoke: sh ${key.revokeExample}`,

@@ -9,8 +9,6 @@ import {
   ScheduleOverlapPolicy,
   type Client,
 } from '@temporalio/client';
-import { describeIssues } from '../../common/keys';
-import { inspectKeyInput } from '../../providers/inspectKeyInput';
 import {
   verifyKeyUsageInput,
   type VerifyKeyUsageInput,
@@ -21,11 +19,11 @@ import { scheduledWatchWorkflowId } from '../../common/watchdog';
 import { watchKeyDeletionInput, type WatchKeyDeletionInput } from '../../providers/watchRequests';
 import { EkmKeyId, EkmProvider } from '../../common/searchAttributes';
 import { sweepScheduleId } from '../../common/sweep';
+import { cliOf } from '../../providers/cloudClis';
 import { withClient } from '../connect';
 import { createSweepSchedule } from '../sweepSchedule';
 import { CliError, ExitCode, RefusedError, UsageError } from '../errors';
-import { cloudOfKeyFlags, keyFlagOf, type KeyFlags } from '../keyFlags';
-import { keyArnOrStandIn, resolveKeyArn } from '../inspectKeyRun';
+import { addCloudOptions, cloudOfKeyFlags, keyFlagOf, type KeyFlags } from '../keyFlags';
 import { print } from '../output';
 import { checkFlags, defaultRequester, uiBaseUrl } from '../runs';
 import { parseDuration } from '../sinceFlag';
@@ -51,12 +49,6 @@ const flagOf: Record<string, string> = {
   lookbackSeconds: '--every',
   oncePerLookbackSeconds: '--every',
 };
-
-function keyRefOf(flags: ScheduleFlags): string {
-  const ref = inspectKeyInput.safeParse({ provider: 'aws', key: flags.key });
-  if (!ref.success) throw new UsageError(`--${describeIssues(ref.error)}`);
-  return ref.data.key;
-}
 
 async function create(
   client: Client,
@@ -92,7 +84,7 @@ async function create(
   } catch (err) {
     if (err instanceof ScheduleAlreadyRunning)
       throw new RefusedError(
-        `--${args.provider === 'gcp' ? 'key-name' : 'key'}: ${key} already has a ${kind} schedule (${scheduleId}); \`ekm schedule delete ${scheduleId}\` first to change it`,
+        `${cliOf(args).keyFlag}: ${key} already has a ${kind} schedule (${scheduleId}); \`ekm schedule delete ${scheduleId}\` first to change it`,
       );
     throw err;
   }
@@ -104,13 +96,12 @@ export function registerSchedule(program: Command, defaultTaskQueue: string): vo
     .command('schedule')
     .description('recurring checks as Temporal Schedules (the Web UI lists them under Schedules)');
 
-  schedule
-    .command('usage')
-    .description('run `ekm usage` for a key every interval, over the interval just past')
-    .option('--key <ref>', 'the AWS KMS key: key ARN, alias (alias/NAME), alias ARN or key id')
-    .option('--role <arn>', 'the customer role OpenAI assumes (with --key)')
-    .option('--key-name <name>', 'a Cloud KMS key: projects/…/locations/…/keyRings/…/cryptoKeys/…')
-    .option('--principal <p>', "OpenAI's IAM principal on that key (with --key-name)")
+  addCloudOptions(
+    schedule
+      .command('usage')
+      .description('run `ekm usage` for a key every interval, over the interval just past'),
+    (cloud) => [cloud.key, cloud.principalBesideKey],
+  )
     .option('--external-key <id>', "also ask OpenAI's validate for this external key (extkey_…)")
     .option('--every <length>', 'how often: 30m, 24h, 7d', '24h')
     .option('--task-queue <name>', 'task queue the worker polls', defaultTaskQueue)
@@ -124,18 +115,15 @@ export function registerSchedule(program: Command, defaultTaskQueue: string): vo
         // The record of every scheduled check names who set the schedule up.
         requester: defaultRequester(),
       };
-      const input = (keyArn: string): VerifyKeyUsageInput =>
-        cloud === 'gcp'
-          ? { provider: 'gcp', keyName: flags.keyName!, principal: flags.principal!, ...common }
-          : { provider: 'aws', keyArn, roleArn: flags.role!, ...common };
-      const keyRef = cloud === 'aws' ? keyRefOf(flags) : '';
+      const input = (key: string) =>
+        ({ ...cloud.subjectFields(key, flags), ...common }) as VerifyKeyUsageInput;
+      const keyRef = cloud.keyRefOf(flags);
       // Every flag is checked before Temporal is contacted.
-      checkFlags(verifyKeyUsageInput, input(keyArnOrStandIn(keyRef, flags.role)), flagOf);
+      checkFlags(verifyKeyUsageInput, input(cloud.standInKey(keyRef, flags)), flagOf);
       const out = await withClient(async ({ client }) => {
         // The CLI holds no cloud credentials: the worker resolves an AWS alias (a Cloud KMS name is final).
-        const keyArn =
-          cloud === 'aws' ? await resolveKeyArn(client, flags.taskQueue, keyRef, '`ekm schedule usage`') : '';
-        const args = checkFlags(verifyKeyUsageInput, input(keyArn), flagOf);
+        const resolved = await cloud.resolveKey(client, flags.taskQueue, keyRef, '`ekm schedule usage`');
+        const args = checkFlags(verifyKeyUsageInput, input(resolved), flagOf);
         const key = keyOf(args);
         const id = await create(
           client,
@@ -155,27 +143,27 @@ export function registerSchedule(program: Command, defaultTaskQueue: string): vo
       );
     });
 
-  schedule
-    .command('watch')
-    .description('check a key pending deletion for any use every interval (one watchdog pass each time)')
-    .option('--key <ref>', 'the AWS KMS key: key ARN, alias (alias/NAME), alias ARN or key id')
-    .option('--key-name <name>', 'a Cloud KMS key whose versions are scheduled for destruction')
+  addCloudOptions(
+    schedule
+      .command('watch')
+      .description('check a key pending deletion for any use every interval (one watchdog pass each time)'),
+    (cloud) => [cloud.keyPendingDeletion],
+  )
     .option('--every <length>', 'how often: 30m, 24h, 7d', '1h')
     .option('--task-queue <name>', 'task queue the worker polls', defaultTaskQueue)
     .option('--json', 'print JSON')
     .action(async (flags: ScheduleFlags) => {
       const cloud = cloudOfKeyFlags(flags, false);
       const every = parseDuration('--every', flags.every);
-      const input = (keyArn: string): WatchKeyDeletionInput =>
-        cloud === 'gcp'
-          ? { provider: 'gcp', keyName: flags.keyName!, oncePerLookbackSeconds: every }
-          : { provider: 'aws', keyArn, oncePerLookbackSeconds: every };
-      const keyRef = cloud === 'aws' ? keyRefOf(flags) : '';
-      checkFlags(watchKeyDeletionInput, input(keyArnOrStandIn(keyRef)), flagOf);
+      const input = (key: string): WatchKeyDeletionInput => ({
+        ...cloud.keyFields(key),
+        oncePerLookbackSeconds: every,
+      });
+      const keyRef = cloud.keyRefOf(flags);
+      checkFlags(watchKeyDeletionInput, input(cloud.standInKey(keyRef, flags)), flagOf);
       const out = await withClient(async ({ client }) => {
-        const keyArn =
-          cloud === 'aws' ? await resolveKeyArn(client, flags.taskQueue, keyRef, '`ekm schedule watch`') : '';
-        const args = checkFlags(watchKeyDeletionInput, input(keyArn), flagOf);
+        const resolved = await cloud.resolveKey(client, flags.taskQueue, keyRef, '`ekm schedule watch`');
+        const args = checkFlags(watchKeyDeletionInput, input(resolved), flagOf);
         const key = keyOf(args);
         const id = await create(
           client,

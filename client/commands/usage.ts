@@ -5,23 +5,20 @@
 import type { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { describeIssues } from '../../common/keys';
-import { inspectKeyInput } from '../../providers/inspectKeyInput';
 import { EkmKeyId, EkmProvider, EkmStage } from '../../common/searchAttributes';
 import { usageWorkflowId } from '../../common/usage';
 import {
-  trailName,
   verifyKeyUsageInput,
   type VerifyKeyUsageInput,
   type VerifyKeyUsageRequest,
   type VerifyKeyUsageResult,
 } from '../../providers/usageRequests';
 import { keyOf, principalOf } from '../../providers/runSubject';
+import { specOf } from '../../providers';
 import type { verifyKeyUsage } from '../../workflows';
 import { withClient } from '../connect';
-import { CliError, UsageError } from '../errors';
-import { cloudOfKeyFlags, keyFlagOf, type KeyFlags } from '../keyFlags';
-import { keyArnOrStandIn, resolveKeyArn } from '../inspectKeyRun';
+import { CliError } from '../errors';
+import { addCloudOptions, cloudOfKeyFlags, keyFlagOf, type KeyFlags } from '../keyFlags';
 import { print } from '../output';
 import { checkFlags, defaultRequester, failureMessage, runLink } from '../runs';
 import { parseSince } from '../sinceFlag';
@@ -41,58 +38,37 @@ const flagOf: Record<string, string> = {
 };
 
 export function registerUsage(program: Command, defaultTaskQueue: string): void {
-  program
-    .command('usage')
-    .description(
-      "is the key being used? OpenAI's calls on it from CloudTrail (successful and refused apart) and validate's answer (read-only)",
-    )
-    .option('--key <ref>', 'the AWS KMS key: key ARN, alias (alias/NAME), alias ARN or key id')
-    .option('--role <arn>', 'the customer role OpenAI assumes (arn:aws:iam::ACCOUNT:role/NAME)')
-    .option('--key-name <name>', 'a Cloud KMS key: projects/…/locations/…/keyRings/…/cryptoKeys/…')
-    .option('--principal <p>', "OpenAI's IAM principal on that key (principal://iam.googleapis.com/…)")
+  addCloudOptions(
+    program
+      .command('usage')
+      .description(
+        "is the key being used? OpenAI's calls on it from CloudTrail (successful and refused apart) and validate's answer (read-only)",
+      ),
+    (cloud) => [cloud.key, cloud.principal],
+  )
     .option('--external-key <id>', "also ask OpenAI's validate for this external key (extkey_…)")
     .option('--since <when>', 'start of the window: 30m, 24h, 7d back from now, or an ISO time', '24h')
     .option('--task-queue <name>', 'task queue the worker polls', defaultTaskQueue)
     .option('--json', 'print JSON')
     .action(async (flags: UsageFlags) => {
-      if (cloudOfKeyFlags(flags, true) === 'gcp') return usageOfGcpKey(flags);
-      const ref = inspectKeyInput.safeParse({ provider: 'aws', key: flags.key });
-      if (!ref.success) throw new UsageError(`--${describeIssues(ref.error)}`);
-      const keyRef = ref.data.key;
+      const cloud = cloudOfKeyFlags(flags, true);
+      const keyRef = cloud.keyRefOf(flags);
       const since = parseSince(flags.since);
-      const request = (keyArn: string): VerifyKeyUsageInput => ({
-        provider: 'aws',
-        keyArn,
-        roleArn: flags.role!,
-        externalKeyId: flags.externalKey,
-        since,
-        requester: defaultRequester(),
-      });
+      const request = (key: string) =>
+        ({
+          ...cloud.subjectFields(key, flags),
+          externalKeyId: flags.externalKey,
+          since,
+          requester: defaultRequester(),
+        }) as VerifyKeyUsageInput;
       // Every flag is checked before Temporal is contacted.
-      checkFlags(verifyKeyUsageInput, request(keyArnOrStandIn(keyRef, flags.role)), flagOf);
+      checkFlags(verifyKeyUsageInput, request(cloud.standInKey(keyRef, flags)), flagOf);
       await withClient(async ({ client, namespace }) => {
         // The CLI holds no cloud credentials: the worker resolves an alias or a key id (inspectKey).
-        const keyArn = await resolveKeyArn(client, flags.taskQueue, keyRef, '`ekm usage`');
-        await runUsage(client, namespace, flags, checkFlags(verifyKeyUsageInput, request(keyArn), flagOf));
+        const key = await cloud.resolveKey(client, flags.taskQueue, keyRef, '`ekm usage`');
+        await runUsage(client, namespace, flags, checkFlags(verifyKeyUsageInput, request(key), flagOf));
       });
     });
-}
-
-/** A Cloud KMS key is named by its resource name: nothing to resolve. */
-async function usageOfGcpKey(flags: UsageFlags): Promise<void> {
-  const input = checkFlags(
-    verifyKeyUsageInput,
-    {
-      provider: 'gcp',
-      keyName: flags.keyName!,
-      principal: flags.principal!,
-      externalKeyId: flags.externalKey,
-      since: parseSince(flags.since),
-      requester: defaultRequester(),
-    },
-    flagOf,
-  );
-  await withClient(({ client, namespace }) => runUsage(client, namespace, flags, input));
 }
 
 async function runUsage(
@@ -103,7 +79,7 @@ async function runUsage(
 ): Promise<void> {
   const key = keyOf(input);
   const who = principalOf(input);
-  const trail = trailName(input.provider);
+  const trail = specOf(input).trailName;
   const workflowId = usageWorkflowId(key, randomUUID());
   const handle = await client.workflow.start<typeof verifyKeyUsage>('verifyKeyUsage', {
     taskQueue: flags.taskQueue,
@@ -139,7 +115,7 @@ function renderUsage(result: VerifyKeyUsageResult, workflowId: string, link: str
     `  ${name.padEnd(width)}  ${String(ok).padStart(10)}  ${String(refused).padStart(7)}`;
   const lines = [
     `usage of ${keyOf(u)}`,
-    `  by       ${(u.provider === 'gcp' ? u.principal : u.roleArn) ?? 'every caller'}`,
+    `  by       ${principalOf(u as Parameters<typeof principalOf>[0]) ?? 'every caller'}`,
     `  window   ${u.since} → ${u.until} (${u.source})`,
     `  run      ${workflowId}`,
     `           ${link}`,

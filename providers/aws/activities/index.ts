@@ -1,0 +1,78 @@
+// Every AWS activity the worker registers, built from the AWS clients and the worker's configuration. Each
+// change behind a gate verifies the gate's approvals itself before it acts (activities/requireApproval.ts).
+import { actionOf } from '../../../activities/approvedActions';
+import type { Ownership } from '../../../activities/ownership';
+import { requireApproval } from '../../../activities/requireApproval';
+import { boundToItsWatch } from '../../../activities/watchdogCancel';
+import type { WorkerConfig } from '../../../worker/config';
+import { createAwsClients, type AwsClients } from './clients';
+import { describeAwsKey } from './describeKey';
+import { cancelAwsKeyDeletion, scheduleAwsKeyDeletion } from './keyDeletion';
+import { readAwsKeyRotation, rotateAwsKeyActivity } from './keyRotation';
+import { readAwsKeyUsage } from './keyUsage';
+import { createReplacementKeyOnce, findReplacementKey, grantOpenAiAccess } from './replacementKey';
+import { restoreAwsAccessActivity } from './restoreAccess';
+import { revokeAwsAccessActivity } from './revokeAccess';
+import { snapshotAwsAccessActivity } from './snapshotAccess';
+
+export interface AwsActivityDeps {
+  config: WorkerConfig;
+  aws: AwsClients;
+  /** Marks what the worker creates and recognises it again (activities/ownership.ts). */
+  ownership: Ownership;
+}
+
+/** The clients of the configuration's `aws` section; credentials come from the worker's environment. */
+export function awsClientsOf(config: WorkerConfig): Pick<AwsActivityDeps, 'aws'> {
+  return { aws: createAwsClients(config.aws) };
+}
+
+export function awsActivities({ config, aws, ownership }: AwsActivityDeps) {
+  const vendor = { vendorPrincipals: config.aws.openAiPrincipals, ownership };
+  return {
+    // AWS KMS and IAM
+    describeKey: describeAwsKey(aws.kms),
+    snapshotAwsAccess: snapshotAwsAccessActivity(aws),
+    revokeAwsAccess: requireApproval(
+      'revoke',
+      config,
+      actionOf.revokeAwsAccess,
+      revokeAwsAccessActivity(aws, vendor),
+    ),
+    restoreAwsAccess: requireApproval(
+      'restore',
+      config,
+      actionOf.restoreAwsAccess,
+      restoreAwsAccessActivity(aws),
+    ),
+    createReplacementKeyOnce: requireApproval(
+      'archive',
+      config,
+      actionOf.createReplacementKeyOnce,
+      createReplacementKeyOnce(aws, ownership),
+    ),
+    findReplacementKey: findReplacementKey(aws, ownership),
+    grantOpenAiAccess: requireApproval(
+      'archive',
+      config,
+      actionOf.grantOpenAiAccessOn(aws.kms),
+      grantOpenAiAccess(aws, vendor),
+    ),
+    scheduleAwsKeyDeletion: requireApproval(
+      'deletion',
+      config,
+      actionOf.scheduleAwsKeyDeletion,
+      scheduleAwsKeyDeletion(aws),
+    ),
+    // The watchdog's automatic cancel: bound to the key's own watch, enabled by the configuration.
+    cancelAwsKeyDeletion: boundToItsWatch(
+      config,
+      (i: { keyArn: string }) => i.keyArn,
+      cancelAwsKeyDeletion(aws),
+    ),
+    readAwsKeyRotation: readAwsKeyRotation(aws),
+    rotateAwsKey: requireApproval('rotate', config, actionOf.rotateAwsKey, rotateAwsKeyActivity(aws)),
+    // AWS CloudTrail
+    readAwsKeyUsage: readAwsKeyUsage(aws),
+  };
+}
