@@ -1,399 +1,197 @@
-// Least privilege, proven against a moto that enforces IAM: the activities of the read worker's queue work
-// with the credentials of a user holding policies/aws/ekm-read-worker.json, every AWS change of the mutating
-// worker's queue works with policies/aws/ekm-mutating-worker.json, and each of those changes attempted with
-// the read worker's credentials is refused (AccessDenied) and changes nothing, read back as an
-// administrator. The activities are built as the worker builds them (createActivities, createAwsClients with
-// credentials from the environment). Last, every action each policy allows was used by some activity here,
-// and nothing else was: the policies are exactly what the code needs. The first block proves what moto does
-// and does not judge, which policies/README.md reports.
+// Least privilege, once per cloud: each worker holds exactly its policy from policies/<cloud>/, enforced
+// where it can be (AWS: a moto that enforces IAM, the workers IAM users holding the policies; Google Cloud:
+// the Cloud KMS fake, the workers service accounts holding the custom roles). The same scenarios on every
+// cloud: the policy files are in the form the cloud's tools take, every activity of the read queue works
+// with the read policy, and each policy holds exactly what its worker uses. Between them, the tests only one
+// cloud has: on AWS, what moto does and does not judge (policies/README.md reports it) and each change
+// made by the mutating worker after the read worker is refused it, read back as an administrator; on Google
+// Cloud, the read worker refused every change with the key as it was, then every change by the mutating
+// worker. How each cloud's world and workers are made: test/fixtures/providers/leastPrivilege{Aws,Gcp}.ts.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import {
-  AttachRolePolicyCommand,
-  CreatePolicyCommand,
-  CreateRoleCommand,
-  GetRoleCommand,
-  GetRolePolicyCommand,
-  IAMClient,
-  ListAttachedRolePoliciesCommand,
-  ListRolePoliciesCommand,
-  ListRolesCommand,
-} from '@aws-sdk/client-iam';
+import { CreateRoleCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import {
   CreateKeyCommand,
   DescribeKeyCommand,
   DisableKeyCommand,
-  GetKeyPolicyCommand,
-  GetKeyRotationStatusCommand,
   KMSClient,
-  ListGrantsCommand,
-  ListKeysCommand,
   PutKeyPolicyCommand,
 } from '@aws-sdk/client-kms';
-import {
-  CreateBucketCommand,
-  GetObjectLockConfigurationCommand,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { ApplicationFailure } from '@temporalio/common';
+import { GetObjectLockConfigurationCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities, type EkmActivities } from '../../activities';
-import { watchWorkflowId } from '../../common/watchdog';
-import { createAwsClients, type AwsClients } from '../../providers/aws/activities/clients';
-import { checkObjectLock, s3ClientFor, s3EvidenceStore } from '../../activities/evidence/s3Store';
-import { generateSigningKey, signerFromPem } from '../../activities/evidence/signer';
-import { createAdminApi } from '../../activities/openai/adminApi';
-import { createDataApi } from '../../activities/openai/dataApi';
-import { EkmError } from '../../common/errors';
+import type { EkmActivities } from '../../activities';
+import { s3ClientFor, s3EvidenceStore } from '../../activities/evidence/s3Store';
 import type { AwsRevocationMethod } from '../../providers/aws/request';
-import { projectRoot } from '../../sandbox/paths';
-import { kmsPolicyFor, trustPolicyFor } from '../../sandbox/openai/demo';
-import { parseWorkerConfig } from '../../worker/config';
-import { inRunOf, sampleRevocationStatus } from '../fixtures/evidence';
-import { approvedProof } from '../fixtures/approvedProof';
-import { signersFor } from '../fixtures/approverKeys';
-import { actionOf } from '../../activities/approvedActions';
-import type { PlanAction } from '../../providers/planActions';
 import { runTag } from '../../common/runTag';
-import type { RunRef } from '../../common/signedStatement';
+import { watchWorkflowId } from '../../common/watchdog';
+import { kmsPolicyFor, trustPolicyFor } from '../../sandbox/openai/demo';
+import { inRunOf, sampleRevocationStatus } from '../fixtures/evidence';
 import {
-  allowedActions,
   asMotoJudgesIt,
   filledPolicy,
-  listOf,
-  placeholdersIn,
-  policiesDir,
-  startIamEnforcedMoto,
   wasRefused,
   type EnforcedWorld,
-  type IamEnforcedMoto,
   type IamUser,
   type PolicyDocument,
 } from '../fixtures/iamEnforcedMoto';
-import { testOwnership } from '../fixtures/ownership';
+import {
+  asUser,
+  bucket,
+  kmsAgainstStar,
+  mutatingPolicyFile,
+  noRoleNamed,
+  readPolicyFile,
+  startAwsLeastPrivilege,
+  unique,
+  widenForMoto,
+  type AwsLeastPrivilege,
+} from '../fixtures/providers/leastPrivilegeAws';
+import {
+  day,
+  mutatingGcp,
+  readWorker,
+  refused,
+  startGcpLeastPrivilege,
+  type GcpLeastPrivilege,
+} from '../fixtures/providers/leastPrivilegeGcp';
+import { openAiPrincipal as openai } from '../fixtures/gcpProvider';
 
-const readPolicyFile = 'ekm-read-worker.json';
-const mutatingPolicyFile = 'ekm-mutating-worker.json';
-const bucket = `ekm-evidence-least-privilege-${process.pid}`;
-const prefix = 'ekm-evidence/';
-const unique = () => randomBytes(4).toString('hex');
-
-// Where moto cannot see the resource a statement scopes to, the statement is given Resource "*" for moto —
-// by name, with the reason; the actions stay exactly as written (see asMotoJudgesIt).
-const kmsAgainstStar = 'moto authorizes every KMS call against "*"';
-const noRoleNamed = 'moto authorizes an IAM call that names no existing role against "*"';
-const widenForMoto: Record<string, Record<string, string>> = {
-  [readPolicyFile]: { ReadTheKeys: kmsAgainstStar, ReadTheRolesManagedPolicies: noRoleNamed },
-  [mutatingPolicyFile]: {
-    ReadTheKeyBeforeChangingIt: kmsAgainstStar,
-    ChangeTheEkmKey: kmsAgainstStar,
-    RecreateGrantsToTheOpenAiAccessRole: kmsAgainstStar,
-    TagTheReplacementKeyAsItIsCreated: kmsAgainstStar,
-    ReadTheOpenAiAccessRoles: `${noRoleNamed}, and grantOpenAiAccess reads the replacement role before it exists`,
-    ReadTheRolesManagedPolicies: noRoleNamed,
-    CreateTheReplacementRole: `${noRoleNamed}, and CreateRole names one that does not exist yet`,
-  },
-};
-
-interface Worker {
-  user: IamUser;
-  policy: PolicyDocument;
-  activities: EkmActivities;
+/** What every cloud's session offers the shared scenarios. */
+interface LeastPrivilegeSession {
+  /** The policy files are in the form the cloud's tools take, every permission in them accounted for. */
+  checkPolicyFiles(): void;
+  /** Every activity of the read queue, with the read worker's policy. */
+  readRunbook(): Promise<void>;
+  mutatingPolicyIsExact(): Promise<void>;
+  readPolicyIsExact(): Promise<void>;
+  stop(): Promise<void>;
 }
 
-/**
- * createAwsClients (and the S3 evidence client) take credentials from the process environment, as a
- * worker process does. Two workers in one test process: the environment holds this user's keys while the
- * clients are built and their credentials resolved (the SDK keeps them), then goes back as it was.
- */
-async function asUser<T>(
-  user: IamUser,
-  build: () => T,
-  clientsOf: (built: T) => { config: { credentials: () => Promise<{ accessKeyId: string }> } }[],
-): Promise<T> {
-  const saved = [process.env.AWS_ACCESS_KEY_ID, process.env.AWS_SECRET_ACCESS_KEY] as const;
-  process.env.AWS_ACCESS_KEY_ID = user.credentials.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = user.credentials.secretAccessKey;
-  try {
-    const built = build();
-    for (const client of clientsOf(built))
-      assert.equal((await client.config.credentials()).accessKeyId, user.credentials.accessKeyId);
-    return built;
-  } finally {
-    const restore = (name: string, value: string | undefined) =>
-      value === undefined ? delete process.env[name] : (process.env[name] = value);
-    restore('AWS_ACCESS_KEY_ID', saved[0]);
-    restore('AWS_SECRET_ACCESS_KEY', saved[1]);
-  }
-}
-
-describe('least privilege: the read and mutating workers under IAM enforcement (moto)', function () {
-  this.timeout(180_000);
-  let moto: IamEnforcedMoto;
-  let admin: { kms: KMSClient; iam: IAMClient; s3: S3Client };
-  let accountId: string;
-  let read: Worker;
-  let mutating: Worker;
-  const s3Evidence = () => ({
-    bucket,
-    prefix,
-    region: moto.region,
-    endpoint: moto.endpoint,
-    retentionDays: 1,
-    mode: 'GOVERNANCE' as const,
-  });
-
-  async function worker(name: string, file: string): Promise<Worker> {
-    const policy = asMotoJudgesIt(filledPolicy(file, placeholderValues()), widenForMoto[file]!).policy;
-    const user = await moto.createUser(name, policy);
-    // The activities are called here directly, outside any workflow (createActivities builds every activity
-    // whatever the role; the IAM policy under test decides what each can do): each change inside an
-    // activity context of `changeRun`, with a signed approval of exactly its own action.
-    const config = parseWorkerConfig({
-      sandbox: true,
-      role: 'read',
-      mutatingTaskQueue: 'least-privilege-changes',
-      aws: { region: moto.region, endpoint: moto.endpoint, cloudTrailEndpoint: moto.endpoint },
-      openai: { baseUrl: 'http://127.0.0.1:9/v1' },
-      // The watchdog's cancel is tested here too: it is enabled, and called as the key's watch.
-      watchdog: { cancelDeletionOnUse: true },
-      // The changes are handed a signed approval of exactly their action (approvedCall), as in a run.
-      approvals: {
-        gates: Object.fromEntries(changeGates.map((kind) => [kind, { approvers: [approver] }])),
-        signers: signersFor([approver]),
-      },
-    });
-    const aws = await asUser(
-      user,
-      () => createAwsClients(config.aws),
-      (c: AwsClients) => [c.kms, c.iam, c.cloudTrail!],
-    );
-    const s3 = await asUser(
-      user,
-      () => s3ClientFor(s3Evidence()),
-      (c) => [c],
-    );
-    const signer = signerFromPem(generateSigningKey().privateKeyPem, 'evidence.signingKeyFile');
-    const activities = namingRefusals(
-      createActivities({
-        config,
-        aws,
-        // No OpenAI call is made here; the activities need the clients all the same.
-        openai: {
-          api: createAdminApi({ baseUrl: config.openai.baseUrl, adminKey: () => undefined }),
-          data: createDataApi({ baseUrl: config.openai.baseUrl, projectKey: () => undefined }),
-        },
-        evidence: s3EvidenceStore(s3Evidence(), signer, { client: s3 }),
-        // Both workers hold the same secret: what the mutating one marks, the read one recognises.
-        ownership: testOwnership({ workflowId: 'ekm-key:least-privilege', runId: 'run' }),
-      }),
-    );
-    return { user, policy: filledPolicy(file, placeholderValues()), activities };
-  }
-
-  /** The same activities; a failure's message begins with what moto refused during the call, if anything. */
-  /** The gate each change of the AWS worker sits behind. */
-  const gateOf: Record<string, string> = {
-    revokeAwsAccess: 'revoke',
-    restoreAwsAccess: 'restore',
-    createReplacementKeyOnce: 'archive',
-    grantOpenAiAccess: 'archive',
-    scheduleAwsKeyDeletion: 'deletion',
-    rotateAwsKey: 'rotate',
-  };
-  const changeGates = [...new Set(Object.values(gateOf))];
-  const approver = 'alice@example.com';
-  /** The run the changes belong to (a test sets it where names must carry the run's tag). */
-  let changeRun = { workflowId: 'ekm-key:least-privilege', runId: 'run' };
-
-  /** A change called as its run calls it: in the run's activity context, with its approved action. */
-  async function approvedCall(
-    name: string,
-    change: (input: unknown) => Promise<unknown>,
-    input: object,
-  ): Promise<unknown> {
-    const run = changeRun;
-    const of = actionOf[name as keyof typeof actionOf] as (i: unknown, r: RunRef) => PlanAction;
-    const approval = approvedProof(gateOf[name]!, of(input, run), run, approver);
-    return inRunOf(run, () => change({ ...input, approval }));
-  }
-
-  function namingRefusals(activities: EkmActivities): EkmActivities {
-    const wrapped = Object.entries(activities).map(([name, activity]) => [
-      name,
-      async (...args: unknown[]) => {
-        const from = moto.calls.length;
-        try {
-          const act = activity as (...a: unknown[]) => Promise<unknown>;
-          return name in gateOf ? await approvedCall(name, act, args[0] as object) : await act(...args);
-        } catch (err) {
-          const refused = moto.calls.slice(from).filter(wasRefused);
-          if (refused.length && err instanceof Error)
-            err.message = `moto refused ${refused.map((c) => `${c.action} to ${c.principal}`).join(', ')}: ${err.message}`;
-          throw err;
-        }
-      },
-    ]);
-    return Object.fromEntries(wrapped) as EkmActivities;
-  }
-
-  /** The placeholders as a customer would fill them for the sandbox's seeded organisation. */
-  function placeholderValues(): Record<string, string> {
-    return {
-      REGION: moto.region,
-      ACCOUNT_ID: accountId,
-      // The sandbox's seed names the customer role ekm-openai-access-<suffix>, its alias alias/ekm-demo-<suffix>.
-      OPENAI_ACCESS_ROLE: 'ekm-openai-access-*',
-      EKM_KEY_ALIAS: 'alias/ekm-demo-*',
-      EVIDENCE_BUCKET: bucket,
-      EVIDENCE_PREFIX: prefix,
-    };
-  }
-
-  before(async function () {
-    moto = await startIamEnforcedMoto();
-    const options = { region: moto.region, endpoint: moto.motoEndpoint, credentials: moto.admin.credentials };
-    admin = {
-      kms: new KMSClient(options),
-      iam: new IAMClient(options),
-      s3: new S3Client({ ...options, forcePathStyle: true }),
-    };
-    accountId = moto.admin.arn.split(':')[4]!;
-    await admin.s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
-    read = await worker('ekm-read-worker', readPolicyFile);
-    mutating = await worker('ekm-mutating-worker', mutatingPolicyFile);
-  });
-
-  let passed = 0;
-  afterEach(function () {
-    if (this.currentTest?.state === 'passed') passed++;
-  });
-
-  after(async function () {
-    admin?.kms.destroy();
-    admin?.iam.destroy();
-    admin?.s3.destroy();
-    await moto?.close();
-  });
-
-  /** A seeded world, its role also holding an attached managed policy (so its documents are read too). */
-  async function seed(accessBy: 'role' | 'grant'): Promise<EnforcedWorld> {
-    const world = await moto.seedWorld(accessBy);
-    const { Policy } = await admin.iam.send(
-      new CreatePolicyCommand({
-        PolicyName: `unrelated-${unique()}`,
-        PolicyDocument: JSON.stringify(
-          kmsPolicyFor(`arn:aws:kms:${moto.region}:${accountId}:key/not-this-one`),
-        ),
-      }),
-    );
-    await admin.iam.send(
-      new AttachRolePolicyCommand({ RoleName: roleNameOf(world), PolicyArn: Policy!.Arn! }),
-    );
-    return world;
-  }
-  const roleNameOf = (w: EnforcedWorld) => w.demo.aws.roleArn.split('/').pop()!;
-
-  /** Everything a worker could change, read back as the administrator, straight from moto. */
-  async function stateOf(w: EnforcedWorld) {
-    const RoleName = roleNameOf(w);
-    const KeyId = w.demo.aws.keyId;
-    const { PolicyNames = [] } = await admin.iam.send(new ListRolePoliciesCommand({ RoleName }));
-    const inline: Record<string, string | undefined> = {};
-    for (const PolicyName of PolicyNames)
-      inline[PolicyName] = (
-        await admin.iam.send(new GetRolePolicyCommand({ RoleName, PolicyName }))
-      ).PolicyDocument;
-    const key = (await admin.kms.send(new DescribeKeyCommand({ KeyId }))).KeyMetadata!;
-    const rotation = await admin.kms.send(new GetKeyRotationStatusCommand({ KeyId })).then(
-      (r) => ({
-        enabled: r.KeyRotationEnabled,
-        period: r.RotationPeriodInDays,
-        onDemand: r.OnDemandRotationStartDate,
-      }),
-      (err: Error) => err.name,
-    );
-    return {
-      trust: (await admin.iam.send(new GetRoleCommand({ RoleName }))).Role?.AssumeRolePolicyDocument,
-      inline,
-      attached: (await admin.iam.send(new ListAttachedRolePoliciesCommand({ RoleName }))).AttachedPolicies,
-      keyPolicy: (await admin.kms.send(new GetKeyPolicyCommand({ KeyId, PolicyName: 'default' }))).Policy,
-      key: { state: key.KeyState, deletion: key.DeletionDate },
-      rotation,
-      grants: (await admin.kms.send(new ListGrantsCommand({ KeyId }))).Grants?.map(
-        ({ GrantId: _id, ...g }) => g,
-      ),
-      keys: (await admin.kms.send(new ListKeysCommand({}))).Keys?.length,
-      roles: (await admin.iam.send(new ListRolesCommand({}))).Roles?.map((r) => r.RoleName).sort(),
-    };
-  }
-
+interface Cloud<S extends LeastPrivilegeSession> {
+  provider: string;
+  /** What enforces the policies in this suite. */
+  enforcedBy: string;
+  timeoutMs: number;
+  start(): Promise<S>;
+  /** How exactness is proven on this cloud (the end of the exactness tests' titles). */
+  exactBy: { mutating: string; read: string };
   /**
-   * The attempt fails, and what moto refused in it is exactly one call: `action`, made by `user`, answered
-   * AccessDenied. Every call before it got through (the reads the activity makes before it changes).
+   * Whether the exactness checks read the calls every test before them made (so are meaningful only once
+   * each of those ran and passed; a --grep run leaves some out).
    */
-  async function assertRefused(user: IamUser, action: string, attempt: () => Promise<unknown>) {
-    const from = moto.calls.length;
-    await assert.rejects(attempt(), (err: unknown) => {
-      // IAM's AccessDenied is mapped to CloudAccessDenied (as AWS KMS's AccessDeniedException would be);
-      // moto answers a refused KMS call in IAM's XML, which the KMS client cannot parse (HTTP 403), and a
-      // CreateKey that failed that way is reported as an unknown outcome.
-      if (err instanceof ApplicationFailure)
-        assert.ok(
-          ([EkmError.CloudAccessDenied, EkmError.CreateOutcomeUnknown] as string[]).includes(err.type ?? ''),
-          `${err.type}: ${err.message}`,
-        );
-      else
-        assert.equal(
-          (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode,
-          403,
-          String(err),
-        );
-      return true;
+  exactnessReadsEveryTest: boolean;
+  /** The tests only this cloud has, run between the shared reads and the exactness checks. */
+  only(session: () => S): void;
+}
+
+/** A row of the loop: the session type is the cloud's own inside `only`, the shared one outside. */
+const row = <S extends LeastPrivilegeSession>(c: Cloud<S>) => c as unknown as Cloud<LeastPrivilegeSession>;
+
+const clouds = [
+  row<AwsLeastPrivilege>({
+    provider: 'aws',
+    enforcedBy: 'moto with IAM enforcement',
+    timeoutMs: 180_000,
+    start: startAwsLeastPrivilege,
+    exactBy: {
+      mutating: 'every action it allows was used by its worker above, and its worker used no other',
+      read: 'every action it allows was used by its worker above, and its worker used no other',
+    },
+    exactnessReadsEveryTest: true,
+    only: awsOnly,
+  }),
+  row<GcpLeastPrivilege>({
+    provider: 'gcp',
+    enforcedBy: 'the Cloud KMS fake',
+    timeoutMs: 60_000,
+    start: startGcpLeastPrivilege,
+    exactBy: {
+      mutating: 'the audit entries, and each permission taken away',
+      read: 'each Cloud KMS permission taken away is missed',
+    },
+    exactnessReadsEveryTest: false,
+    only: gcpOnly,
+  }),
+];
+
+const countTests = (suite: Mocha.Suite): number =>
+  suite.tests.length + suite.suites.reduce((n, child) => n + countTests(child), 0);
+
+for (const c of clouds) {
+  describe(`least privilege [${c.provider}]: the read and the mutating worker, each with exactly its policy (${c.enforcedBy})`, function () {
+    this.timeout(c.timeoutMs);
+    let s: LeastPrivilegeSession | undefined;
+    const session = () => s!;
+    before(async function () {
+      s = await c.start();
     });
-    const made = moto.calls.slice(from);
-    const refused = made.filter(wasRefused);
-    assert.deepEqual(
-      refused.map((c) => `${c.principal} ${c.action} ${c.errorCode}`),
-      [`${user.name} ${action} AccessDenied`],
-      JSON.stringify(made),
-    );
-    assert.equal(made.at(-1), refused[0], 'the refused call is the last the activity made');
-    if (!action.startsWith('s3:'))
-      assert.match(refused[0]!.errorMessage ?? '', new RegExp(`perform: ${action}`));
-  }
+    let passed = 0;
+    afterEach(function () {
+      if (this.currentTest?.state === 'passed') passed++;
+    });
+    after(async function () {
+      await s?.stop();
+    });
+
+    it('the policy files are in the form the cloud takes, every permission in them accounted for', function () {
+      session().checkPolicyFiles();
+    });
+    it('the read worker: every read-queue activity works with the read policy', async function () {
+      await session().readRunbook();
+    });
+
+    describe(`${c.provider} only`, function () {
+      c.only(session);
+    });
+
+    describe('each policy holds exactly what its worker uses', function () {
+      beforeEach(function () {
+        // The two exactness tests excepted, every test of this cloud must have passed.
+        const all = countTests(this.currentTest!.parent!.parent!);
+        if (c.exactnessReadsEveryTest && passed < all - 2) this.skip();
+      });
+      it(`the mutating policy holds exactly what the changes use: ${c.exactBy.mutating}`, async function () {
+        await session().mutatingPolicyIsExact();
+      });
+      it(`the read policy holds exactly what the reads use: ${c.exactBy.read}`, async function () {
+        await session().readPolicyIsExact();
+      });
+    });
+  });
+}
+
+// ---- AWS only ----------------------------------------------------------------------------------------------
+
+function awsOnly(session: () => AwsLeastPrivilege) {
+  let moto: AwsLeastPrivilege['moto'];
+  let admin: AwsLeastPrivilege['admin'];
+  let accountId: string;
+  let read: AwsLeastPrivilege['read'];
+  let mutating: AwsLeastPrivilege['mutating'];
+  let seed: AwsLeastPrivilege['seed'];
+  let stateOf: AwsLeastPrivilege['stateOf'];
+  let assertRefused: AwsLeastPrivilege['assertRefused'];
+  let roleNameOf: AwsLeastPrivilege['roleNameOf'];
+  let s3Evidence: AwsLeastPrivilege['s3Evidence'];
+  let placeholderValues: AwsLeastPrivilege['placeholderValues'];
+  let setChangeRun: AwsLeastPrivilege['setChangeRun'];
+  before(function () {
+    ({
+      moto,
+      admin,
+      accountId,
+      read,
+      mutating,
+      seed,
+      stateOf,
+      assertRefused,
+      roleNameOf,
+      s3Evidence,
+      placeholderValues,
+      setChangeRun,
+    } = session());
+  });
 
   describe('the policy documents', function () {
-    it('are IAM JSON with a Sid per statement, no wildcard in any action, and every placeholder and action explained in policies/README.md', function () {
-      const readme = fs.readFileSync(path.join(projectRoot, 'policies', 'README.md'), 'utf8');
-      for (const file of [readPolicyFile, mutatingPolicyFile]) {
-        const text = fs.readFileSync(path.join(policiesDir, file), 'utf8');
-        const policy = JSON.parse(text) as PolicyDocument;
-        assert.equal(policy.Version, '2012-10-17');
-        const sids = policy.Statement.map((s) => s.Sid);
-        assert.ok(
-          sids.every((s) => s && /^[A-Za-z0-9]+$/.test(s)),
-          `${file}: every statement has an alphanumeric Sid`,
-        );
-        assert.equal(new Set(sids).size, sids.length, `${file}: Sids are unique`);
-        for (const s of policy.Statement) {
-          for (const action of listOf(s.Action)) {
-            assert.match(action, /^[a-z0-9]+:[A-Za-z]+$/, `${file} ${s.Sid}: ${action} names one action`);
-            assert.ok(readme.includes(`\`${action}\``), `policies/README.md explains ${action}`);
-          }
-          assert.ok(
-            !('NotAction' in s) && !('NotResource' in s),
-            `${file} ${s.Sid}: no NotAction/NotResource`,
-          );
-          assert.ok(readme.includes(`\`${s.Sid}\``), `policies/README.md explains ${s.Sid}`);
-        }
-        for (const p of placeholdersIn(text))
-          assert.ok(readme.includes(`\`{{${p}}}\``), `policies/README.md explains {{${p}}}`);
-      }
-    });
     it("reach moto changed only where moto cannot judge them: resources widened, a conditioned Deny left out, moto's name for one S3 action added", function () {
       const changes = (file: string) =>
         asMotoJudgesIt(filledPolicy(file, placeholderValues()), widenForMoto[file]!).changes;
@@ -604,58 +402,6 @@ describe('least privilege: the read and mutating workers under IAM enforcement (
   });
 
   describe('the read worker', function () {
-    it('snapshots, describes, reads rotation, usage and the replacement, and keeps the evidence in S3 with Object Lock', async function () {
-      const world = await seed('role');
-      const { keyArn, roleArn, keyAlias } = world.demo.aws;
-      const a = read.activities;
-      const snapshot = await a.snapshotAwsAccess({ keyArn, roleArn });
-      assert.equal(snapshot.key.arn, keyArn);
-      assert.deepEqual(Object.keys(JSON.parse(snapshot.role.trustPolicy) as object), [
-        'Version',
-        'Statement',
-      ]);
-      assert.equal(snapshot.role.inlinePolicies.length, 1);
-      assert.equal(snapshot.role.attachedPolicies.length, 1);
-      assert.equal((await a.describeKey(keyAlias)).keyId, keyArn, 'an alias resolves through DescribeKey');
-      assert.equal((await a.readAwsKeyRotation(keyArn)).automatic, false);
-      const until = new Date();
-      const usage = await a.readAwsKeyUsage({
-        keyArn,
-        roleArn,
-        since: new Date(until.getTime() - 3_600_000).toISOString(),
-        until: until.toISOString(),
-      });
-      assert.ok(usage.successful > 0, 'the seed stored objects under the key: the trail lists the Encrypts');
-      assert.equal(
-        await a.findReplacementKey({ workflowId: `ekm-key:none-${unique()}`, step: 'replacement-key' }),
-        null,
-      );
-
-      await checkObjectLock(
-        await asUser(
-          read.user,
-          () => s3ClientFor(s3Evidence()),
-          (c) => [c],
-        ),
-        s3Evidence(),
-      );
-      const run = sampleRevocationStatus();
-      // The snapshot first, as a revocation keeps it: its hash goes into the run's signed chain, which
-      // readAccessSnapshot checks before it answers.
-      const { path: _path, ...kept } = await inRunOf(run, () =>
-        a.keepAccessSnapshot({ workflowId: run.workflowId, runId: run.runId, snapshot }),
-      );
-      run.accessSnapshot = kept;
-      const written = await inRunOf(run, () => a.recordEvidence(run));
-      assert.match(written.chain, new RegExp(`^s3://${bucket}/${prefix}`));
-      assert.ok(written.signed);
-      assert.deepEqual(await a.readEvidence({ workflowId: run.workflowId, runId: run.runId }), run);
-      assert.deepEqual(
-        await a.readAccessSnapshot({ workflowId: run.workflowId, runId: run.runId }),
-        snapshot,
-      );
-    });
-
     it('reads no role outside its policy, and writes no evidence outside its prefix', async function () {
       const world = await seed('role');
       const { keyArn, externalId } = world.demo.aws;
@@ -782,7 +528,8 @@ describe('least privilege: the read and mutating workers under IAM enforcement (
 
     it('the replacement key and the role OpenAI assumes; the read worker is refused each and makes nothing', async function () {
       const world = await seed('role');
-      changeRun = { workflowId: `ekm-key:least-privilege-${unique()}`, runId: 'run' };
+      const changeRun = { workflowId: `ekm-key:least-privilege-${unique()}`, runId: 'run' };
+      setChangeRun(changeRun);
       // The names a run gives carry it: the key's tags its workflow and run, the role its run's tag.
       const step = { workflowId: `${changeRun.workflowId}/${changeRun.runId}`, step: 'replacement-key' };
       let state = await stateOf(world);
@@ -854,22 +601,138 @@ describe('least privilege: the read and mutating workers under IAM enforcement (
       );
     });
   });
+}
 
-  describe('the policies, against what the workers used', function () {
-    it('every action each policy allows was used by its worker above, and its worker used no other', function () {
-      // Meaningful only once every test above has run and passed (a --grep run leaves some out).
-      const countTests = (suite: Mocha.Suite): number =>
-        suite.tests.length + suite.suites.reduce((n, child) => n + countTests(child), 0);
-      if (passed < countTests(this.test!.parent!.parent!) - 1) this.skip();
-      for (const w of [read, mutating]) {
-        const calls = moto.calls.filter((c) => c.principal === w.user.name && !wasRefused(c));
-        const used = new Set(calls.flatMap((c) => [c.action, ...c.implied]));
-        assert.deepEqual(
-          [...used].sort(),
-          [...allowedActions(w.policy)].sort(),
-          `${w.user.name}: the actions it used (actual) are the actions its policy allows (expected)`,
-        );
-      }
-    });
+// ---- Google Cloud only -------------------------------------------------------------------------------------
+
+function gcpOnly(session: () => GcpLeastPrivilege) {
+  let w: GcpLeastPrivilege['w'];
+  let reader: GcpLeastPrivilege['reader'];
+  let mutator: GcpLeastPrivilege['mutator'];
+  let newKey: GcpLeastPrivilege['newKey'];
+  let stateOf: GcpLeastPrivilege['stateOf'];
+  let hasOpenAi: GcpLeastPrivilege['hasOpenAi'];
+  let auditedPermissions: GcpLeastPrivilege['auditedPermissions'];
+  let mutatingRunbook: GcpLeastPrivilege['mutatingRunbook'];
+  before(function () {
+    ({ w, reader, mutator, newKey, stateOf, hasOpenAi, auditedPermissions, mutatingRunbook } = session());
   });
-});
+
+  it('the read worker is refused every change, and the key stays as it was', async function () {
+    const bound = await newKey();
+    const unbound = await newKey({ bound: false });
+    const noRotation = await newKey({ rotation: false });
+    // Restores need something to put back: a revocation done meanwhile (by the owner here).
+    const revokedBinding = await newKey();
+    const bindingSnapshot = await reader.snapshotGcpAccess({ keyName: revokedBinding, principal: openai });
+    await w.iam.setIamPolicy({ resource: revokedBinding, policy: { bindings: [] } });
+    const disabled = await newKey({ rotation: false });
+    const versionsSnapshot = await reader.snapshotGcpAccess({ keyName: disabled, principal: openai });
+    await w.kms.updateCryptoKeyVersion({
+      cryptoKeyVersion: { name: `${disabled}/cryptoKeyVersions/1`, state: 'DISABLED' },
+      updateMask: { paths: ['state'] },
+    });
+    const scheduled = await newKey({ rotation: false });
+    await w.kms.destroyCryptoKeyVersion({ name: `${scheduled}/cryptoKeyVersions/1` });
+
+    // Each change, the key it would change, and the permission it is refused (after the reads it may do).
+    const attempts: [string, string, string, () => Promise<unknown>][] = [
+      [
+        'revokeGcpAccess remove-binding',
+        bound,
+        'cloudkms.cryptoKeys.setIamPolicy',
+        () => reader.revokeGcpAccess({ method: 'remove-binding', keyName: bound, principal: openai }),
+      ],
+      [
+        'revokeGcpAccess disable-versions',
+        bound,
+        'cloudkms.cryptoKeys.update',
+        () => reader.revokeGcpAccess({ method: 'disable-versions', keyName: bound, principal: openai }),
+      ],
+      [
+        'revokeGcpAccess disable-versions (no rotation)',
+        noRotation,
+        'cloudkms.cryptoKeyVersions.update',
+        () => reader.revokeGcpAccess({ method: 'disable-versions', keyName: noRotation, principal: openai }),
+      ],
+      [
+        'restoreGcpAccess remove-binding',
+        revokedBinding,
+        'cloudkms.cryptoKeys.setIamPolicy',
+        () => reader.restoreGcpAccess({ method: 'remove-binding', snapshot: bindingSnapshot }),
+      ],
+      [
+        'restoreGcpAccess disable-versions',
+        disabled,
+        'cloudkms.cryptoKeyVersions.update',
+        () => reader.restoreGcpAccess({ method: 'disable-versions', snapshot: versionsSnapshot }),
+      ],
+      [
+        'rotateGcpKey now',
+        bound,
+        'cloudkms.cryptoKeyVersions.create',
+        () => reader.rotateGcpKey({ keyName: bound, rotation: { kind: 'now' }, latestVersionBefore: 1 }),
+      ],
+      [
+        'rotateGcpKey automatic',
+        bound,
+        'cloudkms.cryptoKeys.update',
+        () =>
+          reader.rotateGcpKey({ keyName: bound, rotation: { kind: 'automatic', periodSeconds: 60 * day } }),
+      ],
+      [
+        'createGcpReplacementKey',
+        bound,
+        'cloudkms.cryptoKeys.create',
+        () =>
+          reader.createGcpReplacementKey({
+            keyName: bound,
+            newKeyId: 'never-made',
+            workflowId: 'wf',
+            step: 's',
+          }),
+      ],
+      [
+        'grantGcpOpenAiAccess',
+        unbound,
+        'cloudkms.cryptoKeys.setIamPolicy',
+        () => reader.grantGcpOpenAiAccess({ keyName: unbound, principal: openai }),
+      ],
+      [
+        'scheduleGcpKeyDestruction',
+        bound,
+        'cloudkms.cryptoKeys.update',
+        () => reader.scheduleGcpKeyDestruction({ keyName: bound }),
+      ],
+      [
+        'cancelGcpKeyDestruction',
+        scheduled,
+        'cloudkms.cryptoKeyVersions.restore',
+        () => reader.cancelGcpKeyDestruction({ keyName: scheduled }),
+      ],
+    ];
+    const tried = new Set<string>();
+    for (const [what, key, permission, attempt] of attempts) {
+      const before = await stateOf(key);
+      await refused(attempt(), permission).catch((err: Error) => {
+        throw new Error(`${what}: ${err.message}`);
+      });
+      assert.deepEqual(await stateOf(key), before, `${what} changed ${key}`);
+      tried.add(what.split(' ')[0]!);
+    }
+    assert.deepEqual([...tried].sort(), [...mutatingGcp].sort(), 'every mutating activity tried');
+    assert.equal(await hasOpenAi(bound), true);
+    // The fake wrote each refusal, as Cloud Audit Logs do: the read worker's calls there are all refused.
+    assert.deepEqual(
+      [...auditedPermissions(readWorker, true)],
+      [],
+      'no change of the read worker was granted',
+    );
+    const readRefused = auditedPermissions(readWorker, false);
+    for (const [, , permission] of attempts) assert.ok(readRefused.has(permission), permission);
+  });
+
+  it('the mutating worker: every change works with the mutating role', async function () {
+    await mutatingRunbook(reader, mutator);
+  });
+}
