@@ -6,8 +6,9 @@ import type { TrailRetention } from '../common/watchdog';
 import type { DocumentDiff } from '../common/runStatus';
 import type { KeyAction } from '../common/planActions';
 import type { AccessSnapshot, RevocationBaseline, RevokeKeyRequest } from './requests';
-import type { AnyRotateKeyRequest } from './rotateRequests';
+import type { AnyRotateKeyRequest, KeyRotationState } from './rotateRequests';
 import type { PlanAction } from './planActions';
+import type { RevocationPlanWords, RotationPlanWords } from './planWords';
 
 /** The clouds OpenAI EKM supports that this project serves (providers/index.ts lists their specs). */
 export type ProviderId = 'aws' | 'gcp';
@@ -54,6 +55,13 @@ export interface ProviderSpec {
   keyFindings(request: RevokeKeyRequest, baseline: RevocationBaseline): string[];
   /** What restoring a revocation by `method` puts back, document by document, now against the snapshot. */
   restoreDiff(method: string, now: AccessSnapshot, snapshot: AccessSnapshot): DocumentDiff[];
+  /**
+   * The revocation's plan for this cloud's key, in its words (activities/planRevocation.ts adds the shared
+   * steps and the hash); refuses, before anyone approves, a plan that cannot work.
+   */
+  planRevocation(request: RevokeKeyRequest, baseline: RevocationBaseline): RevocationPlanWords;
+  /** The rotation's change on this cloud's key, in its words (activities/planRotation.ts hashes the plan). */
+  planRotation(request: AnyRotateKeyRequest, before: KeyRotationState): RotationPlanWords;
   /** The key an access snapshot is of (what a restore action names). */
   snapshotKey(snapshot: { keyName?: string; key?: { arn: string } }): string;
   /** The revoke the revoke gate approves. */

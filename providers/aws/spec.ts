@@ -5,6 +5,7 @@ import type { ProviderSpec } from '../provider';
 import { awsRevocationMethods } from './request';
 import { awsKeyFindings } from './preflight';
 import { awsRestoreDiff } from './restoreDiff';
+import { planAwsRevocation, planAwsRotation } from './plan';
 import {
   awsDeletionActions,
   awsRevocationAction,
@@ -39,6 +40,8 @@ export const awsSpec = {
   keyAndPrincipal: 'this key or role',
   keyFindings: awsKeyFindings,
   restoreDiff: awsRestoreDiff,
+  planRevocation: planAwsRevocation,
+  planRotation: planAwsRotation,
   snapshotKey: (snapshot) => snapshot.key?.arn ?? '',
   revocationAction: awsRevocationAction,
   deletionActions: awsDeletionActions,

@@ -6,6 +6,7 @@ import type { ProviderSpec } from '../provider';
 import { gcpRevocationMethods, type GcpRevokeKeyRequest } from './request';
 import { gcpKeyFindings } from './preflight';
 import { gcpRestoreDiff } from './restoreDiff';
+import { planGcpRevocation, planGcpRotation } from './plan';
 import {
   describeGcpKeyAction,
   gcpDeletionActions,
@@ -47,6 +48,8 @@ export const gcpSpec = {
   keyAndPrincipal: 'this key',
   keyFindings: gcpKeyFindings,
   restoreDiff: gcpRestoreDiff,
+  planRevocation: planGcpRevocation,
+  planRotation: planGcpRotation,
   snapshotKey: (snapshot) => snapshot.keyName ?? '',
   revocationAction: gcpRevocationAction,
   deletionActions: gcpDeletionActions,
