@@ -2,7 +2,7 @@
 // the worker asks for one) is bound to exactly this change on the key as it was read. The change is in the
 // cloud's words (providers/<cloud>/plan.ts).
 import type { AccessProof } from '../common/rotationRequest';
-import type { KeyRotationState, AnyRotateKeyRequest } from '../providers/rotateRequests';
+import type { KeyRotationState, RotateKeyRequest } from '../providers/rotateRequests';
 import type { RunSettingsView } from '../common/runStatus';
 import type { RevocationPlan } from '../providers/runStatus';
 import { canonicalJson } from '../common/canonicalJson';
@@ -11,7 +11,7 @@ import { rotationActions } from '../providers/runbookActions';
 import { specOf } from '../providers';
 
 export async function planRotation(args: {
-  request: AnyRotateKeyRequest;
+  request: RotateKeyRequest;
   before: KeyRotationState;
   access: AccessProof;
   settings: RunSettingsView;

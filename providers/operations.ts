@@ -5,7 +5,7 @@ import type { ActivityOptions } from '@temporalio/workflow';
 import type { GcpKeyUsageReport } from '../activities';
 import type { ApprovalProof } from '../common/approvalProof';
 import type { KeyDescription } from '../common/keys';
-import type { AnyRotateKeyRequest, KeyRotationState, RotationChange } from './rotateRequests';
+import type { RotateKeyRequest, KeyRotationState, RotationChange } from './rotateRequests';
 import type { KeyUsageReport } from './aws/usageReport';
 import type { WatchedKey } from './watchRequests';
 import type { Gatekeeper } from '../workflows/approvals/gatekeeper';
@@ -113,11 +113,11 @@ export interface CloudOperations {
 
   // --- Rotation (workflows/rotateKey.ts) ---------------------------------------------------------------
   /** The key as its cloud describes it: it must be usable now and of a kind the cloud rotates. */
-  describeForRotation(request: AnyRotateKeyRequest): Promise<RotatableKey>;
+  describeForRotation(request: RotateKeyRequest): Promise<RotatableKey>;
   /** The key's rotation as its cloud reports it, in the shape both clouds' records share. */
-  readRotation(request: AnyRotateKeyRequest): Promise<KeyRotationState>;
+  readRotation(request: RotateKeyRequest): Promise<KeyRotationState>;
   /** The one change, done at most once. */
-  rotateOnce(request: AnyRotateKeyRequest, approval: ApprovalProof | undefined): Promise<RotationChange>;
+  rotateOnce(request: RotateKeyRequest, approval: ApprovalProof | undefined): Promise<RotationChange>;
 
   // --- The deletion watchdog (workflows/watchKeyDeletion.ts) -------------------------------------------
   /** What a person does to keep the key, when the watchdog is not told to. */

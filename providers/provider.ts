@@ -6,7 +6,7 @@ import type { TrailRetention } from '../common/watchdog';
 import type { DocumentDiff } from '../common/runStatus';
 import type { KeyAction } from '../common/planActions';
 import type { AccessSnapshot, RevocationBaseline, RevokeKeyRequest } from './requests';
-import type { AnyRotateKeyRequest, KeyRotationState } from './rotateRequests';
+import type { RotateKeyRequest, KeyRotationState } from './rotateRequests';
 import type { PlanAction } from './planActions';
 import type { RevocationPlanWords, RotationPlanWords } from './planWords';
 
@@ -61,7 +61,7 @@ export interface ProviderSpec {
    */
   planRevocation(request: RevokeKeyRequest, baseline: RevocationBaseline): RevocationPlanWords;
   /** The rotation's change on this cloud's key, in its words (activities/planRotation.ts hashes the plan). */
-  planRotation(request: AnyRotateKeyRequest, before: KeyRotationState): RotationPlanWords;
+  planRotation(request: RotateKeyRequest, before: KeyRotationState): RotationPlanWords;
   /** The key an access snapshot is of (what a restore action names). */
   snapshotKey(snapshot: { keyName?: string; key?: { arn: string } }): string;
   /** The revoke the revoke gate approves. */
@@ -71,7 +71,7 @@ export interface ProviderSpec {
   /** OpenAI as the replacement's access names it: the sts:ExternalId of its role, its principal. */
   replacementGrantee(request: RevokeKeyRequest, externalId: string | undefined): string | undefined;
   /** The rotation the rotate gate approves, in the spelling the cloud's rotate activity is called with. */
-  rotationAction(request: AnyRotateKeyRequest): PlanAction;
+  rotationAction(request: RotateKeyRequest): PlanAction;
   /** One line for people: what an action on this cloud's key does. */
   describeKeyAction(action: KeyAction): string;
 }

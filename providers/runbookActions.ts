@@ -6,7 +6,7 @@
 import { snapshotId } from '../common/planActions';
 import type { PlanAction } from './planActions';
 import type { RevokeKeyRequest } from './requests';
-import type { AnyRotateKeyRequest } from './rotateRequests';
+import type { RotateKeyRequest } from './rotateRequests';
 import { providerSpecs, specOf } from '.';
 import type { ProviderId } from './provider';
 
@@ -60,6 +60,6 @@ export function restoreAction(
 }
 
 /** The rotation the request asks for, in the spelling the cloud's rotate activity is called with. */
-export function rotationActions(request: AnyRotateKeyRequest): PlanAction[] {
+export function rotationActions(request: RotateKeyRequest): PlanAction[] {
   return [specOf(request).rotationAction(request)];
 }

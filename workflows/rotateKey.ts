@@ -16,11 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { EkmError } from '../common/errors';
-import {
-  anyRotateKeyInput,
-  type AnyRotateKeyInput,
-  type AnyRotateKeyRequest,
-} from '../providers/rotateRequests';
+import { rotateKeyInput, type RotateKeyInput, type RotateKeyRequest } from '../providers/rotateRequests';
 import { type AccessProof } from '../common/rotationRequest';
 import { rootMessage } from '../common/rootMessage';
 import { keyOf } from '../providers/runSubject';
@@ -63,15 +59,15 @@ function accessProblem(proof: AccessProof): string | undefined {
   return undefined;
 }
 
-async function proveAccess(request: AnyRotateKeyRequest, when: string): Promise<AccessProof> {
+async function proveAccess(request: RotateKeyRequest, when: string): Promise<AccessProof> {
   const validate = request.externalKeyId
     ? await validateOnce(request.externalKeyId, `validate ${request.externalKeyId} (${when})`)
     : undefined;
   return { validate, probes: await probeAll(request, when) };
 }
 
-export async function rotateKey(rawInput: AnyRotateKeyInput): Promise<RunStatus<AnyRotateKeyRequest>> {
-  const request = parseInput(anyRotateKeyInput, rawInput);
+export async function rotateKey(rawInput: RotateKeyInput): Promise<RunStatus<RotateKeyRequest>> {
+  const request = parseInput(rotateKeyInput, rawInput);
   const record = new RunRecord(request, steps);
   const gates = new Gatekeeper(record, request.requester, false);
   setHandler(statusQuery, () => record.status, {
@@ -121,9 +117,9 @@ export async function rotateKey(rawInput: AnyRotateKeyInput): Promise<RunStatus<
 }
 
 async function rotate(
-  rawInput: AnyRotateKeyInput,
-  request: AnyRotateKeyRequest,
-  record: RunRecord<AnyRotateKeyRequest>,
+  rawInput: RotateKeyInput,
+  request: RotateKeyRequest,
+  record: RunRecord<RotateKeyRequest>,
   gates: Gatekeeper,
   state: { zone: Zone },
 ): Promise<void> {
@@ -232,7 +228,7 @@ async function rotate(
 }
 
 /** A rotation took OpenAI's access away: alert a person at once, then end the run failed. */
-async function broke(record: RunRecord<AnyRotateKeyRequest>, what: string): Promise<never> {
+async function broke(record: RunRecord<RotateKeyRequest>, what: string): Promise<never> {
   const { workflowId, runId } = workflowInfo();
   const message = `the rotation of ${keyOf(record.status.request)} changed OpenAI's access — ${what}. A rotation must never revoke: check the key, its policy and OpenAI's registration now`;
   await call('read', 'notify', 'alert: the rotation broke OpenAI’s access', {

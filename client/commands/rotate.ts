@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { aliasRepointRefusal } from '../../providers/aws/request';
 import { keyWorkflowId } from '../../common/workflowIds';
-import { anyRotateKeyInput, type AnyRotateKeyInput } from '../../providers/rotateRequests';
+import { rotateKeyInput, type RotateKeyInput } from '../../providers/rotateRequests';
 import { specOf } from '../../providers';
 import { cliOf, everyCloudCli } from '../../providers/cloudClis';
 import { runHeadline, keyOf } from '../../providers/runSubject';
@@ -92,7 +92,7 @@ export function registerRotate(program: Command, defaultTaskQueue: string): void
       );
     const cloud = cloudOfKeyFlags(flags, true);
     const keyRef = cloud.keyRefOf(flags);
-    const rotation: AnyRotateKeyInput['rotation'] = flags.now
+    const rotation: RotateKeyInput['rotation'] = flags.now
       ? { kind: 'now' }
       : { kind: 'automatic', periodDays: parsePeriod(flags.period!, cloud.rotation.periodDays) };
     const request = (key: string) =>
@@ -104,13 +104,13 @@ export function registerRotate(program: Command, defaultTaskQueue: string): void
         requester: (flags.requester ?? defaultRequester()) as string,
         reason: flags.reason as string,
         changeTicket: flags.ticket as string,
-      }) as AnyRotateKeyInput;
+      }) as RotateKeyInput;
     // Every flag is checked before Temporal is contacted; an alias stands in as a key ARN meanwhile.
-    checkFlags(anyRotateKeyInput, request(cloud.standInKey(keyRef, flags)), flagOf);
+    checkFlags(rotateKeyInput, request(cloud.standInKey(keyRef, flags)), flagOf);
     const started = await withClient(async ({ client, namespace }) => {
       const key = await cloud.resolveKey(client, flags.taskQueue, keyRef, '`ekm rotate` to resolve --key');
       const input = request(key);
-      checkFlags(anyRotateKeyInput, input, flagOf);
+      checkFlags(rotateKeyInput, input, flagOf);
       return startRotation(client, namespace, flags, input);
     });
     printStarted(flags, started);
@@ -122,9 +122,9 @@ async function startRotation(
   client: Client,
   namespace: string,
   flags: RotateFlags & SigningFlags,
-  input: AnyRotateKeyInput,
+  input: RotateKeyInput,
 ): Promise<{ workflowId: string; runId: string; keyArn?: string; keyName?: string; link: string }> {
-  const parsed = anyRotateKeyInput.parse(input);
+  const parsed = rotateKeyInput.parse(input);
   const key = keyOf(parsed);
   const workflowId = keyWorkflowId(key);
   try {

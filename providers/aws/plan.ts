@@ -6,7 +6,7 @@ import type { RevocationBaseline } from '../requests';
 import type { KeyRotationState } from '../rotateRequests';
 import type { RevocationPlanWords, RotationPlanWords } from '../planWords';
 import type { AwsRevokeKeyRequest } from './request';
-import type { RotateKeyRequest } from './rotateRequest';
+import type { AwsRotateKeyRequest } from './rotateRequest';
 import { allowsKeyUse, parsePolicy } from './activities/policyEdits';
 
 export function planAwsRevocation(
@@ -91,7 +91,7 @@ export function planAwsRevocation(
 }
 
 /** AWS KMS rotates on demand, or turns on automatic rotation with a period. */
-export function planAwsRotation(request: RotateKeyRequest, before: KeyRotationState): RotationPlanWords {
+export function planAwsRotation(request: AwsRotateKeyRequest, before: KeyRotationState): RotationPlanWords {
   const r = request.rotation;
   const warnings: string[] = [];
   const key = request.keyArn;

@@ -3,7 +3,7 @@
 import type { RotationAction } from '../../common/planActions';
 import { rotationWords } from '../../common/planActions';
 import type { AwsRevokeKeyRequest } from './request';
-import type { RotateKeyRequest } from './rotateRequest';
+import type { AwsRotateKeyRequest } from './rotateRequest';
 
 export type AwsKeyAction =
   | { do: 'revoke-access'; cloud: 'aws'; method: string; keyArn: string; roleArn: string }
@@ -30,7 +30,7 @@ export function awsDeletionActions(request: AwsRevokeKeyRequest): AwsKeyAction[]
 }
 
 /** The rotation in the spelling rotateAwsKey is called with (the period in days). */
-export function awsRotationAction(request: RotateKeyRequest): AwsKeyAction {
+export function awsRotationAction(request: AwsRotateKeyRequest): AwsKeyAction {
   const r = request.rotation;
   const rotation: RotationAction =
     r.kind === 'now' ? { kind: 'now' } : { kind: 'automatic', periodDays: r.periodDays! };

@@ -21,8 +21,8 @@ const awsRotation = rotationField(
   aliasRepointRefusal,
 );
 
-/** An AWS KMS rotation (the name predates Google Cloud; `anyRotateKeyInput` takes either cloud's). */
-export const rotateKeyInput = z
+/** An AWS KMS rotation (the name predates Google Cloud; `rotateKeyInput` takes either cloud's). */
+export const awsRotateKeyInput = z
   .object({
     provider: z.literal('aws'),
     keyArn: keyArnField('ekm rotate'),
@@ -37,9 +37,9 @@ export const rotateKeyInput = z
   })
   .transform(withProjectIds);
 
-/** An AWS rotation (the names predate Google Cloud; `AnyRotateKeyInput` is either cloud's). */
-export type RotateKeyInput = z.input<typeof rotateKeyInput>;
-export type RotateKeyRequest = z.output<typeof rotateKeyInput>;
+/** An AWS rotation (the names predate Google Cloud; `RotateKeyInput` is either cloud's). */
+export type AwsRotateKeyInput = z.input<typeof awsRotateKeyInput>;
+export type AwsRotateKeyRequest = z.output<typeof awsRotateKeyInput>;
 
 export interface AwsKeyRotationState extends RotationStateCommon {
   keyArn: string;

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { ListKeyRotationsCommand } from '@aws-sdk/client-kms';
 import { freePort } from '../../sandbox/ports';
-import type { RotateKeyRequest } from '../../providers/aws/rotateRequest';
+import type { AwsRotateKeyRequest } from '../../providers/aws/rotateRequest';
 import type { RunStatus } from '../../providers/runStatus';
 import type { VerifyKeyUsageResult } from '../../providers/usageRequests';
 import type { WatchResult } from '../../providers/watchRequests';
@@ -16,7 +16,7 @@ import { devServer } from '../fixtures/services';
 import type { TwinWorld } from '../fixtures/twin';
 import { withWorker } from '../fixtures/worker';
 
-type StatusJson = RunStatus<RotateKeyRequest> & { execution: { status: string } };
+type StatusJson = RunStatus<AwsRotateKeyRequest> & { execution: { status: string } };
 
 describe('ekm CLI: rotate and schedules', function () {
   let env: NodeJS.ProcessEnv;

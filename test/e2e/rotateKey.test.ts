@@ -9,10 +9,10 @@ import { DisableKeyCommand, GetKeyRotationStatusCommand, ListKeyRotationsCommand
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { folderFor } from '../../activities/evidence/store';
 import { keyWorkflowId } from '../../common/workflowIds';
-import type { RotateKeyRequest } from '../../providers/aws/rotateRequest';
-import type { AnyRotateKeyRequest } from '../../providers/rotateRequests';
+import type { AwsRotateKeyRequest } from '../../providers/aws/rotateRequest';
+import type { RotateKeyRequest } from '../../providers/rotateRequests';
 import type { GcpRotateKeyInput } from '../../providers/gcp/rotateRequest';
-import type { RotateKeyInput } from '../../providers/aws/rotateRequest';
+import type { AwsRotateKeyInput } from '../../providers/aws/rotateRequest';
 import type { RunStatus } from '../../providers/runStatus';
 import { statusQuery, voteUpdate } from '../../workflows/revoke/messages';
 import { rotateKey } from '../../workflows/rotateKey';
@@ -46,8 +46,8 @@ for (const scenario of scenarios) {
     });
 
     async function run<T>(
-      rotation: RotateKeyInput['rotation'],
-      body: (ctx: WorkerContext & { w: TwinWorld; request: RotateKeyInput }) => Promise<T>,
+      rotation: AwsRotateKeyInput['rotation'],
+      body: (ctx: WorkerContext & { w: TwinWorld; request: AwsRotateKeyInput }) => Promise<T>,
       options: { cacheWaitSeconds?: number } = {},
     ): Promise<T> {
       const w = (world = await scenario.world('key-policy-deny', 2));
@@ -60,7 +60,7 @@ for (const scenario of scenarios) {
       return withWorker(await devEnvironment(), (ctx) => body({ ...ctx, w, request }), worker);
     }
 
-    function start(ctx: WorkerContext, request: RotateKeyInput) {
+    function start(ctx: WorkerContext, request: AwsRotateKeyInput) {
       return ctx.client.workflow.start(rotateKey, {
         taskQueue: ctx.taskQueue,
         workflowId: keyWorkflowId(request.keyArn),
@@ -75,7 +75,7 @@ for (const scenario of scenarios) {
         // Every rotation goes through the rotate gate (every worker that changes things has its policy).
         await vote(handle, 'rotate', approvers[0]!);
         const rotatedBefore = Date.now();
-        const status = (await handle.result()) as RunStatus<RotateKeyRequest>;
+        const status = (await handle.result()) as RunStatus<AwsRotateKeyRequest>;
         await recordForReplay(handle, 'rotateKey-rotated-now');
         assert.equal(status.endState, 'rotated', status.endReason);
         const { Rotations } = await w.kms.send(new ListKeyRotationsCommand({ KeyId: w.demo.aws.keyId }));
@@ -127,7 +127,7 @@ for (const scenario of scenarios) {
         assert.equal(status.KeyRotationEnabled, false, 'nothing changed before the approval');
 
         await vote(handle, 'rotate', approvers[0]!);
-        const done = (await handle.result()) as RunStatus<RotateKeyRequest>;
+        const done = (await handle.result()) as RunStatus<AwsRotateKeyRequest>;
         assert.equal(done.endState, 'rotated', done.endReason);
         const on = await w.kms.send(new GetKeyRotationStatusCommand({ KeyId: w.demo.aws.keyId }));
         assert.equal(on.KeyRotationEnabled, true);
@@ -229,7 +229,7 @@ describe('rotateKey end to end (gcp)', function () {
       const request = gcpRequest(w, { kind: 'now' });
       const handle = await start(ctx, request);
       await vote(handle, 'rotate', approvers[0]!);
-      const status = (await handle.result()) as RunStatus<AnyRotateKeyRequest>;
+      const status = (await handle.result()) as RunStatus<RotateKeyRequest>;
       await recordForReplay(handle, 'rotateKey-rotated-now-gcp');
       assert.equal(status.endState, 'rotated', status.endReason);
 
@@ -294,7 +294,7 @@ describe('rotateKey end to end (gcp)', function () {
 
       await vote(handle, 'rotate', approvers[0]!);
       const approvedAt = Date.now();
-      const done = (await handle.result()) as RunStatus<AnyRotateKeyRequest>;
+      const done = (await handle.result()) as RunStatus<RotateKeyRequest>;
       assert.equal(done.endState, 'rotated', done.endReason);
       const [key] = await w.gcp.kms.getCryptoKey({ name: w.keyName });
       assert.equal(Number(key.rotationPeriod?.seconds), 30 * day);
@@ -407,7 +407,7 @@ describe('rotateKey end to end (gcp)', function () {
       assert.equal(keyName, w.keyName);
       const handle = ctx.client.workflow.getHandle(workflowId);
       await vote(handle, 'rotate', approvers[0]!);
-      const status = (await handle.result()) as RunStatus<AnyRotateKeyRequest>;
+      const status = (await handle.result()) as RunStatus<RotateKeyRequest>;
       assert.equal(status.endState, 'rotated', status.endReason);
       const human = await runCli(['status', workflowId], env);
       assert.match(human.stdout, /rotate now on projects\//);

@@ -7,13 +7,13 @@ import type { z } from 'zod';
 import { providerIds, providerSpecs } from '../../providers';
 import { inspectKeyInput } from '../../providers/inspectKeyInput';
 import { revokeKeyInput } from '../../providers/requests';
-import { anyRotateKeyInput } from '../../providers/rotateRequests';
+import { rotateKeyInput } from '../../providers/rotateRequests';
 import { verifyKeyUsageInput } from '../../providers/usageRequests';
 import { watchKeyDeletionInput } from '../../providers/watchRequests';
 
 const unions: [string, z.ZodTypeAny][] = [
   ['revocation (providers/requests.ts)', revokeKeyInput],
-  ['rotation (providers/rotateRequests.ts)', anyRotateKeyInput],
+  ['rotation (providers/rotateRequests.ts)', rotateKeyInput],
   ['usage check (providers/usageRequests.ts)', verifyKeyUsageInput],
   ['deletion watch (providers/watchRequests.ts)', watchKeyDeletionInput],
   ['key inspection (providers/inspectKeyInput.ts)', inspectKeyInput],

@@ -2,7 +2,7 @@
 // may ask, and the message that names the field and the fix when they ask wrong.
 import assert from 'node:assert/strict';
 import { describeIssues } from '../../common/keys';
-import { rotateKeyInput, type RotateKeyInput } from '../../providers/aws/rotateRequest';
+import { awsRotateKeyInput, type AwsRotateKeyInput } from '../../providers/aws/rotateRequest';
 import { verifyKeyUsageInput } from '../../providers/usageRequests';
 import { isWatchOf, scheduledWatchWorkflowId, watchWorkflowId } from '../../common/watchdog';
 import { watchKeyDeletionInput } from '../../providers/watchRequests';
@@ -10,7 +10,7 @@ import { watchKeyDeletionInput } from '../../providers/watchRequests';
 const keyArn = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const roleArn = 'arn:aws:iam::111122223333:role/openai-ekm';
 
-const rotation: RotateKeyInput = {
+const rotation: AwsRotateKeyInput = {
   provider: 'aws',
   keyArn,
   roleArn,
@@ -33,14 +33,14 @@ function refusal(
 
 describe('rotateKey input', function () {
   it('accepts rotate now and automatic rotation, and groups probes by project', function () {
-    const now = rotateKeyInput.parse(rotation);
+    const now = awsRotateKeyInput.parse(rotation);
     assert.deepEqual(now.rotation, { kind: 'now' });
     assert.deepEqual(now.projectIds, ['proj_a']);
-    const auto = rotateKeyInput.parse({ ...rotation, rotation: { kind: 'automatic', periodDays: 365 } });
+    const auto = awsRotateKeyInput.parse({ ...rotation, rotation: { kind: 'automatic', periodDays: 365 } });
     assert.deepEqual(auto.rotation, { kind: 'automatic', periodDays: 365 });
   });
 
-  const cases: [string, Partial<RotateKeyInput> | Record<string, unknown>, RegExp][] = [
+  const cases: [string, Partial<AwsRotateKeyInput> | Record<string, unknown>, RegExp][] = [
     [
       'alias re-pointing',
       { rotation: { kind: 'alias-repoint' } },
@@ -86,7 +86,7 @@ describe('rotateKey input', function () {
   ];
   for (const [what, change, expected] of cases)
     it(`refuses ${what}`, function () {
-      assert.match(refusal(rotateKeyInput, { ...rotation, ...change }), expected);
+      assert.match(refusal(awsRotateKeyInput, { ...rotation, ...change }), expected);
     });
 });
 

@@ -55,7 +55,7 @@ export function readAwsKeyRotation(clients: AwsClients) {
   };
 }
 
-export interface RotateKeyRequest {
+export interface AwsRotateKeyRequest {
   keyArn: string;
   rotation: Rotation;
   /** When the run's rotate step began: an on-demand rotation since then is this run's own. */
@@ -68,7 +68,7 @@ export function rotateAwsKeyActivity(clients: AwsClients) {
     keyArn,
     rotation,
     notBefore,
-  }: RotateKeyRequest): Promise<RotationChange> {
+  }: AwsRotateKeyRequest): Promise<RotationChange> {
     try {
       const before = await readRotation(kms, keyArn);
       const { keyId } = await readKey(kms, keyArn);

@@ -2,13 +2,13 @@
 // period. What OpenAI meets is the primary version, so only a key whose primary is ENABLED is rotated.
 import type { ApprovalProof } from '../../../common/approvalProof';
 import { gcpRotationView, periodSecondsOf } from '../rotateRequest';
-import { type AnyRotateKeyRequest, type KeyRotationState, type RotationChange } from '../../rotateRequests';
+import { type RotateKeyRequest, type KeyRotationState, type RotationChange } from '../../rotateRequests';
 import { runHeadline } from '../../runSubject';
 import { call } from '../../../workflows/revoke/call';
 import type { RotatableKey } from '../../operations';
 import { ownRequest } from '../../provider';
 
-export async function describeGcpKeyForRotation(r: AnyRotateKeyRequest): Promise<RotatableKey> {
+export async function describeGcpKeyForRotation(r: RotateKeyRequest): Promise<RotatableKey> {
   const request = ownRequest('gcp', r);
   const key = await call('read', 'describeGcpKey', `describe ${request.keyName}`, {
     keyName: request.keyName,
@@ -28,7 +28,7 @@ export async function describeGcpKeyForRotation(r: AnyRotateKeyRequest): Promise
   };
 }
 
-export async function readGcpRotation(r: AnyRotateKeyRequest): Promise<KeyRotationState> {
+export async function readGcpRotation(r: RotateKeyRequest): Promise<KeyRotationState> {
   const request = ownRequest('gcp', r);
   return gcpRotationView(
     await call('read', 'readGcpKeyRotation', `read the rotation of ${request.keyName}`, {
@@ -42,7 +42,7 @@ export async function readGcpRotation(r: AnyRotateKeyRequest): Promise<KeyRotati
  * any gate, so a version an automatic rotation made meanwhile is not taken for ours).
  */
 export async function rotateGcpKeyOnce(
-  r: AnyRotateKeyRequest,
+  r: RotateKeyRequest,
   approval: ApprovalProof | undefined,
 ): Promise<RotationChange> {
   const request = ownRequest('gcp', r);
