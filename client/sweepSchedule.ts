@@ -7,6 +7,7 @@ import {
   ScheduleOverlapPolicy,
   type Client,
 } from '@temporalio/client';
+import { scheduleJitterMs } from './scheduleJitter';
 import { sweepScheduleId, sweepWorkflowId, type SweepInput } from '../common/sweep';
 
 export const defaultSweepEverySeconds = 3600;
@@ -21,7 +22,7 @@ export async function createSweepSchedule(
   try {
     await client.schedule.create({
       scheduleId: sweepScheduleId(taskQueue),
-      spec: { intervals: [{ every: everySeconds * 1000 }] },
+      spec: { intervals: [{ every: everySeconds * 1000 }], jitter: scheduleJitterMs(everySeconds) },
       action: {
         type: 'startWorkflow',
         workflowType: 'sweepEndedRuns',

@@ -11,6 +11,11 @@ export const EkmError = {
   WorkerMisconfigured: 'WorkerMisconfigured',
   /** OpenAI answered 429 or 5xx: retried (after Retry-After), never read as a verdict. */
   OpenAiUnavailable: 'OpenAiUnavailable',
+  /**
+   * A cloud throttled the call (AWS ThrottlingException, Google RESOURCE_EXHAUSTED): retried with backoff,
+   * never final and never read as "unreadable" — the quota frees up within seconds (docs/quotas.md).
+   */
+  Throttled: 'Throttled',
   /** OpenAI refused the request itself (a 4xx other than 429): the message says what to fix. */
   OpenAiRefused: 'OpenAiRefused',
   /** The chosen method cannot be applied to this key and role as they are (the message says why). */

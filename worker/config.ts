@@ -11,6 +11,7 @@ import { publicKeyPattern } from '../common/signedStatement';
 import { publicKeyFrom } from '../activities/evidence/signer';
 import { defaultTaskQueue } from '../common/taskQueue';
 import { sandboxReachesOut } from './sandboxLoopback';
+import { quotasSection } from './quotas';
 
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name');
 
@@ -356,6 +357,8 @@ export const workerConfigSchema = z
       .object({ secretEnv: envName.default('EKM_OWNERSHIP_SECRET') })
       .strict()
       .prefault({}),
+    /** Calls a second per rate-limited API, and activity starts a second (worker/quotas.ts, docs/quotas.md). */
+    quotas: quotasSection,
     /** How long running activities get to finish when the worker is asked to stop. */
     shutdownGraceSeconds: z.number().int().min(0).max(3600).default(30),
   })

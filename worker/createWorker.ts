@@ -24,6 +24,8 @@ import { createDataApi } from '../activities/openai/dataApi';
 import { isMutating } from '../providers/mutatingActivities';
 import { codecFromEnvironment, CodecKeyError, defaultCodecKeySource } from '../codec';
 import { refuseUngatedWorker, WorkerConfigError, type WorkerConfig } from './config';
+import { quotasOf } from './quotas';
+import { processQuotaLimiter } from '../activities/quotas/limiters';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -128,6 +130,9 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
   // The schema refuses this already; a configuration assembled in code is judged again before anything starts.
   refuseUngatedWorker(options.config);
   const { openai } = options.config;
+  const quotas = quotasOf(options.config);
+  // The same buckets as the clouds' clients (createCloudClients): one budget per API per process.
+  const limiter = processQuotaLimiter(quotas);
   const ownership = workerOwnership(options.config);
   // The mutating worker registers no evidence activity, and its credentials reach no evidence bucket.
   const evidence =
@@ -148,7 +153,11 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
       ...createCloudClients(options.config),
       openai: {
         // Secrets are read from the worker's environment at call time, never from a run.
-        api: createAdminApi({ baseUrl: openai.baseUrl, adminKey: () => process.env[openai.adminKeyEnv] }),
+        api: createAdminApi({
+          baseUrl: openai.baseUrl,
+          adminKey: () => process.env[openai.adminKeyEnv],
+          beforeWrite: () => limiter.take('openaiAdminWrites'),
+        }),
         data: createDataApi({
           baseUrl: openai.baseUrl,
           projectKey: (projectId) => {
@@ -185,6 +194,11 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
     activities: mine,
     ...workflows,
     shutdownGraceTime: `${options.config.shutdownGraceSeconds}s`,
+    // Activity starts a second; calls within an activity (a trail's pages) are limited by the buckets.
+    ...(quotas.taskQueueActivitiesPerSecond
+      ? { maxTaskQueueActivitiesPerSecond: quotas.taskQueueActivitiesPerSecond }
+      : {}),
+    ...(quotas.workerActivitiesPerSecond ? { maxActivitiesPerSecond: quotas.workerActivitiesPerSecond } : {}),
     // Only with keys: a worker without them writes clear payloads, as before encryption existed.
     ...(payloadCodec ? { dataConverter: { payloadCodecs: [payloadCodec] } } : {}),
     ...options.tuning,

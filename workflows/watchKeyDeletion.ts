@@ -10,6 +10,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   continueAsNew,
+  patched,
   setCurrentDetails,
   sleep,
   upsertSearchAttributes,
@@ -48,6 +49,9 @@ interface WatchedUses {
  * 18 hourly polls — continues as new. Short runs also keep a worker's replay of one cheap.
  */
 const historyBudget = 300;
+
+/** How much later than its interval a poll may be: spreads watches started at once (docs/quotas.md). */
+const pollJitter = 0.1;
 
 /** A failure that retrying will not fix (no trail client, access denied): the watch cannot go on. */
 function isFinal(err: ActivityFailure): boolean {
@@ -230,7 +234,10 @@ export async function watchKeyDeletion(
       );
 
     const untilDone = deletionDate ? Date.parse(deletionDate) + lagMs - Date.now() : Infinity;
-    await sleep(Math.max(1000, Math.min(settings.pollSeconds * 1000, untilDone)), {
+    // Up to a tenth of the interval later, so watches started together do not poll the trail together
+    // (Math.random is the workflow's seeded one: replays draw the same). Older runs poll on the dot.
+    const jitter = patched('watchdog-poll-jitter') ? Math.random() * pollJitter * settings.pollSeconds : 0;
+    await sleep(Math.max(1000, Math.min((settings.pollSeconds + jitter) * 1000, untilDone)), {
       summary: 'wait for the next poll',
     });
 

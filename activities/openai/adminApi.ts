@@ -10,6 +10,11 @@ export interface AdminApiSettings {
   baseUrl: string;
   /** Returns the admin key, or undefined when the worker has none. */
   adminKey: () => string | undefined;
+  /**
+   * Waits for the Admin API writes' budget (worker/quotas.ts `openaiAdminWrites`) before a change: a
+   * registration, a project created or archived. Reads and validate are not counted.
+   */
+  beforeWrite?: () => Promise<void>;
 }
 
 /** An HTTP answer as evidence: status, request id, the parsed body (never the request's secrets). */
@@ -135,6 +140,11 @@ export function createAdminApi(settings: AdminApiSettings) {
     return await send({ method, path, key, body });
   }
 
+  async function change(path: string, body?: unknown): Promise<AdminAnswer> {
+    await settings.beforeWrite?.();
+    return await call('POST', path, body);
+  }
+
   /**
    * Follows OpenAI's cursor (`has_more`, `last_id` → `after`) to the end. Whether every admin list takes
    * `limit`/`after` is not public, so the cursor is followed defensively: the last item's id stands in for
@@ -197,7 +207,7 @@ export function createAdminApi(settings: AdminApiSettings) {
     },
     /** Not idempotent: OpenAI makes a new external key per call. Never retry it blindly. */
     async registerExternalKey(body: RegisterExternalKeyBody | GcpRegistrationBody): Promise<AdminAnswer> {
-      return await call('POST', 'organization/external_keys', body);
+      return await change('organization/external_keys', body);
     },
     async listProjects(options: { includeArchived: boolean }): Promise<AdminListing> {
       return await listAll('organization/projects', {
@@ -212,7 +222,7 @@ export function createAdminApi(settings: AdminApiSettings) {
     /** Not idempotent: OpenAI makes a new project per call. Never retry it blindly. */
     async createProject(project: { name: string; externalKeyId: string | null }): Promise<AdminAnswer> {
       if (project.externalKeyId !== null) assertExternalKeyId(project.externalKeyId);
-      return await call('POST', 'organization/projects', {
+      return await change('organization/projects', {
         name: project.name,
         ...(project.externalKeyId === null ? {} : { external_key_id: project.externalKeyId }),
       });
@@ -220,7 +230,7 @@ export function createAdminApi(settings: AdminApiSettings) {
     /** Irreversible. */
     async archiveProject(id: string): Promise<AdminAnswer> {
       assertProjectId(id);
-      return await call('POST', `organization/projects/${id}/archive`);
+      return await change(`organization/projects/${id}/archive`);
     },
   };
 }

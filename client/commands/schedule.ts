@@ -22,6 +22,7 @@ import { sweepScheduleId } from '../../common/sweep';
 import { cliOf } from '../../providers/cloudClis';
 import { withClient } from '../connect';
 import { createSweepSchedule } from '../sweepSchedule';
+import { scheduleJitterMs } from '../scheduleJitter';
 import { CliError, ExitCode, RefusedError, UsageError } from '../errors';
 import { addCloudOptions, cloudOfKeyFlags, keyFlagOf, type KeyFlags } from '../keyFlags';
 import { print } from '../output';
@@ -63,7 +64,7 @@ async function create(
   try {
     await client.schedule.create({
       scheduleId,
-      spec: { intervals: [{ every: everySeconds * 1000 }] },
+      spec: { intervals: [{ every: everySeconds * 1000 }], jitter: scheduleJitterMs(everySeconds) },
       action: {
         type: 'startWorkflow',
         workflowType: kinds[kind].workflowType,

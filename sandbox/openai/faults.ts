@@ -1,6 +1,8 @@
 // Fault injection, switched on per run through the twin's control endpoint: 429 with Retry-After, 500 and
 // 503, added latency, dropped connections, and apply-then-fail (the change is made, then the answer is a
 // 500 or a dropped connection — what makes a create unsafe to retry). By path, for N requests or a rate.
+// CloudTrail's LookupEvents (AWS JSON at POST /) is matched as the path /cloudtrail/LookupEvents, and
+// every kind but `latency` and `drop` answers it as AWS throttles: HTTP 400, `ThrottlingException`.
 import { randomUUID } from 'node:crypto';
 import { HttpError } from './http';
 
@@ -12,7 +14,11 @@ export const faultKinds = [
   'drop',
   'apply-then-500',
   'apply-then-drop',
+  'throttling',
 ] as const;
+
+/** The path a fault names to hit CloudTrail's LookupEvents (which arrives as POST / with X-Amz-Target). */
+export const lookupEventsPath = '/cloudtrail/LookupEvents';
 export type FaultKind = (typeof faultKinds)[number];
 
 export interface FaultRule {
@@ -25,6 +31,8 @@ export interface FaultRule {
   count?: number;
   /** Probability of hitting a matching request, 0–1; unset = 1. */
   rate?: number;
+  /** Matching requests let through before the rule starts hitting (a failure midway through paging). */
+  skip?: number;
   retryAfterSeconds?: number;
   latencyMs?: number;
 }
@@ -58,7 +66,7 @@ export class FaultInjector {
         'path',
       );
     }
-    for (const field of ['count', 'rate', 'retryAfterSeconds', 'latencyMs'] as const) {
+    for (const field of ['count', 'rate', 'skip', 'retryAfterSeconds', 'latencyMs'] as const) {
       if (raw[field] !== undefined && (typeof raw[field] !== 'number' || (raw[field] as number) < 0)) {
         throw new HttpError(
           400,
@@ -76,6 +84,7 @@ export class FaultInjector {
       method: typeof raw.method === 'string' ? raw.method.toUpperCase() : undefined,
       count: raw.count as number | undefined,
       rate: raw.rate as number | undefined,
+      skip: raw.skip as number | undefined,
       retryAfterSeconds: raw.retryAfterSeconds as number | undefined,
       latencyMs: raw.latencyMs as number | undefined,
     };
@@ -97,6 +106,10 @@ export class FaultInjector {
       if (rule.method && rule.method !== method) continue;
       if (!pathMatches(rule.path, path)) continue;
       if (rule.rate !== undefined && Math.random() >= rule.rate) continue;
+      if (rule.skip) {
+        rule.skip -= 1;
+        continue;
+      }
       if (rule.count !== undefined) {
         rule.count -= 1;
         if (rule.count <= 0) this.rules = this.rules.filter((r) => r !== rule);

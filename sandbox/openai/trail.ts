@@ -15,8 +15,17 @@ export interface TrailEvent {
   errorMessage?: string;
 }
 
+/** One LookupEvents call as the twin answered it: which page was asked for, and whether it was served. */
+export interface TrailLookup {
+  at: number; // epoch milliseconds
+  nextToken?: string;
+  answer: 'page' | 'throttled';
+}
+
 export class UsageTrail {
   readonly events: TrailEvent[] = [];
+  /** Every LookupEvents call, in order: what a test counts to see the quota kept and no page read twice. */
+  readonly lookups: TrailLookup[] = [];
 
   record(event: Omit<TrailEvent, 'eventId' | 'eventTime'>): void {
     this.events.push({ eventId: randomUUID(), eventTime: Date.now(), ...event });
@@ -94,6 +103,18 @@ function matches(e: TrailEvent, attribute: LookupAttribute | undefined): boolean
   }
 }
 
+/** Answers a LookupEvents call as CloudTrail does past its rate: the SDK reads it as throttling. */
+export async function throttleLookup(trail: UsageTrail, req: IncomingMessage, res: ServerResponse) {
+  const body = (await readJson(req)) as { NextToken?: string };
+  trail.lookups.push({ at: Date.now(), nextToken: body.NextToken, answer: 'throttled' });
+  sendJson(
+    res,
+    400,
+    { __type: 'ThrottlingException', message: 'Rate exceeded' },
+    { 'content-type': 'application/x-amz-json-1.1' },
+  );
+}
+
 /** Answers `CloudTrail_20131101.LookupEvents`: newest first, one lookup attribute, time range, paging. */
 export async function lookupEvents(
   trail: UsageTrail,
@@ -123,6 +144,7 @@ export async function lookupEvents(
   const selected = trail.events
     .filter((e) => e.eventTime >= start && e.eventTime <= end && matches(e, body.LookupAttributes?.[0]))
     .reverse();
+  trail.lookups.push({ at: Date.now(), nextToken: body.NextToken, answer: 'page' });
   const offset = body.NextToken ? Number(body.NextToken) : 0;
   const max = Math.min(Math.max(body.MaxResults ?? 50, 1), 50);
   const page = selected.slice(offset, offset + max);

@@ -7,13 +7,13 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createAwsKeyProvider } from './aws/provider';
 import { EkmEngine } from './ekm';
-import { FaultInjector } from './faults';
+import { FaultInjector, lookupEventsPath } from './faults';
 import { createGcpKeyProvider } from './gcp/provider';
 import { bearerToken, HttpError, newRequestId, readJson, sendError, sendJson } from './http';
 import { KeyProviders } from './provider';
 import { routes, type Reply, type RouteContext, type TwinBehaviour } from './routes';
 import { TwinStore } from './state';
-import { lookupEvents, UsageTrail } from './trail';
+import { lookupEvents, throttleLookup, UsageTrail } from './trail';
 
 export interface TwinOptions {
   port?: number;
@@ -119,6 +119,10 @@ export async function startOpenAiTwin(options: TwinOptions): Promise<OpenAiTwin>
     void (async () => {
       // CloudTrail's API arrives as AWS JSON 1.1 (POST / with X-Amz-Target), on the same port.
       if (String(req.headers['x-amz-target'] ?? '').startsWith('CloudTrail_20131101.LookupEvents')) {
+        const fault = faults.take('POST', lookupEventsPath);
+        if (fault?.kind === 'latency') await delay(fault.latencyMs ?? 1000);
+        if (fault?.kind === 'drop') return void req.socket.destroy();
+        if (fault && fault.kind !== 'latency') return void (await throttleLookup(trail, req, res));
         await lookupEvents(trail, req, res);
         return;
       }

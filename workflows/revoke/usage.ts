@@ -3,7 +3,8 @@
 // role made no *successful* use since the revocation took effect. Refused attempts after it are expected
 // (OpenAI keeps trying) and reported apart. The audit trail lists calls late, so the second read waits
 // out the trail's delivery lag past its window.
-import { ActivityFailure, sleep } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, sleep } from '@temporalio/workflow';
+import { EkmError } from '../../common/errors';
 import type { RevokeKeyRequest } from '../../providers/requests';
 import { principalOf } from '../../providers/runSubject';
 import type { RunSettingsView } from '../../common/runStatus';
@@ -12,8 +13,12 @@ import { readOptions } from './activities';
 import { specOf } from '../../providers';
 import { operationsOf } from '../../providers/operations';
 
-/** A busy key's trail takes many pages at CloudTrail's two calls a second: more time than a plain read. */
-export const trailReadOptions = { ...readOptions, startToCloseTimeout: '5m' };
+/**
+ * A busy key's trail takes many pages at CloudTrail's two calls a second: more time than a plain read. The
+ * read heartbeats its cursor after every page (and every few seconds while it waits its turn), so a
+ * retried attempt resumes where the last one stopped (activities/trailPaging.ts).
+ */
+export const trailReadOptions = { ...readOptions, startToCloseTimeout: '5m', heartbeatTimeout: '30s' };
 
 /**
  * Inside a revocation the trail is corroboration: a few quick retries, then the run records that it could
@@ -24,6 +29,16 @@ const revocationTrailOptions = {
   retry: { ...readOptions.retry, maximumAttempts: 3, maximumInterval: '5s' },
 };
 
+/**
+ * Throttling is not unreadability: the quota frees up within seconds. A read throttled past its few
+ * attempts is read again after a pause, up to this many rounds (about five minutes in all).
+ */
+const throttledRounds = 6;
+
+function isThrottled(err: ActivityFailure): boolean {
+  return err.cause instanceof ApplicationFailure && err.cause.type === EkmError.Throttled;
+}
+
 /** Settings of runs whose worker predates them: CloudTrail's documented behaviour. */
 const defaults = { deliveryLagSeconds: 900, propagationGraceSeconds: 300, lookbackSeconds: 7 * 86400 };
 
@@ -33,19 +48,29 @@ async function read(
   until: string,
   summary: string,
 ): Promise<UsageRead> {
-  try {
-    // Cloud Logging's report counts, dates and samples as CloudTrail's does (what this run reads); it names
-    // the key and principal instead of the ARNs. UsageRead still types AWS's report only.
-    const report = await operationsOf(request).readUsage(request, since, until, {
-      ...revocationTrailOptions,
-      summary,
-    });
-    return { report: report as UsageRead['report'] };
-  } catch (err) {
-    // The trail is corroboration, not the proof (validate and the probes are): a run never stops
-    // because it could not be read, and the record says so.
-    if (!(err instanceof ActivityFailure)) throw err;
-    return { error: err.cause?.message ?? err.message };
+  // Runs from before this read throttling as unreadable after its three attempts (their histories replay so).
+  const outlastsThrottling = patched('trail-read-retries-throttling');
+  for (let round = 1; ; round++) {
+    try {
+      // Cloud Logging's report counts, dates and samples as CloudTrail's does (what this run reads); it
+      // names the key and principal instead of the ARNs. UsageRead still types AWS's report only.
+      const report = await operationsOf(request).readUsage(request, since, until, {
+        ...revocationTrailOptions,
+        summary,
+      });
+      return { report: report as UsageRead['report'] };
+    } catch (err) {
+      // The trail is corroboration, not the proof (validate and the probes are): a run never stops
+      // because it could not be read, and the record says so.
+      if (!(err instanceof ActivityFailure)) throw err;
+      const why = err.cause?.message ?? err.message;
+      if (!outlastsThrottling || !isThrottled(err)) return { error: why };
+      if (round >= throttledRounds)
+        return { error: `still throttled after ${round} rounds of retries (${why})` };
+      await sleep(Math.min(60_000, 5_000 * 2 ** (round - 1)), {
+        summary: `${specOf(request).trailName} throttled the read: wait, then read again`,
+      });
+    }
   }
 }
 

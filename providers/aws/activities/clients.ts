@@ -1,6 +1,8 @@
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
+import type { QuotaLimiter } from '../../../activities/quotas/limiters';
+import { limitAwsCalls } from './quotaMiddleware';
 
 export interface AwsSettings {
   region: string;
@@ -24,14 +26,30 @@ export interface AwsClients {
   cloudTrail?: CloudTrailClient;
 }
 
-/** Credentials come from the AWS default chain of the worker's environment, never from a run's input. */
-export function createAwsClients(settings: AwsSettings): AwsClients {
+/**
+ * The retry split: the SDK retries a throttled or failed call a few times within one activity attempt,
+ * slowing itself down when throttled (adaptive mode); Temporal owns every retry beyond that, with the
+ * activity's backoff policy, so a retry survives a worker restart and shows in the run's history.
+ */
+export const awsRetry = { retryMode: 'adaptive', maxAttempts: 3 } as const;
+
+/**
+ * Credentials come from the AWS default chain of the worker's environment, never from a run's input.
+ * With a limiter, every call goes through its API's token bucket (worker/quotas.ts).
+ */
+export function createAwsClients(settings: AwsSettings, limiter?: QuotaLimiter): AwsClients {
+  const limited = <C>(client: C, service: 'kms' | 'iam' | 'cloudtrail') =>
+    limiter ? limitAwsCalls(client, service, limiter) : client;
   return {
-    kms: new KMSClient({ region: settings.region, endpoint: settings.endpoint }),
-    iam: new IAMClient({ region: settings.region, endpoint: settings.endpoint }),
-    cloudTrail: new CloudTrailClient({
-      region: settings.region,
-      endpoint: settings.cloudTrailEndpoint ?? settings.endpoint,
-    }),
+    kms: limited(new KMSClient({ region: settings.region, endpoint: settings.endpoint, ...awsRetry }), 'kms'),
+    iam: limited(new IAMClient({ region: settings.region, endpoint: settings.endpoint, ...awsRetry }), 'iam'),
+    cloudTrail: limited(
+      new CloudTrailClient({
+        region: settings.region,
+        endpoint: settings.cloudTrailEndpoint ?? settings.endpoint,
+        ...awsRetry,
+      }),
+      'cloudtrail',
+    ),
   };
 }

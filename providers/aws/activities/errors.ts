@@ -1,5 +1,6 @@
 // Maps AWS SDK errors to ekm's typed failures: what no retry can fix becomes a final ApplicationFailure;
-// everything else (throttling, 5xx, network) is rethrown for the activity's retry policy.
+// throttling a retryable Throttled one (the SDK's own few attempts spent); everything else (5xx, network)
+// is rethrown for the activity's retry policy.
 import { ApplicationFailure } from '@temporalio/common';
 import { EkmError } from '../../../common/errors';
 
@@ -7,9 +8,33 @@ function final(type: string, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 
+/** The error codes AWS throttles with (as the SDK's own classification lists them), and HTTP 429. */
+const throttlingCodes = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'SlowDown',
+  'PriorRequestNotComplete',
+]);
+
+export function isAwsThrottling(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return throttlingCodes.has(e.name ?? '') || e.$metadata?.httpStatusCode === 429;
+}
+
 export function toAwsFailure(err: unknown, what: string): unknown {
   const name = (err as { name?: string }).name ?? '';
   const message = (err as { message?: string }).message ?? String(err);
+  if (isAwsThrottling(err))
+    return ApplicationFailure.create({
+      type: EkmError.Throttled,
+      message: `${what}: AWS throttled the call (${name}: ${message}); retried with backoff`,
+      nonRetryable: false,
+    });
   switch (name) {
     case 'NotFoundException':
       return final(EkmError.KeyNotFound, `${what}: ${message}`);

@@ -5,6 +5,8 @@ import type { Ownership } from '../../../activities/ownership';
 import { requireApproval } from '../../../activities/requireApproval';
 import { boundToItsWatch } from '../../../activities/watchdogCancel';
 import type { WorkerConfig } from '../../../worker/config';
+import { quotasOf } from '../../../worker/quotas';
+import { processQuotaLimiter } from '../../../activities/quotas/limiters';
 import { createAwsClients, type AwsClients } from './clients';
 import { describeAwsKey } from './describeKey';
 import { cancelAwsKeyDeletion, scheduleAwsKeyDeletion } from './keyDeletion';
@@ -24,7 +26,7 @@ export interface AwsActivityDeps {
 
 /** The clients of the configuration's `aws` section; credentials come from the worker's environment. */
 export function awsClientsOf(config: WorkerConfig): Pick<AwsActivityDeps, 'aws'> {
-  return { aws: createAwsClients(config.aws) };
+  return { aws: createAwsClients(config.aws, processQuotaLimiter(quotasOf(config))) };
 }
 
 export function awsActivities({ config, aws, ownership }: AwsActivityDeps) {

@@ -1,10 +1,19 @@
 // The runbook's "verify that your KMS key is being used", for AWS: CloudTrail's record of the KMS calls
 // made on the key by sessions of the customer role OpenAI assumes, counted per operation, with refused
-// attempts kept apart from successful ones. Read-only: a retry simply reads the trail again.
+// attempts kept apart from successful ones. Read-only: a retry resumes at the page its last attempt
+// heartbeat (activities/trailPaging.ts).
 import { LookupEventsCommand, type CloudTrailClient, type Event } from '@aws-sdk/client-cloudtrail';
 import { ApplicationFailure } from '@temporalio/common';
 import { EkmError } from '../../../common/errors';
-import { usageSampleLimit, type OperationCounts, type UsageSample } from '../../../common/usage';
+import {
+  countUse,
+  emptyTally,
+  heartbeatProgress,
+  reportOf,
+  resumedProgress,
+  withHeartbeats,
+  type TrailProgress,
+} from '../../../activities/trailPaging';
 import { kmsCryptographicOperations, type KeyUsageQuery, type KeyUsageReport } from '../usageReport';
 import { toAwsFailure } from './errors';
 
@@ -12,8 +21,6 @@ import { toAwsFailure } from './errors';
 const pageSize = 50;
 /** 5,000 events: far more than a key's OpenAI use in a day; beyond it the counts are lower bounds. */
 const maxPages = 100;
-/** LookupEvents allows 2 calls a second per account and region; stay under it rather than be throttled. */
-const pagePauseMs = 500;
 /** AWS: CloudTrail delivers an event within about 5 minutes on average, without a guarantee. */
 const deliveryLagMs = 15 * 60_000;
 /** LookupEvents sees the last 90 days only. */
@@ -37,8 +44,6 @@ function recordOf(event: Event): TrailRecord | undefined {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export function readAwsKeyUsage(clients: { cloudTrail?: CloudTrailClient }) {
   return async function readKeyUsage(query: KeyUsageQuery): Promise<KeyUsageReport> {
     const { cloudTrail } = clients;
@@ -51,71 +56,62 @@ export function readAwsKeyUsage(clients: { cloudTrail?: CloudTrailClient }) {
     const what = `read CloudTrail for ${query.keyArn}`;
     const since = new Date(query.since);
     const until = new Date(query.until);
-    const operations: Record<string, OperationCounts> = {};
-    const refusedByCode: Record<string, number> = {};
-    const successfulSamples: UsageSample[] = [];
-    const refusedSamples: UsageSample[] = [];
-    let eventsScanned = 0;
-    let first: number | undefined;
-    let last: number | undefined;
-    let lastRefused: number | undefined;
-    let nextToken: string | undefined;
-    let pages = 0;
-    do {
-      if (pages > 0) await sleep(pagePauseMs);
-      let answer;
-      try {
-        answer = await cloudTrail.send(
-          new LookupEventsCommand({
-            // One lookup attribute per call (CloudTrail's rule): the key; the role is filtered below.
-            LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: query.keyArn }],
-            StartTime: since,
-            EndTime: until,
-            MaxResults: pageSize,
-            NextToken: nextToken,
-          }),
-        );
-      } catch (err) {
-        throw toAwsFailure(err, what);
-      }
-      pages++;
-      nextToken = answer.NextToken;
-      for (const event of answer.Events ?? []) {
-        eventsScanned++;
-        const record = recordOf(event);
-        const name = event.EventName ?? 'Unknown';
-        if (!record || !uses.has(name)) continue;
-        const issuer = record.userIdentity?.sessionContext?.sessionIssuer?.arn;
-        if (query.roleArn !== undefined && issuer !== query.roleArn) continue;
-        const at = event.EventTime?.getTime() ?? Date.parse(record.eventTime ?? '');
-        const counts = (operations[name] ??= { successful: 0, refused: 0 });
-        const sample: UsageSample = {
-          eventId: event.EventId ?? '',
-          eventTime: Number.isFinite(at) ? new Date(at).toISOString() : '',
-          eventName: name,
-          principal: issuer ?? record.userIdentity?.arn,
-        };
-        if (record.errorCode) {
-          counts.refused++;
-          refusedByCode[record.errorCode] = (refusedByCode[record.errorCode] ?? 0) + 1;
-          if (Number.isFinite(at)) lastRefused = Math.max(lastRefused ?? at, at);
-          // The trail answers newest first, so the first samples kept are the newest.
-          if (refusedSamples.length < usageSampleLimit)
-            refusedSamples.push({ ...sample, errorCode: record.errorCode });
-        } else {
-          counts.successful++;
-          if (Number.isFinite(at)) {
-            first = Math.min(first ?? at, at);
-            last = Math.max(last ?? at, at);
-          }
-          if (successfulSamples.length < usageSampleLimit) successfulSamples.push(sample);
+    // Where an earlier attempt of this read stopped (its heartbeat), or the first page.
+    const queryKey = JSON.stringify([query.keyArn, query.roleArn ?? null, query.since, query.until]);
+    const progress: TrailProgress = resumedProgress(queryKey) ?? {
+      query: queryKey,
+      pages: 0,
+      tally: emptyTally(),
+    };
+    const { tally } = progress;
+    await withHeartbeats(progress, async () => {
+      do {
+        // Paced by the worker's LookupEvents bucket (2 a second per account and region by default).
+        let answer;
+        try {
+          answer = await cloudTrail.send(
+            new LookupEventsCommand({
+              // One lookup attribute per call (CloudTrail's rule): the key; the role is filtered below.
+              LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: query.keyArn }],
+              StartTime: since,
+              EndTime: until,
+              MaxResults: pageSize,
+              NextToken: progress.cursor,
+            }),
+          );
+        } catch (err) {
+          throw toAwsFailure(err, what);
         }
-      }
-    } while (nextToken && pages < maxPages);
+        for (const event of answer.Events ?? []) {
+          tally.eventsScanned++;
+          const record = recordOf(event);
+          const name = event.EventName ?? 'Unknown';
+          if (!record || !uses.has(name)) continue;
+          const issuer = record.userIdentity?.sessionContext?.sessionIssuer?.arn;
+          if (query.roleArn !== undefined && issuer !== query.roleArn) continue;
+          const at = event.EventTime?.getTime() ?? Date.parse(record.eventTime ?? '');
+          // The trail answers newest first, so the first samples kept are the newest.
+          countUse(
+            tally,
+            name,
+            at,
+            {
+              eventId: event.EventId ?? '',
+              eventTime: Number.isFinite(at) ? new Date(at).toISOString() : '',
+              eventName: name,
+              principal: issuer ?? record.userIdentity?.arn,
+            },
+            record.errorCode,
+          );
+        }
+        progress.pages++;
+        progress.cursor = answer.NextToken;
+        heartbeatProgress(progress);
+      } while (progress.cursor && progress.pages < maxPages);
+    });
 
     const readAt = Date.now();
-    const truncated = nextToken !== undefined;
-    const counts = Object.values(operations);
+    const truncated = progress.cursor !== undefined;
     const caveats: string[] = [];
     if (until.getTime() > readAt - deliveryLagMs)
       caveats.push(
@@ -134,15 +130,7 @@ export function readAwsKeyUsage(clients: { cloudTrail?: CloudTrailClient }) {
       roleArn: query.roleArn,
       since: since.toISOString(),
       until: until.toISOString(),
-      operations,
-      successful: counts.reduce((n, c) => n + c.successful, 0),
-      refused: counts.reduce((n, c) => n + c.refused, 0),
-      refusedByCode,
-      firstSuccessfulUse: first === undefined ? undefined : new Date(first).toISOString(),
-      lastSuccessfulUse: last === undefined ? undefined : new Date(last).toISOString(),
-      lastRefusedAttempt: lastRefused === undefined ? undefined : new Date(lastRefused).toISOString(),
-      samples: [...successfulSamples, ...refusedSamples],
-      eventsScanned,
+      ...reportOf(tally),
       truncated,
       caveats,
       readAt: new Date(readAt).toISOString(),

@@ -95,7 +95,8 @@ export function createReplacementKeyOnce(clients: AwsClients, ownership: Ownersh
         err,
         `create the replacement key (${workflowIdTag}=${workflowId}, ${stepTag}=${step})`,
       );
-      if (mapped instanceof ApplicationFailure) throw mapped;
+      // Throttled keeps the path it had before it was typed: a one-attempt create reconciles by tags.
+      if (mapped instanceof ApplicationFailure && mapped.type !== EkmError.Throttled) throw mapped;
       // The request may have created the key before failing: never retried; the caller reconciles by tags.
       throw ApplicationFailure.create({
         type: EkmError.CreateOutcomeUnknown,

@@ -4,6 +4,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { KeyManagementServiceClient } from '@google-cloud/kms';
 import { Logging } from '@google-cloud/logging';
+import type { QuotaLimiter } from '../../../activities/quotas/limiters';
+import { cloudKmsWrites, limitMethods } from './quotaLimits';
 
 export interface GcpSettings {
   /** The customer project whose audit logs are read. */
@@ -18,7 +20,8 @@ export interface GcpClients {
   projectId: string;
 }
 
-export function createGcpClients(settings: GcpSettings): GcpClients {
+/** With a limiter, Cloud KMS writes and Cloud Logging reads go through their buckets (worker/quotas.ts). */
+export function createGcpClients(settings: GcpSettings, limiter?: QuotaLimiter): GcpClients {
   type Options = ConstructorParameters<typeof KeyManagementServiceClient>[0] & object;
   let options: Options = { projectId: settings.projectId };
   if (settings.endpoint) {
@@ -33,9 +36,11 @@ export function createGcpClients(settings: GcpSettings): GcpClients {
       universeDomain: 'googleapis.com',
     };
   }
-  return {
-    kms: new KeyManagementServiceClient(options),
-    logging: new Logging(options as ConstructorParameters<typeof Logging>[0]),
-    projectId: settings.projectId,
-  };
+  const kms = new KeyManagementServiceClient(options);
+  const logging = new Logging(options as ConstructorParameters<typeof Logging>[0]);
+  if (limiter) {
+    limitMethods(kms, cloudKmsWrites, 'cloudKmsWrites', limiter);
+    limitMethods(logging, ['getEntries'], 'cloudLoggingReads', limiter);
+  }
+  return { kms, logging, projectId: settings.projectId };
 }

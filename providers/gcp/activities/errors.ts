@@ -1,6 +1,6 @@
 // Maps Google Cloud (gRPC) errors to ekm's typed failures: what no retry can fix becomes a final
-// ApplicationFailure; UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED (a lost etag race) and
-// INTERNAL are rethrown for the activity's retry policy.
+// ApplicationFailure; RESOURCE_EXHAUSTED a retryable Throttled one; UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED
+// (a lost etag race) and INTERNAL are rethrown for the activity's retry policy.
 import { ApplicationFailure } from '@temporalio/common';
 import { EkmError } from '../../../common/errors';
 
@@ -23,6 +23,12 @@ export function toGcpFailure(err: unknown, what: string): unknown {
         EkmError.CloudAccessDenied,
         `${what}: Google refused the worker's credentials (${details}); check the worker's service account and its roles`,
       );
+    case 8: // RESOURCE_EXHAUSTED: a quota; retried with backoff, never read as unreadable
+      return ApplicationFailure.create({
+        type: EkmError.Throttled,
+        message: `${what}: Google throttled the call (RESOURCE_EXHAUSTED: ${details}); retried with backoff`,
+        nonRetryable: false,
+      });
     case 9: // FAILED_PRECONDITION: a version's state does not allow it
       return final(EkmError.MethodNotApplicable, `${what}: Cloud KMS refused it (${details})`);
     default:

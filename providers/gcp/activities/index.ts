@@ -6,6 +6,8 @@ import type { Ownership } from '../../../activities/ownership';
 import { requireApproval } from '../../../activities/requireApproval';
 import { boundToItsWatch } from '../../../activities/watchdogCancel';
 import type { WorkerConfig } from '../../../worker/config';
+import { quotasOf } from '../../../worker/quotas';
+import { processQuotaLimiter } from '../../../activities/quotas/limiters';
 import { createGcpClients, type GcpClients } from './clients';
 import { describeGcpKeyActivity } from './describeKey';
 import { cancelGcpKeyDestructionActivity, scheduleGcpKeyDestructionActivity } from './keyDestruction';
@@ -27,7 +29,9 @@ export interface GcpActivityDeps {
 
 /** The clients of the configuration's `gcp` section; none without one (the activities then refuse). */
 export function gcpClientsOf(config: WorkerConfig): Pick<GcpActivityDeps, 'gcp'> {
-  return { gcp: config.gcp ? createGcpClients(config.gcp) : undefined };
+  return {
+    gcp: config.gcp ? createGcpClients(config.gcp, processQuotaLimiter(quotasOf(config))) : undefined,
+  };
 }
 
 export function gcpActivities({ config, gcp, ownership }: GcpActivityDeps) {

@@ -8,12 +8,17 @@
 // none it says that logging looks off and the counts cannot show use. Read-only: a retry reads again.
 import { ApplicationFailure } from '@temporalio/common';
 import { EkmError } from '../../../common/errors';
+import type { TrailReport } from '../../../common/usage';
 import {
-  usageSampleLimit,
-  type TrailReport,
-  type OperationCounts,
-  type UsageSample,
-} from '../../../common/usage';
+  countUse,
+  emptyTally,
+  heartbeatProgress,
+  reportOf,
+  resumedProgress,
+  withHeartbeats,
+  type TrailProgress,
+  type UsageTally,
+} from '../../../activities/trailPaging';
 import { callerIs, callerOf, decodeAuditLog, statusName, type AuditLogRecord } from './auditLog';
 import type { GcpClients } from './clients';
 import { toGcpFailure } from './errors';
@@ -24,8 +29,6 @@ import { parseGcpKeyName } from './keyNames';
 const pageSize = 1000;
 /** 10,000 entries: beyond it the counts are lower bounds. */
 const maxPages = 10;
-/** Cloud Logging's read quota is 60 ListLogEntries a minute per project: one page a second stays under. */
-const pagePauseMs = 1000;
 /** Audit entries are usually readable within a minute or two of the call, without a guarantee. */
 const ingestionLagMs = 10 * 60_000;
 /** The _Default bucket keeps Data Access entries 30 days unless the customer routes them elsewhere. */
@@ -50,6 +53,11 @@ export interface GcpKeyUsageQuery {
  */
 export type DataAccessLogs = 'seen' | 'none-for-key' | 'looks-disabled';
 
+/** Entries that could not be read as an AuditLog are counted apart (a caveat says how many). */
+interface GcpTally extends UsageTally {
+  undecodable: number;
+}
+
 export interface GcpKeyUsageReport extends TrailReport {
   provider: 'gcp';
   source: 'logging:ListLogEntries';
@@ -57,8 +65,6 @@ export interface GcpKeyUsageReport extends TrailReport {
   principal?: string;
   dataAccessLogs: DataAccessLogs;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function dataAccessLog(project: string): string {
   return `logName="projects/${project}/logs/cloudaudit.googleapis.com%2Fdata_access"`;
@@ -120,67 +126,58 @@ export function readGcpKeyUsageActivity(clients: GcpClients) {
       `timestamp<"${until.toISOString()}"`,
     ].join(' AND ');
 
-    const operations: Record<string, OperationCounts> = {};
-    const refusedByCode: Record<string, number> = {};
-    const successfulSamples: UsageSample[] = [];
-    const refusedSamples: UsageSample[] = [];
-    let eventsScanned = 0;
-    let undecodable = 0;
-    let first: number | undefined;
-    let last: number | undefined;
-    let lastRefused: number | undefined;
-    let pageToken: string | undefined;
-    let pages = 0;
+    // Where an earlier attempt of this read stopped (its heartbeat), or the first page.
+    const queryKey = JSON.stringify([key, query.principal ?? null, query.since, query.until]);
+    const progress: TrailProgress<GcpTally> = resumedProgress<GcpTally>(queryKey) ?? {
+      query: queryKey,
+      pages: 0,
+      tally: { ...emptyTally(), undecodable: 0 },
+    };
+    const { tally } = progress;
     try {
-      do {
-        if (pages > 0) await sleep(pagePauseMs);
-        const answer = await page(filter, project, pageSize, pageToken);
-        pages++;
-        pageToken = answer.nextPageToken;
-        for (const entry of answer.entries) {
-          eventsScanned++;
-          let record: AuditLogRecord;
-          try {
-            record = decodeAuditLog(entry.data);
-          } catch {
-            undecodable++;
-            continue;
-          }
-          // The filter already says so; checked again so a looser server cannot inflate the counts.
-          if (record.resourceName !== key && !record.resourceName.startsWith(`${key}/cryptoKeyVersions/`))
-            continue;
-          if (query.principal !== undefined && !callerIs(record, query.principal)) continue;
-          const name = methodOf(record);
-          const ts = entry.metadata.timestamp;
-          const at = ts instanceof Date ? ts.getTime() : Date.parse(String(ts ?? ''));
-          const counts = (operations[name] ??= { successful: 0, refused: 0 });
-          const sample: UsageSample = {
-            eventId: entry.metadata.insertId ?? '',
-            eventTime: Number.isFinite(at) ? new Date(at).toISOString() : '',
-            eventName: name,
-            principal: callerOf(record),
-          };
-          if (record.statusCode !== 0) {
-            const code = statusName(record.statusCode);
-            counts.refused++;
-            refusedByCode[code] = (refusedByCode[code] ?? 0) + 1;
-            if (Number.isFinite(at)) lastRefused = Math.max(lastRefused ?? at, at);
-            // Newest first (orderBy timestamp desc): the first samples kept are the newest.
-            if (refusedSamples.length < usageSampleLimit) refusedSamples.push({ ...sample, errorCode: code });
-          } else {
-            counts.successful++;
-            if (Number.isFinite(at)) {
-              first = Math.min(first ?? at, at);
-              last = Math.max(last ?? at, at);
+      await withHeartbeats(progress, async () => {
+        do {
+          // Paced by the worker's Cloud Logging reads bucket (60 a minute per project by default).
+          const answer = await page(filter, project, pageSize, progress.cursor);
+          for (const entry of answer.entries) {
+            tally.eventsScanned++;
+            let record: AuditLogRecord;
+            try {
+              record = decodeAuditLog(entry.data);
+            } catch {
+              tally.undecodable++;
+              continue;
             }
-            if (successfulSamples.length < usageSampleLimit) successfulSamples.push(sample);
+            // The filter already says so; checked again so a looser server cannot inflate the counts.
+            if (record.resourceName !== key && !record.resourceName.startsWith(`${key}/cryptoKeyVersions/`))
+              continue;
+            if (query.principal !== undefined && !callerIs(record, query.principal)) continue;
+            const name = methodOf(record);
+            const ts = entry.metadata.timestamp;
+            const at = ts instanceof Date ? ts.getTime() : Date.parse(String(ts ?? ''));
+            // Newest first (orderBy timestamp desc): the first samples kept are the newest.
+            countUse(
+              tally,
+              name,
+              at,
+              {
+                eventId: entry.metadata.insertId ?? '',
+                eventTime: Number.isFinite(at) ? new Date(at).toISOString() : '',
+                eventName: name,
+                principal: callerOf(record),
+              },
+              record.statusCode !== 0 ? statusName(record.statusCode) : undefined,
+            );
           }
-        }
-      } while (pageToken && pages < maxPages);
+          progress.pages++;
+          progress.cursor = answer.nextPageToken;
+          heartbeatProgress(progress);
+        } while (progress.cursor && progress.pages < maxPages);
+      });
 
       const readAt = Date.now();
       let dataAccessLogs: DataAccessLogs = 'seen';
-      if (eventsScanned === 0) {
+      if (tally.eventsScanned === 0) {
         // Any Cloud KMS Encrypt/Decrypt entry in the project in the retention period shows logging works.
         const probe = await page(
           [
@@ -195,8 +192,8 @@ export function readGcpKeyUsageActivity(clients: GcpClients) {
         dataAccessLogs = probe.entries.length > 0 ? 'none-for-key' : 'looks-disabled';
       }
 
-      const truncated = pageToken !== undefined;
-      const counts = Object.values(operations);
+      const truncated = progress.cursor !== undefined;
+      const { undecodable } = tally;
       const caveats: string[] = [];
       if (dataAccessLogs === 'looks-disabled')
         caveats.push(
@@ -229,15 +226,7 @@ export function readGcpKeyUsageActivity(clients: GcpClients) {
         ...(query.principal !== undefined ? { principal: query.principal } : {}),
         since: since.toISOString(),
         until: until.toISOString(),
-        operations,
-        successful: counts.reduce((n, c) => n + c.successful, 0),
-        refused: counts.reduce((n, c) => n + c.refused, 0),
-        refusedByCode,
-        firstSuccessfulUse: first === undefined ? undefined : new Date(first).toISOString(),
-        lastSuccessfulUse: last === undefined ? undefined : new Date(last).toISOString(),
-        lastRefusedAttempt: lastRefused === undefined ? undefined : new Date(lastRefused).toISOString(),
-        samples: [...successfulSamples, ...refusedSamples],
-        eventsScanned,
+        ...reportOf(tally),
         truncated,
         caveats,
         readAt: new Date(readAt).toISOString(),
