@@ -15,9 +15,18 @@ import type { TrailLookup } from '../../sandbox/openai/trail';
 import { quotasOf } from '../../worker/quotas';
 import { revokeKey, verifyKeyUsage } from '../../workflows';
 import { devEnvironment } from '../fixtures/environments';
-import { awsRevokeRequest, awsScenario, sandboxWorker } from '../fixtures/revoke';
 import { call, type TwinWorld } from '../fixtures/twin';
 import { withWorker } from '../fixtures/worker';
+import * as grpc from '@grpc/grpc-js';
+import { startGrpcProxy, type GrpcProxy } from '../fixtures/grpcProxy';
+import {
+  awsRevokeRequest,
+  awsScenario,
+  gcpRevokeRequest,
+  sandboxWorker,
+  startGcpRevocationWorld,
+  type GcpRevocationWorld,
+} from '../fixtures/revoke';
 
 async function armThrottling(w: TwinWorld, rule: { count: number; skip?: number }): Promise<void> {
   const armed = await call(w.twin.url, 'POST', '/_twin/faults', w.demo.openai.adminKey, {
@@ -137,5 +146,56 @@ describe('a throttled audit trail (AWS CloudTrail)', function () {
     startedAt = Date.now();
     await Promise.all(Array.from({ length: 16 }, () => lookup(unlimited.cloudTrail)));
     assert.ok(overBudget(w.twin.trail.lookups.splice(0), startedAt) > 0);
+  });
+});
+
+describe('a throttled audit trail (Google Cloud Logging)', function () {
+  let world: GcpRevocationWorld | undefined;
+  let proxy: GrpcProxy | undefined;
+  afterEach(async () => {
+    await proxy?.close();
+    await world?.close();
+    proxy = world = undefined;
+  });
+
+  it('a revocation’s Cloud Logging read answered RESOURCE_EXHAUSTED is read again: the record keeps its corroboration', async function () {
+    const w = (world = await startGcpRevocationWorld(2));
+    // The worker reaches the fake through a proxy that throttles ListLogEntries as Google does past the
+    // project's read quota, more times than the revocation's three attempts.
+    const listLogEntries = '/google.logging.v2.LoggingServiceV2/ListLogEntries';
+    const calls = { throttled: 0, answered: 0 };
+    proxy = await startGrpcProxy(w.gcp.fake.address, {
+      intercept(path) {
+        if (path !== listLogEntries || calls.throttled >= 5) return undefined;
+        calls.throttled++;
+        return {
+          kind: 'refuse',
+          code: grpc.status.RESOURCE_EXHAUSTED,
+          details: "Quota exceeded for quota metric 'Read requests' of service 'logging.googleapis.com'",
+        };
+      },
+      answered(path) {
+        if (path === listLogEntries) calls.answered++;
+      },
+    });
+    const worker = w.worker();
+    const request = { ...gcpRevokeRequest(w, 'remove-binding'), planOnly: true };
+    const status = await withWorker(
+      await devEnvironment(),
+      ({ client, taskQueue }) =>
+        client.workflow.execute(revokeKey, {
+          taskQueue,
+          workflowId: planWorkflowId(w.keyName, randomUUID()),
+          args: [request],
+        }),
+      { ...worker, config: { ...worker.config, gcp: { ...worker.config!.gcp!, endpoint: proxy.address } } },
+    );
+    assert.equal(status.endState, 'planned', status.endReason);
+    const before = status.usage?.before;
+    assert.ok(before?.report, `the trail was recorded as unreadable: ${JSON.stringify(before)}`);
+    assert.ok(before.report.successful >= 1, JSON.stringify(before.report.operations));
+    assert.doesNotMatch(status.steps.find((s) => s.step === 'preflight')?.summary ?? '', /unreadable/);
+    assert.equal(calls.throttled, 5);
+    assert.ok(calls.answered >= 1);
   });
 });
