@@ -20,6 +20,7 @@ import {
 } from '../providers/usageRequests';
 import { call } from './revoke/call';
 import { trailReadOptions } from './revoke/usage';
+import { scheduledStart } from './scheduledStart';
 import { parseInput } from './parseInput';
 
 function usageLine(u: VerifyKeyUsageResult['usage']): string {
@@ -48,8 +49,9 @@ function subjectOf(input: VerifyKeyUsageRequest): RunSubject {
 
 export async function verifyKeyUsage(rawInput: VerifyKeyUsageInput): Promise<VerifyKeyUsageResult> {
   const input = parseInput(verifyKeyUsageInput, rawInput);
-  // "Until now" is fixed once, from the workflow's clock, so a retried read asks for the same window.
-  const startedAt = workflowInfo().runStartTime.getTime();
+  // "Until now" is fixed once, from the workflow's clock, so a retried read asks for the same window; a
+  // scheduled run's "now" is when its schedule meant it to start, so windows meet whatever the jitter.
+  const startedAt = scheduledStart() ?? workflowInfo().runStartTime.getTime();
   const until = input.until ?? new Date(startedAt).toISOString();
   const since = input.since ?? new Date(startedAt - input.lookbackSeconds! * 1000).toISOString();
   const window = `${since} → ${until}`;

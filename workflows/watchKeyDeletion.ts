@@ -31,6 +31,7 @@ import { parseInput } from './parseInput';
 import { operationsOf, type WatchedEnd } from '../providers/operations';
 import { specOf } from '../providers';
 import { trailReadOptions } from './revoke/usage';
+import { scheduledStart } from './scheduledStart';
 import type { UsageSample } from '../common/usage';
 
 /** The uses a poll found, and whether the trail can show use at all. */
@@ -185,7 +186,8 @@ export async function watchKeyDeletion(
     if (state !== 'unreadable' && state.kind === 'other')
       return end('checked', `the key is ${state.state}, not pending deletion: nothing to watch`);
     if (state !== 'unreadable') deletionDate = state.deletionDate;
-    const until = new Date(Date.now() - lagMs);
+    // From when its schedule meant it to run: passes of a jittered schedule still meet end to end.
+    const until = new Date((scheduledStart() ?? Date.now()) - lagMs);
     const since = new Date(until.getTime() - input.oncePerLookbackSeconds * 1000);
     draw(`checking ${since.toISOString()} → ${until.toISOString()}`);
     const report = await readTrail(since.toISOString(), until.toISOString());

@@ -4,6 +4,7 @@
 // On the dev server with a sandbox worker, moto and the OpenAI twin.
 import assert from 'node:assert/strict';
 import { ListKeyRotationsCommand } from '@aws-sdk/client-kms';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { freePort } from '../../sandbox/ports';
 import type { AwsRotateKeyRequest } from '../../providers/aws/rotateRequest';
 import type { RunStatus } from '../../providers/runStatus';
@@ -15,6 +16,11 @@ import { approvers, awsScenario, requester, sandboxWorker } from '../fixtures/re
 import { devServer } from '../fixtures/services';
 import type { TwinWorld } from '../fixtures/twin';
 import { withWorker } from '../fixtures/worker';
+
+const scheduledStartTime = defineSearchAttributeKey(
+  'TemporalScheduledStartTime',
+  SearchAttributeType.DATETIME,
+);
 
 type StatusJson = RunStatus<AwsRotateKeyRequest> & { execution: { status: string } };
 
@@ -158,11 +164,17 @@ describe('ekm CLI: rotate and schedules', function () {
             `${id} listed`,
           );
 
+        // Jitter spreads schedules set up together (a tenth of the interval, at most five minutes).
+        const described = await client.schedule.getHandle(usage.scheduleId).describe();
+        assert.equal(described.spec.jitter, 300_000);
+
         // Temporal runs what the schedule says (triggered now rather than in a day).
         await client.schedule.getHandle(usage.scheduleId).trigger();
-        const usageRun = (await client.workflow
-          .getHandle(await scheduledRun(client, usage.scheduleId))
-          .result()) as VerifyKeyUsageResult;
+        const usageHandle = client.workflow.getHandle(await scheduledRun(client, usage.scheduleId));
+        const usageRun = (await usageHandle.result()) as VerifyKeyUsageResult;
+        // The window ends when the schedule meant the run to start, not when the jittered run began.
+        const meant = (await usageHandle.describe()).typedSearchAttributes.get(scheduledStartTime);
+        assert.equal(usageRun.usage.until, meant?.toISOString());
         assert.ok(
           usageRun.usage.successful >= 1,
           'the seeded key was used by OpenAI’s role in the last 24 h',
