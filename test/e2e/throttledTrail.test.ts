@@ -16,6 +16,7 @@ import { quotasOf } from '../../worker/quotas';
 import { revokeKey, verifyKeyUsage } from '../../workflows';
 import { devEnvironment } from '../fixtures/environments';
 import { call, type TwinWorld } from '../fixtures/twin';
+import { recordForReplay } from '../fixtures/replay';
 import { withWorker } from '../fixtures/worker';
 import * as grpc from '@grpc/grpc-js';
 import { startGrpcProxy, type GrpcProxy } from '../fixtures/grpcProxy';
@@ -55,12 +56,17 @@ describe('a throttled audit trail (AWS CloudTrail)', function () {
     const request = { ...awsRevokeRequest(w.demo, 'key-policy-deny'), planOnly: true };
     const status = await withWorker(
       await devEnvironment(),
-      ({ client, taskQueue }) =>
-        client.workflow.execute(revokeKey, {
+      async ({ client, taskQueue }) => {
+        const handle = await client.workflow.start(revokeKey, {
           taskQueue,
           workflowId: planWorkflowId(request.keyArn, randomUUID()),
           args: [request],
-        }),
+        });
+        const planned = await handle.result();
+        // The path behind patched('trail-read-retries-throttling'), kept replaying (test/replay).
+        await recordForReplay(handle, 'revokeKey-planned-trail-throttled');
+        return planned;
+      },
       sandboxWorker(w),
     );
     assert.equal(status.endState, 'planned', status.endReason);
