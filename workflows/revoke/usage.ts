@@ -31,7 +31,7 @@ const revocationTrailOptions = {
 
 /**
  * Throttling is not unreadability: the quota frees up within seconds. A read throttled past its few
- * attempts is read again after a pause, up to this many rounds (about five minutes in all).
+ * attempts is read again after a pause (5 s, doubling to a minute), up to this many rounds.
  */
 const throttledRounds = 6;
 
@@ -48,7 +48,7 @@ async function read(
   until: string,
   summary: string,
 ): Promise<UsageRead> {
-  // Runs from before this read throttling as unreadable after its three attempts (their histories replay so).
+  // Runs from before this recorded a throttled read as unreadable after three attempts (they replay so).
   const outlastsThrottling = patched('trail-read-retries-throttling');
   for (let round = 1; ; round++) {
     try {
