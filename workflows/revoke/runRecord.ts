@@ -59,13 +59,14 @@ export class RunRecord<R extends RunSubject = AwsRevokeKeyRequest> {
     return record;
   }
 
-  /** Marks a step as running and the run's stage as this step. */
-  start(step: string, summary?: string): void {
+  /** Marks a step as running and (unless `asStage` is false) the run's stage as this step. */
+  start(step: string, summary?: string, asStage = true): void {
     const record = this.find(step);
     record.state = 'running';
     record.startedAt ??= now();
     record.summary = summary;
-    this.stage(step);
+    if (asStage) this.stage(step);
+    else this.draw();
   }
 
   update(step: string, state: StepState, summary?: string, data?: unknown): void {

@@ -12,7 +12,9 @@ import type { Revocation } from '../revocation';
 
 export async function plan(run: Revocation, baseline: RevocationBaseline): Promise<RevocationPlan> {
   const { request, record, settings } = run;
-  record.start('plan');
+  // A plan computed in the workflow (cheaper runs) takes no time: the run's stage goes from the preflight
+  // straight to the approval, and no search attribute is written for it.
+  record.start('plan', undefined, !runsCheaper());
   // The plan is pure: cheaper runs compute it here, runs from before in an activity.
   const planned = runsCheaper()
     ? await planRevocation({ request, baseline, settings })
