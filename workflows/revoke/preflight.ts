@@ -4,7 +4,12 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import { EkmError } from '../../common/errors';
 import { preflightFindings } from '../../providers/preflightChecks';
 import type { RevocationBaseline, RevokeKeyRequest } from '../../providers/requests';
-import type { ProbeRound, ProjectView, ValidationView } from '../../common/openaiViews';
+import {
+  validationView,
+  type ProbeRound,
+  type ProjectView,
+  type ValidationView,
+} from '../../common/openaiViews';
 import { call } from './call';
 import { runsCheaper } from './cheaperRuns';
 import { read, readAll } from './together';
@@ -42,21 +47,9 @@ async function readBaselineAtOnce(
   return {
     ...cloudPart,
     projects: readProjects ?? [],
-    validate: answered && validationOf(answered),
+    validate: answered && validationView(answered),
     probes: take(probes.length) as ProbeRound[],
   } as RevocationBaseline;
-}
-
-/** What the baseline keeps of a validate answer. */
-function validationOf(v: ValidationView): ValidationView {
-  return {
-    externalKeyId: v.externalKeyId,
-    outcome: v.outcome,
-    why: v.why,
-    httpStatus: v.httpStatus,
-    requestId: v.requestId,
-    answeredAt: v.answeredAt,
-  };
 }
 
 /** The same on every cloud: the projects named, OpenAI's validate now, and (at first) every probe. */
@@ -84,7 +77,7 @@ async function readOpenAiSide(
   if (withProbes) for (const round of await probeAll(request, 'baseline')) probes.push(round);
   return {
     projects,
-    validate: validate && validationOf(validate),
+    validate: validate && validationView(validate),
     probes,
   };
 }
