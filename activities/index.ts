@@ -19,6 +19,7 @@ import {
   registerExternalKeyOnce,
 } from './openai/provision';
 import { readExternalKeyActivity, readProjectsActivity } from './openai/readProjects';
+import { readTogetherActivity } from './readTogether';
 import { validateExternalKeyActivity } from './openai/validateExternalKey';
 import { planFollowUp } from './planFollowUp';
 import { planRevocation } from './planRevocation';
@@ -42,7 +43,7 @@ export function createActivities(deps: ActivityDeps) {
   const archive = archiveIfRevokedActivity(openai.api, config.openai.revokedMatchers);
   // Every change behind a gate verifies the gate's approvals itself before it acts, and finds its own
   // action (approvedActions.ts) among the ones approved (requireApproval).
-  return {
+  const activities = {
     // the worker's settings and the plan
     loadRunSettings: runSettingsActivity(config),
     loadWatchdogSettings: watchdogSettingsActivity(config),
@@ -82,9 +83,13 @@ export function createActivities(deps: ActivityDeps) {
     describeLockHolder: lockHolderActivity(deps.temporal),
     ...sweepActivities({ temporal: deps.temporal, evidence: deps.evidence, taskQueue: config.taskQueue }),
   };
+  // Independent reads of a run made at once, as one activity (the baseline, a probe round).
+  return { ...activities, readTogether: readTogetherActivity(activities) };
 }
 
 export type EkmActivities = ReturnType<typeof createActivities>;
 export type { GcpAccessSnapshot } from '../providers/gcp/activities/snapshotAccess';
 export type { GcpKeyUsageReport } from '../providers/gcp/activities/keyUsage';
 export type { ExpectedRegistration, RegisterAwsKeyRequest, RegisterGcpKeyRequest } from './openai/provision';
+export type { GcpKeyDescription } from '../providers/gcp/activities/describeKey';
+export type { ReadCall, ReadTogetherName } from './readTogether';

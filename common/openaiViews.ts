@@ -68,3 +68,15 @@ export interface ValidationView {
   requestId: string | null;
   answeredAt: string;
 }
+
+/** What a run keeps of a validate answer: the view's fields, nothing more the activity answered. */
+export function validationView(v: ValidationView): ValidationView {
+  return {
+    externalKeyId: v.externalKeyId,
+    outcome: v.outcome,
+    why: v.why,
+    httpStatus: v.httpStatus,
+    requestId: v.requestId,
+    answeredAt: v.answeredAt,
+  };
+}

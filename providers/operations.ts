@@ -10,6 +10,7 @@ import type { KeyUsageReport } from './aws/usageReport';
 import type { WatchedKey } from './watchRequests';
 import type { Gatekeeper } from '../workflows/approvals/gatekeeper';
 import type { Replacement } from '../workflows/revoke/provision';
+import type { Read } from '../workflows/revoke/together';
 import type { OnProvider } from './provider';
 import type { AccessSnapshot, RevocationBaseline, RevocationChange, RevokeKeyRequest } from './requests';
 import { awsOperations } from './aws/workflow';
@@ -22,6 +23,13 @@ export type KeyRef =
 
 /** What preflight reads from the cloud itself: the key, the access the method would remove, OpenAI's side of it. */
 export type CloudBaseline = Omit<RevocationBaseline, 'projects' | 'validate' | 'probes'>;
+
+/** A cloud's baseline reads, to be made at once (workflows/revoke/together.ts), and the baseline they make. */
+export interface BaselineReads {
+  reads: Read<unknown>[];
+  /** The cloud's baseline from the reads' answers, in the order of `reads`. */
+  assemble(answers: unknown[]): CloudBaseline;
+}
 
 /** The old key's end, scheduled: when, in words, and the cloud's answer. */
 export interface ScheduledEnd {
@@ -56,6 +64,8 @@ export interface CloudOperations {
   sharedResource(request: RevokeKeyRequest): string | undefined;
   /** Preflight's cloud reads, in the order the runbook has always made them (recorded histories replay). */
   readCloudBaseline(request: RevokeKeyRequest, withProbes: boolean): Promise<CloudBaseline>;
+  /** The same reads, made at once by runs from `cheaper-runs` on. */
+  baselineReads(request: RevokeKeyRequest): BaselineReads;
   /** The state the method will remove, read (and kept for `ekm restore`) right before the change. */
   snapshotAccess(request: RevokeKeyRequest): Promise<AccessSnapshot>;
   /** The revoke itself, by the request's method; the gate's approvals go with it, and it checks them. */

@@ -18,6 +18,7 @@ import { Gatekeeper } from './approvals/gatekeeper';
 import { Ended } from './ended';
 import { parseInput } from './parseInput';
 import { call } from './revoke/call';
+import { decideCheaperRuns, runsCheaper } from './revoke/cheaperRuns';
 import { statusQuery } from './revoke/messages';
 import type { RevocationStart, RunState } from './revoke/revocation';
 import { RunRecord } from './revoke/runRecord';
@@ -52,7 +53,7 @@ function stepsFor(request: RevokeKeyRequest): [string, string][] {
 
 export async function revokeKey(rawInput: RevokeKeyInput): Promise<RunStatus<RevokeKeyRequest>> {
   const request = parseInput(revokeKeyInput, rawInput);
-  const record = new RunRecord(request, stepsFor(request));
+  const record = new RunRecord(request, stepsFor(request), { coalesce: decideCheaperRuns() });
   const gates = new Gatekeeper(record, request.requester, request.urgency === 'incident');
   setHandler(statusQuery, () => record.status, {
     description:
@@ -92,7 +93,7 @@ async function runbook(start: RevocationStart): Promise<{ endState: EndState; re
   const approved = await approveRevoke(run, await planTheChanges(run, found.baseline), found.baseline);
 
   // --- Revoke, then prove it: validate, wait out the key cache, probes, the audit trail -----------------
-  const { snapshot, revokedAt } = await revoke(run);
+  const { snapshot, revokedAt } = await revoke(run, runsCheaper() ? approved.current.access : undefined);
   await validate(run);
   await cacheWait(run);
   await probes(run);

@@ -2,7 +2,8 @@
 // sent (common/startStatement.ts), verified against the keys in the worker's settings, presented (the run's
 // start) before it expired, and valid for at most a day from then. Only a sandbox worker starts runs
 // unsigned. Runs whose settings carry no signers (from before signatures) are not checked.
-import { patched, workflowInfo } from '@temporalio/workflow';
+import { workflowInfo } from '@temporalio/workflow';
+import { patchedBeforeCheaper } from './revoke/cheaperRuns';
 import type { RunSettingsView } from '../common/runStatus';
 import { maxSignatureValidityMs, refuseSignature, type Signature } from '../common/signedStatement';
 import { startStatement } from '../common/startStatement';
@@ -17,7 +18,7 @@ export function whyStartRefused(
   const { workflowId, runStartTime } = workflowInfo();
   // A start signed valid for longer than a day is refused; runs that began before this check keep the
   // decision they made without it.
-  const bounded = patched('start-signature-validity-bound');
+  const bounded = patchedBeforeCheaper('start-signature-validity-bound');
   const statement = startStatement(workflowId, rawInput);
   return (
     refuseSignature(

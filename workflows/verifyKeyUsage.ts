@@ -7,6 +7,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { validationView } from '../common/openaiViews';
 import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
 import type { RunStatus } from '../providers/runStatus';
 import { keyOf, principalOf, subjectPrincipal, type RunSubject } from '../providers/runSubject';
@@ -93,14 +94,7 @@ export async function verifyKeyUsage(rawInput: VerifyKeyUsageInput): Promise<Ver
       `validate ${input.externalKeyId}`,
       input.externalKeyId,
     );
-    const validation = {
-      externalKeyId: v.externalKeyId,
-      outcome: v.outcome,
-      why: v.why,
-      httpStatus: v.httpStatus,
-      requestId: v.requestId,
-      answeredAt: v.answeredAt,
-    };
+    const validation = validationView(v);
     done.push(`- [x] validate ${input.externalKeyId}: **${v.outcome}** (${v.why})`);
     result = { usage, validation };
   } catch (err) {

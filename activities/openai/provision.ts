@@ -41,10 +41,22 @@ function registrationBody(req: RegisterAwsKeyRequest | RegisterGcpKeyRequest) {
   };
 }
 
+/**
+ * `lookFirst` (runs from `cheaper-runs` on): the create looks for what this run made under the name itself,
+ * as findOwnExternalKey / findOwnProject would in an activity of their own — adopted when the run's own,
+ * NameTaken when anything else has the name — and creates only when there is nothing.
+ */
+export type LookFirst<T> = { lookFirst?: T };
+
 export function registerExternalKeyOnce(api: AdminApi) {
+  const findOwn = findOwnExternalKey(api);
   return async function registerExternalKey(
-    req: RegisterAwsKeyRequest | RegisterGcpKeyRequest,
+    req: (RegisterAwsKeyRequest | RegisterGcpKeyRequest) & LookFirst<ExpectedRegistration>,
   ): Promise<ExternalKeyView> {
+    if (req.lookFirst) {
+      const found = await findOwn({ name: req.name, expect: req.lookFirst });
+      if (found) return found;
+    }
     return await openAiStep(
       `register external key ${JSON.stringify(req.name)}`,
       async () =>
@@ -60,13 +72,20 @@ export function registerExternalKeyOnce(api: AdminApi) {
 }
 
 export function createProjectOnce(api: AdminApi) {
-  return async function createProject(req: {
-    name: string;
-    externalKeyId: string;
-    /** The archived project this one replaces: part of the action the archive gate approved. */
-    replaces?: string;
-  }): Promise<ProjectView> {
+  const findOwn = findOwnProject(api);
+  return async function createProject(
+    req: {
+      name: string;
+      externalKeyId: string;
+      /** The archived project this one replaces: part of the action the archive gate approved. */
+      replaces?: string;
+    } & LookFirst<boolean>,
+  ): Promise<ProjectView> {
     const { name, externalKeyId } = req;
+    if (req.lookFirst) {
+      const found = await findOwn({ name, externalKeyId });
+      if (found) return found;
+    }
     return await openAiStep(
       `create project ${JSON.stringify(name)}`,
       async () => toProjectView(expectOk(await api.createProject({ name, externalKeyId }))),

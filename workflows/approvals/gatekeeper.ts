@@ -5,7 +5,8 @@
 // this run, the gate or task and the plan — rebuilt here from what the run knows, so a signature made for
 // anything else fails; only a sandbox worker takes unsigned ones, and records them as unauthenticated.
 import type { z } from 'zod';
-import { condition, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { patchedBeforeCheaper } from '../revoke/cheaperRuns';
 import type { EkmActivities } from '../../activities';
 import {
   attestationSchema,
@@ -252,7 +253,8 @@ export class Gatekeeper {
     if (this.incident && breakGlass) {
       // Break-glass decides only the gates the worker's policy lists (default: revoke); an incident's
       // archive or deletion waits for its normal approvers. Runs from before used it for every gate.
-      if (!patched('break-glass-covers-its-gates')) return { policy: breakGlass, breakGlass: true };
+      if (!patchedBeforeCheaper('break-glass-covers-its-gates'))
+        return { policy: breakGlass, breakGlass: true };
       if ((breakGlass.gates ?? ['revoke']).includes(kind)) {
         const { gates: _gates, ...policy } = breakGlass;
         void _gates;
@@ -281,7 +283,7 @@ export class Gatekeeper {
    * actions are rebuilt from.
    */
   bindsActions(): boolean {
-    return patched('gate-binds-actions');
+    return patchedBeforeCheaper('gate-binds-actions');
   }
 
   /**
@@ -312,7 +314,7 @@ export class Gatekeeper {
           `gate ${gate.gateId} on ${workflowInfo().workflowId} waits for ${policy.quorum} approval(s) from ${policy.approvers.join(', ')} until ${gate.deadline}`,
         );
         // A slow webhook must not hold the gate open past its deadline (runs from before this waited).
-        if (!patched('reminder-does-not-hold-the-gate')) await reminder;
+        if (!patchedBeforeCheaper('reminder-does-not-hold-the-gate')) await reminder;
         await condition(decided, Math.max(0, Date.parse(gate.deadline) - Date.now()));
         await reminder;
       }

@@ -4,8 +4,15 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import { EkmError } from '../../common/errors';
 import { preflightFindings } from '../../providers/preflightChecks';
 import type { RevocationBaseline, RevokeKeyRequest } from '../../providers/requests';
-import type { ProbeRound } from '../../common/openaiViews';
+import {
+  validationView,
+  type ProbeRound,
+  type ProjectView,
+  type ValidationView,
+} from '../../common/openaiViews';
 import { call } from './call';
+import { runsCheaper } from './cheaperRuns';
+import { read, readAll } from './together';
 import { operationsOf } from '../../providers/operations';
 
 /** The key and its access as the key's cloud reads them, then OpenAI's side: the same on every cloud. */
@@ -13,8 +20,36 @@ export async function readBaseline(
   request: RevokeKeyRequest,
   withProbes: boolean,
 ): Promise<RevocationBaseline> {
+  if (runsCheaper()) return readBaselineAtOnce(request, withProbes);
   const cloud = await operationsOf(request).readCloudBaseline(request, withProbes);
   return { ...cloud, ...(await readOpenAiSide(request, withProbes)) } as RevocationBaseline;
+}
+
+/** The same reads, independent of one another, made at once in one activity. */
+async function readBaselineAtOnce(
+  request: RevokeKeyRequest,
+  withProbes: boolean,
+): Promise<RevocationBaseline> {
+  const cloud = operationsOf(request).baselineReads(request);
+  const projects = request.projectIds.length ? [read('readProjects', request.projectIds)] : [];
+  const validate = request.externalKeyId ? [read('validateExternalKey', request.externalKeyId)] : [];
+  const probes = withProbes ? probeReads(request) : [];
+  const answers = await readAll(
+    'read',
+    `read the key, its access, OpenAI's registration, projects${validate.length ? ', validate' : ''}${probes.length ? ' and probes' : ''} at once (baseline)`,
+    [...cloud.reads, ...projects, ...validate, ...probes],
+  );
+  const cloudPart = cloud.assemble(answers.slice(0, cloud.reads.length));
+  let next = cloud.reads.length;
+  const take = (n: number) => answers.slice(next, (next += n));
+  const [readProjects] = take(projects.length) as [ProjectView[] | undefined];
+  const [answered] = take(validate.length) as [ValidationView | undefined];
+  return {
+    ...cloudPart,
+    projects: readProjects ?? [],
+    validate: answered && validationView(answered),
+    probes: take(probes.length) as ProbeRound[],
+  } as RevocationBaseline;
 }
 
 /** The same on every cloud: the projects named, OpenAI's validate now, and (at first) every probe. */
@@ -42,16 +77,20 @@ async function readOpenAiSide(
   if (withProbes) for (const round of await probeAll(request, 'baseline')) probes.push(round);
   return {
     projects,
-    validate: validate && {
-      externalKeyId: validate.externalKeyId,
-      outcome: validate.outcome,
-      why: validate.why,
-      httpStatus: validate.httpStatus,
-      requestId: validate.requestId,
-      answeredAt: validate.answeredAt,
-    },
+    validate: validate && validationView(validate),
     probes,
   };
+}
+
+/** Each project's probes (the projects without probes have none). */
+function probesByProject(request: Pick<RevokeKeyRequest, 'projectIds' | 'probes'>) {
+  return request.projectIds
+    .map((projectId) => ({ projectId, probes: request.probes.filter((p) => p.projectId === projectId) }))
+    .filter((p) => p.probes.length);
+}
+
+function probeReads(request: Pick<RevokeKeyRequest, 'projectIds' | 'probes'>) {
+  return probesByProject(request).map((p) => read('probeProjectData', p));
 }
 
 /** One probe round per project that has probes. */
@@ -59,6 +98,18 @@ export async function probeAll(
   request: Pick<RevokeKeyRequest, 'projectIds' | 'probes'>,
   when: string,
 ): Promise<ProbeRound[]> {
+  if (runsCheaper()) {
+    const byProject = probesByProject(request);
+    const reads = byProject.map((p) => read('probeProjectData', p));
+    const count = byProject.reduce((n, p) => n + p.probes.length, 0);
+    return reads.length
+      ? ((await readAll(
+          'answer',
+          `probe ${count} object(s) of ${reads.length} project(s) at once (${when})`,
+          reads,
+        )) as ProbeRound[])
+      : [];
+  }
   const rounds: ProbeRound[] = [];
   for (const projectId of request.projectIds) {
     const probes = request.probes.filter((p) => p.projectId === projectId);

@@ -21,6 +21,7 @@ import { runTag } from '../../common/runTag';
 import type { RunStatus } from '../../providers/runStatus';
 import type { Gatekeeper } from '../approvals/gatekeeper';
 import { call } from './call';
+import { runsCheaper } from './cheaperRuns';
 
 /** What the replacement step made; on Google Cloud the key is named by `keyName` (no ARN, no role). */
 export type Replacement = NonNullable<RunStatus['replacement']> & {
@@ -54,6 +55,8 @@ interface Owned<T> {
   find?(n: number): Promise<T | null>;
   /** With `find`: exactly one attempt. Without: an idempotent "make it so" that fails NameTaken instead. */
   create(n: number): Promise<T>;
+  /** The create looks for what the run made under the name itself (cheaper runs): no look of its own first. */
+  createLooksFirst?: boolean;
   /** What a person's adoption gives (default: the candidate as the finder saw it). */
   adopt?(candidate: Candidate, n: number): Promise<T>;
 }
@@ -93,7 +96,7 @@ async function tryToMake<T>(owned: Owned<T>, n: number, looks = 3): Promise<Atte
       throw err;
     }
   };
-  const earlier = await look();
+  const earlier = owned.createLooksFirst ? undefined : await look();
   if (earlier) return earlier;
   let failure: unknown;
   try {
@@ -163,6 +166,8 @@ export async function withOpenAiSide(
   gates: Gatekeeper,
 ): Promise<Replacement> {
   const approval: ApprovalProof = gates.proof('archive');
+  // Cheaper runs look for what they made inside each create, not in an activity before it.
+  const cheaper = runsCheaper();
   const keyName = (n: number) => attemptName(`ekm-${tag}`, n);
   const externalKey = await makeOwned(
     {
@@ -176,8 +181,10 @@ export async function withOpenAiSide(
       create: (n) =>
         call('once', 'registerExternalKeyOnce', `register ${keyName(n)} with OpenAI (one attempt)`, {
           ...registration(keyName(n)),
+          ...(cheaper ? { lookFirst: expect } : {}),
           approval,
         }),
+      createLooksFirst: cheaper,
     },
     gates,
     made,
@@ -200,8 +207,10 @@ export async function withOpenAiSide(
             name: name(n),
             externalKeyId: externalKey.id,
             ...(gates.bindsActions() ? { replaces: old.id } : {}),
+            ...(cheaper ? { lookFirst: true } : {}),
             approval,
           }),
+        createLooksFirst: cheaper,
       },
       gates,
       made,

@@ -1,6 +1,7 @@
 // The run's own account of itself: the steps of the runbook and where each stands, kept in one object
 // that answers the status query, draws the Web UI checklist, keeps the search attributes current and
 // becomes the evidence record.
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { StepRecord, StepState } from '../../common/runStatus';
 import type { RunStatus } from '../../providers/runStatus';
@@ -19,8 +20,18 @@ const mark: Record<StepState, string> = {
 
 export class RunRecord<R extends RunSubject = AwsRevokeKeyRequest> {
   readonly status: RunStatus<R>;
+  /** Search attributes set in one go of the workflow, written together (cheaper runs); else at once. */
+  private readonly pending?: Map<string, SearchAttributeUpdatePair>;
+  /** What was last written, by attribute: an unchanged value is not written again. */
+  private readonly written = new Map<string, string>();
 
-  constructor(request: R, steps: [string, string][]) {
+  /**
+   * `coalesce`: every upsert is an action (docs/actions.md), so the attributes a step sets one after the
+   * other (a stage and what the run awaits) are written once, when the workflow code yields, and only
+   * when they changed. Runs from before wrote each at once.
+   */
+  constructor(request: R, steps: [string, string][], options: { coalesce?: boolean } = {}) {
+    if (options.coalesce) this.pending = new Map();
     const info = workflowInfo();
     this.status = {
       workflowId: info.workflowId,
@@ -33,7 +44,7 @@ export class RunRecord<R extends RunSubject = AwsRevokeKeyRequest> {
       refusedVotes: [],
       refusedVoteCount: 0,
     };
-    upsertSearchAttributes([
+    this.upsert([
       { key: EkmProvider, value: request.provider },
       { key: EkmKeyId, value: keyOf(request) },
       { key: EkmStage, value: 'preflight' },
@@ -48,13 +59,14 @@ export class RunRecord<R extends RunSubject = AwsRevokeKeyRequest> {
     return record;
   }
 
-  /** Marks a step as running and the run's stage as this step. */
-  start(step: string, summary?: string): void {
+  /** Marks a step as running and (unless `asStage` is false) the run's stage as this step. */
+  start(step: string, summary?: string, asStage = true): void {
     const record = this.find(step);
     record.state = 'running';
     record.startedAt ??= now();
     record.summary = summary;
-    this.stage(step);
+    if (asStage) this.stage(step);
+    else this.draw();
   }
 
   update(step: string, state: StepState, summary?: string, data?: unknown): void {
@@ -72,14 +84,35 @@ export class RunRecord<R extends RunSubject = AwsRevokeKeyRequest> {
 
   stage(stage: string): void {
     this.status.stage = stage;
-    upsertSearchAttributes([{ key: EkmStage, value: stage }]);
+    this.upsert([{ key: EkmStage, value: stage }]);
     this.draw();
   }
 
   /** What the run waits for from a person, for "everything awaiting approval" filters. */
   awaiting(what: string[]): void {
-    upsertSearchAttributes([{ key: EkmAwaiting, value: what }]);
+    this.upsert([{ key: EkmAwaiting, value: what }]);
     this.draw();
+  }
+
+  private upsert(pairs: SearchAttributeUpdatePair[]): void {
+    if (!this.pending) {
+      upsertSearchAttributes(pairs);
+      return;
+    }
+    const waiting = this.pending.size > 0;
+    for (const pair of pairs) this.pending.set(pair.key.name, pair);
+    // Written in a microtask: after the code that runs now, before the workflow waits for anything.
+    if (!waiting) void Promise.resolve().then(() => this.flush());
+  }
+
+  private flush(): void {
+    const changed = [...this.pending!.values()].filter(
+      (p) => this.written.get(p.key.name) !== JSON.stringify(p.value),
+    );
+    this.pending!.clear();
+    if (!changed.length) return;
+    for (const p of changed) this.written.set(p.key.name, JSON.stringify(p.value));
+    upsertSearchAttributes(changed);
   }
 
   draw(): void {

@@ -1,12 +1,31 @@
 // Preflight's AWS reads: the key, the role's trust and policies with the key policy and grants (what a
 // method would remove), OpenAI's registration and every registration on the key or the role.
-import type { AwsRevocationBaseline, AwsRevokeKeyRequest } from '../request';
+import type { BlastRadius, ExternalKeyView } from '../../../common/openaiViews';
+import type { KeyDescription } from '../../../common/keys';
+import type { AwsAccessSnapshot, AwsRevocationBaseline, AwsRevokeKeyRequest } from '../request';
+import type { BaselineReads } from '../../operations';
 import { call } from '../../../workflows/revoke/call';
 import { readExternalKey } from '../../../workflows/revoke/externalKey';
+import { read } from '../../../workflows/revoke/together';
 
-export async function readAwsBaseline(
-  request: AwsRevokeKeyRequest,
-): Promise<Omit<AwsRevocationBaseline, 'projects' | 'validate' | 'probes'>> {
+type AwsCloudBaseline = Omit<AwsRevocationBaseline, 'projects' | 'validate' | 'probes'>;
+
+function awsBaselineOf(
+  key: KeyDescription,
+  access: AwsAccessSnapshot,
+  externalKey: ExternalKeyView | undefined,
+  blastRadius: BlastRadius,
+): AwsCloudBaseline {
+  return {
+    key: { arn: key.keyId, state: key.state, enabled: key.enabled, manager: key.manager },
+    access,
+    externalKey,
+    blastRadius,
+  };
+}
+
+/** One after the other, as runs from before `cheaper-runs` read them. */
+export async function readAwsBaseline(request: AwsRevokeKeyRequest): Promise<AwsCloudBaseline> {
   const key = await call('read', 'describeKey', `describe ${request.keyArn}`, request.keyArn);
   const access = await call(
     'read',
@@ -24,10 +43,27 @@ export async function readAwsBaseline(
       roleArn: request.roleArn,
     },
   );
+  return awsBaselineOf(key, access, externalKey, blastRadius);
+}
+
+/** The same reads, to be made at once (workflows/revoke/together.ts). */
+export function awsBaselineReads(request: AwsRevokeKeyRequest): BaselineReads {
+  const reads = [
+    read('describeKey', request.keyArn),
+    read('snapshotAwsAccess', { keyArn: request.keyArn, roleArn: request.roleArn }),
+    read('readBlastRadius', { kmsArn: request.keyArn, roleArn: request.roleArn }),
+    ...(request.externalKeyId ? [read('readExternalKey', request.externalKeyId)] : []),
+  ];
   return {
-    key: { arn: key.keyId, state: key.state, enabled: key.enabled, manager: key.manager },
-    access,
-    externalKey,
-    blastRadius,
+    reads,
+    assemble: (answers) => {
+      const [key, access, blastRadius, externalKey] = answers as [
+        KeyDescription,
+        AwsAccessSnapshot,
+        BlastRadius,
+        ExternalKeyView | undefined,
+      ];
+      return awsBaselineOf(key, access, externalKey, blastRadius);
+    },
   };
 }

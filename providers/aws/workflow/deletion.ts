@@ -1,6 +1,6 @@
 // The old AWS key's end (runbook: "schedule the old key's deletion"): KMS ScheduleKeyDeletion after the
 // request's waiting period, watched by a run of its own until the date.
-import { patched } from '@temporalio/workflow';
+import { patchedBeforeCheaper } from '../../../workflows/revoke/cheaperRuns';
 import type { ApprovalProof } from '../../../common/approvalProof';
 import type { WatchedKey } from '../../watchRequests';
 import { call } from '../../../workflows/revoke/call';
@@ -39,6 +39,8 @@ export function awsDeletionScheduled(
   const request = ownRequest('aws', r);
   return {
     summary: `deletion scheduled for ${scheduled.when}`,
-    ...(patched('deletion-watchdog') ? { watch: { provider: 'aws', keyArn: request.keyArn } } : {}),
+    ...(patchedBeforeCheaper('deletion-watchdog')
+      ? { watch: { provider: 'aws', keyArn: request.keyArn } }
+      : {}),
   };
 }

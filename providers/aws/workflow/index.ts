@@ -4,7 +4,7 @@ import type { CloudOperations } from '../../operations';
 import type { AwsRevocationBaseline } from '../request';
 import { ownRequest } from '../../provider';
 import { awsSnapshotMismatch, restoreAwsAccess, revokeAwsAccess, snapshotAwsAccess } from './access';
-import { readAwsBaseline } from './baseline';
+import { awsBaselineReads, readAwsBaseline } from './baseline';
 import { awsDeletionChange, awsDeletionScheduled, scheduleAwsKeyDeletion } from './deletion';
 import { provisionAwsReplacement } from './replacement';
 import { provisionAwsReplacementBeforeProof } from './replacementBeforeProof';
@@ -16,6 +16,7 @@ export const awsOperations: CloudOperations = {
   // A role is shared by keys and a revocation or restore edits it (trust, inline policy, grants).
   sharedResource: (request) => ownRequest('aws', request).roleArn,
   readCloudBaseline: (request) => readAwsBaseline(ownRequest('aws', request)),
+  baselineReads: (request) => awsBaselineReads(ownRequest('aws', request)),
   snapshotAccess: snapshotAwsAccess,
   revokeAccess: revokeAwsAccess,
   deletionChange: awsDeletionChange,

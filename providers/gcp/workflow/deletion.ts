@@ -1,7 +1,7 @@
 // The old Cloud KMS key's end (runbook: "schedule the old key's deletion"): Cloud KMS destroys every
 // version after the key's destroy-scheduled duration (fixed when the key was made), after automatic
 // rotation is stopped; a run of its own watches Cloud Logging until then.
-import { patched } from '@temporalio/workflow';
+import { patchedBeforeCheaper } from '../../../workflows/revoke/cheaperRuns';
 import type { ApprovalProof } from '../../../common/approvalProof';
 import type { WatchedKey } from '../../watchRequests';
 import { call } from '../../../workflows/revoke/call';
@@ -39,7 +39,7 @@ export function gcpDeletionScheduled(
   scheduled: ScheduledEnd,
 ): { summary: string; watch?: WatchedKey } {
   const request = ownRequest('gcp', r);
-  if (patched('gcp-deletion-watchdog'))
+  if (patchedBeforeCheaper('gcp-deletion-watchdog'))
     return { summary: scheduled.description, watch: { provider: 'gcp', keyName: request.keyName } };
   return {
     summary: `${scheduled.description}; not watched: the deletion watchdog reads AWS CloudTrail only — watch Cloud Logging for use of ${request.keyName} until ${scheduled.when}`,

@@ -10,7 +10,7 @@ import {
   revokeGcpAccess,
   snapshotGcpAccess,
 } from './access';
-import { readGcpBaseline } from './baseline';
+import { gcpBaselineReads, readGcpBaseline } from './baseline';
 import { gcpDeletionChange, gcpDeletionScheduled, scheduleGcpKeyDestruction } from './deletion';
 import { provisionGcpReplacement } from './replacement';
 import { provisionGcpReplacementBeforeProof } from './replacementBeforeProof';
@@ -23,6 +23,7 @@ export const gcpOperations: CloudOperations = {
   // ring grants too; it never edits the ring), which the key's workflow id already locks.
   sharedResource: () => undefined,
   readCloudBaseline: (request) => readGcpBaseline(ownRequest('gcp', request)),
+  baselineReads: (request) => gcpBaselineReads(ownRequest('gcp', request)),
   snapshotAccess: snapshotGcpAccess,
   revokeAccess: revokeGcpAccess,
   deletionChange: gcpDeletionChange,

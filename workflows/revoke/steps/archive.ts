@@ -8,7 +8,9 @@ import { runTag } from '../../../common/runTag';
 import type { RevocationBaseline } from '../../../providers/requests';
 import { approvePlan } from '../../approvals/approvePlan';
 import { Ended } from '../../ended';
+import { planFollowUp } from '../../../providers/followUpPlan';
 import { call } from '../call';
+import { runsCheaper } from '../cheaperRuns';
 import type { Revocation } from '../revocation';
 import { stillRevoked } from './stillRevoked';
 
@@ -35,7 +37,7 @@ export async function approveArchive(
           ),
         }
       : {};
-  const archivePlan = await call('read', 'planFollowUp', 'plan the irreversible part', {
+  const archivePlan = await planTheIrreversible('plan the irreversible part', {
     revokePlanHash: plan.hash,
     state: afterRevoke,
     changes: irreversible,
@@ -54,7 +56,7 @@ export async function approveArchive(
         new Ended('revoked-verified', `archive gate ${decision}: revoked and verified, nothing archived`),
       replan: async () => {
         current = await stillRevoked(request, baseline);
-        return call('read', 'planFollowUp', 're-plan the irreversible part from the current state', {
+        return planTheIrreversible('re-plan the irreversible part from the current state', {
           revokePlanHash: plan.hash,
           state: current,
           changes: irreversible,
@@ -70,6 +72,14 @@ export async function approveArchive(
     archivePlan,
   );
   return afterRevoke;
+}
+
+/** The follow-up plan is pure: cheaper runs compute it here, runs from before in an activity. */
+export function planTheIrreversible(
+  summary: string,
+  args: Parameters<typeof planFollowUp>[0],
+): ReturnType<typeof planFollowUp> {
+  return runsCheaper() ? planFollowUp(args) : call('read', 'planFollowUp', summary, args);
 }
 
 export async function archive(run: Revocation): Promise<void> {

@@ -1,13 +1,7 @@
 // Step "deletion": when asked, the old key's end (KMS deletion, Cloud KMS destruction) behind its own gate,
 // bound to the world after the archive and the replacement; then a watch of its own on the key until the
 // end, which outlives this run.
-import {
-  ParentClosePolicy,
-  patched,
-  startChild,
-  workflowInfo,
-  WorkflowIdReusePolicy,
-} from '@temporalio/workflow';
+import { ParentClosePolicy, startChild, workflowInfo, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import type { PlanAction } from '../../../providers/planActions';
 import { deletionActions } from '../../../providers/runbookActions';
 import type { RunStatus } from '../../../providers/runStatus';
@@ -16,7 +10,8 @@ import { watchWorkflowId } from '../../../common/watchdog';
 import { type WatchedKey } from '../../../providers/watchRequests';
 import type { RevokeKeyRequest } from '../../../providers/requests';
 import { watchKeyDeletion } from '../../watchKeyDeletion';
-import { call } from '../call';
+import { patchedBeforeCheaper } from '../cheaperRuns';
+import { planTheIrreversible } from './archive';
 import { readBaseline } from '../preflight';
 import type { Revocation } from '../revocation';
 import { now, type RunRecord } from '../runRecord';
@@ -29,9 +24,9 @@ export async function deletion(run: Revocation, planHash: string): Promise<void>
   // plan's hash.
   let gateHash = planHash;
   let actions: PlanAction[] | undefined;
-  if (patched('deletion-gate-bound-to-its-own-plan')) {
+  if (patchedBeforeCheaper('deletion-gate-bound-to-its-own-plan')) {
     const now = await readBaseline(request, false);
-    const deletionPlan = await call('read', 'planFollowUp', 'plan the deletion from the current state', {
+    const deletionPlan = await planTheIrreversible('plan the deletion from the current state', {
       revokePlanHash: planHash,
       state: now,
       changes: [

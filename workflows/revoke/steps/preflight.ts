@@ -1,7 +1,6 @@
 // Step "preflight": the worker's settings, who asked, the lock on what the run edits beside the key, then
 // the key, its access, OpenAI's registration, projects, validate and probes — the baseline nothing may
 // drift from — and when OpenAI last used the key. Reads only.
-import { patched } from '@temporalio/workflow';
 import type { RunSettingsView } from '../../../common/runStatus';
 import type { RevocationBaseline } from '../../../providers/requests';
 import { specOf } from '../../../providers';
@@ -9,6 +8,7 @@ import { Ended } from '../../ended';
 import { lockRole } from '../../locks';
 import { whyStartRefused } from '../../startSignature';
 import { call, routeChanges } from '../call';
+import { patchedBeforeCheaper } from '../cheaperRuns';
 import { readBaseline, refuseUnlessConsistent } from '../preflight';
 import type { RevocationStart } from '../revocation';
 import { usageBeforeRevocation } from '../usage';
@@ -34,7 +34,7 @@ export async function preflight(
   refuseUnlessConsistent(request, baseline);
   // When OpenAI last used the key: for the approvers and the auditor, never part of the plan's hash (it
   // moves with every use). Runs from before the trail was read have none.
-  const readsTrail = patched('usage-around-revocation');
+  const readsTrail = patchedBeforeCheaper('usage-around-revocation');
   if (readsTrail) record.status.usage = { before: await usageBeforeRevocation(request, settings) };
   const lastUse = record.status.usage?.before;
   record.done(

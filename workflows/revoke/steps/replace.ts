@@ -1,8 +1,8 @@
 // Step "replace": the runbook's best practice after a revocation — a new key with OpenAI's access, its
 // registration and a new project per archived one (providers/<cloud>/workflow/replacement.ts and
 // provision.ts) — then validate the replacement: the old key's deletion never rests on one that fails.
-import { patched } from '@temporalio/workflow';
 import type { AccessSnapshot, RevocationBaseline } from '../../../providers/requests';
+import { patchedBeforeCheaper } from '../cheaperRuns';
 import { validateOnce } from '../confirm';
 import { ReplacementStopped, type Replacement } from '../provision';
 import type { Revocation } from '../revocation';
@@ -19,7 +19,7 @@ export async function replace(
   try {
     // Names from the whole run id, adoption only with proof, a person where proof is missing; runs from
     // before adopted whatever carried the name they gave.
-    replacement = patched('replacement-owned-by-proof')
+    replacement = patchedBeforeCheaper('replacement-owned-by-proof')
       ? await cloud.provisionReplacement(request, afterRevoke, gates, snapshot)
       : await cloud.provisionReplacementBeforeProof(request, afterRevoke, gates.proof('archive'), snapshot);
   } catch (err) {

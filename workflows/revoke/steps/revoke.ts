@@ -1,19 +1,27 @@
 // Step "revoke": snapshot what the method will remove (still a read: a cancel there changes nothing), keep
 // it for `ekm restore`, then the change — which, once scheduled, runs to its end; a cancel after it stops at
 // the next safe point.
-import { CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, workflowInfo } from '@temporalio/workflow';
 import { rootMessage } from '../../../common/rootMessage';
 import type { AccessSnapshot } from '../../../providers/requests';
 import { Ended } from '../../ended';
 import { call } from '../call';
+import { patchedBeforeCheaper } from '../cheaperRuns';
 import type { Revocation } from '../revocation';
 import { now } from '../runRecord';
 
-export async function revoke(run: Revocation): Promise<{ snapshot: AccessSnapshot; revokedAt: string }> {
+/**
+ * `fresh`: what the method will remove as the read right after the approval found it (cheaper runs; that
+ * read is the snapshot's own, made right before the change); runs from before read it again here.
+ */
+export async function revoke(
+  run: Revocation,
+  fresh?: AccessSnapshot,
+): Promise<{ snapshot: AccessSnapshot; revokedAt: string }> {
   const { request, record, gates, state, cloud } = run;
   record.start('revoke');
   const { workflowId, runId } = workflowInfo();
-  const snapshot = await cloud.snapshotAccess(request);
+  const snapshot = fresh ?? (await cloud.snapshotAccess(request));
   const kept = await call('change', 'keepAccessSnapshot', 'keep the snapshot for `ekm restore`', {
     workflowId,
     runId,
@@ -21,7 +29,7 @@ export async function revoke(run: Revocation): Promise<{ snapshot: AccessSnapsho
   });
   // The snapshot's hash goes into the run's signed chain: a restore applies only the snapshot it names.
   // (Older runs recorded none; their activity answered the file's path alone.)
-  if (patched('access-snapshot-hash-in-evidence'))
+  if (patchedBeforeCheaper('access-snapshot-hash-in-evidence'))
     record.status.accessSnapshot = {
       workflowId: kept.workflowId,
       runId: kept.runId,
