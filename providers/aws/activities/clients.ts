@@ -1,6 +1,6 @@
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { KMSClient } from '@aws-sdk/client-kms';
+import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
 
 export interface AwsSettings {
   region: string;
@@ -11,6 +11,10 @@ export interface AwsSettings {
    * itself. Falls back to `endpoint`, so a worker pointed at a sandbox never reads from real AWS by accident.
    */
   cloudTrailEndpoint?: string;
+  /** One account's sign-in (aws.accounts, providers/aws/accounts.ts); unset: the default chain. */
+  credentials?: KMSClientConfig['credentials'];
+  /** A profile of ~/.aws/config, for an account configured with one. */
+  profile?: string;
 }
 
 export interface AwsClients {
@@ -26,12 +30,14 @@ export interface AwsClients {
 
 /** Credentials come from the AWS default chain of the worker's environment, never from a run's input. */
 export function createAwsClients(settings: AwsSettings): AwsClients {
+  const signIn = { credentials: settings.credentials, profile: settings.profile };
   return {
-    kms: new KMSClient({ region: settings.region, endpoint: settings.endpoint }),
-    iam: new IAMClient({ region: settings.region, endpoint: settings.endpoint }),
+    kms: new KMSClient({ region: settings.region, endpoint: settings.endpoint, ...signIn }),
+    iam: new IAMClient({ region: settings.region, endpoint: settings.endpoint, ...signIn }),
     cloudTrail: new CloudTrailClient({
       region: settings.region,
       endpoint: settings.cloudTrailEndpoint ?? settings.endpoint,
+      ...signIn,
     }),
   };
 }

@@ -5,6 +5,7 @@ import type { Ownership } from '../../../activities/ownership';
 import { requireApproval } from '../../../activities/requireApproval';
 import { boundToItsWatch } from '../../../activities/watchdogCancel';
 import type { WorkerConfig } from '../../../worker/config';
+import { AwsAccountClients, routedByAccount } from './accountClients';
 import { createAwsClients, type AwsClients } from './clients';
 import { describeAwsKey } from './describeKey';
 import { cancelAwsKeyDeletion, scheduleAwsKeyDeletion } from './keyDeletion';
@@ -75,4 +76,12 @@ export function awsActivities({ config, aws, ownership }: AwsActivityDeps) {
     // AWS CloudTrail
     readAwsKeyUsage: readAwsKeyUsage(aws),
   };
+}
+
+/** Every AWS activity; with aws.accounts configured, each call uses its key's account and region. */
+export function awsActivitiesByAccount(deps: AwsActivityDeps): ReturnType<typeof awsActivities> {
+  const ownAccount = awsActivities(deps);
+  if (!deps.config.aws.accounts) return ownAccount;
+  const router = new AwsAccountClients(deps.config.aws);
+  return routedByAccount(router, ownAccount, (aws) => awsActivities({ ...deps, aws }));
 }
