@@ -88,6 +88,7 @@ export async function startOpenAiTwin(options: TwinOptions): Promise<OpenAiTwin>
         ekm,
         faults,
         behaviour,
+        trail,
       };
       if (route.auth === 'admin') {
         if (token !== store.data.adminKey) throw invalidKey(token, 'an admin API key');
