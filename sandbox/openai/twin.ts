@@ -5,7 +5,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { createAwsKeyProvider } from './aws/provider';
+import { createAwsKeyProvider, SeedingWindow } from './aws/provider';
 import { EkmEngine } from './ekm';
 import { FaultInjector } from './faults';
 import { createGcpKeyProvider } from './gcp/provider';
@@ -49,15 +49,18 @@ export interface OpenAiTwin {
   ekm: EkmEngine;
   trail: UsageTrail;
   faults: FaultInjector;
+  /** Runs the sandbox's seeding, during which each AWS role and key's access state is read once (aws/provider.ts). */
+  whileSeeding<T>(work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
 export async function startOpenAiTwin(options: TwinOptions): Promise<OpenAiTwin> {
   const store = new TwinStore(options.stateFile);
   const trail = new UsageTrail();
+  const seeding = new SeedingWindow();
   const provider = new KeyProviders({
     aws: options.aws
-      ? createAwsKeyProvider({ endpoint: options.aws.endpoint, region: options.aws.region, trail })
+      ? createAwsKeyProvider({ endpoint: options.aws.endpoint, region: options.aws.region, trail, seeding })
       : undefined,
     gcp: options.gcp ? createGcpKeyProvider(options.gcp) : undefined,
   });
@@ -217,6 +220,7 @@ export async function startOpenAiTwin(options: TwinOptions): Promise<OpenAiTwin>
     ekm,
     trail,
     faults,
+    whileSeeding: (work) => seeding.during(work),
     close: async () => {
       await new Promise<void>((resolve) => {
         server.closeAllConnections();
