@@ -7,7 +7,7 @@ import { parseWorkerConfig, WorkerConfigError } from '../../worker/config';
 
 const refusal = (aws: unknown, message: RegExp) =>
   assert.throws(
-    () => parseWorkerConfig({ aws }, 'cfg.json'),
+    () => parseWorkerConfig({ role: 'read', mutatingTaskQueue: 'ekm-mutating', aws }, 'cfg.json'),
     (err: Error) => {
       assert.ok(err instanceof WorkerConfigError, String(err));
       assert.match(err.message, message);
@@ -17,12 +17,18 @@ const refusal = (aws: unknown, message: RegExp) =>
 
 describe('aws.accounts', function () {
   it('keeps the single-account configuration as it was', function () {
-    const config = parseWorkerConfig({ aws: { region: 'eu-west-1' } });
+    const config = parseWorkerConfig({
+      role: 'read',
+      mutatingTaskQueue: 'ekm-mutating',
+      aws: { region: 'eu-west-1' },
+    });
     assert.equal(config.aws.accounts, undefined);
   });
 
   it('accepts accounts with regions and each kind of credentials', function () {
     const config = parseWorkerConfig({
+      role: 'read',
+      mutatingTaskQueue: 'ekm-mutating',
       aws: {
         accounts: {
           '111111111111': { regions: ['us-east-1', 'eu-west-1'], credentials: { profile: 'prod' } },
@@ -48,7 +54,7 @@ describe('aws.accounts', function () {
     );
     refusal(
       { accounts: { '111111111111': { credentials: { roleToAssume: 'ekm-worker' } } } },
-      /aws\.accounts\.111111111111\.credentials: must be one of/,
+      /aws\.accounts\.111111111111\.credentials\.roleToAssume: must be an IAM role ARN/,
     );
     refusal(
       { accounts: { '111111111111': { credentials: { accessKeyId: 'AKIA…' } } } },
@@ -68,6 +74,8 @@ describe('aws.accounts', function () {
 
   it('makes one client set per account and region, and refuses an account or region not configured', function () {
     const config = parseWorkerConfig({
+      role: 'read',
+      mutatingTaskQueue: 'ekm-mutating',
       aws: { endpoint: 'http://127.0.0.1:9', accounts: { '222222222222': { regions: ['eu-west-1'] } } },
     });
     const router = new AwsAccountClients(config.aws);
