@@ -13,6 +13,8 @@
 // - Cloud Logging "Quotas and limits" (https://cloud.google.com/logging/quotas): entries.list 60/min per project.
 // - OpenAI publishes no Admin API rate: the sandbox chooses 5/s, a conservative guess, and says so.
 
+import { kmsCryptographicOperations } from '../../providers/aws/usageReport';
+
 export interface QuotaRate {
   /** The quota the action draws on, e.g. `kms:write`; actions naming the same quota share its bucket. */
   quota: string;
@@ -38,16 +40,9 @@ const kmsRates: Record<string, number> = {
   RevokeGrant: 30,
   TagResource: 10,
 };
-const kmsCryptoActions = new Set([
-  'Encrypt',
-  'Decrypt',
-  'ReEncrypt',
-  'GenerateDataKey',
-  'GenerateDataKeyWithoutPlaintext',
-  'GenerateDataKeyPair',
-  'GenerateDataKeyPairWithoutPlaintext',
-  'GenerateRandom',
-]);
+// The KMS operations that use key material share one quota (the asymmetric ones have their own, lower,
+// figures at AWS; the sandbox's keys are symmetric, so one bucket serves).
+const kmsCryptoActions = new Set<string>(kmsCryptographicOperations);
 
 /** The published rate of an action, or undefined for one no quota limits (it is still counted). */
 export function publishedRate(action: string): QuotaRate | undefined {

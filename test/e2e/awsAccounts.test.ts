@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { GetKeyPolicyCommand, KMSClient } from '@aws-sdk/client-kms';
+import type { Client } from '@temporalio/client';
 import { keyWorkflowId } from '../../common/workflowIds';
 import type { AwsRevokeKeyInput } from '../../providers/aws/request';
 import { keyOf } from '../../providers/runSubject';
@@ -101,6 +102,15 @@ describe('keys in several AWS accounts and regions, one deployment', function ()
     changeTicket: 'CHG-18',
   });
 
+  const startRevocation = (client: Client, taskQueue: string, key: AwsKey) => {
+    const request = requestFor(key);
+    return client.workflow.start(revokeKey, {
+      taskQueue,
+      workflowId: keyWorkflowId(keyOf(request)),
+      args: [request],
+    });
+  };
+
   const workerFor = (accounts: string[]) => ({
     ...sandboxWorkerFor({
       twinUrl: twin.url,
@@ -121,12 +131,7 @@ describe('keys in several AWS accounts and regions, one deployment', function ()
     await withWorker(
       await devEnvironment(),
       async ({ client, taskQueue }) => {
-        const request = requestFor(target);
-        const handle = await client.workflow.start(revokeKey, {
-          taskQueue,
-          workflowId: keyWorkflowId(keyOf(request)),
-          args: [request],
-        });
+        const handle = await startRevocation(client, taskQueue, target);
         try {
           await vote(handle, 'revoke', approvers[0]!);
           // The archive gate comes after the change was made, validated through the twin and probed.
@@ -153,12 +158,7 @@ describe('keys in several AWS accounts and regions, one deployment', function ()
     const refusal = await withWorker(
       await devEnvironment(),
       async ({ client, taskQueue }) => {
-        const request = requestFor(target);
-        const handle = await client.workflow.start(revokeKey, {
-          taskQueue,
-          workflowId: keyWorkflowId(keyOf(request)),
-          args: [request],
-        });
+        const handle = await startRevocation(client, taskQueue, target);
         return handle.result().then(
           (status) => JSON.stringify(status),
           (err: unknown) => messagesOf(err),
