@@ -14,6 +14,9 @@
 // ones may not be fetch's "bad ports", which fetch clients refuse;
 // EKM_OPENAI_CACHE_TTL_SECONDS (60 here, 3600 at OpenAI) sets the twin's key
 // cache, and the sandbox worker waits it out plus a margin — a rehearsal takes minutes, not an hour.
+// At scale (docs/sandbox-scale.md): `--keys N` seeds a fleet over two more AWS accounts, two regions and both
+// clouds; moto sits behind a quota layer at EKM_MOTO_PORT that counts calls and, with `--throttle`
+// [`--quota-scale X`], refuses past the clouds' published rates, as the Cloud KMS fake and the twin do.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { defaultTaskQueue } from '../common/taskQueue';

@@ -206,7 +206,8 @@ export async function lookupEvents(
     attribute?.AttributeKey === 'ResourceName' ? (attribute.AttributeValue ?? '') : undefined,
   );
   // Newest first: from the last event at or before EndTime (or where the previous page stopped) down to
-  // StartTime. The token is the index to go on from, so each page costs what it walks.
+  // StartTime. The token is the index to go on from, so each page costs what it walks. (Live events are
+  // appended, so a scan's token stays good; seeding the past while a scan pages may shift it.)
   let i = body.NextToken !== undefined ? Number(body.NextToken) : lastAtOrBefore(list, end);
   if (!Number.isInteger(i) || i >= list.length) {
     sendJson(
