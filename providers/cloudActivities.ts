@@ -2,12 +2,12 @@
 // registers every cloud's (activities/index.ts), whatever clouds its configuration names, so one worker
 // binary serves every run. Node side only: the factories build clients; workflows import types from here.
 import type { WorkerConfig } from '../worker/config';
-import { awsActivities, awsClientsOf } from './aws/activities';
+import { awsActivitiesByAccount, awsClientsOf } from './aws/activities';
 import { gcpActivities, gcpClientsOf } from './gcp/activities';
 import type { ProviderId } from './provider';
 
 export const cloudActivityFactories = {
-  aws: awsActivities,
+  aws: awsActivitiesByAccount,
   gcp: gcpActivities,
 } as const satisfies Record<ProviderId, (deps: never) => object>;
 

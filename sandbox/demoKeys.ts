@@ -84,8 +84,14 @@ export function listSeededKeys(keys: DemoKeys, exampleFile: (name: string) => st
   return list;
 }
 
+/** What a key's revocation names: the key (an alias or its ARN), who loses access, its projects and probes. */
+export type RevocationTarget = (
+  | { provider: 'aws'; keyAlias: string; roleArn: string }
+  | { provider: 'gcp'; keyName: string; principal: string }
+) & { externalKeyId: string; projects: Pick<DemoProject, 'id' | 'probes'>[] };
+
 /** The flags that name a key's revocation: the key, who loses access, and every project and probe on it. */
-export function revokeFlagsFor(key: SeededKey): string[] {
+export function revokeFlagsFor(key: RevocationTarget): string[] {
   const target =
     key.provider === 'aws'
       ? [`--key ${key.keyAlias}`, `--role ${key.roleArn}`, '--method key-policy-deny']

@@ -14,6 +14,9 @@
 // ones may not be fetch's "bad ports", which fetch clients refuse;
 // EKM_OPENAI_CACHE_TTL_SECONDS (60 here, 3600 at OpenAI) sets the twin's key
 // cache, and the sandbox worker waits it out plus a margin — a rehearsal takes minutes, not an hour.
+// At scale (docs/sandbox-scale.md): `--keys N` seeds a fleet over two more AWS accounts, two regions and both
+// clouds; moto sits behind a quota layer at EKM_MOTO_PORT that counts calls and, with `--throttle`
+// [`--quota-scale X`], refuses past the clouds' published rates, as the Cloud KMS fake and the twin do.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { defaultTaskQueue } from '../common/taskQueue';
@@ -40,6 +43,17 @@ import { sandboxEvidenceKeyFile } from './evidenceKey';
 import { startGcpKmsFake, type GcpKmsFake } from './gcp/kmsFake';
 import { startMotoServer, startTemporalDevServer } from './services';
 import { startWorkerProcess, taskQueueHasPoller } from './workerProcess';
+import { freePort } from './ports';
+import { QuotaBook } from './quota/quotaBook';
+import { startAwsQuotaProxy, motoDefaultAccount, type AwsQuotaProxy } from './quota/awsProxy';
+import { scaleOptionsFrom } from './scaleOptions';
+import {
+  sandboxWorkerRole,
+  scaleAccounts,
+  scaleRegions,
+  seedScaleKeys,
+  type SeededScaleKeys,
+} from './scaleKeys';
 
 const rel = (file: string) => path.relative(process.cwd(), file) || '.';
 
@@ -50,6 +64,7 @@ const sandboxRequester = 'rita@example.com';
 let twin: OpenAiTwin | undefined;
 let gcpKms: GcpKmsFake | undefined;
 let codec: SandboxCodec | undefined;
+let awsQuota: AwsQuotaProxy | undefined;
 let worker: Supervised | undefined;
 let stopping: Promise<void> | undefined;
 const processesFile = () => path.join(dataDir(), sandboxProcessesFileName);
@@ -62,6 +77,7 @@ async function shutdown(code: number, why?: string): Promise<never> {
     // The worker first: after a restart of the dev server, it is no longer the newest service.
     await worker?.current?.stop();
     await stopAll();
+    await awsQuota?.close();
     await twin?.close();
     await gcpKms?.close();
     await codec?.close();
@@ -103,6 +119,7 @@ function removePreviousSandboxFiles(examplesDir: string): void {
   for (const stale of [
     processesFile(),
     path.join(dataDir(), 'sandbox.json'),
+    path.join(dataDir(), 'sandbox-keys.json'),
     path.join(dataDir(), 'revoke-example.txt'),
     path.join(dataDir(), 'revoke-example-gcp.txt'),
     examplesDir,
@@ -143,6 +160,7 @@ async function main(): Promise<void> {
   }
   // Every setting is checked before anything starts.
   const behaviour = twinBehaviourFromEnv();
+  const scale = scaleOptionsFrom(process.argv.slice(2), process.env);
   // Browsers and fetch-based clients (the openai package) talk HTTP to these; gRPC clients do not check.
   assertFetchablePort(uiPort, 'Temporal Web UI', 'EKM_UI_PORT');
   assertFetchablePort(motoPort, 'moto, the local AWS', 'EKM_MOTO_PORT');
@@ -186,9 +204,15 @@ async function main(): Promise<void> {
       `ekm sandbox: ended ${ended.length} run(s) the previous sandbox left open (terminated: "${leftoverRunReason}"):\n${ended.map((r) => `  ${r.workflowId} (${r.type}, run ${r.runId})`).join('\n')}`,
     );
   console.log('ekm sandbox: starting moto (AWS KMS, IAM, STS) …');
-  const moto = await startMotoServer({ port: motoPort });
+  // moto listens on a port of its own; what everyone reaches at EKM_MOTO_PORT is the quota layer in front
+  // of it (sandbox/quota/), which counts every call and, with --throttle, refuses past AWS's rates. Its
+  // refusals stay off while the sandbox seeds.
+  const quota = new QuotaBook({ enabled: false, scale: scale.quotaScale });
+  const moto = await startMotoServer({ port: await freePort() });
+  awsQuota = await startAwsQuotaProxy({ target: moto.endpoint, port: motoPort, book: quota });
+  const aws = { endpoint: awsQuota.endpoint };
   console.log('ekm sandbox: starting the Google Cloud KMS fake (KMS, IAM, Cloud Logging) …');
-  gcpKms = await startGcpKmsFake({ port: gcpKmsPort, projectId: 'ekm-sandbox' });
+  gcpKms = await startGcpKmsFake({ port: gcpKmsPort, projectId: 'ekm-sandbox', quota });
   // moto keeps nothing across restarts, so the twin's organisation (whose data depends on moto's keys) is
   // seeded afresh on every start too; see the README.
   const twinState = path.join(dataDir(), 'openai-twin.json');
@@ -202,12 +226,41 @@ async function main(): Promise<void> {
     // OpenAI's GCP keys are used through the fake, as OpenAI's workload-identity principal.
     gcp: { endpoint: gcpKms.address },
     behaviour,
+    quota,
   });
-  const seeded = await seedDemoKeys({ awsEndpoint: moto.endpoint, fake: gcpKms, twin });
+  const seeded = await seedDemoKeys({ awsEndpoint: aws.endpoint, fake: gcpKms, twin });
   // The first key of each cloud stays where sandbox.json has always described it; `keys` lists them all.
   const demo = seeded.aws[0]!;
   const gcpDemo = seeded.gcp[0]!;
   const keys = listSeededKeys(seeded, (name) => path.join(examplesDir, `${name}.txt`));
+  const scaleKeysFile = path.join(dataDir(), 'sandbox-keys.json');
+  let scaled: SeededScaleKeys | undefined;
+  if (scale.keys > 0) {
+    const began = Date.now();
+    console.log(`ekm sandbox: seeding ${scale.keys} more keys (--keys) …`);
+    scaled = await seedScaleKeys({ motoEndpoint: aws.endpoint, fake: gcpKms, twin, count: scale.keys });
+    writeFileAtomic(
+      scaleKeysFile,
+      JSON.stringify(
+        {
+          accounts: scaleAccounts,
+          regions: scaleRegions,
+          keys: scaled.keys.map((k) => ({
+            ...k,
+            revokeFlags: revokeFlagsFor(k.provider === 'aws' ? { ...k, keyAlias: k.keyArn } : k),
+          })),
+        },
+        null,
+        2,
+      ),
+    );
+    console.log(`ekm sandbox: seeded ${scale.keys} keys in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+  }
+  if (scale.trailEvents > 0)
+    twin.trail.seed({ keyArn: demo.aws.keyArn, roleArn: demo.aws.roleArn, count: scale.trailEvents });
+  // Seeding is done: from here on the quota layer counts afresh and, when asked, refuses.
+  quota.configure({ enabled: scale.throttle });
+  quota.reset();
   // The worker signs every evidence chain with this key, made once and kept (its .pub verifies them).
   const evidenceKey = sandboxEvidenceKeyFile();
   const description = path.join(dataDir(), 'sandbox.json');
@@ -246,6 +299,13 @@ async function main(): Promise<void> {
         variable: `${provider === 'aws' ? 'EKM_SANDBOX_PROJECT_KEY' : 'EKM_SANDBOX_GCP_PROJECT_KEY'}_${i + 1}`,
       })),
   );
+  projectKeys.push(
+    ...(scaled?.projectApiKeys ?? []).map((p, i) => ({
+      id: p.projectId,
+      apiKey: p.apiKey,
+      variable: `EKM_SANDBOX_SCALE_PROJECT_KEY_${i + 1}`,
+    })),
+  );
   const projectKeyEnv = Object.fromEntries(projectKeys.map((p) => [p.variable, p.apiKey]));
   const gate = { approvers: sandboxApprovers, quorum: 1, deadlineSeconds: 86400 };
   const people = sandboxApproverKeys([...sandboxApprovers, sandboxRequester]);
@@ -254,7 +314,18 @@ async function main(): Promise<void> {
     config: {
       sandbox: true,
       taskQueue: defaultTaskQueue,
-      aws: { region: demo.aws.region, endpoint: moto.endpoint, cloudTrailEndpoint: twin.url },
+      aws: {
+        region: demo.aws.region,
+        endpoint: aws.endpoint,
+        cloudTrailEndpoint: twin.url,
+        // With --keys, keys in two more accounts: the worker assumes a role in each, as it would at AWS.
+        ...(scaled && {
+          accounts: Object.fromEntries([
+            [motoDefaultAccount, {}],
+            ...scaleAccounts.map((a) => [a, { credentials: { roleToAssume: sandboxWorkerRole(a) } }]),
+          ]),
+        }),
+      },
       gcp: { projectId: gcpKms.projectId, endpoint: gcpKms.address },
       openai: {
         baseUrl: `${twin.url}/v1`,
@@ -348,7 +419,9 @@ ekm sandbox is up — everything on 127.0.0.1:
 
   Temporal Web UI   ${temporal.uiUrl}
   Temporal server   ${temporal.address}, namespace default (state kept in ${rel(dbFile)})
-  AWS (moto)        ${moto.endpoint}: KMS, IAM, STS (moto keeps nothing: re-seeded on every start)
+  AWS (moto)        ${aws.endpoint}: KMS, IAM, STS (moto keeps nothing: re-seeded on every start)
+  quota layer       ${scale.throttle ? `on: AWS, Cloud KMS, Cloud Logging, the trail and the Admin API throttle past their published rates × ${scale.quotaScale}` : 'counting only (npm start -- --throttle [--quota-scale X] to refuse past the published rates)'};
+                    calls per action: curl ${aws.endpoint}/_sandbox/calls (AWS, Cloud KMS) and ${twin.url}/_sandbox/calls (all: one ledger)
   OpenAI twin       ${twin.url}: Admin API + data endpoints, key cache ${cacheTtlSeconds}s, org ${demo.openai.orgId}
   codec server      ${codec.url}: payloads are encrypted (key in ${rel(codec.keyFile)}); the Web UI decodes through it
   GCP KMS (fake)    ${gcpKms.address}: Cloud KMS, IAM and Cloud Logging over gRPC (in memory; caller in header ${gcpKms.principalHeader})
@@ -362,7 +435,18 @@ ekm sandbox is up — everything on 127.0.0.1:
   seeded keys       ${keys.length}: ${keys.map((k) => k.name).join(', ')} — each its own role or binding, registration and projects
                     (the first of each cloud is the demo key above; \`sandbox describe\` lists them all)
   logs              ${rel(logsDir())}
-
+${
+  scaled
+    ? `  more keys         ${scale.keys} (--keys) in ${rel(scaleKeysFile)}: AWS in accounts ${scaleAccounts.join(', ')} × regions ${scaleRegions.join(', ')}, a few shared roles per account, one in four in Cloud KMS
+                    revoke one: ${env}${cli} revoke start <its "revokeFlags" from the file> --requester ${sandboxRequester} --signing-key ${rel(people[sandboxRequester]!.keyFile)} --reason '…' --ticket CHG-…
+`
+    : ''
+}${
+    scale.trailEvents > 0
+      ? `  trail             ${scale.trailEvents} past uses of ${demo.aws.keyArn} seeded (--trail-events); more: POST ${twin.url}/_twin/trail/seed
+`
+      : ''
+  }
 Try next, in another terminal:
   ${env}${cli} check                               is everything connected?
   ${env}${cli} sandbox describe --json             ids, endpoints and sandbox keys of the demo organisation

@@ -25,8 +25,11 @@ const perProcess = new Map<string, QuotaLimiter>();
  * The worker process's limiter for these quotas: workers of one process with the same quotas (a read and
  * a mutating worker side by side) share the buckets, as they share the account's quota.
  */
-export function processQuotaLimiter(quotas: QuotasConfig): QuotaLimiter {
-  const key = JSON.stringify((Object.keys(quotaFields) as QuotaApi[]).map((api) => [api, quotas[api]]));
+export function processQuotaLimiter(quotas: QuotasConfig, scope = ''): QuotaLimiter {
+  const key = JSON.stringify([
+    scope,
+    (Object.keys(quotaFields) as QuotaApi[]).map((api) => [api, quotas[api]]),
+  ]);
   let limiter = perProcess.get(key);
   if (!limiter) perProcess.set(key, (limiter = createQuotaLimiter(quotas)));
   return limiter;

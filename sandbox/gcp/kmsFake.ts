@@ -12,6 +12,8 @@ import { callerFromMember, principalHeader } from './principal';
 import { loadFakeServices } from './protos';
 import type { FakeDeps } from './rpc';
 import { FakeClock, KmsStore, type AutomaticRotation } from './state';
+import type { QuotaBook } from '../quota/quotaBook';
+import { gcpAdmission } from '../quota/gcpQuota';
 
 export { principalHeader } from './principal';
 export { decodeAuditLog, type AuditLogPayload } from './auditLogProto';
@@ -29,6 +31,8 @@ export interface GcpKmsFakeOptions {
   owners?: string[];
   /** Data Access audit logging at start (GCP's default is off; the fake's is on). */
   dataAccessLogging?: boolean;
+  /** The sandbox's quota layer: counts calls, and refuses them past Cloud KMS's and Cloud Logging's quotas. */
+  quota?: QuotaBook;
 }
 
 export interface GcpKmsFake {
@@ -69,6 +73,7 @@ export async function startGcpKmsFake(options: GcpKmsFakeOptions = {}): Promise<
     iam: new IamPolicies(new Set([ownerMember, ...(options.owners ?? [])])),
     trail,
     ownerMember,
+    admit: options.quota ? gcpAdmission(options.quota, projectId) : undefined,
   };
 
   const services = loadFakeServices();

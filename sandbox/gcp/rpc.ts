@@ -16,6 +16,11 @@ export interface FakeDeps {
   trail: AuditTrail;
   /** The member a call without a principal header acts as. */
   ownerMember: string;
+  /**
+   * The sandbox's quota layer (sandbox/quota/): counts every call and answers RESOURCE_EXHAUSTED past the
+   * method's quota, before anything else happens — as Google refuses a call over quota, unlogged.
+   */
+  admit?(methodName: string): { refused: false } | { refused: true; message: string };
 }
 
 export interface CallContext {
@@ -56,6 +61,11 @@ export function unary<Req, Res>(
   spec: MethodSpec<Req, Res>,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
+    const admission = deps.admit?.(methodName);
+    if (admission?.refused) {
+      callback({ code: grpcStatus.RESOURCE_EXHAUSTED, details: admission.message });
+      return;
+    }
     let caller: Caller;
     try {
       deps.store.catchUp();

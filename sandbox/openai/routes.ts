@@ -3,6 +3,8 @@
 import { HttpError, paginate } from './http';
 import type { EkmEngine } from './ekm';
 import type { FaultInjector } from './faults';
+import type { UsageTrail } from './trail';
+import { seedTrail } from './trailSeed';
 import { batchObject, fileObject, modelObject, responseObject } from './objects';
 import { cryptoKeyName, parseGcpRegistration } from './gcp/registration';
 import { KeyAccessDenied } from './provider';
@@ -41,6 +43,8 @@ export interface RouteContext {
   ekm: EkmEngine;
   faults: FaultInjector;
   behaviour: TwinBehaviour;
+  /** The usage trail LookupEvents answers from (seeded through /_twin/trail/seed). */
+  trail: UsageTrail;
 }
 
 export type Handler = (ctx: RouteContext) => Promise<Reply>;
@@ -486,4 +490,5 @@ export const routes: Route[] = [
   r('POST', '/_twin/faults', 'admin', addFault),
   r('DELETE', '/_twin/faults', 'admin', clearFaults),
   r('POST', '/_twin/cache/clear', 'admin', clearCache),
+  r('POST', '/_twin/trail/seed', 'admin', seedTrail),
 ];

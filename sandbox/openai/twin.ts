@@ -5,7 +5,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { createAwsKeyProvider } from './aws/provider';
+import { createAwsKeyProvider, SeedingWindow } from './aws/provider';
 import { EkmEngine } from './ekm';
 import { FaultInjector, lookupEventsPath } from './faults';
 import { createGcpKeyProvider } from './gcp/provider';
@@ -14,6 +14,9 @@ import { KeyProviders } from './provider';
 import { routes, type Reply, type RouteContext, type TwinBehaviour } from './routes';
 import { TwinStore } from './state';
 import { lookupEvents, throttleLookup, UsageTrail } from './trail';
+import { answerQuotaControl } from '../quota/control';
+import type { QuotaBook } from '../quota/quotaBook';
+import { twinAction } from '../quota/twinQuota';
 
 export interface TwinOptions {
   port?: number;
@@ -32,6 +35,12 @@ export interface TwinOptions {
   behaviour?: Partial<TwinBehaviour>;
   /** The cache's clock (tests move it past the TTL instead of waiting). */
   clock?: () => number;
+  /**
+   * The sandbox's quota layer (sandbox/quota/): counts every call, and past the quotas answers the trail's
+   * LookupEvents with ThrottlingException and the Admin API with 429 and Retry-After; /_sandbox/calls
+   * reads the counts.
+   */
+  quota?: QuotaBook;
 }
 
 export interface OpenAiTwin {
@@ -40,15 +49,18 @@ export interface OpenAiTwin {
   ekm: EkmEngine;
   trail: UsageTrail;
   faults: FaultInjector;
+  /** Runs the sandbox's seeding, during which each AWS role and key's access state is read once (aws/provider.ts). */
+  whileSeeding<T>(work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
 export async function startOpenAiTwin(options: TwinOptions): Promise<OpenAiTwin> {
   const store = new TwinStore(options.stateFile);
   const trail = new UsageTrail();
+  const seeding = new SeedingWindow();
   const provider = new KeyProviders({
     aws: options.aws
-      ? createAwsKeyProvider({ endpoint: options.aws.endpoint, region: options.aws.region, trail })
+      ? createAwsKeyProvider({ endpoint: options.aws.endpoint, region: options.aws.region, trail, seeding })
       : undefined,
     gcp: options.gcp ? createGcpKeyProvider(options.gcp) : undefined,
   });
@@ -79,6 +91,7 @@ export async function startOpenAiTwin(options: TwinOptions): Promise<OpenAiTwin>
         ekm,
         faults,
         behaviour,
+        trail,
       };
       if (route.auth === 'admin') {
         if (token !== store.data.adminKey) throw invalidKey(token, 'an admin API key');
@@ -117,8 +130,17 @@ export async function startOpenAiTwin(options: TwinOptions): Promise<OpenAiTwin>
     const requestId = newRequestId();
     res.setHeader('x-request-id', requestId);
     void (async () => {
+      if (options.quota && (await answerQuotaControl(options.quota, req, res))) return;
+      const quotaRefusal = options.quota ? twinAction(options.quota, req) : undefined;
       // CloudTrail's API arrives as AWS JSON 1.1 (POST / with X-Amz-Target), on the same port.
       if (String(req.headers['x-amz-target'] ?? '').startsWith('CloudTrail_20131101.LookupEvents')) {
+        if (quotaRefusal)
+          return sendJson(
+            res,
+            400,
+            { __type: 'ThrottlingException', message: 'Rate exceeded' },
+            { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'ThrottlingException' },
+          );
         const fault = faults.take('POST', lookupEventsPath);
         if (fault?.kind === 'latency') await delay(fault.latencyMs ?? 1000);
         if (fault?.kind === 'drop') return void req.socket.destroy();
@@ -126,33 +148,19 @@ export async function startOpenAiTwin(options: TwinOptions): Promise<OpenAiTwin>
         await lookupEvents(trail, req, res);
         return;
       }
+      if (quotaRefusal)
+        return sendError(
+          res,
+          rateLimited(Math.max(1, Math.ceil(quotaRefusal.retryAfterSeconds)), "the sandbox's quota layer"),
+        );
       const path = new URL(req.url ?? '/', 'http://twin').pathname;
       const fault = path.startsWith('/_twin/') ? undefined : faults.take(req.method ?? 'GET', path);
       if (fault?.kind === 'latency') await delay(fault.latencyMs ?? 1000);
       if (fault?.kind === 'drop') return void req.socket.destroy();
       if (fault?.kind === '429' || fault?.kind === '500' || fault?.kind === '503') {
         const status = Number(fault.kind);
-        if (status === 429) {
-          const wait = fault.retryAfterSeconds ?? 1;
-          // OpenAI's request limit: type `requests`, code `rate_limit_exceeded`, and its x-ratelimit-* headers.
-          const headers = {
-            'retry-after': String(wait),
-            'x-ratelimit-limit-requests': '60',
-            'x-ratelimit-remaining-requests': '0',
-            'x-ratelimit-reset-requests': `${wait}s`,
-          };
-          return sendError(
-            res,
-            new HttpError(
-              429,
-              'Rate limit reached for requests (injected by the sandbox).',
-              'requests',
-              'rate_limit_exceeded',
-              null,
-              headers,
-            ),
-          );
-        }
+        if (status === 429)
+          return sendError(res, rateLimited(fault.retryAfterSeconds ?? 1, 'injected by the sandbox'));
         return sendError(
           res,
           new HttpError(
@@ -216,6 +224,7 @@ export async function startOpenAiTwin(options: TwinOptions): Promise<OpenAiTwin>
     ekm,
     trail,
     faults,
+    whileSeeding: (work) => seeding.during(work),
     close: async () => {
       await new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -224,6 +233,23 @@ export async function startOpenAiTwin(options: TwinOptions): Promise<OpenAiTwin>
       await provider.close();
     },
   };
+}
+
+/** OpenAI's request limit: type `requests`, code `rate_limit_exceeded`, Retry-After and its x-ratelimit-* headers. */
+function rateLimited(waitSeconds: number, by: string): HttpError {
+  return new HttpError(
+    429,
+    `Rate limit reached for requests (${by}).`,
+    'requests',
+    'rate_limit_exceeded',
+    null,
+    {
+      'retry-after': String(waitSeconds),
+      'x-ratelimit-limit-requests': '60',
+      'x-ratelimit-remaining-requests': '0',
+      'x-ratelimit-reset-requests': `${waitSeconds}s`,
+    },
+  );
 }
 
 function invalidKey(token: string | undefined, what: string): HttpError {

@@ -1,6 +1,6 @@
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { KMSClient } from '@aws-sdk/client-kms';
+import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
 import type { QuotaLimiter } from '../../../activities/quotas/limiters';
 import { limitAwsCalls } from './quotaMiddleware';
 
@@ -13,6 +13,10 @@ export interface AwsSettings {
    * itself. Falls back to `endpoint`, so a worker pointed at a sandbox never reads from real AWS by accident.
    */
   cloudTrailEndpoint?: string;
+  /** One account's sign-in (aws.accounts, providers/aws/accounts.ts); unset: the default chain. */
+  credentials?: KMSClientConfig['credentials'];
+  /** A profile of ~/.aws/config, for an account configured with one. */
+  profile?: string;
 }
 
 export interface AwsClients {
@@ -34,21 +38,24 @@ export interface AwsClients {
 export const awsRetry = { retryMode: 'adaptive', maxAttempts: 3 } as const;
 
 /**
- * Credentials come from the AWS default chain of the worker's environment, never from a run's input.
- * With a limiter, every call goes through its API's token bucket (worker/quotas.ts).
+ * Credentials come from the AWS default chain of the worker's environment (or one account's sign-in of
+ * aws.accounts), never from a run's input. With a limiter, every call goes through its API's token bucket
+ * (worker/quotas.ts).
  */
 export function createAwsClients(settings: AwsSettings, limiter?: QuotaLimiter): AwsClients {
   const limited = <C>(client: C, service: 'kms' | 'iam' | 'cloudtrail') =>
     limiter ? limitAwsCalls(client, service, limiter) : client;
+  const common = {
+    region: settings.region,
+    credentials: settings.credentials,
+    profile: settings.profile,
+    ...awsRetry,
+  };
   return {
-    kms: limited(new KMSClient({ region: settings.region, endpoint: settings.endpoint, ...awsRetry }), 'kms'),
-    iam: limited(new IAMClient({ region: settings.region, endpoint: settings.endpoint, ...awsRetry }), 'iam'),
+    kms: limited(new KMSClient({ ...common, endpoint: settings.endpoint }), 'kms'),
+    iam: limited(new IAMClient({ ...common, endpoint: settings.endpoint }), 'iam'),
     cloudTrail: limited(
-      new CloudTrailClient({
-        region: settings.region,
-        endpoint: settings.cloudTrailEndpoint ?? settings.endpoint,
-        ...awsRetry,
-      }),
+      new CloudTrailClient({ ...common, endpoint: settings.cloudTrailEndpoint ?? settings.endpoint }),
       'cloudtrail',
     ),
   };

@@ -7,6 +7,7 @@ import { boundToItsWatch } from '../../../activities/watchdogCancel';
 import type { WorkerConfig } from '../../../worker/config';
 import { quotasOf } from '../../../worker/quotas';
 import { processQuotaLimiter } from '../../../activities/quotas/limiters';
+import { AwsAccountClients, routedByAccount } from './accountClients';
 import { createAwsClients, type AwsClients } from './clients';
 import { describeAwsKey } from './describeKey';
 import { cancelAwsKeyDeletion, scheduleAwsKeyDeletion } from './keyDeletion';
@@ -77,4 +78,15 @@ export function awsActivities({ config, aws, ownership }: AwsActivityDeps) {
     // AWS CloudTrail
     readAwsKeyUsage: readAwsKeyUsage(aws),
   };
+}
+
+/** Every AWS activity; with aws.accounts configured, each call uses its key's account and region. */
+export function awsActivitiesByAccount(deps: AwsActivityDeps): ReturnType<typeof awsActivities> {
+  const ownAccount = awsActivities(deps);
+  if (!deps.config.aws.accounts) return ownAccount;
+  const quotas = quotasOf(deps.config);
+  const router = new AwsAccountClients(deps.config.aws, (accountRegion) =>
+    processQuotaLimiter(quotas, accountRegion),
+  );
+  return routedByAccount(router, ownAccount, (aws) => awsActivities({ ...deps, aws }));
 }
