@@ -162,8 +162,14 @@ export async function terminationOf(
 }
 
 /** Checks the run is one of ours before sending it runbook messages. */
-export function requireRunbook(description: WorkflowExecutionDescription): void {
-  if (!(runbookWorkflowTypes as readonly string[]).includes(description.type))
+/** The workflow types whose gates `ekm approve` and `ekm reject` vote on: the runbooks', and a fleet's. */
+export const gatedWorkflowTypes: readonly string[] = [...runbookWorkflowTypes, 'revokeFleet'];
+
+export function requireRunbook(
+  description: WorkflowExecutionDescription,
+  types: readonly string[] = runbookWorkflowTypes,
+): void {
+  if (!types.includes(description.type))
     throw new UsageError(
       `${description.workflowId} is a ${description.type} run, not a revocation or restore: runbook commands address revokeKey and restoreAccess runs (see \`ekm list\`)`,
     );
