@@ -41,7 +41,7 @@ const fleetFields = z
     /** The requester's signature over the fleet's request as sent (`--signing-key`); see startStatement. */
     signature: signatureSchema.optional(),
     /** Continue as new after this many events even before Temporal suggests it (tuning, tests). */
-    continueAsNewAfterEvents: z.number().int().min(200).optional(),
+    continueAsNewAfterEvents: z.number().int().min(50).optional(),
   })
   .strict();
 
