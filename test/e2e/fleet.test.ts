@@ -41,6 +41,7 @@ import {
   vote,
   type SharedRevocationWorld,
 } from '../fixtures/revoke';
+import { recordForReplay } from '../fixtures/replay';
 import { devServer } from '../fixtures/services';
 import { call, type TwinWorld } from '../fixtures/twin';
 import { withWorker } from '../fixtures/worker';
@@ -190,6 +191,12 @@ describe('fleet revocation: many keys at once', function () {
           'the fleet gate lists every child',
         );
         const status = await approveWavesToEnd(handle);
+        // The fleet's first run (it continued as new), and a child acting on the fleet's approvals.
+        await recordForReplay(handle, 'revokeFleet-continued-as-new', handle.firstExecutionRunId);
+        await recordForReplay(
+          client.workflow.getHandle(status.children[1]!.workflowId),
+          'revokeKey-fleet-child-gcp',
+        );
         return { status, runs: await childRuns(client, status, keys) };
       },
       w.worker(),
@@ -292,6 +299,10 @@ describe('fleet revocation: many keys at once', function () {
           [drifted],
         );
         const status = await approveWavesToEnd(handle);
+        await recordForReplay(handle, 'revokeFleet-partial-drift-waves');
+        await recordForReplay(client.workflow.getHandle(steady), 'revokeKey-fleet-child-completed');
+        await recordForReplay(child, 'revokeKey-fleet-child-drifted-own-gate');
+        await recordForReplay(client.workflow.getHandle(failing), 'revokeKey-fleet-child-refused');
         return { status, runs: await childRuns(client, status, keys) };
       },
       w.worker(),

@@ -15,6 +15,35 @@ export const defaultConcurrency = 4;
 /** The fields the fleet sets for every entry, and that an entry may not set itself. */
 const fleetOwned = ['requester', 'planOnly', 'signature'] as const;
 
+/**
+ * One entry, checked as its run will take it — with stand-ins for the fleet's fields, so an entry's errors
+ * are named even when the top of the file has errors of its own.
+ */
+const entrySchema = z
+  .record(z.string(), z.unknown(), { message: 'must be an object: one key’s revocation request' })
+  .superRefine((entry, ctx) => {
+    for (const field of fleetOwned)
+      if (field in entry)
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message:
+            field === 'requester'
+              ? 'is the fleet’s: one requester asks for every key (set it at the top of the file)'
+              : 'is set by the command (`ekm fleet plan|start`, `--signing-key`), not by the file',
+        });
+    const standIn = {
+      requester: 'fleet@example.com',
+      reason: '-',
+      changeTicket: 'CHG-0',
+      urgency: 'normal' as const,
+    };
+    const parsed = revokeKeyInput.safeParse(childInput(standIn, entry));
+    if (!parsed.success)
+      for (const issue of parsed.error.issues)
+        ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  });
+
 const fleetFields = z
   .object({
     requester: personField,
@@ -28,12 +57,7 @@ const fleetFields = z
       .max(200, 'must be at most 200 (the clouds’ quotas, not the fleet, bound a larger fleet)')
       .default(defaultConcurrency),
     keys: z
-      .array(
-        z.record(z.string(), z.unknown(), { message: 'must be an object: one key’s revocation request' }),
-        {
-          message: 'must list the keys to revoke',
-        },
-      )
+      .array(entrySchema, { message: 'must list the keys to revoke' })
       .min(1, 'must list at least one key')
       .max(1000, 'at most 1000 keys per fleet'),
     /** Plans only: every child plans, nothing changes and no gate opens (`ekm fleet plan`). */
@@ -58,16 +82,6 @@ export const revokeFleetInput = fleetFields.transform((fleet, ctx) => {
   const keys: RevokeKeyRequest[] = [];
   const seen = new Map<string, number>();
   fleet.keys.forEach((entry, i) => {
-    for (const field of fleetOwned)
-      if (field in entry)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['keys', i, field],
-          message:
-            field === 'requester'
-              ? 'is the fleet’s: one requester asks for every key (set it at the top of the file)'
-              : 'is set by the command (`ekm fleet plan|start`, `--signing-key`), not by the file',
-        });
     const parsed = revokeKeyInput.safeParse(childInput(fleet, entry));
     if (!parsed.success) {
       for (const issue of parsed.error.issues)
