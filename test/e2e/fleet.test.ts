@@ -196,6 +196,8 @@ describe('fleet revocation: many keys at once', function () {
         await recordForReplay(
           client.workflow.getHandle(status.children[1]!.workflowId),
           'revokeKey-fleet-child-gcp',
+          undefined,
+          { keepWorkflowId: true },
         );
         return { status, runs: await childRuns(client, status, keys) };
       },
@@ -300,9 +302,21 @@ describe('fleet revocation: many keys at once', function () {
         );
         const status = await approveWavesToEnd(handle);
         await recordForReplay(handle, 'revokeFleet-partial-drift-waves');
-        await recordForReplay(client.workflow.getHandle(steady), 'revokeKey-fleet-child-completed');
-        await recordForReplay(child, 'revokeKey-fleet-child-drifted-own-gate');
-        await recordForReplay(client.workflow.getHandle(failing), 'revokeKey-fleet-child-refused');
+        await recordForReplay(
+          client.workflow.getHandle(steady),
+          'revokeKey-fleet-child-completed',
+          undefined,
+          { keepWorkflowId: true },
+        );
+        await recordForReplay(child, 'revokeKey-fleet-child-drifted-own-gate', undefined, {
+          keepWorkflowId: true,
+        });
+        await recordForReplay(
+          client.workflow.getHandle(failing),
+          'revokeKey-fleet-child-refused',
+          undefined,
+          { keepWorkflowId: true },
+        );
         return { status, runs: await childRuns(client, status, keys) };
       },
       w.worker(),

@@ -481,7 +481,8 @@ export class Gatekeeper {
   ): Promise<GateDecision> {
     const { workflowId } = workflowInfo();
     const given = kind === 'revoke' ? this.membership!.revoke : undefined;
-    if (given && given.fleet.entry.planHash === planHash) return this.coveredBy(given, planHash);
+    const listsThis = given?.fleet.entry.workflowId === workflowId && given.fleet.entry.planHash === planHash;
+    if (given && listsThis) return this.coveredBy(given, planHash);
     if (kind === 'revoke') {
       await this.reportToFleet({ event: 'at-gate', workflowId, kind, planHash, actions, own: true });
       const decision = (await this.ownGate(kind, planHash, actions)).decision!;
