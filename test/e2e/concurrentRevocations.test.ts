@@ -14,8 +14,7 @@ import { keyWorkflowId } from '../../common/workflowIds';
 import { type RevokeKeyInput } from '../../providers/requests';
 import { keyOf } from '../../providers/runSubject';
 import { revokeKey } from '../../workflows/revokeKey';
-import { signersFor } from '../fixtures/approverKeys';
-import { cliRunOf, ok, revokeFlagsFor, runCli, signingKeyFile } from '../fixtures/cli';
+import { asRequester, cliRunOf, ok, revokeFlagsFor, signingKeyFile } from '../fixtures/cli';
 import { devEnvironment } from '../fixtures/environments';
 import {
   approvers,
@@ -29,7 +28,6 @@ import {
   type SharedRevocationWorld,
 } from '../fixtures/revoke';
 import { assertOneReplacementPerRun, type EndedRun, type RunStatus } from '../fixtures/replacements';
-import { devServer } from '../fixtures/services';
 import { withWorker } from '../fixtures/worker';
 
 const ttlSeconds = 2;
@@ -149,18 +147,8 @@ describe('four revocations at once: two AWS keys and two Cloud KMS keys, one wor
     const requests = requestsOf(w);
     const keys = (keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-concurrent-keys-')));
     const keyFile = (who: string) => signingKeyFile(keys, who);
-    const worker = w.worker();
     // The requester signs the starts, so the worker knows the requester's key too.
-    worker.config = {
-      ...worker.config,
-      approvals: { ...worker.config!.approvals, signers: signersFor([...approvers, requester]) },
-    };
-    const env = {
-      TEMPORAL_ADDRESS: (await devServer()).address,
-      TEMPORAL_NAMESPACE: 'default',
-      EKM_USER: requester,
-    };
-    const cli = (args: string[]) => runCli(args, env);
+    const { worker, cli } = await asRequester(w.worker());
     const ended = await withWorker(
       await devEnvironment(),
       async ({ taskQueue }) => {

@@ -26,8 +26,8 @@ import { keyOf } from '../../providers/runSubject';
 import { fleetStatusQuery } from '../../workflows/fleet/messages';
 import type { RevokeFleetInput } from '../../workflows/fleet/request';
 import { revokeFleet } from '../../workflows/revokeFleet';
-import { signatureBy, signersFor } from '../fixtures/approverKeys';
-import { ok, runCli, signingKeyFile, until } from '../fixtures/cli';
+import { signatureBy } from '../fixtures/approverKeys';
+import { asRequester, ok, signingKeyFile, until } from '../fixtures/cli';
 import { devEnvironment } from '../fixtures/environments';
 import { assertOneReplacementPerRun, type EndedRun, type RunStatus } from '../fixtures/replacements';
 import {
@@ -42,7 +42,6 @@ import {
   type SharedRevocationWorld,
 } from '../fixtures/revoke';
 import { recordForReplay } from '../fixtures/replay';
-import { devServer } from '../fixtures/services';
 import { call, type TwinWorld } from '../fixtures/twin';
 import { withWorker } from '../fixtures/worker';
 import { approvalReplay } from '../workflows/approvalReplay';
@@ -71,6 +70,10 @@ async function fleetStatus(handle: WorkflowHandle): Promise<FleetStatus> {
   return handle.query(fleetStatusQuery);
 }
 
+/** A child's history, kept with its workflow id: a fleet child's decisions depend on it (fixtures/replay.ts). */
+const recordChild = (handle: WorkflowHandle, name: string) =>
+  recordForReplay(handle, name, undefined, { keepWorkflowId: true });
+
 /** Polls the fleet's status (across its continue-as-new runs) until `ready` holds. */
 async function waitForFleet(
   handle: WorkflowHandle,
@@ -94,6 +97,12 @@ async function waitForFleet(
   throw new Error(
     `waited for ${what}; the fleet is at ${last?.stage}${last?.endState ? `, ended ${last.endState}: ${last.endReason}` : ''}: ${JSON.stringify(last?.children.map((c) => [c.index, c.stage, c.waitingFor, c.endState, c.reason]))}`,
   );
+}
+
+/** The children the fleet's next archive wave lists. */
+async function nextWave(handle: WorkflowHandle): Promise<string[]> {
+  const s = await waitForFleet(handle, (f) => f.openGate?.kind === 'archive', 'an archive wave');
+  return s.openGate!.children!.map((c) => c.workflowId);
 }
 
 /** Approves every archive wave the fleet opens until it ends; returns the waves' gates. */
@@ -193,11 +202,9 @@ describe('fleet revocation: many keys at once', function () {
         const status = await approveWavesToEnd(handle);
         // The fleet's first run (it continued as new), and a child acting on the fleet's approvals.
         await recordForReplay(handle, 'revokeFleet-continued-as-new', handle.firstExecutionRunId);
-        await recordForReplay(
+        await recordChild(
           client.workflow.getHandle(status.children[1]!.workflowId),
           'revokeKey-fleet-child-gcp',
-          undefined,
-          { keepWorkflowId: true },
         );
         return { status, runs: await childRuns(client, status, keys) };
       },
@@ -265,15 +272,7 @@ describe('fleet revocation: many keys at once', function () {
         await vote(handle, 'revoke', alice);
 
         // The first wave lists the steady child alone: the drifted one waits at its own gate.
-        const firstWave = await waitForFleet(
-          handle,
-          (f) => f.openGate?.kind === 'archive',
-          'the first archive wave',
-        );
-        assert.deepEqual(
-          firstWave.openGate!.children!.map((c) => c.workflowId),
-          [steady],
-        );
+        assert.deepEqual(await nextWave(handle), [steady]);
         await vote(handle, 'archive', bob);
         const steadyDone = await waitForFleet(
           handle,
@@ -291,32 +290,12 @@ describe('fleet revocation: many keys at once', function () {
         const own = await vote(child, 'revoke', alice);
         assert.ok(own.gateId.startsWith('revoke-'), `the child's own gate (${own.gateId})`);
         assert.notEqual(own.plans?.[0], steadyDone.children[1]!.planHash, 'the drifted child re-planned');
-        const secondWave = await waitForFleet(
-          handle,
-          (f) => f.openGate?.kind === 'archive',
-          'the second archive wave',
-        );
-        assert.deepEqual(
-          secondWave.openGate!.children!.map((c) => c.workflowId),
-          [drifted],
-        );
+        assert.deepEqual(await nextWave(handle), [drifted]);
         const status = await approveWavesToEnd(handle);
         await recordForReplay(handle, 'revokeFleet-partial-drift-waves');
-        await recordForReplay(
-          client.workflow.getHandle(steady),
-          'revokeKey-fleet-child-completed',
-          undefined,
-          { keepWorkflowId: true },
-        );
-        await recordForReplay(child, 'revokeKey-fleet-child-drifted-own-gate', undefined, {
-          keepWorkflowId: true,
-        });
-        await recordForReplay(
-          client.workflow.getHandle(failing),
-          'revokeKey-fleet-child-refused',
-          undefined,
-          { keepWorkflowId: true },
-        );
+        await recordChild(client.workflow.getHandle(steady), 'revokeKey-fleet-child-completed');
+        await recordChild(child, 'revokeKey-fleet-child-drifted-own-gate');
+        await recordChild(client.workflow.getHandle(failing), 'revokeKey-fleet-child-refused');
         return { status, runs: await childRuns(client, status, keys) };
       },
       w.worker(),
@@ -488,17 +467,7 @@ describe('fleet revocation: many keys at once', function () {
       gcpRevokeRequest(w.gcpKeys[0]!, 'remove-binding'),
     ];
     const dir = (keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-fleet-')));
-    const worker = w.worker();
-    worker.config = {
-      ...worker.config,
-      approvals: { ...worker.config!.approvals, signers: signersFor([...approvers, requester]) },
-    };
-    const env = {
-      TEMPORAL_ADDRESS: (await devServer()).address,
-      TEMPORAL_NAMESPACE: 'default',
-      EKM_USER: requester,
-    };
-    const cli = (args: string[]) => runCli(args, env);
+    const { worker, cli } = await asRequester(w.worker());
     await withWorker(
       await devEnvironment(),
       async ({ client, taskQueue }) => {
