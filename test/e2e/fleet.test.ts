@@ -542,6 +542,14 @@ describe('fleet revocation: many keys at once', function () {
           ok(await cli(['approve', started.workflowId, ...flags]), `ekm approve (${kind})`);
           return gate;
         };
+        // A vote for a plan the approver has not seen is refused, and the gate shown: the children it covers.
+        const open = await until('the fleet’s revoke gate', async () => (await status()).openGate);
+        const unseen = await cli(['approve', started.workflowId, '--as', alice, '--plan', '0'.repeat(12)]);
+        assert.notEqual(unseen.code, 0);
+        assert.match(unseen.stdout, /it covers exactly these children's plans/);
+        for (const c of open.children ?? []) assert.ok(unseen.stdout.includes(c.planHash), c.workflowId);
+        const asRun = await cli(['status', started.workflowId]);
+        assert.match(asRun.stderr, /is a fleet: `ekm fleet status/);
         const revokeGate = await approve('revoke', alice);
         // The plan the binary planned is the plan the fleet's gate lists: one hash over the same plans.
         assert.deepEqual(
