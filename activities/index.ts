@@ -3,6 +3,7 @@
 import type { Client } from '@temporalio/client';
 import { createCloudActivities, type CloudActivityDeps } from '../providers/cloudActivities';
 import { evidenceActivities } from './evidence/recordEvidence';
+import { fleetEvidenceActivities } from './evidence/fleetEvidence';
 import type { EvidenceStore } from './evidence/store';
 import { notifyActivity } from './notify';
 import type { AdminApi } from './openai/adminApi';
@@ -78,6 +79,7 @@ export function createActivities(deps: ActivityDeps) {
     findOwnProject: findOwnProject(openai.api),
     // evidence and people
     ...evidenceActivities(deps.evidence, { mode: config.sandbox ? 'sandbox' : 'production' }),
+    ...fleetEvidenceActivities(deps.evidence),
     notify: notifyActivity(config.notifications.webhookUrl),
     // Temporal: other runs, read
     describeLockHolder: lockHolderActivity(deps.temporal),

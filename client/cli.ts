@@ -8,6 +8,7 @@ import { registerCancel } from './commands/cancel';
 import { registerCheck } from './commands/check';
 import { registerCodecServer } from './commands/codecServer';
 import { registerEvidence } from './commands/evidence';
+import { registerFleet } from './commands/fleet';
 import { registerKeyInspect } from './commands/keyInspect';
 import { registerKeys } from './commands/keys';
 import { registerList } from './commands/list';
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   const revoke = program.command('revoke').description("revoke OpenAI's access to a key (the runbook)");
   registerRevokePlan(revoke, taskQueue);
   registerRevokeStart(revoke, taskQueue);
+  registerFleet(program, taskQueue);
   registerStatus(program);
   registerList(program);
   registerApprove(program);

@@ -162,10 +162,18 @@ export async function terminationOf(
 }
 
 /** Checks the run is one of ours before sending it runbook messages. */
-export function requireRunbook(description: WorkflowExecutionDescription): void {
-  if (!(runbookWorkflowTypes as readonly string[]).includes(description.type))
+/** The workflow types whose gates `ekm approve` and `ekm reject` vote on: the runbooks', and a fleet's. */
+export const gatedWorkflowTypes: readonly string[] = [...runbookWorkflowTypes, 'revokeFleet'];
+
+export function requireRunbook(
+  description: WorkflowExecutionDescription,
+  types: readonly string[] = runbookWorkflowTypes,
+): void {
+  if (!types.includes(description.type))
     throw new UsageError(
-      `${description.workflowId} is a ${description.type} run, not a revocation or restore: runbook commands address revokeKey and restoreAccess runs (see \`ekm list\`)`,
+      description.type === 'revokeFleet'
+        ? `${description.workflowId} is a fleet: \`ekm fleet status ${description.workflowId}\` shows it and its children; \`ekm approve\` votes on its gates`
+        : `${description.workflowId} is a ${description.type} run, not a revocation or restore: runbook commands address revokeKey and restoreAccess runs (see \`ekm list\`)`,
     );
 }
 
@@ -288,7 +296,13 @@ export function renderGate(gate: GateView, status: RunStatus<RunSubject>, workfl
         ? gate.actions.map((a) => `             - ${describeAction(a)}`)
         : ['             (none: nothing can act on this gate)']),
     );
-  if (status.plan && covers(status.plan.hash)) lines.push(...renderPlan(status.plan, '           '));
+  // A fleet's gate lists its children's plans; each child's own plan is shown by `ekm status <child>`.
+  if (gate.children)
+    lines.push(
+      `           it covers exactly these children's plans (\`ekm fleet status\`, \`ekm status <child>\`):`,
+      ...gate.children.map((c) => `             - ${c.workflowId}: plan ${c.planHash}`),
+    );
+  else if (status.plan && covers(status.plan.hash)) lines.push(...renderPlan(status.plan, '           '));
   else if (status.followUpPlan && covers(status.followUpPlan.hash))
     lines.push(
       `           plan ${status.followUpPlan.hash} (the irreversible part, after the approved revocation):`,

@@ -7,6 +7,7 @@
 // signatures failing; and the change's own action — rebuilt by the activity from its arguments — must be
 // one of the gate's actions.
 import { normalisePerson, type GateView } from './approvals';
+import { refuseFleetCover } from './fleetApproval';
 import { actionKey, gateHashOf, type PlanActionOf } from './planActions';
 import { refuseRevokedKey, type RevokedKey } from './revokedKeys';
 import { maxSignatureValidityMs, statementVerifies, voteStatement, type RunRef } from './signedStatement';
@@ -58,13 +59,9 @@ function refuseProofWorded(
   if (!proof) return `a change behind the ${kind} gate was handed no approvals`;
   const { gate, requester } = proof;
   if (gate.kind !== kind) return `the approvals are for a ${gate.kind} gate, not the ${kind} gate`;
-  if (!Array.isArray(gate.actions) || !Array.isArray(gate.plans))
-    return `gate ${gate.gateId} names no actions it approves (a gate opened before approvals were bound to actions): it authorises no change; start a new run`;
-  // The votes are checked against the hash recomputed here: a proof whose actions, plans, kind or
-  // break-glass were edited after the vote carries signatures over another hash, and none of them verify.
-  const gateHash = gateHashOf({ plans: gate.plans, actions: gate.actions }, gate.kind, gate.breakGlass);
-  if (gateHash !== gate.planHash)
-    return `gate ${gate.gateId}'s hash ${gate.planHash.slice(0, 12)}… is not the hash of the actions, plans, kind and break-glass the approvals carry (${gateHash.slice(0, 12)}…): they were altered after the vote`;
+  const bound = gate.fleet ? fleetBinding(gate, kind, run) : runBinding(gate, run);
+  if (typeof bound === 'string') return bound;
+  const { statementRun, gateHash, approved } = bound;
   if (gate.breakGlass) {
     if (!authority.breakGlass)
       return `this worker has no break-glass approval policy (approvals.breakGlass) to check the break-glass approvals of gate ${gate.gateId} against`;
@@ -82,7 +79,7 @@ function refuseProofWorded(
   for (const vote of gate.votes) {
     const who = normalisePerson(vote.approver);
     // The statement is rebuilt from the gate, so a vote carried over from another gate or plan fails.
-    const statement = voteStatement(run, { ...vote, gateId: gate.gateId, planHash: gateHash });
+    const statement = voteStatement(statementRun, { ...vote, gateId: gate.gateId, planHash: gateHash });
     const why = !allowed.has(who)
       ? 'not an approver'
       : who === normalisePerson(requester)
@@ -104,7 +101,38 @@ function refuseProofWorded(
   if (counted.size < policy.quorum)
     return `gate ${gate.gateId} has ${counted.size} verified approval(s) of the ${policy.quorum} the worker's policy needs${notCounted.length ? ` (not counted: ${notCounted.join('; ')})` : ''}`;
   const wanted = actionKey(action);
-  if (!gate.actions.some((a) => actionKey(a) === wanted))
-    return `the approved plan of gate ${gate.gateId} does not include this change: ${describeAction(action)} (${wanted}); it approves: ${gate.actions.map(describeAction).join('; ') || 'nothing'}`;
+  if (!approved.some((a) => actionKey(a) === wanted))
+    return `the approved plan of gate ${gate.gateId} does not include this change: ${describeAction(action)} (${wanted}); it approves: ${approved.map(describeAction).join('; ') || 'nothing'}`;
   return undefined;
+}
+
+/** What the votes sign and what they approve, or why the gate cannot be checked. */
+interface Binding {
+  /** The run the votes' statements name: this run, or the fleet whose gate covers it. */
+  statementRun: RunRef;
+  gateHash: string;
+  approved: PlanActionOf[];
+}
+
+/** A run's own gate: the hash recomputed from the plans, actions, kind and break-glass it carries. */
+function runBinding(gate: GateView, run: RunRef): Binding | string {
+  if (!Array.isArray(gate.actions) || !Array.isArray(gate.plans))
+    return `gate ${gate.gateId} names no actions it approves (a gate opened before approvals were bound to actions): it authorises no change; start a new run`;
+  // The votes are checked against the hash recomputed here: a proof whose actions, plans, kind or
+  // break-glass were edited after the vote carries signatures over another hash, and none of them verify.
+  const gateHash = gateHashOf({ plans: gate.plans, actions: gate.actions }, gate.kind, gate.breakGlass);
+  if (gateHash !== gate.planHash)
+    return `gate ${gate.gateId}'s hash ${gate.planHash.slice(0, 12)}… is not the hash of the actions, plans, kind and break-glass the approvals carry (${gateHash.slice(0, 12)}…): they were altered after the vote`;
+  return { statementRun: run, gateHash, approved: gate.actions };
+}
+
+/**
+ * A fleet's gate (common/fleetApproval.ts): this run's own entry must be in the list the votes sign, for
+ * the plan the run acts on; the votes name the fleet's run; what is approved is the entry's actions only.
+ */
+function fleetBinding(gate: GateView, kind: string, run: RunRef): Binding | string {
+  const cover = gate.fleet!;
+  const why = refuseFleetCover(cover, gate.gateId, gate.planHash, kind, gate.breakGlass, run);
+  if (why) return why;
+  return { statementRun: cover.fleet, gateHash: gate.planHash, approved: cover.entry.actions };
 }

@@ -2,6 +2,7 @@
 // deterministic, so the workflow's update validator and signal handler, and the CLI before it sends,
 // apply the same rules. Signatures are checked by `common/signedStatement.ts`.
 import { z } from 'zod';
+import type { FleetCover } from './fleetApproval';
 import type { PlanActionOf } from './planActions';
 import { signatureSchema } from './signedStatement';
 
@@ -55,6 +56,12 @@ export interface GateView {
   plans?: string[];
   /** The actions this gate authorises: each gated change must find its own action here. */
   actions?: PlanActionOf[];
+  /**
+   * On a fleet child: the gate was decided by its fleet, whose votes sign the list this cover proves the
+   * child's plan is in (common/fleetApproval.ts). On the fleet: `children`, the list its gate covers.
+   */
+  fleet?: FleetCover;
+  children?: { workflowId: string; planHash: string }[];
   policy: GatePolicyView;
   /** Incident runs use the break-glass policy. */
   breakGlass: boolean;

@@ -7,3 +7,4 @@ export { rotateKey } from './rotateKey';
 export { sweepEndedRuns } from './sweepEndedRuns';
 export { verifyKeyUsage } from './verifyKeyUsage';
 export { watchKeyDeletion } from './watchKeyDeletion';
+export { revokeFleet } from './revokeFleet';

@@ -7,7 +7,7 @@
 // revoke and the archive, a cancel stops at the next safe point and the run ends revoked-unverified or
 // revoked-verified — access is never given back implicitly (`ekm restore` does that, behind its own gate).
 // From the archive on, the steps run to their end.
-import { CancellationScope, isCancellation, setHandler } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { rootMessage } from '../common/rootMessage';
 import type { EndState } from '../common/runStatus';
 import type { RunStatus } from '../providers/runStatus';
@@ -15,6 +15,7 @@ import { specOf } from '../providers';
 import { operationsOf } from '../providers/operations';
 import { revokeKeyInput, type RevokeKeyInput, type RevokeKeyRequest } from '../providers/requests';
 import { Gatekeeper } from './approvals/gatekeeper';
+import type { FleetMembership } from './fleet/messages';
 import { Ended } from './ended';
 import { parseInput } from './parseInput';
 import { call } from './revoke/call';
@@ -51,10 +52,18 @@ function stepsFor(request: RevokeKeyRequest): [string, string][] {
   return steps.map(([step, title]): [string, string] => [step, specOf(request).stepTitle(title)]);
 }
 
-export async function revokeKey(rawInput: RevokeKeyInput): Promise<RunStatus<RevokeKeyRequest>> {
+/**
+ * `fleet`: set when a fleet (revokeFleet.ts) started this run: its gates are answered by the fleet's
+ * approvals that list this run's plan, and it reports its gates and its end to the fleet.
+ */
+export async function revokeKey(
+  rawInput: RevokeKeyInput,
+  fleet?: FleetMembership,
+): Promise<RunStatus<RevokeKeyRequest>> {
   const request = parseInput(revokeKeyInput, rawInput);
   const record = new RunRecord(request, stepsFor(request), { coalesce: decideCheaperRuns() });
   const gates = new Gatekeeper(record, request.requester, request.urgency === 'incident');
+  if (fleet && patched('fleet-child')) gates.joinFleet(fleet);
   setHandler(statusQuery, () => record.status, {
     description:
       'The run’s whole state: steps, plan, open gate or task, votes, end state (what `ekm status` shows).',
@@ -122,7 +131,7 @@ async function runbook(start: RevocationStart): Promise<{ endState: EndState; re
 }
 
 async function finish(
-  { record, state }: RevocationStart,
+  { record, state, gates }: RevocationStart,
   endState: EndState,
   reason: string,
 ): Promise<RunStatus<RevokeKeyRequest>> {
@@ -132,6 +141,17 @@ async function finish(
   record.awaiting([]);
   await CancellationScope.nonCancellable(() =>
     call('change', 'recordEvidence', 'write the evidence record', record.status),
+  );
+  const { workflowId, runId } = workflowInfo();
+  await CancellationScope.nonCancellable(() =>
+    gates.reportToFleet({
+      event: 'ended',
+      workflowId,
+      runId,
+      endState,
+      reason,
+      planHash: record.status.plan?.hash,
+    }),
   );
   await state.release?.();
   return record.status;

@@ -15,7 +15,15 @@ import { actSigner, addSigningOptions, signAct, validForSeconds, type SigningFla
 import { withClient } from '../connect';
 import { CliError, RefusedError, UsageError } from '../errors';
 import { print } from '../output';
-import { checkRunId, describeRun, queryStatus, renderGate, requireRunbook, runHandle } from '../runs';
+import {
+  checkRunId,
+  describeRun,
+  gatedWorkflowTypes,
+  queryStatus,
+  renderGate,
+  requireRunbook,
+  runHandle,
+} from '../runs';
 
 interface VoteFlags extends SigningFlags {
   as?: string;
@@ -74,7 +82,7 @@ function registerVote(program: Command, decision: Vote['decision']): void {
       const execution = await describeRun(client, workflowId, runId);
       // Pin the run read here, so the vote goes to the run whose gate was checked.
       const handle = runHandle(client, workflowId, execution.runId);
-      requireRunbook(execution);
+      requireRunbook(execution, gatedWorkflowTypes);
       const status = await queryStatus(client, workflowId, execution.runId);
       const gate = status.openGate;
       if (execution.status.name !== 'RUNNING' || !gate)

@@ -352,7 +352,7 @@ describe('evidence.json schema', function () {
   it('accepts the recorded end states of the replay histories (revocation, rotation, restore)', function () {
     const dir = path.join(projectRoot, 'test', 'replay');
     let checked = 0;
-    for (const file of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    for (const file of fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')) : []) {
       const history = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
         events: {
           workflowExecutionCompletedEventAttributes?: { result?: { payloads?: { data?: string }[] } };

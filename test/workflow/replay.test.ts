@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../fixtures/environments';
-import { replayDir } from '../fixtures/replay';
+import { replayDir, replayWorkflowId } from '../fixtures/replay';
 
 const files = fs.existsSync(replayDir) ? fs.readdirSync(replayDir).filter((f) => f.endsWith('.json')) : [];
 
@@ -18,7 +18,11 @@ describe('replay of recorded histories', function () {
   for (const file of files) {
     it(`replays ${file}`, async function () {
       const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(replayDir, file), 'utf8')));
-      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file);
+      await Worker.runReplayHistory(
+        { workflowBundle: await workflowBundle() },
+        history,
+        replayWorkflowId(file),
+      );
     });
   }
 });

@@ -27,6 +27,8 @@ export interface ApprovalReplayInput {
   plan: { actions: PlanAction[] };
   /** Open the gate by hand, not through the Gatekeeper: as break-glass, under this policy. */
   handMade?: { breakGlass: boolean; approvers: string[] };
+  /** Open no gate: hand on this proof (a fleet's approval, signed elsewhere) as it is. */
+  given?: ApprovalProof;
   /** Edit the approved proof before handing it on. */
   tamper?: { breakGlass?: boolean };
   calls: { name: keyof EkmActivities; args: Record<string, unknown> }[];
@@ -44,7 +46,8 @@ export async function approvalReplay(raw: ApprovalReplayInput): Promise<string[]
   record.status.settings = settings;
   gates.use(settings);
   let proof: ApprovalProof;
-  if (input.handMade) {
+  if (input.given) proof = input.given;
+  else if (input.handMade) {
     const gate: GateView = {
       gateId: `${input.kind}-1`,
       kind: input.kind,

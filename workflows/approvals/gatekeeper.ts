@@ -5,7 +5,14 @@
 // this run, the gate or task and the plan — rebuilt here from what the run knows, so a signature made for
 // anything else fails; only a sandbox worker takes unsigned ones, and records them as unauthenticated.
 import type { z } from 'zod';
-import { condition, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { patchedBeforeCheaper } from '../revoke/cheaperRuns';
 import type { EkmActivities } from '../../activities';
 import {
@@ -23,9 +30,23 @@ import {
   type TaskView,
   type Vote,
 } from '../../common/approvals';
-import type { ApprovalProof } from '../../common/approvalProof';
+import { proofRefuser, type ApprovalProof } from '../../common/approvalProof';
+import {
+  fleetCovers,
+  fleetGateHashOf,
+  type FleetChildPlan,
+  type FleetCover,
+} from '../../common/fleetApproval';
 import { gateHashOf } from '../../common/planActions';
-import { type PlanAction } from '../../providers/planActions';
+import { describeAction, type PlanAction } from '../../providers/planActions';
+import type { RunStatus } from '../../providers/runStatus';
+import {
+  fleetDecisionSignal,
+  fleetReportSignal,
+  type FleetDecision,
+  type FleetMembership,
+  type FleetReport,
+} from '../fleet/messages';
 import { describeIssues } from '../../common/keys';
 import type { RunSettingsView } from '../../common/runStatus';
 import { attestUpdate, resolveUpdate, voteSignal, voteUpdate } from '../revoke/messages';
@@ -39,7 +60,7 @@ import {
   type StopCandidate,
   type StopView,
 } from '../../common/resolution';
-import { now, type RunRecord } from '../revoke/runRecord';
+import { now } from '../revoke/runRecord';
 import type { RunSubject } from '../../providers/runSubject';
 import {
   attestationStatement,
@@ -72,12 +93,39 @@ function validatorOf<T>(
 
 export type GateKind = 'revoke' | 'archive' | 'deletion' | 'restore' | 'rotate';
 
+/** What the gates keep their account in: a run's record, or a fleet's (the fields gates and votes use). */
+export interface GateRecord {
+  status: Pick<
+    RunStatus<RunSubject>,
+    'gates' | 'openGate' | 'tasks' | 'openTask' | 'stops' | 'openStop' | 'refusedVotes' | 'refusedVoteCount'
+  > & { plan?: { hash: string } };
+  awaiting(what: string[]): void;
+  draw(): void;
+}
+
+/** A fleet gate as a child holds it: the decided gate, its own leaf and path instead of the whole list. */
+type CoveredGate = GateView & { fleet: FleetCover };
+
+/** A decided fleet gate without its list: what each child is handed beside its own leaf and path. */
+export function decidedGate(gate: GateView): GateView {
+  const { plans: _plans, children: _children, ...decided } = gate;
+  void _plans;
+  void _children;
+  return decided;
+}
+
+/** The proof check the activities make, made here too where a child's start stands on its fleet's approval. */
+const refuseProof = proofRefuser(describeAction);
+
 export class Gatekeeper {
   private settings?: RunSettingsView;
   private counter = 0;
+  /** Set on a fleet's child: its fleet, and the fleet's decisions it has been handed. */
+  private membership?: FleetMembership;
+  private readonly fleetDecisions: FleetDecision[] = [];
 
   constructor(
-    private readonly record: RunRecord<RunSubject>,
+    private readonly record: GateRecord,
     private readonly requester: string,
     private readonly incident: boolean,
   ) {
@@ -292,16 +340,32 @@ export class Gatekeeper {
    * them), the gate's kind and whether it is break-glass (common/planActions.ts).
    */
   async gate(kind: GateKind, planHash: string, actions: PlanAction[] = []): Promise<GateDecision> {
+    if (this.membership) return this.fleetChildGate(kind, planHash, actions);
+    return (await this.ownGate(kind, planHash, actions)).decision!;
+  }
+
+  private ownGate(kind: GateKind, planHash: string, actions: PlanAction[]): Promise<GateView> {
+    return this.decide(kind, `${kind}-${++this.counter}`, (breakGlass) =>
+      this.bindsActions()
+        ? {
+            planHash: gateHashOf({ plans: [planHash], actions }, kind, breakGlass),
+            plans: [planHash],
+            actions,
+          }
+        : { planHash },
+    );
+  }
+
+  /** Opens a gate bound as `bind` says (its hash, what it lists) and waits for its decision. */
+  private async decide(
+    kind: GateKind,
+    gateId: string,
+    bind: (breakGlass: boolean) => Pick<GateView, 'planHash' | 'plans' | 'actions' | 'children'>,
+  ): Promise<GateView> {
     const { deadlineMs, ...opened } = this.open(kind);
     const { policy } = opened;
-    const bound = this.bindsActions()
-      ? {
-          planHash: gateHashOf({ plans: [planHash], actions }, kind, opened.breakGlass),
-          plans: [planHash],
-          actions,
-        }
-      : { planHash };
-    const gate: GateView = { gateId: `${kind}-${++this.counter}`, kind, ...bound, ...opened, votes: [] };
+    const bound = bind(opened.breakGlass);
+    const gate: GateView = { gateId, kind, ...bound, ...opened, votes: [] };
     const status = this.record.status;
     status.gates.push(gate);
     status.openGate = gate;
@@ -322,11 +386,130 @@ export class Gatekeeper {
       gate.decidedAt = now();
       if (gate.decision === 'expired')
         await this.tell('expired', `gate ${gate.gateId} expired without a decision: the run fails closed`);
-      return gate.decision;
+      return gate;
     } finally {
       status.openGate = undefined;
       this.record.awaiting([]);
     }
+  }
+
+  // --- Fleets (workflows/revokeFleet.ts; common/fleetApproval.ts) -------------------------------------------
+
+  /**
+   * A fleet's gate over its children's plans: the votes sign the fleet's run, the list's root and size, the
+   * kind and break-glass. Returns the decided gate and, when approved, each child's cover in list order.
+   */
+  async fleetGate(
+    kind: GateKind,
+    children: FleetChildPlan[],
+  ): Promise<{ gate: GateView; covered: CoveredGate[]; fleet: { workflowId: string; runId: string } }> {
+    const fleet = this.run();
+    const covers = fleetCovers(fleet, children);
+    const root = { fleet: this.run(), root: covers[0]?.root ?? '', count: children.length };
+    const gate = await this.decide(kind, `fleet-${kind}-${++this.counter}`, (breakGlass) => ({
+      planHash: fleetGateHashOf(root, kind, breakGlass),
+      plans: children.map((c) => c.planHash),
+      children: children.map(({ workflowId, planHash }) => ({ workflowId, planHash })),
+    }));
+    if (gate.decision !== 'approved') return { gate, covered: [], fleet };
+    return { gate, covered: covers.map((cover) => ({ ...decidedGate(gate), fleet: cover })), fleet };
+  }
+
+  /** Makes this run a fleet's child: its gates are answered by the fleet unless its plan drifted. */
+  joinFleet(membership: FleetMembership): void {
+    this.membership = membership;
+    setHandler(
+      fleetDecisionSignal,
+      (decision) => {
+        this.fleetDecisions.push(decision);
+      },
+      { description: 'The fleet’s decision on the wave this run waits in (from the fleet, not a person).' },
+    );
+  }
+
+  inFleet(): boolean {
+    return this.membership !== undefined;
+  }
+
+  /** Tells the fleet where this child stands; a fleet that is gone does not stop the child. */
+  async reportToFleet(report: FleetReport): Promise<void> {
+    if (!this.membership) return;
+    try {
+      await getExternalWorkflowHandle(this.membership.workflowId).signal(fleetReportSignal, report);
+    } catch (err) {
+      log.warn('the fleet could not be told', { fleet: this.membership.workflowId, error: String(err) });
+    }
+  }
+
+  /**
+   * A child's start stands on its fleet's: the fleet's revoke approval must list this run and verify
+   * under this worker's policy and keys (the child's own plan may have drifted: that is checked at its gate).
+   */
+  whyFleetStartRefused(action: PlanAction): string | undefined {
+    const revoke = this.membership?.revoke;
+    if (!revoke) return `fleet ${this.membership?.workflowId} handed this run no revoke approval`;
+    const approvals = this.settings!.approvals;
+    if (!approvals.signers) return undefined;
+    const breakGlass = approvals.breakGlass;
+    return refuseProof(
+      'revoke',
+      {
+        gate: { ...revoke, fleet: { ...revoke.fleet, actsOn: revoke.fleet.entry.planHash } },
+        requester: this.requester,
+      },
+      {
+        policies: approvals.gates,
+        breakGlass: breakGlass && { ...breakGlass, gates: breakGlass.gates ?? ['revoke'] },
+        keys: approvals.signers,
+        unsignedAccepted: approvals.unsignedAccepted === true,
+        revokedKeys: approvals.revokedKeys ?? [],
+      },
+      this.run(),
+      action,
+      Date.now(),
+    );
+  }
+
+  /**
+   * A child's gate: the fleet's approval covers it when it lists this run with this very plan (the revoke
+   * gate's came with the start; a wave's comes by signal once the child reports it waits). A revoke plan
+   * that drifted from the fleet's opens the child's own gate (`ekm approve <child>`).
+   */
+  private async fleetChildGate(
+    kind: GateKind,
+    planHash: string,
+    actions: PlanAction[],
+  ): Promise<GateDecision> {
+    const { workflowId } = workflowInfo();
+    const given = kind === 'revoke' ? this.membership!.revoke : undefined;
+    const listsThis = given?.fleet.entry.workflowId === workflowId && given.fleet.entry.planHash === planHash;
+    if (given && listsThis) return this.coveredBy(given, planHash);
+    if (kind === 'revoke') {
+      await this.reportToFleet({ event: 'at-gate', workflowId, kind, planHash, actions, own: true });
+      const decision = (await this.ownGate(kind, planHash, actions)).decision!;
+      await this.reportToFleet({ event: 'past-gate', workflowId, kind, decision });
+      return decision;
+    }
+    await this.reportToFleet({ event: 'at-gate', workflowId, kind, planHash, actions, own: false });
+    this.record.awaiting([`fleet:${kind}`]);
+    const { deadlineMs } = this.open(kind);
+    const answer = () => this.fleetDecisions.find((d) => d.kind === kind && d.planHash === planHash);
+    try {
+      await condition(() => answer() !== undefined, deadlineMs);
+    } finally {
+      this.record.awaiting([]);
+    }
+    const decided = answer();
+    if (!decided) return 'expired';
+    if (decided.decision !== 'approved' || !decided.gate) return decided.decision;
+    return this.coveredBy(decided.gate, planHash);
+  }
+
+  /** Records the fleet's gate as this run's, bound to the plan this run acts on. */
+  private coveredBy(gate: CoveredGate, planHash: string): GateDecision {
+    this.record.status.gates.push({ ...gate, fleet: { ...gate.fleet, actsOn: planHash } });
+    this.record.draw();
+    return 'approved';
   }
 
   /** The approvals of the last approved gate of this kind, for the change that acts on them to verify. */

@@ -4,6 +4,7 @@
 import type { RunSettingsView } from '../../../common/runStatus';
 import type { RevocationBaseline } from '../../../providers/requests';
 import { specOf } from '../../../providers';
+import { revocationActions } from '../../../providers/runbookActions';
 import { Ended } from '../../ended';
 import { lockRole } from '../../locks';
 import { whyStartRefused } from '../../startSignature';
@@ -24,7 +25,12 @@ export async function preflight(
   gates.use(settings);
   // Who asked: a plan changes nothing, so anyone may ask for one; a run that may change needs the
   // requester's signature over exactly this request (unsigned only on a sandbox worker).
-  const startRefused = request.planOnly ? undefined : whyStartRefused(rawInput, settings);
+  // A fleet's child stands on the fleet's signed start and its revoke approval listing this run.
+  const startRefused = request.planOnly
+    ? undefined
+    : gates.inFleet()
+      ? gates.whyFleetStartRefused(revocationActions(request)[0]!)
+      : whyStartRefused(rawInput, settings);
   if (startRefused) throw new Ended('refused', `start refused: ${startRefused}; nothing was changed`);
   // What the revocation edits beside the key and other keys share (AWS: the role) is locked, so two runs
   // through it must not overlap; the key itself is locked by the run's workflow id.
