@@ -43,7 +43,7 @@ export function awsActivities({ config, aws, ownership }: AwsActivityDeps) {
       'restore',
       config,
       actionOf.restoreAwsAccess,
-      restoreAwsAccessActivity(aws),
+      restoreAwsAccessActivity(aws, vendor),
     ),
     createReplacementKeyOnce: requireApproval(
       'archive',

@@ -1,7 +1,7 @@
 // What the runbooks ask of AWS (providers/operations.ts), step by step.
 import { call } from '../../../workflows/revoke/call';
 import type { CloudOperations } from '../../operations';
-import type { AwsRevocationBaseline } from '../request';
+import type { AwsRevocationBaseline, AwsRevocationMethod } from '../request';
 import { ownRequest } from '../../provider';
 import { awsSnapshotMismatch, restoreAwsAccess, revokeAwsAccess, snapshotAwsAccess } from './access';
 import { readAwsBaseline } from './baseline';
@@ -12,9 +12,17 @@ import { describeAwsKeyForRotation, readAwsRotation, rotateAwsKeyOnce } from './
 import { readAwsUsage } from './trail';
 import { cancelAwsEnd, readAwsEnd } from './watch';
 
+/** The methods that edit the customer role (its trust policy, its inline policies). */
+const awsMethodsChangingTheRole: AwsRevocationMethod[] = ['remove-trust', 'remove-key-permission'];
+
 export const awsOperations: CloudOperations = {
   // A role is shared by keys and a revocation or restore edits it (trust, inline policy, grants).
   sharedResource: (request) => ownRequest('aws', request).roleArn,
+  // Only remove-trust and remove-key-permission edit the role; the other methods edit the key alone.
+  sharedChange: (request) => {
+    const { method, roleArn } = ownRequest('aws', request);
+    return awsMethodsChangingTheRole.includes(method) ? roleArn : undefined;
+  },
   readCloudBaseline: (request) => readAwsBaseline(ownRequest('aws', request)),
   snapshotAccess: snapshotAwsAccess,
   revokeAccess: revokeAwsAccess,
