@@ -1,7 +1,7 @@
 // What the runbooks ask of AWS (providers/operations.ts), step by step.
 import { call } from '../../../workflows/revoke/call';
 import type { CloudOperations } from '../../operations';
-import type { AwsRevocationBaseline, AwsRevocationMethod } from '../request';
+import { awsMethodsChangingTheRole, type AwsRevocationBaseline } from '../request';
 import { ownRequest } from '../../provider';
 import { awsSnapshotMismatch, restoreAwsAccess, revokeAwsAccess, snapshotAwsAccess } from './access';
 import { readAwsBaseline } from './baseline';
@@ -11,9 +11,6 @@ import { provisionAwsReplacementBeforeProof } from './replacementBeforeProof';
 import { describeAwsKeyForRotation, readAwsRotation, rotateAwsKeyOnce } from './rotation';
 import { readAwsUsage } from './trail';
 import { cancelAwsEnd, readAwsEnd } from './watch';
-
-/** The methods that edit the customer role (its trust policy, its inline policies). */
-const awsMethodsChangingTheRole: AwsRevocationMethod[] = ['remove-trust', 'remove-key-permission'];
 
 export const awsOperations: CloudOperations = {
   // A role is shared by keys and a revocation or restore edits it (trust, inline policy, grants).
