@@ -134,7 +134,16 @@ export function restoreKeyUse(
 ): RestoreEdit {
   const out = current ? [...statementsOf(current)] : [];
   const changes: string[] = [];
-  for (const s of statementsOf(snapshot)) {
+  const before = statementsOf(snapshot);
+  // A statement put back goes right after the one before it in the snapshot, where that one still is.
+  const after = (j: number) => {
+    for (let k = j - 1; k >= 0; k--) {
+      const at = indexIn(out, before[k]!);
+      if (at >= 0) return at + 1;
+    }
+    return 0;
+  };
+  for (const [j, s] of before.entries()) {
     const edit = removeKeyUse({ ...snapshot, Statement: [s] }, keyArn);
     if (!edit.changed) continue;
     const dropped = list(s.Action).filter((a) =>
@@ -153,7 +162,7 @@ export function restoreKeyUse(
           Resource: keyArn,
         };
       },
-      () => out.length,
+      () => after(j),
       changes,
     );
   }
