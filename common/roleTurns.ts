@@ -42,6 +42,8 @@ export interface RoleQueueView {
   served: number;
   /** The last few asks the queue refused, and why (a squatter, an ended run, a forged ask). */
   refused: { turn: Turn; why: string }[];
+  /** The last check Temporal could not answer (asked again later; the line keeps its order). */
+  unanswered?: string;
 }
 
 export interface RoleTurnUpdate {

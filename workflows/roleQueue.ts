@@ -87,9 +87,11 @@ export async function roleQueue(input: RoleQueueInput): Promise<RoleQueueView> {
     let taker;
     try {
       taker = await describeTurnTaker({ turn, queue });
-    } catch {
+    } catch (err) {
+      view.unanswered = `${turn.workflowId} (${turn.runId}) could not be checked yet: ${(err as Error).message}`;
       return 'unknown';
     }
+    view.unanswered = undefined;
     if (!taker) return `${turn.workflowId} (${turn.runId}) is not known to Temporal`;
     if (!turnTakingWorkflows.includes(taker.workflowType))
       return `${turn.workflowId} is a ${taker.workflowType} run, and only ${turnTakingWorkflows.join(' and ')} take turns on roles`;

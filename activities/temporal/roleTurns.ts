@@ -22,6 +22,15 @@ export interface TurnTaker {
   claim: RoleTurnClaim['state'] | null;
 }
 
+/** gRPC's INVALID_ARGUMENT, as Temporal answers a run id that is not one. */
+const invalidArgument = 3;
+
+function grpcCode(err: unknown): number | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e)
+    if (typeof e.code === 'number') return e.code;
+  return undefined;
+}
+
 /** A query to a run whose worker is gone would wait for one; the queue asks again at its next check. */
 const queryDeadlineMs = 10_000;
 
@@ -55,7 +64,8 @@ export function roleTurnActivities(temporal: Client | undefined) {
       try {
         described = await handle.describe();
       } catch (err) {
-        if (err instanceof WorkflowNotFoundError) return null;
+        // No such run, or a run id that cannot be one (a made-up holder): nobody to serve.
+        if (err instanceof WorkflowNotFoundError || grpcCode(err) === invalidArgument) return null;
         throw err;
       }
       const taker = { workflowType: described.type, status: described.status.name };
@@ -66,8 +76,10 @@ export function roleTurnActivities(temporal: Client | undefined) {
         );
         return { ...taker, claim: claim?.queue === queue ? claim.state : null };
       } catch (err) {
-        // A run that never set the query (another type, a run from before turns) claims nothing.
-        if (err instanceof QueryNotRegisteredError) return { ...taker, claim: null };
+        // A run that never set the query (another type, a key-only run, a run from before turns) claims
+        // nothing: the server answers its refusal as an invalid argument.
+        if (err instanceof QueryNotRegisteredError || /did not register a handler/.test(String(err)))
+          return { ...taker, claim: null };
         throw err;
       }
     },

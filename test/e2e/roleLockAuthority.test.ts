@@ -127,6 +127,10 @@ describe('role locks are held only for the runs they serve (attack)', function (
           assert.equal(await keyState(w), 'Enabled');
         } finally {
           await handle.terminate('test over').catch(() => undefined);
+          await client.workflow
+            .getHandle(roleQueueWorkflowId(w.demo.aws.roleArn))
+            .terminate('test over')
+            .catch(() => undefined);
         }
       },
       sandboxWorker(w),

@@ -27,6 +27,7 @@ import {
   waitForGate,
   waitForStatus,
 } from '../fixtures/revoke';
+import { recordForReplay } from '../fixtures/replay';
 import { rememberSecret } from '../fixtures/secrets';
 import { call, startTwinWorld, type TwinWorld } from '../fixtures/twin';
 import { withWorker } from '../fixtures/worker';
@@ -284,6 +285,9 @@ describe('runs through one role take turns (moto, the twin)', function () {
       await until('the queue to end once nobody holds or waits', async () =>
         (await queueOf(client, w.roleArn)) ? undefined : true,
       );
+      await recordForReplay(a, 'revokeKey-role-turn-until-validated');
+      await recordForReplay(b, 'revokeKey-role-turn-waited');
+      await recordForReplay(client.workflow.getHandle(roleQueueWorkflowId(w.roleArn)), 'roleQueue-two-turns');
     });
   });
 
@@ -323,6 +327,7 @@ describe('runs through one role take turns (moto, the twin)', function () {
       assert.deepEqual(await keysThePolicyAllows(w), [0], 'key 1’s use is back, key 2’s is not');
       assert.equal(await validateStatus(w, 0), 200, 'OpenAI uses key 1 again');
       assert.equal(await validateStatus(w, 1), 400, 'B’s revocation of key 2 still holds');
+      await recordForReplay(restore, 'restoreAccess-role-turn-restored-as-a-diff');
     });
   });
 

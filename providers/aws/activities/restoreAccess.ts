@@ -26,7 +26,7 @@ import type {
 } from '../request';
 import type { AwsClients } from './clients';
 import { toAwsFailure } from './errors';
-import { decodePolicyText, parsePolicy } from './policyEdits';
+import { decodePolicyText, parsePolicy, samePolicy, type PolicyDocument } from './policyEdits';
 import {
   removeRunsKeyPolicyDeny,
   restoreKeyUse,
@@ -59,9 +59,14 @@ export function restoreAwsAccessActivity(
 ) {
   const { kms, iam } = clients;
 
-  /** Writes a policy the restore edited; describes what it put back and took out. */
+  /** What the restore put back and took out. */
   function told(edit: RestoreEdit): string {
     return edit.changes.join('; ');
+  }
+
+  /** The document to write: the snapshot's own text when the diff gives exactly it back. */
+  function text(document: PolicyDocument, snapshotText: string): string {
+    return samePolicy(document, snapshotText) ? snapshotText : JSON.stringify(document);
   }
 
   async function restoreTrust(
@@ -81,7 +86,7 @@ export function restoreAwsAccessActivity(
     await iam.send(
       new UpdateAssumeRolePolicyCommand({
         RoleName: s.role.name,
-        PolicyDocument: JSON.stringify(edit.document),
+        PolicyDocument: text(edit.document, s.role.trustPolicy),
       }),
     );
     return {
@@ -117,7 +122,7 @@ export function restoreAwsAccessActivity(
         new PutRolePolicyCommand({
           RoleName: s.role.name,
           PolicyName: policy.name,
-          PolicyDocument: JSON.stringify(edit.document),
+          PolicyDocument: text(edit.document, policy.document),
         }),
       );
       put.push(
@@ -153,7 +158,7 @@ export function restoreAwsAccessActivity(
       new PutKeyPolicyCommand({
         KeyId: s.key.keyId,
         PolicyName: 'default',
-        Policy: JSON.stringify(edit.document),
+        Policy: text(edit.document, s.key.policy),
       }),
     );
     return {
