@@ -29,6 +29,7 @@ import { actionOf } from './approvedActions';
 import { requireApproval } from './requireApproval';
 import { runSettingsActivity, watchdogSettingsActivity } from './runSettings';
 import { lockHolderActivity } from './temporal/lockHolder';
+import { roleTurnActivities } from './temporal/roleTurns';
 import { sweepActivities } from './temporal/sweepEndedRuns';
 
 /** The worker's configuration, each cloud's clients (providers/cloudActivities.ts), OpenAI's, evidence, Temporal. */
@@ -83,6 +84,7 @@ export function createActivities(deps: ActivityDeps) {
     notify: notifyActivity(config.notifications.webhookUrl),
     // Temporal: other runs, read
     describeLockHolder: lockHolderActivity(deps.temporal),
+    ...roleTurnActivities(deps.temporal),
     ...sweepActivities({ temporal: deps.temporal, evidence: deps.evidence, taskQueue: config.taskQueue }),
   };
   // Independent reads of a run made at once, as one activity (the baseline, a probe round).

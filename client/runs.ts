@@ -15,13 +15,14 @@ import { temporal } from '@temporalio/proto';
 import type { z } from 'zod';
 import type { GateView, TaskView } from '../common/approvals';
 import { describeAction } from '../providers/planActions';
-import { roleLockWorkflowId } from '../common/workflowIds';
+import { ordinal, roleTurnNames, type RoleQueueView } from '../common/roleTurns';
+import { roleQueueWorkflowId } from '../common/workflowIds';
 import type { RevocationPlan } from '../providers/runStatus';
 import type { RunStatus } from '../providers/runStatus';
 import { runHeadline, type RunSubject } from '../providers/runSubject';
 import { statusQuery } from '../workflows/revoke/messages';
 import { sandboxDescriptionFile } from './commands/sandboxDescribe';
-import { CliError, ExitCode, RefusedError, UsageError } from './errors';
+import { CliError, ExitCode, UsageError } from './errors';
 import type { StopView } from '../common/resolution';
 
 /** The workflow types a runbook command may address (`ekm key inspect` runs are not runbook runs). */
@@ -211,40 +212,24 @@ export function failureMessage(err: unknown): string {
 }
 
 /**
- * A run that changes a key also locks its role, with a child workflow that Temporal terminates once the
- * run closes — shortly after, not at once. A new run started in that gap fails its preflight ("another
- * run holds the role"), so before starting one the CLI waits out a lock whose holder has already closed,
- * and refuses at once, naming the holder, when the holder is still running.
+ * Runs whose method changes a role take turns on it (workflows/roleQueue.ts): a busy role is not refused,
+ * the run waits in line and `ekm status` shows its place. Before starting one, the CLI says so on stderr,
+ * naming the run that holds the role. A method that changes only the key takes no turn.
  */
-export async function awaitRoleLock(
+export async function awaitRoleTurn(
   client: Client,
   roleArn: string,
-  /** The id about to be started: a running holder with this id is the key's own conflict, reported by the start. */
+  changesRole: boolean,
+  /** The id about to be started: a holder with this id is the key's own conflict, reported by the start. */
   startingAs: string,
-  waitMs = 30_000,
 ): Promise<void> {
-  const lock = runHandle(client, roleLockWorkflowId(roleArn));
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    const held = await lock.describe().catch(() => undefined);
-    if (!held || held.status.name !== 'RUNNING') return;
-    const holderId = held.parentExecution?.workflowId ?? undefined;
-    const holderRun = held.parentExecution?.runId ?? undefined;
-    const holder = holderId
-      ? await describeRun(client, holderId, holderRun).catch(() => undefined)
-      : undefined;
-    if (holder?.status.name === 'RUNNING') {
-      if (holder.workflowId === startingAs) return;
-      throw new RefusedError(
-        `--role: ${roleArn} is in use by run ${holder.workflowId} (${holder.runId}); two runs through one role must not overlap — wait for it to end, or \`ekm cancel ${holder.workflowId}\``,
-      );
-    }
-    if (Date.now() > deadline)
-      throw new CliError(
-        `--role: the lock on ${roleArn} (${roleLockWorkflowId(roleArn)}) outlived its run by ${waitMs / 1000} s; if no run uses the role, terminate the lock workflow`,
-      );
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  if (!changesRole) return;
+  const queue = runHandle(client, roleQueueWorkflowId(roleArn));
+  const view = await queue.query<RoleQueueView>(roleTurnNames.queueQuery).catch(() => undefined); // no queue (nobody holds the role) or none answering: nothing to say
+  if (!view?.holder || view.holder.workflowId === startingAs) return;
+  console.error(
+    `ekm: ${roleArn} is in use by run ${view.holder.workflowId}${view.line.length ? ` (${view.line.length} waiting)` : ''}; this run waits its turn (${ordinal(view.line.length + 2)} in line) — \`ekm status ${startingAs}\` shows where it stands`,
+  );
 }
 
 // --- Printing ---------------------------------------------------------------------------------------------

@@ -14,3 +14,7 @@ export function planWorkflowId(keyArnValue: string, unique: string): string {
 export function roleLockWorkflowId(roleArnValue: string): string {
   return `ekm-role-lock:${roleArnValue}`;
 }
+/** The queue in which runs that change a shared role take turns (workflows/roleQueue.ts). */
+export function roleQueueWorkflowId(roleArnValue: string): string {
+  return `ekm-role-queue:${roleArnValue}`;
+}

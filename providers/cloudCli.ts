@@ -71,6 +71,6 @@ export interface CloudCli {
     flags: KeyFlags,
     shared: () => SharedRevokeFields,
   ): { input: RevokeKeyInput; keyRef: string; needsResolution: boolean };
-  /** Waits for the locks a change on this cloud takes beside its key's own (AWS: the role's). */
+  /** Says what a change on this cloud waits for beside its key's own id (AWS: a turn on the role, when the method edits it). */
   awaitLocks(client: Client, request: KeySubject, startingAs: string): Promise<void>;
 }

@@ -62,6 +62,13 @@ export interface CloudOperations {
    * locked for the run's edit; undefined when they edit only the key, which its workflow id locks.
    */
   sharedResource(request: RevokeKeyRequest): string | undefined;
+  /**
+   * What the request's method changes besides the key that other keys share (AWS: the role, for
+   * remove-trust and remove-key-permission): runs through it take turns (workflows/roleTurn.ts). Undefined
+   * when the method changes only the key, which its workflow id locks. Runs from before turns lock
+   * `sharedResource` for every method.
+   */
+  sharedChange(request: RevokeKeyRequest): string | undefined;
   /** Preflight's cloud reads, in the order the runbook has always made them (recorded histories replay). */
   readCloudBaseline(request: RevokeKeyRequest, withProbes: boolean): Promise<CloudBaseline>;
   /** The same reads, made at once by runs from `cheaper-runs` on. */

@@ -3,6 +3,7 @@ export { inspectKey } from './inspectKey';
 export { restoreAccess } from './restoreAccess';
 export { revokeKey } from './revokeKey';
 export { roleLock } from './roleLock';
+export { roleQueue } from './roleQueue';
 export { rotateKey } from './rotateKey';
 export { sweepEndedRuns } from './sweepEndedRuns';
 export { verifyKeyUsage } from './verifyKeyUsage';

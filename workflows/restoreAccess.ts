@@ -22,6 +22,8 @@ import type { ProviderId } from '../providers/provider';
 import { operationsOf } from '../providers/operations';
 import type { AccessSnapshot } from '../providers/requests';
 import { lockRole } from './locks';
+import { takeRoleTurn } from './roleTurn';
+import { waitingWords } from '../common/roleTurns';
 import { call, routeChanges } from './revoke/call';
 import { validateOnce } from './revoke/confirm';
 import { statusQuery } from './revoke/messages';
@@ -126,8 +128,19 @@ export async function restoreAccess(rawInput: RestoreAccessInput): Promise<RunSt
     if (startRefused) return finish('refused', `start refused: ${startRefused}; nothing was changed`);
     // A restore edits what the revocation edited: what other keys share (AWS: the role) is locked as
     // revokeKey locks it.
-    const shared = cloud.sharedResource(request);
-    if (shared) lock.release = await lockRole(shared);
+    // Now only a method that changed the role takes a turn on it (see revoke/steps/preflight.ts).
+    if (patched('role-turns-for-role-changes')) {
+      const changed = cloud.sharedChange(request);
+      if (changed) {
+        lock.release = await takeRoleTurn(changed, (place) =>
+          record.update('preflight', 'waiting', waitingWords(changed, place)),
+        );
+        record.update('preflight', 'running', `this restore's turn on ${changed}`);
+      }
+    } else {
+      const shared = cloud.sharedResource(request);
+      if (shared) lock.release = await lockRole(shared);
+    }
     const current = await readBaseline({ ...request, projectIds: [], probes: [] }, false);
     // Approvers see what the restore will apply (each document now and after) and which snapshot, by the
     // hash the revocation's signed chain records (readAccessSnapshot checked it): both are in the plan hash.

@@ -104,6 +104,11 @@ async function runbook(start: RevocationStart): Promise<{ endState: EndState; re
   // --- Revoke, then prove it: validate, wait out the key cache, probes, the audit trail -----------------
   const { snapshot, revokedAt } = await revoke(run, runsCheaper() ? approved.current.access : undefined);
   await validate(run);
+  if (run.state.releaseAfterValidate) {
+    // The change is made and validated: the next run through the role may go.
+    await run.state.release?.();
+    run.state.release = undefined;
+  }
   await cacheWait(run);
   await probes(run);
   if (found.readsTrail) await trail(run, revokedAt);

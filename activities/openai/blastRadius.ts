@@ -8,12 +8,15 @@ import type { AdminApi } from './adminApi';
 import { expectListing, expectOk, openAiStep, toProjectView } from './answers';
 import { toRegistrationView } from './gcpRegistration';
 
-/** An AWS key and the role OpenAI assumes, or a Cloud KMS key by its resource name. */
-export type BlastRadiusQuery = { kmsArn: string; roleArn: string } | { gcpKeyName: string };
+/**
+ * An AWS key and the role OpenAI assumes (absent: the method leaves the role's other keys alone), or a
+ * Cloud KMS key by its resource name.
+ */
+export type BlastRadiusQuery = { kmsArn: string; roleArn?: string } | { gcpKeyName: string };
 
 function affects(query: BlastRadiusQuery, key: ExternalKeyView): boolean {
   if ('gcpKeyName' in query) return key.gcp?.keyName === query.gcpKeyName;
-  return key.kmsArn === query.kmsArn || key.roleArn === query.roleArn;
+  return key.kmsArn === query.kmsArn || (query.roleArn !== undefined && key.roleArn === query.roleArn);
 }
 
 export function readBlastRadiusActivity(api: AdminApi) {

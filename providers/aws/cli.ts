@@ -4,13 +4,13 @@
 import type { Client } from '@temporalio/client';
 import { UsageError } from '../../client/errors';
 import { isKeyArn, keyArnOrStandIn, resolveKeyArn } from './keyResolution';
-import { awaitRoleLock } from '../../client/runs';
+import { awaitRoleTurn } from '../../client/runs';
 import { describeIssues } from '../../common/keys';
 import { inspectKeyInput } from '../inspectKeyInput';
 import { rotationPeriodDays } from './rotateRequest';
 import type { CloudCli } from '../cloudCli';
 import { ownRequest } from '../provider';
-import type { AwsRevokeKeyInput } from './request';
+import { awsMethodsChangingTheRole, type AwsRevokeKeyInput } from './request';
 
 const keyHelp = 'the AWS KMS key: key ARN, alias (alias/NAME), alias ARN or key id';
 
@@ -77,7 +77,12 @@ export const awsCli: CloudCli = {
     };
     return { input, keyRef, needsResolution: !given };
   },
-  // A change on AWS takes the role's lock too: two keys' runs must not edit one role at once.
+  // A method that edits the role takes a turn on it: two keys' runs must not edit one role at once.
   awaitLocks: (client: Client, request, startingAs) =>
-    awaitRoleLock(client, ownRequest('aws', request).roleArn, startingAs),
+    awaitRoleTurn(
+      client,
+      ownRequest('aws', request).roleArn,
+      awsMethodsChangingTheRole.includes((request as { method?: string }).method ?? ''),
+      startingAs,
+    ),
 };

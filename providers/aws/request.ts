@@ -23,6 +23,11 @@ export const awsRevocationMethods = [
   'disable-key',
 ] as const;
 export type AwsRevocationMethod = (typeof awsRevocationMethods)[number];
+/**
+ * The methods that edit the customer role (its trust policy, its inline policies), which other keys may be
+ * used through: runs with these take turns on the role; the others edit the key alone.
+ */
+export const awsMethodsChangingTheRole: readonly string[] = ['remove-trust', 'remove-key-permission'];
 
 export const aliasRepointRefusal =
   'switching an alias to another key is a key revocation, not a rotation, and OpenAI does not recommend ' +

@@ -1,30 +1,61 @@
 // What restoring an AWS revocation puts back, document by document (common/restoreDiff.ts): the role's
-// trust or inline policies, the key policy, the grants, or the key's state — whichever the method took.
+// trust or inline policies, the key policy, the grants, or the key's state — whichever the method took,
+// computed by the same diff the restore activity applies (restoreEdits.ts).
 import { canonicalJson } from '../../common/canonicalJson';
 import { documentDiff, restoreSides } from '../../common/restoreDiff';
 import type { DocumentDiff } from '../../common/runStatus';
+import { parsePolicy } from './activities/policyEdits';
 import type { AwsAccessSnapshot, AwsGrantSnapshot } from './request';
+import {
+  removeRunsKeyPolicyDeny,
+  restoreKeyUse,
+  restoreVendorTrust,
+  trustDenyPrincipals,
+  type RestoreEdit,
+} from './restoreEdits';
 
 /** A grant in one line; the id is left out (a re-created grant gets a new one). */
 function grantLine(g: AwsGrantSnapshot): string {
   return `grant${g.name ? ` "${g.name}"` : ''} to ${g.granteePrincipal}: ${[...g.operations].sort().join(', ')}${g.constraints ? ` if ${canonicalJson(g.constraints)}` : ''}`;
 }
 
+/** The document as the restore leaves it (restoreEdits.ts, the diff the restore activity applies). */
+function after(edit: RestoreEdit, now: string): string {
+  return edit.changed && edit.document ? JSON.stringify(edit.document) : now;
+}
+
 /** What restoreAwsAccess puts back for `method`, now and after. */
 export function awsRestoreDiff(method: string, now: AwsAccessSnapshot, s: AwsAccessSnapshot): DocumentDiff[] {
   switch (method) {
-    case 'remove-trust':
-      return [documentDiff(`trust policy of ${s.role.arn}`, now.role.trustPolicy, s.role.trustPolicy)];
-    case 'remove-key-permission':
-      return s.role.inlinePolicies.map((p) =>
-        documentDiff(
-          `inline policy ${p.name} of ${s.role.arn}`,
-          now.role.inlinePolicies.find((c) => c.name === p.name)?.document,
-          p.document,
-        ),
+    case 'remove-trust': {
+      const trust = parsePolicy(now.role.trustPolicy);
+      const edit = restoreVendorTrust(
+        trust,
+        parsePolicy(s.role.trustPolicy),
+        trustDenyPrincipals(trust) ?? [],
       );
-    case 'key-policy-deny':
-      return [documentDiff(`key policy of ${s.key.arn}`, now.key.policy, s.key.policy)];
+      return [
+        documentDiff(
+          `trust policy of ${s.role.arn}`,
+          now.role.trustPolicy,
+          after(edit, now.role.trustPolicy),
+        ),
+      ];
+    }
+    case 'remove-key-permission':
+      return s.role.inlinePolicies.map((p) => {
+        const current = now.role.inlinePolicies.find((c) => c.name === p.name)?.document;
+        const edit = restoreKeyUse(current ? parsePolicy(current) : null, parsePolicy(p.document), s.key.arn);
+        return documentDiff(`inline policy ${p.name} of ${s.role.arn}`, current, after(edit, current ?? ''));
+      });
+    case 'key-policy-deny': {
+      const edit = removeRunsKeyPolicyDeny(
+        parsePolicy(now.key.policy),
+        parsePolicy(s.key.policy),
+        s.role.arn,
+      );
+      return [documentDiff(`key policy of ${s.key.arn}`, now.key.policy, after(edit, now.key.policy))];
+    }
     case 'revoke-grant': {
       const present = now.grants.map(grantLine);
       const missing = s.grants.map(grantLine).filter((g) => !present.includes(g));

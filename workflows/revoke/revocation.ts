@@ -16,6 +16,8 @@ export interface RunState {
   verified: boolean;
   /** Releases what the run locked beside the key (AWS: the role). */
   release?: () => Promise<void>;
+  /** The turn on the role ends once the revocation is validated, not at the run's end. */
+  releaseAfterValidate?: boolean;
 }
 
 export interface RevocationStart {

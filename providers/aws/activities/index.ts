@@ -46,7 +46,7 @@ export function awsActivities({ config, aws, ownership }: AwsActivityDeps) {
       'restore',
       config,
       actionOf.restoreAwsAccess,
-      restoreAwsAccessActivity(aws),
+      restoreAwsAccessActivity(aws, vendor),
     ),
     createReplacementKeyOnce: requireApproval(
       'archive',

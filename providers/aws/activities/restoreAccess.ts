@@ -1,6 +1,8 @@
-// The runbook's way back: puts back exactly what the snapshot holds for the method that was applied (the
-// trust policy, the inline policies, the key policy, the grants, the key's Enabled state), comparing with
-// the current state first so a retry changes nothing twice.
+// The runbook's way back: puts back exactly what the method took away, as a diff against the snapshot
+// (providers/aws/restoreEdits.ts): OpenAI's trust statements, the key's use in the inline policies, this
+// run's key-policy Deny out, the grants revoked, the key's Enabled state. Never a whole document written
+// back: another run through the same role may have changed it since. Comparing with the current state
+// first, so a retry changes nothing twice. Works alike on snapshots from before (their shape is the same).
 import {
   GetRolePolicyCommand,
   PutRolePolicyCommand,
@@ -24,7 +26,14 @@ import type {
 } from '../request';
 import type { AwsClients } from './clients';
 import { toAwsFailure } from './errors';
-import { decodePolicyText, samePolicy } from './policyEdits';
+import { decodePolicyText, parsePolicy, samePolicy, type PolicyDocument } from './policyEdits';
+import {
+  removeRunsKeyPolicyDeny,
+  restoreKeyUse,
+  restoreVendorTrust,
+  trustDenyPrincipals,
+  type RestoreEdit,
+} from '../restoreEdits';
 import { readGrants, readKey, readKeyPolicy, readTrustPolicy, toGrantSnapshot } from './snapshotAccess';
 
 export interface RestoreAwsAccessRequest {
@@ -39,27 +48,51 @@ function sameGrant(a: AwsGrantSnapshot, b: AwsGrantSnapshot): boolean {
   return shape(a) === shape(b);
 }
 
-export function restoreAwsAccessActivity(clients: AwsClients) {
+export interface RestoreAwsAccessOptions {
+  /** OpenAI's principal(s) (the worker's configuration): whom remove-trust took out, if its Deny is gone. */
+  vendorPrincipals: string[];
+}
+
+export function restoreAwsAccessActivity(
+  clients: AwsClients,
+  options: RestoreAwsAccessOptions = { vendorPrincipals: [] },
+) {
   const { kms, iam } = clients;
+
+  /** What the restore put back and took out. */
+  function told(edit: RestoreEdit): string {
+    return edit.changes.join('; ');
+  }
+
+  /** The document to write: the snapshot's own text when the diff gives exactly it back. */
+  function text(document: PolicyDocument, snapshotText: string): string {
+    return samePolicy(document, snapshotText) ? snapshotText : JSON.stringify(document);
+  }
 
   async function restoreTrust(
     method: AwsRevocationMethod,
     s: AwsAccessSnapshot,
   ): Promise<AwsRevocationChange> {
-    const current = await readTrustPolicy(iam, s.role.name);
-    if (samePolicy(current, s.role.trustPolicy))
+    const current = parsePolicy(await readTrustPolicy(iam, s.role.name));
+    // Whom remove-trust took out: the principals its Deny names (the worker's at the time), else today's.
+    const vendors = trustDenyPrincipals(current) ?? options.vendorPrincipals;
+    const edit = restoreVendorTrust(current, parsePolicy(s.role.trustPolicy), vendors);
+    if (!edit.changed || !edit.document)
       return {
         method,
         changed: false,
-        description: `the trust policy of ${s.role.arn} already is the snapshot's: nothing changed`,
+        description: `the trust policy of ${s.role.arn} holds nothing the revocation changed: nothing changed`,
       };
     await iam.send(
-      new UpdateAssumeRolePolicyCommand({ RoleName: s.role.name, PolicyDocument: s.role.trustPolicy }),
+      new UpdateAssumeRolePolicyCommand({
+        RoleName: s.role.name,
+        PolicyDocument: text(edit.document, s.role.trustPolicy),
+      }),
     );
     return {
       method,
       changed: true,
-      description: `IAM UpdateAssumeRolePolicy on ${s.role.arn}: put back the trust policy of the snapshot taken ${s.takenAt}, replacing ${current}`,
+      description: `IAM UpdateAssumeRolePolicy on ${s.role.arn}: ${told(edit)} (from the snapshot taken ${s.takenAt}); every other trust statement is as it is now`,
     };
   }
 
@@ -79,30 +112,33 @@ export function restoreAwsAccessActivity(clients: AwsClients) {
         // IAM: a policy remove-key-permission deleted (left with no statement) is simply absent.
         if ((err as { name?: string }).name !== 'NoSuchEntityException') throw err;
       }
-      if (current !== undefined && samePolicy(current, policy.document)) continue;
+      const edit = restoreKeyUse(
+        current === undefined ? null : parsePolicy(current),
+        parsePolicy(policy.document),
+        s.key.arn,
+      );
+      if (!edit.changed || !edit.document) continue;
       await iam.send(
         new PutRolePolicyCommand({
           RoleName: s.role.name,
           PolicyName: policy.name,
-          PolicyDocument: policy.document,
+          PolicyDocument: text(edit.document, policy.document),
         }),
       );
       put.push(
-        current === undefined
-          ? `re-created inline policy ${policy.name}`
-          : `put back inline policy ${policy.name}`,
+        `${current === undefined ? 're-created' : ''} inline policy ${policy.name}: ${told(edit)}`.trim(),
       );
     }
     if (!put.length)
       return {
         method,
         changed: false,
-        description: `every inline policy of ${s.role.arn} in the snapshot already is as it was: nothing changed`,
+        description: `no inline policy of ${s.role.arn} lacks what the revocation removed on ${s.key.arn}: nothing changed`,
       };
     return {
       method,
       changed: true,
-      description: `IAM PutRolePolicy on ${s.role.arn}: ${put.join(', ')}, as in the snapshot taken ${s.takenAt}; inline policies added since were left alone`,
+      description: `IAM PutRolePolicy on ${s.role.arn}: ${put.join('; ')} (from the snapshot taken ${s.takenAt}); statements added or changed since were left alone`,
     };
   }
 
@@ -110,20 +146,25 @@ export function restoreAwsAccessActivity(clients: AwsClients) {
     method: AwsRevocationMethod,
     s: AwsAccessSnapshot,
   ): Promise<AwsRevocationChange> {
-    const current = await readKeyPolicy(kms, s.key.keyId);
-    if (samePolicy(current, s.key.policy))
+    const current = parsePolicy(await readKeyPolicy(kms, s.key.keyId));
+    const edit = removeRunsKeyPolicyDeny(current, parsePolicy(s.key.policy), s.role.arn);
+    if (!edit.changed || !edit.document)
       return {
         method,
         changed: false,
-        description: `the key policy of ${s.key.arn} already is the snapshot's: nothing changed`,
+        description: `the key policy of ${s.key.arn} denies ${s.role.arn} nothing the revocation added: nothing changed`,
       };
     await kms.send(
-      new PutKeyPolicyCommand({ KeyId: s.key.keyId, PolicyName: 'default', Policy: s.key.policy }),
+      new PutKeyPolicyCommand({
+        KeyId: s.key.keyId,
+        PolicyName: 'default',
+        Policy: text(edit.document, s.key.policy),
+      }),
     );
     return {
       method,
       changed: true,
-      description: `KMS PutKeyPolicy on ${s.key.arn}: put back the key policy of the snapshot taken ${s.takenAt}, replacing ${current}`,
+      description: `KMS PutKeyPolicy on ${s.key.arn}: ${told(edit)}; every other statement is as it is now`,
     };
   }
 

@@ -34,14 +34,18 @@ export async function readAwsBaseline(request: AwsRevokeKeyRequest): Promise<Aws
     { keyArn: request.keyArn, roleArn: request.roleArn },
   );
   const externalKey = await readExternalKey(request);
+  // Who else loses access: every registration of the key; those of other keys through the role only when
+  // the method cuts the whole role (remove-trust), or when the role's policies name keys by a wildcard,
+  // which remove-key-permission would narrow for every key it matches.
+  const roleWide =
+    request.method === 'remove-trust' ||
+    (request.method === 'remove-key-permission' &&
+      access.otherKeysTheRoleCanUse.some((k) => k.includes('*') || k.includes('?')));
   const blastRadius = await call(
     'read',
     'readBlastRadius',
-    'list every OpenAI registration and project on this key or role',
-    {
-      kmsArn: request.keyArn,
-      roleArn: request.roleArn,
-    },
+    `list every OpenAI registration and project on this key${roleWide ? ' or role' : ''}`,
+    { kmsArn: request.keyArn, ...(roleWide ? { roleArn: request.roleArn } : {}) },
   );
   return awsBaselineOf(key, access, externalKey, blastRadius);
 }

@@ -1,7 +1,7 @@
 // What the runbooks ask of AWS (providers/operations.ts), step by step.
 import { call } from '../../../workflows/revoke/call';
 import type { CloudOperations } from '../../operations';
-import type { AwsRevocationBaseline } from '../request';
+import { awsMethodsChangingTheRole, type AwsRevocationBaseline } from '../request';
 import { ownRequest } from '../../provider';
 import { awsSnapshotMismatch, restoreAwsAccess, revokeAwsAccess, snapshotAwsAccess } from './access';
 import { awsBaselineReads, readAwsBaseline } from './baseline';
@@ -15,6 +15,11 @@ import { cancelAwsEnd, readAwsEnd } from './watch';
 export const awsOperations: CloudOperations = {
   // A role is shared by keys and a revocation or restore edits it (trust, inline policy, grants).
   sharedResource: (request) => ownRequest('aws', request).roleArn,
+  // Only remove-trust and remove-key-permission edit the role; the other methods edit the key alone.
+  sharedChange: (request) => {
+    const { method, roleArn } = ownRequest('aws', request);
+    return awsMethodsChangingTheRole.includes(method) ? roleArn : undefined;
+  },
   readCloudBaseline: (request) => readAwsBaseline(ownRequest('aws', request)),
   baselineReads: (request) => awsBaselineReads(ownRequest('aws', request)),
   snapshotAccess: snapshotAwsAccess,

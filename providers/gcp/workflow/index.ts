@@ -22,6 +22,7 @@ export const gcpOperations: CloudOperations = {
   // Google Cloud's methods edit only the key's own IAM policy and versions (remove-binding refuses when the
   // ring grants too; it never edits the ring), which the key's workflow id already locks.
   sharedResource: () => undefined,
+  sharedChange: () => undefined,
   readCloudBaseline: (request) => readGcpBaseline(ownRequest('gcp', request)),
   baselineReads: (request) => gcpBaselineReads(ownRequest('gcp', request)),
   snapshotAccess: snapshotGcpAccess,

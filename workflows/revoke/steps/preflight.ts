@@ -7,6 +7,8 @@ import { specOf } from '../../../providers';
 import { revocationActions } from '../../../providers/runbookActions';
 import { Ended } from '../../ended';
 import { lockRole } from '../../locks';
+import { takeRoleTurn } from '../../roleTurn';
+import { waitingWords } from '../../../common/roleTurns';
 import { whyStartRefused } from '../../startSignature';
 import { call, routeChanges } from '../call';
 import { patchedBeforeCheaper } from '../cheaperRuns';
@@ -34,8 +36,22 @@ export async function preflight(
   if (startRefused) throw new Ended('refused', `start refused: ${startRefused}; nothing was changed`);
   // What the revocation edits beside the key and other keys share (AWS: the role) is locked, so two runs
   // through it must not overlap; the key itself is locked by the run's workflow id.
-  const shared = cloud.sharedResource(request);
-  if (!request.planOnly && shared) state.release = await lockRole(shared);
+  // Runs from before turns locked the role for every method and held it to their end; now only a method
+  // that changes the role takes a turn on it, waiting in line, and gives it back once its change is
+  // validated (revokeKey.ts), which restores that remove only their own change make safe.
+  if (patched('role-turns-for-role-changes')) {
+    const changed = cloud.sharedChange(request);
+    if (!request.planOnly && changed) {
+      state.release = await takeRoleTurn(changed, (place) =>
+        record.update('preflight', 'waiting', waitingWords(changed, place)),
+      );
+      state.releaseAfterValidate = true;
+      record.update('preflight', 'running', `this run's turn on ${changed}`);
+    }
+  } else {
+    const shared = cloud.sharedResource(request);
+    if (!request.planOnly && shared) state.release = await lockRole(shared);
+  }
   const baseline = await readBaseline(request, true);
   refuseUnlessConsistent(request, baseline);
   // When OpenAI last used the key: for the approvers and the auditor, never part of the plan's hash (it
