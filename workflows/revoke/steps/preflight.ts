@@ -1,6 +1,7 @@
 // Step "preflight": the worker's settings, who asked, the lock on what the run edits beside the key, then
 // the key, its access, OpenAI's registration, projects, validate and probes — the baseline nothing may
 // drift from — and when OpenAI last used the key. Reads only.
+import { patched } from '@temporalio/workflow';
 import type { RunSettingsView } from '../../../common/runStatus';
 import type { RevocationBaseline } from '../../../providers/requests';
 import { specOf } from '../../../providers';
