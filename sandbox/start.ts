@@ -40,6 +40,7 @@ import { sandboxEvidenceKeyFile } from './evidenceKey';
 import { startGcpKmsFake, type GcpKmsFake } from './gcp/kmsFake';
 import { startMotoServer, startTemporalDevServer } from './services';
 import { startWorkerProcess, taskQueueHasPoller } from './workerProcess';
+import { directCli } from './cliCommand';
 
 const rel = (file: string) => path.relative(process.cwd(), file) || '.';
 
@@ -317,8 +318,7 @@ async function main(): Promise<void> {
       await worker?.restart(`it did not poll the restarted dev server within ${graceMs / 1000} s`);
   }
 
-  const cli =
-    path.relative(process.cwd(), projectRoot) === '' ? 'npx ekm' : `npx --prefix ${rel(projectRoot)} ekm`;
+  const cli = directCli(projectRoot);
   const env = temporalPort === defaults.EKM_TEMPORAL_PORT ? '' : `TEMPORAL_ADDRESS=${temporal.address} `;
   const requestFlags = (ticket: string) => [
     `--requester ${sandboxRequester}`,
