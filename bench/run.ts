@@ -11,7 +11,7 @@ import { benchmarks } from './benchmarks';
 import type { Benchmark } from './lib/benchmark';
 import { renderChart } from './lib/chart';
 import { figuresTable, resultsMarkdown, tableMarkdown, type BenchResult } from './lib/report';
-import { updateReadme } from './lib/readme';
+import { formatMarkdown, updateReadme } from './lib/readme';
 import { BenchWorld } from './lib/world';
 
 interface Options {
@@ -27,17 +27,22 @@ export function parseOptions(argv: string[]): Options {
     if (arg === '--quick') options.quick = true;
     else if (arg === '--only') options.only = (argv[++i] ?? '').split(',').filter(Boolean);
     else if (arg === '--note') options.note = argv[++i];
-    else throw new Error(`bench: unknown option ${arg}: use --quick, --only <ids, e.g. b,c> or --note "<text>"`);
+    else
+      throw new Error(`bench: unknown option ${arg}: use --quick, --only <ids, e.g. b,c> or --note "<text>"`);
   }
   const known = benchmarks.map((b) => b.id);
   const unknown = options.only?.filter((id) => !known.includes(id)) ?? [];
-  if (unknown.length) throw new Error(`bench: --only ${unknown.join(',')}: the benchmarks are ${known.join(', ')}`);
+  if (unknown.length)
+    throw new Error(`bench: --only ${unknown.join(',')}: the benchmarks are ${known.join(', ')}`);
   return options;
 }
 
 function machine(note?: string): string {
   const cpus = os.cpus();
-  const load = os.loadavg().map((l) => l.toFixed(1)).join(', ');
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(', ');
   return (
     `${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ` +
     `load average at the start ${load}.` +
@@ -57,7 +62,13 @@ async function runOne(benchmark: Benchmark, world: BenchWorld, quick: boolean): 
       title: benchmark.title,
       tables: [],
       figures: [],
-      checks: [{ what: 'the benchmark ran to its end', ok: false, detail: `${String(err)} (after ${((Date.now() - started) / 1000).toFixed(0)} s)` }],
+      checks: [
+        {
+          what: 'the benchmark ran to its end',
+          ok: false,
+          detail: `${String(err)} (after ${((Date.now() - started) / 1000).toFixed(0)} s)`,
+        },
+      ],
     };
   }
 }
@@ -66,10 +77,19 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const chosen = benchmarks.filter((b) => !options.only || options.only.includes(b.id));
   const mode = options.quick ? 'quick' : 'full';
-  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot, encoding: 'utf8' }).trim();
+  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+    cwd: projectRoot,
+    encoding: 'utf8',
+  }).trim();
   const description = machine(options.note);
   console.log(`bench: ${mode} run of ${chosen.map((b) => b.id).join(', ')} at ${commit}; ${description}`);
   const world = await BenchWorld.start({ cacheTtlSeconds: 2 });
+  // Ctrl-C stops the servers it started (they run in process groups of their own) before it exits.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      console.error(`bench: ${signal}: stopping the servers …`);
+      void world.close().finally(() => process.exit(130));
+    });
   const results: BenchResult[] = [];
   try {
     const keys = chosen.reduce((sum, b) => sum + b.keysNeeded(options.quick), 0);
@@ -91,11 +111,26 @@ async function main(): Promise<void> {
   const figures = results.flatMap((r) => r.figures);
   const { png } = await renderChart(figures);
   fs.writeFileSync(path.join(resultsDir, `${base}.png`), png);
-  const markdown = resultsMarkdown({ date, mode, machine: description, commit, chartFile: `${base}.png`, results });
-  fs.writeFileSync(path.join(resultsDir, `${base}.md`), markdown);
-  updateReadme(path.join(projectRoot, 'bench', 'README.md'), `results/${base}.md`, `results/${base}.png`, figuresTable(figures));
+  const markdown = resultsMarkdown({
+    date,
+    mode,
+    machine: description,
+    commit,
+    chartFile: `${base}.png`,
+    results,
+  });
+  const resultsFile = path.join(resultsDir, `${base}.md`);
+  fs.writeFileSync(resultsFile, await formatMarkdown(markdown, resultsFile));
+  await updateReadme(
+    path.join(projectRoot, 'bench', 'README.md'),
+    `results/${base}.md`,
+    `results/${base}.png`,
+    figuresTable(figures),
+  );
   console.log(`\n${markdown}`);
-  console.log(`bench: wrote ${path.relative(process.cwd(), path.join(resultsDir, `${base}.md`))} and its chart.`);
+  console.log(
+    `bench: wrote ${path.relative(process.cwd(), path.join(resultsDir, `${base}.md`))} and its chart.`,
+  );
   const failed = results.flatMap((r) => r.checks).filter((c) => !c.ok);
   if (failed.length) {
     console.error(`bench: ${failed.length} check(s) failed: ${failed.map((c) => c.what).join('; ')}`);

@@ -8,7 +8,14 @@ import type { Benchmark } from '../lib/benchmark';
 import { metered } from '../lib/benchmark';
 import { actionsOf } from '../lib/actions';
 import type { Check, Figure, Table } from '../lib/report';
-import { approve, changedOnce, countHistory, historyOf, startRevocation, type HistoryCounts } from '../lib/runs';
+import {
+  approve,
+  changedOnce,
+  countHistory,
+  historyOf,
+  startRevocation,
+  type HistoryCounts,
+} from '../lib/runs';
 import { formatRatio, percentile, ratio } from '../lib/stats';
 import { benchApprovers, testRevokeSettings } from '../lib/world';
 import { projectRoot } from '../../sandbox/paths';
@@ -28,22 +35,30 @@ export const costPerRun: Benchmark = {
     const keys = world.take(runs(quick));
     await world.startWorker(testRevokeSettings);
     ctx.log(`(f) ${keys.length} revocations to their end, one after another …`);
-    const measured = await metered(world, `${keys.length} completed revocations, one after another`, async () => {
-      const done: { counts: HistoryCounts; actions?: number; status: RunStatus }[] = [];
-      for (const key of keys) {
-        const handle = await startRevocation(world.client, world.taskQueue, key);
-        await approve(handle, 'revoke', benchApprovers[0]!, 5 * minute);
-        await approve(handle, 'archive', benchApprovers[1]!, 5 * minute);
-        const status = (await handle.result()) as RunStatus;
-        const events = await historyOf(handle);
-        done.push({ counts: countHistory(events), actions: actionsOf(events), status });
-      }
-      return done;
-    });
+    const measured = await metered(
+      world,
+      `${keys.length} completed revocations, one after another`,
+      async () => {
+        const done: { counts: HistoryCounts; actions?: number; status: RunStatus }[] = [];
+        for (const key of keys) {
+          const handle = await startRevocation(world.client, world.taskQueue, key);
+          await approve(handle, 'revoke', benchApprovers[0]!, 5 * minute);
+          await approve(handle, 'archive', benchApprovers[1]!, 5 * minute);
+          const status = (await handle.result()) as RunStatus;
+          const events = await historyOf(handle);
+          done.push({ counts: countHistory(events), actions: actionsOf(events), status });
+        }
+        return done;
+      },
+    );
     const recordedEvents =
       historyFromJSON(JSON.parse(fs.readFileSync(path.join(projectRoot, recordedRun), 'utf8'))).events ?? [];
     const recorded = countHistory(recordedEvents);
-    const median = (pick: (c: HistoryCounts) => number) => percentile(measured.value.map((d) => pick(d.counts)), 50);
+    const median = (pick: (c: HistoryCounts) => number) =>
+      percentile(
+        measured.value.map((d) => pick(d.counts)),
+        50,
+      );
     const kinds: [string, (c: HistoryCounts) => number][] = [
       ['events', (c) => c.events],
       ['activities', (c) => c.activities],
@@ -57,7 +72,12 @@ export const costPerRun: Benchmark = {
       title: `Per completed revocation (key-policy-deny; median of ${keys.length}) vs the recorded run ${path.basename(recordedRun)}`,
       columns: ['count', 'today', 'recorded', 'today ÷ recorded'],
       rows: [
-        ...kinds.map(([name, pick]) => [name, median(pick), pick(recorded), formatRatio(ratio(median(pick), pick(recorded)))]),
+        ...kinds.map(([name, pick]) => [
+          name,
+          median(pick),
+          pick(recorded),
+          formatRatio(ratio(median(pick), pick(recorded))),
+        ]),
         [
           'actions',
           actions.every((a) => a !== undefined) ? percentile(actions as number[], 50) : 'not counted yet',
@@ -76,9 +96,14 @@ export const costPerRun: Benchmark = {
       ratio: ratio(median(pick), pick(recorded)),
     }));
     const projects = await world.projects();
-    const archived = keys.flatMap((k) => k.openai.projects).filter((p) => projects.find((q) => q.id === p.id)?.status === 'archived').length;
+    const archived = keys
+      .flatMap((k) => k.openai.projects)
+      .filter((p) => projects.find((q) => q.id === p.id)?.status === 'archived').length;
     const replacementCounts = measured.value.map(
-      (d) => projects.filter((p) => p.externalKeyId === d.status.replacement?.externalKeyId && p.status === 'active').length,
+      (d) =>
+        projects.filter(
+          (p) => p.externalKeyId === d.status.replacement?.externalKeyId && p.status === 'active',
+        ).length,
     );
     const checks: Check[] = [
       changedOnce(world.motoRecording, keys),

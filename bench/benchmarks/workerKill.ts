@@ -16,7 +16,7 @@ import {
   waitForStatus,
 } from '../lib/runs';
 import { formatMs, formatRatio, percentile, ratio } from '../lib/stats';
-import { benchApprovers, testRevokeSettings } from '../lib/world';
+import { benchApprovers, manyRunsSettings } from '../lib/world';
 import type { DemoOrganisation } from '../../sandbox/openai/demo';
 
 const sizes = (quick: boolean) => [1, quick ? 20 : 100];
@@ -32,14 +32,21 @@ interface Outcome {
 async function stopMidWait(ctx: BenchContext, keys: DemoOrganisation[], how: Stop): Promise<Outcome> {
   const { world } = ctx;
   // Long enough for every run to park before the stop; the timers then fire while the new worker runs.
-  const cacheWaitSeconds = Math.max(20, Math.ceil(keys.length * 0.8));
-  const settings = { ...testRevokeSettings, cacheWaitSeconds };
+  const cacheWaitSeconds = Math.max(30, Math.ceil(keys.length * 1.5));
+  const settings = { ...manyRunsSettings, cacheWaitSeconds };
   await world.startWorker(settings);
   const handles = await inBatches(keys, 10, (o) => startRevocation(world.client, world.taskQueue, o));
-  await inBatches(handles, 10, (h) => waitForStatus(h, (s) => s.openGate?.kind === 'revoke', 'the revoke gate', 10 * minute));
+  await inBatches(handles, 10, (h) =>
+    waitForStatus(h, (s) => s.openGate?.kind === 'revoke', 'the revoke gate', 10 * minute),
+  );
   await Promise.all(handles.map((h) => approve(h, 'revoke', benchApprovers[0]!, minute)));
   await inBatches(handles, 10, (h) =>
-    waitForStatus(h, (s) => stepState(s, 'cache-wait') === 'running', 'the cache wait', 10 * minute),
+    waitForStatus(
+      h,
+      (s) => ['running', 'done'].includes(stepState(s, 'cache-wait') ?? ''),
+      'the cache wait',
+      10 * minute,
+    ),
   );
   const stoppedAt = Date.now();
   if (how === 'kill -9') await world.killWorker();
@@ -48,10 +55,15 @@ async function stopMidWait(ctx: BenchContext, keys: DemoOrganisation[], how: Sto
   await world.startWorker(settings);
   const restartMs = Date.now() - stoppedAt;
   await inBatches(handles, 10, (h) =>
-    waitForStatus(h, (s) => !['pending', undefined].includes(stepState(s, 'probes')), 'the probes', cacheWaitSeconds * 1000 + 10 * minute),
+    waitForStatus(
+      h,
+      (s) => !['pending', undefined].includes(stepState(s, 'probes')),
+      'the probes',
+      cacheWaitSeconds * 1000 + 10 * minute,
+    ),
   );
   const nextStepMs = await inBatches(handles, 10, async (h) => {
-    const r = resumeAfterWait(await historyOf(h));
+    const r = resumeAfterWait(await historyOf(h), cacheWaitSeconds);
     if (!r?.resumedAt) throw new Error(`${h.workflowId}: no next step after the cache wait in its history`);
     return r.resumedAt - Math.max(r.firedAt, stoppedAt);
   });
@@ -75,7 +87,9 @@ export const workerKill: Benchmark = {
         const keys = world.take(n);
         revoked.push(...keys);
         ctx.log(`(d) ${n} run(s), ${how} …`);
-        const m = await metered(world, `${n} run(s), worker stopped (${how}) mid-wait`, () => stopMidWait(ctx, keys, how));
+        const m = await metered(world, `${n} run(s), worker stopped (${how}) mid-wait`, () =>
+          stopMidWait(ctx, keys, how),
+        );
         outcome[how] = m.value;
         cpuTables.push(m.cpu);
         rows.push([
@@ -89,7 +103,10 @@ export const workerKill: Benchmark = {
       figures.push({
         benchmark: 'd',
         name: `next step p99 after kill -9 ÷ graceful, ${n} run(s)`,
-        ratio: ratio(percentile(outcome['kill -9']!.nextStepMs, 99), percentile(outcome.graceful!.nextStepMs, 99)),
+        ratio: ratio(
+          percentile(outcome['kill -9']!.nextStepMs, 99),
+          percentile(outcome.graceful!.nextStepMs, 99),
+        ),
       });
     }
     const table: Table = {
@@ -102,6 +119,12 @@ export const workerKill: Benchmark = {
           '.',
       ],
     };
-    return { id: 'd', title: this.title, tables: [table, ...cpuTables], figures, checks: [changedOnce(world.motoRecording, revoked)] };
+    return {
+      id: 'd',
+      title: this.title,
+      tables: [table, ...cpuTables],
+      figures,
+      checks: [changedOnce(world.motoRecording, revoked)],
+    };
   },
 };

@@ -28,6 +28,11 @@ export function chartSpec(figures: Figure[]): Record<string, unknown> {
         encoding: { x: { field: 'ratio', type: 'quantitative' }, text: { field: 'ratio', format: '.2f' } },
       },
       {
+        // 1× is the baseline itself.
+        mark: { type: 'rule', color: '#888', strokeDash: [4, 3] },
+        encoding: { x: { datum: 1 } },
+      },
+      {
         transform: [{ filter: 'datum.goal != null' }],
         mark: { type: 'tick', color: '#e45756', thickness: 3 },
         encoding: { x: { field: 'goal', type: 'quantitative' } },

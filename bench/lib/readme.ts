@@ -21,6 +21,19 @@ export function withResults(readme: string, resultsFile: string, chartFile: stri
   return readme.slice(0, start) + section + readme.slice(end + resultsEnd.length);
 }
 
-export function updateReadme(file: string, resultsFile: string, chartFile: string, figures: Table): void {
-  fs.writeFileSync(file, withResults(fs.readFileSync(file, 'utf8'), resultsFile, chartFile, figures));
+/** Markdown as the project's prettier settings write it, so `npm run lint` passes on what the runner wrote. */
+export async function formatMarkdown(markdown: string, file: string): Promise<string> {
+  const prettier = await import('prettier');
+  const options = (await prettier.resolveConfig(file)) ?? {};
+  return prettier.format(markdown, { ...options, parser: 'markdown' });
+}
+
+export async function updateReadme(
+  file: string,
+  resultsFile: string,
+  chartFile: string,
+  figures: Table,
+): Promise<void> {
+  const updated = withResults(fs.readFileSync(file, 'utf8'), resultsFile, chartFile, figures);
+  fs.writeFileSync(file, await formatMarkdown(updated, file));
 }

@@ -1,5 +1,6 @@
 // What a benchmark hands back (tables, the ratios it stands on, the exactly-once checks) and how the run's
 // results file is written: Markdown tables, the chart beside it, printed as written.
+import * as os from 'node:os';
 import type { CpuUse } from './cpu';
 import { formatRatio, meets } from './stats';
 
@@ -34,7 +35,8 @@ export interface BenchResult {
 }
 
 function cell(value: string | number): string {
-  const text = typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(2)) : value;
+  const text =
+    typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(2)) : value;
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
@@ -64,6 +66,14 @@ export function cpuTable(phase: string, wallSeconds: number, uses: CpuUse[]): Ta
           : ''),
     );
   }
+  const together = wallSeconds > 0 ? (100 * total) / wallSeconds : 0;
+  const cores = os.cpus().length;
+  notes.push(
+    `Together: ${together.toFixed(0)}% of one core, of the ${cores * 100}% this machine has (load average now ${os.loadavg()[0]!.toFixed(1)}: other work shares it).` +
+      (busiest && busiest.percentOfCore < 70
+        ? ' No process here was near a whole core: what the runs waited on is the chain of steps (and the machine), not one saturated process.'
+        : ''),
+  );
   return {
     title: `CPU per process — ${phase} (${wallSeconds.toFixed(1)} s wall)`,
     columns: ['process', 'CPU s', '% of one core', 'share of CPU used'],
@@ -90,7 +100,13 @@ export function figuresTable(figures: Figure[]): Table {
     columns: ['benchmark', 'figure', 'ratio', 'goal', 'met'],
     rows: figures.map((f) => {
       const met = f.goal ? meets(f.ratio, f.goal) : undefined;
-      return [f.benchmark, f.name, formatRatio(f.ratio), goalText(f.goal), met === undefined ? '—' : met ? 'yes' : 'NO'];
+      return [
+        f.benchmark,
+        f.name,
+        formatRatio(f.ratio),
+        goalText(f.goal),
+        met === undefined ? '—' : met ? 'yes' : 'NO',
+      ];
     }),
   };
 }

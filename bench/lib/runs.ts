@@ -37,7 +37,11 @@ export function revokeRequest(o: DemoOrganisation): AwsRevokeKeyInput {
   };
 }
 
-export function startRevocation(client: Client, taskQueue: string, o: DemoOrganisation): Promise<WorkflowHandle> {
+export function startRevocation(
+  client: Client,
+  taskQueue: string,
+  o: DemoOrganisation,
+): Promise<WorkflowHandle> {
   return client.workflow.start(revokeKey, {
     taskQueue,
     workflowId: keyWorkflowId(o.aws.keyArn),
@@ -75,7 +79,11 @@ export async function waitForStatus(
 export const stepState = (s: RunStatus, step: string) => s.steps.find((x) => x.step === step)?.state;
 
 /** Runs `each` over `items`, at most `limit` at a time (status polls of hundreds of runs at once would be the load). */
-export async function inBatches<T, R>(items: T[], limit: number, each: (item: T) => Promise<R>): Promise<R[]> {
+export async function inBatches<T, R>(
+  items: T[],
+  limit: number,
+  each: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = [];
   let next = 0;
   await Promise.all(
@@ -102,7 +110,12 @@ export async function historyOf(handle: WorkflowHandle): Promise<HistoryEvent[]>
   return (await handle.fetchHistory()).events ?? [];
 }
 
-const timeOf = (e: HistoryEvent) => tsToMs(e.eventTime);
+/** An event's time in epoch ms, whether its seconds are a Long (a fetched history) or not (one read from JSON). */
+function timeOf(e: HistoryEvent): number {
+  const seconds = e.eventTime?.seconds as unknown;
+  if (seconds !== null && typeof seconds === 'object') return tsToMs(e.eventTime);
+  return Number(seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+}
 
 function activityStartedOf(events: HistoryEvent[], type: string): HistoryEvent | undefined {
   const scheduled = events.find(
@@ -118,29 +131,69 @@ function activityStartedOf(events: HistoryEvent[], type: string): HistoryEvent |
   );
 }
 
-/**
- * Approval → the change started: from the revoke gate's accepted vote (the Update's accepted event) to
- * the revoke activity's ActivityTaskStarted, in ms. Undefined while either is missing.
- */
-export function approvalToChangeMs(events: HistoryEvent[], changeActivity = 'revokeAwsAccess'): number | undefined {
-  const started = activityStartedOf(events, changeActivity);
-  const approval = events.find(
+/** The first accepted vote: the revoke gate's approval. */
+function approvalOf(events: HistoryEvent[]): HistoryEvent | undefined {
+  return events.find(
     (e) =>
       e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED &&
       e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === voteUpdate.name,
   );
-  return started && approval ? timeOf(started) - timeOf(approval) : undefined;
 }
 
 /**
- * The cache wait's end: when its timer fired, and when the next step's first activity started (the run
- * resumed), in epoch ms.
+ * Approval → the change started: from the revoke gate's accepted vote (the Update's accepted event) to
+ * the revoke activity's ActivityTaskStarted, in ms. Undefined while either is missing.
  */
-export function resumeAfterWait(events: HistoryEvent[]): { firedAt: number; resumedAt?: number } | undefined {
-  const fired = events.find((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED);
+export function approvalToChangeMs(
+  events: HistoryEvent[],
+  changeActivity = 'revokeAwsAccess',
+): number | undefined {
+  const started = activityStartedOf(events, changeActivity);
+  const approval = approvalOf(events);
+  return started && approval ? timeOf(started) - timeOf(approval) : undefined;
+}
+
+/** Activities the run started between the approval and the change (each a round trip through the server). */
+export function activitiesBeforeChange(events: HistoryEvent[], changeActivity = 'revokeAwsAccess'): number {
+  const approval = approvalOf(events);
+  const change = events.find(
+    (e) =>
+      e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED &&
+      e.activityTaskScheduledEventAttributes?.activityType?.name === changeActivity,
+  );
+  if (!approval || !change) return 0;
+  return events.filter(
+    (e) =>
+      e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED &&
+      Number(e.eventId) > Number(approval.eventId) &&
+      Number(e.eventId) < Number(change.eventId),
+  ).length;
+}
+
+/**
+ * The cache wait's end — its timer is the one of `cacheWaitSeconds` (validate's and the probes' pauses
+ * are timers too): when it fired, and when the next step's first activity started (the run resumed), in
+ * epoch ms.
+ */
+export function resumeAfterWait(
+  events: HistoryEvent[],
+  cacheWaitSeconds: number,
+): { firedAt: number; resumedAt?: number } | undefined {
+  const started = events.find(
+    (e) =>
+      e.eventType === EventType.EVENT_TYPE_TIMER_STARTED &&
+      Number(e.timerStartedEventAttributes?.startToFireTimeout?.seconds ?? 0) === cacheWaitSeconds,
+  );
+  const fired = events.find(
+    (e) =>
+      e.eventType === EventType.EVENT_TYPE_TIMER_FIRED &&
+      started !== undefined &&
+      Number(e.timerFiredEventAttributes?.startedEventId) === Number(started.eventId),
+  );
   if (!fired) return undefined;
   const next = events.find(
-    (e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && Number(e.eventId) > Number(fired.eventId),
+    (e) =>
+      e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && Number(e.eventId) > Number(fired.eventId),
   );
   return { firedAt: timeOf(fired), resumedAt: next ? timeOf(next) : undefined };
 }
@@ -184,7 +237,11 @@ export function putKeyPolicyCounts(recordingFile: string): Map<string, number> {
   if (!fs.existsSync(recordingFile)) return counts;
   for (const line of fs.readFileSync(recordingFile, 'utf8').split('\n')) {
     if (!line.includes('PutKeyPolicy')) continue;
-    const entry = JSON.parse(line) as { headers: Record<string, string>; body: string; body_encoded: boolean };
+    const entry = JSON.parse(line) as {
+      headers: Record<string, string>;
+      body: string;
+      body_encoded: boolean;
+    };
     const target = Object.entries(entry.headers).find(([h]) => h.toLowerCase() === 'x-amz-target')?.[1];
     if (target !== 'TrentService.PutKeyPolicy') continue;
     const body = entry.body_encoded ? Buffer.from(entry.body, 'base64').toString('utf8') : entry.body;
@@ -202,7 +259,10 @@ export function changedOnce(recordingFile: string, organisations: DemoOrganisati
   return {
     what: `PutKeyPolicy per revoked key (moto's recording), ${organisations.length} keys`,
     ok: wrong === 0,
-    detail: wrong === 0 ? 'each exactly once' : `${wrong} key(s) changed ${[...new Set(times.filter((n) => n !== 1))].join('/')} times`,
+    detail:
+      wrong === 0
+        ? 'each exactly once'
+        : `${wrong} key(s) changed ${[...new Set(times.filter((n) => n !== 1))].join('/')} times`,
   };
 }
 

@@ -6,8 +6,7 @@ import { seedDemoOrganisation, type DemoOrganisation } from '../../sandbox/opena
 import { startOpenAiTwin, type OpenAiTwin } from '../../sandbox/openai/twin';
 
 export type TwinRequest =
-  | { id: number; seed: { count: number; prefix: string } }
-  | { id: number; projects: true };
+  { id: number; seed: { count: number; prefix: string } } | { id: number; projects: true };
 
 export interface TwinProjectState {
   id: string;
@@ -38,7 +37,10 @@ async function main(): Promise<void> {
     awsEndpoint: string;
     cacheTtlSeconds: number;
   };
-  const twin = await startOpenAiTwin({ aws: { endpoint: awsEndpoint, region: 'us-east-1' }, cacheTtlSeconds });
+  const twin = await startOpenAiTwin({
+    aws: { endpoint: awsEndpoint, region: 'us-east-1' },
+    cacheTtlSeconds,
+  });
   process.on('message', (message: TwinRequest) => {
     void (async () => {
       try {
