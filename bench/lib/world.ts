@@ -18,6 +18,7 @@ import {
 } from '../../sandbox/services';
 import { startWorkerProcess } from '../../sandbox/workerProcess';
 import type { WorkerConfigInput } from '../../worker/config';
+import { testRevokeTimings } from '../../test/fixtures/revokeTimings';
 import type { TwinAnswer, TwinProjectState, TwinRequest } from './twinHost';
 
 export const benchApprovers = ['alice@example.com', 'bob@example.com'];
@@ -26,14 +27,7 @@ export const benchApprovers = ['alice@example.com', 'bob@example.com'];
 export type RevokeSettings = NonNullable<WorkerConfigInput['revoke']>;
 
 /** The tests' sandbox worker timings (test/fixtures/revoke.ts sandboxWorkerFor): seconds, not an hour. */
-export const testRevokeSettings: RevokeSettings = {
-  cacheWaitSeconds: 3,
-  validateConfirmations: 2,
-  validateIntervalSeconds: 1,
-  validateWindowSeconds: 20,
-  probeWindowSeconds: 20,
-  probeIntervalSeconds: 1,
-};
+export const testRevokeSettings: RevokeSettings = testRevokeTimings;
 
 /**
  * For many runs at once: the tests' timings, but the windows in which OpenAI must confirm the revocation
