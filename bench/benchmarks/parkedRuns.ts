@@ -10,13 +10,12 @@ import type { Figure, Table } from '../lib/report';
 import {
   approve,
   changedOnce,
-  historyOf,
   inBatches,
-  resumeAfterWait,
   startRevocation,
   stepState,
   terminateAll,
   troubledWorkflowTasks,
+  waitForResume,
   waitForStatus,
 } from '../lib/runs';
 import { formatMs, formatRatio, percentile, ratio } from '../lib/stats';
@@ -89,13 +88,8 @@ async function park(ctx: BenchContext, keys: DemoOrganisation[]): Promise<Parked
       ),
     ),
   );
-  const histories = await inBatches(handles, 10, historyOf);
-  const resumes = histories.map((events, i) => {
-    const r = resumeAfterWait(events, cacheWaitSeconds);
-    if (!r?.resumedAt)
-      throw new Error(`${handles[i]!.workflowId}: no resume after the cache wait in its history`);
-    return r as { firedAt: number; resumedAt: number };
-  });
+  const resumes = await inBatches(handles, 10, (h) => waitForResume(h, cacheWaitSeconds, 10 * minute));
+  const histories = resumes.map((r) => r.events);
   const fired = resumes.map((r) => r.firedAt);
   return {
     handles,

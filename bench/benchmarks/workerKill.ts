@@ -7,12 +7,11 @@ import type { Figure, Table } from '../lib/report';
 import {
   approve,
   changedOnce,
-  historyOf,
   inBatches,
-  resumeAfterWait,
   startRevocation,
   stepState,
   terminateAll,
+  waitForResume,
   waitForStatus,
 } from '../lib/runs';
 import { formatMs, formatRatio, percentile, ratio } from '../lib/stats';
@@ -63,8 +62,7 @@ async function stopMidWait(ctx: BenchContext, keys: DemoOrganisation[], how: Sto
     ),
   );
   const nextStepMs = await inBatches(handles, 10, async (h) => {
-    const r = resumeAfterWait(await historyOf(h), cacheWaitSeconds);
-    if (!r?.resumedAt) throw new Error(`${h.workflowId}: no next step after the cache wait in its history`);
+    const r = await waitForResume(h, cacheWaitSeconds, 10 * minute);
     return r.resumedAt - Math.max(r.firedAt, stoppedAt);
   });
   await terminateAll(handles);

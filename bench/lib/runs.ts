@@ -198,6 +198,29 @@ export function resumeAfterWait(
   return { firedAt: timeOf(fired), resumedAt: next ? timeOf(next) : undefined };
 }
 
+/**
+ * The run's resume after the cache wait, once its history shows it: an activity's started event is
+ * written when the activity ends, so the next step's start appears a little after the step itself.
+ */
+export async function waitForResume(
+  handle: WorkflowHandle,
+  cacheWaitSeconds: number,
+  timeoutMs: number,
+): Promise<{ firedAt: number; resumedAt: number; events: HistoryEvent[] }> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const events = await historyOf(handle);
+    const resume = resumeAfterWait(events, cacheWaitSeconds);
+    if (resume?.resumedAt !== undefined)
+      return { firedAt: resume.firedAt, resumedAt: resume.resumedAt, events };
+    if (Date.now() > until)
+      throw new Error(
+        `${handle.workflowId}: no resume after the ${cacheWaitSeconds} s cache wait in its history`,
+      );
+    await pause(1000);
+  }
+}
+
 /** What a completed run cost in Temporal's terms, counted from its history. */
 export interface HistoryCounts {
   events: number;
