@@ -54,6 +54,7 @@ import {
   seedScaleKeys,
   type SeededScaleKeys,
 } from './scaleKeys';
+import { directCli } from './cliCommand';
 
 const rel = (file: string) => path.relative(process.cwd(), file) || '.';
 
@@ -388,8 +389,7 @@ async function main(): Promise<void> {
       await worker?.restart(`it did not poll the restarted dev server within ${graceMs / 1000} s`);
   }
 
-  const cli =
-    path.relative(process.cwd(), projectRoot) === '' ? 'npx ekm' : `npx --prefix ${rel(projectRoot)} ekm`;
+  const cli = directCli(projectRoot);
   const env = temporalPort === defaults.EKM_TEMPORAL_PORT ? '' : `TEMPORAL_ADDRESS=${temporal.address} `;
   const requestFlags = (ticket: string) => [
     `--requester ${sandboxRequester}`,

@@ -16,7 +16,7 @@ import type { SeededKey } from '../../sandbox/demoKeys';
 import { sandboxAwsCredentials } from '../../sandbox/openai/demo';
 import { kmsClientForFake } from '../../sandbox/openai/gcp/client';
 import { freePort } from '../../sandbox/ports';
-import { runCli } from '../fixtures/cli';
+import { runCli, runShell } from '../fixtures/cli';
 import {
   launch,
   sandboxEnv,
@@ -343,6 +343,18 @@ describe('sandbox launcher (npm start)', function () {
     assert.equal(used.provider, 'gcp');
     assert.equal(used.provider === 'gcp' && used.principal, gcp.principal);
     assert.ok((used.operations.Encrypt?.successful ?? 0) >= 1, JSON.stringify(used));
+
+    // What the launcher prints and writes names the direct command (`./ekm`, not npx, which runs
+    // concurrent invocations one at a time), and the written command runs as it stands in a shell.
+    assert.match(first.output(), /^ {2}TEMPORAL_ADDRESS=\S+ \.\/ekm check /m);
+    assert.doesNotMatch(first.output(), /npx/);
+    const example = fs.readFileSync(path.join(dataDir, 'revoke-example-gcp.txt'), 'utf8');
+    assert.match(example, /^TEMPORAL_ADDRESS=\S+ \.\/ekm revoke start \\\n/);
+    const asPlan = await runShell(example.replace(' revoke start ', ' revoke plan --json '), {
+      EKM_DATA_DIR: dataDir,
+    });
+    assert.equal(asPlan.code, 0, asPlan.stderr);
+    assert.equal((JSON.parse(asPlan.stdout) as typeof gcpPlanned).request.keyName, gcp.keyName);
 
     let before: string[] = [];
     for (let i = 0; i < 50 && before.length < 4; i++) {

@@ -1,5 +1,6 @@
 // Preflight's AWS reads: the key, the role's trust and policies with the key policy and grants (what a
 // method would remove), OpenAI's registration and every registration on the key or the role.
+import { patched } from '@temporalio/workflow';
 import type { BlastRadius, ExternalKeyView } from '../../../common/openaiViews';
 import type { KeyDescription } from '../../../common/keys';
 import type { AwsAccessSnapshot, AwsRevocationBaseline, AwsRevokeKeyRequest } from '../request';
@@ -24,6 +25,29 @@ function awsBaselineOf(
   };
 }
 
+/**
+ * Who else loses access: every registration of the key; those of other keys through the role only when
+ * the method cuts the whole role (remove-trust), or when the role's policies name keys by a wildcard,
+ * which remove-key-permission would narrow for every key it matches.
+ */
+function cutsTheWholeRole(request: AwsRevokeKeyRequest, access: AwsAccessSnapshot): boolean {
+  return (
+    request.method === 'remove-trust' ||
+    (request.method === 'remove-key-permission' &&
+      access.otherKeysTheRoleCanUse.some((k) => k.includes('*') || k.includes('?')))
+  );
+}
+
+/** The radius of the key alone, out of the one of the key and its role. */
+function keyOnly(radius: BlastRadius, keyArn: string): BlastRadius {
+  const externalKeys = radius.externalKeys.filter((k) => k.kmsArn === keyArn);
+  const ids = new Set(externalKeys.map((k) => k.id));
+  return {
+    externalKeys,
+    projects: radius.projects.filter((p) => p.externalKeyId !== null && ids.has(p.externalKeyId)),
+  };
+}
+
 /** One after the other, as runs from before `cheaper-runs` read them. */
 export async function readAwsBaseline(request: AwsRevokeKeyRequest): Promise<AwsCloudBaseline> {
   const key = await call('read', 'describeKey', `describe ${request.keyArn}`, request.keyArn);
@@ -34,13 +58,7 @@ export async function readAwsBaseline(request: AwsRevokeKeyRequest): Promise<Aws
     { keyArn: request.keyArn, roleArn: request.roleArn },
   );
   const externalKey = await readExternalKey(request);
-  // Who else loses access: every registration of the key; those of other keys through the role only when
-  // the method cuts the whole role (remove-trust), or when the role's policies name keys by a wildcard,
-  // which remove-key-permission would narrow for every key it matches.
-  const roleWide =
-    request.method === 'remove-trust' ||
-    (request.method === 'remove-key-permission' &&
-      access.otherKeysTheRoleCanUse.some((k) => k.includes('*') || k.includes('?')));
+  const roleWide = cutsTheWholeRole(request, access);
   const blastRadius = await call(
     'read',
     'readBlastRadius',
@@ -67,7 +85,13 @@ export function awsBaselineReads(request: AwsRevokeKeyRequest): BaselineReads {
         BlastRadius,
         ExternalKeyView | undefined,
       ];
-      return awsBaselineOf(key, access, externalKey, blastRadius);
+      // Read at once, so the radius is the role's; narrowed to the key's when the method leaves the role's
+      // other keys alone (cheaper runs recorded before took the role's whole radius).
+      const radius =
+        cutsTheWholeRole(request, access) || !patched('blast-radius-of-the-key-alone')
+          ? blastRadius
+          : keyOnly(blastRadius, request.keyArn);
+      return awsBaselineOf(key, access, externalKey, radius);
     },
   };
 }

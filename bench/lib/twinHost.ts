@@ -1,0 +1,70 @@
+// The OpenAI twin in a process of its own for the benchmarks, so its CPU is measured apart from the
+// benchmark's: started with moto's address and the cache TTL, it seeds demo organisations on request (each
+// its own key, role, registration and two projects with probes, as the sandbox seeds them) and answers
+// what the exactly-once checks read from its state. Spoken to over the IPC channel of `fork`.
+import { seedDemoOrganisation, type DemoOrganisation } from '../../sandbox/openai/demo';
+import { startOpenAiTwin, type OpenAiTwin } from '../../sandbox/openai/twin';
+
+export type TwinRequest =
+  { id: number; seed: { count: number; prefix: string } } | { id: number; projects: true };
+
+export interface TwinProjectState {
+  id: string;
+  status: string;
+  externalKeyId: string | null;
+}
+
+export type TwinAnswer =
+  | { id: number; ok: true; organisations?: DemoOrganisation[]; projects?: TwinProjectState[] }
+  | { id: number; ok: false; error: string };
+
+async function seed(twin: OpenAiTwin, awsEndpoint: string, count: number, prefix: string) {
+  const organisations: DemoOrganisation[] = [];
+  let next = 0;
+  // A few at a time: moto answers one request at a time per connection, and seeding is not measured.
+  const seedOne = async () => {
+    while (next < count) {
+      const i = next++;
+      organisations[i] = await seedDemoOrganisation({ awsEndpoint, twin, suffix: `-${prefix}-${i}` });
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, seedOne));
+  return organisations;
+}
+
+async function main(): Promise<void> {
+  const { awsEndpoint, cacheTtlSeconds } = JSON.parse(process.argv[2]!) as {
+    awsEndpoint: string;
+    cacheTtlSeconds: number;
+  };
+  const twin = await startOpenAiTwin({
+    aws: { endpoint: awsEndpoint, region: 'us-east-1' },
+    cacheTtlSeconds,
+  });
+  process.on('message', (message: TwinRequest) => {
+    void (async () => {
+      try {
+        if ('seed' in message) {
+          const organisations = await seed(twin, awsEndpoint, message.seed.count, message.seed.prefix);
+          process.send!({ id: message.id, ok: true, organisations } satisfies TwinAnswer);
+        } else {
+          const projects = twin.store.data.projects.map((p) => ({
+            id: p.id,
+            status: p.status,
+            externalKeyId: p.external_key_id,
+          }));
+          process.send!({ id: message.id, ok: true, projects } satisfies TwinAnswer);
+        }
+      } catch (err) {
+        process.send!({ id: message.id, ok: false, error: String(err) } satisfies TwinAnswer);
+      }
+    })();
+  });
+  process.on('disconnect', () => void twin.close().finally(() => process.exit(0)));
+  process.send!({ ready: twin.url, adminKey: twin.store.data.adminKey });
+}
+
+void main().catch((err: unknown) => {
+  console.error(`bench twin: ${String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,189 @@
+// The benchmarks' arithmetic and writing (bench/lib): percentiles and ratios, the Markdown tables, the
+// README's results section, the chart, and what the runner reads from histories and moto's recording.
+// Nothing here times anything.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { chartSpec, renderChart } from '../../bench/lib/chart';
+import { cpuSecondsOf, processTree } from '../../bench/lib/cpu';
+import { withResults } from '../../bench/lib/readme';
+import {
+  cpuTable,
+  figuresTable,
+  resultsMarkdown,
+  tableMarkdown,
+  type BenchResult,
+  type Figure,
+} from '../../bench/lib/report';
+import { approvalToChangeMs, countHistory, putKeyPolicyCounts, resumeAfterWait } from '../../bench/lib/runs';
+import { formatRatio, meets, percentile, ratio } from '../../bench/lib/stats';
+import { recordedRun } from '../../bench/benchmarks/costPerRun';
+import { parseOptions } from '../../bench/run';
+import { projectRoot } from '../../sandbox/paths';
+
+const figures: Figure[] = [
+  { benchmark: 'b', name: 'p99 at 100 ÷ at 1', ratio: 1.5, goal: { max: 2 } },
+  { benchmark: 'b', name: 'p50 at 1 ÷ 100 ms', ratio: 3, goal: { max: 1 } },
+  { benchmark: 'c', name: 'RSS parked ÷ idle', ratio: 1.2 },
+  { benchmark: 'd', name: 'no baseline', ratio: Number.NaN },
+];
+
+describe('bench: percentiles and ratios', function () {
+  it('takes percentiles by nearest rank, from values that occurred, without sorting the input', function () {
+    const values = [10, 1, 9, 2, 8, 3, 7, 4, 6, 5];
+    assert.equal(percentile(values, 50), 5);
+    assert.equal(percentile(values, 99), 10);
+    assert.equal(percentile(values, 90), 9);
+    assert.equal(percentile(values, 0), 1);
+    assert.equal(percentile([42], 99), 42);
+    assert.deepEqual(values.slice(0, 2), [10, 1]);
+    assert.throws(() => percentile([], 50), /measured nothing/);
+    assert.throws(() => percentile([1], 101), /use 0–100/);
+  });
+
+  it('divides by the baseline, and never shows a ratio without one', function () {
+    assert.equal(ratio(300, 150), 2);
+    assert.ok(Number.isNaN(ratio(1, 0)));
+    assert.ok(Number.isNaN(ratio(Number.NaN, 1)));
+    assert.equal(formatRatio(1.234), '1.23×');
+    assert.equal(formatRatio(Number.NaN), 'n/a');
+    assert.equal(meets(1.5, { max: 2 }), true);
+    assert.equal(meets(3, { max: 1 }), false);
+    assert.equal(meets(0.9, { min: 0.9 }), true);
+    assert.equal(meets(Number.NaN, { max: 2 }), undefined);
+    assert.equal(meets(1, {}), undefined);
+  });
+});
+
+describe('bench: tables, results file, README section and chart', function () {
+  it('writes Markdown tables with their cells escaped and every goal judged', function () {
+    const md = tableMarkdown({ title: 'T', columns: ['a', 'b'], rows: [['x|y', 1.5]], notes: ['a note'] });
+    assert.equal(md, '**T**\n\n| a | b |\n| --- | --- |\n| x\\|y | 1.50 |\n\na note');
+    const judged = figuresTable(figures).rows.map((r) => [r[2], r[3], r[4]]);
+    assert.deepEqual(judged, [
+      ['1.50×', '≤ 2', 'yes'],
+      ['3.00×', '≤ 1', 'NO'],
+      ['1.20×', '—', '—'],
+      ['n/a', '—', '—'],
+    ]);
+  });
+
+  it('names the busiest process in the CPU table, and the dev server as the bottleneck when it is', function () {
+    const table = cpuTable('phase', 10, [
+      { process: 'ekm worker', cpuSeconds: 2, percentOfCore: 20 },
+      { process: 'Temporal dev server', cpuSeconds: 9, percentOfCore: 90 },
+    ]);
+    assert.deepEqual(table.rows[1], ['Temporal dev server', '9.00', '90%', '82%']);
+    assert.match(table.notes![0]!, /Busiest: Temporal dev server, 90% of one core .* the bottleneck/);
+  });
+
+  it('puts the chart, the ratios, the checks and every benchmark table into the results file', function () {
+    const result: BenchResult = {
+      id: 'b',
+      title: 'approval',
+      tables: [{ title: 'Latency', columns: ['p50'], rows: [['12 ms']] }],
+      figures,
+      checks: [{ what: 'PutKeyPolicy once', ok: false, detail: '1 key changed 2 times' }],
+    };
+    const md = resultsMarkdown({
+      date: '2026-12-07',
+      mode: 'quick',
+      machine: 'busy',
+      commit: 'abc1234',
+      chartFile: '2026-12-07-quick.png',
+      results: [result],
+    });
+    assert.ok(md.includes('![ratios against their baselines](2026-12-07-quick.png)'));
+    assert.ok(md.includes('| b | PutKeyPolicy once | FAILED | 1 key changed 2 times |'));
+    assert.ok(md.includes('## b: approval') && md.includes('**Latency**'));
+  });
+
+  it('keeps one results section in the README, replaced on every run', function () {
+    const once = withResults(
+      '# Benchmarks\n\ntext\n',
+      'results/a.md',
+      'results/a.png',
+      figuresTable(figures),
+    );
+    const twice = withResults(once, 'results/b.md', 'results/b.png', figuresTable(figures.slice(0, 1)));
+    assert.ok(twice.startsWith('# Benchmarks\n\ntext\n'));
+    assert.ok(twice.includes('results/b.png') && !twice.includes('results/a.md'));
+    assert.equal(twice.split('<!-- bench results').length, 2);
+  });
+
+  it('charts every finite ratio with its goal, and renders it to PNG', async function () {
+    this.timeout(60_000);
+    const values = (chartSpec(figures).data as { values: { figure: string; goal: number | null }[] }).values;
+    assert.deepEqual(
+      values.map((v) => [v.figure, v.goal]),
+      [
+        ['b: p99 at 100 ÷ at 1', 2],
+        ['b: p50 at 1 ÷ 100 ms', 1],
+        ['c: RSS parked ÷ idle', null],
+      ],
+    );
+    const { svg, png } = await renderChart(figures);
+    assert.ok(svg.includes('RSS parked'));
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  });
+});
+
+describe('bench: what the runner reads', function () {
+  it('counts a recorded completed revocation from its history, and finds its approval and resume', function () {
+    const events =
+      historyFromJSON(JSON.parse(fs.readFileSync(path.join(projectRoot, recordedRun), 'utf8'))).events ?? [];
+    const counts = countHistory(events);
+    assert.equal(counts.events, events.length);
+    assert.ok(
+      counts.activities > 0 && counts.updates === 2 && counts.childWorkflows >= 1,
+      JSON.stringify(counts),
+    );
+    assert.ok((approvalToChangeMs(events) ?? -1) >= 0);
+    // The recorded run waited 3 s for the key cache (test/fixtures/revoke.ts sandboxWorkerFor).
+    const resume = resumeAfterWait(events, 3);
+    assert.ok(resume?.resumedAt !== undefined && resume.resumedAt >= resume.firedAt);
+  });
+
+  it("counts PutKeyPolicy per key in moto's recording, whatever the body's encoding", function () {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-bench-test-')), 'rec.jsonl');
+    const entry = (target: string, body: object, encoded: boolean) =>
+      JSON.stringify({
+        headers: { 'X-Amz-Target': target },
+        body: encoded ? Buffer.from(JSON.stringify(body)).toString('base64') : JSON.stringify(body),
+        body_encoded: encoded,
+      });
+    fs.writeFileSync(
+      file,
+      [
+        entry('TrentService.PutKeyPolicy', { KeyId: 'k1', Policy: '{}' }, true),
+        entry('TrentService.PutKeyPolicy', { KeyId: 'k1', Policy: '{}' }, false),
+        entry('TrentService.PutKeyPolicy', { KeyId: 'k2', Policy: '{}' }, false),
+        entry('TrentService.GetKeyPolicy', { KeyId: 'k3', PolicyName: 'PutKeyPolicy' }, false),
+      ].join('\n') + '\n',
+    );
+    assert.deepEqual(
+      [...putKeyPolicyCounts(file)],
+      [
+        ['k1', 2],
+        ['k2', 1],
+      ],
+    );
+  });
+
+  it('reads CPU from /proc: this process is in its own tree, a gone one has used nothing', function () {
+    assert.ok(processTree(process.pid).includes(process.pid));
+    assert.equal(cpuSecondsOf(2 ** 22 + 1), 0);
+  });
+
+  it('takes --quick, --only and --note, and names the known benchmarks on a wrong one', function () {
+    assert.deepEqual(parseOptions(['--quick', '--only', 'b,f', '--note', 'busy']), {
+      quick: true,
+      only: ['b', 'f'],
+      note: 'busy',
+    });
+    assert.throws(() => parseOptions(['--only', 'z']), /--only z: the benchmarks are f, b, c, d/);
+    assert.throws(() => parseOptions(['--fast']), /unknown option --fast: use --quick/);
+  });
+});
