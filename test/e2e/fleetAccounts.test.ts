@@ -278,7 +278,7 @@ describe('a fleet of 10 keys over 2 shared roles, 2 accounts and both clouds', f
         assert.deepEqual(
           gate.children?.map((c) => c.workflowId),
           requests.map((r) => keyWorkflowId(keyOf(r))),
-          'one fleet approval lists all ten children',
+          `one fleet approval lists all ten children: ${JSON.stringify((await fleetStatus(handle))?.children.map((c) => [c.index, c.endState, c.reason]))}`,
         );
         const status = await approveWavesToEnd(handle);
         const runs = await Promise.all(

@@ -1,5 +1,6 @@
 // Preflight's AWS reads: the key, the role's trust and policies with the key policy and grants (what a
 // method would remove), OpenAI's registration and every registration on the key or the role.
+import { patched } from '@temporalio/workflow';
 import type { BlastRadius, ExternalKeyView } from '../../../common/openaiViews';
 import type { KeyDescription } from '../../../common/keys';
 import type { AwsAccessSnapshot, AwsRevocationBaseline, AwsRevokeKeyRequest } from '../request';
@@ -37,10 +38,7 @@ export async function readAwsBaseline(request: AwsRevokeKeyRequest): Promise<Aws
   // Who else loses access: every registration of the key; those of other keys through the role only when
   // the method cuts the whole role (remove-trust), or when the role's policies name keys by a wildcard,
   // which remove-key-permission would narrow for every key it matches.
-  const roleWide =
-    request.method === 'remove-trust' ||
-    (request.method === 'remove-key-permission' &&
-      access.otherKeysTheRoleCanUse.some((k) => k.includes('*') || k.includes('?')));
+  const roleWide = cutsTheWholeRole(request, access);
   const blastRadius = await call(
     'read',
     'readBlastRadius',
@@ -48,6 +46,32 @@ export async function readAwsBaseline(request: AwsRevokeKeyRequest): Promise<Aws
     { kmsArn: request.keyArn, ...(roleWide ? { roleArn: request.roleArn } : {}) },
   );
   return awsBaselineOf(key, access, externalKey, blastRadius);
+}
+
+function cutsTheWholeRole(request: AwsRevokeKeyRequest, access: AwsAccessSnapshot): boolean {
+  return (
+    request.method === 'remove-trust' ||
+    (request.method === 'remove-key-permission' &&
+      access.otherKeysTheRoleCanUse.some((k) => k.includes('*') || k.includes('?')))
+  );
+}
+
+/**
+ * Read at once, the blast radius names the role's every registration before the method's reach is known;
+ * a method that leaves the role's other keys alone keeps only this key's registrations and their projects.
+ */
+function withinReach(
+  request: AwsRevokeKeyRequest,
+  access: AwsAccessSnapshot,
+  radius: BlastRadius,
+): BlastRadius {
+  if (cutsTheWholeRole(request, access)) return radius;
+  const externalKeys = radius.externalKeys.filter((k) => k.kmsArn === request.keyArn);
+  const ids = new Set(externalKeys.map((k) => k.id));
+  return {
+    externalKeys,
+    projects: radius.projects.filter((p) => p.externalKeyId && ids.has(p.externalKeyId)),
+  };
 }
 
 /** The same reads, to be made at once (workflows/revoke/together.ts). */
@@ -67,7 +91,11 @@ export function awsBaselineReads(request: AwsRevokeKeyRequest): BaselineReads {
         BlastRadius,
         ExternalKeyView | undefined,
       ];
-      return awsBaselineOf(key, access, externalKey, blastRadius);
+      // Runs from before planned with every registration through the role, whatever the method.
+      const reach = patched('blast-radius-of-key-only-methods-together')
+        ? withinReach(request, access, blastRadius)
+        : blastRadius;
+      return awsBaselineOf(key, access, externalKey, reach);
     },
   };
 }
