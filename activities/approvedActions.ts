@@ -109,11 +109,14 @@ export const actionOf = {
    * run's replacement (as the grant checks), on Google Cloud the key whose id carries the run's tag.
    */
   registerExternalKeyOnceOn:
-    (kms: KMSClient) =>
+    (kmsOf: (keyArn: string) => KMSClient) =>
     async (i: RegisterAwsKeyRequest | RegisterGcpKeyRequest, run: RunRef): Promise<PlanAction> => {
       if ('type' in i && i.type === 'gcp')
         refuseUnlessOurs('the registered key', i.gcp.keyName.split('/').pop() ?? '', runTag(run.runId), run);
-      else await refuseUnlessTaggedForRun(kms, (i as RegisterAwsKeyRequest).kmsArn, run);
+      else {
+        const { kmsArn } = i as RegisterAwsKeyRequest;
+        await refuseUnlessTaggedForRun(kmsOf(kmsArn), kmsArn, run);
+      }
       return actionOf.registerExternalKeyOnce(i, run);
     },
   createProjectOnce: (i: { name: string; replaces?: string }, run: RunRef): PlanAction => {

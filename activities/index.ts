@@ -1,6 +1,7 @@
 // Every activity the worker registers, built from the clients and settings of the worker's configuration.
 // Workflows import the *type* of this object only.
 import type { Client } from '@temporalio/client';
+import { awsKmsOfKey } from '../providers/aws/activities';
 import { createCloudActivities, type CloudActivityDeps } from '../providers/cloudActivities';
 import { evidenceActivities } from './evidence/recordEvidence';
 import { fleetEvidenceActivities } from './evidence/fleetEvidence';
@@ -65,7 +66,7 @@ export function createActivities(deps: ActivityDeps) {
     registerExternalKeyOnce: requireApproval(
       'archive',
       config,
-      actionOf.registerExternalKeyOnceOn(aws.kms),
+      actionOf.registerExternalKeyOnceOn(awsKmsOfKey(config, aws)),
       registerExternalKeyOnce(openai.api),
     ),
     findExternalKeyByName: findExternalKeyByName(openai.api),

@@ -62,10 +62,10 @@ async function inParallel<T, R>(
 }
 
 /** Where the i-th AWS key goes: accounts alternate, then regions, then the account's roles. */
-function placeOf(i: number) {
+function placeOf(i: number, roles: number) {
   const account = scaleAccounts[i % scaleAccounts.length]!;
   const region = scaleRegions[Math.floor(i / scaleAccounts.length) % scaleRegions.length]!;
-  const role = Math.floor(i / (scaleAccounts.length * scaleRegions.length)) % rolesPerAccount;
+  const role = Math.floor(i / (scaleAccounts.length * scaleRegions.length)) % roles;
   return { account, region, roleName: `ekm-shared-${role + 1}` };
 }
 
@@ -76,6 +76,8 @@ export async function seedScaleKeys(options: {
   twin: OpenAiTwin;
   count: number;
   concurrency?: number;
+  /** Customer roles per account (default rolesPerAccount); 1 puts every key of an account behind one role. */
+  rolesPerAccount?: number;
 }): Promise<SeededScaleKeys> {
   const limit = options.concurrency ?? 8;
   const gcpCount = Math.floor(options.count / 4);
@@ -96,7 +98,9 @@ export async function seedScaleKeys(options: {
     return made;
   };
   try {
-    const places = Array.from({ length: awsCount }, (_, i) => placeOf(i));
+    const places = Array.from({ length: awsCount }, (_, i) =>
+      placeOf(i, options.rolesPerAccount ?? rolesPerAccount),
+    );
     const roles = [...new Map(places.map((p) => [`${p.account}/${p.roleName}`, p])).values()];
     const roleArns = new Map<string, string>();
     await inParallel(roles, limit, async (p) => {

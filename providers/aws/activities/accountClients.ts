@@ -28,8 +28,9 @@ function placeOfArn(arn: unknown): AwsPlace | undefined {
 
 /**
  * The key an activity's input names: a key ARN given alone (describeKey, readKeyRotation), a request's
- * `keyArn` or `kmsArn`, a snapshot's key; else the role's account. Undefined for inputs naming neither
- * (an alias, a replacement key still to be found): those use the worker's own account.
+ * `keyArn` or `kmsArn`, the key a replacement replaces (`oldKeyArn`), a snapshot's key; else the role's
+ * account. Undefined for inputs naming none (an alias; a replacement made by a run from before
+ * `replacement-in-the-keys-account`): those use the worker's own account.
  */
 export function placeOfInput(input: unknown): AwsPlace | undefined {
   if (typeof input === 'string') return placeOfArn(input);
@@ -37,12 +38,15 @@ export function placeOfInput(input: unknown): AwsPlace | undefined {
   const i = input as {
     keyArn?: unknown;
     kmsArn?: unknown;
+    oldKeyArn?: unknown;
     roleArn?: unknown;
     snapshot?: { key?: { arn?: unknown }; role?: { arn?: unknown } };
   };
   return (
     placeOfArn(i.keyArn) ??
     placeOfArn(i.kmsArn) ??
+    // A replacement key still to be made or found: it goes where the key it replaces is.
+    placeOfArn(i.oldKeyArn) ??
     placeOfArn(i.snapshot?.key?.arn) ??
     placeOfArn(i.roleArn) ??
     placeOfArn(i.snapshot?.role?.arn)

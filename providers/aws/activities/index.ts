@@ -7,7 +7,8 @@ import { boundToItsWatch } from '../../../activities/watchdogCancel';
 import type { WorkerConfig } from '../../../worker/config';
 import { quotasOf } from '../../../worker/quotas';
 import { processQuotaLimiter } from '../../../activities/quotas/limiters';
-import { AwsAccountClients, routedByAccount } from './accountClients';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { AwsAccountClients, placeOfInput, routedByAccount } from './accountClients';
 import { createAwsClients, type AwsClients } from './clients';
 import { describeAwsKey } from './describeKey';
 import { cancelAwsKeyDeletion, scheduleAwsKeyDeletion } from './keyDeletion';
@@ -80,13 +81,40 @@ export function awsActivities({ config, aws, ownership }: AwsActivityDeps) {
   };
 }
 
+/**
+ * One router per configuration: the activities and the registration's check (kmsOfKey) share its clients.
+ * A WeakMap, so a worker's configuration and its clients go together.
+ */
+const routers = new WeakMap<WorkerConfig, AwsAccountClients>();
+
+function routerOf(config: WorkerConfig): AwsAccountClients | undefined {
+  if (!config.aws.accounts) return undefined;
+  let router = routers.get(config);
+  if (!router) {
+    const quotas = quotasOf(config);
+    router = new AwsAccountClients(config.aws, (accountRegion) => processQuotaLimiter(quotas, accountRegion));
+    routers.set(config, router);
+  }
+  return router;
+}
+
 /** Every AWS activity; with aws.accounts configured, each call uses its key's account and region. */
 export function awsActivitiesByAccount(deps: AwsActivityDeps): ReturnType<typeof awsActivities> {
   const ownAccount = awsActivities(deps);
-  if (!deps.config.aws.accounts) return ownAccount;
-  const quotas = quotasOf(deps.config);
-  const router = new AwsAccountClients(deps.config.aws, (accountRegion) =>
-    processQuotaLimiter(quotas, accountRegion),
-  );
+  const router = routerOf(deps.config);
+  if (!router) return ownAccount;
   return routedByAccount(router, ownAccount, (aws) => awsActivities({ ...deps, aws }));
+}
+
+/**
+ * The KMS client that reads a key by its ARN: with aws.accounts, its account's and region's (a replacement
+ * lives beside the key it replaces); else the worker's own. For checks outside the AWS activities (the
+ * registration's: OpenAI is pointed only at the run's own new key).
+ */
+export function awsKmsOfKey(config: WorkerConfig, aws: AwsClients): (keyArn: string) => KMSClient {
+  const router = routerOf(config);
+  return (keyArn) => {
+    const place = router && placeOfInput(keyArn);
+    return place ? router.clientsFor(place).kms : aws.kms;
+  };
 }

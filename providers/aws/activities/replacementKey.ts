@@ -48,6 +48,11 @@ export interface ReplacementKeyRequest {
   description: string;
   /** The key it replaces: part of the action the archive gate approved (activities/approvedActions.ts). */
   replaces?: string;
+  /**
+   * The key it replaces, for where the replacement goes: with `aws.accounts`, that key's account and
+   * region (accountClients.ts). Absent in runs from before `replacement-in-the-keys-account`.
+   */
+  oldKeyArn?: string;
 }
 
 /**
@@ -130,7 +135,7 @@ export function findReplacementKey(clients: AwsClients, ownership: Ownership) {
   return async function findTaggedReplacementKey({
     workflowId,
     step,
-  }: Pick<ReplacementKeyRequest, 'workflowId' | 'step'>): Promise<ReplacementKey | null> {
+  }: Pick<ReplacementKeyRequest, 'workflowId' | 'step' | 'oldKeyArn'>): Promise<ReplacementKey | null> {
     const what = `find the replacement key tagged ${workflowIdTag}=${workflowId}, ${stepTag}=${step}`;
     try {
       const tagged: (ReplacementKey & { proof?: string })[] = [];

@@ -1,6 +1,6 @@
 // The AWS replacement (runbook: "provision a replacement"): a KMS key tagged as this run's, a role OpenAI
 // assumes with the registration's external id, then the OpenAI side every cloud shares (provision.ts).
-import { workflowInfo } from '@temporalio/workflow';
+import { patched, workflowInfo } from '@temporalio/workflow';
 import type { AwsRevocationBaseline, AwsRevokeKeyRequest } from '../request';
 import type { Gatekeeper } from '../../../workflows/approvals/gatekeeper';
 import { call } from '../../../workflows/revoke/call';
@@ -22,7 +22,10 @@ export async function provisionAwsReplacement(
   const tag = runTag(runId);
   const owner = `${workflowId}/${runId}`;
   const made: Replacement = { projects: [] };
-  const keyStep = (n: number) => ({ workflowId: owner, step: attemptName('replacement-key', n) });
+  // The replacement is made in the old key's account and region (a worker may serve several: aws.accounts);
+  // runs from before made it where the worker's own credentials and region are.
+  const where = patched('replacement-in-the-keys-account') ? { oldKeyArn: request.keyArn } : {};
+  const keyStep = (n: number) => ({ workflowId: owner, step: attemptName('replacement-key', n), ...where });
   const key = await makeOwned(
     {
       what: 'replacement KMS key',
