@@ -62,11 +62,11 @@ async function inParallel<T, R>(
 }
 
 /** Where the i-th AWS key goes: accounts alternate, then regions, then the account's roles. */
-function placeOf(i: number, roles: number) {
+function placeOf(i: number, roles: number, rolePrefix: string) {
   const account = scaleAccounts[i % scaleAccounts.length]!;
   const region = scaleRegions[Math.floor(i / scaleAccounts.length) % scaleRegions.length]!;
   const role = Math.floor(i / (scaleAccounts.length * scaleRegions.length)) % roles;
-  return { account, region, roleName: `ekm-shared-${role + 1}` };
+  return { account, region, roleName: `${rolePrefix}-${role + 1}` };
 }
 
 export async function seedScaleKeys(options: {
@@ -78,6 +78,8 @@ export async function seedScaleKeys(options: {
   concurrency?: number;
   /** Customer roles per account (default rolesPerAccount); 1 puts every key of an account behind one role. */
   rolesPerAccount?: number;
+  /** The shared roles' names are `<prefix>-1`, `<prefix>-2`, … (default ekm-shared): several seedings of one moto need their own. */
+  rolePrefix?: string;
 }): Promise<SeededScaleKeys> {
   const limit = options.concurrency ?? 8;
   const gcpCount = Math.floor(options.count / 4);
@@ -99,7 +101,7 @@ export async function seedScaleKeys(options: {
   };
   try {
     const places = Array.from({ length: awsCount }, (_, i) =>
-      placeOf(i, options.rolesPerAccount ?? rolesPerAccount),
+      placeOf(i, options.rolesPerAccount ?? rolesPerAccount, options.rolePrefix ?? 'ekm-shared'),
     );
     const roles = [...new Map(places.map((p) => [`${p.account}/${p.roleName}`, p])).values()];
     const roleArns = new Map<string, string>();

@@ -4,6 +4,7 @@
 // the field to add, and nothing changes anywhere. The keys are the sandbox's `--keys` fleet
 // (sandbox/scaleKeys.ts); the worker assumes a role in each account, as it would at AWS.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { GetKeyPolicyCommand, KMSClient } from '@aws-sdk/client-kms';
 import type { Client } from '@temporalio/client';
@@ -73,8 +74,15 @@ describe('keys in several AWS accounts and regions, one deployment', function ()
       cacheTtlSeconds: 2,
     });
     // Five keys: AWS 111111111111/us-east-1, 222222222222/us-east-1, 111111111111/eu-west-1,
-    // 222222222222/eu-west-1 (each account's keys behind its shared role ekm-shared-1), and one in Cloud KMS.
-    seeded = await seedScaleKeys({ motoEndpoint: endpoint, fake, twin, count: 5 });
+    // 222222222222/eu-west-1 (each account's keys behind its shared role <prefix>-1), and one in Cloud KMS.
+    seeded = await seedScaleKeys({
+      motoEndpoint: endpoint,
+      fake,
+      twin,
+      count: 5,
+      // Other suites seed the same moto: roles of this suite's own.
+      rolePrefix: `ekm-shared-${randomUUID().slice(0, 8)}`,
+    });
     rememberSecret(twin.store.data.adminKey);
     seeded.projectApiKeys.forEach((p) => rememberSecret(p.apiKey));
     aws = seeded.keys.filter((k): k is AwsKey => k.provider === 'aws');
@@ -91,8 +99,8 @@ describe('keys in several AWS accounts and regions, one deployment', function ()
     roleArn: key.roleArn,
     method: 'key-policy-deny',
     externalKeyId: key.externalKeyId,
-    // The role is shared: every project on a key behind it is in the blast radius, so the run names them all.
-    projectIds: aws.filter((k) => k.roleArn === key.roleArn).flatMap((k) => k.projects.map((p) => p.id)),
+    // key-policy-deny leaves the shared role's other keys alone: only this key's projects are in its blast radius.
+    projectIds: key.projects.map((p) => p.id),
     probes: key.projects.flatMap((p) => [
       { projectId: p.id, kind: 'file' as const, id: p.probes.fileId },
       { projectId: p.id, kind: 'response' as const, id: p.probes.responseId },

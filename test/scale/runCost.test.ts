@@ -64,8 +64,15 @@ async function assertMadeOnce(w: RevocationWorld, made: Made, runId: string, old
       marker = page.Truncated ? page.NextMarker : undefined;
     } while (marker);
     assert.deepEqual(keys, [made.keyArn], 'one replacement key in moto');
-    const { Roles } = await iam.send(new ListRolesCommand({}));
-    const roles = (Roles ?? []).filter((r) => r.RoleName?.startsWith(`ekm-openai-${runTag(runId)}`));
+    // Every page: moto holds the roles of every suite before this one, past ListRoles' first page.
+    const allRoles = [];
+    let rolesMarker: string | undefined;
+    do {
+      const page = await iam.send(new ListRolesCommand({ Marker: rolesMarker }));
+      allRoles.push(...(page.Roles ?? []));
+      rolesMarker = page.IsTruncated ? page.Marker : undefined;
+    } while (rolesMarker);
+    const roles = allRoles.filter((r) => r.RoleName?.startsWith(`ekm-openai-${runTag(runId)}`));
     assert.deepEqual(
       roles.map((r) => r.Arn),
       [made.roleArn],
