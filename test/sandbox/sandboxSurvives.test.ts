@@ -257,7 +257,9 @@ describe('the sandbox survives what it rehearses (npm start)', function () {
       shown,
     );
 
-    // The same key (by its alias) through the same role: started, past the lock, at its gate.
+    // The same key (by its alias) through the same role: started and at its gate. Its method (the sandbox's
+    // key-policy-deny) changes the key alone, so it takes no turn on the role (docs/locks.md), and nothing
+    // the previous sandbox left holds the role: no lock of an older run is still open on it.
     const newKey = awsKey(readDescribed(), 'aws-1');
     assert.equal(newKey.roleArn, oldKey.roleArn, 'the same role, re-seeded');
     const next = JSON.parse(
@@ -268,9 +270,12 @@ describe('the sandbox survives what it rehearses (npm start)', function () {
     try {
       const lock = await new Client({ connection }).workflow
         .getHandle(roleLockWorkflowId(newKey.roleArn))
-        .describe();
-      assert.equal(lock.status.name, 'RUNNING');
-      assert.equal(lock.parentExecution?.runId, next.runId, 'the lock is the new run’s');
+        .describe()
+        .catch((err: Error) => {
+          if (err.name === 'WorkflowNotFoundError') return undefined;
+          throw err;
+        });
+      assert.notEqual(lock?.status.name, 'RUNNING', 'no lock left open on the role');
     } finally {
       await connection.close();
     }
