@@ -9,6 +9,7 @@ import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import type { GcpKmsFake } from './gcp/kmsFake';
 import {
   admin,
+  kmsPolicyFor,
   sandboxAwsCredentials,
   seedDemoProject,
   trustPolicyFor,
@@ -132,17 +133,7 @@ export async function seedScaleKeys(options: {
         new PutRolePolicyCommand({
           RoleName: p.roleName,
           PolicyName: 'openai-kms',
-          PolicyDocument: JSON.stringify({
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Sid: 'OpenAIUseOfKeys',
-                Effect: 'Allow',
-                Action: ['kms:Encrypt', 'kms:Decrypt'],
-                Resource: mine,
-              },
-            ],
-          }),
+          PolicyDocument: JSON.stringify(kmsPolicyFor(mine)),
         }),
       );
     });

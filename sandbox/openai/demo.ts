@@ -56,12 +56,12 @@ export function trustPolicyFor(externalId: string, vendorRoleArn = openAiVendorR
   };
 }
 
-export function kmsPolicyFor(keyArn: string) {
+export function kmsPolicyFor(keys: string | string[]) {
+  // A role shared by several keys names them all in one statement, as a customer's would.
+  const Sid = Array.isArray(keys) ? 'OpenAIUseOfKeys' : 'OpenAIUseOfKey';
   return {
     Version: '2012-10-17',
-    Statement: [
-      { Sid: 'OpenAIUseOfKey', Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt'], Resource: keyArn },
-    ],
+    Statement: [{ Sid, Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt'], Resource: keys }],
   };
 }
 

@@ -19,7 +19,7 @@ import {
 import { readExternalKeyActivity, readProjectsActivity } from '../../activities/openai/readProjects';
 import { EkmError, type EkmErrorType } from '../../common/errors';
 import type { ProbeSpec } from '../../common/revocationRequest';
-import type { DemoProject } from '../../sandbox/openai/demo';
+import { kmsPolicyFor, type DemoProject } from '../../sandbox/openai/demo';
 import { call, startTwinWorld, testTtlSeconds, type TwinWorld } from '../fixtures/twin';
 
 function adminApi(w: TwinWorld, adminKey = w.demo.openai.adminKey): AdminApi {
@@ -73,16 +73,7 @@ async function secondKeyForRole(w: TwinWorld): Promise<string> {
     new PutRolePolicyCommand({
       RoleName: w.demo.aws.roleArn.split('/').pop()!,
       PolicyName: 'openai-kms',
-      PolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Action: ['kms:Encrypt', 'kms:Decrypt'],
-            Resource: [w.demo.aws.keyArn, KeyMetadata!.Arn!],
-          },
-        ],
-      }),
+      PolicyDocument: JSON.stringify(kmsPolicyFor([w.demo.aws.keyArn, KeyMetadata!.Arn!])),
     }),
   );
   return KeyMetadata!.Arn!;

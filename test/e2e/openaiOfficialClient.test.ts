@@ -16,7 +16,7 @@ import OpenAI, {
   RateLimitError,
 } from 'openai';
 import { defaultModel } from '../../sandbox/openai/objects';
-import type { DemoProject } from '../../sandbox/openai/demo';
+import { kmsPolicyFor, type DemoProject } from '../../sandbox/openai/demo';
 import { call, startTwinWorld, testTtlSeconds, type TwinWorld } from '../fixtures/twin';
 
 /** Explicit nulls keep OPENAI_* variables of whoever runs the tests out of the requests. */
@@ -147,16 +147,7 @@ describe('the official openai client against the twin', function () {
       new PutRolePolicyCommand({
         RoleName: aws.roleArn.split('/').pop()!,
         PolicyName: 'openai-kms',
-        PolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Action: ['kms:Encrypt', 'kms:Decrypt'],
-              Resource: [aws.keyArn, second!.Arn!],
-            },
-          ],
-        }),
+        PolicyDocument: JSON.stringify(kmsPolicyFor([aws.keyArn, second!.Arn!])),
       }),
     );
     const registration = { type: 'aws', role_arn: aws.roleArn, external_id: openai.orgId } as const;

@@ -28,7 +28,7 @@ import { workflowIdTag } from '../../providers/aws/activities/replacementKey';
 import type { RevokeKeyInput } from '../../providers/requests';
 import { keyOf } from '../../providers/runSubject';
 import { withMotoAccount } from '../../sandbox/openai/aws/motoAccount';
-import { sandboxAwsCredentials } from '../../sandbox/openai/demo';
+import { kmsPolicyFor, sandboxAwsCredentials } from '../../sandbox/openai/demo';
 import type { RegisteredExternalKey } from '../../sandbox/openai/state';
 import { startOpenAiTwin, type OpenAiTwin } from '../../sandbox/openai/twin';
 import {
@@ -188,17 +188,7 @@ describe('a fleet of 10 keys over 2 shared roles, 2 accounts and both clouds', f
       new PutRolePolicyCommand({
         RoleName: granted.roleArn.split('/').pop()!,
         PolicyName: 'openai-kms',
-        PolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'OpenAIUseOfKeys',
-              Effect: 'Allow',
-              Action: ['kms:Encrypt', 'kms:Decrypt'],
-              Resource: others,
-            },
-          ],
-        }),
+        PolicyDocument: JSON.stringify(kmsPolicyFor(others)),
       }),
     );
 
