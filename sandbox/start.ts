@@ -175,6 +175,8 @@ async function main(): Promise<void> {
   await assertPortFree(codecPort, 'the codec server', 'EKM_CODEC_PORT');
 
   const examplesDir = path.join(dataDir(), 'revoke-examples');
+  // On a fresh clone the folder does not exist yet: everything below writes into it.
+  fs.mkdirSync(dataDir(), { recursive: true });
   removePreviousSandboxFiles(examplesDir);
   // Claimed at once, so a second `npm start` on this folder is refused before it removes our files.
   writeFileAtomic(processesFile(), JSON.stringify({ launcher: process.pid } satisfies SandboxProcesses));

@@ -157,11 +157,12 @@ async function assertKeysSeparate({ keys, openai, aws, gcpKms }: KeysDescribed):
 describe('sandbox launcher (npm start)', function () {
   let dataDir: string;
   beforeEach(() => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-sandbox-test-'));
+    // A folder that does not exist yet, as `.data` on a fresh clone.
+    dataDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-sandbox-test-')), '.data');
   });
   afterEach(async () => {
     await stopLeftoverLaunches();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(path.dirname(dataDir), { recursive: true, force: true });
   });
 
   it('refuses a taken Temporal port with a message naming the port and how to change it', async function () {
