@@ -35,6 +35,7 @@ import { endLeftoverRuns, leftoverRunReason } from './leftoverRuns';
 import { scheduleSweep } from './sweepSchedule';
 import { Supervised } from './supervisor';
 import { listSeededKeys, revokeFlagsFor, seedDemoKeys } from './demoKeys';
+import { fleetExampleFor } from './fleetExample';
 import type { TwinBehaviour } from './openai/routes';
 import { startOpenAiTwin, type OpenAiTwin } from './openai/twin';
 import { sandboxCodecKeyId, startSandboxCodec, type SandboxCodec } from './codecSandbox';
@@ -69,6 +70,7 @@ let awsQuota: AwsQuotaProxy | undefined;
 let worker: Supervised | undefined;
 let stopping: Promise<void> | undefined;
 const processesFile = () => path.join(dataDir(), sandboxProcessesFileName);
+const fleetExampleFile = () => path.join(dataDir(), 'fleet-example.yaml');
 /** Stops every child, once: a second signal (Ctrl-C twice) waits for the same stop instead of orphaning them. */
 async function shutdown(code: number, why?: string): Promise<never> {
   stopping ??= (async () => {
@@ -123,6 +125,7 @@ function removePreviousSandboxFiles(examplesDir: string): void {
     path.join(dataDir(), 'sandbox-keys.json'),
     path.join(dataDir(), 'revoke-example.txt'),
     path.join(dataDir(), 'revoke-example-gcp.txt'),
+    fleetExampleFile(),
     examplesDir,
   ])
     fs.rmSync(stale, { recursive: true, force: true });
@@ -416,6 +419,8 @@ async function main(): Promise<void> {
     const first = commands.find((c) => c.key.name === name);
     if (first) writeFileAtomic(path.join(dataDir(), file), first.command);
   }
+  writeFileAtomic(fleetExampleFile(), fleetExampleFor(scaled?.keys ?? keys, sandboxRequester));
+  const fleetSigning = `--signing-key ${rel(people[sandboxRequester]!.keyFile)}`;
   console.log(`
 ekm sandbox is up — everything on 127.0.0.1:
 
@@ -465,6 +470,11 @@ Rehearse a revocation (the README walks through it; approvers: ${sandboxApprover
   ${env}${cli} status <workflow id> --watch
   ${env}${cli} approve <workflow id> --as alice@example.com --plan <hash from status> --signing-key ${rel(people['alice@example.com']!.keyFile)}
   (everyone's signing key is in ${rel(path.join(dataDir(), 'approver-keys'))}/; unsigned votes count here only, marked unauthenticated)
+
+Rehearse a fleet — ${scaled ? `the ${scaled.keys.length} --keys keys` : `all ${keys.length} seeded keys`} at once, one approval per gate (docs/fleet.md):
+  ${env}${cli} fleet plan --file ${rel(fleetExampleFile())}
+  ${env}${cli} fleet start --file ${rel(fleetExampleFile())} ${fleetSigning}
+  ${env}${cli} fleet status <fleet id> --watch
 
 Ctrl-C stops everything.`);
 

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { countsOf, finishedCount, type FleetStatus } from '../../common/fleetStatus';
 import { EkmStage } from '../../common/searchAttributes';
+import { describeAction } from '../../providers/planActions';
 import type { revokeFleet } from '../../workflows';
 import { fleetStatusQuery } from '../../workflows/fleet/messages';
 import { addSigningOptions, signedStart, type SigningFlags } from '../actSigner';
@@ -76,10 +77,10 @@ export function registerFleet(program: Command, defaultTaskQueue: string): void 
         `plan-only fleet ${workflowId}`,
         `  ${link}`,
         `fleet plan ${result.plan?.hash ?? '(none: no key could be planned)'}`,
-        ...result.children.map(
-          (c) =>
-            `  keys[${c.index}] ${c.key}: ${c.planHash ? `plan ${c.planHash}` : `not planned: ${c.reason ?? c.endState}`}`,
-        ),
+        ...result.children.flatMap((c) => [
+          `  keys[${c.index}] ${c.key}: ${c.planHash ? `plan ${c.planHash}` : `not planned: ${c.reason ?? c.endState}`}`,
+          ...(c.actions ?? []).map((a) => `      ${describeAction(a)}`),
+        ]),
         'nothing was changed: this was a plan-only fleet; `ekm fleet start` with the same file lists the same plans unless a key changed meanwhile',
       ].join('\n'),
     );
@@ -196,7 +197,13 @@ export function renderFleet(status: FleetStatus): string[] {
     lines.push(
       `open gate  ${gate.gateId} (${gate.kind}${gate.breakGlass ? ', break-glass' : ''}) for hash ${gate.planHash}`,
       `           it covers exactly these children's plans:`,
-      ...(gate.children ?? []).map((c) => `             - ${c.workflowId}: plan ${c.planHash}`),
+      ...(gate.children ?? []).flatMap((c) => [
+        `             - ${c.workflowId}: plan ${c.planHash}`,
+        // What the vote allows on this child, in the runbook's words (`ekm status` words a run's the same).
+        ...(status.children.find((k) => k.workflowId === c.workflowId)?.actions ?? []).map(
+          (a) => `                 ${describeAction(a)}`,
+        ),
+      ]),
       `           approvers ${gate.policy.approvers.join(', ')}: ${gate.votes.filter((v) => v.decision === 'approve').length}/${gate.policy.quorum}, deadline ${gate.deadline}`,
       `           vote: ekm approve ${status.workflowId} --as NAME --plan ${gate.planHash.slice(0, 12)}   (or ekm reject …)`,
     );

@@ -548,6 +548,12 @@ describe('fleet revocation: many keys at once', function () {
         assert.notEqual(unseen.code, 0);
         assert.match(unseen.stdout, /it covers exactly these children's plans/);
         for (const c of open.children ?? []) assert.ok(unseen.stdout.includes(c.planHash), c.workflowId);
+        // …and, under each, what the vote would allow on that key, in words.
+        assert.equal(
+          unseen.stdout.match(/^ {17}revoke access \(/gm)?.length,
+          open.children?.length,
+          unseen.stdout,
+        );
         const asRun = await cli(['status', started.workflowId]);
         assert.match(asRun.stderr, /is a fleet: `ekm fleet status/);
         const revokeGate = await approve('revoke', alice);
