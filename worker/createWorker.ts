@@ -26,6 +26,7 @@ import { codecFromEnvironment, CodecKeyError, defaultCodecKeySource } from '../c
 import { refuseUngatedWorker, WorkerConfigError, type WorkerConfig } from './config';
 import { quotasOf } from './quotas';
 import { processQuotaLimiter } from '../activities/quotas/limiters';
+import { workflowsPath } from './workflowBundle';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -186,7 +187,7 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
       ? {}
       : options.workflowBundle
         ? { workflowBundle: options.workflowBundle }
-        : { workflowsPath: require.resolve('../workflows') };
+        : { workflowsPath: workflowsPath() };
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,

@@ -4,15 +4,18 @@ import type { WorkerRole } from '../common/workerRoles';
 import { createEkmWorker, workerTaskQueue } from './createWorker';
 import { connectWorker } from './connect';
 import { loadWorkerConfig, WorkerConfigError } from './config';
+import { prebuiltWorkflowBundle } from './workflowBundle';
 
 export async function runWorker(options: { role?: WorkerRole } = {}): Promise<void> {
   // `--role` overrides the file's role before the file is judged: a read worker needs no approval policy.
   const config = loadWorkerConfig(process.env, options.role ? { role: options.role } : {});
+  // A prebuilt bundle named but missing refuses the worker before it connects.
+  const workflowBundle = prebuiltWorkflowBundle();
   const { connection, namespace, address } = await connectWorker();
   try {
-    const worker = await createEkmWorker({ connection, namespace, config });
+    const worker = await createEkmWorker({ connection, namespace, config, workflowBundle });
     console.log(
-      `ekm worker: polling task queue ${workerTaskQueue(config)} on ${address} (namespace ${namespace}), role ${config.role}${config.role === 'all' && config.mutatingTaskQueue ? ` (changes go to ${config.mutatingTaskQueue})` : ''}${config.sandbox ? ' — sandbox' : ''}`,
+      `ekm worker: polling task queue ${workerTaskQueue(config)} on ${address} (namespace ${namespace}), role ${config.role}${config.role === 'all' && config.mutatingTaskQueue ? ` (changes go to ${config.mutatingTaskQueue})` : ''}${config.sandbox ? ' — sandbox' : ''}${workflowBundle && config.role !== 'mutating' ? `, workflows from ${workflowBundle.codePath}` : ''}`,
     );
     await worker.run();
     console.log('ekm worker: stopped');
