@@ -199,10 +199,12 @@ export function renderFleet(status: FleetStatus): string[] {
       `           it covers exactly these children's plans:`,
       ...(gate.children ?? []).flatMap((c) => [
         `             - ${c.workflowId}: plan ${c.planHash}`,
-        // What the vote allows on this child, in the runbook's words (`ekm status` words a run's the same).
-        ...(status.children.find((k) => k.workflowId === c.workflowId)?.actions ?? []).map(
-          (a) => `                 ${describeAction(a)}`,
-        ),
+        // What the vote allows on this child, in the runbook's words (`ekm status` words a run's the same):
+        // the actions of the plan the gate lists (a wave's gate lists the child's later hash, not these).
+        ...(
+          status.children.find((k) => k.workflowId === c.workflowId && k.planHash === c.planHash)?.actions ??
+          []
+        ).map((a) => `                 ${describeAction(a)}`),
       ]),
       `           approvers ${gate.policy.approvers.join(', ')}: ${gate.votes.filter((v) => v.decision === 'approve').length}/${gate.policy.quorum}, deadline ${gate.deadline}`,
       `           vote: ekm approve ${status.workflowId} --as NAME --plan ${gate.planHash.slice(0, 12)}   (or ekm reject …)`,
