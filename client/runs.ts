@@ -14,6 +14,7 @@ import {
 import { temporal } from '@temporalio/proto';
 import type { z } from 'zod';
 import type { GateView, TaskView } from '../common/approvals';
+import type { FleetChild } from '../common/fleetStatus';
 import { describeAction } from '../providers/planActions';
 import { ordinal, roleTurnNames, type RoleQueueView } from '../common/roleTurns';
 import { roleQueueWorkflowId } from '../common/workflowIds';
@@ -253,6 +254,19 @@ export function renderPlan(plan: RevocationPlan | undefined, indent = ''): strin
   return lines;
 }
 
+/**
+ * The children a fleet's gate lists, each with its plan and — for the plan whose actions the fleet knows
+ * (a wave's gate lists a child's later hash) — what the vote allows on it, in the runbook's words.
+ */
+export function fleetGateChildren(gate: GateView, children: FleetChild[]): string[] {
+  return (gate.children ?? []).flatMap((c) => [
+    `             - ${c.workflowId}: plan ${c.planHash}`,
+    ...(children.find((k) => k.workflowId === c.workflowId && k.planHash === c.planHash)?.actions ?? []).map(
+      (a) => `                 ${describeAction(a)}`,
+    ),
+  ]);
+}
+
 export function renderGate(gate: GateView, status: RunStatus<RunSubject>, workflowId: string): string[] {
   const approvals = gate.votes.filter((v) => v.decision === 'approve').length;
   // Since actions were bound, the gate's hash (what a vote signs) covers the plan(s) it lists, the actions
@@ -285,7 +299,7 @@ export function renderGate(gate: GateView, status: RunStatus<RunSubject>, workfl
   if (gate.children)
     lines.push(
       `           it covers exactly these children's plans (\`ekm fleet status\`, \`ekm status <child>\`):`,
-      ...gate.children.map((c) => `             - ${c.workflowId}: plan ${c.planHash}`),
+      ...fleetGateChildren(gate, (status as { children?: FleetChild[] }).children ?? []),
     );
   else if (status.plan && covers(status.plan.hash)) lines.push(...renderPlan(status.plan, '           '));
   else if (status.followUpPlan && covers(status.followUpPlan.hash))

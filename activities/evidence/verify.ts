@@ -5,6 +5,7 @@
 // the approvers' keys — refusing unsigned acts in a production chain and keys revoked when the act was
 // recorded. No I/O: the CLI and tests hand it parsed files. A failure names the first record that fails.
 import * as crypto from 'node:crypto';
+import { refuseFleetCover } from '../../common/fleetApproval';
 import { gateHashOf } from '../../common/planActions';
 import {
   chainEntries,
@@ -112,6 +113,37 @@ function keyName(
   return `the configuration's evidence key ${fingerprint}`;
 }
 
+export type TrustedKey = TrustedEvidenceKey & { key: crypto.KeyObject; fingerprint: string };
+
+/**
+ * The keys the verifier trusts, read: given, or from a configuration it was pointed at — never a key a
+ * record names for itself. `none` when none was given; `unreadable` names the key that cannot be read.
+ */
+export function trustedEvidenceKeys(
+  options: Pick<VerifyOptions, 'publicKey' | 'trustedKeys'>,
+): { keys: TrustedKey[] } | { none: true } | { unreadable: string } {
+  const given: TrustedEvidenceKey[] = [
+    ...(options.publicKey ? [{ publicKey: options.publicKey, source: 'given' as const }] : []),
+    ...(options.trustedKeys ?? []),
+  ];
+  if (!given.length) return { none: true };
+  const keys: TrustedKey[] = [];
+  for (const k of given) {
+    try {
+      const key = publicKeyFrom(k.publicKey);
+      keys.push({ ...k, key, fingerprint: fingerprintOf(key.export({ format: 'der', type: 'spki' })) });
+    } catch (err) {
+      return { unreadable: `the public key cannot be read: ${(err as Error).message}` };
+    }
+  }
+  return { keys };
+}
+
+/** How a verdict names a trusted key. */
+export function trustedKeyName(k: TrustedKey): string {
+  return keyName(k, k.fingerprint);
+}
+
 export function verifyChain(input: unknown, options: VerifyOptions = {}): ChainVerdict {
   if (!isObject(input) || !Array.isArray(input.records))
     return { ok: false, records: 0, summary: 'NOT VERIFIED: not an evidence chain (no records)' };
@@ -186,12 +218,8 @@ export function verifyChain(input: unknown, options: VerifyOptions = {}): ChainV
       ids,
     );
 
-  // The keys the verifier trusts: given, or from a configuration it was pointed at. Never the file's.
-  const given: TrustedEvidenceKey[] = [
-    ...(options.publicKey ? [{ publicKey: options.publicKey, source: 'given' as const }] : []),
-    ...(options.trustedKeys ?? []),
-  ];
-  if (!given.length)
+  const found = trustedEvidenceKeys(options);
+  if ('none' in found)
     return {
       ok: false,
       untrusted: true,
@@ -199,19 +227,8 @@ export function verifyChain(input: unknown, options: VerifyOptions = {}): ChainV
       ...ids,
       summary: `NOT VERIFIED: hashes and links intact, but no key you trust was given (--public-key FILE or --config FILE); the key inside the chain (${signer?.fingerprint ?? 'none'}) is never trusted`,
     };
-  const trusted: (TrustedEvidenceKey & { key: crypto.KeyObject; fingerprint: string })[] = [];
-  for (const k of given) {
-    try {
-      const key = publicKeyFrom(k.publicKey);
-      trusted.push({ ...k, key, fingerprint: fingerprintOf(key.export({ format: 'der', type: 'spki' })) });
-    } catch (err) {
-      return {
-        ok: false,
-        records: n,
-        summary: `NOT VERIFIED: the public key cannot be read: ${(err as Error).message}`,
-      };
-    }
-  }
+  if ('unreadable' in found) return { ok: false, records: n, summary: `NOT VERIFIED: ${found.unreadable}` };
+  const trusted = found.keys;
   const signedWith = sig.fingerprint ?? signer?.fingerprint;
   const key = trusted.find((k) => k.fingerprint === signedWith);
   if (!key)
@@ -335,6 +352,8 @@ interface SignedAct {
   statement: Statement;
   /** `the approve by alice on gate revoke-1`, for the refusal. */
   what: string;
+  /** Why the act cannot stand for this run whatever its signature (a fleet approval covering another). */
+  refused?: string;
 }
 
 /** Every signed act of the chain: the votes on its gates, the resolutions of its stops, the attestations of its tasks. */
@@ -343,6 +362,19 @@ function signedActs(chain: EvidenceChain, header: HeaderBody): SignedAct[] {
   return chain.records.flatMap((record): SignedAct[] => {
     if (record.kind === 'gate') {
       const gate = record.body as GateView;
+      // A gate a fleet decided: the votes were cast on the fleet's gate and name the fleet's run; this
+      // run's entry must be in the list they sign (the same check the change made before acting).
+      if (gate.fleet) {
+        const cover = gate.fleet;
+        const refused = refuseFleetCover(cover, gate.gateId, gate.planHash, gate.kind, gate.breakGlass, run);
+        return (gate.votes ?? []).map((vote) => ({
+          record,
+          ...vote,
+          statement: voteStatement(cover.fleet, { ...vote, gateId: gate.gateId, planHash: gate.planHash }),
+          what: `the ${vote.decision} by ${vote.approver} on fleet ${cover.fleet.workflowId}'s gate ${gate.gateId}`,
+          ...(refused ? { refused } : {}),
+        }));
+      }
       // Votes sign the gate's hash over the actions, plans, kind and break-glass it records (gates opened
       // since approvals were bound to actions): recomputed here, so a record whose actions were edited
       // after the vote fails, as the change that acted on them would have.
@@ -406,6 +438,7 @@ function verifyActs(
   let verified = 0;
   let unsigned = 0;
   for (const act of signedActs(chain, header)) {
+    if (act.refused) return { record: act.record, why: `${act.what}: ${act.refused}` };
     if (!act.signature) {
       if (mode === 'production')
         return {

@@ -11,7 +11,9 @@ import type { Command } from 'commander';
 import { s3EvidenceStore } from '../../activities/evidence/s3Store';
 import { directoryEvidenceStore, type EvidenceStore } from '../../activities/evidence/store';
 import type { ChainVerdict } from '../../activities/evidence/verify';
+import { verifyFleetRecord, type FleetVerdict } from '../../activities/evidence/verifyFleet';
 import { chainFile } from '../../common/evidenceChain';
+import { fleetRecordFile, fleetStatusFile } from '../../common/fleetRecord';
 import { evidenceMarkdown } from '../../providers/evidenceMarkdown';
 import type { RunStatus } from '../../providers/runStatus';
 import type { RunSubject } from '../../providers/runSubject';
@@ -95,6 +97,35 @@ async function newestStoredRun(store: EvidenceStore, workflowId: string): Promis
   }
 }
 
+/**
+ * A fleet's record (fleet.json, fleet.md, fleet.sig.json) stored for `runId` or, without one, the fleet's
+ * newest stored run; undefined when the id has no fleet record in the sink.
+ */
+async function readFleetRecord(
+  sink: { store: EvidenceStore; where: string },
+  workflowId: string,
+  runId: string | undefined,
+  trust: Trust | undefined,
+): Promise<{ runId: string; json: string; markdown?: string; verdict: FleetVerdict } | undefined> {
+  const run = runId ?? (await newestStoredRun(sink.store, workflowId));
+  if (!run) return undefined;
+  const read = (file: string) => sink.store.read(workflowId, run, file);
+  try {
+    const [record, json] = [await read(fleetRecordFile), await read(fleetStatusFile)];
+    if (record === undefined || json === undefined) return undefined;
+    const verdict = await verifyFleetRecord(
+      { record, fleetJson: json },
+      (child, childRun) => sink.store.read(child, childRun, chainFile),
+      { ...trust, expected: { workflowId, runId: run } },
+    );
+    return { runId: run, json, markdown: await read('fleet.md'), verdict };
+  } catch (err) {
+    throw new CliError(
+      `the fleet record of ${workflowId} run ${run} in ${sink.where} is unreadable: ${(err as Error).message}`,
+    );
+  }
+}
+
 function verdictLine(stored: Stored | undefined): string | undefined {
   if (!stored) return undefined;
   if (!stored.verdict) return `evidence chain: none stored with this record (written before evidence chains)`;
@@ -126,6 +157,19 @@ export function registerEvidence(program: Command): void {
       const dir = sink.where;
       const fromSink = async (id: string | undefined) =>
         id ? readRecord(sink, workflowId, id, trust) : undefined;
+
+      // A fleet's record: its account of every child, bound to the children's own chains.
+      const fleet = await readFleetRecord(sink, workflowId, runId, trust);
+      if (fleet) {
+        const line = `fleet record: ${fleet.verdict.summary}`;
+        if (format === 'json') {
+          process.stdout.write(fleet.json);
+          console.error(line);
+        } else process.stdout.write(`${fleet.markdown ?? ''}\n<!-- ${line} -->\n`);
+        if (!fleet.verdict.ok && !fleet.verdict.untrusted)
+          throw new CliError(`the fleet record of ${workflowId} run ${fleet.runId} does not verify`);
+        return;
+      }
 
       // With a run id and its record stored, Temporal is not needed at all (records outlive histories).
       let stored = await fromSink(runId);
@@ -222,6 +266,14 @@ export function registerEvidence(program: Command): void {
         if (flags.workflowId && flags.workflowId !== target)
           throw new UsageError(`--workflow-id ${flags.workflowId} names another run than ${target}`);
         const sink = evidenceSink();
+        const fleet = await readFleetRecord(sink, target, runId, trust);
+        if (fleet) {
+          if (flags.json) console.log(JSON.stringify(fleet.verdict, null, 2));
+          if (!fleet.verdict.ok)
+            throw new CliError(`${target} run ${fleet.runId}: ${fleet.verdict.summary}`, ExitCode.failed);
+          if (!flags.json) console.log(fleet.verdict.summary);
+          return;
+        }
         const run = runId ?? (await newestStoredRun(sink.store, target));
         if (!run)
           throw new CliError(

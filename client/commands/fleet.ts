@@ -16,7 +16,7 @@ import { withClient } from '../connect';
 import { CliError } from '../errors';
 import { readFleetFile, type FleetFileFlags } from '../fleetFile';
 import { print } from '../output';
-import { checkRunId, describeRun, failureMessage, runHandle, runLink } from '../runs';
+import { checkRunId, describeRun, failureMessage, fleetGateChildren, runHandle, runLink } from '../runs';
 
 interface FleetFlags extends FleetFileFlags, SigningFlags {
   taskQueue: string;
@@ -197,15 +197,7 @@ export function renderFleet(status: FleetStatus): string[] {
     lines.push(
       `open gate  ${gate.gateId} (${gate.kind}${gate.breakGlass ? ', break-glass' : ''}) for hash ${gate.planHash}`,
       `           it covers exactly these children's plans:`,
-      ...(gate.children ?? []).flatMap((c) => [
-        `             - ${c.workflowId}: plan ${c.planHash}`,
-        // What the vote allows on this child, in the runbook's words (`ekm status` words a run's the same):
-        // the actions of the plan the gate lists (a wave's gate lists the child's later hash, not these).
-        ...(
-          status.children.find((k) => k.workflowId === c.workflowId && k.planHash === c.planHash)?.actions ??
-          []
-        ).map((a) => `                 ${describeAction(a)}`),
-      ]),
+      ...fleetGateChildren(gate, status.children),
       `           approvers ${gate.policy.approvers.join(', ')}: ${gate.votes.filter((v) => v.decision === 'approve').length}/${gate.policy.quorum}, deadline ${gate.deadline}`,
       `           vote: ekm approve ${status.workflowId} --as NAME --plan ${gate.planHash.slice(0, 12)}   (or ekm reject …)`,
     );

@@ -27,7 +27,9 @@ import { fleetStatusQuery } from '../../workflows/fleet/messages';
 import type { RevokeFleetInput } from '../../workflows/fleet/request';
 import { revokeFleet } from '../../workflows/revokeFleet';
 import { signatureBy } from '../fixtures/approverKeys';
-import { asRequester, ok, signingKeyFile, until } from '../fixtures/cli';
+import { asRequester, ok, runCli, signingKeyFile, until } from '../fixtures/cli';
+import { publicKeyFrom, sandboxKeyName } from '../../activities/evidence/signer';
+import { folderFor } from '../../activities/evidence/store';
 import { devEnvironment } from '../fixtures/environments';
 import { assertOneReplacementPerRun, type EndedRun, type RunStatus } from '../fixtures/replacements';
 import {
@@ -585,6 +587,36 @@ describe('fleet revocation: many keys at once', function () {
         const human = ok(await cli(['fleet', 'status', started.workflowId]), 'ekm fleet status');
         assert.match(human.stdout, /\[#{30}\] 2\/2/);
         assert.match(human.stdout, /completed 2/);
+
+        // The fleet's record, as an auditor reads it: fleet.md, its signature and both children's chains
+        // verified with the worker's key; an edited fleet.json is caught.
+        const publicKey = path.join(dir, 'worker.pub');
+        fs.writeFileSync(
+          publicKey,
+          publicKeyFrom(fs.readFileSync(path.join(worker.evidenceDir, sandboxKeyName), 'utf8'))
+            .export({ format: 'pem', type: 'spki' })
+            .toString(),
+        );
+        const auditor = (args: string[]) =>
+          runCli(args, { EKM_EVIDENCE_DIR: worker.evidenceDir, TEMPORAL_ADDRESS: '127.0.0.1:1' });
+        const read = ok(
+          await auditor(['evidence', started.workflowId, '--public-key', publicKey]),
+          'ekm evidence <fleet>',
+        );
+        assert.match(read.stdout, new RegExp(`^# Fleet ${started.workflowId}`));
+        assert.match(read.stdout, /fleet record: verified: .* 2 of 2 children's chains/);
+        const verified = ok(
+          await auditor(['evidence', 'verify', started.workflowId, '--public-key', publicKey]),
+          'ekm evidence verify <fleet>',
+        );
+        assert.match(verified.stdout, /^verified: /);
+        const fleetFolder = path.join(worker.evidenceDir, folderFor(started.workflowId));
+        const stored = path.join(fleetFolder, fs.readdirSync(fleetFolder)[0]!, 'fleet.json');
+        fs.chmodSync(stored, 0o644);
+        fs.writeFileSync(stored, fs.readFileSync(stored, 'utf8').replace('"completed"', '"partial"'));
+        const edited = await auditor(['evidence', 'verify', started.workflowId, '--public-key', publicKey]);
+        assert.notEqual(edited.code, 0);
+        assert.match(edited.stderr, /fleet\.json is not the one the record signed/);
       },
       worker,
     );
