@@ -186,6 +186,7 @@ export const usageScan: Benchmark = {
       quotas: { cloudTrailLookupEvents: layerRate },
       usage: { cloudTrailMaxPages: pages + 10 },
     });
+    await layer(world, 'DELETE', '/_sandbox/calls');
     await layer(world, 'POST', '/_sandbox/quota', {
       enabled: true,
       scale: 1,
@@ -256,6 +257,19 @@ export const usageScan: Benchmark = {
         detail: `attempt ${killed.value.attempt}; ${twice.distinct} distinct pages of ${pages}; ${pagesBeforeKill} read before the kill`,
       });
 
+      // The layer's own ledger: it was on, at this rate, and saw every page (throttled answers included).
+      const quota = (await layer(world, 'GET', '/_sandbox/quota')) as { enabled: boolean; scale: number };
+      const calls = (await layer(world, 'GET', '/_sandbox/calls')) as {
+        actions: Record<string, { calls: number; throttled: number }>;
+      };
+      const lookups = calls.actions['cloudtrail:LookupEvents'] ?? { calls: 0, throttled: 0 };
+      checks.push({
+        what: `the quota layer was on at ${layerRate} LookupEvents a second and counted every page`,
+        ok:
+          quota.enabled &&
+          lookups.calls === [long, { value: tenth }, killed].reduce((n, x) => n + x.value.lookups.length, 0),
+        detail: `enabled ${quota.enabled}, scale ${quota.scale}; cloudtrail:LookupEvents ${lookups.calls} calls, ${lookups.throttled} throttled`,
+      });
       const figures: Figure[] = [
         {
           benchmark: 'e',
