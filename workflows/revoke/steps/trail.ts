@@ -40,7 +40,8 @@ export async function trail(run: Revocation, revokedAt: string): Promise<void> {
     );
   }
   const grace = check.graceUses ? `, ${check.graceUses} successful within the propagation grace` : '';
-  // Newest first: a read stopped at its cap missed only the oldest events (within the grace), but says so.
+  // Newest first: a read stopped at its cap missed the window's oldest events (those nearest the
+  // revocation), so its verdict covers only what it read: the step says so.
   const incomplete = stoppedAtCapNote(check.report);
   record.done(
     'trail',
