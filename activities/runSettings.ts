@@ -32,7 +32,13 @@ export function runSettingsActivity(config: WorkerConfig) {
       validateWindowSeconds: revoke.validateWindowSeconds,
       probeWindowSeconds: revoke.probeWindowSeconds,
       probeIntervalSeconds: revoke.probeIntervalSeconds,
-      usage: config.usage,
+      // The trail's timings only: the read's page cap (usage.cloudTrailMaxPages) bounds a read, not the
+      // run's plan, so it stays out of the settings' digest.
+      usage: {
+        deliveryLagSeconds: config.usage.deliveryLagSeconds,
+        propagationGraceSeconds: config.usage.propagationGraceSeconds,
+        lookbackSeconds: config.usage.lookbackSeconds,
+      },
       watchdog: config.watchdog,
       ...(config.mutatingTaskQueue ? { mutatingTaskQueue: config.mutatingTaskQueue } : {}),
       approvals: {

@@ -99,3 +99,13 @@ export interface TrailReport {
 }
 
 export const usageSampleLimit = 10;
+
+/**
+ * What a record says after a read's counts when the read stopped at the worker's page cap with events
+ * left ('' when it read the whole window): such a read must never look complete.
+ */
+export function stoppedAtCapNote(report: Pick<TrailReport, 'truncated' | 'eventsScanned'>): string {
+  return report.truncated
+    ? ` (incomplete: the read stopped at its page cap after ${report.eventsScanned} events; the counts are lower bounds)`
+    : '';
+}

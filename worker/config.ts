@@ -181,6 +181,21 @@ export const workerConfigSchema = z
           .min(3600)
           .max(90 * 86400, 'must be at most 90 days (CloudTrail LookupEvents keeps 90 days)')
           .default(7 * 86400),
+        /**
+         * How many CloudTrail LookupEvents pages (50 events each) one read of a key's trail reads before it
+         * stops. A read that stops here with events left says so (`truncated`, a caveat, the run's record):
+         * its counts are lower bounds. At the default 2 pages a second, 100 pages (5,000 events) take
+         * about a minute; 400 (20,000 events) about 3⅓ minutes.
+         */
+        cloudTrailMaxPages: z
+          .number({ error: 'must be a whole number of pages (50 events each), such as 400' })
+          .int('must be a whole number of pages (50 events each), such as 400')
+          .min(1, 'must be at least 1 page (leave the field out for the default, 100 pages = 5,000 events)')
+          .max(
+            20_000,
+            'must be at most 20000 pages (1,000,000 events, hours at CloudTrail’s 2 calls a second): narrow the window instead',
+          )
+          .default(100),
       })
       .strict()
       .prefault({}),

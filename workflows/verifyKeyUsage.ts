@@ -8,6 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { validationView } from '../common/openaiViews';
+import { stoppedAtCapNote } from '../common/usage';
 import { EkmKeyId, EkmProvider, EkmStage } from '../common/searchAttributes';
 import type { RunStatus } from '../providers/runStatus';
 import { keyOf, principalOf, subjectPrincipal, type RunSubject } from '../providers/runSubject';
@@ -26,7 +27,7 @@ import { parseInput } from './parseInput';
 
 function usageLine(u: VerifyKeyUsageResult['usage']): string {
   const last = u.lastSuccessfulUse ? `, last successful use ${u.lastSuccessfulUse}` : '';
-  return `${u.successful} successful and ${u.refused} refused calls by OpenAI${last}`;
+  return `${u.successful} successful and ${u.refused} refused calls by OpenAI${last}${stoppedAtCapNote(u)}`;
 }
 
 /** The key and who OpenAI is at it, as every run record names them. */
@@ -138,7 +139,7 @@ async function record(subject: RunSubject, result: VerifyKeyUsageResult, lines: 
       },
     },
     endState: 'checked',
-    endReason: `${result.usage.successful} successful and ${result.usage.refused} refused call(s) in the window`,
+    endReason: `${result.usage.successful} successful and ${result.usage.refused} refused call(s) in the window${stoppedAtCapNote(result.usage)}`,
   };
   await call('change', 'recordEvidence', 'write the evidence record', status);
 }

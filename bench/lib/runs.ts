@@ -111,7 +111,7 @@ export async function historyOf(handle: WorkflowHandle): Promise<HistoryEvent[]>
 }
 
 /** An event's time in epoch ms, whether its seconds are a Long (a fetched history) or not (one read from JSON). */
-function timeOf(e: HistoryEvent): number {
+export function timeOf(e: HistoryEvent): number {
   const seconds = e.eventTime?.seconds as unknown;
   if (seconds !== null && typeof seconds === 'object') return tsToMs(e.eventTime);
   return Number(seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;

@@ -3,10 +3,15 @@
 // its own key, role, registration and two projects with probes, as the sandbox seeds them) and answers
 // what the exactly-once checks read from its state. Spoken to over the IPC channel of `fork`.
 import { seedDemoOrganisation, type DemoOrganisation } from '../../sandbox/openai/demo';
+import type { TrailLookup } from '../../sandbox/openai/trail';
 import { startOpenAiTwin, type OpenAiTwin } from '../../sandbox/openai/twin';
+import { QuotaBook } from '../../sandbox/quota/quotaBook';
 
 export type TwinRequest =
-  { id: number; seed: { count: number; prefix: string } } | { id: number; projects: true };
+  | { id: number; seed: { count: number; prefix: string } }
+  | { id: number; projects: true }
+  /** The trail's LookupEvents calls from this index on (the usage scan counts the pages served). */
+  | { id: number; lookupsFrom: number };
 
 export interface TwinProjectState {
   id: string;
@@ -15,7 +20,13 @@ export interface TwinProjectState {
 }
 
 export type TwinAnswer =
-  | { id: number; ok: true; organisations?: DemoOrganisation[]; projects?: TwinProjectState[] }
+  | {
+      id: number;
+      ok: true;
+      organisations?: DemoOrganisation[];
+      projects?: TwinProjectState[];
+      lookups?: TrailLookup[];
+    }
   | { id: number; ok: false; error: string };
 
 async function seed(twin: OpenAiTwin, awsEndpoint: string, count: number, prefix: string) {
@@ -40,6 +51,8 @@ async function main(): Promise<void> {
   const twin = await startOpenAiTwin({
     aws: { endpoint: awsEndpoint, region: 'us-east-1' },
     cacheTtlSeconds,
+    // The sandbox's quota layer, off (it only counts) until a benchmark turns it on at /_sandbox/quota.
+    quota: new QuotaBook(),
   });
   process.on('message', (message: TwinRequest) => {
     void (async () => {
@@ -47,6 +60,9 @@ async function main(): Promise<void> {
         if ('seed' in message) {
           const organisations = await seed(twin, awsEndpoint, message.seed.count, message.seed.prefix);
           process.send!({ id: message.id, ok: true, organisations } satisfies TwinAnswer);
+        } else if ('lookupsFrom' in message) {
+          const lookups = twin.trail.lookups.slice(message.lookupsFrom);
+          process.send!({ id: message.id, ok: true, lookups } satisfies TwinAnswer);
         } else {
           const projects = twin.store.data.projects.map((p) => ({
             id: p.id,

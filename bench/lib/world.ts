@@ -19,6 +19,7 @@ import {
 import { startWorkerProcess } from '../../sandbox/workerProcess';
 import type { WorkerConfigInput } from '../../worker/config';
 import { testRevokeTimings } from '../../test/fixtures/revokeTimings';
+import type { TrailLookup } from '../../sandbox/openai/trail';
 import type { TwinAnswer, TwinProjectState, TwinRequest } from './twinHost';
 
 export const benchApprovers = ['alice@example.com', 'bob@example.com'];
@@ -123,12 +124,23 @@ export class BenchWorld {
     return this.organisations.slice(this.used, (this.used += count));
   }
 
+  /** The twin's trail's LookupEvents calls from this index on (every call since it started: from 0). */
+  trailLookups(from = 0): Promise<TrailLookup[]> {
+    return this.ask({ lookupsFrom: from }).then((a) => a.lookups!);
+  }
+
   projects(): Promise<TwinProjectState[]> {
     return this.ask({ projects: true }).then((a) => a.projects!);
   }
 
-  /** (Re)starts the worker with these revocation timings; the previous one is stopped gracefully first. */
-  async startWorker(revoke: RevokeSettings): Promise<ServiceProcess> {
+  /**
+   * (Re)starts the worker with these revocation timings (and, for the usage scan, its usage and quota
+   * sections); the previous one is stopped gracefully first.
+   */
+  async startWorker(
+    revoke: RevokeSettings,
+    more: Pick<WorkerConfigInput, 'usage' | 'quotas'> = {},
+  ): Promise<ServiceProcess> {
     await this.worker?.stop();
     const projects = this.organisations.flatMap((o) => o.openai.projects);
     const projectEnv = Object.fromEntries(
@@ -146,7 +158,8 @@ export class BenchWorld {
         projectKeys: Object.fromEntries(projects.map((p, i) => [p.id, `EKM_BENCH_PROJECT_KEY_${i + 1}`])),
       },
       revoke,
-      usage: { deliveryLagSeconds: 1, propagationGraceSeconds: 1 },
+      usage: { deliveryLagSeconds: 1, propagationGraceSeconds: 1, ...more.usage },
+      ...(more.quotas ? { quotas: more.quotas } : {}),
       watchdog: { pollSeconds: 30 },
       approvals: {
         gates: { revoke: policy, archive: policy, deletion: policy, restore: policy, rotate: policy },

@@ -42,7 +42,12 @@ describe('worker configuration', function () {
         probeWindowSeconds: 1800,
         probeIntervalSeconds: 60,
       },
-      usage: { deliveryLagSeconds: 900, propagationGraceSeconds: 300, lookbackSeconds: 604800 },
+      usage: {
+        deliveryLagSeconds: 900,
+        propagationGraceSeconds: 300,
+        lookbackSeconds: 604800,
+        cloudTrailMaxPages: 100,
+      },
       watchdog: { pollSeconds: 3600, cancelDeletionOnUse: false },
       // No approval policy by default: a worker that changes things refuses to start until every gate has one.
       approvals: { gates: {}, signers: {}, taskDeadlineSeconds: 604800 },

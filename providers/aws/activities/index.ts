@@ -77,7 +77,7 @@ export function awsActivities({ config, aws, ownership }: AwsActivityDeps) {
     readAwsKeyRotation: readAwsKeyRotation(aws),
     rotateAwsKey: requireApproval('rotate', config, actionOf.rotateAwsKey, rotateAwsKeyActivity(aws)),
     // AWS CloudTrail
-    readAwsKeyUsage: readAwsKeyUsage(aws),
+    readAwsKeyUsage: readAwsKeyUsage(aws, { maxPages: config.usage.cloudTrailMaxPages }),
   };
 }
 

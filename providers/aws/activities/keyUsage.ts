@@ -18,9 +18,12 @@ import { kmsCryptographicOperations, type KeyUsageQuery, type KeyUsageReport } f
 import { toAwsFailure } from './errors';
 
 /** LookupEvents answers at most 50 events a page. */
-const pageSize = 50;
-/** 5,000 events: far more than a key's OpenAI use in a day; beyond it the counts are lower bounds. */
-const maxPages = 100;
+export const cloudTrailPageSize = 50;
+/**
+ * 100 pages, 5,000 events: far more than a key's OpenAI use in a day; beyond it the counts are lower
+ * bounds. The worker's `usage.cloudTrailMaxPages` sets another.
+ */
+export const defaultCloudTrailMaxPages = 100;
 /** AWS: CloudTrail delivers an event within about 5 minutes on average, without a guarantee. */
 const deliveryLagMs = 15 * 60_000;
 /** LookupEvents sees the last 90 days only. */
@@ -44,7 +47,19 @@ function recordOf(event: Event): TrailRecord | undefined {
   }
 }
 
-export function readAwsKeyUsage(clients: { cloudTrail?: CloudTrailClient }) {
+/** The caveat of a read that stopped at its page cap with events left: its counts are lower bounds. */
+export function stoppedAtCapCaveat(maxPages: number, eventsScanned: number): string {
+  return (
+    `incomplete: the read stopped at the worker's cap of ${maxPages} page(s) (${eventsScanned} events read) ` +
+    'with more events on the key in the window: the counts are lower bounds; narrow the window or raise usage.cloudTrailMaxPages'
+  );
+}
+
+export function readAwsKeyUsage(
+  clients: { cloudTrail?: CloudTrailClient },
+  options: { maxPages?: number } = {},
+) {
+  const maxPages = options.maxPages ?? defaultCloudTrailMaxPages;
   return async function readKeyUsage(query: KeyUsageQuery): Promise<KeyUsageReport> {
     const { cloudTrail } = clients;
     if (!cloudTrail)
@@ -65,7 +80,9 @@ export function readAwsKeyUsage(clients: { cloudTrail?: CloudTrailClient }) {
     };
     const { tally } = progress;
     await withHeartbeats(progress, async () => {
-      do {
+      // The first page always; then on while there is one and the cap allows (a resumed read counts the
+      // pages its earlier attempts read).
+      while (progress.pages === 0 || (progress.cursor && progress.pages < maxPages)) {
         // Paced by the worker's LookupEvents bucket (2 a second per account and region by default).
         let answer;
         try {
@@ -75,7 +92,7 @@ export function readAwsKeyUsage(clients: { cloudTrail?: CloudTrailClient }) {
               LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: query.keyArn }],
               StartTime: since,
               EndTime: until,
-              MaxResults: pageSize,
+              MaxResults: cloudTrailPageSize,
               NextToken: progress.cursor,
             }),
           );
@@ -107,7 +124,7 @@ export function readAwsKeyUsage(clients: { cloudTrail?: CloudTrailClient }) {
         progress.pages++;
         progress.cursor = answer.NextToken;
         heartbeatProgress(progress);
-      } while (progress.cursor && progress.pages < maxPages);
+      }
     });
 
     const readAt = Date.now();
@@ -119,10 +136,7 @@ export function readAwsKeyUsage(clients: { cloudTrail?: CloudTrailClient }) {
       );
     if (since.getTime() < readAt - lookupHorizonMs)
       caveats.push('CloudTrail LookupEvents covers the last 90 days only: earlier use cannot be seen here');
-    if (truncated)
-      caveats.push(
-        `more than ${maxPages * pageSize} events on the key in the window: the counts are lower bounds; narrow the window`,
-      );
+    if (truncated) caveats.push(stoppedAtCapCaveat(maxPages, tally.eventsScanned));
     return {
       provider: 'aws',
       source: 'cloudtrail:LookupEvents',

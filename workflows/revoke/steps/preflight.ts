@@ -3,6 +3,7 @@
 // drift from — and when OpenAI last used the key. Reads only.
 import { patched } from '@temporalio/workflow';
 import type { RunSettingsView } from '../../../common/runStatus';
+import { stoppedAtCapNote } from '../../../common/usage';
 import type { RevocationBaseline } from '../../../providers/requests';
 import { specOf } from '../../../providers';
 import { revocationActions } from '../../../providers/runbookActions';
@@ -62,7 +63,7 @@ export async function preflight(
   const lastUse = record.status.usage?.before;
   record.done(
     'preflight',
-    `key ${baseline.key.state}, OpenAI access ${baseline.validate?.outcome ?? 'n/a'}, ${baseline.probes.flatMap((r) => r.probes).length} probe(s) readable${lastUse ? `; ${lastUse.report ? `last use by OpenAI's ${specOf(request).principalKind} ${lastUse.report.lastSuccessfulUse ?? 'none in the look-back window'}` : `trail unreadable (${lastUse.error})`}` : ''}`,
+    `key ${baseline.key.state}, OpenAI access ${baseline.validate?.outcome ?? 'n/a'}, ${baseline.probes.flatMap((r) => r.probes).length} probe(s) readable${lastUse ? `; ${lastUse.report ? `last use by OpenAI's ${specOf(request).principalKind} ${lastUse.report.lastSuccessfulUse ?? 'none in the look-back window'}${stoppedAtCapNote(lastUse.report)}` : `trail unreadable (${lastUse.error})`}` : ''}`,
     baseline,
   );
   return { settings, baseline, readsTrail };

@@ -1,6 +1,7 @@
 // Step "trail": after the cache wait, the cloud's audit trail must show no successful use by OpenAI's role
 // or principal since the revocation took effect. It corroborates validate and the probes: unreadable, the
 // run says so and goes on; a late successful use stops the run before anything irreversible.
+import { stoppedAtCapNote } from '../../../common/usage';
 import { principalOf } from '../../../providers/runSubject';
 import { specOf } from '../../../providers';
 import { Ended } from '../../ended';
@@ -39,5 +40,12 @@ export async function trail(run: Revocation, revokedAt: string): Promise<void> {
     );
   }
   const grace = check.graceUses ? `, ${check.graceUses} successful within the propagation grace` : '';
-  record.done('trail', `no successful use after ${check.effectiveFrom}; ${refused}${grace}`, check);
+  // Newest first: a read stopped at its cap missed the window's oldest events (those nearest the
+  // revocation), so its verdict covers only what it read: the step says so.
+  const incomplete = stoppedAtCapNote(check.report);
+  record.done(
+    'trail',
+    `no successful use after ${check.effectiveFrom}; ${refused}${grace}${incomplete}`,
+    check,
+  );
 }
