@@ -30,7 +30,7 @@ import { formatMs, formatRatio, percentile, ratio } from '../lib/stats';
 import { benchApprovers, manyRunsSettings } from '../lib/world';
 import type { DemoOrganisation } from '../../sandbox/openai/demo';
 
-const sizes = (quick: boolean) => ({ single: quick ? 5 : 20, inFlight: quick ? 20 : 100 });
+const sizes = (quick: boolean) => ({ single: quick ? 10 : 20, inFlight: quick ? 20 : 100 });
 /** One approval every this many ms in the steady phase: faster than people approve, slower than a burst. */
 const steadyIntervalMs = 500;
 const minute = 60_000;
