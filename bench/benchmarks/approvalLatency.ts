@@ -6,8 +6,8 @@
 // runs are open — waiting at their gates, or past their change, validating or parked at the cache wait.
 // The goal is that the other runs' presence does not slow an approval. The baseline is the same with one
 // run in flight (several, one after another). A burst — N runs approved at the same instant — is measured
-// too, on runs of its own, and reported without a goal: it queues N changes behind each other by design
-// (the KMS write quota alone lets 5 a second through).
+// too, on runs of its own, and reported without a goal: it puts N fresh reads (each with a live validate
+// through OpenAI) in flight at once by construction.
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Benchmark, BenchContext } from '../lib/benchmark';
 import { metered } from '../lib/benchmark';
