@@ -3,6 +3,7 @@
 // registration of it), and every active project bound to any of them — all of which lose their data.
 // On Google Cloud both methods act on the key alone (its own IAM policy, its versions), so the radius is
 // every registration of that key name.
+import { allInOrder } from '../../common/allInOrder';
 import type { BlastRadius, ExternalKeyView } from '../../common/openaiViews';
 import type { AdminApi } from './adminApi';
 import { expectListing, expectOk, openAiStep, toProjectView } from './answers';
@@ -21,16 +22,19 @@ function affects(query: BlastRadiusQuery, key: ExternalKeyView): boolean {
 
 export function readBlastRadiusActivity(api: AdminApi) {
   return async function readBlastRadius(query: BlastRadiusQuery): Promise<BlastRadius> {
-    const externalKeys = await openAiStep('list external keys', async () =>
-      expectListing(await api.listExternalKeys())
-        .map(toRegistrationView)
-        .filter((k) => affects(query, k)),
-    );
+    // The two listings are independent: listed at once, filtered once both are in.
+    const [allKeys, allProjects] = await allInOrder([
+      openAiStep('list external keys', async () =>
+        expectListing(await api.listExternalKeys()).map(toRegistrationView),
+      ),
+      openAiStep('list active projects', async () =>
+        expectListing(await api.listProjects({ includeArchived: false })).map(toProjectView),
+      ),
+    ]);
+    const externalKeys = allKeys.filter((k) => affects(query, k));
     const keyIds = new Set(externalKeys.map((k) => k.id));
-    const projects = await openAiStep('list active projects', async () =>
-      expectListing(await api.listProjects({ includeArchived: false }))
-        .map(toProjectView)
-        .filter((p) => p.status === 'active' && p.externalKeyId !== null && keyIds.has(p.externalKeyId)),
+    const projects = allProjects.filter(
+      (p) => p.status === 'active' && p.externalKeyId !== null && keyIds.has(p.externalKeyId),
     );
     // An external key also names its projects; one the list missed (it changed while we paged) is read
     // on its own, so the radius never shrinks because of timing.

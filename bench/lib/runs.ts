@@ -3,7 +3,6 @@
 // moto's recording (the exactly-once check).
 import * as fs from 'node:fs';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { keyWorkflowId } from '../../common/workflowIds';
 import type { AwsRevokeKeyInput } from '../../providers/aws/request';
@@ -11,6 +10,7 @@ import type { RunStatus } from '../../providers/runStatus';
 import type { DemoOrganisation } from '../../sandbox/openai/demo';
 import { statusQuery, voteUpdate } from '../../workflows/revoke/messages';
 import { revokeKey } from '../../workflows/revokeKey';
+import { eventTimeMs, stepsBetween, type Step } from './breakdown';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 export type History = temporal.api.history.v1.IHistory;
@@ -110,12 +110,8 @@ export async function historyOf(handle: WorkflowHandle): Promise<HistoryEvent[]>
   return (await handle.fetchHistory()).events ?? [];
 }
 
-/** An event's time in epoch ms, whether its seconds are a Long (a fetched history) or not (one read from JSON). */
-export function timeOf(e: HistoryEvent): number {
-  const seconds = e.eventTime?.seconds as unknown;
-  if (seconds !== null && typeof seconds === 'object') return tsToMs(e.eventTime);
-  return Number(seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
-}
+/** An event's time in epoch ms (bench/lib/breakdown.ts). */
+export const timeOf = eventTimeMs;
 
 function activityStartedOf(events: HistoryEvent[], type: string): HistoryEvent | undefined {
   const scheduled = events.find(
@@ -151,6 +147,13 @@ export function approvalToChangeMs(
   const started = activityStartedOf(events, changeActivity);
   const approval = approvalOf(events);
   return started && approval ? timeOf(started) - timeOf(approval) : undefined;
+}
+
+/** The steps from the approval to the change's start (bench/lib/breakdown.ts); empty while either is missing. */
+export function approvalToChangeSteps(events: HistoryEvent[], changeActivity = 'revokeAwsAccess'): Step[] {
+  const started = activityStartedOf(events, changeActivity);
+  const approval = approvalOf(events);
+  return started && approval ? stepsBetween(events, approval, started) : [];
 }
 
 /** Activities the run started between the approval and the change (each a round trip through the server). */

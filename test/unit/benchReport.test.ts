@@ -17,7 +17,14 @@ import {
   type BenchResult,
   type Figure,
 } from '../../bench/lib/report';
-import { approvalToChangeMs, countHistory, putKeyPolicyCounts, resumeAfterWait } from '../../bench/lib/runs';
+import { medianSteps } from '../../bench/lib/breakdown';
+import {
+  approvalToChangeMs,
+  approvalToChangeSteps,
+  countHistory,
+  putKeyPolicyCounts,
+  resumeAfterWait,
+} from '../../bench/lib/runs';
 import { formatRatio, meets, percentile, ratio } from '../../bench/lib/stats';
 import { recordedRun } from '../../bench/benchmarks/costPerRun';
 import { parseOptions } from '../../bench/run';
@@ -144,6 +151,37 @@ describe('bench: what the runner reads', function () {
     // The recorded run waited 3 s for the key cache (test/fixtures/revoke.ts sandboxWorkerFor).
     const resume = resumeAfterWait(events, 3);
     assert.ok(resume?.resumedAt !== undefined && resume.resumedAt >= resume.firedAt);
+  });
+
+  it('splits approval → change into history steps that add up to it, from the approval to the change', function () {
+    const events =
+      historyFromJSON(JSON.parse(fs.readFileSync(path.join(projectRoot, recordedRun), 'utf8'))).events ?? [];
+    const steps = approvalToChangeSteps(events);
+    assert.ok(steps.length > 2, JSON.stringify(steps));
+    const total = steps.reduce((sum, s) => sum + s.ms, 0);
+    assert.ok(
+      Math.abs(total - approvalToChangeMs(events)!) < 0.001,
+      `${total} vs ${approvalToChangeMs(events)}`,
+    );
+    assert.ok(steps.every((s) => s.ms >= 0));
+    assert.match(steps[0]!.label, /^WorkflowExecutionUpdateAccepted → /);
+    assert.match(steps.at(-1)!.label, / → ActivityTaskStarted \(revokeAwsAccess\)$/);
+    assert.ok(steps.some((s) => s.label.includes('ActivityTaskStarted (snapshotAwsAccess)')));
+    // The same step twice in a run is one row (summed); a step missing from a run is not counted as 0.
+    const rows = medianSteps([
+      [
+        { label: 'a → b', ms: 1 },
+        { label: 'a → b', ms: 2 },
+      ],
+      [
+        { label: 'a → b', ms: 5 },
+        { label: 'b → c', ms: 7 },
+      ],
+    ]);
+    assert.deepEqual(rows, [
+      { label: 'a → b', medianMs: 3, runs: 2 },
+      { label: 'b → c', medianMs: 7, runs: 1 },
+    ]);
   });
 
   it("counts PutKeyPolicy per key in moto's recording, whatever the body's encoding", function () {

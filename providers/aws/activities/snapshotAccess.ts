@@ -2,6 +2,7 @@
 // the key and the customer role OpenAI assumes, read-only, so `restore` can put exactly it back and the
 // plan can name who else the key and the role serve. The readers are shared by revoke and restore, which
 // always decide from the current state, never from memory.
+import { allInOrder } from '../../../common/allInOrder';
 import {
   GetPolicyCommand,
   GetPolicyVersionCommand,
@@ -74,14 +75,15 @@ export async function readInlinePolicies(
     names.push(...(page.PolicyNames ?? []));
     marker = page.IsTruncated ? page.Marker : undefined;
   } while (marker);
-  const policies: { name: string; document: string }[] = [];
-  for (const name of names.sort()) {
-    const { PolicyDocument } = await iam.send(
-      new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }),
-    );
-    policies.push({ name, document: decodePolicyText(PolicyDocument ?? '{}') });
-  }
-  return policies;
+  // Each document is read at once (the list is the role's state; the documents are independent reads).
+  return Promise.all(
+    names.sort().map(async (name) => {
+      const { PolicyDocument } = await iam.send(
+        new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }),
+      );
+      return { name, document: decodePolicyText(PolicyDocument ?? '{}') };
+    }),
+  );
 }
 
 export async function readAttachedPolicies(
@@ -144,13 +146,25 @@ export function snapshotAwsAccessActivity(clients: AwsClients) {
     try {
       const { kms, iam } = clients;
       const takenAt = new Date().toISOString();
-      const key = await readKey(kms, keyArn);
-      const keyPolicy = await readKeyPolicy(kms, key.keyId);
       const roleName = roleNameOf(roleArn);
-      const trustPolicy = await readTrustPolicy(iam, roleName);
-      const inlinePolicies = await readInlinePolicies(iam, roleName);
-      const attachedPolicies = await readAttachedPolicies(iam, roleName);
-      const allGrants = await readGrants(kms, key.keyId);
+      // The key's side and the role's are independent reads, made at once: the snapshot is read right
+      // after an approval and right before the change, so its time is the approval's wait (bench (b)).
+      const keySide = async () => {
+        const key = await readKey(kms, keyArn);
+        const [keyPolicy, allGrants] = await allInOrder([
+          readKeyPolicy(kms, key.keyId),
+          readGrants(kms, key.keyId),
+        ]);
+        return { key, keyPolicy, allGrants };
+      };
+      const [{ key, keyPolicy, allGrants }, trustPolicy, inlinePolicies, attachedPolicies] = await allInOrder(
+        [
+          keySide(),
+          readTrustPolicy(iam, roleName),
+          readInlinePolicies(iam, roleName),
+          readAttachedPolicies(iam, roleName),
+        ],
+      );
 
       const grants = allGrants
         .filter((g) => g.GranteePrincipal === roleArn)

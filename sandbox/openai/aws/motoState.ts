@@ -37,24 +37,33 @@ async function loadRole(iam: IAMClient, roleArn: string): Promise<AwsAccessState
     if (notFound(err)) return undefined;
     throw err;
   }
-  const policies: PolicyDocument[] = [];
-  const { PolicyNames = [] } = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }));
-  for (const PolicyName of PolicyNames) {
-    const { PolicyDocument: doc } = await iam.send(
-      new GetRolePolicyCommand({ RoleName: roleName, PolicyName }),
+  // The inline and the attached policies are independent reads, made at once (a real KMS call is one
+  // round trip; the twin's emulation of its access decision should not cost twenty in a row).
+  const inline = async () => {
+    const { PolicyNames = [] } = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }));
+    return Promise.all(
+      PolicyNames.map(
+        async (PolicyName) =>
+          (await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName }))).PolicyDocument,
+      ),
     );
-    if (doc) policies.push(parsePolicy(doc));
-  }
-  const { AttachedPolicies = [] } = await iam.send(
-    new ListAttachedRolePoliciesCommand({ RoleName: roleName }),
-  );
-  for (const { PolicyArn } of AttachedPolicies) {
-    const { Policy } = await iam.send(new GetPolicyCommand({ PolicyArn }));
-    const { PolicyVersion } = await iam.send(
-      new GetPolicyVersionCommand({ PolicyArn, VersionId: Policy?.DefaultVersionId }),
+  };
+  const attached = async () => {
+    const { AttachedPolicies = [] } = await iam.send(
+      new ListAttachedRolePoliciesCommand({ RoleName: roleName }),
     );
-    if (PolicyVersion?.Document) policies.push(parsePolicy(PolicyVersion.Document));
-  }
+    return Promise.all(
+      AttachedPolicies.map(async ({ PolicyArn }) => {
+        const { Policy } = await iam.send(new GetPolicyCommand({ PolicyArn }));
+        const { PolicyVersion } = await iam.send(
+          new GetPolicyVersionCommand({ PolicyArn, VersionId: Policy?.DefaultVersionId }),
+        );
+        return PolicyVersion?.Document;
+      }),
+    );
+  };
+  const documents = (await Promise.all([inline(), attached()])).flat();
+  const policies = documents.filter((d): d is string => d !== undefined && d !== '').map(parsePolicy);
   return { arn: roleArn, trustPolicy: parsePolicy(trust ?? '{"Statement":[]}'), policies };
 }
 
@@ -67,15 +76,22 @@ async function loadKey(kms: KMSClient, keyRef: string): Promise<AwsAccessState['
     throw err;
   }
   if (!meta?.Arn || !meta.KeyId) return undefined;
-  const { Policy } = await kms.send(new GetKeyPolicyCommand({ KeyId: meta.KeyId, PolicyName: 'default' }));
-  const grants: { granteePrincipal: string; operations: string[] }[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await kms.send(new ListGrantsCommand({ KeyId: meta.KeyId, Marker: marker }));
-    for (const g of page.Grants ?? [])
-      grants.push({ granteePrincipal: g.GranteePrincipal ?? '', operations: g.Operations ?? [] });
-    marker = page.Truncated ? page.NextMarker : undefined;
-  } while (marker);
+  const keyId = meta.KeyId;
+  const listGrants = async () => {
+    const grants: { granteePrincipal: string; operations: string[] }[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await kms.send(new ListGrantsCommand({ KeyId: keyId, Marker: marker }));
+      for (const g of page.Grants ?? [])
+        grants.push({ granteePrincipal: g.GranteePrincipal ?? '', operations: g.Operations ?? [] });
+      marker = page.Truncated ? page.NextMarker : undefined;
+    } while (marker);
+    return grants;
+  };
+  const [{ Policy }, grants] = await Promise.all([
+    kms.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })),
+    listGrants(),
+  ]);
   return {
     arn: meta.Arn,
     state: meta.KeyState ?? 'Unknown',
@@ -90,10 +106,9 @@ export async function loadAwsAccessState(
   roleArn: string,
   keyRef: string,
 ): Promise<AwsAccessState> {
-  return {
-    vendorRoleArn: vendor.roleArn,
-    externalId: vendor.externalId,
-    customerRole: await loadRole(clients.iam, roleArn),
-    key: await loadKey(clients.kms, keyRef),
-  };
+  const [customerRole, key] = await Promise.all([
+    loadRole(clients.iam, roleArn),
+    loadKey(clients.kms, keyRef),
+  ]);
+  return { vendorRoleArn: vendor.roleArn, externalId: vendor.externalId, customerRole, key };
 }
