@@ -59,6 +59,8 @@ export class BenchWorld {
     readonly connection: Connection,
     readonly client: Client,
     readonly evidenceDir: string,
+    /** The quota layer's proxy in front of moto (bench/lib/twinHost.ts): counts, and refuses once turned on. */
+    readonly awsQuotaEndpoint: string,
   ) {
     twinProcess.on('message', (answer: TwinAnswer) => {
       this.pending.get(answer.id)?.(answer);
@@ -82,10 +84,16 @@ export class BenchWorld {
       [JSON.stringify({ awsEndpoint: moto.endpoint, cacheTtlSeconds: options.cacheTtlSeconds })],
       { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
     );
-    const ready = await new Promise<{ ready: string; adminKey: string }>((resolve, reject) => {
-      twinProcess.once('message', (m) => resolve(m as { ready: string; adminKey: string }));
-      twinProcess.once('exit', (code) => reject(new Error(`the twin exited (${code}) before it was ready`)));
-    });
+    const ready = await new Promise<{ ready: string; adminKey: string; awsQuota: string }>(
+      (resolve, reject) => {
+        twinProcess.once('message', (m) =>
+          resolve(m as { ready: string; adminKey: string; awsQuota: string }),
+        );
+        twinProcess.once('exit', (code) =>
+          reject(new Error(`the twin exited (${code}) before it was ready`)),
+        );
+      },
+    );
     const connection = await Connection.connect({ address: temporal.address });
     const client = new Client({ connection, namespace: 'default' });
     const evidenceDir = path.join(scratch, 'evidence');
@@ -99,6 +107,7 @@ export class BenchWorld {
       connection,
       client,
       evidenceDir,
+      ready.awsQuota,
     );
   }
 
@@ -127,8 +136,14 @@ export class BenchWorld {
     return this.ask({ projects: true }).then((a) => a.projects!);
   }
 
-  /** (Re)starts the worker with these revocation timings; the previous one is stopped gracefully first. */
-  async startWorker(revoke: RevokeSettings): Promise<ServiceProcess> {
+  /**
+   * (Re)starts the worker with these revocation timings; the previous one is stopped gracefully first.
+   * `quotas`: the worker's quota section, its AWS calls then going through the quota layer's proxy.
+   */
+  async startWorker(
+    revoke: RevokeSettings,
+    options: { quotas?: WorkerConfigInput['quotas'] } = {},
+  ): Promise<ServiceProcess> {
     await this.worker?.stop();
     const projects = this.organisations.flatMap((o) => o.openai.projects);
     const projectEnv = Object.fromEntries(
@@ -139,7 +154,11 @@ export class BenchWorld {
       // A sandbox worker: votes need no signature here (signing is not what these benchmarks measure).
       sandbox: true,
       taskQueue: this.taskQueue,
-      aws: { region: 'us-east-1', endpoint: this.moto.endpoint, cloudTrailEndpoint: this.twinUrl },
+      aws: {
+        region: 'us-east-1',
+        endpoint: options.quotas ? this.awsQuotaEndpoint : this.moto.endpoint,
+        cloudTrailEndpoint: this.twinUrl,
+      },
       openai: {
         baseUrl: `${this.twinUrl}/v1`,
         adminKeyEnv: 'OPENAI_ADMIN_KEY',
@@ -154,6 +173,7 @@ export class BenchWorld {
       },
       evidence: { directory: this.evidenceDir },
       shutdownGraceSeconds: 5,
+      ...(options.quotas ? { quotas: options.quotas } : {}),
     };
     this.worker = await startWorkerProcess({
       temporalAddress: this.temporal.address,
