@@ -140,16 +140,17 @@ export function createAdminApi(settings: AdminApiSettings) {
   async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<AdminAnswer> {
     const key = settings.adminKey();
     if (!key) throw new AdminApiConfigError('the worker has no OpenAI Admin API key in its environment');
-    // A read answered 429 is read again here, after its Retry-After (with jitter, so a fleet's children do
-    // not all come back in the same second), within a short budget: the activities that read the Admin API
-    // read several things in a row, and failing the attempt would make its next attempt read them all again
-    // — under a shared quota, the retries then cost more calls than the work (bench (a) measured 2.3× the
-    // Admin API calls per key). Past the budget the 429 goes back to the caller (a retryable
-    // OpenAiUnavailable, after Retry-After), as before. Changes and validate keep one call per attempt.
+    // A read (a GET, or validate: it changes nothing) answered 429 is sent again here after its
+    // Retry-After, jittered so a fleet's children do not all come back in the same second, within a short
+    // budget. The activities that read the Admin API read several things together: failing the attempt
+    // made its next attempt read them all again, so under a shared quota the retries cost more calls than
+    // the work, and bench (a) saw a fleet child's readTogether fail its ten attempts on 429s. Past the
+    // budget the 429 goes back to the caller (a retryable OpenAiUnavailable), as before. Changes keep one
+    // call per attempt.
     let waitedMs = 0;
     for (;;) {
       const answer = await send({ method, path, key, body });
-      if (method !== 'GET' || answer.status !== 429) return answer;
+      if (!(method === 'GET' || /\/validate$/.test(path)) || answer.status !== 429) return answer;
       const waitMs = Math.ceil((answer.retryAfterSeconds ?? 1) * 1000 * (1 + Math.random() / 2));
       if (waitedMs + waitMs > readRetryBudgetMs) return answer;
       await new Promise((r) => setTimeout(r, waitMs));
