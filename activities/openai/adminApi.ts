@@ -128,7 +128,7 @@ export function createOpenAiCaller(baseUrl: string) {
   };
 }
 
-/** How long one Admin API read may wait out 429s in place before its attempt fails (activities time out at 30 s). */
+/** How long one Admin API call may wait out 429s in place before its attempt fails (activities time out at 30 s). */
 const readRetryBudgetMs = 10_000;
 
 /** Beyond this many pages a list is not converging (a cursor loop), whatever `has_more` says. */
@@ -140,17 +140,17 @@ export function createAdminApi(settings: AdminApiSettings) {
   async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<AdminAnswer> {
     const key = settings.adminKey();
     if (!key) throw new AdminApiConfigError('the worker has no OpenAI Admin API key in its environment');
-    // A read (a GET, or validate: it changes nothing) answered 429 is sent again here after its
-    // Retry-After, jittered so a fleet's children do not all come back in the same second, within a short
-    // budget. The activities that read the Admin API read several things together: failing the attempt
-    // made its next attempt read them all again, so under a shared quota the retries cost more calls than
-    // the work, and bench (a) saw a fleet child's readTogether fail its ten attempts on 429s. Past the
-    // budget the 429 goes back to the caller (a retryable OpenAiUnavailable), as before. Changes keep one
-    // call per attempt.
+    // A call answered 429 is sent again here after its Retry-After, jittered so a fleet's children do not
+    // all come back in the same second, within a short budget. A 429 is a refusal before any work, so a
+    // change may be sent again too. Failing the attempt instead cost a fleet (bench (a)) three ways: an
+    // activity reading several things made its next attempt read them all again (more calls than the
+    // work under a shared quota), a child's readTogether failed its ten attempts, and createProjectOnce's
+    // single attempt escalated the run to a person. Past the budget the 429 goes back to the caller (a
+    // retryable OpenAiUnavailable), as before.
     let waitedMs = 0;
     for (;;) {
       const answer = await send({ method, path, key, body });
-      if (!(method === 'GET' || /\/validate$/.test(path)) || answer.status !== 429) return answer;
+      if (answer.status !== 429) return answer;
       const waitMs = Math.ceil((answer.retryAfterSeconds ?? 1) * 1000 * (1 + Math.random() / 2));
       if (waitedMs + waitMs > readRetryBudgetMs) return answer;
       await new Promise((r) => setTimeout(r, waitMs));
