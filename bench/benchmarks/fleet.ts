@@ -22,7 +22,7 @@ import { publishedRate } from '../../sandbox/quota/rates';
 
 const sizes = (quick: boolean) => (quick ? [20] : [50, 200]);
 /** The sequential script is linear in the keys: it is measured on this many and scaled to N (said in the table). */
-const sequentialSample = (quick: boolean) => (quick ? 2 : 6);
+const sequentialSample = (quick: boolean) => (quick ? 2 : 3);
 /**
  * The quota layer's rates × this. A fleet child makes ~45 Admin API calls per key (reads included), and the
  * sandbox's Admin API quota is 5/s: at × 1 a 200-key fleet's bound alone is half an hour. The scale makes
