@@ -128,6 +128,9 @@ export function createOpenAiCaller(baseUrl: string) {
   };
 }
 
+/** How long one Admin API call may wait out 429s in place before its attempt fails (activities time out at 30 s). */
+const readRetryBudgetMs = 10_000;
+
 /** Beyond this many pages a list is not converging (a cursor loop), whatever `has_more` says. */
 const maxPages = 1000;
 
@@ -137,7 +140,22 @@ export function createAdminApi(settings: AdminApiSettings) {
   async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<AdminAnswer> {
     const key = settings.adminKey();
     if (!key) throw new AdminApiConfigError('the worker has no OpenAI Admin API key in its environment');
-    return await send({ method, path, key, body });
+    // A call answered 429 is sent again here after its Retry-After, jittered so a fleet's children do not
+    // all come back in the same second, within a short budget. A 429 is a refusal before any work, so a
+    // change may be sent again too. Failing the attempt instead cost a fleet (bench (a)) three ways: an
+    // activity reading several things made its next attempt read them all again (more calls than the
+    // work under a shared quota), a child's readTogether failed its ten attempts, and createProjectOnce's
+    // single attempt escalated the run to a person. Past the budget the 429 goes back to the caller (a
+    // retryable OpenAiUnavailable), as before.
+    let waitedMs = 0;
+    for (;;) {
+      const answer = await send({ method, path, key, body });
+      if (answer.status !== 429) return answer;
+      const waitMs = Math.ceil((answer.retryAfterSeconds ?? 1) * 1000 * (1 + Math.random() / 2));
+      if (waitedMs + waitMs > readRetryBudgetMs) return answer;
+      await new Promise((r) => setTimeout(r, waitMs));
+      waitedMs += waitMs;
+    }
   }
 
   async function change(path: string, body?: unknown): Promise<AdminAnswer> {

@@ -5,6 +5,7 @@
 import { seedDemoOrganisation, type DemoOrganisation } from '../../sandbox/openai/demo';
 import type { TrailLookup } from '../../sandbox/openai/trail';
 import { startOpenAiTwin, type OpenAiTwin } from '../../sandbox/openai/twin';
+import { startAwsQuotaProxy } from '../../sandbox/quota/awsProxy';
 import { QuotaBook } from '../../sandbox/quota/quotaBook';
 
 export type TwinRequest =
@@ -48,11 +49,15 @@ async function main(): Promise<void> {
     awsEndpoint: string;
     cacheTtlSeconds: number;
   };
+  // The sandbox's quota layer (sandbox/quota/), one ledger for the twin and a proxy in front of moto, as
+  // `npm start` has it: off (counting only) until a benchmark turns it on through POST /_sandbox/quota.
+  // Seeding and the twin's own use of keys go to moto directly; only who is pointed at the proxy is counted.
+  const quota = new QuotaBook({ enabled: false });
+  const awsQuota = await startAwsQuotaProxy({ target: awsEndpoint, book: quota });
   const twin = await startOpenAiTwin({
     aws: { endpoint: awsEndpoint, region: 'us-east-1' },
     cacheTtlSeconds,
-    // The sandbox's quota layer, off (it only counts) until a benchmark turns it on at /_sandbox/quota.
-    quota: new QuotaBook(),
+    quota,
   });
   process.on('message', (message: TwinRequest) => {
     void (async () => {
@@ -76,8 +81,11 @@ async function main(): Promise<void> {
       }
     })();
   });
-  process.on('disconnect', () => void twin.close().finally(() => process.exit(0)));
-  process.send!({ ready: twin.url, adminKey: twin.store.data.adminKey });
+  process.on(
+    'disconnect',
+    () => void Promise.all([twin.close(), awsQuota.close()]).finally(() => process.exit(0)),
+  );
+  process.send!({ ready: twin.url, adminKey: twin.store.data.adminKey, awsQuota: awsQuota.endpoint });
 }
 
 void main().catch((err: unknown) => {

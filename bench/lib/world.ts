@@ -60,6 +60,8 @@ export class BenchWorld {
     readonly connection: Connection,
     readonly client: Client,
     readonly evidenceDir: string,
+    /** The quota layer's proxy in front of moto (bench/lib/twinHost.ts): counts, and refuses once turned on. */
+    readonly awsQuotaEndpoint: string,
   ) {
     twinProcess.on('message', (answer: TwinAnswer) => {
       this.pending.get(answer.id)?.(answer);
@@ -83,10 +85,16 @@ export class BenchWorld {
       [JSON.stringify({ awsEndpoint: moto.endpoint, cacheTtlSeconds: options.cacheTtlSeconds })],
       { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
     );
-    const ready = await new Promise<{ ready: string; adminKey: string }>((resolve, reject) => {
-      twinProcess.once('message', (m) => resolve(m as { ready: string; adminKey: string }));
-      twinProcess.once('exit', (code) => reject(new Error(`the twin exited (${code}) before it was ready`)));
-    });
+    const ready = await new Promise<{ ready: string; adminKey: string; awsQuota: string }>(
+      (resolve, reject) => {
+        twinProcess.once('message', (m) =>
+          resolve(m as { ready: string; adminKey: string; awsQuota: string }),
+        );
+        twinProcess.once('exit', (code) =>
+          reject(new Error(`the twin exited (${code}) before it was ready`)),
+        );
+      },
+    );
     const connection = await Connection.connect({ address: temporal.address });
     const client = new Client({ connection, namespace: 'default' });
     const evidenceDir = path.join(scratch, 'evidence');
@@ -100,6 +108,7 @@ export class BenchWorld {
       connection,
       client,
       evidenceDir,
+      ready.awsQuota,
     );
   }
 
@@ -134,8 +143,9 @@ export class BenchWorld {
   }
 
   /**
-   * (Re)starts the worker with these revocation timings (and, for the usage scan, its usage and quota
-   * sections); the previous one is stopped gracefully first.
+   * (Re)starts the worker with these revocation timings (and, for the usage scan, its usage section); the
+   * previous one is stopped gracefully first. `quotas`: the worker's quota section, its AWS calls then
+   * going through the quota layer's proxy.
    */
   async startWorker(
     revoke: RevokeSettings,
@@ -151,7 +161,11 @@ export class BenchWorld {
       // A sandbox worker: votes need no signature here (signing is not what these benchmarks measure).
       sandbox: true,
       taskQueue: this.taskQueue,
-      aws: { region: 'us-east-1', endpoint: this.moto.endpoint, cloudTrailEndpoint: this.twinUrl },
+      aws: {
+        region: 'us-east-1',
+        endpoint: more.quotas ? this.awsQuotaEndpoint : this.moto.endpoint,
+        cloudTrailEndpoint: this.twinUrl,
+      },
       openai: {
         baseUrl: `${this.twinUrl}/v1`,
         adminKeyEnv: 'OPENAI_ADMIN_KEY',
