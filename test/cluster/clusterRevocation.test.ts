@@ -176,6 +176,8 @@ describe('the PostgreSQL-backed Temporal cluster (built from Go)', function () {
           intervalMs: 1000,
         });
 
+      // The worker processes rode it out: they polled the restarted server by themselves.
+      for (const worker of workers) assert.ok(!worker.hasExited(), `${worker.logFile}: exited`);
       await Promise.all(handles.map((handle) => vote(handle, 'archive', approvers[1]!)));
       const results = (await Promise.all(handles.map((handle) => handle.result()))) as RunStatus[];
 
@@ -264,11 +266,13 @@ describe('the PostgreSQL-backed Temporal cluster (built from Go)', function () {
       // SQL visibility: the ekm search attributes answer a list query, and the rows are in PostgreSQL.
       for (const request of requests) {
         const key = keyOf(request);
-        const listed = [];
-        for await (const run of client.workflow.list({
-          query: `EkmKeyId = "${key}" AND EkmProvider = "${request.provider}"`,
-        }))
-          listed.push(run);
+        const query = `EkmKeyId = "${key}" AND EkmProvider = "${request.provider}"`;
+        // Visibility is written after the run's last task: give it a moment.
+        const listed = await waitFor(`${query} to list the completed run`, async () => {
+          const runs = [];
+          for await (const run of client.workflow.list({ query })) runs.push(run);
+          return runs.length > 0 && runs.every((run) => run.status.name === 'COMPLETED') ? runs : undefined;
+        });
         assert.deepEqual(
           listed.map((run) => [run.workflowId, run.status.name]),
           [[keyWorkflowId(key), 'COMPLETED']],
