@@ -1,13 +1,14 @@
 // The PostgreSQL-backed Temporal cluster: PostgreSQL, the schema, then the server built from Go with its
 // configuration written into the state folder, the namespace and the ekm search attributes registered
 // through the API. The server can be killed and started again on the same database (`startServer`).
+import { randomInt } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common';
 import { ekmSearchAttributes } from '../../common/searchAttributes';
 import { logsDir } from '../paths';
-import { assertPortFree, freePort } from '../ports';
+import { assertPortFree } from '../ports';
 import { startProcess, waitUntilReady } from '../process';
 import { registerSearchAttributes, temporalAnswers, type TemporalServer } from '../services';
 import type { ClusterTools } from '../tools/installCluster';
@@ -57,6 +58,18 @@ const portFree = (port: number) =>
     () => false,
   );
 
+/**
+ * The SQL schema keeps a member's RPC port in a SMALLINT (cluster_membership.rpc_port): a port above 32767
+ * stops the server at start ("out of range for type smallint"), and the kernel's free ports are above it.
+ */
+export const highestClusterPort = 32767;
+async function freeSmallPort(): Promise<number> {
+  for (;;) {
+    const port = 20000 + randomInt(highestClusterPort - 20000 + 1);
+    if (await portFree(port)) return port;
+  }
+}
+
 /** The ports of the last run when all are still free (the cluster's membership rows name them), else new ones. */
 async function choosePorts(saved: SavedState | undefined, frontendPort: number | undefined) {
   const previous = saved ? [saved.postgresPort, ...clusterPortNames.map((n) => saved.ports[n])] : [];
@@ -68,7 +81,7 @@ async function choosePorts(saved: SavedState | undefined, frontendPort: number |
   const taken = new Set<number>(frontendPort ? [frontendPort] : []);
   const fresh = async () => {
     for (;;) {
-      const port = await freePort();
+      const port = await freeSmallPort();
       if (!taken.has(port)) {
         taken.add(port);
         return port;
@@ -126,6 +139,11 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
   if (options.historyShards !== undefined && options.historyShards !== historyShards) {
     throw new Error(
       `historyShards: this cluster's database in ${stateDir} was made with ${historyShards} shards and Temporal cannot change that; keep ${historyShards}, or use a new state folder for ${options.historyShards}`,
+    );
+  }
+  if (options.frontendPort !== undefined && options.frontendPort > highestClusterPort) {
+    throw new Error(
+      `EKM_CLUSTER_PORT=${options.frontendPort}: above ${highestClusterPort}, the highest port Temporal's SQL schema can store for a cluster member; choose one from 1024 to ${highestClusterPort}.`,
     );
   }
   const { ports, postgresPort } = await choosePorts(saved, options.frontendPort);
