@@ -178,6 +178,9 @@ describe('the PostgreSQL-backed Temporal cluster (built from Go)', function () {
 
       // The worker processes rode it out: they polled the restarted server by themselves.
       for (const worker of workers) assert.ok(!worker.hasExited(), `${worker.logFile}: exited`);
+      // The rest of the cache wait, the trail and the probes come before the archive gate.
+      for (const handle of handles)
+        await waitForStatus(handle, (s) => s.openGate?.kind === 'archive', 'the archive gate', 300_000);
       await Promise.all(handles.map((handle) => vote(handle, 'archive', approvers[1]!)));
       const results = (await Promise.all(handles.map((handle) => handle.result()))) as RunStatus[];
 
@@ -204,11 +207,15 @@ describe('the PostgreSQL-backed Temporal cluster (built from Go)', function () {
           ),
         );
         const changes = scheduled.filter((s) => isMutating(s.name) && completed.has(s.id)).map((s) => s.name);
-        assert.equal(
-          new Set(changes).size,
-          changes.length,
-          `each change completed once: ${changes.join(', ')}`,
-        );
+        // One change per target: an archive and a new project per old project, every other change once.
+        const perProject = new Set(['archiveProject', 'createProjectOnce']);
+        const times = (name: string) => changes.filter((c) => c === name).length;
+        for (const name of new Set(changes))
+          assert.equal(
+            times(name),
+            perProject.has(name) ? request.projectIds!.length : 1,
+            `${name} completed ${times(name)} times: ${changes.join(', ')}`,
+          );
         assert.ok(
           changes.some((name) => /^revoke(Aws|Gcp)Access$/.test(name)),
           changes.join(', '),
