@@ -56,7 +56,7 @@ function go(args: string[], env: NodeJS.ProcessEnv, what: string): string {
   const goBin = findOnPath('go');
   if (!goBin) {
     throw new ToolInstallError(
-      `the Temporal server for the PostgreSQL cluster is built from source and needs Go (1.25 or newer) on PATH: install it (e.g. \`apt-get install golang-go\`, or go.dev/dl) and run the command again.`,
+      `the Temporal server for the PostgreSQL cluster is built from source and needs Go on PATH (the module asks for 1.25.8 or newer): install it and run the command again.`,
     );
   }
   // Niced: the build takes minutes of both cores; what else runs on the machine keeps its share.
