@@ -30,6 +30,9 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   logFile: string;
   cwd?: string;
+  /** Run as this user and group (root only): PostgreSQL refuses to run as root. */
+  uid?: number;
+  gid?: number;
 }
 
 export function startProcess(
@@ -46,6 +49,8 @@ export function startProcess(
     env: options.env ?? process.env,
     stdio: ['ignore', log, log],
     detached: true,
+    uid: options.uid,
+    gid: options.gid,
   });
   fs.closeSync(log);
   let exitedFlag = false;

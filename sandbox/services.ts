@@ -17,7 +17,7 @@ export interface TemporalServer extends ServiceProcess {
 }
 
 /** True once the frontend answers GetSystemInfo (and, when asked, lists every ekm search attribute). */
-async function temporalAnswers(address: string, namespace?: string): Promise<boolean> {
+export async function temporalAnswers(address: string, namespace?: string): Promise<boolean> {
   const connection = await Connection.connect({ address, connectTimeout: 1000 });
   try {
     await connection.workflowService.getSystemInfo({});
@@ -92,14 +92,16 @@ const indexedTypeOf: Record<string, temporal.api.enums.v1.IndexedValueType> = {
 };
 
 /** Registers the ekm search attributes through the operator API (the test server has no start flag for it). */
-export async function registerSearchAttributes(address: string, namespace = 'default'): Promise<void> {
+export async function registerSearchAttributes(
+  address: string,
+  namespace = 'default',
+  keys: readonly (typeof ekmSearchAttributes)[number][] = ekmSearchAttributes,
+): Promise<void> {
   const connection = await Connection.connect({ address, connectTimeout: 5000 });
   try {
     await connection.operatorService.addSearchAttributes({
       namespace,
-      searchAttributes: Object.fromEntries(
-        ekmSearchAttributes.map((key) => [key.name, indexedTypeOf[key.type]!]),
-      ),
+      searchAttributes: Object.fromEntries(keys.map((key) => [key.name, indexedTypeOf[key.type]!])),
     });
   } finally {
     await connection.close();
