@@ -26,6 +26,7 @@ import { codecFromEnvironment, CodecKeyError, defaultCodecKeySource } from '../c
 import { refuseUngatedWorker, WorkerConfigError, type WorkerConfig } from './config';
 import { quotasOf } from './quotas';
 import { processQuotaLimiter } from '../activities/quotas/limiters';
+import type { WorkerTracing } from './telemetry/tracing';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -42,6 +43,8 @@ export interface CreateWorkerOptions {
   tuning?: Pick<WorkerOptions, 'maxCachedWorkflows'>;
   /** Encrypts payloads with this codec instead of the one the environment configures (tests). */
   payloadCodec?: PayloadCodec;
+  /** Traces runs, activities and client calls (worker/telemetry/tracing.ts) when an OTLP endpoint is set. */
+  tracing?: WorkerTracing;
 }
 
 /** The codec the worker's environment configures under `config.codec`, if any. */
@@ -146,6 +149,7 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
     connection: options.connection,
     namespace: options.namespace,
     ...(payloadCodec ? { dataConverter: { payloadCodecs: [payloadCodec] } } : {}),
+    ...(options.tracing ? { interceptors: options.tracing.clientInterceptors } : {}),
   });
   const activities = {
     ...createActivities({
@@ -202,5 +206,6 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
     // Only with keys: a worker without them writes clear payloads, as before encryption existed.
     ...(payloadCodec ? { dataConverter: { payloadCodecs: [payloadCodec] } } : {}),
     ...options.tuning,
+    ...options.tracing?.workerOptions,
   });
 }
