@@ -1,6 +1,7 @@
 // OpenTelemetry traces of the worker: a span for each run (RunWorkflow), each activity it schedules and
 // runs (StartActivity, RunActivity) and each client call, exported as OTLP over HTTP with JSON bodies.
 // Workflow spans are made inside the workflow sandbox and leave it through the `exporter` sink.
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { Resource } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -35,8 +36,10 @@ export function startTracing(otlp: NonNullable<TelemetryConfig['otlp']>): Worker
   const processor = new BatchSpanProcessor(new OTLPTraceExporter({ url: otlp.endpoint }));
   const provider = new BasicTracerProvider({ resource });
   provider.addSpanProcessor(processor);
-  // Global: the interceptors inject and extract the trace context in headers through the global propagator.
-  provider.register();
+  // Global: the interceptors inject and extract the trace context in headers through the global propagator
+  // (W3C trace context), and an activity's span finds its parent (the workflow's StartActivity, from the
+  // headers) only through an active context, which needs a context manager.
+  provider.register({ contextManager: new AsyncLocalStorageContextManager().enable() });
   const tracer = provider.getTracer('ekm-worker');
   return {
     workerOptions: {
