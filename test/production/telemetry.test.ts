@@ -32,13 +32,13 @@ async function get(url: string): Promise<HttpAnswer> {
   return { status: response.status, body: await response.text() };
 }
 
-/** A metric's value summed over the series whose labels include `task_queue="<taskQueue>"` (any, if not given). */
-function metric(text: string, name: string, taskQueue?: string): number {
+/** A metric's value summed over the series carrying every one of `labels` (e.g. the test's task queue). */
+function metric(text: string, name: string, labels: Record<string, string>): number {
   let sum = 0;
   for (const line of text.split('\n')) {
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
     if (!match || match[1] !== name) continue;
-    if (taskQueue && !(match[2] ?? '').includes(`task_queue="${taskQueue}"`)) continue;
+    if (!Object.entries(labels).every(([k, v]) => (match[2] ?? '').includes(`${k}="${v}"`))) continue;
     sum += Number(match[3]);
   }
   return sum;
@@ -72,6 +72,8 @@ describe('worker telemetry: metrics, traces, JSON logs, health (the worker binar
     const health = `http://127.0.0.1:${healthPort}`;
     const taskQueue = `test-telemetry-${randomUUID()}`;
     const setup = workerBinarySetup(w, taskQueue);
+    const ours = { task_queue: taskQueue };
+    const ourRuns = { ...ours, workflow_type: 'revokeKey' };
     const starting = startWorkerProcess({
       temporalAddress: gate.address,
       config: {
@@ -90,7 +92,14 @@ describe('worker telemetry: metrics, traces, JSON logs, health (the worker binar
     starting.catch(() => undefined);
 
     // Up, not ready: the process serves /healthz while its connection to Temporal waits at the gate.
-    const up = await waitFor('GET /healthz to answer', () => get(`${health}/healthz`).catch(() => undefined));
+    const up = await waitFor(
+      'GET /healthz to answer',
+      () => get(`${health}/healthz`).catch(() => undefined),
+      {
+        timeoutMs: 120_000,
+        intervalMs: 100,
+      },
+    );
     assert.equal(up.status, 200);
     assert.deepEqual(JSON.parse(up.body), { status: 'up' });
     const notYet = await get(`${health}/readyz`);
@@ -108,8 +117,8 @@ describe('worker telemetry: metrics, traces, JSON logs, health (the worker binar
     // Scraped before the run: the counters this task queue's run will move.
     const before = (await get(metricsUrl)).body;
     assert.match(before, /^# (HELP|TYPE) temporal_/m, 'Prometheus text format with the SDK metrics');
-    const activitiesBefore = metric(before, 'temporal_activity_execution_latency_count', taskQueue);
-    const completedBefore = metric(before, 'temporal_workflow_completed', taskQueue);
+    const activitiesBefore = metric(before, 'temporal_activity_execution_latency_count', ours);
+    const completedBefore = metric(before, 'temporal_workflow_completed', ourRuns);
 
     await w.checkBeforeRun();
     const handle = await env.client.workflow.start(revokeKey, {
@@ -123,12 +132,12 @@ describe('worker telemetry: metrics, traces, JSON logs, health (the worker binar
     // run not yet.
     await waitForGate(handle, 'archive');
     const during = (await get(metricsUrl)).body;
-    const activitiesDuring = metric(during, 'temporal_activity_execution_latency_count', taskQueue);
+    const activitiesDuring = metric(during, 'temporal_activity_execution_latency_count', ours);
     assert.ok(
       activitiesDuring > activitiesBefore,
       `activities executed on ${taskQueue} by the archive gate: ${activitiesBefore} before, ${activitiesDuring} during`,
     );
-    assert.equal(metric(during, 'temporal_workflow_completed', taskQueue), completedBefore);
+    assert.equal(metric(during, 'temporal_workflow_completed', ourRuns), completedBefore);
     await vote(handle, 'archive', approvers[1]!);
     const result = await handle.result();
     leftover = undefined;
@@ -137,14 +146,14 @@ describe('worker telemetry: metrics, traces, JSON logs, health (the worker binar
     // The Prometheus exporter reads Core's counters as they are: a scrape after the run sees them moved.
     const after = await waitFor('the run counted in /metrics', async () => {
       const text = (await get(metricsUrl)).body;
-      return metric(text, 'temporal_workflow_completed', taskQueue) > completedBefore ? text : undefined;
+      return metric(text, 'temporal_workflow_completed', ourRuns) > completedBefore ? text : undefined;
     });
-    const activitiesAfter = metric(after, 'temporal_activity_execution_latency_count', taskQueue);
+    const activitiesAfter = metric(after, 'temporal_activity_execution_latency_count', ours);
     assert.ok(
       activitiesAfter > activitiesDuring,
       `activities executed on ${taskQueue}: ${activitiesDuring} at the archive gate, ${activitiesAfter} after`,
     );
-    assert.ok(metric(after, 'temporal_workflow_task_execution_latency_count', taskQueue) > 0);
+    assert.ok(metric(after, 'temporal_workflow_task_execution_latency_count', ourRuns) > 0);
     this.test!.title += ` (${activitiesAfter - activitiesBefore} activities counted)`;
 
     // The spans of the run and of its activities, in one trace, at the receiver (batched: a few seconds).

@@ -76,8 +76,8 @@ function safeJson(value: unknown): string {
 }
 
 /**
- * Sends console output through the logger, so a library that prints (or a console.warn of the worker's
- * own) cannot break a JSON log stream with a line that is not JSON.
+ * Sends console output and Node's warnings through the logger, so a library that prints (or a
+ * console.warn of the worker's own) cannot break a JSON log stream with a line that is not JSON.
  */
 export function routeConsoleTo(logger: Logger): void {
   console.log = (...args: unknown[]) => logger.info(format(...args));
@@ -85,4 +85,7 @@ export function routeConsoleTo(logger: Logger): void {
   console.debug = (...args: unknown[]) => logger.debug(format(...args));
   console.warn = (...args: unknown[]) => logger.warn(format(...args));
   console.error = (...args: unknown[]) => logger.error(format(...args));
+  // Node's own warnings (a deprecation, the AWS SDK's Node version notice) as warnings, not errors.
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => logger.warn(warning.message, { warning: warning.name }));
 }
