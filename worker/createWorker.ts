@@ -27,6 +27,7 @@ import { refuseUngatedWorker, WorkerConfigError, type WorkerConfig } from './con
 import { quotasOf } from './quotas';
 import { processQuotaLimiter } from '../activities/quotas/limiters';
 import { workflowsPath } from './workflowBundle';
+import type { WorkerTracing } from './telemetry/tracing';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -43,6 +44,8 @@ export interface CreateWorkerOptions {
   tuning?: Pick<WorkerOptions, 'maxCachedWorkflows'>;
   /** Encrypts payloads with this codec instead of the one the environment configures (tests). */
   payloadCodec?: PayloadCodec;
+  /** Traces runs, activities and client calls (worker/telemetry/tracing.ts) when an OTLP endpoint is set. */
+  tracing?: WorkerTracing;
 }
 
 /** The codec the worker's environment configures under `config.codec`, if any. */
@@ -147,6 +150,7 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
     connection: options.connection,
     namespace: options.namespace,
     ...(payloadCodec ? { dataConverter: { payloadCodecs: [payloadCodec] } } : {}),
+    ...(options.tracing ? { interceptors: options.tracing.clientInterceptors } : {}),
   });
   const activities = {
     ...createActivities({
@@ -182,10 +186,12 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
       : Object.fromEntries(
           Object.entries(activities).filter(([name]) => isMutating(name) === (role === 'mutating')),
         );
+  // A prebuilt bundle holds no tracing interceptors (they are bundled into the workflow code): a worker
+  // that traces bundles at start instead, so its runs' spans are never silently missing.
   const workflows =
     role === 'mutating'
       ? {}
-      : options.workflowBundle
+      : options.workflowBundle && !options.tracing
         ? { workflowBundle: options.workflowBundle }
         : { workflowsPath: workflowsPath() };
   return Worker.create({
@@ -208,5 +214,6 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
     // Only with keys: a worker without them writes clear payloads, as before encryption existed.
     ...(payloadCodec ? { dataConverter: { payloadCodecs: [payloadCodec] } } : {}),
     ...options.tuning,
+    ...options.tracing?.workerOptions,
   });
 }

@@ -19,12 +19,16 @@ import { temporal } from '@temporalio/proto';
 import type { RevocationChange } from '../../providers/requests';
 import type { ServiceProcess } from '../../sandbox/process';
 import { startWorkerProcess } from '../../sandbox/workerProcess';
-import type { WorkerConfigInput } from '../../worker/config';
 import { statusQuery } from '../../workflows/revoke/messages';
 import { revokeKey } from '../../workflows/revokeKey';
 import { activityEvents, waitFor } from '../fixtures/crash';
 import { devEnvironment } from '../fixtures/environments';
-import { crashProviders, type CountingRoute, type TrippingRoute } from '../fixtures/providers/crash';
+import {
+  crashProviders,
+  workerBinarySetup,
+  type CountingRoute,
+  type TrippingRoute,
+} from '../fixtures/providers/crash';
 import { approvers, vote } from '../fixtures/revoke';
 import { devServer } from '../fixtures/services';
 import { startTcpProxy, type TcpProxy } from '../fixtures/tcpProxy';
@@ -42,33 +46,8 @@ for (const p of crashProviders)
       const temporalAddress = (await devServer()).address;
       const env = await devEnvironment();
 
-      // What the world gives the in-process worker, as the worker binary's configuration file; secrets
-      // reach the process through its environment only, the file names their variables.
-      const secrets: NodeJS.ProcessEnv = {
-        EKM_CRASH_TEST_ADMIN_KEY: w.adminKey,
-        ...Object.fromEntries(
-          w.projects.map((project, i) => [`EKM_CRASH_TEST_PROJECT_KEY_${i + 1}`, project.apiKey]),
-        ),
-      };
       const taskQueue = `test-crash-${p.provider}-${randomUUID()}`;
-      const workerConfig = (cloudEndpoint: string): WorkerConfigInput => ({
-        taskQueue,
-        sandbox: true,
-        ...w.cloudConfig(cloudEndpoint),
-        openai: {
-          baseUrl: `${sandbox.openai!.baseUrl}/v1`,
-          adminKeyEnv: 'EKM_CRASH_TEST_ADMIN_KEY',
-          projectKeys: Object.fromEntries(
-            w.projects.map((project, i) => [project.id, `EKM_CRASH_TEST_PROJECT_KEY_${i + 1}`]),
-          ),
-        },
-        revoke: sandbox.config!.revoke,
-        approvals: sandbox.config!.approvals,
-        evidence: sandbox.config!.evidence,
-        usage: sandbox.config!.usage,
-        watchdog: sandbox.config!.watchdog,
-        shutdownGraceSeconds: 5,
-      });
+      const { env: secrets, config: workerConfig } = workerBinarySetup(w, taskQueue);
 
       const proxies: (TcpProxy | TrippingRoute | CountingRoute)[] = [];
       const workers: ServiceProcess[] = [];
