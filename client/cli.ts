@@ -27,6 +27,7 @@ import { registerWorker } from './commands/worker';
 import { CliError, ExitCode } from './errors';
 import { useSandboxProfile } from './sandboxProfile';
 import { versionInfo, versionLine } from './version';
+import { useEnvironmentProxy } from '../activities/proxy/useEnvironmentProxy';
 
 const taskQueue = process.env.EKM_TASK_QUEUE || builtInTaskQueue;
 
@@ -90,6 +91,8 @@ function printVersion(args: string[]): boolean {
 
 export async function main(argv: string[]): Promise<number> {
   if (printVersion(argv.slice(2))) return ExitCode.ok;
+  // Every outbound client of every command honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY (docs/operations.md).
+  useEnvironmentProxy();
   try {
     await buildProgram().parseAsync(argv);
     return ExitCode.ok;

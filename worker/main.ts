@@ -4,8 +4,11 @@ import type { WorkerRole } from '../common/workerRoles';
 import { createEkmWorker, workerTaskQueue } from './createWorker';
 import { connectWorker } from './connect';
 import { loadWorkerConfig, WorkerConfigError } from './config';
+import { useEnvironmentProxy } from '../activities/proxy/useEnvironmentProxy';
 
 export async function runWorker(options: { role?: WorkerRole } = {}): Promise<void> {
+  // Before any client exists: HTTPS_PROXY / NO_PROXY for undici and grpc-js (the AWS clients read it too).
+  useEnvironmentProxy();
   // `--role` overrides the file's role before the file is judged: a read worker needs no approval policy.
   const config = loadWorkerConfig(process.env, options.role ? { role: options.role } : {});
   const { connection, namespace, address } = await connectWorker();
