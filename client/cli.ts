@@ -7,6 +7,7 @@ import { registerResolve } from './commands/resolve';
 import { registerCancel } from './commands/cancel';
 import { registerCheck } from './commands/check';
 import { registerCodecServer } from './commands/codecServer';
+import { registerCompletion } from './commands/completion';
 import { registerEvidence } from './commands/evidence';
 import { registerFleet } from './commands/fleet';
 import { registerKeyInspect } from './commands/keyInspect';
@@ -25,6 +26,8 @@ import { registerApprove, registerReject } from './commands/vote';
 import { registerWorker } from './commands/worker';
 import { CliError, ExitCode } from './errors';
 import { useSandboxProfile } from './sandboxProfile';
+import { versionInfo, versionLine } from './version';
+import { useEnvironmentProxy } from '../activities/proxy/useEnvironmentProxy';
 
 const taskQueue = process.env.EKM_TASK_QUEUE || builtInTaskQueue;
 
@@ -35,6 +38,8 @@ export function buildProgram(): Command {
       '--sandbox',
       'connect to the sandbox `npm start` runs (its Temporal address, namespace, Web UI and evidence folder)',
     )
+    // Answered by main() before parsing (so `--json` can go with it); declared here for help and completion.
+    .option('-V, --version', 'print the version and build id (with --json: as JSON)')
     .exitOverride()
     .showHelpAfterError();
   program.hook('preAction', () => {
@@ -67,10 +72,27 @@ export function buildProgram(): Command {
   registerWorker(program);
   registerCodecServer(program);
   registerKeys(program);
+  registerCompletion(program);
   return program;
 }
 
+/** `ekm --version` or `ekm --version --json`: the only arguments, answered without a connection. */
+function printVersion(args: string[]): boolean {
+  const versionFlags = ['--version', '-V'];
+  if (
+    !args.some((a) => versionFlags.includes(a)) ||
+    !args.every((a) => [...versionFlags, '--json'].includes(a))
+  )
+    return false;
+  const info = versionInfo();
+  console.log(args.includes('--json') ? JSON.stringify(info, null, 2) : versionLine(info));
+  return true;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  if (printVersion(argv.slice(2))) return ExitCode.ok;
+  // Every outbound client of every command honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY (docs/operations.md).
+  useEnvironmentProxy();
   try {
     await buildProgram().parseAsync(argv);
     return ExitCode.ok;

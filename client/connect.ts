@@ -7,11 +7,14 @@ import * as fs from 'node:fs';
 import { codecFromEnvironment, CodecKeyError, defaultCodecKeySource, keylessCodec } from '../codec';
 import { sandboxDescriptionFile } from './commands/sandboxDescribe';
 import { CliError, ExitCode } from './errors';
+import { temporalCloudReason } from './temporalCloud';
 
 export interface CliClient {
   client: Client;
   address: string;
   namespace: string;
+  /** Why this is Temporal Cloud (an API key, a Cloud endpoint or namespace id); undefined when self-hosted. */
+  temporalCloud?: string;
   close(): Promise<void>;
 }
 
@@ -82,6 +85,7 @@ export async function connectClient(): Promise<CliClient> {
     }),
     address,
     namespace,
+    temporalCloud: temporalCloudReason({ address, namespace, apiKey: Boolean(connectionOptions.apiKey) }),
     close: () => connection.close(),
   };
 }

@@ -3,8 +3,8 @@
 // and the test fixtures both start them from here.
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { ekmSearchAttributes, searchAttributeDeclarations } from '../common/searchAttributes';
+import { addEkmSearchAttributes } from '../client/searchAttributeRegistry';
 import { logsDir } from './paths';
 import { answersHttp, startProcess, waitUntilReady, type ServiceProcess } from './process';
 import { resolveTools } from './tools/resolve';
@@ -40,6 +40,8 @@ export interface DevServerOptions {
   uiCodecEndpoint?: string;
   logName?: string;
   timeoutMs?: number;
+  /** Register the ekm search attributes at start (default); false gives a namespace without them. */
+  searchAttributes?: boolean;
 }
 
 export async function startTemporalDevServer(options: DevServerOptions): Promise<TemporalServer> {
@@ -58,7 +60,9 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   else args.push('--ui-port', String(options.uiPort), '--ui-disable-news-fetch');
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
-  for (const declaration of searchAttributeDeclarations()) args.push('--search-attribute', declaration);
+  const withAttributes = options.searchAttributes ?? true;
+  if (withAttributes)
+    for (const declaration of searchAttributeDeclarations()) args.push('--search-attribute', declaration);
 
   const address = `127.0.0.1:${options.port}`;
   const uiUrl = options.uiPort === undefined ? undefined : `http://127.0.0.1:${options.uiPort}`;
@@ -70,7 +74,8 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     await waitUntilReady(
       server,
       async () =>
-        (await temporalAnswers(address, 'default')) && (uiUrl === undefined || (await answersHttp(uiUrl))),
+        (await temporalAnswers(address, withAttributes ? 'default' : undefined)) &&
+        (uiUrl === undefined || (await answersHttp(uiUrl))),
       { timeoutMs: options.timeoutMs ?? 90_000 },
     );
   } catch (err) {
@@ -80,17 +85,6 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   return server;
 }
 
-const indexedValueType = temporal.api.enums.v1.IndexedValueType;
-const indexedTypeOf: Record<string, temporal.api.enums.v1.IndexedValueType> = {
-  KEYWORD: indexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  KEYWORD_LIST: indexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
-  TEXT: indexedValueType.INDEXED_VALUE_TYPE_TEXT,
-  INT: indexedValueType.INDEXED_VALUE_TYPE_INT,
-  DOUBLE: indexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
-  BOOL: indexedValueType.INDEXED_VALUE_TYPE_BOOL,
-  DATETIME: indexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-};
-
 /** Registers the ekm search attributes through the operator API (the test server has no start flag for it). */
 export async function registerSearchAttributes(
   address: string,
@@ -99,10 +93,11 @@ export async function registerSearchAttributes(
 ): Promise<void> {
   const connection = await Connection.connect({ address, connectTimeout: 5000 });
   try {
-    await connection.operatorService.addSearchAttributes({
+    await addEkmSearchAttributes(
+      connection,
       namespace,
-      searchAttributes: Object.fromEntries(keys.map((key) => [key.name, indexedTypeOf[key.type]!])),
-    });
+      keys.map((key) => key.name),
+    );
   } finally {
     await connection.close();
   }

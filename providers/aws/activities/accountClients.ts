@@ -9,6 +9,7 @@ import { EkmError } from '../../../common/errors';
 import type { AwsAccountSettings, AwsConfig } from '../config';
 import type { QuotaLimiter } from '../../../activities/quotas/limiters';
 import { createAwsClients, type AwsClients, type AwsSettings } from './clients';
+import { awsRequestHandler } from '../../../activities/proxy/awsRequestHandler';
 
 /** Where an activity acts: the account and region of the key (or role) its input names. */
 export interface AwsPlace {
@@ -98,7 +99,11 @@ function signInOf(
   if ('profile' in c) return { profile: c.profile };
   if ('roleToAssume' in c)
     return {
-      credentials: assumedRoleCredentials(c.roleToAssume, c.externalId, new STSClient({ region, endpoint })),
+      credentials: assumedRoleCredentials(
+        c.roleToAssume,
+        c.externalId,
+        new STSClient({ region, endpoint, requestHandler: awsRequestHandler() }),
+      ),
     };
   const accessKeyId = process.env[c.accessKeyIdEnv];
   const secretAccessKey = process.env[c.secretAccessKeyEnv];

@@ -3,6 +3,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
 import type { QuotaLimiter } from '../../../activities/quotas/limiters';
 import { limitAwsCalls } from './quotaMiddleware';
+import { awsRequestHandler } from '../../../activities/proxy/awsRequestHandler';
 
 export interface AwsSettings {
   region: string;
@@ -49,6 +50,8 @@ export function createAwsClients(settings: AwsSettings, limiter?: QuotaLimiter):
     region: settings.region,
     credentials: settings.credentials,
     profile: settings.profile,
+    // HTTPS_PROXY / HTTP_PROXY / NO_PROXY, which the SDK does not read itself.
+    requestHandler: awsRequestHandler(),
     ...awsRetry,
   };
   return {

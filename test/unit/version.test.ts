@@ -1,0 +1,40 @@
+// `ekm --version`: the package version and the build id — EKM_BUILD_ID when set, else the commit the build
+// recorded (dist/build.json), which is the checkout's commit here.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const cli = path.join(__dirname, '..', '..', 'client', 'cli.js');
+const ekm = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  execFileSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+const { version } = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8'),
+) as { version: string };
+
+describe('ekm --version', function () {
+  const withoutBuildId = { EKM_BUILD_ID: '' };
+
+  it('prints the package version and the commit the build recorded, as a line and as JSON', function () {
+    const info = JSON.parse(ekm(['--version', '--json'], withoutBuildId)) as Record<string, string>;
+    assert.equal(info.version, version);
+    assert.equal(info.buildIdSource, 'build');
+    // The build ran in a git checkout: its commit, `-dirty` when files differed from it.
+    assert.match(info.buildId!, /^[0-9a-f]{40}(-dirty)?$/);
+    assert.equal(info.commit, info.buildId);
+    assert.equal(
+      ekm(['-V'], withoutBuildId).trim(),
+      `ekm ${version} (build ${info.buildId}, from build; node ${process.version})`,
+    );
+  });
+
+  it('EKM_BUILD_ID, when set, is the build id (the commit is still reported)', function () {
+    const info = JSON.parse(ekm(['--version', '--json'], { EKM_BUILD_ID: 'ekm-2026.12.07-a' })) as Record<
+      string,
+      string
+    >;
+    assert.equal(info.buildId, 'ekm-2026.12.07-a');
+    assert.equal(info.buildIdSource, 'EKM_BUILD_ID');
+    assert.match(info.commit!, /^[0-9a-f]{40}/);
+  });
+});
