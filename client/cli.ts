@@ -23,6 +23,8 @@ import { registerRotate } from './commands/rotate';
 import { registerSchedule } from './commands/schedule';
 import { registerApprove, registerReject } from './commands/vote';
 import { registerWorker } from './commands/worker';
+import { registerWorkerPromote } from './commands/workerPromote';
+import { registerWorkerVersions } from './commands/workerVersions';
 import { CliError, ExitCode } from './errors';
 import { useSandboxProfile } from './sandboxProfile';
 
@@ -64,7 +66,9 @@ export function buildProgram(): Command {
   const sandbox = program.command('sandbox').description('the local rehearsal sandbox');
   registerSandboxDescribe(sandbox);
   registerSandboxKill(sandbox);
-  registerWorker(program);
+  const worker = registerWorker(program);
+  registerWorkerPromote(worker);
+  registerWorkerVersions(worker);
   registerCodecServer(program);
   registerKeys(program);
   return program;

@@ -12,6 +12,7 @@ import { publicKeyFrom } from '../activities/evidence/signer';
 import { defaultTaskQueue } from '../common/taskQueue';
 import { sandboxReachesOut } from './sandboxLoopback';
 import { quotasSection } from './quotas';
+import { versioningSection } from './versioning';
 
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name');
 
@@ -359,6 +360,8 @@ export const workerConfigSchema = z
       .prefault({}),
     /** Calls a second per rate-limited API, and activity starts a second (worker/quotas.ts, docs/quotas.md). */
     quotas: quotasSection,
+    /** Worker Versioning: the Worker Deployment this worker joins (worker/versioning.ts, docs/versioning.md). */
+    versioning: versioningSection,
     /** How long running activities get to finish when the worker is asked to stop. */
     shutdownGraceSeconds: z.number().int().min(0).max(3600).default(30),
   })

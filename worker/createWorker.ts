@@ -25,6 +25,7 @@ import { isMutating } from '../providers/mutatingActivities';
 import { codecFromEnvironment, CodecKeyError, defaultCodecKeySource } from '../codec';
 import { refuseUngatedWorker, WorkerConfigError, type WorkerConfig } from './config';
 import { quotasOf } from './quotas';
+import { BuildIdError, workerDeploymentOptions } from './versioning';
 import { processQuotaLimiter } from '../activities/quotas/limiters';
 
 export interface CreateWorkerOptions {
@@ -42,6 +43,21 @@ export interface CreateWorkerOptions {
   tuning?: Pick<WorkerOptions, 'maxCachedWorkflows'>;
   /** Encrypts payloads with this codec instead of the one the environment configures (tests). */
   payloadCodec?: PayloadCodec;
+  /** The build a versioned worker serves, instead of EKM_BUILD_ID or dist/build-info.json (tests: two builds). */
+  buildId?: string;
+}
+
+/** The worker's Worker Versioning options (worker/versioning.ts), or a configuration error naming the fix. */
+export function workerVersioning(
+  config: WorkerConfig,
+  buildId?: string,
+): WorkerOptions['workerDeploymentOptions'] {
+  try {
+    return workerDeploymentOptions(config.versioning, buildId);
+  } catch (err) {
+    if (err instanceof BuildIdError) throw new WorkerConfigError(`worker configuration: ${err.message}`);
+    throw err;
+  }
 }
 
 /** The codec the worker's environment configures under `config.codec`, if any. */
@@ -129,6 +145,7 @@ export function workerOwnership(config: WorkerConfig, env = process.env): Owners
 export async function createEkmWorker(options: CreateWorkerOptions): Promise<Worker> {
   // The schema refuses this already; a configuration assembled in code is judged again before anything starts.
   refuseUngatedWorker(options.config);
+  const workerDeployment = workerVersioning(options.config, options.buildId);
   const { openai } = options.config;
   const quotas = quotasOf(options.config);
   // The same buckets as the clouds' clients (createCloudClients): one budget per API per process.
@@ -201,6 +218,7 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
     ...(quotas.workerActivitiesPerSecond ? { maxActivitiesPerSecond: quotas.workerActivitiesPerSecond } : {}),
     // Only with keys: a worker without them writes clear payloads, as before encryption existed.
     ...(payloadCodec ? { dataConverter: { payloadCodecs: [payloadCodec] } } : {}),
+    ...(workerDeployment ? { workerDeploymentOptions: workerDeployment } : {}),
     ...options.tuning,
   });
 }

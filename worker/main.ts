@@ -1,7 +1,7 @@
 // The ekm worker process. Stops gracefully on SIGINT/SIGTERM: it stops polling, running activities get
 // the configured grace time to finish, then are cancelled (and heartbeat-fail).
 import type { WorkerRole } from '../common/workerRoles';
-import { createEkmWorker, workerTaskQueue } from './createWorker';
+import { createEkmWorker, workerTaskQueue, workerVersioning } from './createWorker';
 import { connectWorker } from './connect';
 import { loadWorkerConfig, WorkerConfigError } from './config';
 
@@ -11,8 +11,9 @@ export async function runWorker(options: { role?: WorkerRole } = {}): Promise<vo
   const { connection, namespace, address } = await connectWorker();
   try {
     const worker = await createEkmWorker({ connection, namespace, config });
+    const version = workerVersioning(config)?.version;
     console.log(
-      `ekm worker: polling task queue ${workerTaskQueue(config)} on ${address} (namespace ${namespace}), role ${config.role}${config.role === 'all' && config.mutatingTaskQueue ? ` (changes go to ${config.mutatingTaskQueue})` : ''}${config.sandbox ? ' — sandbox' : ''}`,
+      `ekm worker: polling task queue ${workerTaskQueue(config)} on ${address} (namespace ${namespace}), role ${config.role}${config.role === 'all' && config.mutatingTaskQueue ? ` (changes go to ${config.mutatingTaskQueue})` : ''}${version ? `, build ${version.buildId} of deployment ${version.deploymentName}` : ''}${config.sandbox ? ' — sandbox' : ''}`,
     );
     await worker.run();
     console.log('ekm worker: stopped');
