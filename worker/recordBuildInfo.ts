@@ -9,9 +9,9 @@ import { buildIdOf, buildInfoFile, type BuildInfo } from './buildInfo';
 const distDir = path.dirname(buildInfoFile);
 const packageRoot = path.dirname(distDir);
 
-function git(args: string[]): string | undefined {
+function git(command: string, args: string[]): string | undefined {
   try {
-    return execFileSync('git', args, {
+    return execFileSync(command, args, {
       cwd: packageRoot,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
@@ -34,7 +34,8 @@ function productFiles(dir: string): string[] {
     });
 }
 
-export function currentBuildInfo(): BuildInfo {
+/** `gitCommand`: the git to ask (a test names a missing one). */
+export function currentBuildInfo(gitCommand = 'git'): BuildInfo {
   const { version } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as {
     version: string;
   };
@@ -44,9 +45,9 @@ export function currentBuildInfo(): BuildInfo {
     hash.update(fs.readFileSync(file));
   }
   const codeHash = hash.digest('hex').slice(0, 12);
-  const commit = git(['rev-parse', '--short=12', 'HEAD'])?.trim() || null;
+  const commit = git(gitCommand, ['rev-parse', '--short=12', 'HEAD'])?.trim() || null;
   // Uncommitted changes, untracked files included: the commit alone would not name this code.
-  const dirty = commit !== null && (git(['status', '--porcelain'])?.trim() ?? '') !== '';
+  const dirty = commit !== null && (git(gitCommand, ['status', '--porcelain'])?.trim() ?? '') !== '';
   const info = { version, commit, dirty, codeHash };
   return { ...info, buildId: buildIdOf(info) };
 }

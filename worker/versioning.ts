@@ -5,7 +5,7 @@
 // worker polls, and a change to a workflow needs `patched()`.
 import { z } from 'zod';
 import type { WorkerDeploymentOptions } from '@temporalio/worker';
-import { readBuildInfo } from './buildInfo';
+import { readBuildInfo, type BuildInfo } from './buildInfo';
 
 /** Temporal's canonical version is `<deploymentName>.<buildId>`: a deployment name holds no '.'. */
 export const versioningSection = z
@@ -35,7 +35,10 @@ const buildIdPattern = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 export class BuildIdError extends Error {}
 
 /** The build id this worker serves: EKM_BUILD_ID, else the one `npm run build` recorded. */
-export function workerBuildId(env: NodeJS.ProcessEnv = process.env, recorded = readBuildInfo()): string {
+export function workerBuildId(
+  env: NodeJS.ProcessEnv = process.env,
+  recorded: () => BuildInfo | undefined = readBuildInfo,
+): string {
   const fromEnv = env[buildIdEnv];
   if (fromEnv !== undefined && fromEnv !== '') {
     if (fromEnv.length > 255 || !buildIdPattern.test(fromEnv))
@@ -44,7 +47,8 @@ export function workerBuildId(env: NodeJS.ProcessEnv = process.env, recorded = r
       );
     return fromEnv;
   }
-  if (recorded?.buildId) return recorded.buildId;
+  const build = recorded();
+  if (build?.buildId) return build.buildId;
   throw new BuildIdError(
     `versioning.deploymentName is set but this worker has no build id: set ${buildIdEnv}, or build with \`npm run build\` (it records dist/build-info.json)`,
   );
