@@ -1,5 +1,6 @@
 // The Worker Deployment the `ekm worker promote|versions` commands act on: `--deployment`, else
 // EKM_DEPLOYMENT_NAME — the name the workers' `versioning.deploymentName` gives (docs/versioning.md).
+import { deploymentNamePattern } from '../worker/versioning';
 import { UsageError } from './errors';
 
 export const deploymentNameEnv = 'EKM_DEPLOYMENT_NAME';
@@ -10,7 +11,7 @@ export function deploymentNameFrom(flag: string | undefined, env: NodeJS.Process
     throw new UsageError(
       `--deployment is missing: name the Worker Deployment (the workers' versioning.deploymentName), or set ${deploymentNameEnv}`,
     );
-  if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(name))
+  if (!deploymentNamePattern.test(name))
     throw new UsageError(
       `--deployment ${name}: must be a deployment name of letters, digits, '-' and '_' (the workers' versioning.deploymentName)`,
     );

@@ -8,6 +8,8 @@ import type { WorkerDeploymentOptions } from '@temporalio/worker';
 import { readBuildInfo, type BuildInfo } from './buildInfo';
 
 /** Temporal's canonical version is `<deploymentName>.<buildId>`: a deployment name holds no '.'. */
+export const deploymentNamePattern = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
 export const versioningSection = z
   .object({
     /**
@@ -18,7 +20,7 @@ export const versioningSection = z
       .string()
       .max(200, 'must be at most 200 characters')
       .regex(
-        /^[A-Za-z0-9][A-Za-z0-9_-]*$/,
+        deploymentNamePattern,
         "must be a deployment name of letters, digits, '-' and '_' such as ekm (no '.': Temporal writes a version as <deploymentName>.<buildId>)",
       ),
   })
