@@ -8,10 +8,11 @@ import { loadWorkerConfig, WorkerConfigError } from './config';
 export async function runWorker(options: { role?: WorkerRole } = {}): Promise<void> {
   // `--role` overrides the file's role before the file is judged: a read worker needs no approval policy.
   const config = loadWorkerConfig(process.env, options.role ? { role: options.role } : {});
+  // A versioned worker without a usable build id is refused before anything connects.
+  const version = workerVersioning(config)?.version;
   const { connection, namespace, address } = await connectWorker();
   try {
     const worker = await createEkmWorker({ connection, namespace, config });
-    const version = workerVersioning(config)?.version;
     console.log(
       `ekm worker: polling task queue ${workerTaskQueue(config)} on ${address} (namespace ${namespace}), role ${config.role}${config.role === 'all' && config.mutatingTaskQueue ? ` (changes go to ${config.mutatingTaskQueue})` : ''}${version ? `, build ${version.buildId} of deployment ${version.deploymentName}` : ''}${config.sandbox ? ' — sandbox' : ''}`,
     );

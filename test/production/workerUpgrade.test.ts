@@ -7,7 +7,11 @@
 // code, and its history — which B's code cannot replay — never met B. Promotion goes through `ekm worker
 // promote`, the builds' state through `ekm worker versions`.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { GetKeyPolicyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -27,7 +31,8 @@ import {
   type SharedRevocationWorld,
 } from '../fixtures/revoke';
 import { assertOneReplacementPerRun, type EndedRun } from '../fixtures/replacements';
-import { devServer } from '../fixtures/services';
+import { devServer, moto } from '../fixtures/services';
+import { projectRoot } from '../../sandbox/paths';
 import { withWorker, type WithWorkerOptions } from '../fixtures/worker';
 import { proceed } from '../workflows/upgrade/proceed';
 
@@ -164,6 +169,51 @@ describe('worker versioning: an upgrade while runs are open', function () {
     await assertOneReplacementPerRun(w, runs);
   });
 
+  it('the real `ekm worker` joins its deployment as its build, and refuses a malformed EKM_BUILD_ID', async function () {
+    const deploymentName = freshDeployment();
+    const ekm = await ekmFor(deploymentName);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-versioned-worker-'));
+    const file = path.join(dir, 'worker.json');
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        sandbox: true,
+        role: 'read',
+        taskQueue: `test-upgrade-${randomUUID()}`,
+        mutatingTaskQueue: `test-upgrade-changes-${randomUUID()}`,
+        aws: { endpoint: (await moto()).endpoint },
+        openai: { baseUrl: 'http://127.0.0.1:9/v1' },
+        evidence: { directory: dir },
+        versioning: { deploymentName },
+      }),
+    );
+    const env = { TEMPORAL_ADDRESS: (await devServer()).address, EKM_WORKER_CONFIG: file };
+    try {
+      const refused = await workerProcess(
+        { ...env, EKM_BUILD_ID: 'not a build id' },
+        () => false,
+        async () => {},
+      );
+      assert.equal(refused.code, 1, refused.stdout);
+      assert.match(refused.stderr, /EKM_BUILD_ID=not a build id: must be a build id/);
+
+      const started = await workerProcess(
+        { ...env, EKM_BUILD_ID: '0.1.0-cccccccccccc' },
+        (out) => out.includes('polling task queue'),
+        async () => {
+          ok(await ekm(['worker', 'promote', '0.1.0-cccccccccccc']), 'promote the process’s build');
+        },
+      );
+      assert.match(
+        started.stdout,
+        new RegExp(`build 0\\.1\\.0-cccccccccccc of deployment ${deploymentName}`),
+      );
+      assert.equal(started.code, 0, started.stderr);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a workflow changed without patched() ships as build B; the run started on A ends on A’s code', async function () {
     const deploymentName = freshDeployment();
     const ekm = await ekmFor(deploymentName);
@@ -195,6 +245,21 @@ describe('worker versioning: an upgrade while runs are open', function () {
           env,
           async () => {
             ok(await ekm(['worker', 'promote', 'build-b']), 'promote build B');
+            // A build no worker runs is refused, naming what to start, and B stays current.
+            const refused = await ekm(['worker', 'promote', 'build-never-deployed', '--wait', '1']);
+            assert.equal(refused.code, 1);
+            assert.match(
+              refused.stderr,
+              /build-never-deployed .* has no worker seen polling .* start the build's workers/,
+            );
+            assert.equal(
+              (
+                JSON.parse(ok(await ekm(['worker', 'versions', '--json']), 'versions').stdout) as {
+                  currentBuildId: string;
+                }
+              ).currentBuildId,
+              'build-b',
+            );
             const runB = await client.workflow.start('upgradeRehearsal', {
               taskQueue,
               workflowId: `upgrade-b-${randomUUID()}`,
@@ -220,6 +285,35 @@ describe('worker versioning: an upgrade while runs are open', function () {
     );
   });
 });
+
+/**
+ * `ekm worker` as a process, until `ready` holds for what it printed or it exits; then it is stopped
+ * (SIGTERM) and its exit awaited.
+ */
+async function workerProcess(
+  env: NodeJS.ProcessEnv,
+  ready: (stdout: string) => boolean,
+  whileRunning: () => Promise<void>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [path.join(projectRoot, 'dist/client/cli.js'), 'worker'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  let running = true;
+  void exited.then(() => (running = false));
+  for (let i = 0; i < 600 && running && !ready(stdout); i++) await new Promise((r) => setTimeout(r, 100));
+  try {
+    if (running) await whileRunning();
+  } finally {
+    if (running) child.kill('SIGTERM');
+  }
+  return { code: await exited, stdout, stderr };
+}
 
 /** Until the run's first workflow task is done: the run is then pinned to the build that did it. */
 async function waitForWorkflowTask(handle: WorkflowHandle): Promise<void> {
