@@ -98,6 +98,10 @@ describe('workflow versioning behaviors', function () {
     for (const [name, fn] of registered) {
       const declared = (fn as { workflowDefinitionOptions?: { versioningBehavior?: string } })
         .workflowDefinitionOptions?.versioningBehavior;
+      assert.ok(
+        declared,
+        `${name} declares no versioning behavior: add it to workflows/versioningBehaviors.ts`,
+      );
       assert.equal(declared, versioningBehaviors[name as keyof typeof versioningBehaviors], name);
     }
   });
