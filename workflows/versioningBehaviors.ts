@@ -2,8 +2,8 @@
 // stays on the build it started on until it ends — its code never changes under it, so a change to it
 // ships as a new build, without `patched()`. AUTO_UPGRADE: a run moves to the deployment's current build at
 // its next workflow task — every change to it still goes behind `patched()` and replays its old histories.
-// A worker without `versioning` configured ignores this table.
-import { setWorkflowOptions } from '@temporalio/workflow';
+// Declared only on a versioned worker's tasks: Temporal refuses a behavior from an unversioned worker.
+import { setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
 import type { VersioningBehavior } from '@temporalio/common';
 import { inspectKey } from './inspectKey';
 import { restoreAccess } from './restoreAccess';
@@ -51,8 +51,18 @@ export const versioningBehaviors: Record<keyof typeof workflows, VersioningBehav
   roleQueue: 'AUTO_UPGRADE',
 };
 
+/**
+ * The behavior when the run's task is a versioned worker's (a deployment name in currentDeploymentVersion —
+ * an unversioned worker reports only its default build id there — this worker's on a
+ * new task, the recorded one when a run is rebuilt from its history), none on an unversioned worker.
+ */
+export const versioningBehaviorOf =
+  (behavior: VersioningBehavior): (() => { versioningBehavior?: VersioningBehavior }) =>
+  () =>
+    workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior: behavior } : {};
+
 for (const name of Object.keys(workflows) as (keyof typeof workflows)[])
   setWorkflowOptions(
-    { versioningBehavior: versioningBehaviors[name] },
+    versioningBehaviorOf(versioningBehaviors[name]),
     workflows[name] as (...args: never[]) => Promise<unknown>,
   );

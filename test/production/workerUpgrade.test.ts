@@ -20,8 +20,9 @@ import { keyPolicyDenySid } from '../../providers/aws/activities/policyEdits';
 import { keyWorkflowId } from '../../common/workflowIds';
 import { keyOf } from '../../providers/runSubject';
 import { revokeKey } from '../../workflows/revokeKey';
+import { sweepEndedRuns } from '../../workflows/sweepEndedRuns';
 import { ok, runCli } from '../fixtures/cli';
-import { devEnvironment } from '../fixtures/environments';
+import { devEnvironment, workflowBundle } from '../fixtures/environments';
 import {
   approvers,
   awsRevokeRequest,
@@ -156,6 +157,12 @@ describe('worker versioning: an upgrade while runs are open', function () {
             }
             await assertRanOnlyOn(runA, buildA, 'the run started before the upgrade');
             await assertRanOnlyOn(runB, buildB, 'the run started after it');
+            // A history recorded on a versioned worker replays as the replay tests replay (unversioned).
+            await Worker.runReplayHistory(
+              { workflowBundle: await workflowBundle() },
+              await runA.fetchHistory(),
+              runA.workflowId,
+            );
           },
           build(buildB),
         );
@@ -167,6 +174,25 @@ describe('worker versioning: an upgrade while runs are open', function () {
     assert.equal(await denyStatements(w.kms, demoA.aws.keyId), 1);
     assert.equal(await denyStatements(w.kms, demoB.aws.keyId), 1);
     await assertOneReplacementPerRun(w, runs);
+  });
+
+  it('an unversioned worker runs the same workflows, declaring no behavior', async function () {
+    // Temporal refuses a versioning behavior from an unversioned worker: the declarations are for versioned ones.
+    await withWorker(await devEnvironment(), async ({ client, taskQueue }) => {
+      const handle = await client.workflow.start(sweepEndedRuns, {
+        taskQueue,
+        workflowId: `unversioned-sweep-${randomUUID()}`,
+        args: [{ lookbackSeconds: 60 }],
+      });
+      await handle.result();
+      const tasks = await workflowTaskBuilds(handle);
+      assert.ok(tasks.length >= 1);
+      assert.deepEqual(
+        tasks.filter((t) => t.buildId !== '' || t.pinned),
+        [],
+        'no build, no behavior',
+      );
+    });
   });
 
   it('the real `ekm worker` joins its deployment as its build, and refuses a malformed EKM_BUILD_ID', async function () {

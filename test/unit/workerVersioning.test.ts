@@ -93,16 +93,14 @@ describe('worker versioning configuration', function () {
 describe('workflow versioning behaviors', function () {
   const registered = Object.entries(workflows).filter(([, value]) => typeof value === 'function');
 
-  it('every registered workflow type declares its behavior, as the table says', function () {
+  it('every registered workflow type declares its behavior in the table, for versioned workers only', function () {
     assert.ok(registered.length >= 10);
+    assert.deepEqual(registered.map(([name]) => name).sort(), Object.keys(versioningBehaviors).sort());
     for (const [name, fn] of registered) {
-      const declared = (fn as { workflowDefinitionOptions?: { versioningBehavior?: string } })
-        .workflowDefinitionOptions?.versioningBehavior;
-      assert.ok(
-        declared,
-        `${name} declares no versioning behavior: add it to workflows/versioningBehaviors.ts`,
-      );
-      assert.equal(declared, versioningBehaviors[name as keyof typeof versioningBehaviors], name);
+      const declared = (fn as { workflowDefinitionOptions?: unknown }).workflowDefinitionOptions;
+      // A getter: it asks workflowInfo() whether the task is a versioned worker's (an unversioned worker
+      // that sends a behavior is refused by Temporal: test/production/workerUpgrade.test.ts runs both).
+      assert.equal(typeof declared, 'function', `${name}: declare it in workflows/versioningBehaviors.ts`);
     }
   });
 
