@@ -1,44 +1,24 @@
-// What build of ekm this is: the package version and a build id. The build id is EKM_BUILD_ID when set (a
-// deployment's Worker Versioning build id), else the commit `npm run build` recorded in dist/build.json,
-// else the commit git reports for the checkout, else unknown.
-import { execFileSync } from 'node:child_process';
+// What build of ekm this is: the package version and a build id — the same id a versioned worker joins
+// its deployment with (worker/buildInfo.ts): EKM_BUILD_ID when set (a deployment's), else the build id
+// `npm run build` recorded in dist/build-info.json (the commit, or the code's hash), else unknown.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readBuildInfo } from '../worker/buildInfo';
 
 /** The package's root: dist/client/ → the folder holding package.json. */
 const packageRoot = path.resolve(__dirname, '..', '..');
-/** Written by client/recordBuild.ts at build time. */
-export const buildRecordFile = path.join(packageRoot, 'dist', 'build.json');
 
 export interface VersionInfo {
   name: string;
   version: string;
   buildId: string;
   /** Where buildId came from. */
-  buildIdSource: 'EKM_BUILD_ID' | 'build' | 'git' | 'unknown';
-  /** The commit, when known (from the build record or git). */
+  buildIdSource: 'EKM_BUILD_ID' | 'build' | 'unknown';
+  /** The commit the build was made from, when the build recorded one. */
   commit?: string;
+  /** True when the build's tree had changes its commit does not hold. */
+  dirty?: boolean;
   node: string;
-}
-
-/** The checkout's commit, `-dirty` when files differ from it; undefined without git or outside a checkout. */
-export function gitCommit(cwd = packageRoot): string | undefined {
-  const git = (args: string[]) =>
-    execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  try {
-    const commit = git(['rev-parse', 'HEAD']);
-    return git(['status', '--porcelain', '--untracked-files=no']) ? `${commit}-dirty` : commit;
-  } catch {
-    return undefined;
-  }
-}
-
-function recordedCommit(): string | undefined {
-  try {
-    return (JSON.parse(fs.readFileSync(buildRecordFile, 'utf8')) as { commit?: string }).commit;
-  } catch {
-    return undefined;
-  }
 }
 
 export function versionInfo(env: NodeJS.ProcessEnv = process.env): VersionInfo {
@@ -46,22 +26,19 @@ export function versionInfo(env: NodeJS.ProcessEnv = process.env): VersionInfo {
     name: string;
     version: string;
   };
-  const recorded = recordedCommit();
-  const commit = recorded ?? gitCommit();
+  const built = readBuildInfo();
   const fromEnv = env.EKM_BUILD_ID?.trim();
   const [buildId, buildIdSource]: [string, VersionInfo['buildIdSource']] = fromEnv
     ? [fromEnv, 'EKM_BUILD_ID']
-    : recorded
-      ? [recorded, 'build']
-      : commit
-        ? [commit, 'git']
-        : ['unknown', 'unknown'];
+    : built
+      ? [built.buildId, 'build']
+      : ['unknown', 'unknown'];
   return {
     name: pkg.name,
     version: pkg.version,
     buildId,
     buildIdSource,
-    ...(commit ? { commit } : {}),
+    ...(built?.commit ? { commit: built.commit, dirty: built.dirty } : {}),
     node: process.version,
   };
 }

@@ -13,6 +13,7 @@ import { defaultTaskQueue } from '../common/taskQueue';
 import { sandboxReachesOut } from './sandboxLoopback';
 import { quotasSection } from './quotas';
 import { telemetrySection } from './telemetryConfig';
+import { versioningSection } from './versioning';
 
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name');
 
@@ -377,6 +378,8 @@ export const workerConfigSchema = z
     quotas: quotasSection,
     /** Metrics, health endpoints, traces and log format (worker/telemetryConfig.ts, docs/telemetry.md). */
     telemetry: telemetrySection,
+    /** Worker Versioning: the Worker Deployment this worker joins (worker/versioning.ts, docs/versioning.md). */
+    versioning: versioningSection,
     /** How long running activities get to finish when the worker is asked to stop. */
     shutdownGraceSeconds: z.number().int().min(0).max(3600).default(30),
   })

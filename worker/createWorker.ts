@@ -25,6 +25,7 @@ import { isMutating } from '../providers/mutatingActivities';
 import { codecFromEnvironment, CodecKeyError, defaultCodecKeySource } from '../codec';
 import { refuseUngatedWorker, WorkerConfigError, type WorkerConfig } from './config';
 import { quotasOf } from './quotas';
+import { BuildIdError, workerDeploymentOptions } from './versioning';
 import { processQuotaLimiter } from '../activities/quotas/limiters';
 import { workflowsPath } from './workflowBundle';
 import type { WorkerTracing } from './telemetry/tracing';
@@ -46,6 +47,21 @@ export interface CreateWorkerOptions {
   payloadCodec?: PayloadCodec;
   /** Traces runs, activities and client calls (worker/telemetry/tracing.ts) when an OTLP endpoint is set. */
   tracing?: WorkerTracing;
+  /** The build a versioned worker serves, instead of EKM_BUILD_ID or dist/build-info.json (tests: two builds). */
+  buildId?: string;
+}
+
+/** The worker's Worker Versioning options (worker/versioning.ts), or a configuration error naming the fix. */
+export function workerVersioning(
+  config: WorkerConfig,
+  buildId?: string,
+): WorkerOptions['workerDeploymentOptions'] {
+  try {
+    return workerDeploymentOptions(config.versioning, buildId);
+  } catch (err) {
+    if (err instanceof BuildIdError) throw new WorkerConfigError(`worker configuration: ${err.message}`);
+    throw err;
+  }
 }
 
 /** The codec the worker's environment configures under `config.codec`, if any. */
@@ -133,6 +149,7 @@ export function workerOwnership(config: WorkerConfig, env = process.env): Owners
 export async function createEkmWorker(options: CreateWorkerOptions): Promise<Worker> {
   // The schema refuses this already; a configuration assembled in code is judged again before anything starts.
   refuseUngatedWorker(options.config);
+  const workerDeployment = workerVersioning(options.config, options.buildId);
   const { openai } = options.config;
   const quotas = quotasOf(options.config);
   // The same buckets as the clouds' clients (createCloudClients): one budget per API per process.
@@ -213,6 +230,7 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
     maxHeartbeatThrottleInterval: '1s',
     // Only with keys: a worker without them writes clear payloads, as before encryption existed.
     ...(payloadCodec ? { dataConverter: { payloadCodecs: [payloadCodec] } } : {}),
+    ...(workerDeployment ? { workerDeploymentOptions: workerDeployment } : {}),
     ...options.tuning,
     ...options.tracing?.workerOptions,
   });

@@ -9,3 +9,5 @@ export { sweepEndedRuns } from './sweepEndedRuns';
 export { verifyKeyUsage } from './verifyKeyUsage';
 export { watchKeyDeletion } from './watchKeyDeletion';
 export { revokeFleet } from './revokeFleet';
+// Each type's Worker Versioning behavior, declared on the functions above.
+import './versioningBehaviors';

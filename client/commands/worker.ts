@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { workerRoles, type WorkerRole } from '../../common/workerRoles';
 import { UsageError } from '../errors';
 
-export function registerWorker(program: Command): void {
-  program
+export function registerWorker(program: Command): Command {
+  return program
     .command('worker')
     .description('run the ekm worker (configured by TEMPORAL_* variables and EKM_WORKER_CONFIG)')
     .option(

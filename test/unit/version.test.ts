@@ -1,5 +1,5 @@
-// `ekm --version`: the package version and the build id — EKM_BUILD_ID when set, else the commit the build
-// recorded (dist/build.json), which is the checkout's commit here.
+// `ekm --version`: the package version and the build id — EKM_BUILD_ID when set, else the one the build
+// recorded (dist/build-info.json): the checkout's commit here, the same id a versioned worker joins with.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,9 +19,12 @@ describe('ekm --version', function () {
     const info = JSON.parse(ekm(['--version', '--json'], withoutBuildId)) as Record<string, string>;
     assert.equal(info.version, version);
     assert.equal(info.buildIdSource, 'build');
-    // The build ran in a git checkout: its commit, `-dirty` when files differed from it.
-    assert.match(info.buildId!, /^[0-9a-f]{40}(-dirty)?$/);
-    assert.equal(info.commit, info.buildId);
+    // The build ran in a git checkout: version-commit, `-dirty-<code hash>` when files differed from it.
+    assert.match(
+      info.buildId!,
+      new RegExp(`^${version.replace(/\./g, '\\.')}-[0-9a-f]{12}(-dirty-[0-9a-f]{12})?$`),
+    );
+    assert.ok(info.buildId!.startsWith(`${version}-${info.commit}`), info.buildId);
     assert.equal(
       ekm(['-V'], withoutBuildId).trim(),
       `ekm ${version} (build ${info.buildId}, from build; node ${process.version})`,
@@ -35,6 +38,6 @@ describe('ekm --version', function () {
     >;
     assert.equal(info.buildId, 'ekm-2026.12.07-a');
     assert.equal(info.buildIdSource, 'EKM_BUILD_ID');
-    assert.match(info.commit!, /^[0-9a-f]{40}/);
+    assert.match(info.commit!, /^[0-9a-f]{12}$/);
   });
 });
