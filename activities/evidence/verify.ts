@@ -139,6 +139,15 @@ export function trustedEvidenceKeys(
   return { keys };
 }
 
+/** Whether `value` (base64 Ed25519) signs the UTF-8 bytes of `message` with `key`; a malformed one does not. */
+export function signatureVerifies(key: TrustedKey, message: string, value: unknown): boolean {
+  try {
+    return crypto.verify(null, Buffer.from(message, 'utf8'), key.key, Buffer.from(String(value), 'base64'));
+  } catch {
+    return false;
+  }
+}
+
 /** How a verdict names a trusted key. */
 export function trustedKeyName(k: TrustedKey): string {
   return keyName(k, k.fingerprint);
@@ -246,18 +255,7 @@ export function verifyChain(input: unknown, options: VerifyOptions = {}): ChainV
   };
   if (sig.headSeq !== head.seq || sig.headHash !== head.hash)
     return fail(n, head, `the signature covers seq ${sig.headSeq} (${sig.headHash}), not this head`, extra);
-  let valid = false;
-  try {
-    valid = crypto.verify(
-      null,
-      Buffer.from(canonicalJson(signedStatement(chain, head)), 'utf8'),
-      key.key,
-      Buffer.from(String(sig.value), 'base64'),
-    );
-  } catch {
-    valid = false;
-  }
-  if (!valid)
+  if (!signatureVerifies(key, canonicalJson(signedStatement(chain, head)), sig.value))
     return fail(
       n,
       head,

@@ -2,12 +2,17 @@
 // record of the fleet asked for, that fleet.json is byte for byte the one signed, that the signature
 // verifies, and that every child's chain stored now is the one the fleet recorded and itself verifies
 // (verify.ts). No I/O of its own: the caller hands it the files and a way to read a child's chain.
-import * as crypto from 'node:crypto';
 import { canonicalJson } from '../../common/canonicalJson';
 import { fleetRecordFormat, fleetRecordStatement, type FleetRecord } from '../../common/fleetRecord';
 import { sha256Hex } from './chain';
 import { chainHeadOf } from './fleetEvidence';
-import { trustedEvidenceKeys, trustedKeyName, verifyChain, type VerifyOptions } from './verify';
+import {
+  signatureVerifies,
+  trustedEvidenceKeys,
+  trustedKeyName,
+  verifyChain,
+  type VerifyOptions,
+} from './verify';
 
 export interface FleetVerdict {
   ok: boolean;
@@ -89,18 +94,7 @@ export async function verifyFleetRecord(
       `the fleet record is signed with key ${record.signature.fingerprint}, which is not a key you trust (trusted: ${found.keys.map((k) => k.fingerprint).join(', ')})`,
       { children },
     );
-  let valid = false;
-  try {
-    valid = crypto.verify(
-      null,
-      Buffer.from(canonicalJson(fleetRecordStatement(record)), 'utf8'),
-      key.key,
-      Buffer.from(String(record.signature.value), 'base64'),
-    );
-  } catch {
-    valid = false;
-  }
-  if (!valid)
+  if (!signatureVerifies(key, canonicalJson(fleetRecordStatement(record)), record.signature.value))
     return no(
       `the fleet record's signature does not verify with ${trustedKeyName(key)} (edited after it was signed)`,
       {
