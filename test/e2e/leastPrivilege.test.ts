@@ -412,8 +412,11 @@ function awsOnly(session: () => AwsLeastPrivilege) {
           AssumeRolePolicyDocument: JSON.stringify(trustPolicyFor(externalId)),
         }),
       );
-      await assertRefused(read.user, 'iam:GetRole', () =>
-        read.activities.snapshotAwsAccess({ keyArn, roleArn: Role!.Arn! }),
+      // The role's three reads are made at once (the read right after an approval is one round trip).
+      await assertRefused(
+        read.user,
+        ['iam:GetRole', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies'],
+        () => read.activities.snapshotAwsAccess({ keyArn, roleArn: Role!.Arn! }),
       );
       const elsewhere = s3EvidenceStore({ ...s3Evidence(), prefix: 'elsewhere/' }, undefined, {
         client: await asUser(
