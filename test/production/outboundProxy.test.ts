@@ -73,6 +73,9 @@ describe('outbound proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY)', function () {
   }
 
   before(async function () {
+    // The shared dev server's client (cached for every later test file) connects before any proxy is set:
+    // a gRPC channel keeps the proxy it was made with, and this proxy closes when the file ends.
+    await devEnvironment();
     proxy = await startForwardProxy();
     saved = Object.fromEntries(proxyVariables.map((name) => [name, process.env[name]]));
     dispatcher = getGlobalDispatcher();
