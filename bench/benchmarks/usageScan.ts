@@ -16,7 +16,8 @@ import type { verifyKeyUsage } from '../../workflows';
 import type { Benchmark, BenchContext } from '../lib/benchmark';
 import { metered } from '../lib/benchmark';
 import type { Check, Figure, Table } from '../lib/report';
-import { historyOf, timeOf } from '../lib/runs';
+import { eventTimeMs } from '../lib/breakdown';
+import { historyOf } from '../lib/runs';
 import { formatRatio, ratio } from '../lib/stats';
 import { testRevokeSettings, type BenchWorld } from '../lib/world';
 
@@ -143,7 +144,7 @@ async function scan(
     events: count,
     result,
     history,
-    readMs: timeOf(completed) - timeOf(scheduled),
+    readMs: eventTimeMs(completed) - eventTimeMs(scheduled),
     runMs,
     attempt: startedEvent?.activityTaskStartedEventAttributes?.attempt ?? 1,
     lookups: await world.trailLookups(lookupsFrom),

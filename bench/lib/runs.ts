@@ -110,9 +110,6 @@ export async function historyOf(handle: WorkflowHandle): Promise<HistoryEvent[]>
   return (await handle.fetchHistory()).events ?? [];
 }
 
-/** An event's time in epoch ms (bench/lib/breakdown.ts). */
-export const timeOf = eventTimeMs;
-
 function activityStartedOf(events: HistoryEvent[], type: string): HistoryEvent | undefined {
   const scheduled = events.find(
     (e) =>
@@ -146,7 +143,7 @@ export function approvalToChangeMs(
 ): number | undefined {
   const started = activityStartedOf(events, changeActivity);
   const approval = approvalOf(events);
-  return started && approval ? timeOf(started) - timeOf(approval) : undefined;
+  return started && approval ? eventTimeMs(started) - eventTimeMs(approval) : undefined;
 }
 
 /** The steps from the approval to the change's start (bench/lib/breakdown.ts); empty while either is missing. */
@@ -198,7 +195,7 @@ export function resumeAfterWait(
     (e) =>
       e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && Number(e.eventId) > Number(fired.eventId),
   );
-  return { firedAt: timeOf(fired), resumedAt: next ? timeOf(next) : undefined };
+  return { firedAt: eventTimeMs(fired), resumedAt: next ? eventTimeMs(next) : undefined };
 }
 
 /**
