@@ -48,7 +48,7 @@ import { testOwnership } from '../fixtures/ownership';
 import { call, startTwinWorld, type TwinWorld } from '../fixtures/twin';
 
 const vendorPrincipals = [openAiVendorRoleArn];
-const clientsOf = (w: TwinWorld): AwsClients => ({ kms: w.kms, iam: w.iam });
+const clientsOf = (w: TwinWorld): AwsClients => ({ kms: w.kms, iam: w.iam, tagging: w.tagging });
 const roleName = (w: TwinWorld) => w.demo.aws.roleArn.split('/').pop()!;
 const unique = () => randomBytes(4).toString('hex');
 
@@ -416,6 +416,43 @@ describe('AWS revocation activities', function () {
       description: 'ekm test: replacement',
     });
     assert.deepEqual(await find({ workflowId, step: 'replacement-key-2' }), ours);
+  });
+
+  it('findReplacementKey reads the run’s tags from AWS’s tag index: no listing of the account’s keys', async function () {
+    world = await startTwinWorld();
+    const w = world;
+    // An account with more keys than one ListKeys page holds, some tagged by other runs.
+    for (let i = 0; i < 120; i++)
+      await w.kms.send(
+        new CreateKeyCommand({
+          Tags: [
+            { TagKey: workflowIdTag, TagValue: `ekm-key:other-${i}/run` },
+            { TagKey: stepTag, TagValue: 'replacement-key' },
+          ],
+        }),
+      );
+    const workflowId = `ekm-key:test-${unique()}/run`;
+    const ours = await createReplacementKeyOnce(
+      clientsOf(w),
+      testOwnership(),
+    )({ workflowId, step: 'replacement-key', description: 'ekm test: replacement' });
+    // What the find asks KMS, counted as the client sends it (this world's client, this test's only).
+    const kmsCalls: string[] = [];
+    w.kms.middlewareStack.add(
+      (next, context) => (args) => {
+        kmsCalls.push(context.commandName ?? '?');
+        return next(args);
+      },
+      { step: 'initialize', name: 'countKmsCalls' },
+    );
+    const find = findReplacementKey(clientsOf(w), testOwnership());
+    assert.deepEqual(await find({ workflowId, step: 'replacement-key' }), ours);
+    assert.equal(await find({ workflowId, step: 'replacement-key-2' }), null);
+    assert.deepEqual(
+      kmsCalls,
+      ['ListResourceTagsCommand', 'DescribeKeyCommand'],
+      'KMS is asked about the run’s own key only, whatever the account holds',
+    );
   });
 
   it('grantOpenAiAccess never re-points a role of its name that this worker did not make, unless a person adopts it', async function () {

@@ -192,11 +192,12 @@ function awsOnly(session: () => AwsLeastPrivilege) {
   });
 
   describe('the policy documents', function () {
-    it("reach moto changed only where moto cannot judge them: resources widened, a conditioned Deny left out, moto's name for one S3 action added", function () {
+    it("reach moto changed only where moto cannot judge them: resources widened, a conditioned Deny left out, moto's names for an S3 and a Tagging API action added", function () {
       const changes = (file: string) =>
         asMotoJudgesIt(filledPolicy(file, placeholderValues()), widenForMoto[file]!).changes;
       assert.deepEqual(changes(readPolicyFile), [
         `Resource "*" for ReadTheKeys: ${kmsAgainstStar}`,
+        "FindTheReplacementKeyByItsTags also names tagging:GetResources: moto's name for one of its actions",
         `Resource "*" for ReadTheRolesManagedPolicies: ${noRoleNamed}`,
         "CheckTheEvidenceBucketIsLocked also names s3:ListBucket: moto's name for one of its actions",
       ]);
@@ -578,7 +579,7 @@ function awsOnly(session: () => AwsLeastPrivilege) {
       assert.deepEqual(JSON.parse(decodeURIComponent(PolicyDocument!)), kmsPolicyFor(made.keyArn));
     });
 
-    it("changes no role outside its policy; lists no keys and writes no evidence (the read worker's)", async function () {
+    it("changes no role outside its policy; reads no tag index and writes no evidence (the read worker's)", async function () {
       const world = await seed('role');
       const { keyArn, externalId } = world.demo.aws;
       const foreign = `someone-elses-role-${unique()}`;
@@ -596,7 +597,7 @@ function awsOnly(session: () => AwsLeastPrivilege) {
         JSON.parse(decodeURIComponent(after!.AssumeRolePolicyDocument!)),
         trustPolicyFor(externalId),
       );
-      await assertRefused(mutating.user, 'kms:ListKeys', () =>
+      await assertRefused(mutating.user, 'tag:GetResources', () =>
         mutating.activities.findReplacementKey({ workflowId: 'ekm-key:x', step: 'replacement-key' }),
       );
       await assertRefused(mutating.user, 's3:PutObject', () =>

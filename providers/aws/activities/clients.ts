@@ -1,6 +1,7 @@
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { QuotaLimiter } from '../../../activities/quotas/limiters';
 import { limitAwsCalls } from './quotaMiddleware';
 import { awsRequestHandler } from '../../../activities/proxy/awsRequestHandler';
@@ -29,6 +30,11 @@ export interface AwsClients {
    * optional only so that code needing KMS and IAM alone (the revocation's activity tests) can pass those.
    */
   cloudTrail?: CloudTrailClient;
+  /**
+   * AWS's tag index (Resource Groups Tagging API): finds the replacement key by the run's tags without
+   * listing every key of the account. Always built by createAwsClients; optional as cloudTrail is.
+   */
+  tagging?: ResourceGroupsTaggingAPIClient;
 }
 
 /**
@@ -61,5 +67,7 @@ export function createAwsClients(settings: AwsSettings, limiter?: QuotaLimiter):
       new CloudTrailClient({ ...common, endpoint: settings.cloudTrailEndpoint ?? settings.endpoint }),
       'cloudtrail',
     ),
+    // Where KMS is: the sandbox's moto answers both.
+    tagging: new ResourceGroupsTaggingAPIClient({ ...common, endpoint: settings.endpoint }),
   };
 }

@@ -1,10 +1,11 @@
 // The runbook's replacement: a new key and a role OpenAI may assume to use it. CreateKey has no client
 // token, so a lost answer cannot be retried blindly: the create is sent exactly once, tagged with the run
 // and step that made it and with this worker's ownership marker, and a failed create is reconciled by
-// finding the key by those tags — adopted only when the marker proves this worker made it (the run's ids
-// are public: anyone who can create a key can copy those tags). The role has a name derived from the run
-// and carries the marker too, so granting access is an idempotent "make it so" on a role that is ours,
-// and a role of that name someone else made is never re-pointed.
+// finding the key by those tags in AWS's tag index (never by listing the account's keys) — adopted only
+// when the marker proves this worker made it (the run's ids are public: anyone who can create a key can
+// copy those tags). The role has a name derived from the run and carries the marker too, so granting
+// access is an idempotent "make it so" on a role that is ours, and a role of that name someone else made
+// is never re-pointed.
 import {
   CreateRoleCommand,
   GetRoleCommand,
@@ -16,11 +17,14 @@ import {
 import {
   CreateKeyCommand,
   DescribeKeyCommand,
-  ListKeysCommand,
   ListResourceTagsCommand,
   type KMSClient,
   type Tag,
 } from '@aws-sdk/client-kms';
+import {
+  GetResourcesCommand,
+  type ResourceGroupsTaggingAPIClient,
+} from '@aws-sdk/client-resource-groups-tagging-api';
 import { ApplicationFailure } from '@temporalio/common';
 import { EkmError } from '../../../common/errors';
 import type { Ownership } from '../../../activities/ownership';
@@ -130,34 +134,66 @@ export async function tagsOf(kms: KMSClient, keyId: string): Promise<Tag[] | und
   return tags;
 }
 
+/** The KMS keys of this account and region carrying every one of `tags`, from AWS's tag index. */
+async function keysTagged(tagging: ResourceGroupsTaggingAPIClient, tags: Record<string, string>) {
+  const arns: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await tagging.send(
+      new GetResourcesCommand({
+        ResourceTypeFilters: ['kms:key'],
+        TagFilters: Object.entries(tags).map(([Key, value]) => ({ Key, Values: [value] })),
+        ...(token ? { PaginationToken: token } : {}),
+      }),
+    );
+    for (const r of page.ResourceTagMappingList ?? []) if (r.ResourceARN) arns.push(r.ResourceARN);
+    token = page.PaginationToken || undefined;
+  } while (token);
+  return arns;
+}
+
+/** The key's state, or undefined when KMS no longer has it (the tag index can outlive a deleted key). */
+async function keyStateOf(kms: KMSClient, keyId: string): Promise<string | undefined> {
+  try {
+    return (await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState;
+  } catch (err) {
+    if ((err as { name?: string }).name === 'NotFoundException') return undefined;
+    throw err;
+  }
+}
+
 export function findReplacementKey(clients: AwsClients, ownership: Ownership) {
-  const { kms } = clients;
+  const { kms, tagging } = clients;
   return async function findTaggedReplacementKey({
     workflowId,
     step,
   }: Pick<ReplacementKeyRequest, 'workflowId' | 'step' | 'oldKeyArn'>): Promise<ReplacementKey | null> {
     const what = `find the replacement key tagged ${workflowIdTag}=${workflowId}, ${stepTag}=${step}`;
+    if (!tagging)
+      throw ApplicationFailure.create({
+        type: EkmError.WorkerMisconfigured,
+        message: `${what}: the worker built its AWS clients without the Resource Groups Tagging API client`,
+        nonRetryable: true,
+      });
     try {
+      // AWS's tag index answers by the run's tags, so the look costs the same in an account of ten keys
+      // or ten thousand (listing every key and its tags did not). The index can lag a create by a little:
+      // the run looks again, over seconds, before it asks a person (workflows/revoke/provision.ts).
+      const arns = await keysTagged(tagging, { [workflowIdTag]: workflowId, [stepTag]: step });
       const tagged: (ReplacementKey & { proof?: string })[] = [];
-      let marker: string | undefined;
-      do {
-        const page = await kms.send(new ListKeysCommand({ Marker: marker }));
-        for (const key of page.Keys ?? []) {
-          if (!key.KeyId || !key.KeyArn) continue;
-          const tags = (await tagsOf(kms, key.KeyId)) ?? [];
-          const value = (k: string) => tags.find((t) => t.TagKey === k)?.TagValue;
-          if (value(workflowIdTag) === workflowId && value(stepTag) === step)
-            tagged.push({ keyArn: key.KeyArn, keyId: key.KeyId, proof: value(ownerProofTag) });
-        }
-        marker = page.Truncated ? page.NextMarker : undefined;
-      } while (marker);
-      // A tagged key a person has already scheduled for deletion is one they decided not to keep.
-      const live: typeof tagged = [];
-      for (const key of tagged) {
-        const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: key.keyId }));
-        if (KeyMetadata?.KeyState !== 'PendingDeletion') live.push(key);
+      for (const keyArn of arns) {
+        const keyId = keyArn.slice(keyArn.lastIndexOf('/') + 1);
+        // The proof is read from KMS itself, the key's own record, not from the index's copy.
+        const tags = await tagsOf(kms, keyId);
+        if (tags === undefined) continue;
+        const value = (k: string) => tags.find((t) => t.TagKey === k)?.TagValue;
+        if (value(workflowIdTag) !== workflowId || value(stepTag) !== step) continue;
+        // A tagged key a person has already scheduled for deletion is one they decided not to keep.
+        const state = await keyStateOf(kms, keyId);
+        if (state === undefined || state === 'PendingDeletion') continue;
+        tagged.push({ keyArn, keyId, proof: value(ownerProofTag) });
       }
-      const judged = live.map((k) => ({
+      const judged = tagged.map((k) => ({
         keyArn: k.keyArn,
         keyId: k.keyId,
         ours: ownership.isOurs(step, k.proof),
