@@ -1,5 +1,5 @@
-// What a benchmark module is: the runner (bench/run.ts) seeds the keys every module asks for, then runs
-// each in turn on the shared world. A new benchmark is a module under bench/benchmarks/ and a line in
+// What a benchmark module is: the runner (bench/run.ts) runs each in turn on the shared world, each in an
+// OpenAI organisation seeded with the keys it asks for and nothing else. A new benchmark is a module under bench/benchmarks/ and a line in
 // bench/benchmarks/index.ts.
 import { CpuMeter } from './cpu';
 import { cpuTable, type BenchResult, type Table } from './report';
@@ -14,7 +14,10 @@ export interface BenchContext {
 export interface Benchmark {
   id: string;
   title: string;
-  /** Keys this benchmark's runs revoke (each run needs a key of its own), seeded before the worker starts. */
+  /**
+   * Keys this benchmark's runs revoke (each run needs a key of its own), seeded into an emptied organisation
+   * right before it runs (BenchWorld.freshOrganisation). 0 for one that seeds an organisation per size itself.
+   */
   keysNeeded(quick: boolean): number;
   run(ctx: BenchContext): Promise<BenchResult>;
 }

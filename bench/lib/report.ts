@@ -2,6 +2,7 @@
 // results file is written: Markdown tables, the chart beside it, printed as written.
 import * as os from 'node:os';
 import type { CpuUse } from './cpu';
+import type { OrganisationSize } from './twinHost';
 import { formatRatio, meets } from './stats';
 
 export interface Table {
@@ -32,6 +33,19 @@ export interface BenchResult {
   tables: Table[];
   figures: Figure[];
   checks: Check[];
+  /** The OpenAI organisations it ran in, as seeded (bench/run.ts fills it in): one, or one per size. */
+  organisations?: OrganisationSize[];
+}
+
+/** The line under a benchmark's heading: how large the organisation its revocations listed was. */
+export function organisationLine(sizes: OrganisationSize[]): string {
+  const seeded = sizes.filter((s) => s.externalKeys > 0);
+  if (!seeded.length) return 'Ran in an empty OpenAI organisation.';
+  const each = seeded.map((s) => `${s.externalKeys} registrations and ${s.projects} projects`);
+  return (
+    `Ran in an OpenAI organisation holding only its own keys: ${each.join('; then, for the next size, ')} ` +
+    'at its start (every revocation lists them all: bench/README.md).'
+  );
 }
 
 function cell(value: string | number): string {
@@ -143,6 +157,7 @@ export function resultsMarkdown(file: ResultsFile): string {
   ];
   for (const result of file.results) {
     parts.push('', `## ${result.id}: ${result.title}`);
+    if (result.organisations) parts.push('', organisationLine(result.organisations));
     for (const table of result.tables) parts.push('', tableMarkdown(table));
   }
   return parts.join('\n') + '\n';

@@ -20,7 +20,7 @@ import { startWorkerProcess } from '../../sandbox/workerProcess';
 import type { WorkerConfigInput } from '../../worker/config';
 import { testRevokeTimings } from '../../test/fixtures/revokeTimings';
 import type { TrailLookup } from '../../sandbox/openai/trail';
-import type { TwinAnswer, TwinProjectState, TwinRequest } from './twinHost';
+import type { OrganisationSize, TwinAnswer, TwinProjectState, TwinRequest } from './twinHost';
 
 export const benchApprovers = ['alice@example.com', 'bob@example.com'];
 
@@ -43,9 +43,14 @@ export const manyRunsSettings: RevokeSettings = {
 
 export class BenchWorld {
   readonly taskQueue = 'ekm-bench';
-  readonly organisations: DemoOrganisation[] = [];
+  /** The keys of the organisation as last seeded (freshOrganisation): what `take` hands out. */
+  organisations: DemoOrganisation[] = [];
+  /** The size of every organisation seeded so far, in order (the results say which each benchmark ran in). */
+  readonly organisationSizes: OrganisationSize[] = [];
   worker?: ServiceProcess;
   private used = 0;
+  /** Keys seeded since the start: names them (moto keeps every role and key, so a name is never reused). */
+  private seeded = 0;
   private nextRequest = 0;
   private readonly pending = new Map<number, (answer: TwinAnswer) => void>();
   private workers = 0;
@@ -120,16 +125,35 @@ export class BenchWorld {
     });
   }
 
-  /** Seeds `count` keys, each with its own role, registration and projects (before the worker starts). */
-  async seed(count: number): Promise<void> {
-    const answer = await this.ask({ seed: { count, prefix: `b${this.organisations.length}` } });
-    this.organisations.push(...answer.organisations!);
+  /**
+   * Empties the twin's organisation (every registration and project, bench/lib/twinHost.ts) and seeds
+   * `count` keys into it, each with its own role, registration and two projects; `take` then hands out
+   * these. A revocation lists every registration and project of the organisation (OpenAI's Admin API has
+   * no filter), so a benchmark measures its own scenario only in an organisation holding its own keys.
+   * Runs the previous benchmark left must be ended first: their projects are gone.
+   */
+  async freshOrganisation(count: number): Promise<{ removed: OrganisationSize }> {
+    const { removed } = await this.ask({ emptyOrganisation: true });
+    this.organisations = [];
+    this.used = 0;
+    if (count > 0) {
+      const answer = await this.ask({ seed: { count, prefix: `b${this.seeded}` } });
+      this.organisations = answer.organisations!;
+      this.seeded += count;
+    }
+    this.organisationSizes.push({
+      externalKeys: this.organisations.length,
+      projects: this.organisations.reduce((n, o) => n + o.openai.projects.length, 0),
+    });
+    return { removed: removed! };
   }
 
   /** Keys no run has used yet: every run revokes a key of its own. */
   take(count: number): DemoOrganisation[] {
     if (this.used + count > this.organisations.length)
-      throw new Error(`the benchmarks need more keys than were seeded (${this.organisations.length})`);
+      throw new Error(
+        `the benchmark needs more keys than its organisation was seeded with (${this.organisations.length}): raise its keysNeeded`,
+      );
     return this.organisations.slice(this.used, (this.used += count));
   }
 
