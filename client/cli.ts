@@ -29,6 +29,7 @@ import { registerWorkerVersions } from './commands/workerVersions';
 import { CliError, ExitCode } from './errors';
 import { useSandboxProfile } from './sandboxProfile';
 import { versionInfo, versionLine } from './version';
+import { BuildIdError } from '../worker/versioning';
 import { useEnvironmentProxy } from '../activities/proxy/useEnvironmentProxy';
 
 const taskQueue = process.env.EKM_TASK_QUEUE || builtInTaskQueue;
@@ -88,16 +89,23 @@ function printVersion(args: string[]): boolean {
     !args.every((a) => [...versionFlags, '--json'].includes(a))
   )
     return false;
-  const info = versionInfo();
+  let info;
+  try {
+    info = versionInfo();
+  } catch (err) {
+    // A malformed EKM_BUILD_ID: the same refusal a versioned worker gives, naming it.
+    if (err instanceof BuildIdError) throw new CliError(err.message, ExitCode.usage);
+    throw err;
+  }
   console.log(args.includes('--json') ? JSON.stringify(info, null, 2) : versionLine(info));
   return true;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  if (printVersion(argv.slice(2))) return ExitCode.ok;
-  // Every outbound client of every command honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY (docs/operations.md).
-  useEnvironmentProxy();
   try {
+    if (printVersion(argv.slice(2))) return ExitCode.ok;
+    // Every outbound client of every command honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY (docs/operations.md).
+    useEnvironmentProxy();
     await buildProgram().parseAsync(argv);
     return ExitCode.ok;
   } catch (err) {

@@ -1,9 +1,10 @@
 // What build of ekm this is: the package version and a build id — the same id a versioned worker joins
-// its deployment with (worker/buildInfo.ts): EKM_BUILD_ID when set (a deployment's), else the build id
-// `npm run build` recorded in dist/build-info.json (the commit, or the code's hash), else unknown.
+// its deployment with (worker/versioning.ts buildIdOf): EKM_BUILD_ID when set (a deployment's), else the
+// build id `npm run build` recorded in dist/build-info.json (the commit, or the code's hash), else unknown.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readBuildInfo } from '../worker/buildInfo';
+import { buildIdOf } from '../worker/versioning';
 
 /** The package's root: dist/client/ → the folder holding package.json. */
 const packageRoot = path.resolve(__dirname, '..', '..');
@@ -27,12 +28,12 @@ export function versionInfo(env: NodeJS.ProcessEnv = process.env): VersionInfo {
     version: string;
   };
   const built = readBuildInfo();
-  const fromEnv = env.EKM_BUILD_ID?.trim();
-  const [buildId, buildIdSource]: [string, VersionInfo['buildIdSource']] = fromEnv
-    ? [fromEnv, 'EKM_BUILD_ID']
-    : built
-      ? [built.buildId, 'build']
-      : ['unknown', 'unknown'];
+  // The same id, by the same rule, as a versioned worker joins its deployment with (a bad EKM_BUILD_ID
+  // is refused here too, naming it).
+  const found = buildIdOf(env, () => built);
+  const [buildId, buildIdSource]: [string, VersionInfo['buildIdSource']] = found
+    ? [found.buildId, found.source]
+    : ['unknown', 'unknown'];
   return {
     name: pkg.name,
     version: pkg.version,

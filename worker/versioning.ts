@@ -36,21 +36,33 @@ const buildIdPattern = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 
 export class BuildIdError extends Error {}
 
-/** The build id this worker serves: EKM_BUILD_ID, else the one `npm run build` recorded. */
-export function workerBuildId(
+/**
+ * The build id this code is, and where it came from: EKM_BUILD_ID (checked: a bad one is refused, naming
+ * it), else the one `npm run build` recorded; undefined when neither says. `ekm --version` shows the same.
+ */
+export function buildIdOf(
   env: NodeJS.ProcessEnv = process.env,
   recorded: () => BuildInfo | undefined = readBuildInfo,
-): string {
+): { buildId: string; source: typeof buildIdEnv | 'build' } | undefined {
   const fromEnv = env[buildIdEnv];
   if (fromEnv !== undefined && fromEnv !== '') {
     if (fromEnv.length > 255 || !buildIdPattern.test(fromEnv))
       throw new BuildIdError(
         `${buildIdEnv}=${fromEnv}: must be a build id of at most 255 letters, digits, '.', '_', '+' and '-' starting with a letter or digit, such as 0.1.0-1a2b3c4d5e6f; unset it to use the one the build recorded`,
       );
-    return fromEnv;
+    return { buildId: fromEnv, source: buildIdEnv };
   }
   const build = recorded();
-  if (build?.buildId) return build.buildId;
+  return build?.buildId ? { buildId: build.buildId, source: 'build' } : undefined;
+}
+
+/** The build id this worker serves: EKM_BUILD_ID, else the one `npm run build` recorded. */
+export function workerBuildId(
+  env: NodeJS.ProcessEnv = process.env,
+  recorded: () => BuildInfo | undefined = readBuildInfo,
+): string {
+  const found = buildIdOf(env, recorded);
+  if (found) return found.buildId;
   throw new BuildIdError(
     `versioning.deploymentName is set but this worker has no build id: set ${buildIdEnv}, or build with \`npm run build\` (it records dist/build-info.json)`,
   );

@@ -1,7 +1,7 @@
 // `ekm --version`: the package version and the build id — EKM_BUILD_ID when set, else the one the build
 // recorded (dist/build-info.json): the checkout's commit here, the same id a versioned worker joins with.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -39,5 +39,15 @@ describe('ekm --version', function () {
     assert.equal(info.buildId, 'ekm-2026.12.07-a');
     assert.equal(info.buildIdSource, 'EKM_BUILD_ID');
     assert.match(info.commit!, /^[0-9a-f]{12}$/);
+  });
+
+  it('a malformed EKM_BUILD_ID is refused as the worker refuses it, naming the variable (exit 2)', function () {
+    const run = spawnSync(process.execPath, [cli, '--version'], {
+      encoding: 'utf8',
+      env: { ...process.env, EKM_BUILD_ID: 'has space' },
+    });
+    assert.equal(run.status, 2, run.stderr);
+    assert.match(run.stderr, /^ekm: EKM_BUILD_ID=has space: must be a build id/);
+    assert.equal(run.stdout, '');
   });
 });
