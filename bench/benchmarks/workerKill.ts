@@ -5,7 +5,7 @@ import type { Benchmark, BenchContext } from '../lib/benchmark';
 import { metered } from '../lib/benchmark';
 import type { Figure, Table } from '../lib/report';
 import {
-  approve,
+  approveGate,
   changedOnce,
   inBatches,
   startRevocation,
@@ -35,10 +35,10 @@ async function stopMidWait(ctx: BenchContext, keys: DemoOrganisation[], how: Sto
   const settings = { ...manyRunsSettings, cacheWaitSeconds };
   await world.startWorker(settings);
   const handles = await inBatches(keys, 10, (o) => startRevocation(world.client, world.taskQueue, o));
-  await inBatches(handles, 10, (h) =>
+  const atGate = await inBatches(handles, 10, (h) =>
     waitForStatus(h, (s) => s.openGate?.kind === 'revoke', 'the revoke gate', 10 * minute),
   );
-  await Promise.all(handles.map((h) => approve(h, 'revoke', benchApprovers[0]!, minute)));
+  await Promise.all(handles.map((h, i) => approveGate(h, atGate[i]!.openGate!, benchApprovers[0]!)));
   await inBatches(handles, 10, (h) =>
     waitForStatus(
       h,
