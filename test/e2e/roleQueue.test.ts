@@ -222,6 +222,15 @@ async function ended(handle: WorkflowHandle): Promise<RunStatus> {
   return (await handle.result()) as RunStatus;
 }
 
+/** Approves the revoke and rejects the archive (nothing archived): the run ends revoked-verified. */
+async function revokedWithoutArchive(handle: WorkflowHandle): Promise<RunStatus> {
+  await vote(handle, 'revoke', alice);
+  await vote(handle, 'archive', bob, 'reject');
+  const end = await ended(handle);
+  assert.equal(end.endState, 'revoked-verified', end.endReason);
+  return end;
+}
+
 describe('runs through one role take turns (moto, the twin)', function () {
   this.timeout(300_000);
   let world: SharedRoleWorld | undefined;
@@ -326,16 +335,8 @@ describe('runs through one role take turns (moto, the twin)', function () {
     const w = world;
     await withRuns(async ({ client, taskQueue, start }) => {
       // A first, to its end; then B: the order today's lock allowed too.
-      const a = await start(0, 'remove-key-permission');
-      await vote(a, 'revoke', alice);
-      await vote(a, 'archive', bob, 'reject');
-      const endA = await ended(a);
-      assert.equal(endA.endState, 'revoked-verified', endA.endReason);
-      const b = await start(1, 'remove-key-permission');
-      await vote(b, 'revoke', alice);
-      await vote(b, 'archive', bob, 'reject');
-      const endB = await ended(b);
-      assert.equal(endB.endState, 'revoked-verified', endB.endReason);
+      const endA = await revokedWithoutArchive(await start(0, 'remove-key-permission'));
+      await revokedWithoutArchive(await start(1, 'remove-key-permission'));
       assert.deepEqual(await keysThePolicyAllows(w), []);
 
       const restore = await client.workflow.start(restoreAccess, {
@@ -374,11 +375,7 @@ describe('runs through one role take turns (moto, the twin)', function () {
     const trustBefore = await trustPolicyText(w);
     assert.deepEqual(await openAiInTrust(w), { denies: [], allowed: true });
     await withRuns(async ({ client, taskQueue, start }) => {
-      const a = await start(0, 'remove-trust');
-      await vote(a, 'revoke', alice);
-      await vote(a, 'archive', bob, 'reject');
-      const endA = await ended(a);
-      assert.equal(endA.endState, 'revoked-verified', endA.endReason);
+      const endA = await revokedWithoutArchive(await start(0, 'remove-trust'));
       assert.equal(await validateStatus(w, 0), 400);
 
       const b = await client.workflow.start(revokeKey, {

@@ -28,16 +28,18 @@ const key2 = 'arn:aws:kms:us-east-1:123456789012:key/2222';
 const role1 = 'arn:aws:iam::123456789012:role/openai';
 const role2 = 'arn:aws:iam::123456789012:role/other';
 const use = ['kms:Encrypt', 'kms:Decrypt'];
+/** A role's trust policy before any revocation: a CI role's trust and OpenAI's. */
+const trustBefore: PolicyDocument = {
+  Version: '2012-10-17',
+  Statement: [
+    { Sid: 'Ci', Effect: 'Allow', Principal: { AWS: other }, Action: 'sts:AssumeRole' },
+    { Sid: 'OpenAI', Effect: 'Allow', Principal: { AWS: vendor }, Action: 'sts:AssumeRole' },
+  ],
+};
 
 describe('AWS restore as a diff against the snapshot', function () {
   it('remove-trust: alone, the trust policy comes back exactly; a statement added since stays; again, nothing', function () {
-    const snapshot: PolicyDocument = {
-      Version: '2012-10-17',
-      Statement: [
-        { Sid: 'Ci', Effect: 'Allow', Principal: { AWS: other }, Action: 'sts:AssumeRole' },
-        { Sid: 'OpenAI', Effect: 'Allow', Principal: { AWS: vendor }, Action: 'sts:AssumeRole' },
-      ],
-    };
+    const snapshot = trustBefore;
     const revoked = removeVendorTrust(snapshot, [vendor]).document;
     assert.deepEqual(trustDenyPrincipals(revoked), [vendor]);
     const back = restoreVendorTrust(revoked, snapshot, [vendor]);
@@ -63,13 +65,7 @@ describe('AWS restore as a diff against the snapshot', function () {
   });
 
   describe('remove-trust by two runs through one role: each restore takes out only its own Deny', function () {
-    const before: PolicyDocument = {
-      Version: '2012-10-17',
-      Statement: [
-        { Sid: 'Ci', Effect: 'Allow', Principal: { AWS: other }, Action: 'sts:AssumeRole' },
-        { Sid: 'OpenAI', Effect: 'Allow', Principal: { AWS: vendor }, Action: 'sts:AssumeRole' },
-      ],
-    };
+    const before = trustBefore;
     /** A run's snapshot of key `key` taken with the role's trust policy as `trust`. */
     const snapshotOf = (key: string, trust: PolicyDocument): AwsAccessSnapshot => ({
       takenAt: '2026-12-07T12:00:00.000Z',
