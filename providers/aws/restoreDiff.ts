@@ -9,8 +9,8 @@ import type { AwsAccessSnapshot, AwsGrantSnapshot } from './request';
 import {
   removeRunsKeyPolicyDeny,
   restoreKeyUse,
-  restoreVendorTrust,
-  trustDenyPrincipals,
+  restoreRunsVendorTrust,
+  stillRefusedWords,
   type RestoreEdit,
 } from './restoreEdits';
 
@@ -28,15 +28,13 @@ function after(edit: RestoreEdit, now: string): string {
 export function awsRestoreDiff(method: string, now: AwsAccessSnapshot, s: AwsAccessSnapshot): DocumentDiff[] {
   switch (method) {
     case 'remove-trust': {
-      const trust = parsePolicy(now.role.trustPolicy);
-      const edit = restoreVendorTrust(
-        trust,
-        parsePolicy(s.role.trustPolicy),
-        trustDenyPrincipals(trust) ?? [],
-      );
+      const edit = restoreRunsVendorTrust(parsePolicy(now.role.trustPolicy), s, []);
+      const still = edit.stillDeniedBy.length
+        ? ` — ${stillRefusedWords(s.role.arn, edit.stillDeniedBy)}`
+        : '';
       return [
         documentDiff(
-          `trust policy of ${s.role.arn}`,
+          `trust policy of ${s.role.arn}${still}`,
           now.role.trustPolicy,
           after(edit, now.role.trustPolicy),
         ),

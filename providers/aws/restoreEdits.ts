@@ -6,15 +6,19 @@
 import { canonicalJson } from '../../common/canonicalJson';
 import {
   addKeyPolicyDeny,
+  isTrustDenySid,
   keyPolicyDenySid,
   keyUseActions,
+  parsePolicy,
   removeKeyUse,
   removeVendorTrust,
+  runsTrustDenySid,
   statementsOf,
   trustDenySid,
   type PolicyDocument,
   type PolicyStatement,
 } from './activities/policyEdits';
+import type { AwsAccessSnapshot } from './request';
 
 export interface RestoreEdit {
   /** The document after the restore; null: the policy has no statement (it stays absent). */
@@ -38,11 +42,27 @@ function awsPrincipals(s: PolicyStatement | undefined): string[] {
   return list((s?.Principal as { AWS?: unknown } | undefined)?.AWS);
 }
 
-/** The principals the trust Deny names: those remove-trust took out (the worker's at revocation time). */
-export function trustDenyPrincipals(trust: PolicyDocument): string[] | undefined {
-  const deny = statementsOf(trust).find((s) => s.Sid === trustDenySid);
+/** The principals a trust Deny names: those remove-trust took out (the worker's at revocation time). */
+export function trustDenyPrincipals(trust: PolicyDocument, sid: string = trustDenySid): string[] | undefined {
+  const deny = statementsOf(trust).find((s) => s.Sid === sid);
   const principals = awsPrincipals(deny);
   return principals.length ? principals : undefined;
+}
+
+/**
+ * The Deny a restore takes out: the run's own (`runsSid`, named by its snapshot) where it stands. A run
+ * recorded before each run held its own Deny wrote the bare `EkmRevokedOpenAI`; where the run's own is not
+ * there and a bare one is that the snapshot did not hold, the restore is of such a run and takes the bare one
+ * out, as it did then. (A bare Deny the snapshot held was there before the run: never this run's.)
+ */
+export function restoredTrustDenySid(
+  current: PolicyDocument,
+  snapshotTrust: PolicyDocument,
+  runsSid: string,
+): string {
+  const has = (doc: PolicyDocument, sid: string) => statementsOf(doc).some((s) => s.Sid === sid);
+  if (has(current, runsSid)) return runsSid;
+  return has(current, trustDenySid) && !has(snapshotTrust, trustDenySid) ? trustDenySid : runsSid;
 }
 
 /**
@@ -82,25 +102,29 @@ function result(doc: PolicyDocument | null, out: PolicyStatement[], changes: str
   return { document: out.length ? { ...(doc ?? {}), Statement: out } : null, changed: true, changes };
 }
 
-/** remove-trust: OpenAI's trust back in the statements it was taken from; the revocation's Deny out. */
+/**
+ * remove-trust: OpenAI's trust back in the statements it was taken from; the revocation's Deny (`denySid`)
+ * out. Other runs' Denys stay where they are.
+ */
 export function restoreVendorTrust(
   current: PolicyDocument,
   snapshot: PolicyDocument,
   vendorPrincipals: string[],
+  denySid: string = trustDenySid,
 ): RestoreEdit {
   const out = [...statementsOf(current)];
   const changes: string[] = [];
   const before = statementsOf(snapshot);
-  const denyBefore = before.find((s) => s.Sid === trustDenySid);
+  const denyBefore = before.find((s) => s.Sid === denySid);
   // The Deny's place is where remove-trust put it: the first statement it removed.
-  const denyAt = out.findIndex((s) => s.Sid === trustDenySid);
+  const denyAt = out.findIndex((s) => s.Sid === denySid);
   let insertAt = denyAt >= 0 ? denyAt : out.length;
   if (vendorPrincipals.length)
     for (const s of before) {
-      if (s.Sid === trustDenySid) continue;
-      const edited = statementsOf(removeVendorTrust({ Statement: [s] }, vendorPrincipals).document).filter(
-        (e) => e.Sid !== trustDenySid,
-      );
+      if (isTrustDenySid(s.Sid)) continue;
+      const edited = statementsOf(
+        removeVendorTrust({ Statement: [s] }, vendorPrincipals, denySid).document,
+      ).filter((e) => e.Sid !== denySid);
       if (edited.length === 1 && same(edited[0]!, s)) continue;
       const kept = awsPrincipals(edited[0]);
       const removed = awsPrincipals(s).filter((p) => !kept.includes(p));
@@ -113,17 +137,51 @@ export function restoreVendorTrust(
         changes,
       );
     }
-  const deny = out.findIndex((s) => s.Sid === trustDenySid);
+  const deny = out.findIndex((s) => s.Sid === denySid);
   if (deny >= 0 && !(denyBefore && same(out[deny]!, denyBefore))) {
     if (denyBefore) out[deny] = denyBefore;
     else out.splice(deny, 1);
     changes.push(
       denyBefore
-        ? `put back trust statement "${trustDenySid}" as it was before the revocation`
-        : `removed trust statement "${trustDenySid}", which the revocation added`,
+        ? `put back trust statement "${denySid}" as it was before the revocation`
+        : `removed trust statement "${denySid}", which the revocation added`,
     );
   }
   return result(current, out, changes);
+}
+
+export interface TrustRestore extends RestoreEdit {
+  /** The revocation's Deny this restore takes out (`restoredTrustDenySid`). */
+  denySid: string;
+  /** Other revocations' Denys left in the trust policy: OpenAI stays refused while any of them stands. */
+  stillDeniedBy: string[];
+}
+
+/**
+ * What restoring one remove-trust revocation does to the role's trust policy as it is now: its own Deny out
+ * and OpenAI's trust back (whom to put back: the principals its Deny names, else `configuredVendors`), and
+ * which other runs' Denys still refuse OpenAI afterwards. The restore activity applies it; the restore
+ * plan's diff shows it.
+ */
+export function restoreRunsVendorTrust(
+  current: PolicyDocument,
+  snapshot: AwsAccessSnapshot,
+  configuredVendors: string[],
+): TrustRestore {
+  const snapshotTrust = parsePolicy(snapshot.role.trustPolicy);
+  const denySid = restoredTrustDenySid(current, snapshotTrust, runsTrustDenySid(snapshot));
+  const vendors = trustDenyPrincipals(current, denySid) ?? configuredVendors;
+  const edit = restoreVendorTrust(current, snapshotTrust, vendors, denySid);
+  const stillDeniedBy = statementsOf(edit.document ?? current)
+    .filter((s) => s.Effect === 'Deny' && isTrustDenySid(s.Sid) && s.Sid !== denySid)
+    .map((s) => s.Sid!);
+  return { ...edit, denySid, stillDeniedBy };
+}
+
+/** Said where a restore leaves other runs' Denys in the trust policy (the plan's diff, the run's record). */
+export function stillRefusedWords(roleArn: string, stillDeniedBy: string[]): string {
+  const sids = stillDeniedBy.map((sid) => `"${sid}"`).join(', ');
+  return `OpenAI stays refused by ${roleArn}: trust statement${stillDeniedBy.length === 1 ? '' : 's'} ${sids} of another revocation still den${stillDeniedBy.length === 1 ? 'ies' : 'y'} it (an explicit Deny wins over the trust put back); each comes out with its own run's restore`;
 }
 
 /** remove-key-permission: the key's use back in the statements of one inline policy it was removed from. */

@@ -118,14 +118,14 @@ const methods: {
   {
     method: 'remove-trust',
     accessBy: 'role',
-    says: /UpdateAssumeRolePolicy .*EkmRevokedOpenAI/,
-    because: /"EkmRevokedOpenAI" denies sts:AssumeRole/,
+    says: /UpdateAssumeRolePolicy .*"EkmRevokedOpenAI[0-9a-f]{16}"/,
+    because: /"EkmRevokedOpenAI[0-9a-f]{16}" denies sts:AssumeRole/,
   },
   {
     method: 'remove-trust',
     accessBy: 'grant',
-    says: /UpdateAssumeRolePolicy .*EkmRevokedOpenAI/,
-    because: /"EkmRevokedOpenAI" denies sts:AssumeRole/,
+    says: /UpdateAssumeRolePolicy .*"EkmRevokedOpenAI[0-9a-f]{16}"/,
+    because: /"EkmRevokedOpenAI[0-9a-f]{16}" denies sts:AssumeRole/,
   },
   {
     method: 'remove-key-permission',

@@ -4,14 +4,24 @@
 // of being refused, and gives the role back once its change is validated; a key-only method takes no turn;
 // a restore takes back only what its own run removed, so a second run's revocation through the same role
 // (the same inline policy) still holds. Checked in moto (the role's documents) and at the twin (validate).
+// With remove-trust each run holds its own Deny in the role's trust policy: restoring one of two runs leaves
+// the other's Deny, so OpenAI stays refused through the role until the second restore too.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { GetRoleCommand, GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateKeyCommand, GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { roleTurnNames, type RoleQueueView } from '../../common/roleTurns';
 import { keyWorkflowId, roleQueueWorkflowId } from '../../common/workflowIds';
-import { decodePolicyText, keyPolicyDenySid } from '../../providers/aws/activities/policyEdits';
+import {
+  decodePolicyText,
+  isTrustDenySid,
+  keyPolicyDenySid,
+  parsePolicy,
+  samePolicy,
+  statementsOf,
+  type PolicyStatement,
+} from '../../providers/aws/activities/policyEdits';
 import type { AwsRevocationMethod, AwsRevokeKeyInput } from '../../providers/aws/request';
 import type { RunStatus } from '../../providers/runStatus';
 import { admin, seedDemoProject } from '../../sandbox/openai/demo';
@@ -20,6 +30,7 @@ import { revokeKey } from '../../workflows/revokeKey';
 import { devEnvironment } from '../fixtures/environments';
 import {
   approvers,
+  attest,
   awsRevokeRequest,
   requester,
   sandboxWorkerFor,
@@ -157,6 +168,25 @@ async function keysThePolicyAllows(world: SharedRoleWorld): Promise<number[]> {
   }
 }
 
+/** The role's trust policy as moto holds it. */
+async function trustPolicyText(world: SharedRoleWorld): Promise<string> {
+  const { Role } = await world.w.iam.send(new GetRoleCommand({ RoleName: world.roleName }));
+  return decodePolicyText(Role!.AssumeRolePolicyDocument!);
+}
+
+/** The trust policy's Deny statements naming OpenAI's role, and whether an Allow still names it. */
+async function openAiInTrust(
+  world: SharedRoleWorld,
+): Promise<{ denies: PolicyStatement[]; allowed: boolean }> {
+  const statements = statementsOf(parsePolicy(await trustPolicyText(world)));
+  const names = (s: PolicyStatement) =>
+    JSON.stringify(s.Principal ?? '').includes(':role/EnterpriseKeyManagement');
+  return {
+    denies: statements.filter((s) => s.Effect === 'Deny' && names(s)),
+    allowed: statements.some((s) => s.Effect === 'Allow' && names(s)),
+  };
+}
+
 /** OpenAI's validate of a key's registration at the twin: 200 usable, 400 refused. */
 async function validateStatus(world: SharedRoleWorld, i: number): Promise<number> {
   const answer = await call(
@@ -190,6 +220,15 @@ const stepOf = (s: RunStatus, step: string) => s.steps.find((x) => x.step === st
 
 async function ended(handle: WorkflowHandle): Promise<RunStatus> {
   return (await handle.result()) as RunStatus;
+}
+
+/** Approves the revoke and rejects the archive (nothing archived): the run ends revoked-verified. */
+async function revokedWithoutArchive(handle: WorkflowHandle): Promise<RunStatus> {
+  await vote(handle, 'revoke', alice);
+  await vote(handle, 'archive', bob, 'reject');
+  const end = await ended(handle);
+  assert.equal(end.endState, 'revoked-verified', end.endReason);
+  return end;
 }
 
 describe('runs through one role take turns (moto, the twin)', function () {
@@ -296,16 +335,8 @@ describe('runs through one role take turns (moto, the twin)', function () {
     const w = world;
     await withRuns(async ({ client, taskQueue, start }) => {
       // A first, to its end; then B: the order today's lock allowed too.
-      const a = await start(0, 'remove-key-permission');
-      await vote(a, 'revoke', alice);
-      await vote(a, 'archive', bob, 'reject');
-      const endA = await ended(a);
-      assert.equal(endA.endState, 'revoked-verified', endA.endReason);
-      const b = await start(1, 'remove-key-permission');
-      await vote(b, 'revoke', alice);
-      await vote(b, 'archive', bob, 'reject');
-      const endB = await ended(b);
-      assert.equal(endB.endState, 'revoked-verified', endB.endReason);
+      const endA = await revokedWithoutArchive(await start(0, 'remove-key-permission'));
+      await revokedWithoutArchive(await start(1, 'remove-key-permission'));
       assert.deepEqual(await keysThePolicyAllows(w), []);
 
       const restore = await client.workflow.start(restoreAccess, {
@@ -328,6 +359,103 @@ describe('runs through one role take turns (moto, the twin)', function () {
       assert.equal(await validateStatus(w, 0), 200, 'OpenAI uses key 1 again');
       assert.equal(await validateStatus(w, 1), 400, 'B’s revocation of key 2 still holds');
       await recordForReplay(restore, 'restoreAccess-role-turn-restored-as-a-diff');
+    });
+  });
+
+  // An API run through a role that already refuses OpenAI is refused at preflight (validate must answer
+  // success first), so the second remove-trust run on a role is one that validates nothing: a ChatGPT
+  // Enterprise workspace key served by the same role (a person attests instead).
+  it('remove-trust: A (API key) and B (a workspace key through the same role) each add their own Deny to the role’s trust; restoring A leaves B’s Deny (OpenAI still refused through the role), restoring B too gives the trust back as before both', async function () {
+    world = await keysThroughOneRole(0);
+    const w = world;
+    const { KeyMetadata } = await w.w.kms.send(
+      new CreateKeyCommand({ Description: `ekm test: a workspace key through ${w.roleName}` }),
+    );
+    const workspaceKeyArn = KeyMetadata!.Arn!;
+    const trustBefore = await trustPolicyText(w);
+    assert.deepEqual(await openAiInTrust(w), { denies: [], allowed: true });
+    await withRuns(async ({ client, taskQueue, start }) => {
+      const endA = await revokedWithoutArchive(await start(0, 'remove-trust'));
+      assert.equal(await validateStatus(w, 0), 400);
+
+      const b = await client.workflow.start(revokeKey, {
+        taskQueue,
+        workflowId: keyWorkflowId(workspaceKeyArn),
+        args: [
+          {
+            provider: 'aws' as const,
+            product: 'chatgpt-enterprise' as const,
+            keyArn: workspaceKeyArn,
+            roleArn: w.roleArn,
+            method: 'remove-trust',
+            workspaceId: 'ws-shared-role-1',
+            // The role's other registrations stop too: the plan names their projects.
+            projectIds: Object.keys(w.keys[0]!.projects),
+            requester,
+            reason: 'rehearsal: the workspace key is suspected compromised',
+            changeTicket: 'CHG-1819',
+          },
+        ],
+      });
+      const endB = await (async () => {
+        try {
+          await vote(b, 'revoke', alice);
+          await attest(b, 'chatgpt-verify', bob, 'inaccessible');
+          await vote(b, 'archive', bob, 'reject');
+          return await ended(b);
+        } catch (err) {
+          await b.terminate('test over').catch(() => undefined);
+          throw err;
+        }
+      })();
+      assert.equal(endB.endState, 'revoked-verified', endB.endReason);
+      // B found OpenAI's trust gone already, yet holds a Deny of its own: two Denys, neither trusting.
+      assert.equal((stepOf(endB, 'revoke').data as { changed?: boolean }).changed, true, 'B added its Deny');
+      const revoked = await openAiInTrust(w);
+      assert.equal(revoked.allowed, false);
+      assert.equal(revoked.denies.length, 2, 'one Deny per run');
+      assert.ok(revoked.denies.every((s) => isTrustDenySid(s.Sid)));
+      const [denyA, denyB] = revoked.denies.map((s) => s.Sid!);
+      assert.notEqual(denyA, denyB);
+
+      const restore = async (end: RunStatus, keyArn: string) => {
+        const h = await client.workflow.start(restoreAccess, {
+          taskQueue,
+          workflowId: keyWorkflowId(keyArn),
+          args: [
+            {
+              revokeWorkflowId: end.workflowId,
+              revokeRunId: end.runId,
+              requester,
+              reason: 'not compromised after all',
+              changeTicket: 'CHG-1819',
+            },
+          ],
+        });
+        await vote(h, 'restore', alice);
+        return (await h.result()) as RunStatus;
+      };
+      // A is restored: OpenAI's trust is back, A's Deny is out, B's stays — and an explicit Deny wins.
+      const restoredA = await restore(endA, w.keys[0]!.keyArn);
+      const diff = restoredA.plan?.diff?.map((d) => d.document).join('\n') ?? '';
+      assert.match(diff, new RegExp(`OpenAI stays refused.*"${denyB}"`), 'the approvers were told');
+      assert.match(stepOf(restoredA, 'restore').summary ?? '', new RegExp(`"${denyB}"`));
+      assert.equal(restoredA.endState, 'restored-unverified', 'key 1 stays refused while B’s Deny stands');
+      const afterA = await openAiInTrust(w);
+      assert.deepEqual(
+        afterA.denies.map((s) => s.Sid),
+        [denyB],
+        'B’s Deny still stands in moto',
+      );
+      assert.equal(afterA.allowed, true, 'OpenAI’s trust statement is back');
+      assert.equal(await validateStatus(w, 0), 400, 'OpenAI is still refused through the role');
+
+      // B is restored too: the trust policy is as it was before both runs, and OpenAI uses key 1 again.
+      const restoredB = await restore(endB, workspaceKeyArn);
+      assert.equal(restoredB.endState, 'restored', restoredB.endReason);
+      assert.ok(samePolicy(await trustPolicyText(w), trustBefore), await trustPolicyText(w));
+      assert.deepEqual(await openAiInTrust(w), { denies: [], allowed: true });
+      assert.equal(await validateStatus(w, 0), 200);
     });
   });
 

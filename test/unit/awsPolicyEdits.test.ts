@@ -11,7 +11,9 @@ import {
   parsePolicy,
   principalsAllowedBy,
   removeKeyUse,
+  isTrustDenySid,
   removeVendorTrust,
+  runsTrustDenySid,
   samePolicy,
   statementsOf,
   trustDenySid,
@@ -23,6 +25,7 @@ import {
   type AwsAccessState,
   type PolicyDocument as OraclePolicy,
 } from '../../sandbox/openai/aws/accessDecision';
+import { snapshotSha256 } from '../../activities/evidence/keptSnapshot';
 
 const vendorRoleArn = 'arn:aws:iam::790389265272:role/EnterpriseKeyManagement';
 const externalId = 'org-Ab12Cd34';
@@ -184,6 +187,57 @@ describe('AWS policy edits', function () {
       const completed = removeVendorTrust(added.document, [vendorRoleArn, second]);
       assert.equal(completed.changed, true);
       assert.deepEqual(statementsOf(completed.document)[1]!.Principal, { AWS: [vendorRoleArn, second] });
+    });
+
+    describe("each run's own Deny", function () {
+      const snapshotOf = (keyId: string) => ({
+        takenAt: '2026-12-07T12:00:00.000Z',
+        key: { arn: `arn:aws:kms:us-east-1:${account}:key/${keyId}`, keyId, state: 'Enabled', policy: '{}' },
+        undefinedFieldsAreDropped: undefined,
+      });
+      const sidA = runsTrustDenySid(snapshotOf('a'));
+      const sidB = runsTrustDenySid(snapshotOf('b'));
+
+      it('is named by the snapshot the run kept: an IAM Sid ([A-Za-z0-9]), the same for the same snapshot, another for another', function () {
+        assert.match(sidA, /^EkmRevokedOpenAI[0-9a-f]{16}$/);
+        assert.ok(isTrustDenySid(sidA) && isTrustDenySid(trustDenySid));
+        assert.ok(!isTrustDenySid('EkmRevokedOpenAIx') && !isTrustDenySid('OpenAI'));
+        assert.equal(runsTrustDenySid(JSON.parse(JSON.stringify(snapshotOf('a')))), sidA);
+        assert.notEqual(sidA, sidB);
+        // The tag is the head of the snapshot's hash the run's signed evidence records.
+        assert.equal(
+          `sha256:${sidA.slice(trustDenySid.length)}`,
+          snapshotSha256(snapshotOf('a')).slice(0, 23),
+        );
+      });
+
+      it("adds this run's Deny beside another run's (bare or per-run): both stand, a retry changes nothing, and the oracle refuses", function () {
+        for (const other of [trustDenySid, sidA]) {
+          const afterA = removeVendorTrust(
+            doc(trusts(), {
+              Sid: 'Ci',
+              Effect: 'Allow',
+              Principal: { AWS: roleArn },
+              Action: 'sts:AssumeRole',
+            }),
+            [vendorRoleArn],
+            other,
+          );
+          const afterB = removeVendorTrust(afterA.document, [vendorRoleArn], sidB);
+          assert.equal(afterB.changed, true, 'B holds a Deny of its own even though A took the trust');
+          assert.deepEqual(
+            statementsOf(afterB.document).map((s) => s.Sid),
+            [other, sidB, 'Ci'],
+            "B's Deny goes right after A's",
+          );
+          assert.match(
+            afterB.changes.join(),
+            new RegExp(`added trust statement "${sidB}".*beside "${other}"`),
+          );
+          assert.equal(removeVendorTrust(afterB.document, [vendorRoleArn], sidB).changed, false);
+          assert.equal(oracle({ trust: afterB.document }).allowed, false);
+        }
+      });
     });
 
     it('refuses to run without a vendor principal', function () {

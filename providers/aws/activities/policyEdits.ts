@@ -2,6 +2,7 @@
 // document alone and is a fixed point: applied to its own output it finds nothing to change, which is what
 // makes a revocation retried after a crash change nothing twice.
 import { canonicalJson } from '../../../common/canonicalJson';
+import { snapshotId } from '../../../common/planActions';
 
 export interface PolicyStatement {
   Sid?: string;
@@ -21,8 +22,28 @@ export interface PolicyDocument {
   [element: string]: unknown;
 }
 
-/** The Sid of the statement remove-trust writes into the customer role's trust policy. */
+/**
+ * The Sid of the statement remove-trust writes into the customer role's trust policy: alone, as runs
+ * recorded before each run held its own Deny wrote it (one statement shared by every run through the role);
+ * today followed by the run's tag (`runsTrustDenySid`).
+ */
 export const trustDenySid = 'EkmRevokedOpenAI';
+
+/**
+ * One run's remove-trust Deny: `EkmRevokedOpenAI` and the first 16 hex digits of the sha256 of the access
+ * snapshot the run kept — the `accessSnapshot.sha256` its signed evidence records and the restore gate's
+ * action names. The snapshot is taken once per run, right before its change, and both the revoke and the
+ * restore activity are handed it, so each run's Deny is its own and its restore takes out only that one
+ * (IAM Sids are [A-Za-z0-9]: hex fits). Computed on the snapshot as JSON carries it, like its kept hash.
+ */
+export function runsTrustDenySid(snapshot: unknown): string {
+  return `${trustDenySid}${snapshotId(JSON.parse(JSON.stringify(snapshot)) as unknown).slice(0, 16)}`;
+}
+
+/** A remove-trust Deny of any run: the bare Sid (runs from before) or a run's own. */
+export function isTrustDenySid(sid: unknown): sid is string {
+  return typeof sid === 'string' && /^EkmRevokedOpenAI(?:[0-9a-f]{16})?$/.test(sid);
+}
 /** The Sid of the statement key-policy-deny writes into the key policy. */
 export const keyPolicyDenySid = 'EkmRevokeOpenAI';
 /** What OpenAI's role needs on the key (reference/openai-ekm.md): remove-key-permission removes these. */
@@ -96,9 +117,9 @@ function isVendorPrincipal(principal: string, vendorPrincipals: string[]): boole
   );
 }
 
-export function trustDenyStatement(vendorPrincipals: string[]): PolicyStatement {
+export function trustDenyStatement(vendorPrincipals: string[], sid: string = trustDenySid): PolicyStatement {
   return {
-    Sid: trustDenySid,
+    Sid: sid,
     Effect: 'Deny',
     Principal: { AWS: oneOrMany([...new Set(vendorPrincipals)]) },
     Action: 'sts:AssumeRole',
@@ -114,10 +135,17 @@ export interface TrustRemoval {
 
 /**
  * Takes OpenAI's principal(s) out of every Allow statement of a role's trust policy (a statement left with no
- * principal goes) and puts an explicit Deny of sts:AssumeRole for them in place of the first removed one:
- * AWS refuses a trust policy without statements, and the Deny also outlasts a wildcard Allow we cannot edit.
+ * principal goes) and puts an explicit Deny of sts:AssumeRole for them, under the run's own Sid, in place of
+ * the first removed one: AWS refuses a trust policy without statements, and the Deny also outlasts a wildcard
+ * Allow we cannot edit. Another run's Deny (found when that run took OpenAI's trust first) stays as it is and
+ * this run's goes beside it: an explicit Deny wins over any Allow, so OpenAI stays refused until every run's
+ * Deny is out, and each run's restore takes out only its own.
  */
-export function removeVendorTrust(doc: PolicyDocument, vendorPrincipals: string[]): TrustRemoval {
+export function removeVendorTrust(
+  doc: PolicyDocument,
+  vendorPrincipals: string[],
+  denySid: string = trustDenySid,
+): TrustRemoval {
   if (vendorPrincipals.length === 0) throw new Error("no vendor principal given: name OpenAI's principal");
   const changes: string[] = [];
   const out: PolicyStatement[] = [];
@@ -125,7 +153,7 @@ export function removeVendorTrust(doc: PolicyDocument, vendorPrincipals: string[
   statementsOf(doc).forEach((s, i) => {
     const principal = s.Principal;
     if (
-      s.Sid === trustDenySid ||
+      isTrustDenySid(s.Sid) ||
       s.Effect !== 'Allow' ||
       typeof principal !== 'object' ||
       principal === null
@@ -153,19 +181,22 @@ export function removeVendorTrust(doc: PolicyDocument, vendorPrincipals: string[
     }
   });
 
-  const deny = trustDenyStatement(vendorPrincipals);
-  const existing = out.findIndex((s) => s.Sid === trustDenySid);
+  const deny = trustDenyStatement(vendorPrincipals, denySid);
+  const existing = out.findIndex((s) => s.Sid === denySid);
   if (existing >= 0) {
     if (canonicalJson(out[existing]) !== canonicalJson(deny)) {
       out[existing] = deny;
       changes.push(
-        `rewrote trust statement "${trustDenySid}" to deny sts:AssumeRole to ${vendorPrincipals.join(', ')}`,
+        `rewrote trust statement "${denySid}" to deny sts:AssumeRole to ${vendorPrincipals.join(', ')}`,
       );
     }
   } else {
-    out.splice(denyAt ?? out.length, 0, deny);
+    // Nothing of OpenAI's left to replace (another run took it): beside the other runs' Denys.
+    const afterDenies = out.reduce((at, s, j) => (isTrustDenySid(s.Sid) ? j + 1 : at), out.length);
+    out.splice(denyAt ?? afterDenies, 0, deny);
+    const others = out.filter((s) => isTrustDenySid(s.Sid) && s.Sid !== denySid).map((s) => `"${s.Sid}"`);
     changes.push(
-      `added trust statement "${trustDenySid}": Deny sts:AssumeRole to ${vendorPrincipals.join(', ')}`,
+      `added trust statement "${denySid}": Deny sts:AssumeRole to ${vendorPrincipals.join(', ')}${others.length ? ` (beside ${others.join(', ')} of another revocation, which stays)` : ''}`,
     );
   }
   return changes.length

@@ -30,8 +30,8 @@ import { decodePolicyText, parsePolicy, samePolicy, type PolicyDocument } from '
 import {
   removeRunsKeyPolicyDeny,
   restoreKeyUse,
-  restoreVendorTrust,
-  trustDenyPrincipals,
+  restoreRunsVendorTrust,
+  stillRefusedWords,
   type RestoreEdit,
 } from '../restoreEdits';
 import { readGrants, readKey, readKeyPolicy, readTrustPolicy, toGrantSnapshot } from './snapshotAccess';
@@ -74,14 +74,15 @@ export function restoreAwsAccessActivity(
     s: AwsAccessSnapshot,
   ): Promise<AwsRevocationChange> {
     const current = parsePolicy(await readTrustPolicy(iam, s.role.name));
-    // Whom remove-trust took out: the principals its Deny names (the worker's at the time), else today's.
-    const vendors = trustDenyPrincipals(current) ?? options.vendorPrincipals;
-    const edit = restoreVendorTrust(current, parsePolicy(s.role.trustPolicy), vendors);
+    // Only this run's Deny comes out (whom to put back: the principals it names, else today's); another
+    // run's Deny stays, and with it OpenAI's refusal.
+    const edit = restoreRunsVendorTrust(current, s, options.vendorPrincipals);
+    const still = edit.stillDeniedBy.length ? `; ${stillRefusedWords(s.role.arn, edit.stillDeniedBy)}` : '';
     if (!edit.changed || !edit.document)
       return {
         method,
         changed: false,
-        description: `the trust policy of ${s.role.arn} holds nothing the revocation changed: nothing changed`,
+        description: `the trust policy of ${s.role.arn} holds nothing the revocation changed: nothing changed${still}`,
       };
     await iam.send(
       new UpdateAssumeRolePolicyCommand({
@@ -92,7 +93,7 @@ export function restoreAwsAccessActivity(
     return {
       method,
       changed: true,
-      description: `IAM UpdateAssumeRolePolicy on ${s.role.arn}: ${told(edit)} (from the snapshot taken ${s.takenAt}); every other trust statement is as it is now`,
+      description: `IAM UpdateAssumeRolePolicy on ${s.role.arn}: ${told(edit)} (from the snapshot taken ${s.takenAt}); every other trust statement is as it is now${still}`,
     };
   }
 

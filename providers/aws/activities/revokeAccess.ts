@@ -19,6 +19,7 @@ import {
   parsePolicy,
   removeKeyUse,
   removeVendorTrust,
+  runsTrustDenySid,
   trustDenySid,
 } from './policyEdits';
 import {
@@ -81,14 +82,21 @@ export function revokeAwsAccessActivity(clients: AwsClients, options: RevokeAwsA
     };
   }
 
-  async function removeTrust({ method, roleArn }: RevokeAwsAccessRequest): Promise<AwsRevocationChange> {
+  async function removeTrust({
+    method,
+    roleArn,
+    snapshot,
+  }: RevokeAwsAccessRequest): Promise<AwsRevocationChange> {
     const roleName = roleNameOf(roleArn);
-    const edit = removeVendorTrust(parsePolicy(await readTrustPolicy(iam, roleName)), vendors);
+    // The run's own Deny, named by its snapshot, which its restore is handed too; a caller from before
+    // that passes none writes the shared bare one, as then.
+    const sid = snapshot ? runsTrustDenySid(snapshot) : trustDenySid;
+    const edit = removeVendorTrust(parsePolicy(await readTrustPolicy(iam, roleName)), vendors, sid);
     if (!edit.changed)
       return {
         method,
         changed: false,
-        description: `the trust policy of ${roleArn} already lets none of ${vendors.join(', ')} assume it and denies them in statement "${trustDenySid}": nothing changed`,
+        description: `the trust policy of ${roleArn} already lets none of ${vendors.join(', ')} assume it and denies them in this run's statement "${sid}": nothing changed`,
       };
     await iam.send(
       new UpdateAssumeRolePolicyCommand({
