@@ -133,6 +133,8 @@ const readRetryBudgetMs = 10_000;
 
 /** Beyond this many pages a list is not converging (a cursor loop), whatever `has_more` says. */
 const maxPages = 1000;
+/** Listings started over because their cursor's item was deleted, before the 400 goes to the caller. */
+const maxRestarts = 3;
 
 export function createAdminApi(settings: AdminApiSettings) {
   const send = createOpenAiCaller(settings.baseUrl);
@@ -168,16 +170,31 @@ export function createAdminApi(settings: AdminApiSettings) {
    * `limit`/`after` is not public, so the cursor is followed defensively: the last item's id stands in for
    * a missing `last_id`, and a cursor that does not advance is an error rather than a loop.
    */
+  /** A 400 naming `after`: the cursor's item no longer exists. */
+  const cursorGone = (answer: AdminAnswer): boolean =>
+    answer.status === 400 &&
+    (answer.body as { error?: { param?: unknown } } | null)?.error?.param === 'after';
+
   async function listAll(path: string, query: Record<string, string>): Promise<AdminListing> {
     const items: Record<string, unknown>[] = [];
     const seen = new Set<string>();
     const requestIds: (string | null)[] = [];
     let after: string | undefined;
+    let restarts = 0;
     for (let page = 0; page < maxPages; page++) {
       const params = new URLSearchParams(query);
       if (after) params.set('after', after);
       const qs = params.toString();
       const answer = await call('GET', qs ? `${path}?${qs}` : path);
+      if (after && restarts < maxRestarts && cursorGone(answer)) {
+        // The item the cursor names was deleted between two pages (another run removed a registration):
+        // the listing starts over from the first page, as the list now is, rather than failing the read.
+        restarts++;
+        after = undefined;
+        items.length = 0;
+        seen.clear();
+        continue;
+      }
       if (answer.status < 200 || answer.status >= 300) return { ok: false, answer };
       const b = answer.body as { data?: unknown; has_more?: unknown; last_id?: unknown } | null;
       if (!b || typeof b !== 'object' || !Array.isArray(b.data)) {

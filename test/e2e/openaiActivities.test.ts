@@ -459,5 +459,43 @@ describe('OpenAI activities', function () {
       assert.equal(listing.requestIds.length, 2, 'the twin pages by 20 when no limit is given');
       assert.ok(await findExternalKeyByName(api)('again-23'));
     });
+
+    it('a listing whose cursor item is removed between pages starts over instead of failing the read', async function () {
+      world = await startTwinWorld({ behaviour: { duplicateRegistration: 'allow' } });
+      const w = world;
+      const api = adminApi(w);
+      const { aws } = w.demo;
+      const register = registerExternalKeyOnce(api);
+      for (let i = 0; i < 24; i++)
+        await register({
+          name: `again-${i}`,
+          roleArn: aws.roleArn,
+          kmsArn: aws.keyArn,
+          externalId: aws.externalId,
+        });
+      // The second page waits, and meanwhile the first page's last registration (its cursor) is deleted,
+      // as another run may do: the twin then refuses `after` with a 400 naming it, as a cursor API does.
+      await addFault(w, {
+        kind: 'latency',
+        path: '/v1/organization/external_keys',
+        method: 'GET',
+        skip: 1,
+        count: 1,
+        latencyMs: 1500,
+      });
+      const listing = api.listExternalKeys();
+      await new Promise((r) => setTimeout(r, 700));
+      const keys = w.twin.store.data.externalKeys;
+      const cursor = keys[19]!.id;
+      keys.splice(19, 1);
+      const answer = await listing;
+      assert.ok(answer.ok, JSON.stringify(!answer.ok && answer.answer.body));
+      assert.deepEqual(
+        answer.items.map((k) => k.id).sort(),
+        keys.map((k) => k.id).sort(),
+        'every registration still there, once',
+      );
+      assert.ok(!answer.items.some((k) => k.id === cursor));
+    });
   });
 });
