@@ -165,16 +165,16 @@ export function createAdminApi(settings: AdminApiSettings) {
     return await call('POST', path, body);
   }
 
-  /**
-   * Follows OpenAI's cursor (`has_more`, `last_id` → `after`) to the end. Whether every admin list takes
-   * `limit`/`after` is not public, so the cursor is followed defensively: the last item's id stands in for
-   * a missing `last_id`, and a cursor that does not advance is an error rather than a loop.
-   */
   /** A 400 naming `after`: the cursor's item no longer exists. */
   const cursorGone = (answer: AdminAnswer): boolean =>
     answer.status === 400 &&
     (answer.body as { error?: { param?: unknown } } | null)?.error?.param === 'after';
 
+  /**
+   * Follows OpenAI's cursor (`has_more`, `last_id` → `after`) to the end. Whether every admin list takes
+   * `limit`/`after` is not public, so the cursor is followed defensively: the last item's id stands in for
+   * a missing `last_id`, and a cursor that does not advance is an error rather than a loop.
+   */
   async function listAll(path: string, query: Record<string, string>): Promise<AdminListing> {
     const items: Record<string, unknown>[] = [];
     const seen = new Set<string>();

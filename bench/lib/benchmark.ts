@@ -1,6 +1,6 @@
 // What a benchmark module is: the runner (bench/run.ts) runs each in turn on the shared world, each in an
-// OpenAI organisation seeded with the keys it asks for and nothing else. A new benchmark is a module under bench/benchmarks/ and a line in
-// bench/benchmarks/index.ts.
+// OpenAI organisation seeded with the keys it asks for and nothing else. A new benchmark is a module under
+// bench/benchmarks/ and a line in bench/benchmarks/index.ts.
 import { CpuMeter } from './cpu';
 import { cpuTable, type BenchResult, type Table } from './report';
 import type { BenchWorld } from './world';

@@ -42,7 +42,7 @@ export function runsTrustDenySid(snapshot: unknown): string {
 
 /** A remove-trust Deny of any run: the bare Sid (runs from before) or a run's own. */
 export function isTrustDenySid(sid: unknown): sid is string {
-  return typeof sid === 'string' && /^EkmRevokedOpenAI(?:[0-9a-f]{16})?$/.test(sid);
+  return typeof sid === 'string' && new RegExp(`^${trustDenySid}(?:[0-9a-f]{16})?$`).test(sid);
 }
 /** The Sid of the statement key-policy-deny writes into the key policy. */
 export const keyPolicyDenySid = 'EkmRevokeOpenAI';
