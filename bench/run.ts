@@ -107,20 +107,25 @@ async function main(): Promise<void> {
       void world.close().finally(() => process.exit(130));
     });
   const results: BenchResult[] = [];
+  const date = new Date().toISOString().slice(0, 10);
+  const base = `${date}${options.quick ? '-quick' : ''}`;
+  const resultsDir = path.join(projectRoot, 'bench', 'results');
+  fs.mkdirSync(resultsDir, { recursive: true });
   try {
     for (const benchmark of chosen) {
       const result = await runOne(benchmark, world, options.quick);
-      results.push(result);
+      results.push({ ...result, commit });
       for (const table of result.tables) console.log(`\n${tableMarkdown(table)}\n`);
+      // Each benchmark's results are kept as it ends, so a run stopped later loses none of them.
+      fs.writeFileSync(
+        path.join(resultsDir, `${base}.json`),
+        JSON.stringify({ date, mode, machine: description, results }, null, 2) + '\n',
+      );
     }
   } finally {
     await world.close();
   }
 
-  const date = new Date().toISOString().slice(0, 10);
-  const base = `${date}${options.quick ? '-quick' : ''}`;
-  const resultsDir = path.join(projectRoot, 'bench', 'results');
-  fs.mkdirSync(resultsDir, { recursive: true });
   const figures = results.flatMap((r) => r.figures);
   const { png } = await renderChart(figures);
   fs.writeFileSync(path.join(resultsDir, `${base}.png`), png);

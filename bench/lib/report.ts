@@ -33,6 +33,8 @@ export interface BenchResult {
   tables: Table[];
   figures: Figure[];
   checks: Check[];
+  /** The commit it ran at (bench/run.ts fills it in). */
+  commit?: string;
   /** The OpenAI organisations it ran in, as seeded (bench/run.ts fills it in): one, or one per size. */
   organisations?: OrganisationSize[];
 }
