@@ -179,6 +179,7 @@ export async function createEkmWorker(options: CreateWorkerOptions): Promise<Wor
           baseUrl: openai.baseUrl,
           adminKey: () => process.env[openai.adminKeyEnv],
           beforeWrite: () => limiter.take('openaiAdminWrites'),
+          beforeCall: () => limiter.take('openaiAdminCalls'),
         }),
         data: createDataApi({
           baseUrl: openai.baseUrl,

@@ -43,6 +43,14 @@ export const quotaFields = {
    * rate limit for the Admin API: one a second, a conservative choice; its 429s are retried anyway.
    */
   openaiAdminWrites: callsPerSecond.default(1),
+  /**
+   * Every OpenAI Admin API call — reads (each page of a listing), validate and changes alike. Unset by
+   * default: OpenAI publishes no Admin API rate, and one run's reads come nowhere near any. Set it to the
+   * rate the organisation is held to when a fleet meets 429s: a blast-radius read lists every registration
+   * and project of the organisation, so 50 runs at once make thousands of calls, and a budget makes them
+   * queue in the worker instead of being refused and sent again (docs/quotas.md).
+   */
+  openaiAdminCalls: callsPerSecond.optional(),
 };
 
 export type QuotaApi = keyof typeof quotaFields;

@@ -12,9 +12,14 @@ export interface AdminApiSettings {
   adminKey: () => string | undefined;
   /**
    * Waits for the Admin API writes' budget (worker/quotas.ts `openaiAdminWrites`) before a change: a
-   * registration, a project created or archived. Reads and validate are not counted.
+   * registration, a project created or archived. Reads and validate are not counted here.
    */
   beforeWrite?: () => Promise<void>;
+  /**
+   * Waits for the budget of every Admin API call (`openaiAdminCalls`) before each request goes out: each
+   * page of a listing, validate, a change, and each one sent again after a 429.
+   */
+  beforeCall?: () => Promise<void>;
 }
 
 /** An HTTP answer as evidence: status, request id, the parsed body (never the request's secrets). */
@@ -151,6 +156,7 @@ export function createAdminApi(settings: AdminApiSettings) {
     // retryable OpenAiUnavailable), as before.
     let waitedMs = 0;
     for (;;) {
+      await settings.beforeCall?.();
       const answer = await send({ method, path, key, body });
       if (answer.status !== 429) return answer;
       const waitMs = Math.ceil((answer.retryAfterSeconds ?? 1) * 1000 * (1 + Math.random() / 2));

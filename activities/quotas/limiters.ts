@@ -10,13 +10,15 @@ export interface QuotaLimiter {
 
 export function createQuotaLimiter(quotas: QuotasConfig, clock: BucketClock = wallClock): QuotaLimiter {
   const buckets = Object.fromEntries(
-    (Object.keys(quotaFields) as QuotaApi[]).map((api) => {
+    (Object.keys(quotaFields) as QuotaApi[]).flatMap((api) => {
       const rate = quotas[api];
+      // An API whose budget is left unset (one without a published quota) is not limited.
+      if (rate === undefined) return [];
       // A second's worth at once (at least one call): what the providers' per-second quotas allow.
-      return [api, new TokenBucket(rate, Math.max(1, Math.floor(rate)), clock)];
+      return [[api, new TokenBucket(rate, Math.max(1, Math.floor(rate)), clock)]];
     }),
-  ) as Record<QuotaApi, TokenBucket>;
-  return { take: (api) => buckets[api].take() };
+  ) as Partial<Record<QuotaApi, TokenBucket>>;
+  return { take: async (api) => buckets[api]?.take() };
 }
 
 const perProcess = new Map<string, QuotaLimiter>();

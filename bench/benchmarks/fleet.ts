@@ -130,6 +130,9 @@ async function oneSize(ctx: BenchContext, n: number): Promise<SizeResult> {
       iamWrites: layer('iam:PutRolePolicy'),
       cloudTrailLookupEvents: layer('cloudtrail:LookupEvents'),
       openaiAdminWrites: layer('openai:admin POST /v1/organization/projects'),
+      // Every Admin API call, reads included: a child's blast radius lists the whole organisation, and
+      // 50 children at once queue in the worker at the rate rather than meet it as 429s.
+      openaiAdminCalls: layer('openai:admin GET /v1/organization/external_keys'),
     },
   });
 

@@ -41,6 +41,7 @@ describe('worker configuration: quotas', function () {
     ['too many', { cloudLoggingReads: 1e6 }, /quotas\.cloudLoggingReads: must be at most 10000/],
     ['infinite', { openaiAdminWrites: Infinity }, /quotas\.openaiAdminWrites: must be a number/],
     ['an unknown API', { lookupEvents: 2 }, /quotas: Unrecognized key.*lookupEvents/],
+    ['an Admin API budget of 0', { openaiAdminCalls: 0 }, /quotas\.openaiAdminCalls: must be above 0/],
     [
       'activity starts of 0',
       { workerActivitiesPerSecond: 0 },

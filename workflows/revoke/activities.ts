@@ -17,6 +17,18 @@ export const readOptions: ActivityOptions = {
 };
 
 /**
+ * Several reads made at once in one activity (readTogether). Through a quota shared with other runs they
+ * may queue for minutes: the activity heartbeats, so a lost worker is found in 30 s, and start-to-close
+ * only bounds a read that never ends. At 30 s, 50 fleet children reading an organisation of 400
+ * registrations timed out attempt after attempt, each attempt reading everything again (bench (a)).
+ */
+export const readManyOptions: ActivityOptions = {
+  ...readOptions,
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '30s',
+};
+
+/**
  * Validate and probes: 429/5xx are retried (after Retry-After) for a few seconds; what still fails is an
  * *unknown* answer, and the caller's loop — which has its own window and a person behind it — decides.
  */
@@ -55,6 +67,7 @@ export const onceOptions: ActivityOptions = {
 };
 
 export const reads = proxyActivities<EkmActivities>(readOptions);
+export const readsMany = proxyActivities<EkmActivities>(readManyOptions);
 export const answers = proxyActivities<EkmActivities>(answerOptions);
 export const changes = proxyActivities<EkmActivities>(changeOptions);
 export const once = proxyActivities<EkmActivities>(onceOptions);

@@ -10,12 +10,15 @@ import {
   changes,
   once,
   onceOptions,
+  readManyOptions,
   readOptions,
   reads,
+  readsMany,
 } from './activities';
 
 const kinds = {
   read: [reads, readOptions],
+  readMany: [readsMany, readManyOptions],
   answer: [answers, answerOptions],
   change: [changes, changeOptions],
   once: [once, onceOptions],

@@ -35,7 +35,7 @@ async function readBaselineAtOnce(
   const validate = request.externalKeyId ? [read('validateExternalKey', request.externalKeyId)] : [];
   const probes = withProbes ? probeReads(request) : [];
   const answers = await readAll(
-    'read',
+    'readMany',
     `read the key, its access, OpenAI's registration, projects${validate.length ? ', validate' : ''}${probes.length ? ' and probes' : ''} at once (baseline)`,
     [...cloud.reads, ...projects, ...validate, ...probes],
   );
