@@ -1,23 +1,24 @@
 // `npm run bench` (full) and `npm run bench -- --quick` (minutes): starts its own world (bench/lib/world.ts),
 // runs each benchmark in an OpenAI organisation seeded with only the keys it asks for, prints every table and writes
 // bench/results/<date>[-quick].md with its chart (PNG) and the latest figures into bench/README.md.
-// Never part of `npm test`. Options: --quick, --only b,c (benchmark ids), --note "<text for the results>".
+// Never part of `npm test`. Options: --quick, --only b,c (benchmark ids), --continue (keep today's results of
+// the benchmarks not run now), --note "<text for the results>".
 import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { projectRoot } from '../sandbox/paths';
 import { benchmarks } from './benchmarks';
 import type { Benchmark } from './lib/benchmark';
-import { renderChart } from './lib/chart';
-import { figuresTable, resultsMarkdown, tableMarkdown, type BenchResult } from './lib/report';
-import { formatMarkdown, updateReadme } from './lib/readme';
+import { tableMarkdown, type BenchResult } from './lib/report';
+import { gathered, readResults, resultsFileOf, writeResults } from './lib/resultsFile';
 import { BenchWorld } from './lib/world';
 
 interface Options {
   quick: boolean;
   only?: string[];
   note?: string;
+  /** Keep the other benchmarks' results already in today's file (bench/results/<date>[-quick].json). */
+  continue?: boolean;
 }
 
 export function parseOptions(argv: string[]): Options {
@@ -27,8 +28,11 @@ export function parseOptions(argv: string[]): Options {
     if (arg === '--quick') options.quick = true;
     else if (arg === '--only') options.only = (argv[++i] ?? '').split(',').filter(Boolean);
     else if (arg === '--note') options.note = argv[++i];
+    else if (arg === '--continue') options.continue = true;
     else
-      throw new Error(`bench: unknown option ${arg}: use --quick, --only <ids, e.g. b,c> or --note "<text>"`);
+      throw new Error(
+        `bench: unknown option ${arg}: use --quick, --only <ids, e.g. b,c>, --continue or --note "<text>"`,
+      );
   }
   const known = benchmarks.map((b) => b.id);
   const unknown = options.only?.filter((id) => !known.includes(id)) ?? [];
@@ -89,6 +93,25 @@ async function runOne(benchmark: Benchmark, world: BenchWorld, quick: boolean): 
   }
 }
 
+/** A benchmark stopped by a signal: reported as not run to its end, beside what the others measured. */
+function stoppedResult(benchmark: Benchmark, signal: string, startedAt: string): BenchResult {
+  return {
+    id: benchmark.id,
+    title: benchmark.title,
+    tables: [],
+    figures: [],
+    checks: [
+      {
+        what: 'the benchmark ran to its end',
+        ok: false,
+        detail: `stopped by ${signal} after ${((Date.now() - Date.parse(startedAt)) / 1000).toFixed(0)} s`,
+      },
+    ],
+    startedAt,
+    endedAt: new Date().toISOString(),
+  };
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const chosen = benchmarks.filter((b) => !options.only || options.only.includes(b.id));
@@ -98,58 +121,56 @@ async function main(): Promise<void> {
     encoding: 'utf8',
   }).trim();
   const description = machine(options.note);
-  console.log(`bench: ${mode} run of ${chosen.map((b) => b.id).join(', ')} at ${commit}; ${description}`);
+  const date = new Date().toISOString().slice(0, 10);
+  const file = resultsFileOf(path.join(projectRoot, 'bench', 'results'), date, options.quick);
+  // --continue: the other benchmarks' results already in today's file stay in it (each names its commit).
+  const earlier = options.continue ? readResults(file) : [];
+  console.log(
+    `bench: ${mode} run of ${chosen.map((b) => b.id).join(', ')} at ${commit}; ${description}` +
+      (earlier.length
+        ? ` Continuing ${path.basename(file.json)}: ${earlier.map((r) => r.id).join(', ')}.`
+        : ''),
+  );
   const world = await BenchWorld.start({ cacheTtlSeconds: 2 });
-  // Ctrl-C stops the servers it started (they run in process groups of their own) before it exits.
+  const results: BenchResult[] = [];
+  const all = () =>
+    gathered(
+      earlier,
+      results,
+      benchmarks.map((b) => b.id),
+    );
+  const write = () => writeResults(file, { date, mode, machine: description, commit, results: all() });
+  let running: { benchmark: Benchmark; startedAt: string } | undefined;
+  // Ctrl-C or a SIGTERM writes what the finished benchmarks measured, the running one as stopped, and stops
+  // the servers it started (they run in process groups of their own) before it exits.
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.once(signal, () => {
-      console.error(`bench: ${signal}: stopping the servers …`);
-      void world.close().finally(() => process.exit(130));
+      console.error(`bench: ${signal}: writing the results so far and stopping the servers …`);
+      if (running) results.push(stoppedResult(running.benchmark, signal, running.startedAt));
+      void write()
+        .catch((err: unknown) => console.error(`bench: could not write the results: ${String(err)}`))
+        .finally(() => void world.close().finally(() => process.exit(130)));
     });
-  const results: BenchResult[] = [];
-  const date = new Date().toISOString().slice(0, 10);
-  const base = `${date}${options.quick ? '-quick' : ''}`;
-  const resultsDir = path.join(projectRoot, 'bench', 'results');
-  fs.mkdirSync(resultsDir, { recursive: true });
   try {
     for (const benchmark of chosen) {
+      const startedAt = new Date().toISOString();
+      running = { benchmark, startedAt };
       const result = await runOne(benchmark, world, options.quick);
-      results.push({ ...result, commit });
+      running = undefined;
+      results.push({ ...result, commit, machine: description, startedAt, endedAt: new Date().toISOString() });
       for (const table of result.tables) console.log(`\n${tableMarkdown(table)}\n`);
-      // Each benchmark's results are kept as it ends, so a run stopped later loses none of them.
-      fs.writeFileSync(
-        path.join(resultsDir, `${base}.json`),
-        JSON.stringify({ date, mode, machine: description, results }, null, 2) + '\n',
-      );
+      // Written as each benchmark ends, so a run stopped later loses none of what it measured.
+      await write();
     }
   } finally {
     await world.close();
   }
-
-  const figures = results.flatMap((r) => r.figures);
-  const { png } = await renderChart(figures);
-  fs.writeFileSync(path.join(resultsDir, `${base}.png`), png);
-  const markdown = resultsMarkdown({
-    date,
-    mode,
-    machine: description,
-    commit,
-    chartFile: `${base}.png`,
-    results,
-  });
-  const resultsFile = path.join(resultsDir, `${base}.md`);
-  fs.writeFileSync(resultsFile, await formatMarkdown(markdown, resultsFile));
-  await updateReadme(
-    path.join(projectRoot, 'bench', 'README.md'),
-    `results/${base}.md`,
-    `results/${base}.png`,
-    figuresTable(figures),
-  );
+  const markdown = await write();
   console.log(`\n${markdown}`);
-  console.log(
-    `bench: wrote ${path.relative(process.cwd(), path.join(resultsDir, `${base}.md`))} and its chart.`,
-  );
-  const failed = results.flatMap((r) => r.checks).filter((c) => !c.ok);
+  console.log(`bench: wrote ${path.relative(process.cwd(), file.markdown)} and its chart.`);
+  const failed = all()
+    .flatMap((r) => r.checks)
+    .filter((c) => !c.ok);
   if (failed.length) {
     console.error(`bench: ${failed.length} check(s) failed: ${failed.map((c) => c.what).join('; ')}`);
     process.exitCode = 1;

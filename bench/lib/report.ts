@@ -33,8 +33,11 @@ export interface BenchResult {
   tables: Table[];
   figures: Figure[];
   checks: Check[];
-  /** The commit it ran at (bench/run.ts fills it in). */
+  /** Where and when it ran (bench/run.ts fills them in): one results file may gather several invocations. */
   commit?: string;
+  machine?: string;
+  startedAt?: string;
+  endedAt?: string;
   /** The OpenAI organisations it ran in, as seeded (bench/run.ts fills it in): one, or one per size. */
   organisations?: OrganisationSize[];
 }
@@ -144,12 +147,34 @@ export interface ResultsFile {
   results: BenchResult[];
 }
 
+/** HH:MM of an ISO time, UTC. */
+const hhmm = (iso: string) => iso.slice(11, 16);
+
+/**
+ * The invocations behind the file: one line for a run of every benchmark at once, one per invocation when
+ * benchmarks were run apart and gathered (`--continue`), naming which ran where.
+ */
+function invocationsLine(file: ResultsFile): string {
+  const groups = new Map<string, BenchResult[]>();
+  for (const r of file.results) {
+    const key = JSON.stringify([r.commit ?? file.commit, r.machine ?? file.machine]);
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  if (groups.size <= 1) return `Commit ${file.commit}. ${file.machine}`;
+  return [...groups.entries()]
+    .map(([key, rs]) => {
+      const [commit, machine] = JSON.parse(key) as [string, string];
+      return `${rs.map((r) => r.id).join(', ')}: commit ${commit}. ${machine}`;
+    })
+    .join('\n\n');
+}
+
 export function resultsMarkdown(file: ResultsFile): string {
   const figures = file.results.flatMap((r) => r.figures);
   const parts = [
     `# Benchmarks — ${file.date} (${file.mode})`,
     '',
-    `Commit ${file.commit}. ${file.machine}`,
+    invocationsLine(file),
     '',
     `![ratios against their baselines](${file.chartFile})`,
     '',
@@ -159,6 +184,11 @@ export function resultsMarkdown(file: ResultsFile): string {
   ];
   for (const result of file.results) {
     parts.push('', `## ${result.id}: ${result.title}`);
+    if (result.startedAt && result.endedAt)
+      parts.push(
+        '',
+        `Ran ${hhmm(result.startedAt)}–${hhmm(result.endedAt)} UTC at commit ${result.commit ?? file.commit}.`,
+      );
     if (result.organisations) parts.push('', organisationLine(result.organisations));
     for (const table of result.tables) parts.push('', tableMarkdown(table));
   }

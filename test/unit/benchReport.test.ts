@@ -26,6 +26,7 @@ import {
   resumeAfterWait,
 } from '../../bench/lib/runs';
 import { formatRatio, meets, percentile, ratio } from '../../bench/lib/stats';
+import { gathered, readResults, resultsFileOf } from '../../bench/lib/resultsFile';
 import { recordedRun } from '../../bench/benchmarks/costPerRun';
 import { parseOptions } from '../../bench/run';
 import { projectRoot } from '../../sandbox/paths';
@@ -215,13 +216,70 @@ describe('bench: what the runner reads', function () {
     assert.equal(cpuSecondsOf(2 ** 22 + 1), 0);
   });
 
-  it('takes --quick, --only and --note, and names the known benchmarks on a wrong one', function () {
+  it('takes --quick, --only, --continue and --note, and names the known benchmarks on a wrong one', function () {
     assert.deepEqual(parseOptions(['--quick', '--only', 'b,f', '--note', 'busy']), {
       quick: true,
       only: ['b', 'f'],
       note: 'busy',
     });
+    assert.deepEqual(parseOptions(['--only', 'a', '--continue']), {
+      quick: false,
+      only: ['a'],
+      continue: true,
+    });
     assert.throws(() => parseOptions(['--only', 'z']), /--only z: the benchmarks are f, b, c, d/);
     assert.throws(() => parseOptions(['--fast']), /unknown option --fast: use --quick/);
+  });
+});
+
+describe('bench: results gathered across invocations (--continue)', function () {
+  const result = (id: string, commit: string, machine: string): BenchResult => ({
+    id,
+    title: `benchmark ${id}`,
+    tables: [],
+    figures: [{ benchmark: id, name: 'x', ratio: 1 }],
+    checks: [],
+    commit,
+    machine,
+    startedAt: '2026-12-07T15:06:00.000Z',
+    endedAt: '2026-12-07T16:30:00.000Z',
+  });
+
+  it('keeps the earlier benchmarks, replaces a rerun one, and orders them as the runner does', function () {
+    const earlier = [result('f', 'aaa', 'm1'), result('b', 'aaa', 'm1'), result('a', 'aaa', 'm1')];
+    const all = gathered(earlier, [result('a', 'bbb', 'm2')], ['f', 'b', 'c', 'a']);
+    assert.deepEqual(
+      all.map((r) => [r.id, r.commit]),
+      [
+        ['f', 'aaa'],
+        ['b', 'aaa'],
+        ['a', 'bbb'],
+      ],
+    );
+    const md = resultsMarkdown({
+      date: '2026-12-07',
+      mode: 'full',
+      machine: 'm2',
+      commit: 'bbb',
+      chartFile: 'c.png',
+      results: all,
+    });
+    // Each invocation is named with the benchmarks it ran, and each benchmark with its time and commit.
+    assert.ok(md.includes('f, b: commit aaa. m1'), md);
+    assert.ok(md.includes('a: commit bbb. m2'), md);
+    assert.ok(md.includes('Ran 15:06–16:30 UTC at commit bbb.'), md);
+  });
+
+  it('reads what an earlier invocation wrote, none when there is no file, and refuses a file that is not results', function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-bench-'));
+    const file = resultsFileOf(dir, '2026-12-07', false);
+    assert.deepEqual(readResults(file), []);
+    fs.writeFileSync(file.json, JSON.stringify({ results: [result('e', 'aaa', 'm1')] }));
+    assert.deepEqual(
+      readResults(file).map((r) => r.id),
+      ['e'],
+    );
+    fs.writeFileSync(file.json, '{"tables": []}');
+    assert.throws(() => readResults(file), /holds no results list: move it away, or run without --continue/);
   });
 });
