@@ -2,6 +2,7 @@
 // vote Update — and what they read back: the run's history (its timestamps are the measurements) and
 // moto's recording (the exactly-once check).
 import * as fs from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { keyWorkflowId } from '../../common/workflowIds';
@@ -268,23 +269,49 @@ export function troubledWorkflowTasks(events: HistoryEvent[]): number {
   ).length;
 }
 
+/**
+ * Each line of a file, read a chunk at a time: moto's recording of a full bench run (every request since the
+ * world started, thousands of seeded keys' included) outgrows the longest string Node can hold (512 MiB).
+ */
+export const recordingChunkBytes = 16 * 2 ** 20;
+
+function forEachLine(file: string, visit: (line: string) => void): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const chunk = Buffer.alloc(recordingChunkBytes);
+    // A character cut in two by the chunk's end is held back until the next chunk completes it.
+    const decoder = new StringDecoder('utf8');
+    let rest = '';
+    for (;;) {
+      const read = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (read === 0) break;
+      const lines = (rest + decoder.write(chunk.subarray(0, read))).split('\n');
+      rest = lines.pop()!;
+      lines.forEach(visit);
+    }
+    if (rest) visit(rest);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** How many times moto was asked to change each key's policy (PutKeyPolicy), from its request recording. */
 export function putKeyPolicyCounts(recordingFile: string): Map<string, number> {
   const counts = new Map<string, number>();
   if (!fs.existsSync(recordingFile)) return counts;
-  for (const line of fs.readFileSync(recordingFile, 'utf8').split('\n')) {
-    if (!line.includes('PutKeyPolicy')) continue;
+  forEachLine(recordingFile, (line) => {
+    if (!line.includes('PutKeyPolicy')) return;
     const entry = JSON.parse(line) as {
       headers: Record<string, string>;
       body: string;
       body_encoded: boolean;
     };
     const target = Object.entries(entry.headers).find(([h]) => h.toLowerCase() === 'x-amz-target')?.[1];
-    if (target !== 'TrentService.PutKeyPolicy') continue;
+    if (target !== 'TrentService.PutKeyPolicy') return;
     const body = entry.body_encoded ? Buffer.from(entry.body, 'base64').toString('utf8') : entry.body;
     const keyId = (JSON.parse(body) as { KeyId: string }).KeyId;
     counts.set(keyId, (counts.get(keyId) ?? 0) + 1);
-  }
+  });
   return counts;
 }
 

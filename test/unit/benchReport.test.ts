@@ -23,6 +23,7 @@ import {
   approvalToChangeSteps,
   countHistory,
   putKeyPolicyCounts,
+  recordingChunkBytes,
   resumeAfterWait,
 } from '../../bench/lib/runs';
 import { formatRatio, meets, percentile, ratio } from '../../bench/lib/stats';
@@ -209,6 +210,21 @@ describe('bench: what the runner reads', function () {
         ['k2', 1],
       ],
     );
+  });
+
+  it("reads moto's recording a chunk at a time: a line across a chunk's end, a character cut in two", function () {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-bench-')), 'recording.jsonl');
+    const put = JSON.stringify({
+      headers: { 'X-Amz-Target': 'TrentService.PutKeyPolicy' },
+      body: JSON.stringify({ KeyId: 'k-é', Policy: '{}' }),
+      body_encoded: false,
+    });
+    // A filler line (no PutKeyPolicy in it) so long that the chunk ends inside the next line, after the first
+    // of the two bytes of its 'é'.
+    const cut = Buffer.from(put).indexOf(Buffer.from('é'));
+    const first = 'x'.repeat(recordingChunkBytes - cut - 2);
+    fs.writeFileSync(file, `${first}\n${put}\n${put}`);
+    assert.deepEqual([...putKeyPolicyCounts(file)], [['k-é', 2]]);
   });
 
   it('reads CPU from /proc: this process is in its own tree, a gone one has used nothing', function () {
