@@ -77,36 +77,29 @@ async function runOne(benchmark: Benchmark, world: BenchWorld, quick: boolean): 
   } catch (err) {
     // One benchmark that fails must not hide the others' figures: it is reported as failed, with why.
     console.error(`bench: (${benchmark.id}) failed: ${(err as Error).stack ?? String(err)}`);
-    return {
-      id: benchmark.id,
-      title: benchmark.title,
-      tables: [],
-      figures: [],
-      checks: [
-        {
-          what: 'the benchmark ran to its end',
-          ok: false,
-          detail: `${String(err)} (after ${((Date.now() - started) / 1000).toFixed(0)} s)`,
-        },
-      ],
-    };
+    return notRunToItsEnd(
+      benchmark,
+      `${String(err)} (after ${((Date.now() - started) / 1000).toFixed(0)} s)`,
+    );
   }
 }
 
-/** A benchmark stopped by a signal: reported as not run to its end, beside what the others measured. */
-function stoppedResult(benchmark: Benchmark, signal: string, startedAt: string): BenchResult {
+/** A benchmark that failed or was stopped: reported as not run to its end, beside what the others measured. */
+function notRunToItsEnd(benchmark: Benchmark, detail: string): BenchResult {
   return {
     id: benchmark.id,
     title: benchmark.title,
     tables: [],
     figures: [],
-    checks: [
-      {
-        what: 'the benchmark ran to its end',
-        ok: false,
-        detail: `stopped by ${signal} after ${((Date.now() - Date.parse(startedAt)) / 1000).toFixed(0)} s`,
-      },
-    ],
+    checks: [{ what: 'the benchmark ran to its end', ok: false, detail }],
+  };
+}
+
+/** A benchmark stopped by a signal. */
+function stoppedResult(benchmark: Benchmark, signal: string, startedAt: string): BenchResult {
+  const seconds = ((Date.now() - Date.parse(startedAt)) / 1000).toFixed(0);
+  return {
+    ...notRunToItsEnd(benchmark, `stopped by ${signal} after ${seconds} s`),
     startedAt,
     endedAt: new Date().toISOString(),
   };
