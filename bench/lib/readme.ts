@@ -21,12 +21,14 @@ export function withResults(readme: string, resultsFile: string, chartFile: stri
   return readme.slice(0, start) + section + readme.slice(end + resultsEnd.length);
 }
 
-/** Markdown as the project's prettier settings write it, so `npm run lint` passes on what the runner wrote. */
-export async function formatMarkdown(markdown: string, file: string): Promise<string> {
+/** Text as the project's prettier settings write it, so `npm run lint` passes on what the runner wrote. */
+export async function formatAs(text: string, file: string, parser: 'markdown' | 'json'): Promise<string> {
   const prettier = await import('prettier');
   const options = (await prettier.resolveConfig(file)) ?? {};
-  return prettier.format(markdown, { ...options, parser: 'markdown' });
+  return prettier.format(text, { ...options, parser });
 }
+
+export const formatMarkdown = (markdown: string, file: string) => formatAs(markdown, file, 'markdown');
 
 export async function updateReadme(
   file: string,

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderChart } from './chart';
-import { formatMarkdown, updateReadme } from './readme';
+import { formatAs, formatMarkdown, updateReadme } from './readme';
 import { figuresTable, resultsMarkdown, type BenchResult, type ResultsFile } from './report';
 
 export interface ResultsPaths {
@@ -49,7 +49,7 @@ export function gathered(earlier: BenchResult[], now: BenchResult[], order: stri
 /** Writes the JSON, the chart, the Markdown and the README's section; returns the Markdown. */
 export async function writeResults(file: ResultsPaths, run: Omit<ResultsFile, 'chartFile'>): Promise<string> {
   fs.mkdirSync(file.dir, { recursive: true });
-  fs.writeFileSync(file.json, JSON.stringify(run, null, 2) + '\n');
+  fs.writeFileSync(file.json, await formatAs(JSON.stringify(run), file.json, 'json'));
   const figures = run.results.flatMap((r) => r.figures);
   const { png } = await renderChart(figures);
   fs.writeFileSync(file.chart, png);

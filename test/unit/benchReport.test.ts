@@ -27,7 +27,7 @@ import {
   resumeAfterWait,
 } from '../../bench/lib/runs';
 import { formatRatio, meets, percentile, ratio } from '../../bench/lib/stats';
-import { gathered, readResults, resultsFileOf } from '../../bench/lib/resultsFile';
+import { gathered, readResults, resultsFileOf, writeResults } from '../../bench/lib/resultsFile';
 import { recordedRun } from '../../bench/benchmarks/costPerRun';
 import { parseOptions } from '../../bench/run';
 import { projectRoot } from '../../sandbox/paths';
@@ -284,6 +284,25 @@ describe('bench: results gathered across invocations (--continue)', function () 
     assert.ok(md.includes('f, b: commit aaa. m1'), md);
     assert.ok(md.includes('a: commit bbb. m2'), md);
     assert.ok(md.includes('Ran 15:06–16:30 UTC at commit bbb.'), md);
+  });
+
+  it('writes JSON and Markdown as prettier would (npm run lint checks them), and reads the JSON back', async function () {
+    this.timeout(60_000);
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ekm-bench-'));
+    fs.writeFileSync(path.join(root, 'README.md'), '# Benchmarks\n');
+    const file = resultsFileOf(path.join(root, 'results'), '2026-12-07', true);
+    const results = [result('f', 'aaa', 'm1'), result('a', 'bbb', 'm2')];
+    await writeResults(file, { date: '2026-12-07', mode: 'quick', machine: 'm2', commit: 'bbb', results });
+    const prettier = await import('prettier');
+    for (const [written, parser] of [
+      [file.json, 'json'],
+      [file.markdown, 'markdown'],
+    ] as const) {
+      const text = fs.readFileSync(written, 'utf8');
+      assert.ok(await prettier.check(text, { ...(await prettier.resolveConfig(written)), parser }), written);
+    }
+    assert.deepEqual(readResults(file), results);
+    assert.ok(fs.readFileSync(path.join(root, 'README.md'), 'utf8').includes('results/2026-12-07-quick.md'));
   });
 
   it('reads what an earlier invocation wrote, none when there is no file, and refuses a file that is not results', function () {
