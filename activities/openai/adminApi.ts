@@ -5,6 +5,7 @@
 // the same origin rule and the same evidence shape.
 import type { GcpRegistrationBody } from './gcpRegistration';
 import { request } from 'undici';
+import { sharedListings } from './sharedListing';
 
 export interface AdminApiSettings {
   baseUrl: string;
@@ -233,6 +234,15 @@ export function createAdminApi(settings: AdminApiSettings) {
     throw new AdminApiProtocolError(`GET ${path} still had more after ${maxPages} pages`);
   }
 
+  const listShared = sharedListings<AdminListing>();
+  /** A whole list, shared with the reads of this worker that ask while another listing of it runs. */
+  async function listOrganisation(path: string, query: Record<string, string>): Promise<AdminListing> {
+    const key = `${path}?${new URLSearchParams(query).toString()}`;
+    const listing = await listShared(key, () => listAll(path, query));
+    // Each caller gets its own list (the items are read, never changed, by the views built from them).
+    return listing.ok ? { ...listing, items: [...listing.items] } : listing;
+  }
+
   return {
     async validateExternalKey(id: string): Promise<AdminAnswer> {
       assertExternalKeyId(id);
@@ -244,14 +254,14 @@ export function createAdminApi(settings: AdminApiSettings) {
     },
     /** No `limit`: whether this list takes one is not public, so its default page size is followed. */
     async listExternalKeys(): Promise<AdminListing> {
-      return await listAll('organization/external_keys', {});
+      return await listOrganisation('organization/external_keys', {});
     },
     /** Not idempotent: OpenAI makes a new external key per call. Never retry it blindly. */
     async registerExternalKey(body: RegisterExternalKeyBody | GcpRegistrationBody): Promise<AdminAnswer> {
       return await change('organization/external_keys', body);
     },
     async listProjects(options: { includeArchived: boolean }): Promise<AdminListing> {
-      return await listAll('organization/projects', {
+      return await listOrganisation('organization/projects', {
         limit: '100',
         include_archived: String(options.includeArchived),
       });

@@ -39,15 +39,18 @@ describe("OpenAI's Admin API under a shared quota", function () {
     // below it, with headroom, as docs/quotas.md asks.
     const book = new QuotaBook({ enabled: false, scale: 0.4 });
     const w = (world = await startTwinWorld({ quota: book }));
+    // Six workers' reads (a worker shares one listing between its own reads: test/e2e/sharedListing).
     const radius = (beforeCall?: () => Promise<void>) =>
       readBlastRadiusActivity(
         createAdminApi({ baseUrl: `${w.twin.url}/v1`, adminKey: () => w.demo.openai.adminKey, beforeCall }),
       );
-    const sixAtOnce = async (read: ReturnType<typeof radius>) => {
+    const sixAtOnce = async (beforeCall?: () => Promise<void>) => {
       book.configure({ enabled: true });
       book.reset();
       const radii = await Promise.all(
-        Array.from({ length: 6 }, () => read({ kmsArn: w.demo.aws.keyArn, roleArn: w.demo.aws.roleArn })),
+        Array.from({ length: 6 }, () =>
+          radius(beforeCall)({ kmsArn: w.demo.aws.keyArn, roleArn: w.demo.aws.roleArn }),
+        ),
       );
       book.configure({ enabled: false });
       // Each read found the demo's registration and both its projects, whatever the quota did.
@@ -62,11 +65,11 @@ describe("OpenAI's Admin API under a shared quota", function () {
     };
 
     // Without a budget, the burst meets the quota: OpenAI refuses calls (429) and they are sent again.
-    const unbudgeted = await sixAtOnce(radius());
+    const unbudgeted = await sixAtOnce();
     assert.ok(unbudgeted.throttled > 0, `expected 429s without a budget: ${JSON.stringify(unbudgeted)}`);
 
     const limiter = createQuotaLimiter(quotasOf({ quotas: { openaiAdminCalls: 1.5 } }));
-    const budgeted = await sixAtOnce(radius(() => limiter.take('openaiAdminCalls')));
+    const budgeted = await sixAtOnce(() => limiter.take('openaiAdminCalls'));
     assert.equal(budgeted.throttled, 0, `no call refused within the budget: ${JSON.stringify(budgeted)}`);
     // Every read listed each list once: six reads, two lists (one page each), nothing sent twice.
     assert.equal(budgeted.calls, 12);
