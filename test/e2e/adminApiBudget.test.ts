@@ -7,13 +7,17 @@ import { createAdminApi } from '../../activities/openai/adminApi';
 import { readBlastRadiusActivity } from '../../activities/openai/blastRadius';
 import { createQuotaLimiter } from '../../activities/quotas/limiters';
 import { keyWorkflowId } from '../../common/workflowIds';
-import { newId, nowSeconds } from '../../sandbox/openai/state';
 import { QuotaBook, type ActionCount } from '../../sandbox/quota/quotaBook';
 import { quotasOf } from '../../worker/quotas';
 import { revokeKey } from '../../workflows/revokeKey';
 import { devEnvironment } from '../fixtures/environments';
 import { approvers, awsRevokeRequest, sandboxWorker, vote, waitForGate } from '../fixtures/revoke';
-import { call, startTwinWorld, type TwinWorld } from '../fixtures/twin';
+import {
+  registerAnotherKey,
+  slowRegistrationListing,
+  startTwinWorld,
+  type TwinWorld,
+} from '../fixtures/twin';
 import { withWorker } from '../fixtures/worker';
 
 const registrationListing = 'openai:admin GET /v1/organization/external_keys';
@@ -83,24 +87,8 @@ describe("OpenAI's Admin API under a shared quota", function () {
     // after 20 s, as pages do behind 50 other runs' listings under the organisation's quota: the read takes
     // 40 s, every call in it well within its own 30 s.
     for (let i = 0; i < 20; i++)
-      w.twin.store.data.externalKeys.push({
-        id: newId('extkey'),
-        object: 'organization.external_key',
-        created_at: nowSeconds(),
-        name: `another team's key ${i}`,
-        purpose: 'ekm',
-        type: 'aws',
-        role_arn: `arn:aws:iam::210987654321:role/other-${i}`,
-        kms_arn: `arn:aws:kms:us-east-1:210987654321:key/00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-        external_id: `other-${i}`,
-      });
-    const fault = await call(w.twin.url, 'POST', '/_twin/faults', w.demo.openai.adminKey, {
-      kind: 'latency',
-      path: '/v1/organization/external_keys',
-      method: 'GET',
-      latencyMs: 20_000,
-    });
-    assert.equal(fault.status, 201);
+      registerAnotherKey(w, `another team's key ${i}`, `arn:aws:iam::210987654321:role/other-${i}`);
+    await slowRegistrationListing(w, 20_000);
     const request = awsRevokeRequest(w.demo, 'key-policy-deny');
     const env = await devEnvironment();
     await withWorker(

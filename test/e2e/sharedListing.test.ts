@@ -5,29 +5,16 @@
 import assert from 'node:assert/strict';
 import { createAdminApi } from '../../activities/openai/adminApi';
 import { readBlastRadiusActivity } from '../../activities/openai/blastRadius';
-import { newId, nowSeconds } from '../../sandbox/openai/state';
 import { QuotaBook } from '../../sandbox/quota/quotaBook';
-import { call, startTwinWorld, type TwinWorld } from '../fixtures/twin';
+import {
+  registerAnotherKey as register,
+  slowRegistrationListing,
+  startTwinWorld,
+  type TwinWorld,
+} from '../fixtures/twin';
 
 const registrationListing = 'openai:admin GET /v1/organization/external_keys';
 const projectListing = 'openai:admin GET /v1/organization/projects';
-
-/** A registration in the twin's organisation, through the given role (another team's, or the demo's). */
-function register(w: TwinWorld, name: string, roleArn: string): string {
-  const id = newId('extkey');
-  w.twin.store.data.externalKeys.push({
-    id,
-    object: 'organization.external_key',
-    created_at: nowSeconds(),
-    name,
-    purpose: 'ekm',
-    type: 'aws',
-    role_arn: roleArn,
-    kms_arn: `arn:aws:kms:us-east-1:210987654321:key/${crypto.randomUUID()}`,
-    external_id: name,
-  });
-  return id;
-}
 
 describe("a worker's reads of the organisation share its listings", function () {
   let world: TwinWorld | undefined;
@@ -75,13 +62,7 @@ describe("a worker's reads of the organisation share its listings", function () 
     );
     // Each page of registrations answers after 1.5 s: the first read has its first page at 1.5 s and asks
     // for its second, which answers at 3 s.
-    const fault = await call(w.twin.url, 'POST', '/_twin/faults', w.demo.openai.adminKey, {
-      kind: 'latency',
-      path: '/v1/organization/external_keys',
-      method: 'GET',
-      latencyMs: 1_500,
-    });
-    assert.equal(fault.status, 201);
+    await slowRegistrationListing(w, 1_500);
     book.reset();
     const query = { kmsArn: w.demo.aws.keyArn, roleArn: w.demo.aws.roleArn };
     const first = read(query);
