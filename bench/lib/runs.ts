@@ -261,11 +261,13 @@ export function countHistory(events: HistoryEvent[]): HistoryCounts {
 }
 
 /** Workflow tasks that failed or timed out: the server's or the worker's trouble, seen by the run. */
-export function troubledWorkflowTasks(events: HistoryEvent[]): number {
+/** Workflow tasks that failed or timed out, or only those from `sinceMs` (epoch ms) on. */
+export function troubledWorkflowTasks(events: HistoryEvent[], sinceMs = -Infinity): number {
   return events.filter(
     (e) =>
-      e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED ||
-      e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+      (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED ||
+        e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) &&
+      eventTimeMs(e) >= sinceMs,
   ).length;
 }
 
