@@ -2,10 +2,15 @@
 // with resvg; no browser). vega and vega-lite are ES modules, loaded with import() from this CommonJS code.
 import type { Figure } from './report';
 
-/** The vega-lite specification of the chart (exported for the unit test: data in, marks out). */
+/**
+ * The vega-lite specification of the chart (exported for the unit test: data in, marks out). The axis is
+ * logarithmic: a run's ratios span 0.01× to over 1,000× (bench (c)'s resume p99), and on a linear axis
+ * every ratio near the goals became a sliver. A ratio of 0 has no place on it and is left to the tables.
+ */
 export function chartSpec(figures: Figure[]): Record<string, unknown> {
+  const x = { field: 'ratio', type: 'quantitative', scale: { type: 'log' } };
   const values = figures
-    .filter((f) => Number.isFinite(f.ratio))
+    .filter((f) => Number.isFinite(f.ratio) && f.ratio > 0)
     .map((f) => ({
       figure: `${f.benchmark}: ${f.name}`,
       ratio: Number(f.ratio.toFixed(3)),
@@ -13,24 +18,31 @@ export function chartSpec(figures: Figure[]): Record<string, unknown> {
     }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: 'Ratios against baselines measured in the same run (tick: the goal)',
+    title: 'Ratios against baselines measured in the same run (log scale; tick: the goal)',
     width: 520,
     background: 'white',
     data: { values },
     encoding: { y: { field: 'figure', type: 'nominal', sort: null, title: null, axis: { labelLimit: 420 } } },
     layer: [
       {
-        mark: { type: 'bar', color: '#4c78a8' },
-        encoding: { x: { field: 'ratio', type: 'quantitative', title: 'ratio (×)' } },
+        // A stem from the baseline (1×) to the ratio: a bar has no base on a log axis.
+        mark: { type: 'rule', color: '#4c78a8', strokeWidth: 3 },
+        encoding: { x: { ...x, title: 'ratio (×, log scale)' }, x2: { datum: 1 } },
       },
       {
-        mark: { type: 'text', align: 'left', dx: 3 },
-        encoding: { x: { field: 'ratio', type: 'quantitative' }, text: { field: 'ratio', format: '.2f' } },
+        mark: { type: 'point', filled: true, color: '#4c78a8', size: 60 },
+        encoding: { x },
+      },
+      // The value beside its point, on the side away from its stem.
+      {
+        transform: [{ filter: 'datum.ratio >= 1' }],
+        mark: { type: 'text', align: 'left', dx: 6 },
+        encoding: { x, text: { field: 'ratio', format: '.2f' } },
       },
       {
-        // 1× is the baseline itself.
-        mark: { type: 'rule', color: '#888', strokeDash: [4, 3] },
-        encoding: { x: { datum: 1 } },
+        transform: [{ filter: 'datum.ratio < 1' }],
+        mark: { type: 'text', align: 'right', dx: -6 },
+        encoding: { x, text: { field: 'ratio', format: '.2f' } },
       },
       {
         transform: [{ filter: 'datum.goal != null' }],
