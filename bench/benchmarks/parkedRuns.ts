@@ -15,6 +15,7 @@ import {
   startRevocation,
   stepState,
   terminateAll,
+  troubleKinds,
   troubledWorkflowTasks,
   waitForResume,
   waitForStatus,
@@ -35,6 +36,12 @@ function serverErrorsSince(world: BenchWorld, offset: number, end?: number): num
 
 const logSize = (world: BenchWorld) => fs.statSync(world.temporal.logFile).size;
 
+const kindsOf = (kinds: Record<string, number>) =>
+  Object.entries(kinds)
+    .sort((a, b) => b[1] - a[1])
+    .map(([kind, count]) => `${count} ${kind}`)
+    .join(', ') || 'none';
+
 interface Parked {
   handles: WorkflowHandle[];
   rssParkedKiB: number;
@@ -44,6 +51,8 @@ interface Parked {
   fireSpreadMs: number;
   /** Failed or timed-out workflow tasks while the runs started and parked, and once the first timer fired. */
   troubledTasks: { parking: number; firing: number };
+  /** Those tasks by kind (timeout type or failure cause), over both phases. */
+  troubleKinds: Record<string, number>;
   /** Where the dev server's log stood when every run was parked (the timers fire after it). */
   parkedLogOffset: number;
   clientErrors: number;
@@ -114,6 +123,10 @@ async function park(ctx: BenchContext, keys: DemoOrganisation[]): Promise<Parked
     resumeMs: resumes.map((r) => r.resumedAt - r.firedAt),
     fireSpreadMs: Math.max(...fired) - Math.min(...fired),
     troubledTasks: { parking: troubled() - troubled(firstFired), firing: troubled(firstFired) },
+    troubleKinds: histories.reduce<Record<string, number>>(
+      (kinds, events) => troubleKinds(events, kinds),
+      {},
+    ),
     parkedLogOffset,
     clientErrors,
     queryRetries: queryRetries.count - retriesBefore,
@@ -188,7 +201,8 @@ export const parkedRuns: Benchmark = {
       notes: [
         `Dev server error lines while the runs were parked and resumed: ${baselineErrors} with ${n.baseline}, ${serverErrors} with ${n.parked} (goal: 0) — ${parkingErrors} while they started and parked, ${firingErrors} once they were all parked and their timers fired; ` +
           `while the ${n.parked} measured runs were then terminated at once (the benchmark's cleanup, 20 at a time): ${cleanupErrors}. Resume p99 at ${n.parked} vs ${n.baseline}: ${formatRatio(figures[0]!.ratio)}; ` +
-          `worker RSS ${formatRatio(figures[1]!.ratio)} of the idle worker (${perRunKiB(many.value).toFixed(0)} KiB per parked run).`,
+          `worker RSS ${formatRatio(figures[1]!.ratio)} of the idle worker (${perRunKiB(many.value).toFixed(0)} KiB per parked run). ` +
+          `Failed or timed-out workflow tasks by kind, ${n.parked} runs: ${kindsOf(many.value.troubleKinds)}.`,
       ],
     };
     const { troubledTasks, clientErrors } = many.value;

@@ -260,15 +260,31 @@ export function countHistory(events: HistoryEvent[]): HistoryCounts {
   };
 }
 
-/** Workflow tasks that failed or timed out: the server's or the worker's trouble, seen by the run. */
-/** Workflow tasks that failed or timed out, or only those from `sinceMs` (epoch ms) on. */
+const troubled = (e: HistoryEvent) =>
+  e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED ||
+  e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT;
+
+/**
+ * Workflow tasks that failed or timed out (the server's or the worker's trouble, seen by the run), or only
+ * those from `sinceMs` (epoch ms) on.
+ */
 export function troubledWorkflowTasks(events: HistoryEvent[], sinceMs = -Infinity): number {
-  return events.filter(
-    (e) =>
-      (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED ||
-        e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) &&
-      eventTimeMs(e) >= sinceMs,
-  ).length;
+  return events.filter((e) => troubled(e) && eventTimeMs(e) >= sinceMs).length;
+}
+
+/** The same tasks by kind: "timed out (START_TO_CLOSE)", "failed (UNHANDLED_COMMAND)", … and how many. */
+export function troubleKinds(
+  events: HistoryEvent[],
+  into: Record<string, number> = {},
+): Record<string, number> {
+  for (const e of events.filter(troubled)) {
+    const kind =
+      e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT
+        ? `timed out (${temporal.api.enums.v1.TimeoutType[e.workflowTaskTimedOutEventAttributes?.timeoutType ?? 0]?.replace('TIMEOUT_TYPE_', '')})`
+        : `failed (${temporal.api.enums.v1.WorkflowTaskFailedCause[e.workflowTaskFailedEventAttributes?.cause ?? 0]?.replace('WORKFLOW_TASK_FAILED_CAUSE_', '')})`;
+    into[kind] = (into[kind] ?? 0) + 1;
+  }
+  return into;
 }
 
 /**

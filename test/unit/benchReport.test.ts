@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { temporal } from '@temporalio/proto';
 import { chartSpec, renderChart } from '../../bench/lib/chart';
 import { cpuSecondsOf, processTree } from '../../bench/lib/cpu';
 import { withResults } from '../../bench/lib/readme';
@@ -25,6 +26,8 @@ import {
   putKeyPolicyCounts,
   recordingChunkBytes,
   resumeAfterWait,
+  troubleKinds,
+  troubledWorkflowTasks,
 } from '../../bench/lib/runs';
 import { formatRatio, meets, percentile, ratio } from '../../bench/lib/stats';
 import { gathered, readResults, resultsFileOf, writeResults } from '../../bench/lib/resultsFile';
@@ -153,6 +156,37 @@ describe('bench: what the runner reads', function () {
     // The recorded run waited 3 s for the key cache (test/fixtures/revoke.ts sandboxWorkerFor).
     const resume = resumeAfterWait(events, 3);
     assert.ok(resume?.resumedAt !== undefined && resume.resumedAt >= resume.firedAt);
+  });
+
+  it('counts failed and timed-out workflow tasks, from a time on, and by kind', function () {
+    const at = (ms: number) => ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
+    const { EventType, TimeoutType, WorkflowTaskFailedCause } = temporal.api.enums.v1;
+    const events = [
+      { eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, eventTime: at(1_000) },
+      {
+        eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+        eventTime: at(2_000),
+        workflowTaskTimedOutEventAttributes: { timeoutType: TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE },
+      },
+      {
+        eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+        eventTime: at(3_000),
+        workflowTaskFailedEventAttributes: {
+          cause: WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+        },
+      },
+      {
+        eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+        eventTime: at(4_000),
+        workflowTaskTimedOutEventAttributes: { timeoutType: TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE },
+      },
+    ] as unknown as temporal.api.history.v1.IHistoryEvent[];
+    assert.equal(troubledWorkflowTasks(events), 3);
+    assert.equal(troubledWorkflowTasks(events, 3_000), 2);
+    assert.deepEqual(troubleKinds(events), {
+      'timed out (START_TO_CLOSE)': 2,
+      'failed (UNHANDLED_COMMAND)': 1,
+    });
   });
 
   it('splits approval → change into history steps that add up to it, from the approval to the change', function () {
