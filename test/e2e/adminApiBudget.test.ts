@@ -13,15 +13,14 @@ import { revokeKey } from '../../workflows/revokeKey';
 import { devEnvironment } from '../fixtures/environments';
 import { approvers, awsRevokeRequest, sandboxWorker, vote, waitForGate } from '../fixtures/revoke';
 import {
+  projectListing,
   registerAnotherKey,
+  registrationListing,
   slowRegistrationListing,
   startTwinWorld,
   type TwinWorld,
 } from '../fixtures/twin';
 import { withWorker } from '../fixtures/worker';
-
-const registrationListing = 'openai:admin GET /v1/organization/external_keys';
-const projectListing = 'openai:admin GET /v1/organization/projects';
 
 function adminCalls(book: QuotaBook): ActionCount {
   const actions = Object.entries(book.calls().actions).filter(([a]) => a.startsWith('openai:admin '));

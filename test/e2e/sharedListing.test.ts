@@ -7,14 +7,13 @@ import { createAdminApi } from '../../activities/openai/adminApi';
 import { readBlastRadiusActivity } from '../../activities/openai/blastRadius';
 import { QuotaBook } from '../../sandbox/quota/quotaBook';
 import {
+  projectListing,
   registerAnotherKey as register,
+  registrationListing,
   slowRegistrationListing,
   startTwinWorld,
   type TwinWorld,
 } from '../fixtures/twin';
-
-const registrationListing = 'openai:admin GET /v1/organization/external_keys';
-const projectListing = 'openai:admin GET /v1/organization/projects';
 
 describe("a worker's reads of the organisation share its listings", function () {
   let world: TwinWorld | undefined;
