@@ -25,21 +25,16 @@ export function sharedListings<T>() {
   }
 
   return function listShared(key: string, list: () => Promise<T>): Promise<T> {
-    let slot = slots.get(key);
-    if (!slot) slots.set(key, (slot = {}));
-    const { running } = slot;
-    if (!running) return start(key, slot, list);
-    if (slot.next) return slot.next;
-    const s = slot;
-    const ended = running.then(
-      () => undefined,
-      () => undefined,
-    );
-    const next = ended.then(() => {
-      s.next = undefined;
-      return start(key, s, list);
+    const slot = slots.get(key) ?? {};
+    slots.set(key, slot);
+    if (!slot.running) return start(key, slot, list);
+    slot.next ??= slot.running.then(ended, ended).then(() => {
+      slot.next = undefined;
+      return start(key, slot, list);
     });
-    s.next = next;
-    return next;
+    return slot.next;
   };
 }
+
+/** A listing's end, whatever its outcome: the next one starts after it either way. */
+const ended = () => undefined;
